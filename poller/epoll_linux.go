@@ -1,0 +1,203 @@
+package poller
+
+import (
+	"encoding/binary"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Poller watches fds for readiness; see the package documentation.
+type Poller struct {
+	lifecycle
+	epfd   int
+	wakefd int // eventfd, level-triggered, drained by Wait
+
+	raw   []unix.EpollEvent // Wait's scratch, grown to len(events)
+	drain [8]byte           // Wait's eventfd read buffer
+	one   [8]byte           // the eventfd increment; written once in New, read-only after
+}
+
+// New creates an epoll instance with an eventfd for Wake.
+func New() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	// Level-triggered on purpose: until Wait has drained the counter, every
+	// epoll_wait returns at once, so no wake-up can be lost between threads.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	p := &Poller{epfd: epfd, wakefd: wakefd}
+	binary.NativeEndian.PutUint64(p.one[:], 1) // eventfd(2): a host-order uint64
+	return p, nil
+}
+
+// Add starts watching fd, edge-triggered, for in. Hang-ups (EPOLLRDHUP) are
+// always watched.
+func (p *Poller) Add(fd int, in Interest) error {
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, in)
+}
+
+// Modify replaces the interest of a watched fd. epoll_ctl(MOD) re-evaluates
+// the fd, so turning Read back on reports data that is already waiting.
+func (p *Poller) Modify(fd int, in Interest) error {
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, in)
+}
+
+// Remove stops watching fd.
+func (p *Poller) Remove(fd int) error {
+	return p.ctl(unix.EPOLL_CTL_DEL, fd, 0)
+}
+
+func (p *Poller) ctl(op, fd int, in Interest) error {
+	if !p.acquire() {
+		return ErrClosed
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLET | unix.EPOLLRDHUP, Fd: int32(fd)}
+	if in&Read != 0 {
+		ev.Events |= unix.EPOLLIN
+	}
+	if in&Write != 0 {
+		ev.Events |= unix.EPOLLOUT
+	}
+	err := unix.EpollCtl(p.epfd, op, fd, &ev)
+	p.release()
+	if err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// Wait blocks until at least one watched fd is ready, Wake is called, or
+// timeoutMsec milliseconds pass (-1: no limit, 0: poll), and fills
+// events[:n] with up to len(events) events. A wake-up, a timeout and an
+// interrupted system call (EINTR) all return (0, nil).
+func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
+	if len(events) == 0 {
+		return 0, errNoRoom
+	}
+	if len(p.raw) < len(events) {
+		p.raw = make([]unix.EpollEvent, len(events))
+	}
+	if !p.enterWait() {
+		return 0, ErrClosed
+	}
+	n, err := unix.EpollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
+	j := 0
+	for i := 0; i < n; i++ {
+		ev := &p.raw[i]
+		if int(ev.Fd) == p.wakefd {
+			// Drain first, then clear: a Wake that lands in between sees
+			// wakePending still set and skips the syscall, which is fine
+			// because this Wait has not returned yet.
+			unix.Read(p.wakefd, p.drain[:])
+			p.wakePending.Store(false)
+			continue
+		}
+		events[j] = Event{Fd: ev.Fd, Flags: epollFlags(ev.Events)}
+		j++
+	}
+	if p.exitWait() {
+		p.finishClose()
+		return 0, ErrClosed
+	}
+	if err != nil {
+		if err == unix.EINTR {
+			return 0, nil
+		}
+		return 0, os.NewSyscallError("epoll_wait", err)
+	}
+	return j, nil
+}
+
+func epollFlags(e uint32) Flags {
+	var f Flags
+	if e&unix.EPOLLIN != 0 {
+		f |= Readable
+	}
+	if e&unix.EPOLLOUT != 0 {
+		f |= Writable
+	}
+	if e&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		f |= HangUp
+	}
+	if e&unix.EPOLLERR != 0 {
+		f |= Error
+	}
+	return f
+}
+
+// Wake makes the current or the next Wait return. Calls before that Wait
+// returns coalesce into one eventfd write.
+func (p *Poller) Wake() error {
+	if p.closed() {
+		return ErrClosed
+	}
+	if !p.wakePending.CompareAndSwap(false, true) {
+		return nil // a wake-up is already on its way
+	}
+	if !p.acquire() {
+		return ErrClosed
+	}
+	err := p.signal()
+	p.release()
+	if err != nil {
+		p.wakePending.Store(false)
+		return err
+	}
+	return nil
+}
+
+// signal increments the eventfd. EAGAIN means the counter is saturated,
+// which still wakes Wait.
+func (p *Poller) signal() error {
+	if _, err := unix.Write(p.wakefd, p.one[:]); err != nil && err != unix.EAGAIN {
+		return os.NewSyscallError("write", err)
+	}
+	return nil
+}
+
+// Close releases the epoll instance and the eventfd. A blocked Wait returns
+// ErrClosed; it closes the fds itself on its way out.
+func (p *Poller) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	first, waiting := p.beginClose()
+	if !first {
+		return ErrClosed
+	}
+	if waiting {
+		return p.signal()
+	}
+	return p.closeFds()
+}
+
+// finishClose closes the fds for a Close that found Wait in progress. It
+// waits for that Close (and any call still holding the Poller open) to end.
+func (p *Poller) finishClose() {
+	p.mu.Lock()
+	p.closeFds()
+	p.mu.Unlock()
+}
+
+func (p *Poller) closeFds() error {
+	err1 := unix.Close(p.wakefd)
+	err2 := unix.Close(p.epfd)
+	if err1 != nil {
+		return os.NewSyscallError("close", err1)
+	}
+	if err2 != nil {
+		return os.NewSyscallError("close", err2)
+	}
+	return nil
+}

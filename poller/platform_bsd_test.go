@@ -1,0 +1,5 @@
+//go:build darwin || freebsd
+
+package poller_test
+
+const isLinux = false

@@ -1,0 +1,3 @@
+package poller_test
+
+const isLinux = true
