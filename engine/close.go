@@ -1,0 +1,257 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// Local close requests, posted from any goroutine (closeReq).
+const (
+	closeGraceful uint32 = iota + 1 // close frame sent; wait for the peer's
+	closeNow                        // close frame sent; close TCP at once (WebSocket-Node drop)
+	closeAbort                      // no frame; close TCP at once (ws terminate)
+	closeBusy                       // a handshake in flight: answer 503 (Shutdown)
+)
+
+// ErrAborted is reported to OnClose after Abort.
+var ErrAborted = errors.New("weir: connection aborted locally")
+
+// Close starts the closing handshake (RFC 6455 §7.1.2): it sends a close frame with
+// code and reason (at most 123 bytes), then waits up to Config.CloseTimeout for the
+// peer's close frame before closing the TCP connection. Code 0 sends a close frame
+// with no status. Calling it again, or while closing, does nothing.
+func (c *Conn) Close(code frame.StatusCode, reason string) error {
+	if err := checkClose(code, reason); err != nil {
+		return err
+	}
+	if !c.sendClose(code, reason) {
+		return nil
+	}
+	c.closeReq.CompareAndSwap(0, closeGraceful)
+	c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
+	c.post(evClose)
+	return nil
+}
+
+// CloseNow sends a close frame with code and reason, as far as the socket takes it
+// without blocking, and closes the TCP connection at once (WebSocket-Node drop; use
+// frame.StatusProtocolError for its default).
+func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
+	if err := checkClose(code, reason); err != nil {
+		return err
+	}
+	c.sendClose(code, reason)
+	if code == 0 {
+		code = frame.StatusNoStatusRcvd
+	}
+	c.setCloseStatus(code, reason)
+	c.closeReq.Store(closeNow)
+	c.post(evClose)
+	return nil
+}
+
+// Abort closes the TCP connection at once without a close frame (ws terminate,
+// watershed destroy). OnClose reports 1006 and ErrAborted.
+func (c *Conn) Abort() {
+	c.closeReq.Store(closeAbort)
+	c.post(evClose)
+}
+
+func checkClose(code frame.StatusCode, reason string) error {
+	if code != 0 && !code.IsValidOnWire() {
+		return ErrInvalidCloseCode
+	}
+	if len(reason) > frame.MaxControlPayload-2 || (code == 0 && reason != "") {
+		return frame.ErrCloseReasonTooLong
+	}
+	return nil
+}
+
+// sendClose writes our close frame once; it reports whether this call sent it.
+func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
+	var b [frame.MaxControlPayload]byte
+	p := b[:0]
+	if code != 0 {
+		p, _ = frame.AppendClose(p, code, reason)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wflags&(wfSentClose|wfClosed) != 0 {
+		return false
+	}
+	c.wflags |= wfSentClose
+	c.writeLocked(true, frame.OpClose, 0, p, true)
+	return true
+}
+
+// onCloseRequest runs a local close request in worker context.
+func (c *Conn) onCloseRequest() {
+	if c.State() == StateConnecting {
+		if h, ok := c.req.(*upgrade.Handle); ok {
+			h.Cancel(ErrServerClosed)
+		}
+		if c.closeReq.Load() == closeBusy {
+			c.reject(upgrade.AppendError(nil, errBusy), errBusy)
+		} else {
+			c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
+		}
+		return
+	}
+	switch c.closeReq.Load() {
+	case closeGraceful:
+		if c.rflags&rfRecvClose != 0 && !c.client {
+			c.finishClean()
+			return
+		}
+		c.armDeadline(c.eng.cfg.CloseTimeout)
+	case closeNow:
+		c.mu.Lock()
+		code, reason := c.closeCd, c.closeRsn
+		c.mu.Unlock()
+		c.finish(code, reason, nil)
+	case closeAbort:
+		c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
+	}
+}
+
+// fail fails the WebSocket connection (RFC 6455 §7.1.7) for err, a
+// *frame.ProtocolError: it sends a close frame with err's code, stops reading
+// frames and waits for the peer to hang up (at most CloseTimeout). It returns false
+// so that checks can end with `return c.fail(err)`.
+func (c *Conn) fail(err error) bool {
+	if c.rflags&(rfDiscard|rfFinished) != 0 {
+		return false
+	}
+	code := frame.StatusProtocolError
+	var pe *frame.ProtocolError
+	if errors.As(err, &pe) {
+		code = pe.Code
+	}
+	c.rflags |= rfDiscard
+	c.failErr = err
+	c.releaseRead()
+	c.setCloseStatus(code, "")
+	c.sendClose(code, "")
+	c.state.Store(uint32(StateClosing))
+	c.shutdownWrite()
+	c.armDeadline(c.eng.cfg.CloseTimeout)
+	return false
+}
+
+// onPeerClose handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5).
+func (c *Conn) onPeerClose(payload []byte) {
+	code, reason, err := frame.ParseClose(payload)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.rflags |= rfRecvClose
+	c.setCloseStatus(code, string(reason))
+	// Echo the status code (none for 1005, which is never sent on the wire).
+	if code == frame.StatusNoStatusRcvd {
+		code = 0
+	}
+	c.sendClose(code, "")
+	c.state.Store(uint32(StateClosing))
+	if c.client {
+		// §7.1.1: the server closes TCP first; a client waits for it.
+		c.armDeadline(c.eng.cfg.CloseTimeout)
+		return
+	}
+	c.finishClean()
+}
+
+// finishClean ends a connection whose close handshake completed.
+func (c *Conn) finishClean() {
+	c.mu.Lock()
+	code, reason := c.closeCd, c.closeRsn
+	c.mu.Unlock()
+	c.finish(code, reason, c.failErr)
+}
+
+func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closeCd == 0 {
+		c.closeCd, c.closeRsn = code, reason
+	}
+	c.mu.Unlock()
+}
+
+// onEOF: the peer closed its side of the TCP connection.
+func (c *Conn) onEOF() {
+	switch {
+	case c.failErr != nil || c.rflags&rfRecvClose != 0:
+		c.finishClean()
+	default:
+		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
+	}
+}
+
+// onIOError: a read or write failed; the connection is gone.
+func (c *Conn) onIOError(err error) {
+	if c.failErr != nil || c.rflags&rfRecvClose != 0 {
+		c.finishClean()
+		return
+	}
+	c.finish(frame.StatusAbnormalClosure, "", &IOError{Err: err})
+}
+
+// IOError wraps a socket error that ended a connection.
+type IOError struct{ Err error }
+
+func (e *IOError) Error() string { return "weir: i/o: " + e.Err.Error() }
+func (e *IOError) Unwrap() error { return e.Err }
+
+// releaseRead returns the read side's pooled buffers.
+func (c *Conn) releaseRead() {
+	if c.in != nil {
+		bufpool.Put(c.in)
+		c.in, c.inNeed, c.inDone = nil, 0, 0
+	}
+	if c.msg != nil {
+		bufpool.Put(c.msg)
+		c.msg = nil
+	}
+	c.msgOp = 0
+}
+
+// finish closes the connection for good (worker context): the socket is closed,
+// buffers go back to their pools, the connection leaves its loop and its timer, and
+// OnClose runs if OnOpen did.
+func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
+	if c.rflags&rfFinished != 0 {
+		return
+	}
+	c.rflags |= rfFinished
+	if h, ok := c.req.(*upgrade.Handle); ok {
+		h.Cancel(err)
+		c.req = nil
+	}
+	c.releaseRead()
+	if c.loop != nil {
+		c.loop.remove(c)
+		c.loop.wheel.cancel(c)
+	}
+	c.mu.Lock()
+	c.wflags |= wfClosed
+	if c.closeCd == 0 || c.closeReq.Load() == closeAbort {
+		c.closeCd, c.closeRsn = code, reason
+	}
+	code, reason = c.closeCd, c.closeRsn
+	dones := c.dones
+	c.dones = nil
+	c.releaseWrite()
+	c.closeSocket()
+	c.mu.Unlock()
+	c.state.Store(uint32(StateClosed))
+	for _, d := range dones {
+		d.fn(ErrClosed)
+	}
+	c.eng.connClosed(c)
+	if c.rflags&rfOpened != 0 {
+		c.eng.h.OnClose(c, code, reason, err)
+	}
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Dispatch says where callbacks run.
+type Dispatch uint8
+
+const (
+	// DispatchPool runs reads, frame parsing and callbacks on a bounded pool of worker
+	// goroutines (Config.Workers). A slow callback ties up one worker, not a loop.
+	DispatchPool Dispatch = iota
+	// DispatchInline runs them on the event loop itself: the fewest context switches,
+	// but a callback that blocks stalls every connection on that loop.
+	DispatchInline
+)
+
+// WriteBufferPolicy says what a write does when the connection's outbound buffer
+// would grow past Config.MaxWriteBuffer (a slow consumer).
+type WriteBufferPolicy uint8
+
+const (
+	// WriteBufferError returns ErrWriteBufferFull and sends nothing.
+	WriteBufferError WriteBufferPolicy = iota
+	// WriteBufferDrop drops the message silently (the write returns ErrMessageDropped,
+	// which a fan-out loop may ignore).
+	WriteBufferDrop
+	// WriteBufferClose closes the connection with 1008 (policy violation) and returns
+	// ErrSlowConsumer.
+	WriteBufferClose
+)
+
+// Config holds the options shared by a Server's connections (and by client
+// connections dialled on an Engine). A nil *Config, and every zero field, means the
+// documented default.
+type Config struct {
+	// Loops is the number of event loops (one epoll or kqueue instance and one
+	// goroutine each). Default: GOMAXPROCS.
+	Loops int
+	// Workers is the size of the worker pool under DispatchPool. Default: 4×GOMAXPROCS,
+	// at least 4.
+	Workers int
+	// Dispatch picks where callbacks run. Default: DispatchPool.
+	Dispatch Dispatch
+	// ReadBufferSize is the size of each worker's read buffer. Default: 64 KiB.
+	ReadBufferSize int
+
+	// MaxMessageSize caps an assembled message, judged from frame headers before the
+	// payload is read; over it the connection is closed with 1009. Default: 16 MiB.
+	MaxMessageSize int64
+	// MaxFrameSize caps one frame the same way. Default: MaxMessageSize.
+	MaxFrameSize int64
+	// MaxFragments caps the frames in one message, empty ones included; over it 1008.
+	// Default: 16384 (as ws 8.23).
+	MaxFragments int
+	// DisableAssembly turns message assembly off: every data frame goes to OnFrame and
+	// OnMessage is not called (WebSocket-Node's assembleFragments: false).
+	DisableAssembly bool
+	// SkipUTF8Validation trusts the peer's text to be UTF-8. Only for trusted peers.
+	SkipUTF8Validation bool
+
+	// DisableAutoPong stops the engine answering pings; OnPing still sees them.
+	DisableAutoPong bool
+
+	// HandshakeTimeout bounds the opening handshake. Default 10 s; negative: none.
+	HandshakeTimeout time.Duration
+	// CloseTimeout bounds the wait for the peer's close frame (and, after a protocol
+	// error, for the peer to hang up). Default 5 s.
+	CloseTimeout time.Duration
+	// PingInterval sends a ping after this long without input (keepalive,
+	// WebSocket-Node style). Default 20 s; negative: no keepalive pings.
+	PingInterval time.Duration
+	// PongTimeout drops the connection (1006, ErrPeerTimeout) when nothing arrives this
+	// long after a keepalive ping. Default 10 s; negative: ping but never drop.
+	PongTimeout time.Duration
+	// IdleTimeout closes the connection with 1001 after this long without input.
+	// Default: none.
+	IdleTimeout time.Duration
+	// TimerResolution is the tick of each loop's timing wheel. Default 100 ms.
+	TimerResolution time.Duration
+
+	// MaxWriteBuffer caps the bytes queued for a connection whose socket is not
+	// keeping up. Default 4 MiB.
+	MaxWriteBuffer int
+	// WriteBufferPolicy is what happens at the cap. Default WriteBufferError.
+	WriteBufferPolicy WriteBufferPolicy
+	// DrainLowWater: after the outbound buffer has held more than this, OnDrain is
+	// called once it is back at or below it. Default 0 (fully flushed).
+	DrainLowWater int
+	// WriteFragmentSize splits outgoing messages into frames of at most this many
+	// payload bytes. Default 0: never (watershed-class peers cannot reassemble).
+	WriteFragmentSize int
+
+	// MaxConns caps open connections (a new one over it is closed at once). Default:
+	// no cap.
+	MaxConns int
+	// Backlog is the listen backlog. Default 1024 (the kernel caps it at somaxconn).
+	Backlog int
+	// ReusePort gives every loop its own SO_REUSEPORT listener (Linux), so accepts
+	// spread across loops without a shared queue.
+	ReusePort bool
+	// GoroutinePerConn runs every connection in the goroutine-per-connection mode
+	// (one reader goroutine each, blocking writes) even where a poller exists.
+	GoroutinePerConn bool
+
+	// Logger receives errors the engine cannot return to anyone. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// defaults returns a copy of c with every zero field filled in.
+func (c *Config) defaults() Config {
+	var d Config
+	if c != nil {
+		d = *c
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if d.Loops <= 0 {
+		d.Loops = procs
+	}
+	if d.Workers <= 0 {
+		d.Workers = max(4, 4*procs)
+	}
+	if d.ReadBufferSize <= 0 {
+		d.ReadBufferSize = 64 << 10
+	}
+	if d.MaxMessageSize <= 0 {
+		d.MaxMessageSize = 16 << 20
+	}
+	if d.MaxFrameSize <= 0 {
+		d.MaxFrameSize = d.MaxMessageSize
+	}
+	if d.MaxFragments <= 0 {
+		d.MaxFragments = 16384
+	}
+	if d.HandshakeTimeout == 0 {
+		d.HandshakeTimeout = 10 * time.Second
+	}
+	if d.CloseTimeout <= 0 {
+		d.CloseTimeout = 5 * time.Second
+	}
+	if d.PingInterval == 0 {
+		d.PingInterval = 20 * time.Second
+	}
+	if d.PongTimeout == 0 {
+		d.PongTimeout = 10 * time.Second
+	}
+	if d.TimerResolution <= 0 {
+		d.TimerResolution = 100 * time.Millisecond
+	}
+	if d.MaxWriteBuffer <= 0 {
+		d.MaxWriteBuffer = 4 << 20
+	}
+	if d.Backlog <= 0 {
+		d.Backlog = 1024
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return d
+}

@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// State is where a connection is in its life (ws readyState).
+type State uint32
+
+const (
+	StateConnecting State = iota // the opening handshake is under way
+	StateOpen                    // messages flow both ways
+	StateClosing                 // a close frame was sent or received; waiting for the rest
+	StateClosed                  // the TCP connection is gone
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateOpen:
+		return "open"
+	case StateClosing:
+		return "closing"
+	case StateClosed:
+		return "closed"
+	}
+	return "unknown"
+}
+
+// Stats are a connection's traffic counters, each way.
+type Stats struct {
+	BytesIn, BytesOut       uint64
+	MessagesIn, MessagesOut uint64
+	FramesIn, FramesOut     uint64
+}
+
+// Conn is one WebSocket connection, server or client side. Its methods are safe from
+// any goroutine. An open, idle Conn on the event loops holds no goroutine and no
+// buffer: it is this struct, found by fd in its loop's table.
+type Conn struct {
+	// sched serialises all work on the connection: the running bit plus pending events
+	// (see sched.go). Everything marked "worker context" below is touched only while
+	// the running bit is held.
+	sched  atomic.Uint32
+	state  atomic.Uint32
+	paused atomic.Bool // PauseRead: input is not watched
+
+	fd     int32          // raw socket on a loop, or -1 in goroutine mode
+	nc     net.Conn       // goroutine mode only
+	g      *gstate        // goroutine mode only
+	maskFn func() [4]byte // client: masking-key hook for tests, nil for the default
+	loop   *loop
+	eng    *engine
+
+	// Read side, worker context.
+	in       []byte       // pooled: unparsed bytes from a frame boundary (a frame in flight)
+	inNeed   int          // total size of the frame in `in` once its header is parsed, else 0
+	inDone   int32        // payload bytes of the first frame in `in` already unmasked and checked
+	msg      []byte       // pooled: the fragmented message being assembled
+	msgOp    frame.Opcode // opcode of the message in progress, 0 when none
+	rflags   uint16       // rf* bits
+	nfrag    int32        // frames in the message in progress
+	msgLen   int64        // payload bytes of the message in progress, as headers declare
+	failErr  error        // why the connection was failed, reported to OnClose
+	deadline int64        // wheel tick: handshake or close deadline
+	utf8     frame.UTF8Validator
+	pingDue  int64 // tick at which a keepalive ping was sent and is unanswered, 0 when none
+
+	// Write side, under mu.
+	mu       sync.Mutex
+	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
+	wflags   uint16        // wf* bits
+	out      []byte        // pooled: bytes the socket has not taken yet
+	pong     []byte        // pooled: the latest unanswered ping's payload, waiting behind out
+	dones    []pendingDone
+	outOff   int64 // bytes ever queued into out, for write completions
+
+	// Timer wheel links, under the loop's wheel lock.
+	tnext, tprev *Conn
+	twhen        int64
+	lastRead     atomic.Int64 // wheel tick of the last input
+
+	// Facts.
+	client   bool
+	version  uint8
+	closeCd  frame.StatusCode
+	closeRsn string
+	remote   netip.AddrPort
+	local    netip.AddrPort
+	sub      string
+	user     atomic.Pointer[any]
+	kept     *Kept
+	stats    connStats
+	req      any // handshake in flight (server: *pendingHandshake; client: *dialState)
+}
+
+type connStats struct {
+	bytesIn, bytesOut, msgsIn, msgsOut, framesIn, framesOut atomic.Uint64
+}
+
+// rflags (worker context).
+const (
+	rfOpened     uint16 = 1 << iota // OnOpen was called, so OnClose is owed
+	rfRecvClose                     // the peer's close frame arrived
+	rfDiscard                       // failed: input is ignored until the peer hangs up
+	rfFinished                      // finish ran
+	rfHandshake                     // handshake bytes accumulate in `in`
+	rfVerifyWait                    // an asynchronous verify decision is pending
+)
+
+// wflags (under mu).
+const (
+	wfSentClose uint16 = 1 << iota // our close frame is written or queued
+	wfClosed                       // the socket is closed: no more syscalls on fd
+	wfDrainOwed                    // out went above DrainLowWater: OnDrain is owed
+	wfWriteErr                     // a write failed: the connection is going away
+)
+
+type pendingDone struct {
+	end int64 // outOff value at which the write is complete
+	fn  func(error)
+}
+
+// Kept holds what the verify hook chose to keep from the handshake request.
+type Kept struct {
+	Path   string
+	Query  string
+	Header map[string][]string
+}
+
+// State reports where the connection is in its life.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// RemoteAddr is the TCP peer (never taken from X-Forwarded-For).
+func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
+
+// LocalAddr is the local end of the TCP connection.
+func (c *Conn) LocalAddr() netip.AddrPort { return c.local }
+
+// Subprotocol is the negotiated subprotocol, "" for none.
+func (c *Conn) Subprotocol() string { return c.sub }
+
+// Version is the WebSocket protocol version of the handshake: 13, or 8.
+func (c *Conn) Version() int { return int(c.version) }
+
+// IsClient reports whether this end dialled the connection.
+func (c *Conn) IsClient() bool { return c.client }
+
+// Request returns what the verify hook kept from the handshake request, or nil.
+func (c *Conn) Request() *Kept { return c.kept }
+
+// SetUserData attaches a value to the connection; UserData returns it.
+func (c *Conn) SetUserData(v any) { c.user.Store(&v) }
+
+// UserData returns the value set by SetUserData or by the verify hook, or nil.
+func (c *Conn) UserData() any {
+	if p := c.user.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// CloseStatus returns the close code and reason once the connection is closing or
+// closed (0 and "" before), so they stay readable after OnClose.
+func (c *Conn) CloseStatus() (frame.StatusCode, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeCd, c.closeRsn
+}
+
+// Stats returns the connection's traffic counters.
+func (c *Conn) Stats() Stats {
+	s := &c.stats
+	return Stats{
+		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
+		MessagesIn: s.msgsIn.Load(), MessagesOut: s.msgsOut.Load(),
+		FramesIn: s.framesIn.Load(), FramesOut: s.framesOut.Load(),
+	}
+}
+
+// BufferedAmount is the number of bytes written by the application but not yet
+// taken by the socket (ws bufferedAmount).
+func (c *Conn) BufferedAmount() int {
+	c.mu.Lock()
+	n := len(c.out) + len(c.pong)
+	c.mu.Unlock()
+	return n
+}

@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"github.com/weir-ws/weir/bufpool"
+	"sync"
+	"sync/atomic"
+)
+
+// engine is what a Server (and the client side) runs on: the loops, the worker pool,
+// the configuration and the handler.
+type engine struct {
+	cfg   Config
+	h     Handler
+	loops []*loop
+	pool  *pool
+	gl    *loop // timers of goroutine-mode connections
+	srv   *Server
+
+	wg       sync.WaitGroup
+	stopped  atomic.Bool // loops and workers are to exit
+	stopping atomic.Bool // no new connections
+	next     atomic.Uint32
+	nconns   atomic.Int64
+	closedCh chan struct{} // closed when the last connection is gone during Shutdown
+
+	gmu    sync.Mutex
+	gconns map[*Conn]struct{} // goroutine-mode connections
+}
+
+func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
+	c := &Conn{fd: fd, eng: e, client: client, version: 13}
+	e.nconns.Add(1)
+	return c
+}
+
+// pickLoop spreads connections over the loops round-robin.
+func (e *engine) pickLoop() *loop {
+	return e.loops[int(e.next.Add(1))%len(e.loops)]
+}
+
+// connClosed is called once per connection by finish.
+func (e *engine) connClosed(c *Conn) {
+	if c.nc != nil {
+		e.gmu.Lock()
+		delete(e.gconns, c)
+		e.gmu.Unlock()
+	}
+	if e.nconns.Add(-1) == 0 && e.stopping.Load() {
+		e.gmu.Lock()
+		if e.closedCh != nil {
+			select {
+			case <-e.closedCh:
+			default:
+				close(e.closedCh)
+			}
+		}
+		e.gmu.Unlock()
+	}
+}
+
+// opened moves a connection to the open state and tells the handler (worker context).
+func (c *Conn) opened() {
+	c.state.Store(uint32(StateOpen))
+	c.rflags |= rfOpened
+	if c.loop != nil {
+		c.loop.wheel.cancel(c)
+	}
+	c.armKeepalive()
+	c.eng.h.OnOpen(c)
+}
+
+// PauseRead stops reading from the connection (ws pause): the socket is no longer
+// watched for input, so TCP flow control pushes back on the peer. Bytes already read
+// are kept, unparsed, for ResumeRead. Writes go on.
+func (c *Conn) PauseRead() {
+	if c.paused.Swap(true) {
+		return
+	}
+	if c.nc == nil && c.loop != nil {
+		c.loop.setRead(c, false)
+	}
+}
+
+// ResumeRead undoes PauseRead.
+func (c *Conn) ResumeRead() {
+	if !c.paused.Swap(false) {
+		return
+	}
+	if c.nc == nil && c.loop != nil {
+		c.loop.setRead(c, true)
+	}
+	c.post(evResume)
+}
+
+// IsPaused reports whether reading is paused.
+func (c *Conn) IsPaused() bool { return c.paused.Load() }
+
+// resumeNow parses what was kept when reading was paused, then reads on.
+func (c *Conn) resumeNow(w *worker) {
+	if c.in != nil && c.inNeed == 0 && len(c.in) > 0 {
+		in := c.in
+		c.in = nil
+		c.consume(w, in)
+		bufpool.Put(in)
+	}
+	if c.nc == nil {
+		c.readReady(w, false)
+	}
+}

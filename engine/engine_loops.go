@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"errors"
+	"net"
+
+	"github.com/weir-ws/weir/poller"
+
+	"github.com/weir-ws/weir/bufpool"
+)
+
+func newEngine(h Handler, cfg *Config) (*engine, error) {
+	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
+	if e.cfg.GoroutinePerConn {
+		return e, nil
+	}
+	for range e.cfg.Loops {
+		l, err := newLoop(e)
+		if errors.Is(err, poller.ErrUnsupported) {
+			e.cfg.GoroutinePerConn = true // no epoll or kqueue here
+			return e, nil
+		}
+		if err != nil {
+			for _, l := range e.loops {
+				l.close()
+			}
+			return nil, err
+		}
+		e.loops = append(e.loops, l)
+	}
+	if e.cfg.Dispatch == DispatchPool {
+		e.pool = newPool(e, e.cfg.Workers, e.cfg.ReadBufferSize)
+	}
+	for _, l := range e.loops {
+		e.wg.Add(1)
+		go l.run()
+	}
+	return e, nil
+}
+
+// listen opens the server's listening sockets on addr: one on the first loop, or
+// one per loop with ReusePort.
+func (e *engine) listen(s *Server, addr string) error {
+	if e.cfg.GoroutinePerConn {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		if s.addr == nil {
+			s.addr = ln.Addr()
+		}
+		return e.serveListener(s, ln)
+	}
+	n := 1
+	if e.cfg.ReusePort {
+		n = len(e.loops)
+	}
+	for i := range n {
+		if i > 0 {
+			addr = s.addr.String() // the same port for every loop
+		}
+		fd, a, err := listenTCP(addr, e.cfg.Backlog, e.cfg.ReusePort)
+		if err != nil {
+			return err
+		}
+		if s.addr == nil {
+			s.addr = a
+		}
+		if err := e.watchListener(s, &listener{fd: int32(fd), eng: e, addr: a}, e.loops[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
+	ln.loop = l
+	l.mu.Lock()
+	l.listeners[ln.fd] = ln
+	l.mu.Unlock()
+	if err := l.p.Add(int(ln.fd), 1); err != nil {
+		ln.close()
+		return err
+	}
+	// Connections queued before the fd joined the poller still produce an event:
+	// epoll_ctl and kevent report readiness that already exists.
+	s.listeners = append(s.listeners, ln)
+	return nil
+}
+
+// serveListener serves ln: on a loop when its fd can be taken, otherwise with an
+// accept goroutine and goroutine-mode connections.
+func (e *engine) serveListener(s *Server, ln net.Listener) error {
+	if !e.cfg.GoroutinePerConn {
+		if fd, file, ok := listenerFD(ln); ok {
+			s.netLns = append(s.netLns, ln)
+			return e.watchListener(s, &listener{fd: int32(fd), eng: e, addr: ln.Addr(), file: file}, e.loops[0])
+		}
+	}
+	s.netLns = append(s.netLns, ln)
+	e.wg.Add(1)
+	go e.acceptLoop(ln)
+	return nil
+}
+
+// startServerConn puts an accepted socket on a loop in the handshake state.
+func (e *engine) startServerConn(c *Conn) {
+	c.state.Store(uint32(StateConnecting))
+	c.rflags |= rfHandshake
+	if c.nc != nil {
+		e.startNetConn(c, nil)
+		return
+	}
+	// Arm the deadline before the fd is watched: once it is, a worker may run the
+	// whole handshake (and arm keepalive) before this goroutine goes on.
+	c.loop = e.pickLoop()
+	if e.cfg.HandshakeTimeout > 0 {
+		c.armDeadline(e.cfg.HandshakeTimeout)
+	}
+	if err := c.loop.add(c); err != nil {
+		e.cfg.Logger.Warn("weir: poller add", "err", err)
+		c.finish(1006, "", err)
+	}
+}
+
+// startOpenConn puts an upgraded socket (fd set, or c.nc in goroutine mode) on the
+// engine in the open state; head holds frame bytes already read past the handshake.
+func (e *engine) startOpenConn(c *Conn, head []byte) {
+	c.state.Store(uint32(StateOpen))
+	if c.nc != nil {
+		e.startNetConn(c, head)
+		return
+	}
+	if len(head) > 0 {
+		c.in = append(bufpool.Get(len(head))[:0], head...)
+	}
+	if err := e.pickLoop().add(c); err != nil {
+		e.cfg.Logger.Warn("weir: poller add", "err", err)
+		c.finish(1006, "", err)
+		return
+	}
+	c.post(evOpen)
+}
+
+func (e *engine) stop() {
+	if e.stopped.Swap(true) {
+		return
+	}
+	for _, l := range e.loops {
+		l.p.Wake()
+	}
+	if e.pool != nil {
+		close(e.pool.stop)
+	}
+	if e.gl != nil {
+		close(e.gl.tick)
+	}
+	e.wg.Wait()
+	for _, l := range e.loops {
+		l.close()
+	}
+}

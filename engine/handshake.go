@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"net/http"
+
+	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// The server side of the opening handshake, on the loops (worker context). Request
+// bytes are scanned where they were read (upgrade.Upgrader.Parse); only a request
+// cut by the end of a read is copied into a pooled buffer, which later reads extend.
+// A verify hook that defers its answer leaves the connection waiting: nothing is
+// read from it until the answer comes (HandshakeDecided) or the handshake times out.
+
+// errBusy answers handshakes that arrive or are pending while the server shuts down.
+var errBusy = &upgrade.CheckError{Status: http.StatusServiceUnavailable, Reason: "server shutting down"}
+
+// handshakeInput takes bytes of a connection in the handshake state.
+func (c *Conn) handshakeInput(w *worker, data []byte) {
+	buf := data
+	if c.in != nil {
+		if cap(c.in)-len(c.in) < len(data) {
+			c.in = bufpool.Grow(c.in, len(data))
+		}
+		c.in = append(c.in, data...)
+		buf = c.in
+	}
+	u := c.eng.srv.upg
+	n, err := u.Parse(buf, w.req)
+	if err == upgrade.ErrNeedMore {
+		if c.in == nil {
+			c.in = append(bufpool.Get(max(len(data), 1024))[:0], data...)
+		}
+		return
+	}
+	if err != nil {
+		c.reject(upgrade.AppendError(w.rsp[:0], err), err)
+		return
+	}
+	if c.eng.stopping.Load() {
+		c.reject(upgrade.AppendError(w.rsp[:0], errBusy), errBusy)
+		return
+	}
+	out, res := u.Handshake(w.req, c.remote, w.rsp[:0], c)
+	w.rsp = out[:0]
+	head := buf[n:]
+	if res.Pending != nil {
+		c.req = res.Pending
+		c.rflags |= rfVerifyWait
+		// Keep only what followed the request (frames sent early) for later.
+		c.keepHead(head)
+		return
+	}
+	c.completeHandshake(w, out, &res, head)
+}
+
+// keepHead replaces c.in with a pooled copy of head (which may alias c.in).
+func (c *Conn) keepHead(head []byte) {
+	var kept []byte
+	if len(head) > 0 {
+		kept = append(bufpool.Get(len(head))[:0], head...)
+	}
+	if c.in != nil {
+		bufpool.Put(c.in)
+	}
+	c.in = kept
+}
+
+// HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
+// (on the goroutine that made it); the connection's worker finishes the handshake.
+func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
+
+// onDecided finishes a deferred handshake (worker context).
+func (c *Conn) onDecided(w *worker) {
+	h, ok := c.req.(*upgrade.Handle)
+	if !ok || c.rflags&rfVerifyWait == 0 {
+		return
+	}
+	c.req = nil
+	c.rflags &^= rfVerifyWait
+	out, res := h.Finish(w.rsp[:0])
+	w.rsp = out[:0]
+	if c.eng.stopping.Load() && res.Accepted() {
+		c.reject(upgrade.AppendError(w.rsp[:0], errBusy), errBusy)
+		return
+	}
+	c.completeHandshake(w, out, &res, c.in)
+	if c.rflags&rfFinished == 0 {
+		c.readReady(w, false) // input waited in the socket meanwhile
+	}
+}
+
+// completeHandshake writes the answer; on acceptance the connection opens and head
+// (bytes that followed the request, aliasing c.in or the read buffer) is parsed as
+// frames.
+func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, head []byte) {
+	if !res.Accepted() {
+		c.reject(out, res.Err)
+		return
+	}
+	c.sub = res.Subprotocol
+	c.version = uint8(res.Version)
+	if res.UserValue != nil {
+		c.SetUserData(res.UserValue)
+	}
+	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
+		c.kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+	}
+	c.mu.Lock()
+	err := c.writeRaw(out, nil)
+	c.mu.Unlock()
+	if err != nil {
+		c.finish(frame.StatusAbnormalClosure, "", err)
+		return
+	}
+	c.rflags &^= rfHandshake
+	in := c.in
+	c.in = nil
+	c.opened()
+	if len(head) > 0 && c.rflags&rfFinished == 0 {
+		c.parse(head)
+	}
+	if in != nil {
+		bufpool.Put(in)
+	}
+}
+
+// reject writes a handshake rejection and closes the connection. OnOpen was never
+// called, so OnClose is not either.
+func (c *Conn) reject(out []byte, err error) {
+	c.mu.Lock()
+	c.writeRaw(out, nil)
+	c.mu.Unlock()
+	c.finish(frame.StatusAbnormalClosure, "", err)
+}
+
+// rejectBusy answers a handshake in flight with 503 (Shutdown).
+func (c *Conn) rejectBusy() {
+	c.closeReq.CompareAndSwap(0, closeBusy)
+	c.post(evClose)
+}

@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/weir-ws/weir/poller"
+)
+
+// loop is one event loop: a poller, the connections registered with it (by fd), its
+// timing wheel and, when this loop accepts, listening sockets.
+type loop struct {
+	eng    *engine
+	p      *poller.Poller
+	wheel  *wheel
+	w      *worker // DispatchInline: the loop is the worker
+	events []poller.Event
+
+	mu        sync.Mutex
+	conns     []*Conn // indexed by fd
+	inbox     []*Conn // DispatchInline: connections posted from other goroutines
+	listeners map[int32]*listener
+	batch     []*Conn
+	tick      chan struct{} // timer-only loop of goroutine-mode connections: closed to stop
+}
+
+func newLoop(e *engine) (*loop, error) {
+	p, err := poller.New()
+	if err != nil {
+		return nil, err
+	}
+	l := &loop{
+		eng:       e,
+		p:         p,
+		wheel:     newWheel(e.cfg.TimerResolution),
+		events:    make([]poller.Event, 256),
+		batch:     make([]*Conn, 256),
+		listeners: map[int32]*listener{},
+	}
+	if e.cfg.Dispatch == DispatchInline {
+		l.w = newWorker(e.cfg.ReadBufferSize)
+	}
+	return l, nil
+}
+
+// add registers c (fd already non-blocking) and starts watching it.
+func (l *loop) add(c *Conn) error {
+	c.loop = l
+	c.lastRead.Store(l.wheel.now.Load())
+	l.mu.Lock()
+	fd := int(c.fd)
+	if fd >= len(l.conns) {
+		n := max(2*len(l.conns), fd+1, 64)
+		conns := make([]*Conn, n)
+		copy(conns, l.conns)
+		l.conns = conns
+	}
+	l.conns[fd] = c
+	l.mu.Unlock()
+	// Input and output, edge-triggered, once: output interest costs nothing until a
+	// write comes up short, and pausing is the only later change.
+	if err := l.p.Add(fd, poller.Read|poller.Write); err != nil {
+		l.remove(c)
+		return err
+	}
+	return nil
+}
+
+// remove forgets c (worker context, before its fd is closed).
+func (l *loop) remove(c *Conn) {
+	l.mu.Lock()
+	if fd := int(c.fd); fd >= 0 && fd < len(l.conns) && l.conns[fd] == c {
+		l.conns[fd] = nil
+	}
+	l.mu.Unlock()
+}
+
+// setRead turns input interest on or off (PauseRead/ResumeRead).
+func (l *loop) setRead(c *Conn, on bool) error {
+	in := poller.Write
+	if on {
+		in |= poller.Read
+	}
+	return l.p.Modify(int(c.fd), in)
+}
+
+// enqueue hands c to this loop from another goroutine (DispatchInline).
+func (l *loop) enqueue(c *Conn) {
+	l.mu.Lock()
+	l.inbox = append(l.inbox, c)
+	l.mu.Unlock()
+	l.p.Wake()
+}
+
+// run is the loop goroutine.
+func (l *loop) run() {
+	defer l.eng.wg.Done()
+	var inbox []*Conn
+	for {
+		n, err := l.p.Wait(l.events, l.wheel.untilNext(time.Now()))
+		if l.eng.stopped.Load() {
+			return
+		}
+		if err != nil {
+			l.eng.cfg.Logger.Error("weir: poll wait", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		// Look every connection of the batch up under one lock.
+		l.mu.Lock()
+		for i := range n {
+			fd := l.events[i].Fd
+			if int(fd) < len(l.conns) {
+				l.batch[i] = l.conns[fd]
+			} else {
+				l.batch[i] = nil
+			}
+		}
+		inbox, l.inbox = l.inbox, inbox[:0]
+		l.mu.Unlock()
+		for i := range n {
+			ev := l.events[i]
+			c := l.batch[i]
+			l.batch[i] = nil
+			if c == nil {
+				if ln := l.listener(ev.Fd); ln != nil {
+					ln.accept()
+				}
+				continue
+			}
+			var bits uint32
+			if ev.Flags&(poller.Readable) != 0 {
+				bits |= evRead
+			}
+			if ev.Flags&(poller.HangUp|poller.Error) != 0 {
+				bits |= evRead | evHangUp
+			}
+			if ev.Flags&poller.Writable != 0 {
+				bits |= evWrite
+			}
+			l.post(c, bits)
+		}
+		for i, c := range inbox {
+			c.run(l.w)
+			inbox[i] = nil
+		}
+		for _, c := range l.wheel.advance(time.Now()) {
+			l.post(c, evTimer)
+		}
+	}
+}
+
+// post is Conn.post from the loop goroutine: under DispatchInline it runs the
+// connection right here.
+func (l *loop) post(c *Conn, ev uint32) {
+	old := c.sched.Or(ev | evRunning)
+	if old&evRunning != 0 {
+		return
+	}
+	if l.w != nil {
+		c.run(l.w)
+		return
+	}
+	select {
+	case l.eng.pool.q <- c:
+	case <-l.eng.pool.stop:
+	}
+}
+
+func (l *loop) listener(fd int32) *listener {
+	l.mu.Lock()
+	ln := l.listeners[fd]
+	l.mu.Unlock()
+	return ln
+}
+
+func (l *loop) close() {
+	if l.p != nil {
+		l.p.Close()
+	}
+}

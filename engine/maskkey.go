@@ -1,0 +1,28 @@
+package engine
+
+import (
+	crand "crypto/rand"
+	"math/rand/v2"
+	"sync"
+)
+
+// Masking keys for client frames (RFC 6455 §5.3: fresh and unpredictable for every
+// frame). They come from ChaCha8 generators seeded from crypto/rand and kept in a
+// pool: no syscall and no allocation per frame, and no generator state held by an
+// idle connection.
+var maskGens = sync.Pool{New: func() any {
+	var seed [32]byte
+	crand.Read(seed[:])
+	return rand.NewChaCha8(seed)
+}}
+
+// nextMask returns a fresh masking key (under mu).
+func (c *Conn) nextMask() [4]byte {
+	if c.maskFn != nil {
+		return c.maskFn()
+	}
+	g := maskGens.Get().(*rand.ChaCha8)
+	v := g.Uint64()
+	maskGens.Put(g)
+	return [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+}

@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// Goroutine-per-connection mode: the same Conn, state machine and callbacks over a
+// net.Conn, with one reader goroutine per connection and blocking writes. It serves
+// connections whose fd cannot be taken (a *tls.Conn), platforms without a poller,
+// and Config.GoroutinePerConn. Timers use a wheel of their own (one goroutine for
+// the engine), and events posted from other goroutines wake the reader out of its
+// read with a past read deadline.
+
+// gstate is what only a goroutine-mode connection needs.
+type gstate struct {
+	wake chan struct{} // a token when events are posted (for a paused reader)
+}
+
+// netBufSize is a goroutine-mode reader's buffer.
+const netBufSize = 16 << 10
+
+// NewNetConn starts a connection over nc, which has completed the opening handshake
+// already (the client side: Dial does it; the server side: upgrade.Upgrade). head
+// holds bytes read past the handshake. The connection runs in goroutine mode.
+func (s *Server) adoptNet(nc net.Conn, head []byte, client bool) *Conn {
+	c := s.e.newConn(-1, nil, client)
+	c.nc = nc
+	c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+	s.e.startOpenConn(c, head)
+	return c
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort()
+	case interface{ AddrPort() netip.AddrPort }:
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// timerLoop returns the engine's timer-only loop for goroutine-mode connections,
+// starting it on first use.
+func (e *engine) timerLoop() *loop {
+	e.gmu.Lock()
+	defer e.gmu.Unlock()
+	if e.gl == nil {
+		l := &loop{eng: e, wheel: newWheel(e.cfg.TimerResolution), tick: make(chan struct{})}
+		e.gl = l
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			t := time.NewTicker(e.cfg.TimerResolution)
+			defer t.Stop()
+			for {
+				select {
+				case now := <-t.C:
+					for _, c := range l.wheel.advance(now) {
+						c.post(evTimer)
+					}
+				case <-l.tick:
+					return
+				}
+			}
+		}()
+	}
+	return e.gl
+}
+
+// startNetConn starts the reader goroutine of a goroutine-mode connection.
+func (e *engine) startNetConn(c *Conn, head []byte) {
+	c.fd = -1
+	c.g = &gstate{wake: make(chan struct{}, 1)}
+	c.loop = e.timerLoop()
+	c.lastRead.Store(c.loop.wheel.now.Load())
+	e.gmu.Lock()
+	e.gconns[c] = struct{}{}
+	e.gmu.Unlock()
+	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
+		c.armDeadline(e.cfg.HandshakeTimeout)
+	}
+	e.wg.Add(1)
+	go c.readLoop(head)
+}
+
+// wakeReader makes the reader goroutine look at its pending events.
+func (c *Conn) wakeReader() {
+	select {
+	case c.g.wake <- struct{}{}:
+	default:
+	}
+	c.nc.SetReadDeadline(time.Unix(1, 0))
+}
+
+// readLoop is the reader goroutine: the worker context of a goroutine-mode connection.
+func (c *Conn) readLoop(head []byte) {
+	defer c.eng.wg.Done()
+	w := &worker{buf: bufpool.Get(netBufSize)}
+	if c.State() == StateConnecting {
+		w.req = upgrade.NewRequest()
+	}
+	defer bufpool.Put(w.buf)
+	if c.State() == StateOpen {
+		c.opened()
+	}
+	if len(head) > 0 {
+		c.consume(w, head)
+	}
+	for c.rflags&rfFinished == 0 {
+		if ev := c.sched.Swap(0); ev != 0 {
+			if ev&evHangUp != 0 {
+				c.onIOError(io.ErrClosedPipe)
+				continue
+			}
+			c.handle(w, ev&^evRead)
+			continue
+		}
+		if c.paused.Load() {
+			<-c.g.wake
+			continue
+		}
+		c.nc.SetReadDeadline(time.Time{})
+		if c.sched.Load() != 0 {
+			continue
+		}
+		n, err := c.nc.Read(w.buf)
+		if n > 0 {
+			c.stats.bytesIn.Add(uint64(n))
+			c.touch()
+			c.consume(w, w.buf[:n])
+		}
+		if err != nil && c.rflags&rfFinished == 0 {
+			switch {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				// Woken by post: the events are handled at the top.
+			case errors.Is(err, io.EOF):
+				c.onEOF()
+			default:
+				c.onIOError(err)
+			}
+		}
+	}
+}
+
+// netWrite2 writes a then b to the net.Conn, blocking (under mu). The bytes go
+// through a pooled buffer, so neither slice escapes to the heap because of the
+// interface call: the fd path's stack header stays on the stack.
+func (c *Conn) netWrite2(a, b []byte) (int, error) {
+	const chunk = 64 << 10
+	buf := bufpool.Get(min(chunk, max(len(a)+len(b), 1)))
+	defer bufpool.Put(buf)
+	written := 0
+	for _, p := range [2][]byte{a, b} {
+		for len(p) > 0 {
+			n := copy(buf, p)
+			m, err := c.nc.Write(buf[:n])
+			written += m
+			if err != nil {
+				return written, err
+			}
+			p = p[n:]
+		}
+	}
+	return written, nil
+}
+
+// acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
+func (e *engine) acceptLoop(ln net.Listener) {
+	defer e.wg.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		if e.stopping.Load() || (e.cfg.MaxConns > 0 && e.nconns.Load() >= int64(e.cfg.MaxConns)) {
+			nc.Close()
+			continue
+		}
+		c := e.newConn(-1, nil, false)
+		c.nc = nc
+		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		e.startServerConn(c)
+	}
+}

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// PreparedMessage is a message encoded once and sent to many connections: server
+// frames are not masked, so the same header and payload bytes serve every
+// connection (ws and WebSocket-Node broadcast recipes, gorilla PreparedMessage).
+type PreparedMessage struct {
+	op    frame.Opcode
+	data  []byte // the payload, as given
+	frame []byte // header + payload, for server connections
+}
+
+// NewPreparedMessage copies payload and encodes its frame once.
+func NewPreparedMessage(op frame.Opcode, payload []byte) *PreparedMessage {
+	h := frame.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
+	b := frame.AppendHeader(make([]byte, 0, frame.HeaderSize(h)+len(payload)), h)
+	b = append(b, payload...)
+	return &PreparedMessage{op: op, data: b[len(b)-len(payload):], frame: b}
+}
+
+// Opcode is the message's opcode.
+func (pm *PreparedMessage) Opcode() frame.Opcode { return pm.op }
+
+// Payload is the message's payload (do not modify it).
+func (pm *PreparedMessage) Payload() []byte { return pm.data }
+
+// WritePrepared sends a prepared message. On a client connection the frame is masked
+// as usual, into a pooled buffer.
+func (c *Conn) WritePrepared(pm *PreparedMessage) error {
+	c.mu.Lock()
+	var err error
+	if c.client {
+		err = c.writeLocked(true, pm.op, 0, pm.data, false)
+	} else if c.wflags&(wfClosed|wfSentClose) != 0 {
+		err = ErrClosed
+	} else if err = c.admit(len(pm.frame)); err == nil {
+		c.stats.framesOut.Add(1)
+		err = c.writeRaw(pm.frame, nil)
+	}
+	c.mu.Unlock()
+	if err == nil {
+		c.stats.msgsOut.Add(1)
+	}
+	return c.afterWrite(err)
+}
+
+// Broadcast sends pm to every open connection for which filter (nil: all) returns
+// true, and returns how many took it. Each loop's connections are written by their
+// own goroutine, so a broadcast uses every core; a slow consumer gets the
+// WriteBufferPolicy, never a block.
+func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
+	return s.e.broadcast(pm, filter)
+}
+
+func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	send := func(list []*Conn) {
+		n := 0
+		for _, c := range list {
+			if c.State() != StateOpen || (filter != nil && !filter(c)) {
+				continue
+			}
+			if c.WritePrepared(pm) == nil {
+				n++
+			}
+		}
+		mu.Lock()
+		total += n
+		mu.Unlock()
+	}
+	for _, l := range e.loops {
+		l.mu.Lock()
+		list := make([]*Conn, 0, len(l.conns))
+		for _, c := range l.conns {
+			if c != nil {
+				list = append(list, c)
+			}
+		}
+		l.mu.Unlock()
+		wg.Add(1)
+		go func() { defer wg.Done(); send(list) }()
+	}
+	e.gmu.Lock()
+	glist := make([]*Conn, 0, len(e.gconns))
+	for c := range e.gconns {
+		glist = append(glist, c)
+	}
+	e.gmu.Unlock()
+	send(glist)
+	wg.Wait()
+	return total
+}

@@ -1,0 +1,80 @@
+package engine
+
+// Every piece of work on a connection (input, writability, a timer, a close request
+// from another goroutine, a handshake decision) is an event bit posted to its sched
+// word. The poster that sets the running bit owns the connection until it hands it
+// back, so callbacks for one connection never overlap and keep their order, without
+// a lock on the read path and without EPOLLONESHOT re-arming syscalls.
+const (
+	evRead    uint32 = 1 << iota // input or hang-up is waiting
+	evHangUp                     // the poller saw HUP/RDHUP/ERR: read to EOF
+	evWrite                      // the socket is writable again: flush
+	evTimer                      // a wheel deadline passed
+	evClose                      // Close/CloseNow/Abort from another goroutine
+	evDecided                    // an asynchronous verify decision arrived
+	evResume                     // ResumeRead
+	evOpen                       // an adopted, already upgraded connection starts
+	evRunning uint32 = 1 << 31
+)
+
+// post adds ev to c's pending events and, if nobody is working on c, hands it to the
+// dispatcher (a worker, or the loop under DispatchInline).
+// In goroutine mode the reader goroutine is the only runner: the event waits in sched
+// and the reader is woken out of its blocking read.
+func (c *Conn) post(ev uint32) {
+	if c.nc != nil {
+		c.sched.Or(ev)
+		c.wakeReader()
+		return
+	}
+	old := c.sched.Or(ev | evRunning)
+	if old&evRunning == 0 {
+		c.eng.dispatch(c)
+	}
+}
+
+// run drains c's events until none is left, then releases the running bit. It must
+// be called only by the goroutine that set the bit (through post).
+func (c *Conn) run(w *worker) {
+	for {
+		ev := c.sched.Load()
+		if !c.sched.CompareAndSwap(ev, evRunning) {
+			continue
+		}
+		if ev&^evRunning != 0 {
+			c.handle(w, ev&^evRunning)
+		}
+		if c.sched.CompareAndSwap(evRunning, 0) {
+			return
+		}
+	}
+}
+
+// handle does one batch of events in worker context.
+func (c *Conn) handle(w *worker, ev uint32) {
+	if c.rflags&rfFinished != 0 {
+		return
+	}
+	if ev&evOpen != 0 {
+		c.opened()
+		c.resumeNow(w) // frames that arrived with the handshake, then the socket
+	}
+	if ev&evClose != 0 {
+		c.onCloseRequest()
+	}
+	if ev&evDecided != 0 {
+		c.onDecided(w)
+	}
+	if ev&evWrite != 0 {
+		c.flush()
+	}
+	if ev&evResume != 0 && !c.paused.Load() {
+		c.resumeNow(w)
+	}
+	if ev&(evRead|evHangUp) != 0 {
+		c.readReady(w, ev&evHangUp != 0)
+	}
+	if ev&evTimer != 0 {
+		c.onTimer()
+	}
+}

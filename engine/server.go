@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// Server accepts WebSocket connections: on its own listening sockets (Listen,
+// ListenAndServe, Serve) with the handshake done on the loops, or from net/http
+// (ServeHTTP) with the upgraded socket then moved onto the loops.
+type Server struct {
+	e   *engine
+	upg *upgrade.Upgrader
+
+	mu        sync.Mutex
+	listeners []*listener
+	addr      net.Addr
+	done      chan struct{}
+	closed    bool
+	netLns    []net.Listener // served in goroutine mode
+}
+
+// NewServer returns a server that calls h for every connection. cfg may be nil
+// (defaults); u configures the handshake (nil: upgrade's defaults: any path, the
+// origin must match the host, no subprotocol, no extension).
+func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
+	if h == nil {
+		h = NopHandler{}
+	}
+	if u == nil {
+		u = &upgrade.Upgrader{}
+	}
+	e, err := newEngine(h, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{e: e, upg: u, done: make(chan struct{})}
+	e.srv = s
+	return s, nil
+}
+
+// Listen starts accepting on addr ("host:port"; port 0 picks one) and returns once
+// the socket is listening. Addr tells the address.
+func (s *Server) Listen(addr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrServerClosed
+	}
+	return s.e.listen(s, addr)
+}
+
+// ListenAndServe is Listen, then waits until the server is shut down; it returns
+// ErrServerClosed then.
+func (s *Server) ListenAndServe(addr string) error {
+	if err := s.Listen(addr); err != nil {
+		return err
+	}
+	<-s.done
+	return ErrServerClosed
+}
+
+// Serve accepts on ln until the server is shut down, and returns ErrServerClosed. A
+// TCP or Unix listener's socket is watched by a loop; any other listener (a
+// tls.Listener, say) is served in goroutine-per-connection mode.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.Start(ln); err != nil {
+		return err
+	}
+	<-s.done
+	return ErrServerClosed
+}
+
+// Start is Serve without the wait.
+func (s *Server) Start(ln net.Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrServerClosed
+	}
+	if s.addr == nil {
+		s.addr = ln.Addr()
+	}
+	return s.e.serveListener(s, ln)
+}
+
+// Addr is the address of the first listening socket, nil before Listen or Serve.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// NumConns is the number of connections, handshakes in progress included.
+func (s *Server) NumConns() int { return int(s.e.nconns.Load()) }
+
+// Conns iterates over the connections that are open (ws clients). It holds no lock
+// while yielding.
+func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
+
+// Shutdown stops accepting, answers handshakes in flight with 503, sends 1001 (going
+// away) to every open connection and waits for them to close until ctx ends, then
+// closes the rest. It returns ctx.Err() if it had to force connections closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopAccepting()
+	e := s.e
+	e.gmu.Lock()
+	e.closedCh = make(chan struct{})
+	ch := e.closedCh
+	e.gmu.Unlock()
+	for c := range e.conns(StateConnecting) {
+		c.rejectBusy()
+	}
+	for c := range e.conns(StateOpen) {
+		c.Close(frame.StatusGoingAway, "server shutting down")
+	}
+	var err error
+	if e.nconns.Load() > 0 {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	s.stop()
+	return err
+}
+
+// Close closes every connection at once, without close frames, and stops the server.
+func (s *Server) Close() error {
+	s.stopAccepting()
+	e := s.e
+	e.gmu.Lock()
+	e.closedCh = make(chan struct{})
+	ch := e.closedCh
+	e.gmu.Unlock()
+	for c := range e.conns(anyState) {
+		c.Abort()
+	}
+	if e.nconns.Load() > 0 {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	s.stop()
+	return nil
+}
+
+func (s *Server) stopAccepting() {
+	s.e.stopping.Store(true)
+	s.mu.Lock()
+	for _, ln := range s.listeners {
+		ln.close()
+	}
+	for _, ln := range s.netLns {
+		ln.Close()
+	}
+	s.listeners, s.netLns = nil, nil
+	s.mu.Unlock()
+}
+
+func (s *Server) stop() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.e.stop()
+}
+
+// conns iterates over the connections in state st (anyState: all).
+func (e *engine) conns(st State) iter.Seq[*Conn] {
+	return func(yield func(*Conn) bool) {
+		var list []*Conn
+		for _, l := range e.loops {
+			l.mu.Lock()
+			for _, c := range l.conns {
+				if c != nil && (st == anyState || c.State() == st) {
+					list = append(list, c)
+				}
+			}
+			l.mu.Unlock()
+		}
+		e.gmu.Lock()
+		for c := range e.gconns {
+			if st == anyState || c.State() == st {
+				list = append(list, c)
+			}
+		}
+		e.gmu.Unlock()
+		for _, c := range list {
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+var errNoPoller = errors.New("weir: no poller on this platform")
+
+// anyState matches every state in conns.
+const anyState = ^State(0)

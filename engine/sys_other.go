@@ -1,0 +1,54 @@
+//go:build !(linux || darwin || freebsd)
+
+package engine
+
+import (
+	"errors"
+	"net"
+	"os"
+)
+
+// Without a poller every connection runs in goroutine mode: the raw-fd operations
+// are never reached.
+
+func (c *Conn) sysRead([]byte) (int, error) { return 0, errNoPoller }
+
+func (c *Conn) sysWrite2(a, b []byte) (int, error) { return c.netWrite2(a, b) }
+
+func (c *Conn) closeSocket() {
+	if c.nc != nil {
+		c.nc.Close()
+	}
+}
+
+func (c *Conn) shutdownWrite() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wflags&wfClosed == 0 && c.nc != nil {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}
+}
+
+func isAgain(err error) bool { return false }
+func isIntr(err error) bool  { return false }
+
+type listener struct {
+	fd   int32
+	loop *loop
+	eng  *engine
+	addr net.Addr
+	file *os.File
+}
+
+func (ln *listener) accept() {}
+func (ln *listener) close()  {}
+
+func listenTCP(string, int, bool) (int, net.Addr, error) { return -1, nil, errNoPoller }
+
+func listenerFD(net.Listener) (int, *os.File, bool) { return -1, nil, false }
+
+var _ = errors.New
+
+func takeFD(net.Conn, bool) (int, bool) { return -1, false }

@@ -1,0 +1,70 @@
+//go:build linux || darwin || freebsd
+
+package engine
+
+import (
+	"errors"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Raw socket operations for connections on the loops. In goroutine mode (c.nc set)
+// they go through the net.Conn instead.
+
+func (c *Conn) sysRead(b []byte) (int, error) {
+	n, err := unix.Read(int(c.fd), b)
+	if n < 0 {
+		n = 0
+	}
+	return n, err
+}
+
+// sysWrite2 writes a then b without blocking and returns how much the socket took.
+func (c *Conn) sysWrite2(a, b []byte) (int, error) {
+	if c.nc != nil {
+		return c.netWrite2(a, b)
+	}
+	for {
+		n, err := writev2(int(c.fd), a, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return max(n, 0), nil
+		}
+		return max(n, 0), err
+	}
+}
+
+// closeSocket closes the socket (under mu, with wfClosed set, so that no other
+// goroutine can touch a reused fd number afterwards).
+func (c *Conn) closeSocket() {
+	if c.nc != nil {
+		c.nc.Close()
+		return
+	}
+	if c.fd >= 0 {
+		unix.Close(int(c.fd))
+	}
+}
+
+// shutdownWrite half-closes the socket after a failing close frame, so the peer sees
+// EOF after it.
+func (c *Conn) shutdownWrite() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wflags&wfClosed != 0 || len(c.out) > 0 {
+		return // queued bytes (the close frame among them) still have to go out
+	}
+	if c.nc != nil {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+		return
+	}
+	unix.Shutdown(int(c.fd), unix.SHUT_WR)
+}
+
+func isAgain(err error) bool { return err == unix.EAGAIN || errors.Is(err, syscall.EAGAIN) }
+func isIntr(err error) bool  { return err == unix.EINTR }

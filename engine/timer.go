@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// armDeadline sets the handshake or close deadline d from now and schedules it.
+func (c *Conn) armDeadline(d time.Duration) {
+	w := c.loop.wheel
+	c.deadline = w.now.Load() + w.ticks(d)
+	w.schedule(c, c.deadline)
+}
+
+// armKeepalive schedules the next keepalive or idle check of an open connection.
+func (c *Conn) armKeepalive() {
+	cfg := &c.eng.cfg
+	if c.loop == nil || (cfg.PingInterval < 0 && cfg.IdleTimeout <= 0) {
+		return
+	}
+	w := c.loop.wheel
+	last := c.lastRead.Load()
+	next := int64(-1)
+	if cfg.PingInterval > 0 {
+		if c.pingDue != 0 && last < c.pingDue {
+			if cfg.PongTimeout > 0 {
+				next = c.pingDue + w.ticks(cfg.PongTimeout)
+			} else {
+				next = c.pingDue + w.ticks(cfg.PingInterval) // ping only: keep the NAT warm
+			}
+		} else {
+			next = last + w.ticks(cfg.PingInterval)
+		}
+	}
+	if cfg.IdleTimeout > 0 {
+		idle := last + w.ticks(cfg.IdleTimeout)
+		if next < 0 || idle < next {
+			next = idle
+		}
+	}
+	if next >= 0 {
+		w.schedule(c, next)
+	}
+}
+
+// onTimer runs when the connection's wheel entry fires (worker context).
+func (c *Conn) onTimer() {
+	if c.loop == nil {
+		return
+	}
+	now := c.loop.wheel.now.Load()
+	switch c.State() {
+	case StateConnecting:
+		if now >= c.deadline {
+			c.finish(frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
+		}
+	case StateClosing:
+		if now >= c.deadline {
+			c.mu.Lock()
+			code := c.closeCd
+			c.mu.Unlock()
+			if code == 0 {
+				code = frame.StatusAbnormalClosure
+			}
+			err := c.failErr
+			if err == nil {
+				err = ErrCloseTimeout
+			}
+			c.finish(code, "", err)
+		}
+	case StateOpen:
+		c.keepalive(now)
+	}
+}
+
+// keepalive: WebSocket-Node's scheme on the wheel. After PingInterval without input a
+// ping goes out; any input counts as the answer; nothing within PongTimeout drops
+// the connection (1006, no close frame). IdleTimeout closes with 1001.
+func (c *Conn) keepalive(now int64) {
+	cfg := &c.eng.cfg
+	w := c.loop.wheel
+	last := c.lastRead.Load()
+	if cfg.IdleTimeout > 0 && now-last >= w.ticks(cfg.IdleTimeout) {
+		c.failErr = ErrIdleTimeout
+		c.Close(frame.StatusGoingAway, "idle timeout")
+		c.armDeadline(cfg.CloseTimeout)
+		return
+	}
+	if cfg.PingInterval > 0 {
+		if c.pingDue != 0 && last >= c.pingDue {
+			c.pingDue = 0 // input arrived since the ping
+		}
+		switch {
+		case c.pingDue != 0 && cfg.PongTimeout > 0:
+			if now-c.pingDue >= w.ticks(cfg.PongTimeout) {
+				c.finish(frame.StatusAbnormalClosure, "", ErrPeerTimeout)
+				return
+			}
+		case c.pingDue != 0: // PongTimeout < 0: ping on, never drop
+			if now-c.pingDue >= w.ticks(cfg.PingInterval) {
+				c.pingDue = now
+				c.Ping(nil)
+			}
+		case now-last >= w.ticks(cfg.PingInterval):
+			c.pingDue = now
+			c.Ping(nil)
+		}
+	}
+	c.armKeepalive()
+}
