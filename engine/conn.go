@@ -50,6 +50,7 @@ type Conn struct {
 	sched  atomic.Uint32
 	state  atomic.Uint32
 	paused atomic.Bool // PauseRead: input is not watched
+	queued atomic.Bool // out or pong holds bytes: a writable event means work
 
 	fd     int32          // raw socket on a loop, or -1 in goroutine mode
 	nc     net.Conn       // goroutine mode only

@@ -65,7 +65,7 @@ func (c *Conn) handle(w *worker, ev uint32) {
 	if ev&evDecided != 0 {
 		c.onDecided(w)
 	}
-	if ev&evWrite != 0 {
+	if ev&evWrite != 0 && c.queued.Load() {
 		c.flush()
 	}
 	if ev&evResume != 0 && !c.paused.Load() {

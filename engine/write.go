@@ -190,11 +190,21 @@ func (c *Conn) writeRaw(hdr, p []byte) error {
 			return nil
 		}
 	}
+	tried := len(c.out) == 0 && c.pong == nil
 	if w < len(hdr) {
 		c.enqueue(hdr[w:])
 		c.enqueue(p)
 	} else {
 		c.enqueue(p[w-len(hdr):])
+	}
+	if tried {
+		// The socket was full a moment ago. Its writable edge may have come and been
+		// skipped before `queued` was set; one more try after setting it closes that
+		// window (a later edge then finds queued set).
+		c.writeOut()
+		if len(c.out) == 0 {
+			c.post(evWrite) // let the worker clear `queued` and owe no OnDrain
+		}
 	}
 	return nil
 }
@@ -223,6 +233,7 @@ func (c *Conn) enqueue(b []byte) {
 	}
 	c.out = append(c.out, b...)
 	c.outOff += int64(len(b))
+	c.queued.Store(true)
 	if len(c.out) > c.eng.cfg.DrainLowWater {
 		c.wflags |= wfDrainOwed
 	}
@@ -256,30 +267,13 @@ func (c *Conn) autoPong(payload []byte) {
 		c.pong = bufpool.Get(smallIn * 2)
 	}
 	c.pong = append(c.pong[:0], payload...)
+	c.queued.Store(true)
 }
 
 // flush writes queued output when the socket is writable again (worker context).
 func (c *Conn) flush() {
 	c.mu.Lock()
-	for len(c.out) > 0 && c.wflags&(wfClosed|wfWriteErr) == 0 {
-		w, err := c.sysWrite2(c.out, nil)
-		if w > 0 {
-			c.stats.bytesOut.Add(uint64(w))
-			n := copy(c.out, c.out[w:])
-			c.out = c.out[:n]
-		}
-		if err != nil {
-			c.writeFailed(err)
-			break
-		}
-		if w == 0 {
-			break
-		}
-	}
-	if len(c.out) == 0 && c.out != nil {
-		bufpool.Put(c.out)
-		c.out = nil
-	}
+	c.writeOut()
 	if len(c.out) == 0 && c.pong != nil && c.wflags&wfClosed == 0 {
 		pong := c.pong
 		c.pong = nil
@@ -298,6 +292,9 @@ func (c *Conn) flush() {
 			c.dones = append(c.dones[:0], c.dones[i:]...)
 		}
 	}
+	if len(c.out) == 0 && c.pong == nil {
+		c.queued.Store(false)
+	}
 	drained := c.wflags&wfDrainOwed != 0 && len(c.out) <= c.eng.cfg.DrainLowWater
 	if drained {
 		c.wflags &^= wfDrainOwed
@@ -308,6 +305,29 @@ func (c *Conn) flush() {
 	}
 	if drained && c.rflags&rfOpened != 0 {
 		c.eng.h.OnDrain(c)
+	}
+}
+
+// writeOut writes as much of the outbound buffer as the socket takes (under mu).
+func (c *Conn) writeOut() {
+	for len(c.out) > 0 && c.wflags&(wfClosed|wfWriteErr) == 0 {
+		w, err := c.sysWrite2(c.out, nil)
+		if w > 0 {
+			c.stats.bytesOut.Add(uint64(w))
+			n := copy(c.out, c.out[w:])
+			c.out = c.out[:n]
+		}
+		if err != nil {
+			c.writeFailed(err)
+			break
+		}
+		if w == 0 {
+			break
+		}
+	}
+	if len(c.out) == 0 && c.out != nil {
+		bufpool.Put(c.out)
+		c.out = nil
 	}
 }
 
