@@ -252,6 +252,6 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	}
 	c.eng.connClosed(c)
 	if c.rflags&rfOpened != 0 {
-		c.eng.h.OnClose(c, code, reason, err)
+		c.h.OnClose(c, code, reason, err)
 	}
 }

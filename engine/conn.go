@@ -58,6 +58,7 @@ type Conn struct {
 	maskFn func() [4]byte // client: masking-key hook for tests, nil for the default
 	loop   *loop
 	eng    *engine
+	h      Handler // this connection's callbacks (the engine's, or the Dial option's)
 
 	// Read side, worker context.
 	in       []byte       // pooled: unparsed bytes from a frame boundary (a frame in flight)

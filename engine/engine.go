@@ -28,7 +28,7 @@ type engine struct {
 }
 
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
-	c := &Conn{fd: fd, eng: e, client: client, version: 13}
+	c := &Conn{fd: fd, eng: e, h: e.h, client: client, version: 13}
 	e.nconns.Add(1)
 	return c
 }
@@ -66,7 +66,7 @@ func (c *Conn) opened() {
 		c.loop.wheel.cancel(c)
 	}
 	c.armKeepalive()
-	c.eng.h.OnOpen(c)
+	c.h.OnOpen(c)
 }
 
 // PauseRead stops reading from the connection (ws pause): the socket is no longer

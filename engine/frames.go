@@ -89,7 +89,7 @@ func (c *Conn) frameEnd(h *frame.Header, payload []byte) {
 		c.stats.msgsIn.Add(1)
 	}
 	if c.eng.cfg.DisableAssembly {
-		c.eng.h.OnFrame(c, *h, payload)
+		c.h.OnFrame(c, *h, payload)
 		return
 	}
 	if !h.Fin {
@@ -103,7 +103,7 @@ func (c *Conn) frameEnd(h *frame.Header, payload []byte) {
 		return
 	}
 	if c.msg == nil {
-		c.eng.h.OnMessage(c, op, payload) // the zero-copy case: a slice of the read buffer
+		c.h.OnMessage(c, op, payload) // the zero-copy case: a slice of the read buffer
 		return
 	}
 	if cap(c.msg)-len(c.msg) < len(payload) {
@@ -111,7 +111,7 @@ func (c *Conn) frameEnd(h *frame.Header, payload []byte) {
 	}
 	msg := append(c.msg, payload...)
 	c.msg = nil
-	c.eng.h.OnMessage(c, op, msg)
+	c.h.OnMessage(c, op, msg)
 	bufpool.Put(msg)
 }
 
@@ -120,12 +120,12 @@ func (c *Conn) frameEnd(h *frame.Header, payload []byte) {
 func (c *Conn) control(op frame.Opcode, payload []byte) {
 	switch op {
 	case frame.OpPing:
-		pong := c.eng.h.OnPing(c, payload)
+		pong := c.h.OnPing(c, payload)
 		if pong && !c.eng.cfg.DisableAutoPong && c.State() == StateOpen {
 			c.autoPong(payload)
 		}
 	case frame.OpPong:
-		c.eng.h.OnPong(c, payload)
+		c.h.OnPong(c, payload)
 	case frame.OpClose:
 		c.onPeerClose(payload)
 	}

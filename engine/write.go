@@ -304,7 +304,7 @@ func (c *Conn) flush() {
 		d.fn(nil)
 	}
 	if drained && c.rflags&rfOpened != 0 {
-		c.eng.h.OnDrain(c)
+		c.h.OnDrain(c)
 	}
 }
 

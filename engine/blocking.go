@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// For programs that prefer to block: a connection dialled without a Handler (or
+// given NewReader... as its handler) queues its messages, and ReadMessage takes them
+// one at a time. The event-driven core stays as it is: the queue is a Handler, and
+// when it holds ReadQueue messages the connection stops reading (PauseRead) until
+// the program catches up, so a slow reader pushes back through TCP instead of
+// growing memory.
+
+// ErrNoQueue: ReadMessage on a connection that has a Handler of its own.
+var ErrNoQueue = errors.New("weir: connection has a handler; ReadMessage needs a connection dialled without one")
+
+type queued struct {
+	op   frame.Opcode
+	data []byte
+}
+
+// queue is the Handler behind ReadMessage.
+type queue struct {
+	NopHandler
+	c      *Conn
+	mu     sync.Mutex
+	msgs   []queued
+	max    int
+	err    error
+	notify chan struct{}
+}
+
+func newQueue(c *Conn, max int) *queue {
+	if max <= 0 {
+		max = 64
+	}
+	return &queue{c: c, max: max, notify: make(chan struct{}, 1)}
+}
+
+func (q *queue) signal() {
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) OnMessage(c *Conn, op frame.Opcode, p []byte) {
+	q.mu.Lock()
+	q.msgs = append(q.msgs, queued{op, append([]byte(nil), p...)})
+	full := len(q.msgs) >= q.max
+	q.mu.Unlock()
+	if full {
+		c.PauseRead()
+	}
+	q.signal()
+}
+
+func (q *queue) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
+	q.mu.Lock()
+	if err == nil || code != frame.StatusAbnormalClosure {
+		q.err = &CloseError{Code: code, Reason: reason}
+	} else {
+		q.err = err
+	}
+	q.mu.Unlock()
+	q.signal()
+}
+
+// ReadMessage returns the next message of a connection dialled without a Handler,
+// blocking until one arrives, the connection closes (a *CloseError, or the error
+// that ended it) or ctx ends. The returned slice is the caller's.
+func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
+	q, ok := c.h.(*queue)
+	if !ok {
+		return 0, nil, ErrNoQueue
+	}
+	for {
+		q.mu.Lock()
+		if len(q.msgs) > 0 {
+			m := q.msgs[0]
+			q.msgs[0] = queued{}
+			q.msgs = q.msgs[1:]
+			resume := len(q.msgs) < q.max/2+1 && c.IsPaused()
+			q.mu.Unlock()
+			if resume {
+				c.ResumeRead()
+			}
+			return m.op, m.data, nil
+		}
+		err := q.err
+		q.mu.Unlock()
+		if err != nil {
+			return 0, nil, err
+		}
+		select {
+		case <-q.notify:
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		}
+	}
+}
+
+// NetConn adapts a connection dialled without a Handler to a net.Conn (ws
+// createWebSocketStream): Read returns the bytes of successive messages as one
+// stream; each Write sends one message with opcode op. A normal close reads as
+// io.EOF.
+func NetConn(c *Conn, op frame.Opcode) net.Conn { return &netConn{c: c, op: op} }
+
+type netConn struct {
+	c      *Conn
+	op     frame.Opcode
+	rest   []byte
+	mu     sync.Mutex
+	rdl    time.Time
+	closed bool
+}
+
+func (n *netConn) Read(p []byte) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for len(n.rest) == 0 {
+		ctx := context.Background()
+		if !n.rdl.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, n.rdl)
+			defer cancel()
+		}
+		_, msg, err := n.c.ReadMessage(ctx)
+		if err != nil {
+			var ce *CloseError
+			if errors.As(err, &ce) && (ce.Code == frame.StatusNormalClosure || ce.Code == frame.StatusGoingAway || ce.Code == frame.StatusNoStatusRcvd) {
+				return 0, io.EOF
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				return 0, timeoutError{}
+			}
+			return 0, err
+		}
+		n.rest = msg
+	}
+	k := copy(p, n.rest)
+	n.rest = n.rest[k:]
+	return k, nil
+}
+
+func (n *netConn) Write(p []byte) (int, error) {
+	if err := n.c.WriteMessage(n.op, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (n *netConn) Close() error { return n.c.Close(frame.StatusNormalClosure, "") }
+
+func (n *netConn) LocalAddr() net.Addr  { return net.TCPAddrFromAddrPort(n.c.LocalAddr()) }
+func (n *netConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(n.c.RemoteAddr()) }
+
+func (n *netConn) SetDeadline(t time.Time) error { return n.SetReadDeadline(t) }
+
+func (n *netConn) SetReadDeadline(t time.Time) error {
+	n.mu.Lock()
+	n.rdl = t
+	n.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline is accepted and ignored: writes never block on the loops (they
+// queue, under Config.MaxWriteBuffer).
+func (n *netConn) SetWriteDeadline(time.Time) error { return nil }
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "weir: i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }

@@ -1,0 +1,404 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// DialOptions configure one Dial. A nil *DialOptions, and every zero field, means
+// the documented default.
+type DialOptions struct {
+	// Handler receives the connection's events. Nil: the connection is read with
+	// ReadMessage (messages are queued for it, and reading pauses while the queue is
+	// full).
+	Handler Handler
+	// Subprotocols are offered in order; the server's pick must be one of them.
+	Subprotocols []string
+	// Origin is sent as Origin (Sec-WebSocket-Origin with Version 8).
+	Origin string
+	// Header holds extra request fields (cookies, authorization...).
+	Header http.Header
+	// Version is 13 (default) or 8.
+	Version int
+	// TLSConfig for wss (cloned; ServerName from the URL host when empty).
+	TLSConfig *tls.Config
+	// HandshakeTimeout bounds the whole dial: TCP, proxy, TLS and the handshake.
+	// Default 10 s; negative: only ctx.
+	HandshakeTimeout time.Duration
+	// NetDialContext dials TCP (or the proxy). Default: a net.Dialer with LocalAddr.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// LocalAddr is the local address to dial from (for example 127.0.0.2 to pass the
+	// ephemeral-port limit of one source address).
+	LocalAddr net.Addr
+	// Proxy picks an HTTP proxy for the request (CONNECT). Default:
+	// http.ProxyFromEnvironment. Set NoProxy to dial directly.
+	Proxy   func(*http.Request) (*url.URL, error)
+	NoProxy bool
+	// MaxRedirects follows up to this many 3xx answers (default 0: none, as ws).
+	// Authorization and Cookie are dropped when a redirect changes host.
+	MaxRedirects int
+	// OnRequest may change the request just before it is written (ws
+	// finishRequest); it runs for every redirect too.
+	OnRequest func(r *upgrade.ClientRequest) error
+	// ReadQueue caps the messages queued for ReadMessage before reading pauses.
+	// Default 64.
+	ReadQueue int
+	// MaskKey, for tests only, replaces the masking-key generator.
+	MaskKey func() [4]byte
+}
+
+// Client dials connections that run on its engine's loops, with the same Conn API
+// and callbacks as server connections, and no goroutine per connection.
+type Client struct {
+	e *engine
+}
+
+// NewClient returns a client whose connections use cfg (nil: defaults) and h as
+// the default handler (nil: blocking reads with ReadMessage).
+func NewClient(h Handler, cfg *Config) (*Client, error) {
+	e, err := newEngine(h, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{e: e}, nil
+}
+
+// Close aborts the client's connections and stops its loops.
+func (cl *Client) Close() error {
+	cl.e.stopping.Store(true)
+	for c := range cl.e.conns(anyState) {
+		c.Abort()
+	}
+	waitFor := time.Now().Add(5 * time.Second)
+	for cl.e.nconns.Load() > 0 && time.Now().Before(waitFor) {
+		time.Sleep(time.Millisecond)
+	}
+	cl.e.stop()
+	return nil
+}
+
+// NumConns is the number of the client's connections.
+func (cl *Client) NumConns() int { return int(cl.e.nconns.Load()) }
+
+var (
+	defaultClientOnce sync.Once
+	defaultClient     *Client
+	defaultClientErr  error
+)
+
+// Dial connects to a ws, wss, http or https URL (or ws+unix:/path/to.sock:/resource)
+// on a shared default Client, and returns the open connection and the server's 101
+// response. A non-101 answer is a *upgrade.HandshakeError with its status, headers
+// and up to 4 KiB of body.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
+	defaultClientOnce.Do(func() { defaultClient, defaultClientErr = NewClient(nil, nil) })
+	if defaultClientErr != nil {
+		return nil, nil, defaultClientErr
+	}
+	return defaultClient.Dial(ctx, rawURL, opts)
+}
+
+// Dial connects like the package-level Dial, on this client's loops. The dial itself
+// (TCP, proxy, TLS, handshake) runs on the calling goroutine; once open, a plain
+// TCP or Unix connection moves onto the loops, and a TLS one runs in goroutine mode
+// (crypto/tls needs a net.Conn).
+func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
+	var o DialOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = 10 * time.Second
+	}
+	if o.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
+		defer cancel()
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	var via []*url.URL
+	for {
+		nc, head, resp, res, err := cl.handshake(ctx, u, &o, via)
+		var he *upgrade.HandshakeError
+		if errors.As(err, &he) && len(via) < o.MaxRedirects && isRedirect(he.Status) {
+			loc, lerr := u.Parse(he.Header.Get("Location"))
+			if lerr != nil {
+				return nil, nil, err
+			}
+			via = append(via, u)
+			if loc.Host != u.Host && o.Header != nil {
+				// A change of host drops the credentials (ws, net/http).
+				o.Header = o.Header.Clone()
+				o.Header.Del("Authorization")
+				o.Header.Del("Cookie")
+			}
+			u = loc
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return cl.open(nc, head, &o, res), resp, nil
+	}
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+// handshake dials u and runs the opening handshake; on success it returns the
+// connection and the bytes read past the 101.
+func (cl *Client) handshake(ctx context.Context, u *url.URL, o *DialOptions, via []*url.URL) (net.Conn, []byte, *http.Response, upgrade.ClientResult, error) {
+	var res upgrade.ClientResult
+	req, network, addr, err := clientRequest(u, o, len(via) > 0)
+	if err != nil {
+		return nil, nil, nil, res, err
+	}
+	if o.OnRequest != nil {
+		if err := o.OnRequest(req); err != nil {
+			return nil, nil, nil, res, err
+		}
+	}
+	nc, err := cl.dialTransport(ctx, network, addr, req, o)
+	if err != nil {
+		return nil, nil, nil, res, err
+	}
+	fail := func(err error) (net.Conn, []byte, *http.Response, upgrade.ClientResult, error) {
+		nc.Close()
+		if ctx.Err() != nil && !errors.As(err, new(*upgrade.HandshakeError)) {
+			err = fmt.Errorf("weir: dial %s: %w", u.Redacted(), ctx.Err())
+		}
+		return nil, nil, nil, res, err
+	}
+	// Cancelling ctx aborts a handshake in progress (WebSocket-Node abort()).
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	out, err := req.AppendTo(nil)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := nc.Write(out); err != nil {
+		return fail(err)
+	}
+	buf := make([]byte, 0, 4096)
+	var resp upgrade.Response
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, rerr := nc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		hn, perr := upgrade.ParseResponse(buf, &resp, nil)
+		if perr == upgrade.ErrNeedMore {
+			if rerr != nil {
+				return fail(fmt.Errorf("weir: dial %s: reading the handshake response: %w", u.Redacted(), rerr))
+			}
+			continue
+		}
+		if perr != nil {
+			return fail(perr)
+		}
+		hresp := &http.Response{
+			Status: fmt.Sprintf("%d %s", resp.StatusCode(), resp.Reason()), StatusCode: resp.StatusCode(),
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: resp.HTTPHeader(),
+			Body: http.NoBody,
+		}
+		res, err = upgrade.ValidateResponse(req, &resp)
+		if err != nil {
+			var he *upgrade.HandshakeError
+			if errors.As(err, &he) {
+				he.ReadBody(io.MultiReader(strings.NewReader(string(buf[hn:])), nc), upgrade.DefaultErrorBodyLimit)
+			}
+			return fail(err)
+		}
+		head := append([]byte(nil), buf[hn:]...)
+		nc.SetDeadline(time.Time{})
+		return nc, head, hresp, res, nil
+	}
+}
+
+// clientRequest builds the request for u; network and addr are what to dial.
+func clientRequest(u *url.URL, o *DialOptions, redirected bool) (*upgrade.ClientRequest, string, string, error) {
+	req := &upgrade.ClientRequest{}
+	network := "tcp"
+	var addr string
+	if u.Scheme == "ws+unix" {
+		// ws+unix:/path/to.sock:/resource (ws's form).
+		path := u.Opaque
+		if path == "" {
+			path = u.Path
+		}
+		sock, resource, _ := strings.Cut(path, ":")
+		if resource == "" {
+			resource = "/"
+		}
+		req.Host, req.Resource, req.Addr = "localhost", resource, sock
+		network, addr = "unix", sock
+	} else {
+		if err := req.SetURL(u); err != nil {
+			return nil, "", "", err
+		}
+		addr = req.Addr
+	}
+	req.Key = upgrade.GenerateKey()
+	req.Version = o.Version
+	req.Origin = o.Origin
+	req.Subprotocols = o.Subprotocols
+	req.Header = o.Header
+	_ = redirected
+	return req, network, addr, nil
+}
+
+// dialTransport opens the TCP (or Unix) connection, through an HTTP CONNECT proxy
+// when one applies, and wraps it in TLS for wss.
+func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *upgrade.ClientRequest, o *DialOptions) (net.Conn, error) {
+	dial := o.NetDialContext
+	if dial == nil {
+		d := &net.Dialer{LocalAddr: o.LocalAddr}
+		dial = d.DialContext
+	}
+	target := addr
+	var proxyURL *url.URL
+	if network == "tcp" && !o.NoProxy {
+		proxy := o.Proxy
+		if proxy == nil {
+			proxy = http.ProxyFromEnvironment
+		}
+		scheme := "http"
+		if req.Secure {
+			scheme = "https"
+		}
+		pu, err := proxy(&http.Request{Method: "GET", URL: &url.URL{Scheme: scheme, Host: req.Host}, Header: http.Header{}})
+		if err != nil {
+			return nil, err
+		}
+		if pu != nil {
+			proxyURL = pu
+			addr = pu.Host
+			if pu.Port() == "" {
+				addr = net.JoinHostPort(pu.Hostname(), "80")
+			}
+		}
+	}
+	nc, err := dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if proxyURL != nil {
+		if err := connectProxy(ctx, nc, proxyURL, target); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
+	if req.Secure {
+		cfg := &tls.Config{}
+		if o.TLSConfig != nil {
+			cfg = o.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			host, _, err := net.SplitHostPort(target)
+			if err != nil {
+				host = target
+			}
+			cfg.ServerName = host
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+	return nc, nil
+}
+
+// ErrProxy is returned when an HTTP proxy refuses the CONNECT.
+var ErrProxy = errors.New("weir: proxy refused CONNECT")
+
+// connectProxy asks an HTTP proxy for a tunnel to target (RFC 9110 §9.3.6).
+func connectProxy(ctx context.Context, nc net.Conn, proxy *url.URL, target string) error {
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n"
+	if proxy.User != nil {
+		pw, _ := proxy.User.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pw)) + "\r\n"
+	}
+	req += "\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		return err
+	}
+	// Read the answer byte by byte up to the blank line: nothing past it may be
+	// consumed, since the tunnel's first bytes belong to the WebSocket handshake.
+	br := bufio.NewReaderSize(&oneByteReader{nc}, 16)
+	resp, err := http.ReadResponse(br, &http.Request{Method: "CONNECT"})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%w: %s", ErrProxy, resp.Status)
+	}
+	return nil
+}
+
+// oneByteReader reads one byte per call, so a bufio.Reader over it never reads ahead.
+type oneByteReader struct{ r io.Reader }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return o.r.Read(p)
+}
+
+// open starts a dialled, upgraded connection on the client's engine.
+func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {
+	e := cl.e
+	var c *Conn
+	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
+		c = e.newConn(int32(fd), nil, true)
+		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		nc.Close()
+	} else {
+		c = e.newConn(-1, nil, true)
+		c.nc = nc
+		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+	}
+	c.sub = res.Subprotocol
+	if o.Version == 8 {
+		c.version = 8
+	}
+	c.maskFn = o.MaskKey
+	if o.Handler != nil {
+		c.h = o.Handler
+	}
+	if c.h == nil {
+		c.h = newQueue(c, o.ReadQueue)
+	}
+	e.startOpenConn(c, head)
+	return c
+}
