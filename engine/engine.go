@@ -103,7 +103,7 @@ func (c *Conn) resumeNow(w *worker) {
 		c.consume(w, in)
 		bufpool.Put(in)
 	}
-	if c.nc == nil {
-		c.readReady(w, false)
+	if c.nc == nil && c.readReady(w, false) {
+		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

@@ -87,8 +87,8 @@ func (c *Conn) onDecided(w *worker) {
 		return
 	}
 	c.completeHandshake(w, out, &res, c.in)
-	if c.rflags&rfFinished == 0 {
-		c.readReady(w, false) // input waited in the socket meanwhile
+	if c.rflags&rfFinished == 0 && c.nc == nil && c.readReady(w, false) {
+		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
 }
 

@@ -17,11 +17,19 @@ import (
 // smallIn is the pooled size used to hold a partial frame header.
 const smallIn = 64
 
-// readReady reads everything the socket has (the poller is edge-triggered).
-func (c *Conn) readReady(w *worker, hup bool) {
-	for {
+// maxReadsPerTurn bounds the reads one connection gets before others have a turn
+// (a flooding peer must not hold a worker, or an inline loop, forever).
+const maxReadsPerTurn = 32
+
+// readReady reads what the socket has (the poller is edge-triggered, so until a
+// short read or EAGAIN). It reports whether it stopped early with more to read.
+func (c *Conn) readReady(w *worker, hup bool) (more bool) {
+	for i := 0; ; i++ {
 		if c.rflags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
-			return
+			return false
+		}
+		if i == maxReadsPerTurn && c.nc == nil {
+			return true
 		}
 		buf := w.buf
 		direct := false
@@ -42,22 +50,22 @@ func (c *Conn) readReady(w *worker, hup bool) {
 			}
 			if n < len(buf) && !hup {
 				// A short read drained the socket; new data brings a new edge.
-				return
+				return false
 			}
 			continue
 		}
 		if err == nil { // n == 0: the peer closed its side
 			c.onEOF()
-			return
+			return false
 		}
 		if isAgain(err) {
-			return
+			return false
 		}
 		if isIntr(err) {
 			continue
 		}
 		c.onIOError(err)
-		return
+		return false
 	}
 }
 

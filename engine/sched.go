@@ -41,8 +41,12 @@ func (c *Conn) run(w *worker) {
 		if !c.sched.CompareAndSwap(ev, evRunning) {
 			continue
 		}
-		if ev&^evRunning != 0 {
-			c.handle(w, ev&^evRunning)
+		if ev&^evRunning != 0 && c.handle(w, ev&^evRunning) {
+			// More input is waiting but others get a turn first: keep the running
+			// bit (nobody else may take c) and queue c behind them.
+			c.sched.Or(evRead)
+			c.eng.requeue(c)
+			return
 		}
 		if c.sched.CompareAndSwap(evRunning, 0) {
 			return
@@ -50,10 +54,11 @@ func (c *Conn) run(w *worker) {
 	}
 }
 
-// handle does one batch of events in worker context.
-func (c *Conn) handle(w *worker, ev uint32) {
+// handle does one batch of events in worker context. It reports whether input is
+// left to read after the connection's turn.
+func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if c.rflags&rfFinished != 0 {
-		return
+		return false
 	}
 	if ev&evOpen != 0 {
 		c.opened()
@@ -72,9 +77,10 @@ func (c *Conn) handle(w *worker, ev uint32) {
 		c.resumeNow(w)
 	}
 	if ev&(evRead|evHangUp) != 0 {
-		c.readReady(w, ev&evHangUp != 0)
+		more = c.readReady(w, ev&evHangUp != 0)
 	}
 	if ev&evTimer != 0 {
 		c.onTimer()
 	}
+	return more && c.rflags&rfFinished == 0
 }

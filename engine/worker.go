@@ -42,6 +42,24 @@ func newPool(e *engine, n, bufSize int) *pool {
 	return p
 }
 
+// requeue puts c, whose running bit its worker keeps, at the back of the queue.
+func (e *engine) requeue(c *Conn) {
+	if e.pool == nil {
+		c.loop.enqueue(c)
+		return
+	}
+	select {
+	case e.pool.q <- c:
+	default:
+		go func() {
+			select {
+			case e.pool.q <- c:
+			case <-e.pool.stop:
+			}
+		}()
+	}
+}
+
 // dispatch hands c, whose running bit the caller set, to its runner.
 // It is called from any goroutine (the loop has its own path, loop.onEvent), so under
 // DispatchInline it queues c on its loop's inbox. A full pool queue never blocks the
