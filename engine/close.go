@@ -90,7 +90,7 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 // onCloseRequest runs a local close request in worker context.
 func (c *Conn) onCloseRequest() {
 	if c.State() == StateConnecting {
-		if h, ok := c.req.(*upgrade.Handle); ok {
+		if h, ok := c.pendingHandle(); ok {
 			h.Cancel(ErrServerClosed)
 		}
 		if c.closeReq.Load() == closeBusy {
@@ -131,7 +131,7 @@ func (c *Conn) fail(err error) bool {
 		code = pe.Code
 	}
 	c.rflags |= rfDiscard
-	c.failErr = err
+	c.ext().failErr = err
 	c.releaseRead()
 	c.setCloseStatus(code, "")
 	c.sendClose(code, "")
@@ -169,7 +169,7 @@ func (c *Conn) finishClean() {
 	c.mu.Lock()
 	code, reason := c.closeCd, c.closeRsn
 	c.mu.Unlock()
-	c.finish(code, reason, c.failErr)
+	c.finish(code, reason, c.failErr())
 }
 
 func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
@@ -183,7 +183,7 @@ func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
 // onEOF: the peer closed its side of the TCP connection.
 func (c *Conn) onEOF() {
 	switch {
-	case c.failErr != nil || c.rflags&rfRecvClose != 0:
+	case c.failErr() != nil || c.rflags&rfRecvClose != 0:
 		c.finishClean()
 	default:
 		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
@@ -192,7 +192,7 @@ func (c *Conn) onEOF() {
 
 // onIOError: a read or write failed; the connection is gone.
 func (c *Conn) onIOError(err error) {
-	if c.failErr != nil || c.rflags&rfRecvClose != 0 {
+	if c.failErr() != nil || c.rflags&rfRecvClose != 0 {
 		c.finishClean()
 		return
 	}
@@ -226,9 +226,9 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 		return
 	}
 	c.rflags |= rfFinished
-	if h, ok := c.req.(*upgrade.Handle); ok {
+	if h, ok := c.pendingHandle(); ok {
 		h.Cancel(err)
-		c.req = nil
+		c.x.req = nil
 	}
 	c.releaseRead()
 	if c.loop != nil {
@@ -241,8 +241,10 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 		c.closeCd, c.closeRsn = code, reason
 	}
 	code, reason = c.closeCd, c.closeRsn
-	dones := c.dones
-	c.dones = nil
+	var dones []pendingDone
+	if c.dq != nil {
+		dones, c.dq = c.dq.list, nil
+	}
 	c.releaseWrite()
 	c.closeSocket()
 	c.mu.Unlock()

@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
 )
 
 // State is where a connection is in its life (ws readyState).
@@ -52,36 +52,36 @@ type Conn struct {
 	paused atomic.Bool // PauseRead: input is not watched
 	queued atomic.Bool // out or pong holds bytes: a writable event means work
 
-	fd     int32          // raw socket on a loop, or -1 in goroutine mode
-	nc     net.Conn       // goroutine mode only
-	g      *gstate        // goroutine mode only
-	maskFn func() [4]byte // client: masking-key hook for tests, nil for the default
-	loop   *loop
-	eng    *engine
-	h      Handler // this connection's callbacks (the engine's, or the Dial option's)
+	fd   int32 // raw socket on a loop, or -1 in goroutine mode
+	loop *loop
+	eng  *engine
+	h    Handler    // this connection's callbacks (the engine's, or the Dial option's)
+	g    *gstate    // goroutine mode only
+	x    *connExtra // rarely needed facts, allocated when first needed (worker context)
 
 	// Read side, worker context.
 	in       []byte       // pooled: unparsed bytes from a frame boundary (a frame in flight)
+	msg      []byte       // pooled: the fragmented message being assembled
 	inNeed   int          // total size of the frame in `in` once its header is parsed, else 0
 	inDone   int32        // payload bytes of the first frame in `in` already unmasked and checked
-	msg      []byte       // pooled: the fragmented message being assembled
-	msgOp    frame.Opcode // opcode of the message in progress, 0 when none
-	rflags   uint16       // rf* bits
-	nfrag    int32        // frames in the message in progress
 	msgLen   int64        // payload bytes of the message in progress, as headers declare
-	failErr  error        // why the connection was failed, reported to OnClose
-	deadline int64        // wheel tick: handshake or close deadline
+	nfrag    int32        // frames in the message in progress
+	rflags   uint16       // rf* bits
+	msgOp    frame.Opcode // opcode of the message in progress, 0 when none
 	utf8     frame.UTF8Validator
-	pingDue  int64 // tick at which a keepalive ping was sent and is unanswered, 0 when none
+	pingDue  int64 // wheel tick at which an unanswered keepalive ping was sent, 0 when none
+	deadline int64 // wheel tick: handshake or close deadline
 
 	// Write side, under mu.
 	mu       sync.Mutex
 	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
 	wflags   uint16        // wf* bits
-	out      []byte        // pooled: bytes the socket has not taken yet
-	pong     []byte        // pooled: the latest unanswered ping's payload, waiting behind out
-	dones    []pendingDone
-	outOff   int64 // bytes ever queued into out, for write completions
+	closeCd  frame.StatusCode
+	out      []byte     // pooled: bytes the socket has not taken yet
+	pong     *pongBuf   // pooled: the latest unanswered ping's payload, waiting behind out
+	dq       *doneQueue // WriteMessageFunc callbacks waiting for their bytes to go out
+	outOff   int64      // bytes ever queued into out, for write completions
+	closeRsn string
 
 	// Timer wheel links, under the loop's wheel lock.
 	tnext, tprev *Conn
@@ -89,18 +89,55 @@ type Conn struct {
 	lastRead     atomic.Int64 // wheel tick of the last input
 
 	// Facts.
-	client   bool
-	version  uint8
-	closeCd  frame.StatusCode
-	closeRsn string
-	remote   netip.AddrPort
-	local    netip.AddrPort
-	sub      string
-	user     atomic.Pointer[any]
-	kept     *Kept
-	stats    connStats
-	req      any // handshake in flight (server: *pendingHandshake; client: *dialState)
+	client  bool
+	version uint8
+	remote  netip.AddrPort
+	sub     string
+	user    atomic.Pointer[any]
+	stats   connStats
 }
+
+// connExtra holds what few connections need: kept request facts, a pending
+// asynchronous handshake, the reason a connection failed, a test masking hook.
+type connExtra struct {
+	kept    *Kept
+	req     any   // *upgrade.Handle while a deferred verify decision is pending
+	failErr error // why the connection was failed, reported to OnClose
+	maskFn  func() [4]byte
+}
+
+// ext returns c's extra facts, allocating them (worker context, or before start).
+func (c *Conn) ext() *connExtra {
+	if c.x == nil {
+		c.x = &connExtra{}
+	}
+	return c.x
+}
+
+func (c *Conn) failErr() error {
+	if c.x == nil {
+		return nil
+	}
+	return c.x.failErr
+}
+
+func (c *Conn) pendingHandle() (*upgrade.Handle, bool) {
+	if c.x == nil {
+		return nil, false
+	}
+	h, ok := c.x.req.(*upgrade.Handle)
+	return h, ok
+}
+
+// pongBuf holds one pong payload (RFC 6455 §5.5: at most 125 bytes).
+type pongBuf struct {
+	n int
+	b [frame.MaxControlPayload]byte
+}
+
+var pongPool = sync.Pool{New: func() any { return new(pongBuf) }}
+
+type doneQueue struct{ list []pendingDone }
 
 type connStats struct {
 	bytesIn, bytesOut, msgsIn, msgsOut, framesIn, framesOut atomic.Uint64
@@ -142,8 +179,19 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 // RemoteAddr is the TCP peer (never taken from X-Forwarded-For).
 func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 
-// LocalAddr is the local end of the TCP connection.
-func (c *Conn) LocalAddr() netip.AddrPort { return c.local }
+// LocalAddr is the local end of the TCP connection (asked of the socket, so the
+// connection does not carry it).
+func (c *Conn) LocalAddr() netip.AddrPort {
+	if c.g != nil {
+		return addrPort(c.g.nc.LocalAddr())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wflags&wfClosed != 0 {
+		return netip.AddrPort{}
+	}
+	return localAddr(int(c.fd))
+}
 
 // Subprotocol is the negotiated subprotocol, "" for none.
 func (c *Conn) Subprotocol() string { return c.sub }
@@ -155,7 +203,12 @@ func (c *Conn) Version() int { return int(c.version) }
 func (c *Conn) IsClient() bool { return c.client }
 
 // Request returns what the verify hook kept from the handshake request, or nil.
-func (c *Conn) Request() *Kept { return c.kept }
+func (c *Conn) Request() *Kept {
+	if c.x == nil {
+		return nil
+	}
+	return c.x.kept
+}
 
 // SetUserData attaches a value to the connection; UserData returns it.
 func (c *Conn) SetUserData(v any) { c.user.Store(&v) }
@@ -190,7 +243,10 @@ func (c *Conn) Stats() Stats {
 // taken by the socket (ws bufferedAmount).
 func (c *Conn) BufferedAmount() int {
 	c.mu.Lock()
-	n := len(c.out) + len(c.pong)
+	n := len(c.out)
+	if c.pong != nil {
+		n += c.pong.n
+	}
 	c.mu.Unlock()
 	return n
 }

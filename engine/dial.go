@@ -381,18 +381,18 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	var c *Conn
 	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
 		c = e.newConn(int32(fd), nil, true)
-		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		c.remote = addrPort(nc.RemoteAddr())
 		nc.Close()
 	} else {
 		c = e.newConn(-1, nil, true)
-		c.nc = nc
-		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		c.g = newGState(nc)
+		c.remote = addrPort(nc.RemoteAddr())
 	}
 	c.sub = res.Subprotocol
 	if o.Version == 8 {
 		c.version = 8
 	}
-	c.maskFn = o.MaskKey
+	c.ext().maskFn = o.MaskKey
 	if o.Handler != nil {
 		c.h = o.Handler
 	}

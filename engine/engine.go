@@ -40,7 +40,7 @@ func (e *engine) pickLoop() *loop {
 
 // connClosed is called once per connection by finish.
 func (e *engine) connClosed(c *Conn) {
-	if c.nc != nil {
+	if c.g != nil {
 		e.gmu.Lock()
 		delete(e.gconns, c)
 		e.gmu.Unlock()
@@ -76,7 +76,7 @@ func (c *Conn) PauseRead() {
 	if c.paused.Swap(true) {
 		return
 	}
-	if c.nc == nil && c.loop != nil {
+	if c.g == nil && c.loop != nil {
 		c.loop.setRead(c, false)
 	}
 }
@@ -86,7 +86,7 @@ func (c *Conn) ResumeRead() {
 	if !c.paused.Swap(false) {
 		return
 	}
-	if c.nc == nil && c.loop != nil {
+	if c.g == nil && c.loop != nil {
 		c.loop.setRead(c, true)
 	}
 	c.post(evResume)
@@ -103,7 +103,7 @@ func (c *Conn) resumeNow(w *worker) {
 		c.consume(w, in)
 		bufpool.Put(in)
 	}
-	if c.nc == nil && c.readReady(w, false) {
+	if c.g == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

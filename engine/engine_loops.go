@@ -107,7 +107,7 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 func (e *engine) startServerConn(c *Conn) {
 	c.state.Store(uint32(StateConnecting))
 	c.rflags |= rfHandshake
-	if c.nc != nil {
+	if c.g != nil {
 		e.startNetConn(c, nil)
 		return
 	}
@@ -127,7 +127,7 @@ func (e *engine) startServerConn(c *Conn) {
 // engine in the open state; head holds frame bytes already read past the handshake.
 func (e *engine) startOpenConn(c *Conn, head []byte) {
 	c.state.Store(uint32(StateOpen))
-	if c.nc != nil {
+	if c.g != nil {
 		e.startNetConn(c, head)
 		return
 	}

@@ -47,7 +47,7 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	w.rsp = out[:0]
 	head := buf[n:]
 	if res.Pending != nil {
-		c.req = res.Pending
+		c.ext().req = res.Pending
 		c.rflags |= rfVerifyWait
 		// Keep only what followed the request (frames sent early) for later.
 		c.keepHead(head)
@@ -74,11 +74,11 @@ func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 
 // onDecided finishes a deferred handshake (worker context).
 func (c *Conn) onDecided(w *worker) {
-	h, ok := c.req.(*upgrade.Handle)
+	h, ok := c.pendingHandle()
 	if !ok || c.rflags&rfVerifyWait == 0 {
 		return
 	}
-	c.req = nil
+	c.x.req = nil
 	c.rflags &^= rfVerifyWait
 	out, res := h.Finish(w.rsp[:0])
 	w.rsp = out[:0]
@@ -87,7 +87,7 @@ func (c *Conn) onDecided(w *worker) {
 		return
 	}
 	c.completeHandshake(w, out, &res, c.in)
-	if c.rflags&rfFinished == 0 && c.nc == nil && c.readReady(w, false) {
+	if c.rflags&rfFinished == 0 && c.g == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
 }
@@ -106,7 +106,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 		c.SetUserData(res.UserValue)
 	}
 	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-		c.kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+		c.ext().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
 	}
 	c.mu.Lock()
 	err := c.writeRaw(out, nil)

@@ -150,9 +150,6 @@ func (ln *listener) accept() {
 		unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		c := e.newConn(int32(nfd), nil, false)
 		c.remote = sockaddrToAddrPort(sa)
-		if local, err := unix.Getsockname(nfd); err == nil {
-			c.local = sockaddrToAddrPort(local)
-		}
 		e.startServerConn(c)
 	}
 }
@@ -167,4 +164,13 @@ func (ln *listener) close() {
 	} else {
 		unix.Close(int(ln.fd))
 	}
+}
+
+// localAddr asks the socket for its local address.
+func localAddr(fd int) netip.AddrPort {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return sockaddrToAddrPort(sa)
 }

@@ -21,7 +21,12 @@ import (
 
 // gstate is what only a goroutine-mode connection needs.
 type gstate struct {
+	nc   net.Conn
 	wake chan struct{} // a token when events are posted (for a paused reader)
+}
+
+func newGState(nc net.Conn) *gstate {
+	return &gstate{nc: nc, wake: make(chan struct{}, 1)}
 }
 
 // netBufSize is a goroutine-mode reader's buffer.
@@ -32,8 +37,8 @@ const netBufSize = 16 << 10
 // holds bytes read past the handshake. The connection runs in goroutine mode.
 func (s *Server) adoptNet(nc net.Conn, head []byte, client bool) *Conn {
 	c := s.e.newConn(-1, nil, client)
-	c.nc = nc
-	c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+	c.g = newGState(nc)
+	c.remote = addrPort(nc.RemoteAddr())
 	s.e.startOpenConn(c, head)
 	return c
 }
@@ -79,7 +84,6 @@ func (e *engine) timerLoop() *loop {
 // startNetConn starts the reader goroutine of a goroutine-mode connection.
 func (e *engine) startNetConn(c *Conn, head []byte) {
 	c.fd = -1
-	c.g = &gstate{wake: make(chan struct{}, 1)}
 	c.loop = e.timerLoop()
 	c.lastRead.Store(c.loop.wheel.now.Load())
 	e.gmu.Lock()
@@ -98,7 +102,7 @@ func (c *Conn) wakeReader() {
 	case c.g.wake <- struct{}{}:
 	default:
 	}
-	c.nc.SetReadDeadline(time.Unix(1, 0))
+	c.g.nc.SetReadDeadline(time.Unix(1, 0))
 }
 
 // readLoop is the reader goroutine: the worker context of a goroutine-mode connection.
@@ -128,11 +132,11 @@ func (c *Conn) readLoop(head []byte) {
 			<-c.g.wake
 			continue
 		}
-		c.nc.SetReadDeadline(time.Time{})
+		c.g.nc.SetReadDeadline(time.Time{})
 		if c.sched.Load() != 0 {
 			continue
 		}
-		n, err := c.nc.Read(w.buf)
+		n, err := c.g.nc.Read(w.buf)
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch()
@@ -162,7 +166,7 @@ func (c *Conn) netWrite2(a, b []byte) (int, error) {
 	for _, p := range [2][]byte{a, b} {
 		for len(p) > 0 {
 			n := copy(buf, p)
-			m, err := c.nc.Write(buf[:n])
+			m, err := c.g.nc.Write(buf[:n])
 			written += m
 			if err != nil {
 				return written, err
@@ -189,8 +193,8 @@ func (e *engine) acceptLoop(ln net.Listener) {
 			continue
 		}
 		c := e.newConn(-1, nil, false)
-		c.nc = nc
-		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		c.g = newGState(nc)
+		c.remote = addrPort(nc.RemoteAddr())
 		e.startServerConn(c)
 	}
 }

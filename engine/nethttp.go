@@ -30,12 +30,12 @@ func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
 	var c *Conn
 	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
 		c = e.newConn(int32(fd), nil, false)
-		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		c.remote = addrPort(nc.RemoteAddr())
 		nc.Close() // the engine owns the duplicate now: still one fd per connection
 	} else {
 		c = e.newConn(-1, nil, false)
-		c.nc = nc
-		c.remote, c.local = addrPort(nc.RemoteAddr()), addrPort(nc.LocalAddr())
+		c.g = newGState(nc)
+		c.remote = addrPort(nc.RemoteAddr())
 	}
 	if res != nil {
 		c.sub = res.Subprotocol
@@ -46,7 +46,7 @@ func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
 			c.SetUserData(res.UserValue)
 		}
 		if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-			c.kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+			c.ext().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
 		}
 	}
 	e.startOpenConn(c, head)

@@ -28,7 +28,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.rflags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
 		}
-		if i == maxReadsPerTurn && c.nc == nil {
+		if i == maxReadsPerTurn && c.g == nil {
 			return true
 		}
 		buf := w.buf

@@ -22,7 +22,7 @@ const (
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
 // and the reader is woken out of its blocking read.
 func (c *Conn) post(ev uint32) {
-	if c.nc != nil {
+	if c.g != nil {
 		c.sched.Or(ev)
 		c.wakeReader()
 		return

@@ -5,6 +5,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 )
 
@@ -16,16 +17,16 @@ func (c *Conn) sysRead([]byte) (int, error) { return 0, errNoPoller }
 func (c *Conn) sysWrite2(a, b []byte) (int, error) { return c.netWrite2(a, b) }
 
 func (c *Conn) closeSocket() {
-	if c.nc != nil {
-		c.nc.Close()
+	if c.g != nil {
+		c.g.nc.Close()
 	}
 }
 
 func (c *Conn) shutdownWrite() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.wflags&wfClosed == 0 && c.nc != nil {
-		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+	if c.wflags&wfClosed == 0 && c.g != nil {
+		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
 	}
@@ -52,3 +53,5 @@ func listenerFD(net.Listener) (int, *os.File, bool) { return -1, nil, false }
 var _ = errors.New
 
 func takeFD(net.Conn, bool) (int, bool) { return -1, false }
+
+func localAddr(int) netip.AddrPort { return netip.AddrPort{} }

@@ -22,7 +22,7 @@ func (c *Conn) sysRead(b []byte) (int, error) {
 
 // sysWrite2 writes a then b without blocking and returns how much the socket took.
 func (c *Conn) sysWrite2(a, b []byte) (int, error) {
-	if c.nc != nil {
+	if c.g != nil {
 		return c.netWrite2(a, b)
 	}
 	for {
@@ -40,8 +40,8 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 // closeSocket closes the socket (under mu, with wfClosed set, so that no other
 // goroutine can touch a reused fd number afterwards).
 func (c *Conn) closeSocket() {
-	if c.nc != nil {
-		c.nc.Close()
+	if c.g != nil {
+		c.g.nc.Close()
 		return
 	}
 	if c.fd >= 0 {
@@ -57,8 +57,8 @@ func (c *Conn) shutdownWrite() {
 	if c.wflags&wfClosed != 0 || len(c.out) > 0 {
 		return // queued bytes (the close frame among them) still have to go out
 	}
-	if c.nc != nil {
-		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+	if c.g != nil {
+		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
 		return

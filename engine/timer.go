@@ -63,7 +63,7 @@ func (c *Conn) onTimer() {
 			if code == 0 {
 				code = frame.StatusAbnormalClosure
 			}
-			err := c.failErr
+			err := c.failErr()
 			if err == nil {
 				err = ErrCloseTimeout
 			}
@@ -82,7 +82,7 @@ func (c *Conn) keepalive(now int64) {
 	w := c.loop.wheel
 	last := c.lastRead.Load()
 	if cfg.IdleTimeout > 0 && now-last >= w.ticks(cfg.IdleTimeout) {
-		c.failErr = ErrIdleTimeout
+		c.ext().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
 		c.armDeadline(cfg.CloseTimeout)
 		return

@@ -91,7 +91,10 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 			c.stats.msgsOut.Add(1)
 			return nil
 		}
-		c.dones = append(c.dones, pendingDone{end: c.outOff, fn: done})
+		if c.dq == nil {
+			c.dq = &doneQueue{}
+		}
+		c.dq.list = append(c.dq.list, pendingDone{end: c.outOff, fn: done})
 	}
 	c.mu.Unlock()
 	if err == nil {
@@ -264,9 +267,9 @@ func (c *Conn) autoPong(payload []byte) {
 		return
 	}
 	if c.pong == nil {
-		c.pong = bufpool.Get(smallIn * 2)
+		c.pong = pongPool.Get().(*pongBuf)
 	}
-	c.pong = append(c.pong[:0], payload...)
+	c.pong.n = copy(c.pong.b[:], payload)
 	c.queued.Store(true)
 }
 
@@ -277,19 +280,19 @@ func (c *Conn) flush() {
 	if len(c.out) == 0 && c.pong != nil && c.wflags&wfClosed == 0 {
 		pong := c.pong
 		c.pong = nil
-		c.writeLocked(true, frame.OpPong, 0, pong, true)
-		bufpool.Put(pong)
+		c.writeLocked(true, frame.OpPong, 0, pong.b[:pong.n], true)
+		pongPool.Put(pong)
 	}
 	var dones []pendingDone
-	if len(c.dones) > 0 {
+	if c.dq != nil && len(c.dq.list) > 0 {
 		flushed := c.outOff - int64(len(c.out))
 		i := 0
-		for i < len(c.dones) && c.dones[i].end <= flushed {
+		for i < len(c.dq.list) && c.dq.list[i].end <= flushed {
 			i++
 		}
 		if i > 0 {
-			dones = append(dones, c.dones[:i]...)
-			c.dones = append(c.dones[:0], c.dones[i:]...)
+			dones = append(dones, c.dq.list[:i]...)
+			c.dq.list = append(c.dq.list[:0], c.dq.list[i:]...)
 		}
 	}
 	if len(c.out) == 0 && c.pong == nil {
@@ -338,7 +341,7 @@ func (c *Conn) releaseWrite() {
 		c.out = nil
 	}
 	if c.pong != nil {
-		bufpool.Put(c.pong)
+		pongPool.Put(c.pong)
 		c.pong = nil
 	}
 }
