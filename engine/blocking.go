@@ -77,6 +77,11 @@ func (q *queue) OnClose(c *Conn, code frame.StatusCode, reason string, err error
 // blocking until one arrives, the connection closes (a *CloseError, or the error
 // that ended it) or ctx ends. The returned slice is the caller's.
 func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
+	return c.readMessage(ctx, nil)
+}
+
+// readMessage is ReadMessage that also returns errKicked when kick has a token.
+func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opcode, []byte, error) {
 	q, ok := c.h.(*queue)
 	if !ok {
 		return 0, nil, ErrNoQueue
@@ -103,43 +108,57 @@ func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 		case <-q.notify:
 		case <-ctx.Done():
 			return 0, nil, ctx.Err()
+		case <-kick:
+			return 0, nil, errKicked
 		}
 	}
 }
+
+var errKicked = errors.New("weir: read deadline changed")
 
 // NetConn adapts a connection dialled without a Handler to a net.Conn (ws
 // createWebSocketStream): Read returns the bytes of successive messages as one
 // stream; each Write sends one message with opcode op. A normal close reads as
 // io.EOF.
-func NetConn(c *Conn, op frame.Opcode) net.Conn { return &netConn{c: c, op: op} }
+func NetConn(c *Conn, op frame.Opcode) net.Conn {
+	return &netConn{c: c, op: op, kick: make(chan struct{}, 1)}
+}
 
 type netConn struct {
-	c      *Conn
-	op     frame.Opcode
-	rest   []byte
-	mu     sync.Mutex
-	rdl    time.Time
-	closed bool
+	c    *Conn
+	op   frame.Opcode
+	kick chan struct{} // SetReadDeadline wakes a blocked Read to look again
+
+	rmu  sync.Mutex // one Read at a time
+	rest []byte
+
+	dmu sync.Mutex
+	rdl time.Time
 }
 
 func (n *netConn) Read(p []byte) (int, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.rmu.Lock()
+	defer n.rmu.Unlock()
 	for len(n.rest) == 0 {
-		ctx := context.Background()
-		if !n.rdl.IsZero() {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, n.rdl)
-			defer cancel()
+		n.dmu.Lock()
+		dl := n.rdl
+		n.dmu.Unlock()
+		if !dl.IsZero() && !time.Now().Before(dl) {
+			return 0, timeoutError{}
 		}
-		_, msg, err := n.c.ReadMessage(ctx)
-		if err != nil {
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if !dl.IsZero() {
+			ctx, cancel = context.WithDeadline(ctx, dl)
+		}
+		_, msg, err := n.c.readMessage(ctx, n.kick)
+		cancel()
+		switch {
+		case err == errKicked, errors.Is(err, context.DeadlineExceeded):
+			continue // look at the (new) deadline again
+		case err != nil:
 			var ce *CloseError
 			if errors.As(err, &ce) && (ce.Code == frame.StatusNormalClosure || ce.Code == frame.StatusGoingAway || ce.Code == frame.StatusNoStatusRcvd) {
 				return 0, io.EOF
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				return 0, timeoutError{}
 			}
 			return 0, err
 		}
@@ -164,10 +183,15 @@ func (n *netConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(n.c.Rem
 
 func (n *netConn) SetDeadline(t time.Time) error { return n.SetReadDeadline(t) }
 
+// SetReadDeadline applies to a Read in progress too.
 func (n *netConn) SetReadDeadline(t time.Time) error {
-	n.mu.Lock()
+	n.dmu.Lock()
 	n.rdl = t
-	n.mu.Unlock()
+	n.dmu.Unlock()
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
 	return nil
 }
 

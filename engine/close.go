@@ -14,6 +14,7 @@ const (
 	closeNow                        // close frame sent; close TCP at once (WebSocket-Node drop)
 	closeAbort                      // no frame; close TCP at once (ws terminate)
 	closeBusy                       // a handshake in flight: answer 503 (Shutdown)
+	closeSlow                       // WriteBufferClose: 1008 sent, close TCP at once
 )
 
 // ErrAborted is reported to OnClose after Abort.
@@ -114,6 +115,8 @@ func (c *Conn) onCloseRequest() {
 		c.finish(code, reason, nil)
 	case closeAbort:
 		c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
+	case closeSlow:
+		c.finish(frame.StatusPolicyViolation, "slow consumer", ErrSlowConsumer)
 	}
 }
 

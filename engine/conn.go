@@ -151,6 +151,7 @@ const (
 	rfFinished                      // finish ran
 	rfHandshake                     // handshake bytes accumulate in `in`
 	rfVerifyWait                    // an asynchronous verify decision is pending
+	rfStash                         // `in` holds unparsed bytes kept by PauseRead
 )
 
 // wflags (under mu).

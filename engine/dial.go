@@ -142,11 +142,17 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 				return nil, nil, err
 			}
 			via = append(via, u)
-			if loc.Host != u.Host && o.Header != nil {
-				// A change of host drops the credentials (ws, net/http).
-				o.Header = o.Header.Clone()
-				o.Header.Del("Authorization")
-				o.Header.Del("Cookie")
+			downgrade := isSecure(u) && !isSecure(loc)
+			if loc.Host != u.Host || downgrade {
+				// A change of host, or from wss to ws, drops the credentials (ws).
+				if o.Header != nil {
+					o.Header = o.Header.Clone()
+					o.Header.Del("Authorization")
+					o.Header.Del("Cookie")
+				}
+				loc.User = nil
+			} else if loc.User == nil {
+				loc.User = u.User // same host: URL credentials go on
 			}
 			u = loc
 			continue
@@ -157,6 +163,8 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 		return cl.open(nc, head, &o, res), resp, nil
 	}
 }
+
+func isSecure(u *url.URL) bool { return u.Scheme == "wss" || u.Scheme == "https" }
 
 func isRedirect(status int) bool {
 	switch status {
@@ -190,12 +198,11 @@ func (cl *Client) handshake(ctx context.Context, u *url.URL, o *DialOptions, via
 		}
 		return nil, nil, nil, res, err
 	}
-	// Cancelling ctx aborts a handshake in progress (WebSocket-Node abort()).
+	// Cancelling ctx, or its deadline (HandshakeTimeout), aborts a handshake in
+	// progress (WebSocket-Node abort()): the socket gets a past deadline. No socket
+	// deadline is set from ctx's own: it could fire before ctx reports done.
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
 	out, err := req.AppendTo(nil)
 	if err != nil {
 		return fail(err)
@@ -235,7 +242,10 @@ func (cl *Client) handshake(ctx context.Context, u *url.URL, o *DialOptions, via
 			return fail(err)
 		}
 		head := append([]byte(nil), buf[hn:]...)
-		nc.SetDeadline(time.Time{})
+		if !stop() {
+			// ctx ended just now and its past deadline may be on the socket.
+			return fail(fmt.Errorf("weir: dial %s: %w", u.Redacted(), context.Cause(ctx)))
+		}
 		return nc, head, hresp, res, nil
 	}
 }
@@ -255,6 +265,9 @@ func clientRequest(u *url.URL, o *DialOptions, redirected bool) (*upgrade.Client
 		if resource == "" {
 			resource = "/"
 		}
+		if u.RawQuery != "" {
+			resource += "?" + u.RawQuery
+		}
 		req.Host, req.Resource, req.Addr = "localhost", resource, sock
 		network, addr = "unix", sock
 	} else {
@@ -267,7 +280,9 @@ func clientRequest(u *url.URL, o *DialOptions, redirected bool) (*upgrade.Client
 	req.Version = o.Version
 	req.Origin = o.Origin
 	req.Subprotocols = o.Subprotocols
-	req.Header = o.Header
+	if o.Header != nil {
+		req.Header = o.Header.Clone() // OnRequest edits a copy, per hop
+	}
 	_ = redirected
 	return req, network, addr, nil
 }
@@ -310,6 +325,9 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 	if proxyURL != nil {
 		if err := connectProxy(ctx, nc, proxyURL, target); err != nil {
 			nc.Close()
+			if ctx.Err() != nil {
+				err = fmt.Errorf("weir: proxy CONNECT: %w (%v)", ctx.Err(), err)
+			}
 			return nil, err
 		}
 	}
@@ -328,6 +346,9 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
+			if ctx.Err() != nil {
+				err = fmt.Errorf("weir: TLS handshake: %w (%v)", ctx.Err(), err)
+			}
 			return nil, err
 		}
 		return tc, nil

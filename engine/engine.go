@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"github.com/weir-ws/weir/bufpool"
 	"sync"
 	"sync/atomic"
 )
@@ -60,7 +59,8 @@ func (e *engine) connClosed(c *Conn) {
 
 // opened moves a connection to the open state and tells the handler (worker context).
 func (c *Conn) opened() {
-	c.state.Store(uint32(StateOpen))
+	// Open unless a Close from another goroutine already moved it on.
+	c.state.CompareAndSwap(uint32(StateConnecting), uint32(StateOpen))
 	c.rflags |= rfOpened
 	if c.loop != nil {
 		c.loop.wheel.cancel(c)
@@ -97,11 +97,8 @@ func (c *Conn) IsPaused() bool { return c.paused.Load() }
 
 // resumeNow parses what was kept when reading was paused, then reads on.
 func (c *Conn) resumeNow(w *worker) {
-	if c.in != nil && c.inNeed == 0 && len(c.in) > 0 {
-		in := c.in
-		c.in = nil
-		c.consume(w, in)
-		bufpool.Put(in)
+	if c.rflags&rfStash != 0 {
+		c.consume(w, nil)
 	}
 	if c.g == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop

@@ -133,13 +133,17 @@ func (e *engine) startOpenConn(c *Conn, head []byte) {
 	}
 	if len(head) > 0 {
 		c.in = append(bufpool.Get(len(head))[:0], head...)
+		c.rflags |= rfStash // parsed first, by resumeNow
 	}
+	// Own the connection before its fd is watched, so that input arriving at once
+	// waits until OnOpen has run (evOpen is handled before evRead).
+	c.sched.Store(evOpen | evRunning)
 	if err := e.pickLoop().add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
 		c.finish(1006, "", err)
 		return
 	}
-	c.post(evOpen)
+	e.dispatch(c)
 }
 
 func (e *engine) stop() {

@@ -109,12 +109,12 @@ func (c *Conn) wakeReader() {
 func (c *Conn) readLoop(head []byte) {
 	defer c.eng.wg.Done()
 	w := &worker{buf: bufpool.Get(netBufSize)}
-	if c.State() == StateConnecting {
+	if c.rflags&rfHandshake != 0 {
 		w.req = upgrade.NewRequest()
 	}
 	defer bufpool.Put(w.buf)
-	if c.State() == StateOpen {
-		c.opened()
+	if c.rflags&rfHandshake == 0 {
+		c.opened() // an adopted or dialled connection: open from the start
 	}
 	if len(head) > 0 {
 		c.consume(w, head)

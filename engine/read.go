@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 )
@@ -16,6 +17,12 @@ import (
 
 // smallIn is the pooled size used to hold a partial frame header.
 const smallIn = 64
+
+// maxEarlyBytes caps what a client may send while its handshake waits for a
+// deferred decision.
+const maxEarlyBytes = 64 << 10
+
+var errEarlyData = errors.New("weir: too much data before the handshake was answered")
 
 // maxReadsPerTurn bounds the reads one connection gets before others have a turn
 // (a flooding peer must not hold a worker, or an inline loop, forever).
@@ -91,8 +98,36 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if c.rflags&rfDiscard != 0 {
 		return
 	}
+	if c.rflags&rfVerifyWait != 0 {
+		// Goroutine mode keeps reading while a deferred verify decision is pending
+		// (to notice a hang-up): keep what comes, within reason, for after it.
+		if len(c.in)+len(data) > maxEarlyBytes {
+			c.finish(frame.StatusAbnormalClosure, "", errEarlyData)
+			return
+		}
+		if c.in == nil {
+			c.in = bufpool.Get(len(data))[:0]
+		} else if cap(c.in)-len(c.in) < len(data) {
+			c.in = bufpool.Grow(c.in, len(data))
+		}
+		c.in = append(c.in, data...)
+		return
+	}
 	if c.rflags&rfHandshake != 0 {
 		c.handshakeInput(w, data)
+		return
+	}
+	if c.rflags&rfStash != 0 {
+		// Bytes kept unparsed by a pause come first: parse them with the new ones.
+		c.rflags &^= rfStash
+		buf := c.in
+		c.in = nil
+		if cap(buf)-len(buf) < len(data) {
+			buf = bufpool.Grow(buf, len(data))
+		}
+		buf = append(buf, data...)
+		c.parse(buf)
+		bufpool.Put(buf)
 		return
 	}
 	if c.in != nil {
@@ -190,5 +225,6 @@ func (c *Conn) parse(data []byte) {
 	if len(data) > 0 && c.paused.Load() && c.rflags&(rfFinished|rfDiscard) == 0 {
 		// Paused by a callback: keep the rest, unparsed, for ResumeRead.
 		c.in = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
+		c.rflags |= rfStash
 	}
 }

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/weir-ws/weir/frame"
+
 // Every piece of work on a connection (input, writability, a timer, a close request
 // from another goroutine, a handshake decision) is an event bit posted to its sched
 // word. The poster that sets the running bit owns the connection until it hands it
@@ -75,6 +77,11 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	}
 	if ev&evResume != 0 && !c.paused.Load() {
 		c.resumeNow(w)
+	}
+	if ev&evHangUp != 0 && c.rflags&rfVerifyWait != 0 {
+		// The peer left while a deferred verify decision was pending: cancel it.
+		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
+		return false
 	}
 	if ev&(evRead|evHangUp) != 0 {
 		more = c.readReady(w, ev&evHangUp != 0)

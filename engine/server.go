@@ -127,10 +127,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-ch:
 		case <-ctx.Done():
 			err = ctx.Err()
+			s.abortAll(ch)
 		}
 	}
 	s.stop()
 	return err
+}
+
+// abortAll closes every remaining connection without a close frame and waits (a
+// bounded time) for the workers to finish them, so that stopping the loops leaves
+// no connection open.
+func (s *Server) abortAll(done <-chan struct{}) {
+	for c := range s.e.conns(anyState) {
+		c.Abort()
+	}
+	if s.e.nconns.Load() > 0 {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			s.e.cfg.Logger.Warn("weir: connections still open after abort", "n", s.e.nconns.Load())
+		}
+	}
 }
 
 // Close closes every connection at once, without close frames, and stops the server.
@@ -141,15 +158,7 @@ func (s *Server) Close() error {
 	e.closedCh = make(chan struct{})
 	ch := e.closedCh
 	e.gmu.Unlock()
-	for c := range e.conns(anyState) {
-		c.Abort()
-	}
-	if e.nconns.Load() > 0 {
-		select {
-		case <-ch:
-		case <-time.After(5 * time.Second):
-		}
-	}
+	s.abortAll(ch)
 	s.stop()
 	return nil
 }

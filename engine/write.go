@@ -131,7 +131,10 @@ var ErrBadOpcode = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason:
 // afterWrite turns policy results into their effect outside the lock.
 func (c *Conn) afterWrite(err error) error {
 	if err == ErrSlowConsumer {
-		c.CloseNow(frame.StatusPolicyViolation, "slow consumer")
+		c.sendClose(frame.StatusPolicyViolation, "slow consumer")
+		c.setCloseStatus(frame.StatusPolicyViolation, "slow consumer")
+		c.closeReq.Store(closeSlow)
+		c.post(evClose)
 	}
 	return err
 }
