@@ -1,0 +1,226 @@
+package deflate
+
+import (
+	"bytes"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+
+	"github.com/weir-ws/weir/bufpool"
+)
+
+// syncTail is the empty stored block that ends a sync flush. RFC 7692 §7.2.1
+// has the sender remove it from every message, §7.2.2 the receiver put it back.
+const syncTail = "\x00\x00\xff\xff"
+
+// inflateTail is what the decompressor appends to a message: the restored
+// syncTail, then an empty stored block with BFINAL set. The final block makes
+// the inflater stop with io.EOF exactly at the end of the message, which tells
+// a complete message from a truncated one without knowing the inflater's
+// internal state.
+const inflateTail = syncTail + "\x01\x00\x00\xff\xff"
+
+// klauspost's fast levels (1 to 6) write a message under 128 bytes as one
+// Huffman-only or stored block, without LZ77 matches, whatever the history:
+// BenchmarkThreshold shows the same ratio with and without takeover below
+// that size. deflateMessage then skips priming the compressor with a history
+// it would ignore. Skipping history is always correct, only possibly larger.
+const (
+	fastSmallInput = 128
+	fastLevels     = 6
+)
+
+// minOutChunk is the first output allocation when dst has no room.
+const minOutChunk = 4 << 10
+
+// deflater is a pooled flate.Writer with the io.Writer it appends through.
+type deflater struct {
+	fw  *flate.Writer
+	out sliceWriter
+}
+
+// sliceWriter appends everything written to b, growing it through bufpool.
+type sliceWriter struct{ b []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	w.b = append(bufpool.Grow(w.b, len(p)), p...)
+	return len(p), nil
+}
+
+// Compressors are shared by all connections: one pool per level for the full
+// 32 KiB window, and one per window size below it, whose writers never refer
+// further back than 2^bits (flate.NewWriterWindow; klauspost implements it
+// with its level 5 encoder whatever the level). A pooled flate.Writer is about
+// 0.8 to 1.2 MB; sync.Pool lets the GC reclaim them when compression stops.
+var (
+	levelPools  [flate.BestCompression + 1]sync.Pool
+	windowPools [MaxWindowBits - MinWindowBits]sync.Pool
+)
+
+// getDeflater returns a writer for level that refers back no further than
+// 2^bits bytes over an input of n bytes (history included), and its pool.
+func getDeflater(level, bits, n int) (*deflater, *sync.Pool) {
+	// A writer with the full window is safe for a smaller one when the whole
+	// input fits in it: no match can reach further back than the input.
+	if bits >= MaxWindowBits || n <= 1<<bits {
+		p := &levelPools[level]
+		if d, ok := p.Get().(*deflater); ok {
+			return d, p
+		}
+		d := new(deflater)
+		d.fw, _ = flate.NewWriter(&d.out, level) // level is 1..9: no error
+		return d, p
+	}
+	p := &windowPools[bits-MinWindowBits]
+	if d, ok := p.Get().(*deflater); ok {
+		return d, p
+	}
+	d := new(deflater)
+	d.fw, _ = flate.NewWriterWindow(&d.out, 1<<bits) // 256..16384: no error
+	return d, p
+}
+
+// deflateMessage appends to dst the compressed form of msg as one message
+// (RFC 7692 §7.2.1): msg deflated after history (the LZ77 window taken over
+// from earlier messages; nil for none), sync-flushed, 0x00 0x00 0xff 0xff
+// removed. No match refers back further than 2^bits bytes.
+func deflateMessage(dst, msg, history []byte, level, bits int) ([]byte, error) {
+	if len(msg) < fastSmallInput && level <= fastLevels {
+		history = nil // it would cost the priming and change nothing
+	}
+	d, pool := getDeflater(level, bits, len(history)+len(msg))
+	start := len(dst)
+	d.out.b = dst
+	d.fw.ResetDict(&d.out, history)
+	_, err := d.fw.Write(msg)
+	if err == nil {
+		err = d.fw.Flush()
+	}
+	out := d.out.b
+	d.out.b = nil
+	if history != nil {
+		d.fw.ResetDict(&d.out, nil) // drop the writer's reference to history
+	}
+	pool.Put(d)
+	if err != nil {
+		return out[:start], err
+	}
+	if len(out)-start < len(syncTail) || string(out[len(out)-len(syncTail):]) != syncTail {
+		return out[:start], errSyncTail
+	}
+	return out[:len(out)-len(syncTail)], nil
+}
+
+// inflater is a pooled flate decompressor with the reader it consumes.
+type inflater struct {
+	r     io.Reader      // the flate.NewReader result
+	rs    flate.Resetter // the same value
+	br    bytes.Reader   // over a copy of the message plus inflateTail
+	probe [1]byte        // one byte of output read when dst is full
+}
+
+var inflaterPool sync.Pool
+
+func getInflater() *inflater {
+	if f, ok := inflaterPool.Get().(*inflater); ok {
+		return f
+	}
+	f := new(inflater)
+	rc := flate.NewReader(&f.br)
+	f.r, f.rs = rc, rc.(flate.Resetter)
+	return f
+}
+
+// inflateMessage appends to dst the decompressed msg (RFC 7692 §7.2.2): msg
+// with inflateTail appended, inflated after history. It stops with
+// ErrMessageTooBig as soon as the output passes limit bytes (limit <= 0: no
+// limit), so it never produces more than limit+1 bytes; output grows in
+// bounded steps. On error the returned slice holds dst's contents only.
+//
+// A block with BFINAL set ends the DEFLATE stream but not the message: §7.2.1
+// has the next block follow the padding with the same LZ77 window, so
+// inflation restarts there, the output so far added to the history.
+func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
+	f := getInflater()
+	// A bytes.Reader over one contiguous copy gives flate its fastest input
+	// path and exact positions; the copy is the compressed size only.
+	src := bufpool.Get(len(msg) + len(inflateTail))
+	copy(src[copy(src, msg):], inflateTail)
+	f.br.Reset(src)
+	_ = f.rs.Reset(&f.br, history) // never fails for a reader with ReadByte
+	start := len(dst)
+	var err error
+	for {
+		var rerr error
+		if len(dst) < cap(dst) {
+			room := dst[len(dst):cap(dst)]
+			if limit > 0 {
+				// Never read more than one byte past the limit.
+				if left := limit + 1 - int64(len(dst)-start); int64(len(room)) > left {
+					room = room[:left]
+				}
+			}
+			var n int
+			n, rerr = f.r.Read(room)
+			dst = dst[:len(dst)+n]
+		} else {
+			// dst is full: probe for one more byte before growing it, so
+			// output that fits dst exactly costs no allocation.
+			var n int
+			if n, rerr = f.r.Read(f.probe[:]); n > 0 {
+				dst = append(growOut(dst, start, len(msg), limit), f.probe[0])
+			}
+		}
+		if limit > 0 && int64(len(dst)-start) > limit {
+			err = ErrMessageTooBig
+			break
+		}
+		if rerr == nil {
+			continue
+		}
+		if rerr != io.EOF {
+			err = ErrCorrupt
+			break
+		}
+		pos := len(src) - f.br.Len()
+		if pos >= len(msg) {
+			break // the final block of inflateTail, or the message's own last one
+		}
+		restartHistory(f, history, dst[start:])
+	}
+	f.br.Reset(nil)
+	inflaterPool.Put(f)
+	bufpool.Put(src)
+	if err != nil {
+		return dst[:start], err
+	}
+	return dst, nil
+}
+
+// restartHistory resets f to continue after a final block: the history is the
+// last 32 KiB of what came before the message and what it produced so far.
+func restartHistory(f *inflater, history, out []byte) {
+	if len(out) >= maxHistory || len(history) == 0 {
+		_ = f.rs.Reset(&f.br, out[max(0, len(out)-maxHistory):])
+		return
+	}
+	keep := min(len(history), maxHistory-len(out))
+	h := bufpool.Get(keep + len(out))
+	copy(h[copy(h, history[len(history)-keep:]):], out)
+	_ = f.rs.Reset(&f.br, h) // copies h into the inflater's window
+	bufpool.Put(h)
+}
+
+// growOut makes room for more output: at first about four times the
+// compressed size, then as much again as was produced, never more than the
+// limit allows.
+func growOut(dst []byte, start, compressed int, limit int64) []byte {
+	n := max(len(dst)-start, 4*compressed, minOutChunk)
+	if limit > 0 {
+		if left := limit + 1 - int64(len(dst)-start); int64(n) > left {
+			n = int(left)
+		}
+	}
+	return bufpool.Grow(dst, n)
+}
