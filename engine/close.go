@@ -250,6 +250,9 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	}
 	c.releaseWrite()
 	c.closeSocket()
+	if c.fl != nil {
+		c.fl.Release() // no writer can be compressing: we hold mu
+	}
 	c.mu.Unlock()
 	c.state.Store(uint32(StateClosed))
 	for _, d := range dones {

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"log/slog"
+
+	"github.com/weir-ws/weir/deflate"
 	"runtime"
 	"time"
 )
@@ -105,6 +107,11 @@ type Config struct {
 	// GoroutinePerConn runs every connection in the goroutine-per-connection mode
 	// (one reader goroutine each, blocking writes) even where a poller exists.
 	GoroutinePerConn bool
+
+	// Compression enables permessage-deflate (RFC 7692) on a Server: offers are
+	// negotiated with these options (nil: off, the default, as in ws). For clients
+	// see DialOptions.Compression.
+	Compression *deflate.Options
 
 	// Logger receives errors the engine cannot return to anyone. Default: slog.Default().
 	Logger *slog.Logger

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -55,9 +56,10 @@ type Conn struct {
 	fd   int32 // raw socket on a loop, or -1 in goroutine mode
 	loop *loop
 	eng  *engine
-	h    Handler    // this connection's callbacks (the engine's, or the Dial option's)
-	g    *gstate    // goroutine mode only
-	x    *connExtra // rarely needed facts, allocated when first needed (worker context)
+	h    Handler       // this connection's callbacks (the engine's, or the Dial option's)
+	g    *gstate       // goroutine mode only
+	x    *connExtra    // rarely needed facts, allocated when first needed (worker context)
+	fl   *deflate.Conn // permessage-deflate state when negotiated, else nil
 
 	// Read side, worker context.
 	in       []byte       // pooled: unparsed bytes from a frame boundary (a frame in flight)
@@ -152,14 +154,16 @@ const (
 	rfHandshake                     // handshake bytes accumulate in `in`
 	rfVerifyWait                    // an asynchronous verify decision is pending
 	rfStash                         // `in` holds unparsed bytes kept by PauseRead
+	rfCompressed                    // the message in progress is compressed (RSV1)
 )
 
 // wflags (under mu).
 const (
-	wfSentClose uint16 = 1 << iota // our close frame is written or queued
-	wfClosed                       // the socket is closed: no more syscalls on fd
-	wfDrainOwed                    // out went above DrainLowWater: OnDrain is owed
-	wfWriteErr                     // a write failed: the connection is going away
+	wfSentClose  uint16 = 1 << iota // our close frame is written or queued
+	wfClosed                        // the socket is closed: no more syscalls on fd
+	wfDrainOwed                     // out went above DrainLowWater: OnDrain is owed
+	wfWriteErr                      // a write failed: the connection is going away
+	wfNoCompress                    // EnableWriteCompression(false)
 )
 
 type pendingDone struct {
@@ -250,4 +254,26 @@ func (c *Conn) BufferedAmount() int {
 	}
 	c.mu.Unlock()
 	return n
+}
+
+// Compression reports the negotiated permessage-deflate parameters, if any.
+func (c *Conn) Compression() (deflate.Params, bool) {
+	if c.fl == nil {
+		return deflate.Params{}, false
+	}
+	return c.fl.Params(), true
+}
+
+// EnableWriteCompression turns compression of this connection's outgoing messages
+// on or off (on by default once negotiated): the per-message switch, for payloads
+// that are already compressed or that mix secrets with attacker-controlled data
+// (CRIME/BREACH). Messages under the Options.Threshold are never compressed.
+func (c *Conn) EnableWriteCompression(on bool) {
+	c.mu.Lock()
+	if on {
+		c.wflags &^= wfNoCompress
+	} else {
+		c.wflags |= wfNoCompress
+	}
+	c.mu.Unlock()
 }

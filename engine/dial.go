@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -53,6 +54,10 @@ type DialOptions struct {
 	// OnRequest may change the request just before it is written (ws
 	// finishRequest); it runs for every redirect too.
 	OnRequest func(r *upgrade.ClientRequest) error
+	// Compression offers permessage-deflate with these options (nil: no offer).
+	// ws offers by default; weir asks you to opt in, since compressing secrets
+	// next to attacker-controlled data invites CRIME/BREACH-style attacks.
+	Compression *deflate.Options
 	// ReadQueue caps the messages queued for ReadMessage before reading pauses.
 	// Default 64.
 	ReadQueue int
@@ -234,6 +239,10 @@ func (cl *Client) handshake(ctx context.Context, u *url.URL, o *DialOptions, via
 			Body: http.NoBody,
 		}
 		res, err = upgrade.ValidateResponse(req, &resp)
+		if err == nil && o.Compression != nil {
+			// RFC 7692 §5.1: a response the client did not allow fails the dial.
+			_, _, err = o.Compression.Accept(res.Extensions)
+		}
 		if err != nil {
 			var he *upgrade.HandshakeError
 			if errors.As(err, &he) {
@@ -282,6 +291,9 @@ func clientRequest(u *url.URL, o *DialOptions, redirected bool) (*upgrade.Client
 	req.Subprotocols = o.Subprotocols
 	if o.Header != nil {
 		req.Header = o.Header.Clone() // OnRequest edits a copy, per hop
+	}
+	if o.Compression != nil {
+		req.Extensions = []upgrade.ExtensionOffer{o.Compression.Offer()}
 	}
 	_ = redirected
 	return req, network, addr, nil
@@ -410,6 +422,11 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 		c.remote = addrPort(nc.RemoteAddr())
 	}
 	c.sub = res.Subprotocol
+	if o.Compression != nil {
+		if p, ok, _ := o.Compression.Accept(res.Extensions); ok {
+			c.fl = deflate.NewConn(p, false, o.Compression)
+		}
+	}
 	if o.Version == 8 {
 		c.version = 8
 	}

@@ -120,6 +120,17 @@ func (e *engine) startServerConn(c *Conn) {
 	if err := c.loop.add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
 		c.finish(1006, "", err)
+		return
+	}
+	e.abortIfStopping(c)
+}
+
+// abortIfStopping closes a connection registered after Close or Shutdown began:
+// they set stopping before scanning, so a connection is either seen by their scan
+// or sees stopping here.
+func (e *engine) abortIfStopping(c *Conn) {
+	if e.stopping.Load() {
+		c.Abort()
 	}
 }
 
@@ -144,6 +155,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) {
 		return
 	}
 	e.dispatch(c)
+	e.abortIfStopping(c)
 }
 
 func (e *engine) stop() {

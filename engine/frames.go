@@ -41,6 +41,11 @@ func (c *Conn) frameStart(h *frame.Header) bool {
 		c.msgOp = h.Opcode
 		c.nfrag, c.msgLen = 0, 0
 		c.utf8.Reset()
+		if h.Rsv&frame.Rsv1 != 0 {
+			c.rflags |= rfCompressed
+		} else {
+			c.rflags &^= rfCompressed
+		}
 	}
 	c.nfrag++
 	if int(c.nfrag) > cfg.MaxFragments {
@@ -53,9 +58,12 @@ func (c *Conn) frameStart(h *frame.Header) bool {
 	return true
 }
 
-// rsvAllowed reports whether a negotiated extension defines h's RSV bits. Until
-// permessage-deflate is negotiated on a connection, none does.
-func (c *Conn) rsvAllowed(*frame.Header) bool { return false }
+// rsvAllowed reports whether a negotiated extension defines h's RSV bits: with
+// permessage-deflate, RSV1 on the first frame of a data message (RFC 7692 §6: not
+// on a continuation or control frame).
+func (c *Conn) rsvAllowed(h *frame.Header) bool {
+	return c.fl != nil && h.Rsv == frame.Rsv1 && (h.Opcode == frame.OpText || h.Opcode == frame.OpBinary)
+}
 
 // framePart unmasks payload[done:], the bytes that arrived since the last call, and
 // checks text for UTF-8 as it goes. It fails the connection and returns false on
@@ -65,7 +73,8 @@ func (c *Conn) framePart(h *frame.Header, payload []byte, done int) bool {
 	if h.Masked {
 		frame.Mask(h.Mask, done&3, fresh)
 	}
-	if c.msgOp == frame.OpText && !h.Opcode.IsControl() && !c.eng.cfg.SkipUTF8Validation {
+	// Compressed text is checked once inflated (frameEnd).
+	if c.msgOp == frame.OpText && !h.Opcode.IsControl() && c.rflags&rfCompressed == 0 && !c.eng.cfg.SkipUTF8Validation {
 		if !c.utf8.Write(fresh) {
 			return c.fail(ErrTextNotUTF8)
 		}
@@ -77,6 +86,10 @@ func (c *Conn) framePart(h *frame.Header, payload []byte, done int) bool {
 func (c *Conn) frameEnd(h *frame.Header, payload []byte) {
 	if h.Opcode.IsControl() {
 		c.control(h.Opcode, payload)
+		return
+	}
+	if c.rflags&rfCompressed != 0 {
+		c.compressedEnd(h, payload)
 		return
 	}
 	op := c.msgOp
@@ -129,4 +142,51 @@ func (c *Conn) control(op frame.Opcode, payload []byte) {
 	case frame.OpClose:
 		c.onPeerClose(payload)
 	}
+}
+
+// compressedEnd collects the frames of a compressed message and, at the last one,
+// inflates it (the limit applies to the inflated size: RFC 7692 §8 bombs end in
+// 1009), checks text for UTF-8 and delivers it. With DisableAssembly the message
+// is delivered as one OnFrame, since its frames cannot be inflated one by one.
+func (c *Conn) compressedEnd(h *frame.Header, payload []byte) {
+	if !h.Fin || c.msg != nil {
+		if c.msg == nil {
+			c.msg = bufpool.Get(max(len(payload), smallIn))[:0]
+		}
+		if cap(c.msg)-len(c.msg) < len(payload) {
+			c.msg = bufpool.Grow(c.msg, len(payload))
+		}
+		c.msg = append(c.msg, payload...)
+		if !h.Fin {
+			return
+		}
+		payload = c.msg
+	}
+	op := c.msgOp
+	limit := c.eng.cfg.MaxMessageSize
+	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
+	msg, err := c.fl.Decompress(dst, payload, limit)
+	if c.msg != nil {
+		bufpool.Put(c.msg)
+		c.msg = nil
+	}
+	c.msgOp = 0
+	c.rflags &^= rfCompressed
+	if err != nil {
+		bufpool.Put(msg)
+		c.fail(err)
+		return
+	}
+	if op == frame.OpText && !c.eng.cfg.SkipUTF8Validation && !frame.ValidUTF8(msg) {
+		bufpool.Put(msg)
+		c.fail(ErrTextNotUTF8)
+		return
+	}
+	c.stats.msgsIn.Add(1)
+	if c.eng.cfg.DisableAssembly {
+		c.h.OnFrame(c, frame.Header{Fin: true, Opcode: op, Length: int64(len(msg))}, msg)
+	} else {
+		c.h.OnMessage(c, op, msg)
+	}
+	bufpool.Put(msg)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -102,6 +103,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 	}
 	c.sub = res.Subprotocol
 	c.version = uint8(res.Version)
+	c.setCompression(res)
 	if res.UserValue != nil {
 		c.SetUserData(res.UserValue)
 	}
@@ -143,4 +145,11 @@ func (c *Conn) reject(out []byte, err error) {
 func (c *Conn) rejectBusy() {
 	c.closeReq.CompareAndSwap(0, closeBusy)
 	c.post(evClose)
+}
+
+// setCompression starts permessage-deflate when the handshake negotiated it.
+func (c *Conn) setCompression(res *upgrade.Result) {
+	if a, ok := res.Extensions.(deflate.Agreement); ok {
+		c.fl = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,7 @@ type listener struct {
 	addr   net.Addr
 	file   *os.File // when the fd was taken from a net.Listener
 	closed atomic.Bool
+	mu     sync.Mutex // held while accepting, so close cannot free the fd under accept4
 }
 
 // listenTCP opens a listening socket on addr ("host:port"), with SO_REUSEPORT when asked.
@@ -129,6 +131,8 @@ func listenerFD(ln net.Listener) (int, *os.File, bool) {
 // accept takes every pending connection (loop goroutine).
 func (ln *listener) accept() {
 	e := ln.eng
+	ln.mu.Lock()
+	defer ln.mu.Unlock()
 	for !ln.closed.Load() {
 		nfd, sa, err := acceptNB(int(ln.fd))
 		if err != nil {
@@ -158,6 +162,8 @@ func (ln *listener) close() {
 	if ln.closed.Swap(true) {
 		return
 	}
+	ln.mu.Lock()
+	defer ln.mu.Unlock()
 	ln.loop.p.Remove(int(ln.fd))
 	if ln.file != nil {
 		ln.file.Close()

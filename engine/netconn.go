@@ -89,6 +89,10 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	e.gmu.Lock()
 	e.gconns[c] = struct{}{}
 	e.gmu.Unlock()
+	if e.stopping.Load() {
+		c.closeReq.Store(closeAbort)
+		c.sched.Or(evClose) // the reader handles it first thing
+	}
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
 		c.armDeadline(e.cfg.HandshakeTimeout)
 	}

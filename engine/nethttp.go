@@ -39,6 +39,7 @@ func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
 	}
 	if res != nil {
 		c.sub = res.Subprotocol
+		c.setCompression(res)
 		if res.Version != 0 {
 			c.version = uint8(res.Version)
 		}

@@ -3,6 +3,8 @@ package engine
 import (
 	"sync"
 
+	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 )
 
@@ -13,6 +15,31 @@ type PreparedMessage struct {
 	op    frame.Opcode
 	data  []byte // the payload, as given
 	frame []byte // header + payload, for server connections
+
+	// Compressed frames, one per compressor window size (RFC 7692), made on first
+	// use: a compressed message with an empty history is valid on every connection
+	// with that window, with or without context takeover.
+	zmu   sync.Mutex
+	zopts *deflate.Options
+	zfr   [deflate.MaxWindowBits + 1][]byte
+}
+
+// compressedFrame returns pm's frame compressed for a window of wbits.
+func (pm *PreparedMessage) compressedFrame(wbits int, opts *deflate.Options) ([]byte, error) {
+	pm.zmu.Lock()
+	defer pm.zmu.Unlock()
+	if f := pm.zfr[wbits]; f != nil {
+		return f, nil
+	}
+	z, err := deflate.Compress(nil, pm.data, wbits, opts)
+	if err != nil {
+		return nil, err
+	}
+	h := frame.Header{Fin: true, Rsv: frame.Rsv1, Opcode: pm.op, Length: int64(len(z))}
+	f := append(frame.AppendHeader(make([]byte, 0, frame.HeaderSize(h)+len(z)), h), z...)
+	bufpool.Put(z)
+	pm.zfr[wbits] = f
+	return f, nil
 }
 
 // NewPreparedMessage copies payload and encodes its frame once.
@@ -38,9 +65,21 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 		err = c.writeLocked(true, pm.op, 0, pm.data, false)
 	} else if c.wflags&(wfClosed|wfSentClose) != 0 {
 		err = ErrClosed
-	} else if err = c.admit(len(pm.frame)); err == nil {
-		c.stats.framesOut.Add(1)
-		err = c.writeRaw(pm.frame, nil)
+	} else {
+		f := pm.frame
+		compressed := false
+		if c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(pm.data)) {
+			if z, zerr := pm.compressedFrame(c.fl.WindowBits(), c.eng.cfg.Compression); zerr == nil {
+				f, compressed = z, true
+			}
+		}
+		if err = c.admit(len(f)); err == nil {
+			c.stats.framesOut.Add(1)
+			err = c.writeRaw(f, nil)
+			if err == nil && compressed {
+				c.fl.Advance(pm.data) // keep the takeover history what the peer holds
+			}
+		}
 	}
 	c.mu.Unlock()
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -40,6 +41,15 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 	e, err := newEngine(h, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if e.cfg.Compression != nil && u.Extensions == nil {
+		if err := e.cfg.Compression.Validate(); err != nil {
+			e.stop()
+			return nil, err
+		}
+		uc := *u // the caller's Upgrader stays as it was
+		uc.Extensions = deflate.NewNegotiator(e.cfg.Compression)
+		u = &uc
 	}
 	s := &Server{e: e, upg: u, done: make(chan struct{})}
 	e.srv = s
@@ -138,14 +148,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // bounded time) for the workers to finish them, so that stopping the loops leaves
 // no connection open.
 func (s *Server) abortAll(done <-chan struct{}) {
-	for c := range s.e.conns(anyState) {
-		c.Abort()
-	}
-	if s.e.nconns.Load() > 0 {
+	deadline := time.After(5 * time.Second)
+	for s.e.nconns.Load() > 0 {
+		// Rescan: a connection being registered right now shows up on a later pass
+		// (or aborts itself, seeing stopping).
+		for c := range s.e.conns(anyState) {
+			c.Abort()
+		}
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+			return
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
 			s.e.cfg.Logger.Warn("weir: connections still open after abort", "n", s.e.nconns.Load())
+			return
 		}
 	}
 }

@@ -28,9 +28,10 @@ func (c *Conn) WriteText(s string) error {
 func (c *Conn) WriteBinary(p []byte) error { return c.writeMessage(frame.OpBinary, p, nil) }
 
 // WriteMessageFunc sends a message and calls done once the socket has taken all of it,
-// or with the error that stopped it (ws's send callback). done may run before
-// WriteMessageFunc returns (when the socket took everything at once) or later from a
-// worker; it must not block.
+// or with ErrClosed if the connection ends first (ws's send callback). done may run
+// before WriteMessageFunc returns (when the socket took everything at once) or later
+// from a worker; it must not block. When WriteMessageFunc itself returns an error
+// (the message was refused), done is not called.
 func (c *Conn) WriteMessageFunc(op frame.Opcode, p []byte, done func(error)) error {
 	return c.writeMessage(op, p, done)
 }
@@ -41,7 +42,10 @@ func (c *Conn) WriteMessageFunc(op frame.Opcode, p []byte, done func(error)) err
 // rsv sets RSV bits (frame.Rsv1...); the peer fails the connection unless an
 // extension defines them.
 func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error {
-	if op.IsControl() && (len(p) > frame.MaxControlPayload || !fin) {
+	if op.IsReserved() || (op.IsControl() && !fin) {
+		return ErrBadOpcode // reserved opcodes and fragmented control frames (§5.5)
+	}
+	if op.IsControl() && len(p) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
 	c.mu.Lock()
@@ -78,11 +82,30 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 	}
 	frag := c.eng.cfg.WriteFragmentSize
 	c.mu.Lock()
-	var err error
+	var (
+		err error
+		rsv uint8
+		buf []byte
+	)
+	if c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(p)) && c.wflags&(wfClosed|wfSentClose) == 0 {
+		// RFC 7692: compress the whole message, RSV1 on its first frame. Under mu,
+		// so that with context takeover messages are compressed in sending order.
+		buf, err = c.fl.Compress(bufpool.Get(len(p)/2 + 64)[:0], p)
+		if err != nil {
+			c.mu.Unlock()
+			bufpool.Put(buf)
+			c.CloseNow(frame.StatusInternalError, "compression failed")
+			return err
+		}
+		p, rsv = buf, frame.Rsv1
+	}
 	if frag <= 0 || len(p) <= frag {
-		err = c.writeLocked(true, op, 0, p, false)
+		err = c.writeLocked(true, op, rsv, p, false)
 	} else {
-		err = c.writeFragmented(op, p, frag)
+		err = c.writeFragmented(op, rsv, p, frag)
+	}
+	if buf != nil {
+		bufpool.Put(buf)
 	}
 	if err == nil && done != nil {
 		if len(c.out) == 0 {
@@ -105,17 +128,17 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 
 // writeFragmented sends p as frames of at most frag payload bytes (Config.WriteFragmentSize).
 // The cap policy is judged once, for the whole message.
-func (c *Conn) writeFragmented(op frame.Opcode, p []byte, frag int) error {
+func (c *Conn) writeFragmented(op frame.Opcode, rsv uint8, p []byte, frag int) error {
 	if err := c.admit(len(p) + (len(p)/frag+1)*frame.MaxHeaderSize); err != nil {
 		return err
 	}
 	for first := true; ; first = false {
 		n := min(frag, len(p))
-		fop := frame.OpContinuation
+		fop, frsv := frame.OpContinuation, uint8(0)
 		if first {
-			fop = op
+			fop, frsv = op, rsv // RSV1 on the first frame only (RFC 7692 §6)
 		}
-		if err := c.writeLocked(n == len(p), fop, 0, p[:n], true); err != nil {
+		if err := c.writeLocked(n == len(p), fop, frsv, p[:n], true); err != nil {
 			return err
 		}
 		p = p[n:]
@@ -125,7 +148,8 @@ func (c *Conn) writeFragmented(op frame.Opcode, p []byte, frag int) error {
 	}
 }
 
-// ErrBadOpcode: WriteMessage with an opcode that is not OpText or OpBinary.
+// ErrBadOpcode: WriteMessage with an opcode that is not OpText or OpBinary, or
+// WriteFrame with a reserved opcode or a fragmented control frame.
 var ErrBadOpcode = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "write: not a data opcode"}
 
 // afterWrite turns policy results into their effect outside the lock.
