@@ -35,18 +35,22 @@ func ParseClose(p []byte) (code StatusCode, reason []byte, err error) {
 }
 
 // AppendClose appends a close frame's payload (RFC 6455 §5.5.1) to dst: the
-// code in network byte order, then the reason. code 0 means "no status" and
-// appends nothing, as long as reason is empty too: a reason cannot be sent
-// without a code. Otherwise code must be IsValidOnWire (ErrInvalidCloseCode),
-// reason at most MaxCloseReason bytes (ErrCloseReasonTooLong) and UTF-8
-// (ErrInvalidUTF8), so that the peer never fails the connection over our
-// close frame. On error dst is returned with its original length (the reason
-// is validated where it was appended, so that no string conversion allocates).
-// It allocates only when dst lacks room.
+// code in network byte order, then the reason.
+//
+//   - code 0 means "no status": nothing is appended (an empty close payload).
+//     A reason cannot be sent without a code, so with code 0 any reason is
+//     too long: ErrCloseReasonTooLong.
+//   - otherwise code must be IsValidOnWire (ErrInvalidCloseCode) and reason
+//     at most MaxCloseReason bytes (ErrCloseReasonTooLong).
+//
+// The reason is not checked for UTF-8: a peer fails the connection over an
+// invalid one (§8.1), so callers taking reasons from untrusted input should
+// check them (utf8.ValidString). On error dst is returned unchanged. It
+// allocates only when dst lacks room.
 func AppendClose(dst []byte, code StatusCode, reason string) ([]byte, error) {
 	if code == 0 {
 		if reason != "" {
-			return dst, ErrInvalidCloseCode
+			return dst, ErrCloseReasonTooLong
 		}
 		return dst, nil
 	}
@@ -56,11 +60,6 @@ func AppendClose(dst []byte, code StatusCode, reason string) ([]byte, error) {
 	if len(reason) > MaxCloseReason {
 		return dst, ErrCloseReasonTooLong
 	}
-	n := len(dst)
 	dst = append(dst, byte(code>>8), byte(code))
-	dst = append(dst, reason...)
-	if !ValidUTF8(dst[n+2:]) {
-		return dst[:n], ErrInvalidUTF8
-	}
-	return dst, nil
+	return append(dst, reason...), nil
 }

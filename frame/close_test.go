@@ -68,7 +68,7 @@ func TestAppendClose(t *testing.T) {
 		err    error
 	}{
 		{"no status", 0, "", nil, nil},
-		{"no status with reason", 0, "why", nil, ErrInvalidCloseCode},
+		{"no status with reason", 0, "why", nil, ErrCloseReasonTooLong},
 		{"normal", StatusNormalClosure, "", []byte{0x03, 0xE8}, nil},
 		{"reason", StatusGoingAway, "bye", []byte("\x03\xE9bye"), nil},
 		{"123 bytes", 4000, strings.Repeat("\u00e9", 61) + "x", append([]byte{0x0F, 0xA0}, strings.Repeat("\u00e9", 61)+"x"...), nil},
@@ -77,7 +77,9 @@ func TestAppendClose(t *testing.T) {
 		{"1006 not on wire", StatusAbnormalClosure, "", nil, ErrInvalidCloseCode},
 		{"1015 not on wire", StatusTLSHandshake, "", nil, ErrInvalidCloseCode},
 		{"2000", 2000, "", nil, ErrInvalidCloseCode},
-		{"bad utf-8 reason", StatusNormalClosure, "ok\xff", nil, ErrInvalidUTF8},
+		{"invalid code, long reason", 2000, strings.Repeat("r", 124), nil, ErrInvalidCloseCode},
+		// Not judged here: the caller checks reasons from untrusted input.
+		{"non-UTF-8 reason", StatusNormalClosure, "ok\xff", []byte("\x03\xE8ok\xff"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +92,7 @@ func TestAppendClose(t *testing.T) {
 			if !bytes.Equal(got, append([]byte("hdr"), tt.want...)) {
 				t.Fatalf("AppendClose = % x, want hdr + % x", got, tt.want)
 			}
-			if err != nil || tt.code == 0 {
+			if err != nil || tt.code == 0 || !ValidUTF8(got[5:]) {
 				return
 			}
 			code, reason, err := ParseClose(got[3:])
@@ -112,7 +114,7 @@ func TestCloseNoAlloc(t *testing.T) {
 		if dst, err = AppendClose(dst[:0], code, "going away \u00e9"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err = AppendClose(dst[:0], code, "bad \xff"); err != ErrInvalidUTF8 {
+		if _, err = AppendClose(dst[:0], 1005, "x"); err != ErrInvalidCloseCode {
 			t.Fatal(err)
 		}
 		_ = reason

@@ -35,8 +35,9 @@ var (
 	ErrInvalidClosePayload = &ProtocolError{StatusProtocolError, "invalid close payload"}
 	// ErrInvalidUTF8: text or a close reason that is not UTF-8 (§8.1); code 1007.
 	ErrInvalidUTF8 = &ProtocolError{StatusInvalidFramePayloadData, "invalid UTF-8"}
-	// ErrCloseReasonTooLong: AppendClose was given a reason over 123 bytes, which
-	// cannot fit a control frame (§5.5). It is the local caller's mistake, never
-	// the peer's, so its Code is 0 (nothing to send).
-	ErrCloseReasonTooLong = &ProtocolError{0, "close reason over 123 bytes"}
+	// ErrCloseReasonTooLong: AppendClose was given a reason over 123 bytes,
+	// which cannot fit a control frame (§5.5), or a reason without a code. It
+	// is the local caller's mistake, never the peer's, so its Code is 0
+	// (nothing to send).
+	ErrCloseReasonTooLong = &ProtocolError{0, "close reason over 123 bytes or without a code"}
 )

@@ -67,14 +67,15 @@ func checkMask(t *testing.T, name string, fn func([4]byte, int, []byte) int, key
 
 func TestMask(t *testing.T) {
 	t.Parallel()
-	rng := rand.New(rand.NewPCG(1, 2))
 	buf := make([]byte, 8192+64)
+	fill := rand.New(rand.NewPCG(1, 2))
 	for i := range buf {
-		buf[i] = byte(rng.Uint32())
+		buf[i] = byte(fill.Uint32())
 	}
-	for _, impl := range maskImpls {
+	for i, impl := range maskImpls {
 		t.Run(impl.name, func(t *testing.T) {
 			t.Parallel()
+			rng := rand.New(rand.NewPCG(1, uint64(i))) // one per subtest: they run in parallel
 			// Every length up to past the vector threshold, every key offset
 			// (including pos > 3, of which only pos&3 counts) and a few
 			// alignments.

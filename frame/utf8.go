@@ -118,7 +118,9 @@ func scanUTF8(p []byte) (n int, ok bool) {
 		// compiler from merging the byte loads into one.
 		w := binary.LittleEndian.Uint64(p)
 		if w&0x80 == 0 {
-			// ASCII fast path: 8 bytes, then 32 per step while it lasts.
+			// ASCII fast path: 8 bytes, then 32 per step, then 64 per step
+			// once a 32-byte run was all ASCII (text with sparse non-ASCII
+			// bytes would waste the wider loads).
 			m := w & hiBits
 			if m == 0 {
 				// "len(p) > n" rather than ">=" spares the slicing below the
@@ -127,6 +129,12 @@ func scanUTF8(p []byte) (n int, ok bool) {
 				for len(p) > 32 && (binary.LittleEndian.Uint64(p)|binary.LittleEndian.Uint64(p[8:])|
 					binary.LittleEndian.Uint64(p[16:])|binary.LittleEndian.Uint64(p[24:]))&hiBits == 0 {
 					p = p[32:]
+					for len(p) > 64 && (binary.LittleEndian.Uint64(p)|binary.LittleEndian.Uint64(p[8:])|
+						binary.LittleEndian.Uint64(p[16:])|binary.LittleEndian.Uint64(p[24:])|
+						binary.LittleEndian.Uint64(p[32:])|binary.LittleEndian.Uint64(p[40:])|
+						binary.LittleEndian.Uint64(p[48:])|binary.LittleEndian.Uint64(p[56:]))&hiBits == 0 {
+						p = p[64:]
+					}
 				}
 				continue
 			}
@@ -138,12 +146,11 @@ func scanUTF8(p []byte) (n int, ok bool) {
 			w = uint64(binary.LittleEndian.Uint32(p))
 		}
 		// p[0] is not ASCII and len(p) >= 4: check the whole sequence from
-		// the low 4 bytes of w (RFC 3629 §4).
-		// Match the bit pattern of the sequence, then rule out what RFC 3629
-		// §4 forbids within it: overlong forms, surrogates and code points
-		// past U+10FFFF, from the payload bits of the first two bytes.
-		// Branching on the length (rather than advancing by a looked-up
-		// length) keeps the next iteration from waiting on loads.
+		// the low 4 bytes of w. Match its bit pattern, then rule out what
+		// RFC 3629 §4 forbids within it (overlong forms, surrogates, code
+		// points past U+10FFFF) from the payload bits of the first two
+		// bytes. Branching on the length rather than advancing by a
+		// looked-up length keeps the next iteration from waiting on loads.
 		switch {
 		case w&0xC0E0 == 0x80C0: // 110xxxxx 10xxxxxx
 			if uint8(w) < 0xC2 { // C0, C1: overlong

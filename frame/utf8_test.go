@@ -233,3 +233,32 @@ func TestUTF8NoAlloc(t *testing.T) {
 		t.Errorf("UTF-8 validation allocates %v times per run", n)
 	}
 }
+
+// TestValidUTF8Positions puts one sequence at every position of an ASCII
+// buffer of every length up to 200, so that each step of the word-wide path
+// (8, 32 and 64 bytes, the skip to the first non-ASCII byte, the last 8
+// bytes) meets it at every offset.
+func TestValidUTF8Positions(t *testing.T) {
+	t.Parallel()
+	seqs := []string{"\xFF", "\x80", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xED\xA0\x80", "\xE2\x82", "\xF4\x90\x80\x80"}
+	buf := make([]byte, 0, 200)
+	for n := 1; n <= 200; n++ {
+		for _, s := range seqs {
+			for at := 0; at+len(s) <= n; at++ {
+				buf = buf[:n]
+				for i := range buf {
+					buf[i] = 'a' + byte(i%26)
+				}
+				copy(buf[at:], s)
+				want := utf8.Valid(buf)
+				if got := ValidUTF8(buf); got != want {
+					t.Fatalf("ValidUTF8(%d bytes, % x at %d) = %v, want %v", n, s, at, got, want)
+				}
+				var v UTF8Validator
+				if got := v.Write(buf) && v.Complete(); got != want {
+					t.Fatalf("Validator(%d bytes, % x at %d) = %v, want %v", n, s, at, got, want)
+				}
+			}
+		}
+	}
+}
