@@ -298,7 +298,9 @@ func TestWriteMessageFuncDone(t *testing.T) {
 	t.Parallel()
 	t.Run("socket takes it at once", func(t *testing.T) {
 		t.Parallel()
-		forModes(t, func(t *testing.T, cfg Config) {
+		// Goroutine mode queues every write for its writer goroutine: done comes
+		// from there (TestWriteMessageFuncDoneGoroutine).
+		forLoopModes(t, func(t *testing.T, cfg Config) {
 			h := newBPHandler()
 			_, addr := startServer(t, h, cfg, nil)
 			rc := dialRaw(t, addr)
@@ -398,5 +400,30 @@ func TestWriteMessageFuncDone(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestWriteMessageFuncDoneGoroutine: in goroutine mode done runs once the writer
+// goroutine has written the message.
+func TestWriteMessageFuncDoneGoroutine(t *testing.T) {
+	t.Parallel()
+	h := newBPHandler()
+	_, addr := startServer(t, h, Config{GoroutinePerConn: true}, nil)
+	rc := dialRaw(t, addr)
+	c := h.conn(t)
+	done := make(chan error, 4)
+	if err := c.WriteMessageFunc(frame.OpText, []byte("soon"), func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("done(%v), want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("done not called")
+	}
+	if op, p := rc.readMessage(); op != frame.OpText || string(p) != "soon" {
+		t.Fatalf("got %v %q", op, p)
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"unicode/utf8"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
@@ -67,6 +68,9 @@ func checkClose(code frame.StatusCode, reason string) error {
 	}
 	if len(reason) > frame.MaxControlPayload-2 || (code == 0 && reason != "") {
 		return frame.ErrCloseReasonTooLong
+	}
+	if !utf8.ValidString(reason) {
+		return frame.ErrInvalidUTF8 // the peer would fail the connection with 1007
 	}
 	return nil
 }
@@ -248,7 +252,9 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	if c.dq != nil {
 		dones, c.dq = c.dq.list, nil
 	}
-	c.releaseWrite()
+	if c.g == nil {
+		c.releaseWrite()
+	} // goroutine mode: the writer sends what is queued, then releases and closes
 	c.closeSocket()
 	if c.fl != nil {
 		c.fl.Release() // no writer can be compressing: we hold mu

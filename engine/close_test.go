@@ -195,6 +195,9 @@ func TestCloseValidation(t *testing.T) {
 	if err := c.Close(1000, string(long)); !errors.Is(err, frame.ErrCloseReasonTooLong) {
 		t.Errorf("Close with a 124-byte reason = %v", err)
 	}
+	if err := c.Close(1000, "bad \xff reason"); !errors.Is(err, frame.ErrInvalidUTF8) {
+		t.Errorf("Close with a reason that is not UTF-8 = %v", err)
+	}
 	if err := c.Close(1000, string(long[:123])); err != nil {
 		t.Errorf("Close with a 123-byte reason = %v", err)
 	}

@@ -248,7 +248,7 @@ func (c *Conn) Stats() Stats {
 // taken by the socket (ws bufferedAmount).
 func (c *Conn) BufferedAmount() int {
 	c.mu.Lock()
-	n := len(c.out)
+	n := len(c.out) + c.inflight()
 	if c.pong != nil {
 		n += c.pong.n
 	}

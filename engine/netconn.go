@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -21,12 +22,14 @@ import (
 
 // gstate is what only a goroutine-mode connection needs.
 type gstate struct {
-	nc   net.Conn
-	wake chan struct{} // a token when events are posted (for a paused reader)
+	nc       net.Conn
+	wake     chan struct{} // a token when events are posted (for a paused reader)
+	wch      chan struct{} // a token when output is queued (for the writer)
+	inflight int           // bytes the writer is writing now (under mu)
 }
 
 func newGState(nc net.Conn) *gstate {
-	return &gstate{nc: nc, wake: make(chan struct{}, 1)}
+	return &gstate{nc: nc, wake: make(chan struct{}, 1), wch: make(chan struct{}, 1)}
 }
 
 // netBufSize is a goroutine-mode reader's buffer.
@@ -96,8 +99,9 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
 		c.armDeadline(e.cfg.HandshakeTimeout)
 	}
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go c.readLoop(head)
+	go c.writeLoop()
 }
 
 // wakeReader makes the reader goroutine look at its pending events.
@@ -159,26 +163,88 @@ func (c *Conn) readLoop(head []byte) {
 	}
 }
 
-// netWrite2 writes a then b to the net.Conn, blocking (under mu). The bytes go
-// through a pooled buffer, so neither slice escapes to the heap because of the
-// interface call: the fd path's stack header stays on the stack.
-func (c *Conn) netWrite2(a, b []byte) (int, error) {
-	const chunk = 64 << 10
-	buf := bufpool.Get(min(chunk, max(len(a)+len(b), 1)))
-	defer bufpool.Put(buf)
-	written := 0
-	for _, p := range [2][]byte{a, b} {
-		for len(p) > 0 {
-			n := copy(buf, p)
-			m, err := c.g.nc.Write(buf[:n])
-			written += m
-			if err != nil {
-				return written, err
+// netWrite2 is sysWrite2 in goroutine mode: the socket never takes bytes directly.
+// Everything is queued (under the MaxWriteBuffer policy, as on the loops) and the
+// connection's writer goroutine does the blocking writes outside the lock, so a peer
+// that stops reading blocks no caller, no callback and no keepalive.
+func (c *Conn) netWrite2(a, b []byte) (int, error) { return 0, nil }
+
+// kickWriter wakes the writer goroutine (under mu).
+func (c *Conn) kickWriter() {
+	select {
+	case c.g.wch <- struct{}{}:
+	default:
+	}
+}
+
+// writeLoop is a goroutine-mode connection's writer: it takes the outbound buffer
+// whole and writes it with the lock released.
+func (c *Conn) writeLoop() {
+	defer c.eng.wg.Done()
+	g := c.g
+	for range g.wch {
+		for {
+			c.mu.Lock()
+			if c.pong != nil && len(c.out) == 0 && c.wflags&wfClosed == 0 {
+				pong := c.pong
+				c.pong = nil
+				c.writeLocked(true, frame.OpPong, 0, pong.b[:pong.n], true) // queues it
+				pongPool.Put(pong)
 			}
-			p = p[n:]
+			if len(c.out) == 0 || c.wflags&wfWriteErr != 0 {
+				closed := c.wflags&wfClosed != 0
+				if closed {
+					c.releaseWrite()
+					g.nc.Close() // finish left the close to us, after the last bytes
+				}
+				c.mu.Unlock()
+				if closed {
+					return
+				}
+				break
+			}
+			buf := c.out
+			c.out = nil
+			g.inflight = len(buf)
+			c.mu.Unlock()
+			n, err := g.nc.Write(buf)
+			c.stats.bytesOut.Add(uint64(n))
+			bufpool.Put(buf)
+			c.mu.Lock()
+			g.inflight = 0
+			if err != nil {
+				c.wflags |= wfWriteErr
+			}
+			c.mu.Unlock()
+			if err != nil {
+				c.post(evHangUp)
+				continue // closes once finish marks the connection closed
+			}
+			c.post(evWrite) // write completions, OnDrain, `queued`: in the reader
 		}
 	}
-	return written, nil
+}
+
+// inflight is what goroutine mode's writer is writing right now (under mu).
+func (c *Conn) inflight() int {
+	if c.g == nil {
+		return 0
+	}
+	return c.g.inflight
+}
+
+// closeNet closes a goroutine-mode socket in finish (under mu): at once for an
+// abort or after a write error, otherwise once the writer has sent what is queued
+// (a close frame, a rejection), within CloseTimeout.
+func (c *Conn) closeNet() {
+	g := c.g
+	if len(c.out) == 0 && g.inflight == 0 && c.pong == nil || c.closeReq.Load() == closeAbort || c.wflags&wfWriteErr != 0 {
+		c.releaseWrite()
+		g.nc.Close()
+	} else {
+		g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
+	}
+	c.kickWriter() // the writer sees wfClosed and ends
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).

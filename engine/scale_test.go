@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/frame"
 	"io"
 	"net"
 	"os"
@@ -25,7 +27,11 @@ import (
 const (
 	scaleEnvAddr  = "WEIR_DIALER_ADDR"
 	scaleEnvCount = "WEIR_DIALER_COUNT"
-	scaleConns    = 10000
+	// scaleEnvDeflate makes the child offer permessage-deflate and send one
+	// compressed 1 KiB message per connection (the server echoes it), so that
+	// context-takeover histories exist on both sides.
+	scaleEnvDeflate = "WEIR_DIALER_DEFLATE"
+	scaleConns      = 10000
 	// scaleSources spreads the client sockets over 127.0.0.1..127.0.0.scaleSources,
 	// so that ephemeral ports do not run short.
 	scaleSources = 8
@@ -62,13 +68,23 @@ func TestHelperDialer(t *testing.T) {
 
 // scaleDial opens n connections and completes their handshakes, a few dozen at a time.
 func scaleDial(addr string, n int) ([]net.Conn, error) {
+	ext := ""
+	var first []byte
+	if os.Getenv(scaleEnvDeflate) != "" {
+		ext = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+		z, err := deflate.Compress(nil, jsonish(1<<10), 15, nil)
+		if err != nil {
+			return nil, err
+		}
+		first = frameBytes(true, frame.OpText, frame.Rsv1, z, true)
+	}
 	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n" + ext + "\r\n")
 	conns := make([]net.Conn, n)
 	var (
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		first   error
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
 	)
 	const dialers = 32
 	for d := range dialers {
@@ -78,8 +94,11 @@ func scaleDial(addr string, n int) ([]net.Conn, error) {
 			buf := make([]byte, 512)
 			for i := d; i < n; i += dialers {
 				c, err := scaleDialOne(addr, i, req, buf)
+				if err == nil && first != nil {
+					_, err = c.Write(first)
+				}
 				if err != nil {
-					errOnce.Do(func() { first = fmt.Errorf("connection %d: %w", i, err) })
+					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err) })
 					return
 				}
 				conns[i] = c
@@ -87,13 +106,13 @@ func scaleDial(addr string, n int) ([]net.Conn, error) {
 		}()
 	}
 	wg.Wait()
-	if first != nil {
+	if firstErr != nil {
 		for _, c := range conns {
 			if c != nil {
 				c.Close()
 			}
 		}
-		return nil, first
+		return nil, firstErr
 	}
 	return conns, nil
 }
@@ -153,7 +172,11 @@ type scaleResult struct {
 func scaleRun(tb testing.TB, cfg Config, n int) scaleResult {
 	tb.Helper()
 	cfg.PingInterval = -1 // idle means idle: no keepalive traffic during the measurement
-	s, addr := startServer(tb, NopHandler{}, cfg, nil)
+	var h Handler = NopHandler{}
+	if cfg.Compression != nil {
+		h = scaleEcho{} // echo the one compressed message: histories both ways
+	}
+	s, addr := startServer(tb, h, cfg, nil)
 
 	var res scaleResult
 	var ms runtime.MemStats
@@ -168,6 +191,9 @@ func scaleRun(tb testing.TB, cfg Config, n int) scaleResult {
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDialer$", "-test.count=1")
 	cmd.Env = append(os.Environ(), scaleEnvAddr+"="+addr, scaleEnvCount+"="+strconv.Itoa(n))
+	if cfg.Compression != nil {
+		cmd.Env = append(cmd.Env, scaleEnvDeflate+"=1")
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -202,6 +228,18 @@ func scaleRun(tb testing.TB, cfg Config, n int) scaleResult {
 		tb.Fatalf("dialer ended before its connections were open: %v", lines.Err())
 	}
 	waitFor(tb, func() bool { return s.NumConns() == n })
+	if cfg.Compression != nil {
+		// Every connection has had its message (and echoed it) before measuring.
+		waitFor(tb, func() bool {
+			got := 0
+			for c := range s.Conns() {
+				if c.Stats().MessagesOut > 0 {
+					got++
+				}
+			}
+			return got == n
+		})
+	}
 	open := 0
 	for range s.Conns() {
 		open++
@@ -279,3 +317,31 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIdleConnHeapDeflate is BenchmarkIdleConnHeap with permessage-deflate
+// negotiated and one 1 KiB message exchanged each way per connection, with and
+// without context takeover.
+func BenchmarkIdleConnHeapDeflate(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		opts deflate.Options
+	}{
+		{"takeover", deflate.Options{}},
+		{"no-takeover", deflate.Options{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			opts := tc.opts
+			var perConn float64
+			for range b.N {
+				r := scaleRun(b, Config{Compression: &opts}, scaleConns)
+				perConn += r.perConn
+			}
+			b.ReportMetric(perConn/float64(b.N), "heapB/conn")
+		})
+	}
+}
+
+// scaleEcho echoes messages and records nothing (10,000 closes must not block).
+type scaleEcho struct{ NopHandler }
+
+func (scaleEcho) OnMessage(c *Conn, op frame.Opcode, p []byte) { c.WriteMessage(op, p) }

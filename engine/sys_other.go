@@ -18,7 +18,7 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) { return c.netWrite2(a, b) }
 
 func (c *Conn) closeSocket() {
 	if c.g != nil {
-		c.g.nc.Close()
+		c.closeNet()
 	}
 }
 

@@ -41,7 +41,7 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 // goroutine can touch a reused fd number afterwards).
 func (c *Conn) closeSocket() {
 	if c.g != nil {
-		c.g.nc.Close()
+		c.closeNet()
 		return
 	}
 	if c.fd >= 0 {

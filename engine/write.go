@@ -108,7 +108,7 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 		bufpool.Put(buf)
 	}
 	if err == nil && done != nil {
-		if len(c.out) == 0 {
+		if len(c.out)+c.inflight() == 0 {
 			c.mu.Unlock()
 			done(nil)
 			c.stats.msgsOut.Add(1)
@@ -167,7 +167,7 @@ func (c *Conn) afterWrite(err error) error {
 // A write that finds nothing queued always goes ahead: it is tried on the socket
 // first, and a single message larger than the cap is still sent whole.
 func (c *Conn) admit(n int) error {
-	if len(c.out) == 0 || len(c.out)+n <= c.eng.cfg.MaxWriteBuffer {
+	if len(c.out)+c.inflight() == 0 || len(c.out)+c.inflight()+n <= c.eng.cfg.MaxWriteBuffer {
 		return nil
 	}
 	switch c.eng.cfg.WriteBufferPolicy {
@@ -264,6 +264,9 @@ func (c *Conn) enqueue(b []byte) {
 	c.out = append(c.out, b...)
 	c.outOff += int64(len(b))
 	c.queued.Store(true)
+	if c.g != nil {
+		c.kickWriter()
+	}
 	if len(c.out) > c.eng.cfg.DrainLowWater {
 		c.wflags |= wfDrainOwed
 	}
@@ -280,6 +283,10 @@ func (c *Conn) writeFailed(err error) error {
 	return &IOError{Err: err}
 }
 
+// pongBacklog is the queued output past which goroutine mode keeps only the latest
+// pong, as the loops do once the socket is full.
+const pongBacklog = 64 << 10
+
 // autoPong answers a ping (worker context). Only the latest unanswered ping is kept
 // (RFC 6455 §5.5.3): when output is queued, its payload replaces any pong already
 // waiting, so a peer that floods pings and never reads cannot grow our memory.
@@ -289,7 +296,13 @@ func (c *Conn) autoPong(payload []byte) {
 	if c.wflags&(wfClosed|wfSentClose) != 0 {
 		return
 	}
-	if len(c.out) == 0 && c.pong == nil {
+	// On the loops, queued output means the socket is full. In goroutine mode output
+	// is always queued for the writer, so only a backlog counts as full.
+	backlog := len(c.out) + c.inflight()
+	if c.g != nil && backlog < pongBacklog {
+		backlog = 0
+	}
+	if backlog == 0 && c.pong == nil {
 		c.writeLocked(true, frame.OpPong, 0, payload, true)
 		return
 	}
@@ -298,13 +311,16 @@ func (c *Conn) autoPong(payload []byte) {
 	}
 	c.pong.n = copy(c.pong.b[:], payload)
 	c.queued.Store(true)
+	if c.g != nil {
+		c.kickWriter()
+	}
 }
 
 // flush writes queued output when the socket is writable again (worker context).
 func (c *Conn) flush() {
 	c.mu.Lock()
 	c.writeOut()
-	if len(c.out) == 0 && c.pong != nil && c.wflags&wfClosed == 0 {
+	if len(c.out) == 0 && c.pong != nil && c.wflags&wfClosed == 0 && c.g == nil {
 		pong := c.pong
 		c.pong = nil
 		c.writeLocked(true, frame.OpPong, 0, pong.b[:pong.n], true)
@@ -312,7 +328,7 @@ func (c *Conn) flush() {
 	}
 	var dones []pendingDone
 	if c.dq != nil && len(c.dq.list) > 0 {
-		flushed := c.outOff - int64(len(c.out))
+		flushed := c.outOff - int64(len(c.out)+c.inflight())
 		i := 0
 		for i < len(c.dq.list) && c.dq.list[i].end <= flushed {
 			i++
@@ -322,10 +338,10 @@ func (c *Conn) flush() {
 			c.dq.list = append(c.dq.list[:0], c.dq.list[i:]...)
 		}
 	}
-	if len(c.out) == 0 && c.pong == nil {
+	if len(c.out) == 0 && c.pong == nil && c.inflight() == 0 {
 		c.queued.Store(false)
 	}
-	drained := c.wflags&wfDrainOwed != 0 && len(c.out) <= c.eng.cfg.DrainLowWater
+	drained := c.wflags&wfDrainOwed != 0 && len(c.out)+c.inflight() <= c.eng.cfg.DrainLowWater
 	if drained {
 		c.wflags &^= wfDrainOwed
 	}
