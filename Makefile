@@ -3,12 +3,13 @@ GO        ?= go
 FUZZTIME  ?= 3s
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test vet race fuzz cross bench run lint
+.PHONY: all test vet race fuzz cross bench bench-micro bench-full run lint interop
 
 all: test
 
-## test: vet, race-enabled tests, a short run of every fuzz target, cross-builds
-test: vet race fuzz cross
+## test: vet, race-enabled tests, a short run of every fuzz target, cross-builds,
+## and the interop suite against real peers
+test: vet race fuzz cross interop
 
 vet:
 	$(GO) vet ./...
@@ -28,9 +29,29 @@ cross:
 		GOOS=$$os GOARCH=amd64 $(GO) vet ./... || exit 1; \
 	done
 
-## bench: micro-benchmarks of every hot path
+## bench-micro: micro-benchmarks of every hot path
+bench-micro:
+	$(GO) test -run '^$$' -bench . -benchmem ./frame ./bufpool ./upgrade ./deflate ./poller
+	$(GO) test -run '^$$' -bench 'Echo|IdleConn' -benchmem ./engine
+
+## bench: weir against gorilla, gobwas, gws, nbio, coder and Node ws, quick subset (<5 min)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench && npm ci --no-audit --no-fund --prefix servers/nodews && $(GO) build -o bin/ ./servers/... ./cmd/wsbench \
+	  && bin/wsbench run -quick && bin/wsbench report -in results/results-quick.json -md results/quick/benchmarks.md -charts results/quick
+
+## bench-full: the full comparison; rewrites docs/benchmarks.md and its charts (about 13 min)
+bench-full:
+	cd bench && npm ci --no-audit --no-fund --prefix servers/nodews && $(GO) build -o bin/ ./servers/... ./cmd/wsbench \
+	  && bin/wsbench run && bin/wsbench report
+
+interop/node_modules: interop/package.json interop/package-lock.json
+	cd interop && npm ci --no-audit --no-fund
+	@touch $@
+
+## interop: weir against real peers (npm ws, websocket, watershed; Chromium; Python
+## websockets; gorilla, gobwas) and the bad-peer suite; rewrites docs/conformance.md
+interop: interop/node_modules
+	cd interop && $(GO) test -count=1 -timeout 9m . -args -update-doc
 
 ## run: the demo server
 run:
