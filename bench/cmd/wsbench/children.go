@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// children tracks the server and generator processes a run started, so that
+// interrupting the run (Ctrl-C, SIGTERM) ends them too instead of leaving them to
+// hold ports and sockets.
+var children struct {
+	mu   sync.Mutex
+	cmds map[*exec.Cmd]struct{}
+}
+
+func trackChild(c *exec.Cmd) {
+	children.mu.Lock()
+	if children.cmds == nil {
+		children.cmds = map[*exec.Cmd]struct{}{}
+	}
+	children.cmds[c] = struct{}{}
+	children.mu.Unlock()
+}
+
+func untrackChild(c *exec.Cmd) {
+	children.mu.Lock()
+	delete(children.cmds, c)
+	children.mu.Unlock()
+}
+
+// killChildrenOnSignal ends every tracked child and exits on SIGINT or SIGTERM.
+func killChildrenOnSignal() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		children.mu.Lock()
+		for c := range children.cmds {
+			c.Process.Kill()
+		}
+		children.mu.Unlock()
+		os.Exit(130)
+	}()
+}

@@ -1,0 +1,36 @@
+// Command wsbench is weir's cross-library WebSocket benchmark harness.
+//
+//	wsbench run [-quick] [-servers a,b] [-scenarios echo,idle,...] [-out file]
+//	wsbench report -in results.json -md ../docs/benchmarks.md -charts results
+//	wsbench gen ...   (a load-generator process; started by run)
+//
+// run is started from the bench folder (it runs bin/* and servers/nodews).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: wsbench run|report|gen [flags]")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "run":
+		runRun(os.Args[2:])
+	case "gen":
+		runGen(os.Args[2:])
+	case "report":
+		runReport(os.Args[2:])
+	default:
+		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "wsbench:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,77 @@
+package main
+
+// Results is what one "wsbench run" measured; "wsbench report" turns it into
+// docs/benchmarks.md and the charts. Every figure in the report comes from here.
+type Results struct {
+	Started  string            `json:"started"`
+	Seconds  float64           `json:"seconds"`
+	Command  string            `json:"command"`
+	Quick    bool              `json:"quick"`
+	Machine  Machine           `json:"machine"`
+	Versions map[string]string `json:"versions"`
+	Settings map[string]any    `json:"settings"`
+	Echo     []EchoRow         `json:"echo"`
+	Idle     []IdleRow         `json:"idle"`
+	Bcast    []BcastRow        `json:"broadcast"`
+	Storm    []StormRow        `json:"storm"`
+	Failures []string          `json:"failures"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	NProc  int    `json:"nproc"`
+	Model  string `json:"model"`
+	Kernel string `json:"kernel"`
+	MemGiB int64  `json:"mem_gib"`
+	NoFile uint64 `json:"nofile"`
+}
+
+// EchoRow is one closed-loop echo cell.
+type EchoRow struct {
+	Server     string  `json:"server"`
+	Conns      int     `json:"conns"`
+	Size       int     `json:"size"`
+	Deflate    bool    `json:"deflate"`
+	Msgs       uint64  `json:"msgs"`
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_sec"`
+	P50us      float64 `json:"p50_us"`
+	P99us      float64 `json:"p99_us"`
+	P999us     float64 `json:"p999_us"`
+	CPUSeconds float64 `json:"server_cpu_s"`
+	CPUPerMsg  float64 `json:"server_cpu_us_per_msg"`
+	Errors     uint64  `json:"errors"`
+}
+
+// IdleRow is the idle-cost measurement of one server.
+type IdleRow struct {
+	Server          string  `json:"server"`
+	Deflate         bool    `json:"deflate"`
+	Conns           int     `json:"conns"`
+	RSSPerConnKiB   float64 `json:"rss_per_conn_kib"`
+	HeapPerConnKiB  float64 `json:"heap_per_conn_kib"` // -1: not a Go server
+	Goroutines      int64   `json:"goroutines"`
+	Threads         int64   `json:"threads"`
+	KernelTCPPerKiB float64 `json:"kernel_tcp_mem_per_conn_kib"`
+	SlabPerConnKiB  float64 `json:"slab_per_conn_kib"`
+}
+
+// BcastRow is one broadcast measurement (median of the repeats).
+type BcastRow struct {
+	Server string    `json:"server"`
+	Conns  int       `json:"conns"`
+	Size   int       `json:"size"`
+	Millis float64   `json:"ms"`
+	Reps   []float64 `json:"reps_ms"`
+	Got    int64     `json:"got"`
+}
+
+// StormRow is one connection-storm measurement.
+type StormRow struct {
+	Server     string  `json:"server"`
+	Handshakes int64   `json:"handshakes"`
+	Seconds    float64 `json:"seconds"`
+	PerSec     float64 `json:"per_sec"`
+	CPUPerHSus float64 `json:"server_cpu_us_per_handshake"`
+	Errors     int64   `json:"errors"`
+}

@@ -1,0 +1,652 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is one benchmark server program.
+type server struct {
+	name    string
+	cmd     []string // relative to the bench folder
+	raw     bool     // raw TCP: no WebSocket framing
+	deflate bool     // supports permessage-deflate
+	goSrv   bool     // a Go server (heap figures meaningful)
+}
+
+func allServers() []server {
+	return []server{
+		{name: "weir", cmd: []string{"bin/weir"}, deflate: true, goSrv: true},
+		{name: "weir-inline", cmd: []string{"bin/weir", "-mode", "inline"}, deflate: true, goSrv: true},
+		{name: "weir-goroutine", cmd: []string{"bin/weir", "-mode", "goroutine"}, deflate: true, goSrv: true},
+		{name: "gws", cmd: []string{"bin/gws"}, deflate: true, goSrv: true},
+		{name: "gorilla", cmd: []string{"bin/gorilla"}, deflate: true, goSrv: true},
+		{name: "gobwas", cmd: []string{"bin/gobwas"}, goSrv: true},
+		{name: "nbio", cmd: []string{"bin/nbio"}, deflate: true, goSrv: true},
+		{name: "coder", cmd: []string{"bin/coder"}, deflate: true, goSrv: true},
+		{name: "nodews", cmd: []string{"node", "--expose-gc", "servers/nodews/server.js"}, deflate: true},
+		{name: "rawtcp", cmd: []string{"bin/rawtcp"}, raw: true, goSrv: true},
+	}
+}
+
+// plan holds a run's settings.
+type plan struct {
+	echoConns  []int
+	echoSizes  []int
+	warm, win  time.Duration
+	idleConns  int
+	bcastConns int
+	bcastReps  int
+	stormDur   time.Duration
+	stormConc  int
+	zConns     int
+	zIdle      int
+	perGen     int
+	nsrc       int
+	scenarios  map[string]bool
+	profileDir string
+}
+
+type runner struct {
+	p     plan
+	dir   string // bench folder
+	self  string
+	res   *Results
+	label string
+}
+
+func runRun(args []string) {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	quick := fs.Bool("quick", false, "the quick subset (under 5 minutes)")
+	out := fs.String("out", "", "results JSON (default results/results.json, or results-quick.json)")
+	only := fs.String("servers", "", "comma-separated server names (default: all)")
+	scen := fs.String("scenarios", "echo,idle,broadcast,storm,deflate", "scenarios to run")
+	prof := fs.String("profile", "", "write CPU profiles of the weir servers into this folder")
+	fs.Parse(args)
+
+	p := plan{
+		echoConns: []int{1000, 10000}, echoSizes: []int{64, 1024, 16384},
+		warm: 2 * time.Second, win: 5 * time.Second,
+		idleConns: 15000, bcastConns: 10000, bcastReps: 3,
+		stormDur: 5 * time.Second, stormConc: 32,
+		zConns: 1000, zIdle: 15000, perGen: 8000, nsrc: 8,
+	}
+	if *quick {
+		p.echoConns, p.echoSizes = []int{1000}, []int{64, 16384}
+		p.warm, p.win = time.Second, 2*time.Second
+		p.idleConns, p.bcastConns, p.bcastReps = 5000, 5000, 1
+		p.stormDur, p.zConns, p.zIdle = 2*time.Second, 1000, 0
+	}
+	p.scenarios = map[string]bool{}
+	for _, s := range strings.Split(*scen, ",") {
+		p.scenarios[strings.TrimSpace(s)] = true
+	}
+	p.profileDir = *prof
+	killChildrenOnSignal()
+	if *out == "" {
+		*out = "results/results.json"
+		if *quick {
+			*out = "results/results-quick.json"
+		}
+	}
+	self, _ := os.Executable()
+	dir, _ := os.Getwd()
+	r := &runner{p: p, dir: dir, self: self, res: &Results{
+		Started: time.Now().UTC().Format(time.RFC3339), Command: "wsbench run " + strings.Join(args, " "),
+		Quick: *quick, Machine: machine(), Versions: versions(dir),
+		Settings: map[string]any{
+			"echo_conns": p.echoConns, "echo_sizes": p.echoSizes, "warmup_s": p.warm.Seconds(),
+			"window_s": p.win.Seconds(), "idle_conns": p.idleConns, "bcast_conns": p.bcastConns,
+			"bcast_reps": p.bcastReps, "storm_s": p.stormDur.Seconds(), "storm_conc_per_gen": p.stormConc,
+			"deflate_echo_conns": p.zConns, "deflate_idle_conns": p.zIdle, "conns_per_gen_process": p.perGen,
+			"source_addrs": p.nsrc,
+		}}}
+	servers := allServers()
+	if *only != "" {
+		want := strings.Split(*only, ",")
+		servers = slices.DeleteFunc(servers, func(s server) bool { return !slices.Contains(want, s.name) })
+	}
+	t0 := time.Now()
+	if p.scenarios["echo"] {
+		for _, s := range servers {
+			r.echo(s, false, p.echoConns, p.echoSizes)
+		}
+	}
+	if p.scenarios["idle"] {
+		for _, s := range servers {
+			r.idle(s, false, p.idleConns)
+		}
+	}
+	if p.scenarios["broadcast"] {
+		for _, s := range servers {
+			r.bcast(s)
+		}
+	}
+	if p.scenarios["storm"] {
+		for _, s := range servers {
+			r.storm(s)
+		}
+	}
+	if p.scenarios["deflate"] {
+		for _, s := range servers {
+			if !s.deflate {
+				continue
+			}
+			r.echo(s, true, []int{p.zConns}, []int{1024})
+			if p.zIdle > 0 {
+				r.idle(s, true, p.zIdle)
+			}
+		}
+	}
+	r.res.Seconds = time.Since(t0).Seconds()
+	os.MkdirAll(filepath.Dir(*out), 0o755)
+	b, _ := json.MarshalIndent(r.res, "", "  ")
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "\nwrote %s (%.0f s)\n", *out, r.res.Seconds)
+}
+
+func (r *runner) fail(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	fmt.Fprintf(os.Stderr, "\n%s: %s\n", r.label, msg)
+	r.res.Failures = append(r.res.Failures, r.label+": "+msg)
+}
+
+func (r *runner) progress(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "\r\033[K[%s] %s", r.label, fmt.Sprintf(format, a...))
+}
+
+// srvProc is a running server.
+type srvProc struct {
+	cmd   *exec.Cmd
+	pid   int
+	ws    string
+	stats string
+}
+
+func freePort() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (r *runner) startServer(s server, deflate bool, profile string) (*srvProc, error) {
+	args := append([]string{}, s.cmd[1:]...)
+	args = append(args, "-addr", freePort(), "-stats", freePort())
+	if deflate {
+		args = append(args, "-deflate")
+	}
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	cmd := exec.Command(s.cmd[0], args...)
+	cmd.Dir = r.dir
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	trackChild(cmd)
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "LISTEN ") {
+				line <- sc.Text()
+			}
+		}
+	}()
+	select {
+	case l := <-line:
+		p := &srvProc{cmd: cmd}
+		for _, f := range strings.Fields(l)[1:] {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "ws":
+				p.ws = v
+			case "stats":
+				p.stats = v
+			case "pid":
+				p.pid, _ = strconv.Atoi(v)
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // let a just-started runtime settle
+		return p, nil
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("no LISTEN line from %v", s.cmd)
+	}
+}
+
+func (p *srvProc) stop() {
+	defer untrackChild(p.cmd)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (p *srvProc) get(path string, v any) error {
+	c := http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Get("http://" + p.stats + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func (p *srvProc) cpu() float64 {
+	c, _ := cpuSeconds(p.pid)
+	return c
+}
+
+// gen is one generator process.
+type gen struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	ev  chan map[string]any
+}
+
+type genSet []*gen
+
+// startGens starts enough generator processes for n connections and waits until
+// all have connected, showing a live progress line.
+func (r *runner) startGens(s server, target string, n int, procs int, extra ...string) (genSet, int, error) {
+	if procs <= 0 {
+		procs = max(1, (n+r.p.perGen-1)/r.p.perGen)
+	}
+	var gs genSet
+	base := 0
+	for i := range procs {
+		share := n / procs
+		if i < n%procs {
+			share++
+		}
+		args := []string{"gen", "-target", target, "-conns", strconv.Itoa(share),
+			"-base", strconv.Itoa(base), "-nsrc", strconv.Itoa(r.p.nsrc)}
+		if s.raw {
+			args = append(args, "-raw")
+		}
+		args = append(args, extra...)
+		base += share
+		cmd := exec.Command(r.self, args...)
+		cmd.Stderr = os.Stderr
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			gs.quit()
+			return nil, 0, err
+		}
+		trackChild(cmd)
+		g := &gen{cmd: cmd, in: in, ev: make(chan map[string]any, 64)}
+		go func() {
+			dec := json.NewDecoder(out)
+			for {
+				var m map[string]any
+				if dec.Decode(&m) != nil {
+					close(g.ev)
+					return
+				}
+				g.ev <- m
+			}
+		}()
+		gs = append(gs, g)
+	}
+	// Wait for every "ready", aggregating progress.
+	prog := make([]int, len(gs))
+	ready := 0
+	total := 0
+	deadline := time.After(3 * time.Minute)
+	for ready < len(gs) {
+		for i, g := range gs {
+			select {
+			case m, ok := <-g.ev:
+				if !ok {
+					gs.quit()
+					return nil, 0, fmt.Errorf("generator exited while connecting")
+				}
+				switch m["ev"] {
+				case "progress":
+					prog[i] = int(num(m["conns"]))
+				case "ready":
+					prog[i] = int(num(m["conns"]))
+					total += prog[i]
+					ready++
+					if f := num(m["failed"]); f > 0 {
+						r.fail("%d connections failed", int(f))
+					}
+				}
+			default:
+			}
+		}
+		sum := 0
+		for _, v := range prog {
+			sum += v
+		}
+		r.progress("connecting %d/%d", sum, n)
+		select {
+		case <-deadline:
+			gs.quit()
+			return nil, 0, fmt.Errorf("connect phase timed out")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return gs, total, nil
+}
+
+func (gs genSet) send(cmd string) {
+	for _, g := range gs {
+		fmt.Fprintln(g.in, cmd)
+	}
+}
+
+// collect waits for the next event named ev from every generator.
+func (gs genSet) collect(ev string, timeout time.Duration) ([]map[string]any, error) {
+	out := make([]map[string]any, 0, len(gs))
+	deadline := time.After(timeout)
+	for _, g := range gs {
+		for {
+			select {
+			case m, ok := <-g.ev:
+				if !ok {
+					return nil, fmt.Errorf("generator exited waiting for %s", ev)
+				}
+				if m["ev"] != ev {
+					continue
+				}
+				out = append(out, m)
+			case <-deadline:
+				return nil, fmt.Errorf("timed out waiting for %s", ev)
+			}
+			break
+		}
+	}
+	return out, nil
+}
+
+func (gs genSet) quit() {
+	gs.send("quit")
+	for _, g := range gs {
+		defer untrackChild(g.cmd)
+		g.in.Close()
+		done := make(chan struct{})
+		go func() { g.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			g.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+func (r *runner) echo(s server, deflate bool, conns, sizes []int) {
+	kind := "echo"
+	if deflate {
+		kind = "deflate-echo"
+	}
+	r.label = kind + " " + s.name
+	profile := ""
+	if r.p.profileDir != "" && strings.HasPrefix(s.name, "weir") {
+		os.MkdirAll(r.p.profileDir, 0o755)
+		profile, _ = filepath.Abs(filepath.Join(r.p.profileDir, kind+"-"+s.name+".pprof"))
+	}
+	sp, err := r.startServer(s, deflate, profile)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer sp.stop()
+	for _, n := range conns {
+		for _, size := range sizes {
+			r.label = fmt.Sprintf("%s %s %d×%dB", kind, s.name, n, size)
+			extra := []string{"-size", strconv.Itoa(size)}
+			if deflate {
+				extra = append(extra, "-deflate", "-text")
+			}
+			gs, got, err := r.startGens(s, sp.ws, n, 0, extra...)
+			if err != nil {
+				r.fail("%v", err)
+				continue
+			}
+			gs.send("go")
+			r.progress("warm-up %v", r.p.warm)
+			time.Sleep(r.p.warm)
+			gs.send("mark")
+			if _, err := gs.collect("marked", 30*time.Second); err != nil {
+				r.fail("%v", err)
+				gs.quit()
+				continue
+			}
+			c0, t0 := sp.cpu(), time.Now()
+			for el := time.Duration(0); el < r.p.win; el += time.Second {
+				r.progress("measuring %v/%v", el, r.p.win)
+				time.Sleep(min(time.Second, r.p.win-el))
+			}
+			gs.send("report")
+			c1, t1 := sp.cpu(), time.Now()
+			ms, err := gs.collect("result", 30*time.Second)
+			gs.send("stop")
+			gs.quit()
+			if err != nil {
+				r.fail("%v", err)
+				continue
+			}
+			row := EchoRow{Server: s.name, Conns: got, Size: size, Deflate: deflate,
+				Seconds: t1.Sub(t0).Seconds(), CPUSeconds: c1 - c0}
+			counts := make([]uint64, histBuckets)
+			for _, m := range ms {
+				row.Msgs += uint64(num(m["msgs"]))
+				row.Errors += uint64(num(m["errors"]))
+				hs, _ := m["hist"].([]any)
+				for i, v := range hs {
+					counts[i] += uint64(num(v))
+				}
+			}
+			row.MsgsPerSec = float64(row.Msgs) / row.Seconds
+			row.P50us, row.P99us, row.P999us = quantile(counts, .5), quantile(counts, .99), quantile(counts, .999)
+			if row.Msgs > 0 {
+				row.CPUPerMsg = row.CPUSeconds / float64(row.Msgs) * 1e6
+			}
+			r.res.Echo = append(r.res.Echo, row)
+			r.progress("%.0f msg/s p50 %.0fµs p99 %.0fµs, server CPU %.2f µs/msg\n",
+				row.MsgsPerSec, row.P50us, row.P99us, row.CPUPerMsg)
+		}
+	}
+}
+
+type srvStats struct {
+	HeapAlloc  float64 `json:"heap_alloc"`
+	Goroutines float64 `json:"goroutines"`
+	Conns      float64 `json:"conns"`
+}
+
+func (r *runner) idle(s server, deflate bool, n int) {
+	r.label = fmt.Sprintf("idle %s %d", s.name, n)
+	if deflate {
+		r.label = "deflate-" + r.label
+	}
+	sp, err := r.startServer(s, deflate, "")
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer sp.stop()
+	var st0, st1 srvStats
+	time.Sleep(time.Second)
+	if err := sp.get("/stats", &st0); err != nil {
+		r.fail("stats: %v", err)
+		return
+	}
+	rss0, _ := statusKiB(sp.pid, "VmRSS")
+	tcp0, slab0 := sockstatTCPMemBytes(), slabBytes()
+	var extra []string
+	if deflate {
+		extra = []string{"-deflate"}
+	}
+	gs, got, err := r.startGens(s, sp.ws, n, 0, extra...)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer gs.quit()
+	r.progress("settling")
+	time.Sleep(3 * time.Second)
+	if err := sp.get("/stats", &st1); err != nil {
+		r.fail("stats: %v", err)
+		return
+	}
+	time.Sleep(500 * time.Millisecond)
+	rss1, _ := statusKiB(sp.pid, "VmRSS")
+	tcp1, slab1 := sockstatTCPMemBytes(), slabBytes()
+	if got == 0 {
+		r.fail("no connections")
+		return
+	}
+	row := IdleRow{Server: s.name, Deflate: deflate, Conns: got,
+		RSSPerConnKiB: float64(rss1-rss0) / float64(got), HeapPerConnKiB: -1,
+		Goroutines: int64(st1.Goroutines), Threads: threads(sp.pid),
+		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1}
+	if s.goSrv {
+		row.HeapPerConnKiB = (st1.HeapAlloc - st0.HeapAlloc) / 1024 / float64(got)
+	}
+	if slab0 >= 0 && slab1 >= 0 {
+		row.SlabPerConnKiB = float64(slab1-slab0) / 1024 / float64(got)
+	}
+	r.res.Idle = append(r.res.Idle, row)
+	r.progress("RSS %.2f KiB/conn, heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn\n",
+		row.RSSPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB)
+}
+
+func (r *runner) bcast(s server) {
+	n, size := r.p.bcastConns, 128
+	r.label = fmt.Sprintf("broadcast %s %d×%dB", s.name, n, size)
+	sp, err := r.startServer(s, false, "")
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer sp.stop()
+	gs, got, err := r.startGens(s, sp.ws, n, 0)
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer gs.quit()
+	time.Sleep(time.Second)
+	row := BcastRow{Server: s.name, Conns: got, Size: size}
+	for rep := range r.p.bcastReps {
+		gs.send("bcast")
+		if _, err := gs.collect("armed", 30*time.Second); err != nil {
+			r.fail("%v", err)
+			return
+		}
+		t0 := time.Now().UnixNano()
+		var resp map[string]any
+		if err := sp.get(fmt.Sprintf("/broadcast?size=%d", size), &resp); err != nil {
+			r.fail("trigger: %v", err)
+			return
+		}
+		var have int64
+		var last int64
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
+			time.Sleep(100 * time.Millisecond)
+			gs.send("report")
+			ms, err := gs.collect("result", 30*time.Second)
+			if err != nil {
+				r.fail("%v", err)
+				return
+			}
+			have, last = 0, 0
+			for _, m := range ms {
+				have += int64(num(m["bcast_got"]))
+				last = max(last, int64(num(m["bcast_last"])))
+			}
+			r.progress("rep %d: %d/%d delivered", rep+1, have, got)
+			if have >= int64(got) {
+				break
+			}
+		}
+		row.Got = have
+		if have < int64(got) {
+			r.fail("only %d of %d got the broadcast", have, got)
+			return
+		}
+		row.Reps = append(row.Reps, float64(last-t0)/1e6)
+		time.Sleep(500 * time.Millisecond)
+	}
+	sorted := slices.Clone(row.Reps)
+	slices.Sort(sorted)
+	row.Millis = sorted[len(sorted)/2]
+	r.res.Bcast = append(r.res.Bcast, row)
+	r.progress("last delivery after %.1f ms (reps %v)\n", row.Millis, row.Reps)
+}
+
+func (r *runner) storm(s server) {
+	r.label = "storm " + s.name
+	sp, err := r.startServer(s, false, "")
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer sp.stop()
+	gs, _, err := r.startGens(s, sp.ws, 0, 2, "-storm", "-dur", r.p.stormDur.String(),
+		"-conc", strconv.Itoa(r.p.stormConc))
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	defer gs.quit()
+	c0, t0 := sp.cpu(), time.Now()
+	gs.send("go")
+	r.progress("dialling for %v", r.p.stormDur)
+	ms, err := gs.collect("result", r.p.stormDur+time.Minute)
+	c1, t1 := sp.cpu(), time.Now()
+	if err != nil {
+		r.fail("%v", err)
+		return
+	}
+	row := StormRow{Server: s.name, Seconds: t1.Sub(t0).Seconds()}
+	for _, m := range ms {
+		row.Handshakes += int64(num(m["handshakes"]))
+		row.Errors += int64(num(m["errors"]))
+	}
+	row.PerSec = float64(row.Handshakes) / row.Seconds
+	if row.Handshakes > 0 {
+		row.CPUPerHSus = (c1 - c0) / float64(row.Handshakes) * 1e6
+	}
+	r.res.Storm = append(r.res.Storm, row)
+	r.progress("%.0f handshakes/s, server CPU %.1f µs/handshake, %d errors\n", row.PerSec, row.CPUPerHSus, row.Errors)
+}

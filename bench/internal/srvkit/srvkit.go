@@ -1,0 +1,151 @@
+package srvkit
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options are the flags every benchmark server accepts.
+type Options struct {
+	Addr       string // WebSocket (or raw TCP) listen address
+	StatsAddr  string // stats/trigger HTTP address
+	Deflate    bool   // negotiate permessage-deflate where the library supports it
+	Mode       string // library-specific variant (weir: pool, inline, goroutine)
+	CPUProfile string // write a CPU profile here until the process is signalled
+}
+
+// Parse reads the common flags.
+func Parse() *Options {
+	o := &Options{}
+	flag.StringVar(&o.Addr, "addr", "127.0.0.1:0", "listen address")
+	flag.StringVar(&o.StatsAddr, "stats", "127.0.0.1:0", "stats/trigger HTTP address")
+	flag.BoolVar(&o.Deflate, "deflate", false, "negotiate permessage-deflate")
+	flag.StringVar(&o.Mode, "mode", "", "library-specific variant")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until SIGTERM")
+	flag.Parse()
+	return o
+}
+
+// Fatal prints err and exits: a benchmark server that cannot start has nothing to
+// fall back on.
+func Fatal(err error) {
+	fmt.Fprintln(os.Stderr, "server:", err)
+	os.Exit(1)
+}
+
+// Serve announces the server, serves the stats endpoint, and blocks until SIGINT or
+// SIGTERM. wsAddr is the address actually bound; broadcast sends p to every open
+// connection and returns how many it was handed to; conns counts open connections.
+func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func() int) {
+	var prof *os.File
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			Fatal(err)
+		}
+		prof = f
+	}
+	ln, err := net.Listen("tcp", o.StatsAddr)
+	if err != nil {
+		Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		writeJSON(w, map[string]any{
+			"heap_alloc":  m.HeapAlloc,
+			"heap_inuse":  m.HeapInuse,
+			"stack_inuse": m.StackInuse,
+			"sys":         m.Sys,
+			"goroutines":  runtime.NumGoroutine(),
+			"conns":       conns(),
+		})
+	})
+	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
+		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
+		if size <= 0 {
+			size = 128
+		}
+		p := make([]byte, size)
+		for i := range p {
+			p[i] = 'b'
+		}
+		start := time.Now()
+		n := broadcast(p)
+		writeJSON(w, map[string]any{"sent": n, "loop_ns": time.Since(start).Nanoseconds()})
+	})
+	go http.Serve(ln, mux)
+	fmt.Printf("LISTEN ws=%s stats=%s pid=%d\n", wsAddr, ln.Addr(), os.Getpid())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	if prof != nil {
+		pprof.StopCPUProfile()
+		prof.Close()
+	}
+	os.Exit(0)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// Registry is the set of open connections a goroutine-per-connection server keeps
+// for broadcast.
+type Registry[T comparable] struct {
+	mu sync.Mutex
+	m  map[T]struct{}
+}
+
+// Add registers c.
+func (r *Registry[T]) Add(c T) {
+	r.mu.Lock()
+	if r.m == nil {
+		r.m = make(map[T]struct{})
+	}
+	r.m[c] = struct{}{}
+	r.mu.Unlock()
+}
+
+// Remove forgets c.
+func (r *Registry[T]) Remove(c T) {
+	r.mu.Lock()
+	delete(r.m, c)
+	r.mu.Unlock()
+}
+
+// Len is the number of registered connections.
+func (r *Registry[T]) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.m)
+}
+
+// Snapshot copies the registered connections, so a broadcast holds no lock while
+// writing.
+func (r *Registry[T]) Snapshot() []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]T, 0, len(r.m))
+	for c := range r.m {
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,48 @@
+// Command weir is the benchmark server for weir itself: echo every message, broadcast
+// on the stats trigger. -mode picks the engine variant: pool (default: loops plus the
+// worker pool), inline (callbacks on the loops) or goroutine (one goroutine per
+// connection).
+package main
+
+import (
+	"github.com/weir-ws/weir/bench/internal/srvkit"
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/frame"
+)
+
+type echo struct{ engine.NopHandler }
+
+func (echo) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) { c.WriteMessage(op, p) }
+
+func main() {
+	o := srvkit.Parse()
+	cfg := &engine.Config{}
+	switch o.Mode {
+	case "", "pool":
+	case "inline":
+		cfg.Dispatch = engine.DispatchInline
+	case "goroutine":
+		cfg.GoroutinePerConn = true
+	default:
+		srvkit.Fatal(errBadMode(o.Mode))
+	}
+	if o.Deflate {
+		cfg.Compression = &deflate.Options{}
+	}
+	srv, err := engine.NewServer(echo{}, cfg, nil)
+	if err != nil {
+		srvkit.Fatal(err)
+	}
+	if err := srv.Listen(o.Addr); err != nil {
+		srvkit.Fatal(err)
+	}
+	srvkit.Serve(o, srv.Addr().String(), func(p []byte) int {
+		// Server.Broadcast writes each loop's connections from its own goroutine.
+		return srv.Broadcast(engine.NewPreparedMessage(frame.OpBinary, p), nil)
+	}, srv.NumConns)
+}
+
+type errBadMode string
+
+func (e errBadMode) Error() string { return "unknown -mode " + string(e) }
