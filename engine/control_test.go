@@ -23,8 +23,9 @@ func newPingHandler() *pingHandler {
 }
 
 func (h *pingHandler) OnPing(c *Conn, p []byte) bool {
+	pong := !h.cancel.Load() // before the test hears of the ping and flips cancel
 	h.pings <- bytes.Clone(p)
-	return !h.cancel.Load()
+	return pong
 }
 
 func (h *pingHandler) OnPong(c *Conn, p []byte) { h.pongs <- bytes.Clone(p) }

@@ -176,6 +176,11 @@ func runCell(v variant, p *peerSpec, r role, cp clientPeer, sp serverPeer, sc *s
 	if stop != nil {
 		defer stop()
 	}
+	if err == nil && v.deflate != nil && x.c != nil && deflatePeer(p.name, r) {
+		if _, ok := x.c.Compression(); !ok {
+			err = fmt.Errorf("permessage-deflate was not negotiated with %s", p.name)
+		}
+	}
 	if err == nil {
 		err = sc.run(x)
 	}

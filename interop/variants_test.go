@@ -1,6 +1,9 @@
 package interop
 
-import "github.com/weir-ws/weir/engine"
+import (
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/engine"
+)
 
 // A variant runs every cell of the matrix again under other settings. The first
 // variant is the reference and gets full tables in docs/conformance.md; the others
@@ -8,14 +11,28 @@ import "github.com/weir-ws/weir/engine"
 //
 // Today the variants are weir's three ways of running a connection (the worker
 // pool, callbacks on the loop, a goroutine per connection), all with no extension.
-// permessage-deflate is not negotiated by the engine yet. When it is, "deflate"
-// variants go here, setting the engine's and upgrader's extension options (and a
-// field in dialCmd and the peers' server paths asking them to offer or accept
-// permessage-deflate): every scenario then runs compressed, with the same rows.
+// The "deflate" variants turn permessage-deflate on in weir (Config.Compression
+// for its server, DialOptions.Compression for its client): every scenario then
+// runs compressed with the peers that negotiate it (ws, which offers it as a client
+// and accepts it as a server here; Python websockets; Chromium, which always
+// offers it with client_max_window_bits), and the cell fails if they did not.
 type variant struct {
 	name, about string
 	// apply adjusts a scenario's engine configuration for the variant.
 	apply func(engine.Config) engine.Config
+	// deflate, when set, is weir's permessage-deflate configuration.
+	deflate *deflate.Options
+}
+
+// deflatePeers are the peers that negotiate permessage-deflate with weir, by role.
+func deflatePeer(peer string, r role) bool {
+	switch peer {
+	case "ws", "python-websockets":
+		return true
+	case "chromium":
+		return r == weirServer
+	}
+	return false
 }
 
 func (v variant) config(c engine.Config) engine.Config {
@@ -31,4 +48,8 @@ var variants = []variant{
 		apply: func(c engine.Config) engine.Config { c.Dispatch = engine.DispatchInline; return c }},
 	{name: "plain-goroutine", about: "Config.GoroutinePerConn, one reader goroutine per connection and blocking writes",
 		apply: func(c engine.Config) engine.Config { c.GoroutinePerConn = true; return c }},
+	{name: "deflate", about: "permessage-deflate with context takeover, every message compressed (Threshold -1)",
+		deflate: &deflate.Options{Threshold: -1}},
+	{name: "deflate-no-takeover", about: "permessage-deflate, server_no_context_takeover and client_no_context_takeover",
+		deflate: &deflate.Options{Threshold: -1, ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
 }

@@ -291,6 +291,7 @@ func weirUpgrader() *upgrade.Upgrader {
 func openServerSide(p *peerSpec, cp clientPeer, sc *scenario, v variant) (*exchange, func(), error) {
 	rec := newRecorder()
 	cfg := v.config(sc.config)
+	cfg.Compression = v.deflate
 	srv, err := engine.NewServer(rec, &cfg, weirUpgrader())
 	if err != nil {
 		return nil, nil, err
@@ -329,7 +330,7 @@ func openClientSide(p *peerSpec, sp serverPeer, sc *scenario, v variant) (*excha
 	x := &exchange{peer: p, role: weirClient, rec: rec, reports: sp.report(id)}
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
-	opts := &engine.DialOptions{Handler: rec, Subprotocols: sc.protocols(), Version: sc.version, NoProxy: true}
+	opts := &engine.DialOptions{Handler: rec, Subprotocols: sc.protocols(), Version: sc.version, NoProxy: true, Compression: v.deflate}
 	x.c, _, x.dialErr = cl.Dial(ctx, sp.url(sc.pathOr(), id), opts)
 	if x.dialErr != nil {
 		var he *upgrade.HandshakeError

@@ -92,6 +92,8 @@ function wsServer() {
   const { WebSocketServer } = require('ws');
   const wss = new WebSocketServer({
     host: '127.0.0.1', port: 0, maxPayload: MAX,
+    // Accepted only when the client offers it (weir's deflate variants do).
+    perMessageDeflate: { threshold: 0 },
     handleProtocols: (protocols) => pick([...protocols]) || false,
     verifyClient: (info, cb) => {
       if (pathOf(info.req.url) === '/reject') cb(false, 403, REJECT_REASON, { 'X-WebSocket-Reject-Reason': REJECT_REASON });
