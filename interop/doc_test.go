@@ -108,8 +108,8 @@ func (n *notes) ref(text string) int {
 
 func writeMatrix(b *strings.Builder, v variant) {
 	fmt.Fprintf(b, "## Matrix: %s (%s)\n\n", v.name, v.about)
-	b.WriteString("permessage-deflate (RFC 7692) is not in the matrix yet: the engine does not negotiate it.\n" +
-		"It will be a variant of its own (interop/variants_test.go), with the same rows.\n\n")
+	b.WriteString("permessage-deflate (RFC 7692) runs as variants of their own (deflate, deflate-no-takeover, below), " +
+		"with the same rows: a cell with ws, Python websockets or Chromium (as a client) fails there unless deflate was negotiated.\n\n")
 	var n notes
 	for _, r := range []role{weirServer, weirClient} {
 		var cols []*peerSpec
