@@ -167,29 +167,6 @@ func (p *Poller) signal() error {
 	return nil
 }
 
-// Close releases the epoll instance and the eventfd. A blocked Wait returns
-// ErrClosed; it closes the fds itself on its way out.
-func (p *Poller) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	first, waiting := p.beginClose()
-	if !first {
-		return ErrClosed
-	}
-	if waiting {
-		return p.signal()
-	}
-	return p.closeFds()
-}
-
-// finishClose closes the fds for a Close that found Wait in progress. It
-// waits for that Close (and any call still holding the Poller open) to end.
-func (p *Poller) finishClose() {
-	p.mu.Lock()
-	p.closeFds()
-	p.mu.Unlock()
-}
-
 func (p *Poller) closeFds() error {
 	err1 := unix.Close(p.wakefd)
 	err2 := unix.Close(p.epfd)

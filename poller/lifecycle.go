@@ -73,3 +73,26 @@ func (l *lifecycle) beginClose() (first, waiting bool) {
 	old := l.state.Or(stateClosed)
 	return old&stateClosed == 0, old&stateWaiting != 0
 }
+
+// Close releases the kernel objects (the epoll instance and its eventfd, or the
+// kqueue). A blocked Wait returns ErrClosed; it closes them itself on its way out.
+func (p *Poller) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	first, waiting := p.beginClose()
+	if !first {
+		return ErrClosed
+	}
+	if waiting {
+		return p.signal()
+	}
+	return p.closeFds()
+}
+
+// finishClose closes the kernel objects for a Close that found Wait in progress.
+// It waits for that Close (and any call still holding the Poller open) to end.
+func (p *Poller) finishClose() {
+	p.mu.Lock()
+	p.closeFds()
+	p.mu.Unlock()
+}
