@@ -137,27 +137,6 @@ func epollFlags(e uint32) Flags {
 	return f
 }
 
-// Wake makes the current or the next Wait return. Calls before that Wait
-// returns coalesce into one eventfd write.
-func (p *Poller) Wake() error {
-	if p.closed() {
-		return ErrClosed
-	}
-	if !p.wakePending.CompareAndSwap(false, true) {
-		return nil // a wake-up is already on its way
-	}
-	if !p.acquire() {
-		return ErrClosed
-	}
-	err := p.signal()
-	p.release()
-	if err != nil {
-		p.wakePending.Store(false)
-		return err
-	}
-	return nil
-}
-
 // signal increments the eventfd. EAGAIN means the counter is saturated,
 // which still wakes Wait.
 func (p *Poller) signal() error {

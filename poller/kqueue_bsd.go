@@ -172,27 +172,6 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 	return j, nil
 }
 
-// Wake makes the current or the next Wait return. Calls before that Wait
-// returns coalesce into one trigger of the user event.
-func (p *Poller) Wake() error {
-	if p.closed() {
-		return ErrClosed
-	}
-	if !p.wakePending.CompareAndSwap(false, true) {
-		return nil // a wake-up is already on its way
-	}
-	if !p.acquire() {
-		return ErrClosed
-	}
-	err := p.signal()
-	p.release()
-	if err != nil {
-		p.wakePending.Store(false)
-		return err
-	}
-	return nil
-}
-
 // signal triggers the user event. With no room for events the call returns
 // at once and never consumes anything meant for Wait.
 func (p *Poller) signal() error {

@@ -96,3 +96,25 @@ func (p *Poller) finishClose() {
 	p.closeFds()
 	p.mu.Unlock()
 }
+
+// Wake makes the current or the next Wait return, from any goroutine. Calls before
+// that Wait returns coalesce into one signal (an eventfd write, or a trigger of the
+// kqueue user event).
+func (p *Poller) Wake() error {
+	if p.closed() {
+		return ErrClosed
+	}
+	if !p.wakePending.CompareAndSwap(false, true) {
+		return nil // a wake-up is already on its way
+	}
+	if !p.acquire() {
+		return ErrClosed
+	}
+	err := p.signal()
+	p.release()
+	if err != nil {
+		p.wakePending.Store(false)
+		return err
+	}
+	return nil
+}
