@@ -38,7 +38,15 @@ func newLoop(e *engine) (*loop, error) {
 		listeners: map[int32]*listener{},
 	}
 	if e.cfg.Dispatch == DispatchInline {
+		// The loop does all the work itself: it keeps its thread and blocks in
+		// epoll_wait.
 		l.w = newWorker(e.cfg.ReadBufferSize)
+	} else {
+		// The loop only hands work to the pool: with nothing to do it parks in
+		// Go's netpoller, so waking it costs no thread switch and the workers
+		// get its CPU (half the context switches of blocking in epoll_wait,
+		// docs/architecture.md).
+		p.ParkInRuntime()
 	}
 	return l, nil
 }

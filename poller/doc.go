@@ -44,6 +44,13 @@
 // the work for the loop first (into a queue), then call Wake; after Wait
 // returns, the loop checks its queue.
 //
+// By default Wait blocks its thread in epoll_wait or kevent. After
+// ParkInRuntime (Linux), Wait polls and, with nothing ready, parks its
+// goroutine in Go's own netpoller until the epoll instance is readable: the
+// thread runs other goroutines meanwhile, as it would for a goroutine blocked
+// in a net.Conn read. Such a Wait is woken when the runtime polls, which,
+// while every P is busy running goroutines, can be up to 10 ms later.
+//
 // Close makes a blocked Wait return ErrClosed and releases the kernel
 // objects once no other call is using them; afterwards every method returns
 // ErrClosed. Closing a watched fd removes it from the Poller (as long as no

@@ -2,7 +2,10 @@ package poller
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,6 +15,16 @@ type Poller struct {
 	lifecycle
 	epfd   int
 	wakefd int // eventfd, level-triggered, drained by Wait
+
+	// park is the epoll fd itself, registered with Go's own netpoller: with
+	// nothing ready, Wait parks its goroutine there instead of blocking a
+	// thread in epoll_wait (see parkWait). Nil when that registration failed.
+	park  *os.File // a duplicate of epfd, owned by the runtime's poller
+	prc   syscall.RawConn
+	poll  func(fd uintptr) bool // p.pollOnce, bound once: a closure per Wait would allocate
+	pollN int                   // pollOnce's result
+	pollE error
+	pollB []unix.EpollEvent
 
 	raw   []unix.EpollEvent // Wait's scratch, grown to len(events)
 	drain [8]byte           // Wait's eventfd read buffer
@@ -92,7 +105,13 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 	if !p.enterWait() {
 		return 0, ErrClosed
 	}
-	n, err := unix.EpollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
+	var n int
+	var err error
+	if p.prc != nil {
+		n, err = p.parkWait(p.raw[:len(events)], timeoutMsec)
+	} else {
+		n, err = unix.EpollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
+	}
 	j := 0
 	for i := 0; i < n; i++ {
 		ev := &p.raw[i]
@@ -149,6 +168,9 @@ func (p *Poller) signal() error {
 func (p *Poller) closeFds() error {
 	err1 := unix.Close(p.wakefd)
 	err2 := unix.Close(p.epfd)
+	if p.park != nil {
+		p.park.Close() // the runtime's duplicate
+	}
 	if err1 != nil {
 		return os.NewSyscallError("close", err1)
 	}
@@ -156,4 +178,77 @@ func (p *Poller) closeFds() error {
 		return os.NewSyscallError("close", err2)
 	}
 	return nil
+}
+
+// ParkInRuntime makes Wait park its goroutine in Go's own netpoller, instead
+// of blocking its thread in epoll_wait, whenever nothing is ready; see
+// parkWait for why. It must be called before the first Wait, and reports
+// whether the runtime took the epoll fd (an epoll instance is itself pollable:
+// it reads as ready while events wait in it). If not, Wait keeps blocking.
+func (p *Poller) ParkInRuntime() bool {
+	if !p.acquire() {
+		return false
+	}
+	defer p.release()
+	if p.park != nil {
+		return true
+	}
+	// The runtime gets a duplicate: the same epoll instance under a second
+	// fd that the os.File owns, so p.epfd stays p's whatever happens here.
+	// os.NewFile registers a non-blocking fd with the netpoller; a deadline
+	// can be set only if that worked.
+	dfd, err := unix.FcntlInt(uintptr(p.epfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	if unix.SetNonblock(dfd, true) != nil { // shared with p.epfd; epoll_wait ignores it
+		unix.Close(dfd)
+		return false
+	}
+	f := os.NewFile(uintptr(dfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil || f.SetReadDeadline(time.Time{}) != nil {
+		f.Close()
+		return false
+	}
+	p.park, p.prc, p.poll = f, rc, p.pollOnce
+	return true
+}
+
+// parkWait is epoll_wait for a loop goroutine that should not hold a thread
+// while it has nothing to do. It polls (timeout 0); when nothing is ready it
+// parks the goroutine in Go's netpoller until the epoll fd becomes readable or
+// the timeout passes. A blocking epoll_wait would instead park the thread
+// with the goroutine on it, and every wake-up would cost a thread switch and a
+// hand-off of the P; parked here, the loop is woken by the runtime's own poll,
+// on a thread that is already running, as goroutines blocked in net.Conn
+// reads are.
+func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
+	n, err := unix.EpollWait(p.epfd, raw, 0)
+	if n != 0 || (err != nil && err != unix.EINTR) || timeoutMsec == 0 {
+		return n, err
+	}
+	var dl time.Time
+	if timeoutMsec > 0 {
+		dl = time.Now().Add(time.Duration(timeoutMsec) * time.Millisecond)
+	}
+	p.park.SetReadDeadline(dl)
+	p.pollB = raw
+	rerr := p.prc.Read(p.poll)
+	n, err = p.pollN, p.pollE
+	p.pollB, p.pollN, p.pollE = nil, 0, nil
+	if rerr != nil && errors.Is(rerr, os.ErrDeadlineExceeded) {
+		return 0, nil
+	}
+	if err == unix.EINTR {
+		err = nil
+	}
+	return n, err
+}
+
+// pollOnce is the RawConn.Read callback: false parks until the epoll fd is
+// readable again.
+func (p *Poller) pollOnce(fd uintptr) bool {
+	p.pollN, p.pollE = unix.EpollWait(int(fd), p.pollB, 0)
+	return p.pollN != 0 || (p.pollE != nil && p.pollE != unix.EINTR)
 }

@@ -4,6 +4,7 @@ package poller_test
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -19,12 +20,38 @@ const quiet = 50 * time.Millisecond
 // fails the test instead of hanging it.
 const patience = 10 * time.Second
 
-func newPoller(t testing.TB) *poller.Poller {
+// parked is set for the second pass of the tests (see TestMain): every
+// Poller from newPoller and openPoller then parks its Wait in Go's netpoller.
+var parked bool
+
+// TestMain runs the tests twice on Linux: with Wait blocking in epoll_wait,
+// then with ParkInRuntime, so both ways of waiting meet the same contract.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && isLinux {
+		parked = true
+		code = m.Run() // a second Run is supported (go.dev/issue/23129)
+	}
+	os.Exit(code)
+}
+
+// openPoller is poller.New in the mode of the current pass.
+func openPoller(t testing.TB) *poller.Poller {
 	t.Helper()
 	p, err := poller.New()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if parked && !p.ParkInRuntime() {
+		p.Close()
+		t.Fatal("ParkInRuntime: the runtime did not take the epoll fd")
+	}
+	return p
+}
+
+func newPoller(t testing.TB) *poller.Poller {
+	t.Helper()
+	p := openPoller(t)
 	t.Cleanup(func() { p.Close() })
 	return p
 }

@@ -190,3 +190,7 @@ func (p *Poller) closeFds() error {
 	}
 	return nil
 }
+
+// ParkInRuntime reports false: on kqueue, Wait always blocks its thread in
+// kevent. (The Linux version parks the goroutine in Go's netpoller instead.)
+func (p *Poller) ParkInRuntime() bool { return false }

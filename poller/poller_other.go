@@ -26,3 +26,6 @@ func (p *Poller) Wake() error { return ErrUnsupported }
 
 // Close returns ErrUnsupported.
 func (p *Poller) Close() error { return ErrUnsupported }
+
+// ParkInRuntime reports false.
+func (p *Poller) ParkInRuntime() bool { return false }
