@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net"
 
-	"github.com/weir-ws/weir/poller"
-
 	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/poller"
 )
 
 func newEngine(h Handler, cfg *Config) (*engine, error) {
@@ -142,6 +142,15 @@ func (e *engine) startOpenConn(c *Conn, head []byte) {
 		e.startNetConn(c, head)
 		return
 	}
+	if e.stopping.Load() {
+		// Close or Shutdown began before newConn counted this connection, so
+		// they may not wait for it and the loops may be gone: say going-away
+		// on the socket right here (a fresh socket takes a close frame at once).
+		code, reason := goingAway(c)
+		c.sendClose(code, reason)
+		c.finish(code, reason, ErrServerClosed)
+		return
+	}
 	if len(head) > 0 {
 		c.in = append(bufpool.Get(len(head))[:0], head...)
 		c.rflags |= rfStash // parsed first, by resumeNow
@@ -155,7 +164,21 @@ func (e *engine) startOpenConn(c *Conn, head []byte) {
 		return
 	}
 	e.dispatch(c)
-	e.abortIfStopping(c)
+	if e.stopping.Load() {
+		// Counted before Close or Shutdown looked (so they wait for it) but
+		// perhaps registered after their scan: close it as they would have.
+		// Close's own rescans abort it; Shutdown lets the close handshake run.
+		c.Close(goingAway(c))
+	}
+}
+
+// goingAway is the close status for a connection the engine ends because it
+// is stopping (1001, RFC 6455 §7.4.1).
+func goingAway(c *Conn) (frame.StatusCode, string) {
+	if c.client {
+		return frame.StatusGoingAway, "client closing"
+	}
+	return frame.StatusGoingAway, "server shutting down"
 }
 
 func (e *engine) stop() {

@@ -313,3 +313,93 @@ func TestServerCloseAbortsAll(t *testing.T) {
 		}
 	})
 }
+
+// tcpPairRaw returns both ends of a real TCP connection: the server end to be
+// adopted, the client end wrapped as a rawClient.
+func tcpPairRaw(t *testing.T) (net.Conn, *rawClient) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close(); sc.Close() })
+	cc.SetDeadline(time.Now().Add(20 * time.Second))
+	return sc, &rawClient{t: t, nc: cc, br: bufio.NewReader(cc)}
+}
+
+// TestAdoptDuringShutdown hands connections to Adopt (as ServeHTTP does after
+// net/http wrote the 101) while Shutdown runs and after it returned. Each one
+// must get a going-away close frame and then the end of TCP: none may be
+// dropped without a close frame (Shutdown's scan missed it) or left open on
+// loops that have stopped.
+func TestAdoptDuringShutdown(t *testing.T) {
+	forLoopModes(t, func(t *testing.T, cfg Config) {
+		t.Run("after", func(t *testing.T) {
+			t.Parallel()
+			s, err := NewServer(NopHandler{}, &cfg, nil) // records nothing: 40 OnCloses must not block
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			sc, rc := tcpPairRaw(t)
+			s.Adopt(sc, nil, nil)
+			if reason := rc.expectClose(frame.StatusGoingAway); reason != "server shutting down" {
+				t.Errorf("reason %q", reason)
+			}
+			rc.expectEOF()
+		})
+		t.Run("racing", func(t *testing.T) {
+			t.Parallel()
+			s, err := NewServer(NopHandler{}, &cfg, nil) // records nothing: 40 OnCloses must not block
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 40
+			clients := make([]*rawClient, n)
+			servers := make([]net.Conn, n)
+			for i := range n {
+				servers[i], clients[i] = tcpPairRaw(t)
+			}
+			start := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				<-start
+				for _, sc := range servers {
+					s.Adopt(sc, nil, nil)
+				}
+			}()
+			sdErr := make(chan error, 1)
+			go func() {
+				<-start
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				defer cancel()
+				sdErr <- s.Shutdown(ctx)
+			}()
+			close(start)
+			for _, rc := range clients {
+				rc.expectClose(frame.StatusGoingAway)
+				rc.send(true, frame.OpClose, []byte{0x03, 0xe9}) // the close reply, 1001
+				rc.expectEOF()
+			}
+			<-done
+			if err := <-sdErr; err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			if n := s.NumConns(); n != 0 {
+				t.Fatalf("%d connections left", n)
+			}
+		})
+	})
+}
