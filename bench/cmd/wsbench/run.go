@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/weir-ws/weir/internal/loadgen"
 )
 
 // server is one benchmark server program.
@@ -466,17 +468,20 @@ func (r *runner) echo(s server, deflate bool, conns, sizes []int) {
 			}
 			row := EchoRow{Server: s.name, Conns: got, Size: size, Deflate: deflate,
 				Seconds: t1.Sub(t0).Seconds(), CPUSeconds: c1 - c0}
-			counts := make([]uint64, histBuckets)
+			var counts loadgen.Hist
 			for _, m := range ms {
 				row.Msgs += uint64(num(m["msgs"]))
 				row.Errors += uint64(num(m["errors"]))
 				hs, _ := m["hist"].([]any)
+				h := make(loadgen.Hist, len(hs))
 				for i, v := range hs {
-					counts[i] += uint64(num(v))
+					h[i] = uint64(num(v))
 				}
+				counts.Merge(h)
 			}
 			row.MsgsPerSec = float64(row.Msgs) / row.Seconds
-			row.P50us, row.P99us, row.P999us = quantile(counts, .5), quantile(counts, .99), quantile(counts, .999)
+			us := func(q float64) float64 { return float64(counts.Quantile(q)) / float64(time.Microsecond) }
+			row.P50us, row.P99us, row.P999us = us(.5), us(.99), us(.999)
 			if row.Msgs > 0 {
 				row.CPUPerMsg = row.CPUSeconds / float64(row.Msgs) * 1e6
 			}
