@@ -1,6 +1,8 @@
 // Command weir is weir's command-line tool.
 //
-//	weir serve [flags]   an echo server on the engine (make run starts it)
+//	weir serve [flags]       the demo server: echo, a chat page at /, /stats (make run)
+//	weir cat [flags] URL     an interactive client in the manner of wscat
+//	weir bench [flags] URL   the load generator (echo, idle and storm)
 package main
 
 import (
@@ -17,6 +19,10 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "cat":
+		err = cat(os.Args[2:])
+	case "bench":
+		err = bench(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -35,6 +41,8 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage: weir <command> [flags]
 
 commands:
-  serve   run an echo server (weir serve -h for its flags)
+  serve   run the demo server: echo, a chat page at /, /stats (weir serve -h)
+  cat     connect to a WebSocket URL, send stdin lines, print messages (weir cat -h)
+  bench   generate load against a WebSocket echo server (weir bench -h)
 `)
 }

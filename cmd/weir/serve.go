@@ -1,5 +1,14 @@
 package main
 
+// weir serve: the demo server. One port speaks HTTP and WebSocket; net/http
+// reads every request and hands WebSocket upgrades to the engine (Server.ServeHTTP),
+// which moves the socket onto its event loops.
+//
+//	GET /            the chat page (demo/index.html, demo.js, demo.css; no external resources)
+//	GET /stats       JSON: connections, messages, bytes, goroutines, heap, uptime
+//	ws  /chat        the chat: every message is broadcast to every chat connection
+//	ws  any other    echo: every message is sent back as it came (ws://host/ as before)
+
 import (
 	"context"
 	"flag"
@@ -10,56 +19,79 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/engine"
-	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/upgrade"
 )
 
-// echo sends every message back as it came.
-type echo struct{ engine.NopHandler }
+const serveUsage = `usage: weir serve [flags]
 
-func (echo) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) { c.WriteMessage(op, p) }
+The demo server, HTTP and WebSocket on one port:
 
+  http://ADDR/        a small chat page (every message goes to everyone connected)
+  http://ADDR/stats   JSON: connections (chat, echo), messages and payload bytes
+                      in and out, goroutines, heap, uptime
+  ws://ADDR/chat      the chat's WebSocket (JSON text messages)
+  ws://ADDR/...       any other path echoes every message back (ws://ADDR/ as before)
+
+net/http reads each request; upgrades are handed to the engine, which moves the
+socket onto its event loops (or its own goroutine with -goroutine-per-conn).
+
+flags:
+`
+
+// serve runs the demo server until SIGINT or SIGTERM, then shuts it down
+// gracefully (1001 to every WebSocket, in-flight HTTP requests finished).
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0 picks one)")
 	maxMsg := fs.Int64("max-message", 16<<20, "largest message accepted, bytes (over it: close 1009)")
 	maxFrame := fs.Int64("max-frame", 0, "largest frame accepted, bytes (0: same as -max-message)")
 	loops := fs.Int("loops", 0, "event loops (0: GOMAXPROCS)")
 	workers := fs.Int("workers", 0, "worker goroutines (0: 4×GOMAXPROCS)")
 	inline := fs.Bool("inline", false, "run callbacks on the event loops instead of the worker pool")
 	gpc := fs.Bool("goroutine-per-conn", false, "one goroutine per connection instead of the event loops")
-	reuse := fs.Bool("reuseport", false, "one SO_REUSEPORT listener per loop")
+	reuse := fs.Bool("reuseport", false, "one SO_REUSEPORT listener and accept goroutine per loop, so the kernel\nspreads new connections across them (Linux, macOS, FreeBSD)")
 	ping := fs.Duration("ping-interval", 20*time.Second, "keepalive ping after this long without input (negative: off)")
-	maxConns := fs.Int("max-conns", 0, "connection cap (0: none)")
-	anyOrigin := fs.Bool("any-origin", false, "accept cross-origin handshakes")
+	maxConns := fs.Int("max-conns", 0, "WebSocket connection cap (0: none)")
+	anyOrigin := fs.Bool("any-origin", false, "accept cross-origin handshakes (the page itself is same-origin)")
+	compress := fs.Bool("compress", false, "accept permessage-deflate offers (RFC 7692) with the default options")
 	fs.Parse(args)
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
 
 	cfg := &engine.Config{
 		Loops: *loops, Workers: *workers, MaxMessageSize: *maxMsg, MaxFrameSize: *maxFrame,
-		GoroutinePerConn: *gpc, ReusePort: *reuse, PingInterval: *ping, MaxConns: *maxConns,
+		GoroutinePerConn: *gpc, PingInterval: *ping, MaxConns: *maxConns,
 	}
 	if *inline {
 		cfg.Dispatch = engine.DispatchInline
 	}
-	u := &upgrade.Upgrader{}
-	if *anyOrigin {
-		u.CheckOrigin = func(*upgrade.Request) bool { return true }
+	if *compress {
+		cfg.Compression = &deflate.Options{}
 	}
-	srv, err := engine.NewServer(echo{}, cfg, u)
+	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse})
 	if err != nil {
 		return err
 	}
-	if err := srv.Listen(*addr); err != nil {
-		return err
-	}
-	fmt.Printf("weir echo server on ws://%s/ (Ctrl-C to stop)\n", srv.Addr())
+	a := d.Addr()
+	fmt.Printf("weir demo on http://%s/ (chat), http://%s/stats, ws://%s/ (echo) (Ctrl-C to stop)\n", a, a, a)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	<-ctx.Done()
-	slog.Info("shutting down", "conns", srv.NumConns())
+	select {
+	case <-ctx.Done():
+	case err := <-d.Failed():
+		d.Close()
+		return err
+	}
+	slog.Info("shutting down", "conns", d.srv.NumConns())
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	return d.Shutdown(sctx)
 }

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/frame"
+)
+
+// TestMain lets bench re-execute the test binary as a generator child: the
+// parent runs it as `<binary> bench -child ...` with benchChildEnv set.
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "1" && len(os.Args) > 1 && os.Args[1] == "bench" {
+		if err := bench(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// benchEchoHandler echoes every message.
+type benchEchoHandler struct{ engine.NopHandler }
+
+func (benchEchoHandler) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) { c.WriteMessage(op, p) }
+
+// startBenchServer starts a weir echo server on 127.0.0.1:0, closed when the
+// test ends.
+func startBenchServer(t *testing.T, cfg engine.Config) *engine.Server {
+	t.Helper()
+	srv, err := engine.NewServer(benchEchoHandler{}, &cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// runBenchJSON runs weir bench with -json and returns its report and stderr.
+// Plain buffers will do: runBenchCmd serialises its writers to stderr and returns
+// only after every generator has ended.
+func runBenchJSON(t *testing.T, args ...string) (benchReport, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	if err := runBenchCmd(ctx, append([]string{"-json"}, args...), &stdout, &stderr); err != nil {
+		t.Fatalf("weir bench %v: %v\nstderr:\n%s", args, err, stderr.String())
+	}
+	var r benchReport
+	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, stdout.String())
+	}
+	return r, stderr.String()
+}
+
+func TestBenchEcho(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		cfg   engine.Config
+		args  []string
+		procs int
+	}{
+		{"in-process", engine.Config{}, []string{"-c", "300", "-procs", "1"}, 1},
+		{"two children", engine.Config{}, []string{"-c", "300", "-procs", "2"}, 2},
+		{"compressed text", engine.Config{Compression: &deflate.Options{}}, []string{"-c", "100", "-text", "-size", "512", "-compress"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startBenchServer(t, tt.cfg)
+			args := append(tt.args, "-duration", "1s", "-warmup", "300ms", srv.Addr().String())
+			r, stderr := runBenchJSON(t, args...)
+			if r.Procs != tt.procs || r.Up != int64(r.Conns) || r.Open != r.Up || r.Failed != 0 {
+				t.Fatalf("connections: %+v", r)
+			}
+			if r.Msgs == 0 || r.MsgsPerSec <= 0 || r.MBPerSec <= 0 {
+				t.Fatalf("no messages: %+v", r)
+			}
+			if !(0 < r.P50us && r.P50us <= r.P99us && r.P99us <= r.P999us) {
+				t.Fatalf("percentiles p50 %v p99 %v p999 %v", r.P50us, r.P99us, r.P999us)
+			}
+			if r.Errors != 0 {
+				t.Fatalf("%d errors\nstderr:\n%s", r.Errors, stderr)
+			}
+			if strings.Contains(tt.name, "compressed") && r.Compressed != int64(r.Conns) {
+				t.Fatalf("%d of %d connections compressed", r.Compressed, r.Conns)
+			}
+			// Not a terminal: plain progress lines, no carriage returns.
+			if !strings.Contains(stderr, "[echo] measuring") || !strings.Contains(stderr, "msg/s") || strings.Contains(stderr, "\r") {
+				t.Fatalf("progress lines:\n%q", stderr)
+			}
+		})
+	}
+}
+
+func TestBenchIdle(t *testing.T) {
+	t.Parallel()
+	srv := startBenchServer(t, engine.Config{})
+	r, _ := runBenchJSON(t, "-scenario", "idle", "-c", "400", "-duration", "500ms", srv.Addr().String())
+	if r.Up != 400 || r.Open != 400 || r.Errors != 0 || r.Msgs != 0 {
+		t.Fatalf("idle: %+v", r)
+	}
+}
+
+func TestBenchStorm(t *testing.T) {
+	t.Parallel()
+	srv := startBenchServer(t, engine.Config{})
+	r, _ := runBenchJSON(t, "-scenario", "storm", "-concurrency", "4", "-duration", "500ms", "ws://"+srv.Addr().String()+"/")
+	if r.Handshakes == 0 || r.HandshakesPerSec <= 0 || r.Errors != 0 {
+		t.Fatalf("storm: %+v", r)
+	}
+	if !(0 < r.P50us && r.P50us <= r.P99us && r.P99us <= r.P999us) {
+		t.Fatalf("percentiles p50 %v p99 %v p999 %v", r.P50us, r.P99us, r.P999us)
+	}
+}
+
+// TestBenchTextReport checks the report for people.
+func TestBenchTextReport(t *testing.T) {
+	t.Parallel()
+	srv := startBenchServer(t, engine.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := runBenchCmd(ctx, []string{"-c", "50", "-duration", "500ms", "-warmup", "0", srv.Addr().String()}, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	for _, want := range []string{"echo " + srv.Addr().String(), "connections  50/50 up, 0 failed, 50 open", "messages ", "round trip   p50 ", "errors       0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestBenchFailures checks that lost connections count as errors: the server
+// caps its connections and closes those beyond the cap at once.
+func TestBenchFailures(t *testing.T) {
+	t.Parallel()
+	srv := startBenchServer(t, engine.Config{MaxConns: 20})
+	r, _ := runBenchJSON(t, "-scenario", "idle", "-c", "40", "-duration", "300ms", srv.Addr().String())
+	if r.Errors == 0 || r.Open > 20 {
+		t.Fatalf("40 connections to a server capped at 20: %+v", r)
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	t.Parallel()
+	tests := [][]string{
+		{},
+		{"a", "b"},
+		{"-scenario", "flood", "127.0.0.1:1"},
+		{"-c", "0", "127.0.0.1:1"},
+		{"-duration", "0", "127.0.0.1:1"},
+		{"-concurrency", "0", "127.0.0.1:1"},
+		{"-src", "300", "127.0.0.1:1"},
+		{"ftp://127.0.0.1:1/"},
+	}
+	for _, args := range tests {
+		var stderr bytes.Buffer
+		err := runBenchCmd(context.Background(), args, &bytes.Buffer{}, &stderr)
+		if !errors.Is(err, errBenchUsage) {
+			t.Errorf("%q: %v, want errBenchUsage", args, err)
+		}
+		if !strings.Contains(stderr.String(), "usage: weir bench") {
+			t.Errorf("%q: no usage on stderr", args)
+		}
+	}
+	if err := runBenchCmd(context.Background(), []string{"-h"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Errorf("-h: %v", err)
+	}
+}
+
+func TestBenchInterrupted(t *testing.T) {
+	t.Parallel()
+	srv := startBenchServer(t, engine.Config{})
+	tests := []struct {
+		name  string
+		procs string
+		after time.Duration // cancel this long after the start; 0: before it
+	}{
+		{"children, mid-run", "2", 300 * time.Millisecond},
+		{"children, before the start", "2", 0},
+		{"in-process, mid-run", "1", 300 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			if tt.after == 0 {
+				cancel()
+			} else {
+				time.AfterFunc(tt.after, cancel)
+			}
+			args := []string{"-c", "20", "-procs", tt.procs, "-duration", "1m", srv.Addr().String()}
+			if err := runBenchCmd(ctx, args, &bytes.Buffer{}, &bytes.Buffer{}); !errors.Is(err, errInterrupted) {
+				t.Fatalf("cancelled run: %v, want errInterrupted", err)
+			}
+		})
+	}
+}
+
+func TestPlanProcs(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ conns, limit, want int }{
+		{1000, 0, 1},
+		{18000, 0, 1},
+		{18001, 0, 2},
+		{100000, 1 << 20, 6},
+		{1000, 1024, 2}, // 924 a process
+		{0, 1024, 1},    // storm
+		{50, 10, 50},    // a tiny limit: one connection each
+	}
+	for _, tt := range tests {
+		if got := planProcs(tt.conns, tt.limit); got != tt.want {
+			t.Errorf("planProcs(%d, %d) = %d, want %d", tt.conns, tt.limit, got, tt.want)
+		}
+	}
+}
+
+func TestPlanSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		scenario string
+		conns    int
+		loopback bool
+		want     int
+	}{
+		{"echo", 1000, true, 0},
+		{"echo", 28000, true, 0},
+		{"idle", 28001, true, 2},
+		{"idle", 1000000, true, 36},
+		{"idle", 1000000, false, 0},
+		{"storm", 0, true, stormSources},
+		{"storm", 0, false, 0},
+	}
+	for _, tt := range tests {
+		if got := planSources(tt.scenario, tt.conns, tt.loopback); got != tt.want {
+			t.Errorf("planSources(%s, %d, %v) = %d, want %d", tt.scenario, tt.conns, tt.loopback, got, tt.want)
+		}
+	}
+}
+
+func TestIsLoopbackTarget(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{
+		"127.0.0.1:8080":          true,
+		"ws://localhost:1/x":      true,
+		"ws://[::1]:80/":          true,
+		"wss://example.com/":      false,
+		"10.0.0.1:80":             false,
+		"ws://127.9.9.9/path?q=1": true,
+	}
+	for target, want := range tests {
+		if got := isLoopbackTarget(target); got != want {
+			t.Errorf("isLoopbackTarget(%q) = %v", target, got)
+		}
+	}
+}
+
+func TestBenchSplit(t *testing.T) {
+	t.Parallel()
+	c := benchConfig{target: "127.0.0.1:1", scenario: "echo", conns: 10, procs: 3, src: 2}
+	var sum, base int
+	for i, o := range c.split() {
+		if o.Base != base || o.Sources != 2 {
+			t.Fatalf("process %d: %+v", i, o)
+		}
+		base += o.Conns
+		sum += o.Conns
+	}
+	if sum != 10 {
+		t.Fatalf("%d connections spread, want 10", sum)
+	}
+}
+
+func TestBenchProgress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tty  bool
+		want string
+	}{
+		{false, "[echo] a\n[echo] b\n"},
+		{true, "\r\033[K[echo] a\r\033[K[echo] b\r\033[K"},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		p := &benchProgress{w: &buf, tty: tt.tty, label: "echo"}
+		p.show("a")
+		p.show("b")
+		p.end()
+		p.end()
+		if buf.String() != tt.want {
+			t.Errorf("tty %v: %q, want %q", tt.tty, buf.String(), tt.want)
+		}
+	}
+}
