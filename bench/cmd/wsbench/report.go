@@ -141,6 +141,23 @@ func (p *reporter) write() {
 	}
 }
 
+// echoRounds is how many times each echo cell ran (1 for results without rounds).
+func (p *reporter) echoRounds() int {
+	n := 1
+	for _, e := range p.r.Echo {
+		n = max(n, len(e.RoundsCPU))
+	}
+	return n
+}
+
+// cpuCell is the CPU/msg figure, with the rounds' range when there were rounds.
+func cpuCell(e EchoRow) string {
+	if len(e.RoundsCPU) < 2 {
+		return fmt.Sprintf("%.2f", e.CPUPerMsg)
+	}
+	return fmt.Sprintf("%.2f (%.1f-%.1f)", e.CPUPerMsg, slices.Min(e.RoundsCPU), slices.Max(e.RoundsCPU))
+}
+
 func (p *reporter) echoRows(deflate bool, conns, size int) []EchoRow {
 	var rows []EchoRow
 	for _, e := range p.r.Echo {
@@ -175,6 +192,9 @@ func (p *reporter) echo(deflate bool) {
 	} else {
 		p.f("## Echo (closed loop)\n\n")
 		p.f("Every connection keeps one message in flight. *CPU/msg* is the server process's utime+stime over the window divided by the round trips (one read and one write each). *× weir* divides by weir's (default mode) figure in the same table; *× raw* by the raw TCP echo's.\n\n")
+		if n := p.echoRounds(); n > 1 {
+			p.f("Every cell ran %d times, in rounds with the servers in a rotated order; each figure is the median over the rounds, and the CPU column shows the rounds' range in brackets. The spread is the machine's noise: read ratios from the medians.\n\n", n)
+		}
 	}
 	for _, k := range keys {
 		rows := p.echoRows(deflate, k.c, k.s)
@@ -191,8 +211,8 @@ func (p *reporter) echo(deflate bool) {
 		p.f("### %d connections, %s messages\n\n", k.c, size(k.s))
 		p.f("| server | conns | msgs/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/msg | CPU × weir | CPU × raw | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, e := range rows {
-			p.f("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d |\n", e.Server, e.Conns, e.MsgsPerSec,
-				e.P50us/1000, e.P99us/1000, e.P999us/1000, e.CPUPerMsg, ratio(e.CPUPerMsg, weirCPU), ratio(e.CPUPerMsg, rawCPU), e.Errors)
+			p.f("| %s | %d | %.0f | %.2f | %.2f | %.2f | %s | %s | %s | %d |\n", e.Server, e.Conns, e.MsgsPerSec,
+				e.P50us/1000, e.P99us/1000, e.P999us/1000, cpuCell(e), ratio(e.CPUPerMsg, weirCPU), ratio(e.CPUPerMsg, rawCPU), e.Errors)
 		}
 		p.f("\n")
 		var labels []string
@@ -414,7 +434,7 @@ const methodology = `## How it is measured
   after gc()). All servers run one after the other in one run, with the same
   generator and settings; compare ratios within a run, not absolute numbers across
   machines.
-- The load generator (bench/cmd/wsbench gen) runs on weir's own client
+- The load generator (internal/loadgen, the same one as weir bench) runs on weir's own client
   (engine.NewClient with a Handler: no goroutine per connection), in as many
   processes as the open-file limit needs, dialling from 127.0.0.2 and up with
   IP_BIND_ADDRESS_NO_PORT. The raw TCP baseline is driven by one goroutine per

@@ -41,6 +41,9 @@ type EchoRow struct {
 	CPUSeconds float64 `json:"server_cpu_s"`
 	CPUPerMsg  float64 `json:"server_cpu_us_per_msg"`
 	Errors     uint64  `json:"errors"`
+	// RoundsCPU holds each round's CPU/msg when the cell ran more than once (the
+	// other figures are then medians over the rounds, errors a sum).
+	RoundsCPU []float64 `json:"rounds_cpu_us_per_msg,omitempty"`
 }
 
 // IdleRow is the idle-cost measurement of one server.
