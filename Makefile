@@ -39,7 +39,7 @@ bench:
 	cd bench && npm ci --no-audit --no-fund --prefix servers/nodews && $(GO) build -o bin/ ./servers/... ./cmd/wsbench \
 	  && bin/wsbench run -quick && bin/wsbench report -in results/results-quick.json -md results/quick/benchmarks.md -charts results/quick
 
-## bench-full: the full comparison, echo cells 3 times (medians); rewrites docs/benchmarks.md and its charts (about 35 min)
+## bench-full: the full comparison, echo cells and storm 3 times (medians); rewrites docs/benchmarks.md and its charts (about 35 min)
 bench-full:
 	cd bench && npm ci --no-audit --no-fund --prefix servers/nodews && $(GO) build -o bin/ ./servers/... ./cmd/wsbench \
 	  && bin/wsbench run && bin/wsbench report

@@ -334,11 +334,18 @@ func (p *reporter) storm() {
 	slices.SortFunc(rows, func(a, b StormRow) int { return cmpF(b.PerSec, a.PerSec) })
 	p.f("## Connection storm\n\n")
 	p.f("Two generator processes dial, complete the handshake and drop the connection, as fast as they can; *CPU/handshake* is the server's CPU over the storm divided by the handshakes (accept, handshake, teardown). The raw baseline is TCP connect and close only.\n\n")
+	if n := len(rows[0].RoundsPerSec); n > 1 {
+		p.f("Every server stormed %d times, in rounds with the servers in a rotated order; the figures are medians, with the rounds' range of handshakes/s in brackets.\n\n", n)
+	}
 	p.f("| server | handshakes | handshakes/s | server CPU µs/handshake | errors |\n|---|---:|---:|---:|---:|\n")
 	var labels []string
 	var vals []float64
 	for _, e := range rows {
-		p.f("| %s | %d | %.0f | %.1f | %d |\n", e.Server, e.Handshakes, e.PerSec, e.CPUPerHSus, e.Errors)
+		rate := fmt.Sprintf("%.0f", e.PerSec)
+		if len(e.RoundsPerSec) > 1 {
+			rate += fmt.Sprintf(" (%.0f-%.0f)", slices.Min(e.RoundsPerSec), slices.Max(e.RoundsPerSec))
+		}
+		p.f("| %s | %d | %s | %.1f | %d |\n", e.Server, e.Handshakes, rate, e.CPUPerHSus, e.Errors)
 		labels = append(labels, e.Server)
 		vals = append(vals, e.PerSec)
 	}
@@ -453,11 +460,14 @@ const methodology = `## How it is measured
 From the repository root (the bench folder is its own Go module):
 
     cd bench && npm ci --prefix servers/nodews && go build -o bin/ ./servers/... ./cmd/wsbench
-    bin/wsbench run            # full run, about 13 minutes on 2 cores: results/results.json
+    bin/wsbench run            # full run, about 35 minutes on 2 cores: results/results.json
     bin/wsbench report -in results/results.json -md ../docs/benchmarks.md -charts results
     bin/wsbench run -quick     # the quick subset (make bench), under 5 minutes
 
 ` + "`bin/wsbench run -servers weir,gws -scenarios echo,idle -profile prof`" + ` narrows a
 run and writes CPU profiles of the weir servers (go tool pprof bin/weir prof/*.pprof).
+bin/wsbench run -scenarios storm -merge results/results.json -out results/results.json
+reruns one scenario and keeps the others from an earlier run (the header above lists
+every command that went into the results).
 
 `

@@ -77,4 +77,7 @@ type StormRow struct {
 	PerSec     float64 `json:"per_sec"`
 	CPUPerHSus float64 `json:"server_cpu_us_per_handshake"`
 	Errors     int64   `json:"errors"`
+	// RoundsPerSec holds each round's handshakes/s when the storm ran more
+	// than once (the other figures are then medians, errors a sum).
+	RoundsPerSec []float64 `json:"rounds_per_sec,omitempty"`
 }

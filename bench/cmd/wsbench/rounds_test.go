@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"slices"
 	"testing"
 )
@@ -46,5 +48,46 @@ func TestMedianCells(t *testing.T) {
 	}
 	if !got[2].Deflate || got[2].CPUPerMsg != 40 {
 		t.Errorf("deflate cell %+v", got[2])
+	}
+}
+
+func TestMedianStorms(t *testing.T) {
+	t.Parallel()
+	got := medianStorms([]StormRow{
+		{Server: "weir", PerSec: 10, CPUPerHSus: 60, Errors: 1},
+		{Server: "gws", PerSec: 9, CPUPerHSus: 70},
+		{Server: "weir", PerSec: 12, CPUPerHSus: 50},
+		{Server: "weir", PerSec: 11, CPUPerHSus: 55, Errors: 1},
+	})
+	if len(got) != 2 || got[0].Server != "weir" || got[0].PerSec != 11 || got[0].CPUPerHSus != 55 || got[0].Errors != 2 {
+		t.Fatalf("got %+v", got)
+	}
+	if !slices.Equal(got[0].RoundsPerSec, []float64{10, 12, 11}) || got[1].RoundsPerSec != nil {
+		t.Fatalf("rounds %+v", got)
+	}
+}
+
+func TestMergeInto(t *testing.T) {
+	t.Parallel()
+	old := Results{Command: "wsbench run", Seconds: 100,
+		Echo:  []EchoRow{{Server: "weir", Size: 64}, {Server: "weir", Deflate: true, Size: 1024}},
+		Idle:  []IdleRow{{Server: "weir"}, {Server: "weir", Deflate: true}},
+		Storm: []StormRow{{Server: "weir", PerSec: 1}},
+		Bcast: []BcastRow{{Server: "weir"}}}
+	path := t.TempDir() + "/r.json"
+	b, _ := json.Marshal(old)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &Results{Command: "wsbench run -scenarios storm", Seconds: 5, Storm: []StormRow{{Server: "weir", PerSec: 2}}}
+	got := mergeInto(path, fresh, map[string]bool{"storm": true})
+	if len(got.Echo) != 2 || len(got.Idle) != 2 || len(got.Bcast) != 1 {
+		t.Errorf("kept sections changed: %+v", got)
+	}
+	if len(got.Storm) != 1 || got.Storm[0].PerSec != 2 {
+		t.Errorf("storm %+v", got.Storm)
+	}
+	if got.Seconds != 105 || got.Command != "wsbench run; wsbench run -scenarios storm" {
+		t.Errorf("command %q, seconds %v", got.Command, got.Seconds)
 	}
 }

@@ -78,7 +78,8 @@ func runRun(args []string) {
 	only := fs.String("servers", "", "comma-separated server names (default: all)")
 	scen := fs.String("scenarios", "echo,idle,broadcast,storm,deflate", "scenarios to run")
 	prof := fs.String("profile", "", "write CPU profiles of the weir servers into this folder")
-	rounds := fs.Int("rounds", 0, "run every echo cell this many times, servers in a rotated order, and keep the medians (0: 3, or 1 with -quick)")
+	rounds := fs.Int("rounds", 0, "run every echo cell and storm this many times, servers in a rotated order, and keep the medians (0: 3, or 1 with -quick)")
+	merge := fs.String("merge", "", "read this results file and replace only the scenarios run now (the rest is kept); written to -out")
 	fs.Parse(args)
 
 	p := plan{
@@ -151,9 +152,12 @@ func runRun(args []string) {
 		}
 	}
 	if p.scenarios["storm"] {
-		for _, s := range servers {
-			r.storm(s)
+		for round := range p.rounds {
+			for _, s := range rotated(servers, round) {
+				r.storm(s)
+			}
 		}
+		r.res.Storm = medianStorms(r.res.Storm)
 	}
 	if p.scenarios["deflate"] {
 		for round := range p.rounds {
@@ -171,6 +175,9 @@ func runRun(args []string) {
 	}
 	r.res.Echo = medianCells(r.res.Echo)
 	r.res.Seconds = time.Since(t0).Seconds()
+	if *merge != "" {
+		r.res = mergeInto(*merge, r.res, p.scenarios)
+	}
 	os.MkdirAll(filepath.Dir(*out), 0o755)
 	b, _ := json.MarshalIndent(r.res, "", "  ")
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
