@@ -60,9 +60,15 @@ func Mask(key [4]byte, pos int, b []byte) int {
 			binary.LittleEndian.PutUint64(t[24:32], t3^kt)
 			return next
 		}
-		t := b[n-16 : n : n]
 		a0 := binary.LittleEndian.Uint64(b[0:8])
 		a1 := binary.LittleEndian.Uint64(b[8:16])
+		if n == 16 {
+			// The common small frame: no back words.
+			binary.LittleEndian.PutUint64(b[0:8], a0^k64)
+			binary.LittleEndian.PutUint64(b[8:16], a1^k64)
+			return next
+		}
+		t := b[n-16 : n : n]
 		t0 := binary.LittleEndian.Uint64(t[0:8])
 		t1 := binary.LittleEndian.Uint64(t[8:16])
 		binary.LittleEndian.PutUint64(b[0:8], a0^k64)
