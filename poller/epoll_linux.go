@@ -16,10 +16,10 @@ type Poller struct {
 	epfd   int
 	wakefd int // eventfd, level-triggered, drained by Wait
 
-	// park is the epoll fd itself, registered with Go's own netpoller: with
-	// nothing ready, Wait parks its goroutine there instead of blocking a
-	// thread in epoll_wait (see parkWait). Nil when that registration failed.
-	park  *os.File // a duplicate of epfd, owned by the runtime's poller
+	// park is a duplicate of epfd registered with Go's own netpoller (set by
+	// ParkInRuntime): with nothing ready, Wait parks its goroutine on it
+	// instead of blocking a thread in epoll_wait (see parkWait).
+	park  *os.File
 	prc   syscall.RawConn
 	poll  func(fd uintptr) bool // p.pollOnce, bound once: a closure per Wait would allocate
 	pollN int                   // pollOnce's result
@@ -237,8 +237,11 @@ func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
 	rerr := p.prc.Read(p.poll)
 	n, err = p.pollN, p.pollE
 	p.pollB, p.pollN, p.pollE = nil, 0, nil
-	if rerr != nil && errors.Is(rerr, os.ErrDeadlineExceeded) {
-		return 0, nil
+	if rerr != nil {
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			return 0, nil
+		}
+		return 0, rerr // the runtime gave up on the fd: let the caller see it
 	}
 	if err == unix.EINTR {
 		err = nil
