@@ -58,6 +58,24 @@ func newPoller(t testing.TB) *poller.Poller {
 
 func closeFd(fd int) { unix.Close(fd) }
 
+// closeAtEnd closes fd when the test ends, unless the test closed it already:
+// a test that hangs up by closing one end must not have its cleanup close the
+// same number again, which by then may be a parallel test's socket (that test
+// would see a hang-up it never caused, or lose its fd's registration and wait
+// for an event that cannot come). The socket's inode tells the two apart.
+func closeAtEnd(t testing.TB, fd int) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal("fstat:", err)
+	}
+	t.Cleanup(func() {
+		var now unix.Stat_t
+		if unix.Fstat(fd, &now) == nil && now.Ino == st.Ino && now.Dev == st.Dev {
+			unix.Close(fd)
+		}
+	})
+}
+
 // socketPair returns both ends of a non-blocking AF_UNIX stream socketpair.
 func socketPair(t testing.TB) (a, b int) {
 	t.Helper()
@@ -70,7 +88,7 @@ func socketPair(t testing.TB) (a, b int) {
 		if err := unix.SetNonblock(fd, true); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { closeFd(fd) })
+		closeAtEnd(t, fd)
 	}
 	return fds[0], fds[1]
 }
@@ -106,7 +124,7 @@ func tcpPair(t testing.TB, sndbuf, rcvbuf int) (client, server int) {
 		t.Fatal("socket:", err)
 	}
 	unix.CloseOnExec(client)
-	t.Cleanup(func() { closeFd(client) })
+	closeAtEnd(t, client)
 	if err := unix.SetNonblock(client, true); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +141,7 @@ func tcpPair(t testing.TB, sndbuf, rcvbuf int) (client, server int) {
 		t.Fatal("accept:", err)
 	}
 	unix.CloseOnExec(server)
-	t.Cleanup(func() { closeFd(server) })
+	closeAtEnd(t, server)
 	if err := unix.SetNonblock(server, true); err != nil {
 		t.Fatal(err)
 	}
