@@ -39,8 +39,8 @@ func Mask(key [4]byte, pos int, b []byte) int {
 		// overlap them, start n-len(t) bytes in: rotate by that many bytes.
 		// Every load comes before any store, so a byte covered twice is
 		// stored twice with the same masked value.
-		kt := bits.RotateLeft64(k64, -8*(n&3))
 		if n >= 32 {
+			kt := bits.RotateLeft64(k64, -8*(n&3))
 			t := b[n-32 : n : n]
 			a0 := binary.LittleEndian.Uint64(b[0:8])
 			a1 := binary.LittleEndian.Uint64(b[8:16])
@@ -68,6 +68,7 @@ func Mask(key [4]byte, pos int, b []byte) int {
 			binary.LittleEndian.PutUint64(b[8:16], a1^k64)
 			return next
 		}
+		kt := bits.RotateLeft64(k64, -8*(n&3))
 		t := b[n-16 : n : n]
 		t0 := binary.LittleEndian.Uint64(t[0:8])
 		t1 := binary.LittleEndian.Uint64(t[8:16])
