@@ -81,16 +81,11 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 	return &Client{e: e}, nil
 }
 
-// Close aborts the client's connections and stops its loops.
+// Close aborts the client's connections and stops its loops. A Dial running
+// meanwhile returns ErrClientClosed, or a connection that Close ends.
 func (cl *Client) Close() error {
 	cl.e.stopping.Store(true)
-	for c := range cl.e.conns(anyState) {
-		c.Abort()
-	}
-	waitFor := time.Now().Add(5 * time.Second)
-	for cl.e.nconns.Load() > 0 && time.Now().Before(waitFor) {
-		time.Sleep(time.Millisecond)
-	}
+	cl.e.abortAll(cl.e.closedChan())
 	cl.e.stop()
 	return nil
 }
@@ -124,6 +119,9 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 	var o DialOptions
 	if opts != nil {
 		o = *opts
+	}
+	if cl.e.stopping.Load() {
+		return nil, nil, ErrClientClosed
 	}
 	if o.HandshakeTimeout == 0 {
 		o.HandshakeTimeout = 10 * time.Second
@@ -165,7 +163,11 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 		if err != nil {
 			return nil, nil, err
 		}
-		return cl.open(nc, head, &o, res), resp, nil
+		c := cl.open(nc, head, &o, res)
+		if c == nil {
+			return nil, nil, ErrClientClosed
+		}
+		return c, resp, nil
 	}
 }
 
@@ -408,7 +410,8 @@ func (o *oneByteReader) Read(p []byte) (int, error) {
 	return o.r.Read(p)
 }
 
-// open starts a dialled, upgraded connection on the client's engine.
+// open starts a dialled, upgraded connection on the client's engine, or returns nil
+// when Close came first (the connection was told going-away and closed).
 func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {
 	e := cl.e
 	var c *Conn
@@ -437,6 +440,8 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	if c.h == nil {
 		c.h = newQueue(c, o.ReadQueue)
 	}
-	e.startOpenConn(c, head)
+	if !e.startOpenConn(c, head) {
+		return nil
+	}
 	return c
 }

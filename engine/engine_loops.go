@@ -136,20 +136,29 @@ func (e *engine) abortIfStopping(c *Conn) {
 
 // startOpenConn puts an upgraded socket (fd set, or c.nc in goroutine mode) on the
 // engine in the open state; head holds frame bytes already read past the handshake.
-func (e *engine) startOpenConn(c *Conn, head []byte) {
+// It returns false when the engine was stopping and the connection is already over
+// (told going-away and closed).
+func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 	c.state.Store(uint32(StateOpen))
-	if c.g != nil {
-		e.startNetConn(c, head)
-		return
-	}
 	if e.stopping.Load() {
 		// Close or Shutdown began before newConn counted this connection, so
 		// they may not wait for it and the loops may be gone: say going-away
 		// on the socket right here (a fresh socket takes a close frame at once).
 		code, reason := goingAway(c)
 		c.sendClose(code, reason)
-		c.finish(code, reason, ErrServerClosed)
-		return
+		if c.g != nil {
+			c.flushNet() // no writer goroutine will run for it
+		}
+		err := ErrServerClosed
+		if c.client {
+			err = ErrClientClosed
+		}
+		c.finish(code, reason, err)
+		return false
+	}
+	if c.g != nil {
+		e.startNetConn(c, head)
+		return true
 	}
 	if len(head) > 0 {
 		c.in = append(bufpool.Get(len(head))[:0], head...)
@@ -161,7 +170,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) {
 	if err := e.pickLoop().add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
 		c.finish(1006, "", err)
-		return
+		return true // ended, but not for stopping: OnClose has the error
 	}
 	e.dispatch(c)
 	if e.stopping.Load() {
@@ -170,6 +179,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) {
 		// Close's own rescans abort it; Shutdown lets the close handshake run.
 		c.Close(goingAway(c))
 	}
+	return true
 }
 
 // goingAway is the close status for a connection the engine ends because it

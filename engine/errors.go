@@ -87,6 +87,8 @@ var (
 	ErrInvalidCloseCode = errors.New("weir: invalid close code")
 	// ErrServerClosed: Serve or ListenAndServe after Shutdown or Close.
 	ErrServerClosed = errors.New("weir: server closed")
+	// ErrClientClosed: Dial on a Client that is closed or closing.
+	ErrClientClosed = errors.New("weir: client closed")
 	// ErrNotOpen: the operation needs an open connection.
 	ErrNotOpen = errors.New("weir: connection not open")
 	// ErrTooManyConns: the server's connection cap was reached.

@@ -92,7 +92,13 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	e.gmu.Lock()
 	e.gconns[c] = struct{}{}
 	e.gmu.Unlock()
-	if e.stopping.Load() {
+	// Close and Shutdown set stopping before they scan gconns, so a connection
+	// added after their scan sees stopping here and ends itself as they would
+	// have ended it: a handshake in progress is dropped, an open connection is
+	// told going-away (Close's rescans abort it; Shutdown lets the close run).
+	stopping := e.stopping.Load()
+	open := c.State() == StateOpen // read now: the reader may change it
+	if stopping && !open {
 		c.closeReq.Store(closeAbort)
 		c.sched.Or(evClose) // the reader handles it first thing
 	}
@@ -102,6 +108,26 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	e.wg.Add(2)
 	go c.readLoop(head)
 	go c.writeLoop()
+	if stopping && open {
+		c.Close(goingAway(c))
+	}
+}
+
+// flushNet writes what is queued on a goroutine-mode connection that never got a
+// writer goroutine (one that arrived while the engine stops), bounded by
+// CloseTimeout.
+func (c *Conn) flushNet() {
+	c.mu.Lock()
+	buf := c.out
+	c.out = nil
+	c.mu.Unlock()
+	if len(buf) == 0 {
+		return
+	}
+	c.g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
+	n, _ := c.g.nc.Write(buf)
+	c.stats.bytesOut.Add(uint64(n))
+	bufpool.Put(buf)
 }
 
 // wakeReader makes the reader goroutine look at its pending events.

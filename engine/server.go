@@ -121,10 +121,7 @@ func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	e := s.e
-	e.gmu.Lock()
-	e.closedCh = make(chan struct{})
-	ch := e.closedCh
-	e.gmu.Unlock()
+	ch := e.closedChan()
 	for c := range e.conns(StateConnecting) {
 		c.rejectBusy()
 	}
@@ -137,7 +134,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-ch:
 		case <-ctx.Done():
 			err = ctx.Err()
-			s.abortAll(ch)
+			e.abortAll(ch)
 		}
 	}
 	s.stop()
@@ -146,13 +143,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // abortAll closes every remaining connection without a close frame and waits (a
 // bounded time) for the workers to finish them, so that stopping the loops leaves
-// no connection open.
-func (s *Server) abortAll(done <-chan struct{}) {
+// no connection open. stopping is set already, and done is closed by the last
+// connection to go.
+func (e *engine) abortAll(done <-chan struct{}) {
 	deadline := time.After(5 * time.Second)
-	for s.e.nconns.Load() > 0 {
+	for e.nconns.Load() > 0 {
 		// Rescan: a connection being registered right now shows up on a later pass
-		// (or aborts itself, seeing stopping).
-		for c := range s.e.conns(anyState) {
+		// (or ends itself, seeing stopping).
+		for c := range e.conns(anyState) {
 			c.Abort()
 		}
 		select {
@@ -160,21 +158,25 @@ func (s *Server) abortAll(done <-chan struct{}) {
 			return
 		case <-time.After(20 * time.Millisecond):
 		case <-deadline:
-			s.e.cfg.Logger.Warn("weir: connections still open after abort", "n", s.e.nconns.Load())
+			e.cfg.Logger.Warn("weir: connections still open after abort", "n", e.nconns.Load())
 			return
 		}
 	}
 }
 
+// closedChan makes a fresh channel that connClosed closes when the last connection
+// goes (stopping must be set).
+func (e *engine) closedChan() <-chan struct{} {
+	e.gmu.Lock()
+	defer e.gmu.Unlock()
+	e.closedCh = make(chan struct{})
+	return e.closedCh
+}
+
 // Close closes every connection at once, without close frames, and stops the server.
 func (s *Server) Close() error {
 	s.stopAccepting()
-	e := s.e
-	e.gmu.Lock()
-	e.closedCh = make(chan struct{})
-	ch := e.closedCh
-	e.gmu.Unlock()
-	s.abortAll(ch)
+	s.e.abortAll(s.e.closedChan())
 	s.stop()
 	return nil
 }

@@ -342,7 +342,7 @@ func tcpPairRaw(t *testing.T) (net.Conn, *rawClient) {
 // dropped without a close frame (Shutdown's scan missed it) or left open on
 // loops that have stopped.
 func TestAdoptDuringShutdown(t *testing.T) {
-	forLoopModes(t, func(t *testing.T, cfg Config) {
+	forModes(t, func(t *testing.T, cfg Config) {
 		t.Run("after", func(t *testing.T) {
 			t.Parallel()
 			s, err := NewServer(NopHandler{}, &cfg, nil) // records nothing: 40 OnCloses must not block
