@@ -65,7 +65,7 @@ interactive: a "> " prompt, received messages as "< message", and slash
 commands. Otherwise the output is plain, for scripts. At the end of stdin weir
 cat sends a close frame (-close-code, -close-reason), waits for the server's,
 and exits. It exits 0 after a clean close it started, or when the server
-closes with 1000 or 1001; otherwise 1 with the close code and reason, or the
+closes with 1000, 1001 or no status code; otherwise 1 with the close code and reason, or the
 HTTP status of a refused handshake.
 
 Slash commands (interactive, or with -slash):

@@ -28,7 +28,7 @@ const (
 )
 
 // catClosedError reports a connection that ended other than by a clean close
-// handshake with 1000 or 1001 (or one weir cat started): the close status, and
+// handshake with 1000, 1001 or no status (or one weir cat started): the close status, and
 // why when there was no clean handshake. It unwraps to an *engine.CloseError, so
 // engine.CloseStatus reads its code, and to the cause.
 type catClosedError struct {
@@ -292,7 +292,10 @@ func (s *catSession) result() error {
 		}
 		return nil
 	}
-	if h.code == frame.StatusNormalClosure || h.code == frame.StatusGoingAway {
+	// A close frame with no status (1005) after a clean handshake is a normal end
+	// too: some servers close that way, and wscat exits 0 on it.
+	if h.code == frame.StatusNormalClosure || h.code == frame.StatusGoingAway ||
+		h.code == frame.StatusNoStatusRcvd && h.err == nil {
 		if !s.o.quiet {
 			s.p.notef("disconnected by the server: %s", catCloseText(h.code, h.reason))
 		}

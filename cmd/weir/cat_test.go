@@ -314,6 +314,10 @@ func TestCat(t *testing.T) {
 			errOut: []string{`disconnected by the server: 1001 going away "away"`},
 		},
 		{
+			name: "server closes with no status", stdin: "close 0\n", hold: true,
+			errOut: []string{`disconnected by the server: 1005`},
+		},
+		{
 			name: "server closes after execute", args: []string{"-x", "close 4002 nope"},
 			wantCode: 4002, wantReason: "nope",
 		},
