@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/internal/sockopt"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -42,7 +43,9 @@ type DialOptions struct {
 	// NetDialContext dials TCP (or the proxy). Default: a net.Dialer with LocalAddr.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// LocalAddr is the local address to dial from (for example 127.0.0.2 to pass the
-	// ephemeral-port limit of one source address).
+	// ephemeral-port limit of one source address). On Linux the default dialer sets
+	// IP_BIND_ADDRESS_NO_PORT with it, so the port is picked per destination at
+	// connect time rather than at bind time.
 	LocalAddr net.Addr
 	// Proxy picks an HTTP proxy for the request (CONNECT). Default:
 	// http.ProxyFromEnvironment. Set NoProxy to dial directly.
@@ -307,6 +310,9 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 	dial := o.NetDialContext
 	if dial == nil {
 		d := &net.Dialer{LocalAddr: o.LocalAddr}
+		if o.LocalAddr != nil {
+			d.Control = sockopt.BindNoPort // the port at connect time: see sockopt
+		}
 		dial = d.DialContext
 	}
 	target := addr

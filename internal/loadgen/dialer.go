@@ -3,6 +3,8 @@ package loadgen
 import (
 	"net"
 	"time"
+
+	"github.com/weir-ws/weir/internal/sockopt"
 )
 
 // dialTimeout bounds one TCP connect (a WebSocket dial also has its handshake
@@ -18,13 +20,13 @@ func srcAddr(i, n int) net.IP {
 	return net.IPv4(127, 0, 0, byte(2+i%n))
 }
 
-// newDialer dials from source address ip (nil: the kernel's pick). With an address
-// it also sets bindNoPort where the platform has it (see dialer_linux.go).
+// newDialer dials raw TCP from source address ip (nil: the kernel's pick). With an
+// address it also sets IP_BIND_ADDRESS_NO_PORT where the platform has it.
 func newDialer(ip net.IP) *net.Dialer {
 	d := &net.Dialer{Timeout: dialTimeout}
 	if ip != nil {
 		d.LocalAddr = &net.TCPAddr{IP: ip}
-		d.Control = bindNoPort
+		d.Control = sockopt.BindNoPort
 	}
 	return d
 }

@@ -85,9 +85,7 @@ func newGen(o Options, log io.Writer) (*gen, error) {
 	for s := range max(o.Sources, 1) {
 		d := &engine.DialOptions{Handler: handler{g: g}, NoProxy: true, HandshakeTimeout: handshakeTimeout}
 		if ip := srcAddr(s, o.Sources); ip != nil {
-			// Not DialOptions.LocalAddr: the engine's default dialer binds without
-			// IP_BIND_ADDRESS_NO_PORT.
-			d.NetDialContext = newDialer(ip).DialContext
+			d.LocalAddr = &net.TCPAddr{IP: ip}
 		}
 		if o.Deflate {
 			d.Compression = &deflate.Options{}

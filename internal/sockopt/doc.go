@@ -1,0 +1,4 @@
+// Package sockopt holds socket options that the standard library's dialers do not
+// set, as net.Dialer Control functions, for the engine's client and the load
+// generator.
+package sockopt
