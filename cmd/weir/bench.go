@@ -239,15 +239,5 @@ func (c benchConfig) options(conns, base int) loadgen.Options {
 
 // split spreads the connections over the processes.
 func (c benchConfig) split() []loadgen.Options {
-	out := make([]loadgen.Options, c.procs)
-	base := 0
-	for i := range out {
-		share := c.conns / c.procs
-		if i < c.conns%c.procs {
-			share++
-		}
-		out[i] = c.options(share, base)
-		base += share
-	}
-	return out
+	return loadgen.Split(c.options(c.conns, 0), c.procs)
 }

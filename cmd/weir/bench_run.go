@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +46,7 @@ type benchReport struct {
 // benchRun is one run in progress.
 type benchRun struct {
 	cfg  benchConfig
-	f    *benchFleet
+	f    *loadgen.Fleet
 	prog *benchProgress
 	rep  benchReport
 }
@@ -52,11 +54,20 @@ type benchRun struct {
 // runBench starts the generators, runs the scenario and returns the report.
 // Progress goes to stderr, as a line rewritten in place when tty is set.
 func runBench(ctx context.Context, cfg benchConfig, stderr io.Writer, tty bool) (*benchReport, error) {
-	f, err := startBenchFleet(ctx, cfg.split(), stderr)
+	opts := cfg.split()
+	var spawn loadgen.Spawn
+	if len(opts) > 1 { // one generator runs in this process
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("bench: finding this executable to run children: %w", err)
+		}
+		spawn = benchSpawn(self, stderr)
+	}
+	f, err := loadgen.StartFleet(ctx, opts, spawn, stderr)
 	if err != nil {
 		return nil, err
 	}
-	defer f.close()
+	defer f.Close()
 	b := &benchRun{cfg: cfg, f: f, prog: &benchProgress{w: stderr, tty: tty, label: cfg.scenario}}
 	defer b.prog.end()
 	b.rep = benchReport{Scenario: cfg.scenario, Target: cfg.target, Procs: cfg.procs, Sources: cfg.src,
@@ -78,10 +89,20 @@ func runBench(ctx context.Context, cfg benchConfig, stderr io.Writer, tty bool) 
 	return &b.rep, nil
 }
 
+// benchSpawn runs this executable as `bench -child` with a generator's options.
+func benchSpawn(self string, stderr io.Writer) loadgen.Spawn {
+	return func(o loadgen.Options) *exec.Cmd {
+		cmd := exec.Command(self, append([]string{"bench", benchChildFlag}, o.Args()...)...)
+		cmd.Env = append(os.Environ(), benchChildEnv+"=1")
+		cmd.Stderr = stderr
+		return cmd
+	}
+}
+
 // connect waits for every generator's connect phase.
 func (b *benchRun) connect(ctx context.Context) error {
-	up := make([]atomic.Int64, len(b.f.procs))
-	failed := make([]atomic.Int64, len(b.f.procs))
+	up := make([]atomic.Int64, b.f.Len())
+	failed := make([]atomic.Int64, b.f.Len())
 	stop := b.prog.every(func() string {
 		s := fmt.Sprintf("connecting %d/%d", sumCounters(up), b.cfg.conns)
 		if n := sumCounters(failed); n > 0 {
@@ -89,7 +110,7 @@ func (b *benchRun) connect(ctx context.Context) error {
 		}
 		return s
 	})
-	ready, err := b.f.collect(ctx, loadgen.EvReady, func(i int, e loadgen.Event) {
+	ready, err := b.f.Collect(ctx, loadgen.EvReady, func(i int, e loadgen.Event) {
 		up[i].Store(e.Conns)
 		failed[i].Store(e.Failed)
 	})
@@ -107,7 +128,7 @@ func (b *benchRun) connect(ctx context.Context) error {
 
 // echo runs the closed loop: warm-up, mark, the measured window.
 func (b *benchRun) echo(ctx context.Context) error {
-	if err := b.f.send(loadgen.CmdGo); err != nil {
+	if err := b.f.Send(loadgen.CmdGo); err != nil {
 		return err
 	}
 	if b.cfg.warmup > 0 {
@@ -115,17 +136,17 @@ func (b *benchRun) echo(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := b.f.send(loadgen.CmdMark); err != nil {
+	if err := b.f.Send(loadgen.CmdMark); err != nil {
 		return err
 	}
-	if _, err := b.f.collect(ctx, loadgen.EvMarked, nil); err != nil {
+	if _, err := b.f.Collect(ctx, loadgen.EvMarked, nil); err != nil {
 		return err
 	}
 	tot, secs, err := b.window(ctx, "measuring", b.cfg.duration)
 	if err != nil {
 		return err
 	}
-	b.f.send(loadgen.CmdStop)
+	b.f.Send(loadgen.CmdStop)
 	b.rep.Seconds = secs.Seconds()
 	b.rep.Msgs = tot.Msgs
 	b.rep.MsgsPerSec = float64(tot.Msgs) / b.rep.Seconds
@@ -147,10 +168,10 @@ func (b *benchRun) idle(ctx context.Context) error {
 
 // storm starts the storms and waits for their results.
 func (b *benchRun) storm(ctx context.Context) error {
-	hs := make([]atomic.Int64, len(b.f.procs))
-	errs := make([]atomic.Int64, len(b.f.procs))
+	hs := make([]atomic.Int64, b.f.Len())
+	errs := make([]atomic.Int64, b.f.Len())
 	t0 := time.Now()
-	if err := b.f.send(loadgen.CmdGo); err != nil {
+	if err := b.f.Send(loadgen.CmdGo); err != nil {
 		return err
 	}
 	stop := b.prog.every(func() string {
@@ -158,7 +179,7 @@ func (b *benchRun) storm(ctx context.Context) error {
 		return fmt.Sprintf("dialling %v/%v  %.0f handshakes/s  %d errors",
 			el.Round(time.Second), b.cfg.duration, float64(sumCounters(hs))/el.Seconds(), sumCounters(errs))
 	})
-	rs, err := b.f.collect(ctx, loadgen.EvResult, func(i int, e loadgen.Event) {
+	rs, err := b.f.Collect(ctx, loadgen.EvResult, func(i int, e loadgen.Event) {
 		hs[i].Store(int64(e.Handshakes))
 		errs[i].Store(int64(e.Errors))
 	})
@@ -199,7 +220,7 @@ func (b *benchRun) window(ctx context.Context, phase string, d time.Duration) (l
 		case <-time.After(min(time.Second, time.Until(end))):
 		}
 		at := time.Now()
-		rs, err := b.f.report(ctx)
+		rs, err := b.f.Report(ctx)
 		if err != nil {
 			return loadgen.Event{}, 0, err
 		}

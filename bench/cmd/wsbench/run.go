@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -293,149 +294,86 @@ func (p *srvProc) cpu() float64 {
 	return c
 }
 
-// gen is one generator process.
-type gen struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	ev  chan map[string]any
+// genOptions are a generator's options before startGens fills in the target,
+// the connections and the source addresses: the defaults `wsbench gen` has.
+func genOptions() loadgen.Options {
+	return loadgen.Options{Size: 64, Concurrency: 32, StormFor: 2 * time.Second}
 }
 
-type genSet []*gen
+// spawn runs this executable as `wsbench gen`, a generator child.
+func (r *runner) spawn(o loadgen.Options) *exec.Cmd {
+	cmd := exec.Command(r.self, append([]string{"gen"}, o.Args()...)...)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
 
-// startGens starts enough generator processes for n connections and waits until
-// all have connected, showing a live progress line.
-func (r *runner) startGens(s server, target string, n int, procs int, extra ...string) (genSet, int, error) {
+// gens is a scenario's generator processes.
+type gens struct{ f *loadgen.Fleet }
+
+// startGens starts enough generator processes for n connections (procs: that
+// many; 0: as many as the per-process limit needs) with o, and waits until all
+// have connected, showing a live progress line.
+func (r *runner) startGens(s server, target string, n, procs int, o loadgen.Options) (*gens, int, error) {
 	if procs <= 0 {
 		procs = max(1, (n+r.p.perGen-1)/r.p.perGen)
 	}
-	var gs genSet
-	base := 0
-	for i := range procs {
-		share := n / procs
-		if i < n%procs {
-			share++
-		}
-		args := []string{"gen", "-target", target, "-conns", strconv.Itoa(share),
-			"-base", strconv.Itoa(base), "-nsrc", strconv.Itoa(r.p.nsrc)}
-		if s.raw {
-			args = append(args, "-raw")
-		}
-		args = append(args, extra...)
-		base += share
-		cmd := exec.Command(r.self, args...)
-		cmd.Stderr = os.Stderr
-		in, _ := cmd.StdinPipe()
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			gs.quit()
-			return nil, 0, err
-		}
-		trackChild(cmd)
-		g := &gen{cmd: cmd, in: in, ev: make(chan map[string]any, 64)}
-		go func() {
-			dec := json.NewDecoder(out)
-			for {
-				var m map[string]any
-				if dec.Decode(&m) != nil {
-					close(g.ev)
-					return
-				}
-				g.ev <- m
-			}
-		}()
-		gs = append(gs, g)
+	o.Target, o.Conns, o.Sources, o.Raw = target, n, r.p.nsrc, s.raw
+	f, err := loadgen.StartFleet(context.Background(), loadgen.Split(o, procs), r.spawn, nil)
+	if err != nil {
+		return nil, 0, err
 	}
-	// Wait for every "ready", aggregating progress.
-	prog := make([]int, len(gs))
-	ready := 0
-	total := 0
-	deadline := time.After(3 * time.Minute)
-	for ready < len(gs) {
-		for i, g := range gs {
-			select {
-			case m, ok := <-g.ev:
-				if !ok {
-					gs.quit()
-					return nil, 0, fmt.Errorf("generator exited while connecting")
-				}
-				switch m["ev"] {
-				case "progress":
-					prog[i] = int(num(m["conns"]))
-				case "ready":
-					prog[i] = int(num(m["conns"]))
-					total += prog[i]
-					ready++
-					if f := num(m["failed"]); f > 0 {
-						r.fail("%d connections failed", int(f))
-					}
-				}
-			default:
-			}
-		}
-		sum := 0
-		for _, v := range prog {
-			sum += v
-		}
-		r.progress("connecting %d/%d", sum, n)
-		select {
-		case <-deadline:
-			gs.quit()
-			return nil, 0, fmt.Errorf("connect phase timed out")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return gs, total, nil
-}
-
-func (gs genSet) send(cmd string) {
-	for _, g := range gs {
-		fmt.Fprintln(g.in, cmd)
-	}
-}
-
-// collect waits for the next event named ev from every generator.
-func (gs genSet) collect(ev string, timeout time.Duration) ([]map[string]any, error) {
-	out := make([]map[string]any, 0, len(gs))
-	deadline := time.After(timeout)
-	for _, g := range gs {
+	trackFleet(f)
+	g := &gens{f: f}
+	up := make([]atomic.Int64, procs)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
 		for {
 			select {
-			case m, ok := <-g.ev:
-				if !ok {
-					return nil, fmt.Errorf("generator exited waiting for %s", ev)
+			case <-done:
+				return
+			case <-t.C:
+				var sum int64
+				for i := range up {
+					sum += up[i].Load()
 				}
-				if m["ev"] != ev {
-					continue
-				}
-				out = append(out, m)
-			case <-deadline:
-				return nil, fmt.Errorf("timed out waiting for %s", ev)
+				r.progress("connecting %d/%d", sum, n)
 			}
-			break
 		}
+	}()
+	ready, err := g.collect(loadgen.EvReady, 3*time.Minute, func(i int, e loadgen.Event) { up[i].Store(e.Conns) })
+	close(done)
+	if err != nil {
+		g.quit()
+		return nil, 0, fmt.Errorf("connecting: %w", err)
 	}
-	return out, nil
+	total, failed := 0, int64(0)
+	for _, e := range ready {
+		total += int(e.Conns)
+		failed += e.Failed
+	}
+	if failed > 0 {
+		r.fail("%d connections failed", failed)
+	}
+	return g, total, nil
 }
 
-func (gs genSet) quit() {
-	gs.send("quit")
-	for _, g := range gs {
-		defer untrackChild(g.cmd)
-		g.in.Close()
-		done := make(chan struct{})
-		go func() { g.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			g.cmd.Process.Kill()
-			<-done
-		}
-	}
+// send gives every generator cmd.
+func (g *gens) send(cmd string) { g.f.Send(cmd) }
+
+// collect waits up to timeout for the next event named ev from every generator;
+// seen (nil: none) gets the events before it.
+func (g *gens) collect(ev string, timeout time.Duration, seen func(int, loadgen.Event)) ([]loadgen.Event, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return g.f.Collect(ctx, ev, seen)
 }
 
-func num(v any) float64 {
-	f, _ := v.(float64)
-	return f
+// quit ends the generators and waits for them.
+func (g *gens) quit() {
+	g.f.Close()
+	untrackFleet(g.f)
 }
 
 func (r *runner) echo(s server, deflate bool, conns, sizes []int) {
@@ -458,20 +396,18 @@ func (r *runner) echo(s server, deflate bool, conns, sizes []int) {
 	for _, n := range conns {
 		for _, size := range sizes {
 			r.label = fmt.Sprintf("%s %s %d×%dB", kind, s.name, n, size)
-			extra := []string{"-size", strconv.Itoa(size)}
-			if deflate {
-				extra = append(extra, "-deflate", "-text")
-			}
-			gs, got, err := r.startGens(s, sp.ws, n, 0, extra...)
+			o := genOptions()
+			o.Size, o.Deflate, o.Text = size, deflate, deflate
+			gs, got, err := r.startGens(s, sp.ws, n, 0, o)
 			if err != nil {
 				r.fail("%v", err)
 				continue
 			}
-			gs.send("go")
+			gs.send(loadgen.CmdGo)
 			r.progress("warm-up %v", r.p.warm)
 			time.Sleep(r.p.warm)
-			gs.send("mark")
-			if _, err := gs.collect("marked", 30*time.Second); err != nil {
+			gs.send(loadgen.CmdMark)
+			if _, err := gs.collect(loadgen.EvMarked, 30*time.Second, nil); err != nil {
 				r.fail("%v", err)
 				gs.quit()
 				continue
@@ -481,10 +417,10 @@ func (r *runner) echo(s server, deflate bool, conns, sizes []int) {
 				r.progress("measuring %v/%v", el, r.p.win)
 				time.Sleep(min(time.Second, r.p.win-el))
 			}
-			gs.send("report")
+			gs.send(loadgen.CmdReport)
 			c1, t1 := sp.cpu(), time.Now()
-			ms, err := gs.collect("result", 30*time.Second)
-			gs.send("stop")
+			ms, err := gs.collect(loadgen.EvResult, 30*time.Second, nil)
+			gs.send(loadgen.CmdStop)
 			gs.quit()
 			if err != nil {
 				r.fail("%v", err)
@@ -494,14 +430,9 @@ func (r *runner) echo(s server, deflate bool, conns, sizes []int) {
 				Seconds: t1.Sub(t0).Seconds(), CPUSeconds: c1 - c0}
 			var counts loadgen.Hist
 			for _, m := range ms {
-				row.Msgs += uint64(num(m["msgs"]))
-				row.Errors += uint64(num(m["errors"]))
-				hs, _ := m["hist"].([]any)
-				h := make(loadgen.Hist, len(hs))
-				for i, v := range hs {
-					h[i] = uint64(num(v))
-				}
-				counts.Merge(h)
+				row.Msgs += m.Msgs
+				row.Errors += m.Errors
+				counts.Merge(m.Hist)
 			}
 			row.MsgsPerSec = float64(row.Msgs) / row.Seconds
 			us := func(q float64) float64 { return float64(counts.Quantile(q)) / float64(time.Microsecond) }
@@ -541,11 +472,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	}
 	rss0, _ := statusKiB(sp.pid, "VmRSS")
 	tcp0, slab0 := sockstatTCPMemBytes(), slabBytes()
-	var extra []string
-	if deflate {
-		extra = []string{"-deflate"}
-	}
-	gs, got, err := r.startGens(s, sp.ws, n, 0, extra...)
+	o := genOptions()
+	o.Deflate = deflate
+	gs, got, err := r.startGens(s, sp.ws, n, 0, o)
 	if err != nil {
 		r.fail("%v", err)
 		return
@@ -588,7 +517,7 @@ func (r *runner) bcast(s server) {
 		return
 	}
 	defer sp.stop()
-	gs, got, err := r.startGens(s, sp.ws, n, 0)
+	gs, got, err := r.startGens(s, sp.ws, n, 0, genOptions())
 	if err != nil {
 		r.fail("%v", err)
 		return
@@ -597,8 +526,8 @@ func (r *runner) bcast(s server) {
 	time.Sleep(time.Second)
 	row := BcastRow{Server: s.name, Conns: got, Size: size}
 	for rep := range r.p.bcastReps {
-		gs.send("bcast")
-		if _, err := gs.collect("armed", 30*time.Second); err != nil {
+		gs.send(loadgen.CmdBcast)
+		if _, err := gs.collect(loadgen.EvArmed, 30*time.Second, nil); err != nil {
 			r.fail("%v", err)
 			return
 		}
@@ -612,16 +541,16 @@ func (r *runner) bcast(s server) {
 		var last int64
 		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
 			time.Sleep(100 * time.Millisecond)
-			gs.send("report")
-			ms, err := gs.collect("result", 30*time.Second)
+			gs.send(loadgen.CmdReport)
+			ms, err := gs.collect(loadgen.EvResult, 30*time.Second, nil)
 			if err != nil {
 				r.fail("%v", err)
 				return
 			}
 			have, last = 0, 0
 			for _, m := range ms {
-				have += int64(num(m["bcast_got"]))
-				last = max(last, int64(num(m["bcast_last"])))
+				have += m.BcastGot
+				last = max(last, m.BcastLast)
 			}
 			r.progress("rep %d: %d/%d delivered", rep+1, have, got)
 			if have >= int64(got) {
@@ -651,17 +580,18 @@ func (r *runner) storm(s server) {
 		return
 	}
 	defer sp.stop()
-	gs, _, err := r.startGens(s, sp.ws, 0, 2, "-storm", "-dur", r.p.stormDur.String(),
-		"-conc", strconv.Itoa(r.p.stormConc))
+	o := genOptions()
+	o.Storm, o.StormFor, o.Concurrency = true, r.p.stormDur, r.p.stormConc
+	gs, _, err := r.startGens(s, sp.ws, 0, 2, o)
 	if err != nil {
 		r.fail("%v", err)
 		return
 	}
 	defer gs.quit()
 	c0, t0 := sp.cpu(), time.Now()
-	gs.send("go")
+	gs.send(loadgen.CmdGo)
 	r.progress("dialling for %v", r.p.stormDur)
-	ms, err := gs.collect("result", r.p.stormDur+time.Minute)
+	ms, err := gs.collect(loadgen.EvResult, r.p.stormDur+time.Minute, nil)
 	c1, t1 := sp.cpu(), time.Now()
 	if err != nil {
 		r.fail("%v", err)
@@ -669,8 +599,8 @@ func (r *runner) storm(s server) {
 	}
 	row := StormRow{Server: s.name, Seconds: t1.Sub(t0).Seconds()}
 	for _, m := range ms {
-		row.Handshakes += int64(num(m["handshakes"]))
-		row.Errors += int64(num(m["errors"]))
+		row.Handshakes += int64(m.Handshakes)
+		row.Errors += int64(m.Errors)
 	}
 	row.PerSec = float64(row.Handshakes) / row.Seconds
 	if row.Handshakes > 0 {
