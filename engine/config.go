@@ -2,10 +2,11 @@ package engine
 
 import (
 	"log/slog"
-
-	"github.com/weir-ws/weir/deflate"
+	"net"
 	"runtime"
 	"time"
+
+	"github.com/weir-ws/weir/deflate"
 )
 
 // Dispatch says where callbacks run.
@@ -99,6 +100,20 @@ type Config struct {
 	// MaxConns caps open connections (a new one over it is closed at once). Default:
 	// no cap.
 	MaxConns int
+	// MaxConnsPerIP caps the connections from one remote IP address, handshakes in
+	// progress included (a new one over it is closed at once; through ServeHTTP it
+	// gets 503). Default: no cap.
+	MaxConnsPerIP int
+	// TCPKeepAlive sets the kernel's TCP keepalive on accepted and dialled TCP
+	// sockets (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; zero fields
+	// take the kernel's values). Default: Enable false, the kernel's default (off):
+	// WebSocket pings (PingInterval) find dead peers already.
+	TCPKeepAlive net.KeepAliveConfig
+	// TCPUserTimeout (TCP_USER_TIMEOUT, Linux) ends a TCP connection whose sent
+	// data stays unacknowledged this long, so a peer that vanished mid-write is
+	// found even while the write queue is full. Default 0: the kernel's (many
+	// minutes).
+	TCPUserTimeout time.Duration
 	// Backlog is the listen backlog. Default 1024 (the kernel caps it at somaxconn).
 	Backlog int
 	// ReusePort gives every loop its own SO_REUSEPORT listener (Linux), so accepts
