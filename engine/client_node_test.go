@@ -101,11 +101,11 @@ func cliNodeSetup(t testing.TB) {
 			}
 			return
 		}
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "ws", "package.json")); err == nil {
+		if cliNodeModulesThere(dir) {
 			return
 		}
 		if ci {
-			cliNodeSetupErr = fmt.Errorf("CI must run npm ci in %s: node_modules/ws is missing", dir)
+			cliNodeSetupErr = fmt.Errorf("CI must run npm ci in %s: node_modules is incomplete", dir)
 			return
 		}
 		npm, err := exec.LookPath("npm")
@@ -231,4 +231,14 @@ func cliReadNodeInfo(t *testing.T, c *Conn) cliNodeInfo {
 		t.Fatalf("info %q: %v", p, err)
 	}
 	return info
+}
+
+// cliNodeModulesThere says whether every package the Node peers use is installed.
+func cliNodeModulesThere(dir string) bool {
+	for _, pkg := range []string{"ws", "simple-socks"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+			return false
+		}
+	}
+	return true
 }

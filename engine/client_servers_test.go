@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +99,7 @@ func cliFakeServer(t testing.TB, proto string) string {
 // the target, answers 200 and pipes both ways.
 type cliProxy struct {
 	ln       net.Listener
+	scheme   string // http, or https when ln speaks TLS
 	wantAuth string // when set, a CONNECT without this Proxy-Authorization gets 407
 	hang     bool   // read the CONNECT and never answer
 
@@ -117,7 +119,23 @@ func cliStartProxy(t testing.TB, wantAuth string, hang bool) *cliProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cliProxy{ln: ln, wantAuth: wantAuth, hang: hang, seen: make(chan cliConnect, 16)}
+	return cliServeProxy(t, ln, "http", wantAuth, hang)
+}
+
+// cliStartTLSProxy is an HTTPS proxy: TLS to the proxy (the test certificate),
+// then CONNECT inside it.
+func cliStartTLSProxy(t testing.TB) *cliProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cliTestCert(t).cert}}
+	return cliServeProxy(t, tls.NewListener(ln, tc), "https", "", false)
+}
+
+func cliServeProxy(t testing.TB, ln net.Listener, scheme, wantAuth string, hang bool) *cliProxy {
+	p := &cliProxy{ln: ln, scheme: scheme, wantAuth: wantAuth, hang: hang, seen: make(chan cliConnect, 16)}
 	go func() {
 		for {
 			nc, err := ln.Accept()
@@ -147,7 +165,7 @@ func (p *cliProxy) track(nc net.Conn) {
 
 // url returns the proxy's URL, with user info when user is set.
 func (p *cliProxy) url(user *url.Userinfo) *url.URL {
-	return &url.URL{Scheme: "http", Host: p.ln.Addr().String(), User: user}
+	return &url.URL{Scheme: p.scheme, Host: p.ln.Addr().String(), User: user}
 }
 
 func (p *cliProxy) used() []cliConnect {

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -47,8 +45,12 @@ type DialOptions struct {
 	// IP_BIND_ADDRESS_NO_PORT with it, so the port is picked per destination at
 	// connect time rather than at bind time.
 	LocalAddr net.Addr
-	// Proxy picks an HTTP proxy for the request (CONNECT). Default:
-	// http.ProxyFromEnvironment. Set NoProxy to dial directly.
+	// Proxy picks a proxy for the request. Default: http.ProxyFromEnvironment
+	// (HTTP_PROXY for ws, HTTPS_PROXY for wss, NO_PROXY). Schemes: http and https
+	// (a CONNECT tunnel, RFC 9110 §9.3.6; https speaks TLS to the proxy, with
+	// TLSConfig's roots), socks5 and socks5h (RFC 1928, user name and password
+	// from the URL per RFC 1929; host names go to the proxy to resolve). A URL
+	// without a port uses 80, 443 or 1080. Set NoProxy to dial directly.
 	Proxy   func(*http.Request) (*url.URL, error)
 	NoProxy bool
 	// MaxRedirects follows up to this many 3xx answers (default 0: none, as ws).
@@ -331,11 +333,10 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 			return nil, err
 		}
 		if pu != nil {
-			proxyURL = pu
-			addr = pu.Host
-			if pu.Port() == "" {
-				addr = net.JoinHostPort(pu.Hostname(), "80")
+			if addr, err = proxyAddr(pu); err != nil {
+				return nil, err
 			}
+			proxyURL = pu
 		}
 	}
 	nc, err := dial(ctx, network, addr)
@@ -343,11 +344,7 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 		return nil, err
 	}
 	if proxyURL != nil {
-		if err := connectProxy(ctx, nc, proxyURL, target); err != nil {
-			nc.Close()
-			if ctx.Err() != nil {
-				err = fmt.Errorf("weir: proxy CONNECT: %w (%v)", ctx.Err(), err)
-			}
+		if nc, err = tunnel(ctx, nc, proxyURL, target, o.TLSConfig); err != nil {
 			return nil, err
 		}
 	}
@@ -376,50 +373,11 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 	return nc, nil
 }
 
-// ErrProxy is returned when an HTTP proxy refuses the CONNECT.
-var ErrProxy = errors.New("weir: proxy refused CONNECT")
-
-// connectProxy asks an HTTP proxy for a tunnel to target (RFC 9110 §9.3.6).
-func connectProxy(ctx context.Context, nc net.Conn, proxy *url.URL, target string) error {
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	req := "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n"
-	if proxy.User != nil {
-		pw, _ := proxy.User.Password()
-		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pw)) + "\r\n"
-	}
-	req += "\r\n"
-	if _, err := io.WriteString(nc, req); err != nil {
-		return err
-	}
-	// Read the answer byte by byte up to the blank line: nothing past it may be
-	// consumed, since the tunnel's first bytes belong to the WebSocket handshake.
-	br := bufio.NewReaderSize(&oneByteReader{nc}, 16)
-	resp, err := http.ReadResponse(br, &http.Request{Method: "CONNECT"})
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%w: %s", ErrProxy, resp.Status)
-	}
-	return nil
-}
-
-// oneByteReader reads one byte per call, so a bufio.Reader over it never reads ahead.
-type oneByteReader struct{ r io.Reader }
-
-func (o *oneByteReader) Read(p []byte) (int, error) {
-	if len(p) > 1 {
-		p = p[:1]
-	}
-	return o.r.Read(p)
-}
-
 // open starts a dialled, upgraded connection on the client's engine, or returns nil
 // when Close came first (the connection was told going-away and closed).
 func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {
 	e := cl.e
+	e.tuneNet(nc)
 	var c *Conn
 	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
 		c = e.newConn(int32(fd), nil, true)

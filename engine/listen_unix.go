@@ -152,6 +152,7 @@ func (ln *listener) accept() {
 			continue
 		}
 		unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		e.tuneFD(nfd)
 		c := e.newConn(int32(nfd), nil, false)
 		c.remote = sockaddrToAddrPort(sa)
 		e.startServerConn(c)

@@ -288,6 +288,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 			nc.Close()
 			continue
 		}
+		e.tuneNet(nc)
 		c := e.newConn(-1, nil, false)
 		c.g = newGState(nc)
 		c.remote = addrPort(nc.RemoteAddr())

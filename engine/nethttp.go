@@ -27,6 +27,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // sockets move onto the loops; other net.Conns run in goroutine mode.
 func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
 	e := s.e
+	e.tuneNet(nc)
 	var c *Conn
 	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
 		c = e.newConn(int32(fd), nil, false)
