@@ -373,6 +373,31 @@ func (cl *Client) dialTransport(ctx context.Context, network, addr string, req *
 	return nc, nil
 }
 
+// Adopt runs a client connection whose opening handshake the caller made on nc
+// itself, with upgrade.NewClientRequest, ParseResponse and ValidateResponse
+// (watershed's connect(res, socket, head, key), or a transport Dial does not
+// know). head holds the bytes read past the 101 response (Adopt takes it: do not
+// change it afterwards); res is what ValidateResponse returned. From opts only
+// Handler, ReadQueue, Compression (the options that were offered), Version and
+// MaskKey apply. A plain TCP or Unix socket moves onto the loops (nc is closed:
+// the engine keeps a duplicate of its fd); anything else, such as a *tls.Conn or
+// a net.Pipe, runs in goroutine mode. It returns ErrClientClosed when the client
+// is closed or closing.
+func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts *DialOptions) (*Conn, error) {
+	if cl.e.stopping.Load() {
+		return nil, ErrClientClosed
+	}
+	var o DialOptions
+	if opts != nil {
+		o = *opts
+	}
+	c := cl.open(nc, head, &o, res)
+	if c == nil {
+		return nil, ErrClientClosed
+	}
+	return c, nil
+}
+
 // open starts a dialled, upgraded connection on the client's engine, or returns nil
 // when Close came first (the connection was told going-away and closed).
 func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {

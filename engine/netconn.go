@@ -35,17 +35,6 @@ func newGState(nc net.Conn) *gstate {
 // netBufSize is a goroutine-mode reader's buffer.
 const netBufSize = 16 << 10
 
-// NewNetConn starts a connection over nc, which has completed the opening handshake
-// already (the client side: Dial does it; the server side: upgrade.Upgrade). head
-// holds bytes read past the handshake. The connection runs in goroutine mode.
-func (s *Server) adoptNet(nc net.Conn, head []byte, client bool) *Conn {
-	c := s.e.newConn(-1, nil, client)
-	c.g = newGState(nc)
-	c.remote = addrPort(nc.RemoteAddr())
-	s.e.startOpenConn(c, head)
-	return c
-}
-
 func addrPort(a net.Addr) netip.AddrPort {
 	switch a := a.(type) {
 	case *net.TCPAddr:

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// Client.Adopt: a client connection whose handshake the caller made by hand with
+// package upgrade, then handed to the engine with the bytes read past the 101.
+
+// greeter sends "hello" as soon as a connection opens, so that the first frame
+// tends to arrive with the 101 and land in head.
+type greeter struct{ cliPeer }
+
+func (g *greeter) OnOpen(c *Conn) {
+	c.WriteText("hello")
+	g.cliPeer.OnOpen(c)
+}
+
+// handshakeByHand dials addr and runs the opening handshake with package upgrade,
+// returning the socket, the bytes after the response, and the result. With
+// wantHead it reads until there are bytes after the response (the server must
+// send a message at once).
+func handshakeByHand(t *testing.T, addr, path string, subprotocols []string, wantHead bool) (net.Conn, []byte, upgrade.ClientResult) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := upgrade.NewClientRequest("ws://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Subprotocols = subprotocols
+	b, err := req.AppendTo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	var resp upgrade.Response
+	for n := 0; ; {
+		m, err := nc.Read(buf[n:])
+		if err != nil {
+			t.Fatalf("reading the response: %v", err)
+		}
+		n += m
+		size, err := upgrade.ParseResponse(buf[:n], &resp, nil)
+		if errors.Is(err, upgrade.ErrNeedMore) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantHead && size == n {
+			continue // read on until the server's first frame is there too
+		}
+		res, err := upgrade.ValidateResponse(req, &resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nc, buf[size:n], res
+	}
+}
+
+func TestClientAdopt(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		srv := &greeter{*newCliPeer(true)}
+		_, addr := startServer(t, srv, cfg, &upgrade.Upgrader{Subprotocols: []string{"chat"}})
+		cl := cliClient(t, nil, cfg)
+		nc, head, res := handshakeByHand(t, addr, "/", []string{"chat"}, true)
+		if len(head) == 0 {
+			t.Fatal("no bytes after the 101: the test would not cover head")
+		}
+		c, err := cl.Adopt(nc, head, res, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Abort()
+		if c.Subprotocol() != "chat" {
+			t.Fatalf("subprotocol %q", c.Subprotocol())
+		}
+		if op, p, err := c.ReadMessage(cliCtx(t)); err != nil || op != frame.OpText || string(p) != "hello" {
+			t.Fatalf("first message %v %q %v", op, p, err)
+		}
+		cliEchoOnce(t, c)
+		cliCloseRead(t, c)
+	})
+}
+
+func TestClientAdoptNodeWS(t *testing.T) {
+	t.Parallel()
+	n := cliNode(t, false)
+	nc, head, res := handshakeByHand(t, n.addr, "/info", nil, true)
+	c, err := cliClient(t, nil, Config{}).Adopt(nc, head, res, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	if info := cliReadNodeInfo(t, c); info.Path != "/info" {
+		t.Fatalf("node saw path %q", info.Path)
+	}
+}
+
+// Both ends adopted over net.Pipe, with no handshake at all: an in-memory
+// connection in goroutine mode, as P2 of the capabilities asks for tests.
+func TestAdoptPipe(t *testing.T) {
+	t.Parallel()
+	srv, err := NewServer(newCliPeer(true), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	a, b := net.Pipe()
+	srv.Adopt(a, nil, nil)
+	c, err := cliClient(t, nil, Config{}).Adopt(b, nil, upgrade.ClientResult{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliEchoOnce(t, c)
+	cliCloseRead(t, c)
+}
+
+func TestClientAdoptClosed(t *testing.T) {
+	t.Parallel()
+	cl, err := NewClient(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if _, err := cl.Adopt(a, nil, upgrade.ClientResult{}, nil); !errors.Is(err, ErrClientClosed) {
+		t.Fatalf("Adopt on a closed client: %v, want ErrClientClosed", err)
+	}
+}
