@@ -1,13 +1,11 @@
 package engine
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weir-ws/weir/internal/leakcheck"
 )
 
 // TestMain runs the package's tests and benchmarks, then fails the run if any
@@ -15,60 +13,18 @@ import (
 // alive: every Server and Client must be closed and every connection finished.
 // Stacks of the leftovers are printed.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	// The default client behind the package-level Dial lives for the whole process by
-	// design (like http.DefaultTransport); stop it so that only real leftovers remain.
-	if defaultClient != nil {
-		defaultClient.Close()
-	}
-	if leaked := engineGoroutines(5 * time.Second); len(leaked) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d goroutine(s) of package engine left behind after the tests:\n\n%s\n",
-			len(leaked), strings.Join(leaked, "\n\n"))
-		if code == 0 {
-			code = 1
+	leakcheck.Run(m, func() {
+		// The default client behind the package-level Dial lives for the whole
+		// process by design (like http.DefaultTransport); stop it so that only real
+		// leftovers remain.
+		if defaultClient != nil {
+			defaultClient.Close()
 		}
-	}
-	os.Exit(code)
+	}, enginePkg)
 }
 
 // enginePkg marks a stack frame (or a "created by" line) in package engine.
 const enginePkg = "github.com/weir-ws/weir/engine."
-
-// engineGoroutines waits up to wait for every goroutine in package engine, other
-// than the caller, to end, and returns the stacks of those still there.
-func engineGoroutines(wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		leaked := engineStacks()
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return leaked
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func engineStacks() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var leaked []string
-	// Goroutines are separated by blank lines; the first is the caller's own.
-	for i, g := range bytes.Split(buf, []byte("\n\n")) {
-		if i == 0 {
-			continue
-		}
-		if bytes.Contains(g, []byte(enginePkg)) {
-			leaked = append(leaked, string(g))
-		}
-	}
-	return leaked
-}
 
 // TestLeakCheckSeesGoroutines checks the checker: a goroutine started here is found
 // until it ends.
@@ -79,7 +35,7 @@ func TestLeakCheckSeesGoroutines(t *testing.T) {
 	go leakProbe(started, stop)
 	<-started
 	found := false
-	for _, g := range engineStacks() {
+	for _, g := range leakcheck.Stacks(enginePkg) {
 		if strings.Contains(g, "engine.leakProbe") {
 			found = true
 		}
@@ -91,7 +47,7 @@ func TestLeakCheckSeesGoroutines(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		gone := true
-		for _, g := range engineStacks() {
+		for _, g := range leakcheck.Stacks(enginePkg) {
 			if strings.Contains(g, "engine.leakProbe") {
 				gone = false
 			}

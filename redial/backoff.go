@@ -1,0 +1,28 @@
+package redial
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Defaults for Options' zero values.
+const (
+	DefaultMinDelay = 500 * time.Millisecond
+	DefaultMaxDelay = 30 * time.Second
+	DefaultJitter   = 0.2
+)
+
+// delay is the wait before redial attempt n (0 for the first redial after a
+// loss or failure): lo·2ⁿ capped at hi, then spread by ±jitter of itself, so
+// that many clients cut off at once do not come back at once. r is a uniform
+// number in [0, 1).
+func delay(n int, lo, hi time.Duration, jitter, r float64) time.Duration {
+	d := lo
+	for i := 0; i < n && d < hi; i++ {
+		d *= 2
+	}
+	return time.Duration(float64(min(d, hi)) * (1 + jitter*(2*r-1)))
+}
+
+// random is the jitter's source; tests replace it.
+var random = rand.Float64

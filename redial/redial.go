@@ -1,0 +1,138 @@
+package redial
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// Options configure Run. The zero value (or nil) means the defaults.
+type Options struct {
+	// Dial is used for every dial; its Handler is replaced by Run's.
+	Dial *engine.DialOptions
+	// MinDelay is the first wait before redialling. Default 500 ms.
+	MinDelay time.Duration
+	// MaxDelay caps the wait, which doubles after each failed dial. Default 30 s.
+	MaxDelay time.Duration
+	// Jitter spreads each wait by up to this fraction either way. Default 0.2;
+	// negative: none.
+	Jitter float64
+	// MaxElapsed gives up when no dial has succeeded for this long (Run returns
+	// the last dial error). Default 0: never.
+	MaxElapsed time.Duration
+	// Retry says whether a failed dial is worth retrying. Default: everything but
+	// a handshake refused with a 4xx status other than 408 and 429 (the server
+	// said no: asking again will not change it) and ErrClientClosed.
+	Retry func(err error) bool
+	// OnRetry, when set, is told each failed dial and the wait before the next.
+	OnRetry func(err error, wait time.Duration)
+}
+
+// ErrGaveUp wraps the last dial error when MaxElapsed has passed without a
+// connection, or when Retry said no.
+var ErrGaveUp = errors.New("redial: gave up")
+
+// Retryable is the default Retry.
+func Retryable(err error) bool {
+	if errors.Is(err, engine.ErrClientClosed) {
+		return false
+	}
+	var he *upgrade.HandshakeError
+	if errors.As(err, &he) && he.Status >= 400 && he.Status < 500 {
+		return he.Status == http.StatusRequestTimeout || he.Status == http.StatusTooManyRequests
+	}
+	return true
+}
+
+// Run keeps a connection to url open on cl, with h as the handler of every
+// connection, until ctx ends (it returns ctx's error once the last connection
+// has closed) or it gives up (ErrGaveUp wrapping the last dial error). A
+// connection that ends for any reason is redialled after MinDelay; failed dials
+// back off.
+func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o *Options) error {
+	var opt Options
+	if o != nil {
+		opt = *o
+	}
+	if opt.MinDelay <= 0 {
+		opt.MinDelay = DefaultMinDelay
+	}
+	if opt.MaxDelay <= 0 {
+		opt.MaxDelay = DefaultMaxDelay
+	}
+	opt.MaxDelay = max(opt.MaxDelay, opt.MinDelay)
+	if opt.Jitter == 0 {
+		opt.Jitter = DefaultJitter
+	}
+	opt.Jitter = min(max(opt.Jitter, 0), 1)
+	if opt.Retry == nil {
+		opt.Retry = Retryable
+	}
+	var dopt engine.DialOptions
+	if opt.Dial != nil {
+		dopt = *opt.Dial
+	}
+	failures := 0
+	since := time.Now() // of the last open connection, or of Run
+	for {
+		w := &watch{Handler: h, done: make(chan struct{})}
+		dopt.Handler = w
+		c, _, err := cl.Dial(ctx, url, &dopt)
+		if ctx.Err() != nil {
+			if err == nil {
+				c.Close(frame.StatusGoingAway, "")
+				<-w.done
+			}
+			return ctx.Err()
+		}
+		if err == nil {
+			failures = 0
+			select {
+			case <-w.done:
+			case <-ctx.Done():
+				c.Close(frame.StatusGoingAway, "")
+				<-w.done
+				return ctx.Err()
+			}
+			since = time.Now()
+		} else {
+			if !opt.Retry(err) {
+				return fmt.Errorf("%w: %w", ErrGaveUp, err)
+			}
+			if opt.MaxElapsed > 0 && time.Since(since) >= opt.MaxElapsed {
+				return fmt.Errorf("%w after %v: %w", ErrGaveUp, opt.MaxElapsed, err)
+			}
+		}
+		wait := delay(failures, opt.MinDelay, opt.MaxDelay, opt.Jitter, random())
+		if err != nil {
+			failures++
+			if opt.OnRetry != nil {
+				opt.OnRetry(err, wait)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// watch is the handler of one connection: h's, plus a signal when it ends.
+type watch struct {
+	engine.Handler
+	done chan struct{}
+}
+
+func (w *watch) OnClose(c *engine.Conn, code frame.StatusCode, reason string, err error) {
+	w.Handler.OnClose(c, code, reason, err)
+	close(w.done)
+}

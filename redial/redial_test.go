@@ -1,0 +1,239 @@
+package redial
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/upgrade"
+)
+
+func TestDelay(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	tests := []struct {
+		n         int
+		lo, hi    time.Duration
+		jitter, r float64
+		want      time.Duration
+	}{
+		{0, 10 * ms, time.Second, 0, 0.5, 10 * ms},
+		{1, 10 * ms, time.Second, 0, 0.5, 20 * ms},
+		{3, 10 * ms, time.Second, 0, 0.5, 80 * ms},
+		{10, 10 * ms, time.Second, 0, 0.5, time.Second}, // capped
+		{1000, 10 * ms, time.Second, 0, 0, time.Second}, // no overflow
+		{0, 100 * ms, time.Second, 0.2, 0, 80 * ms},     // -20%
+		{0, 100 * ms, time.Second, 0.2, 0.5, 100 * ms},  // middle
+		{0, 100 * ms, time.Second, 0.2, 0.9999, 119_996 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		got := delay(tt.n, tt.lo, tt.hi, tt.jitter, tt.r)
+		if d := got - tt.want; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("delay(%d, %v, %v, %v, %v) = %v, want %v", tt.n, tt.lo, tt.hi, tt.jitter, tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&upgrade.HandshakeError{Status: 403}, false},
+		{&upgrade.HandshakeError{Status: 404}, false},
+		{&upgrade.HandshakeError{Status: 408}, true},
+		{&upgrade.HandshakeError{Status: 429}, true},
+		{&upgrade.HandshakeError{Status: 503}, true},
+		{syscall.ECONNREFUSED, true},
+		{engine.ErrClientClosed, false},
+	}
+	for _, tt := range tests {
+		if got := Retryable(tt.err); got != tt.want {
+			t.Errorf("Retryable(%v) = %v", tt.err, got)
+		}
+	}
+}
+
+// dropper closes each of the first n connections right after it opens, and
+// records how the others end.
+type dropper struct {
+	engine.NopHandler
+	n      int32
+	opened atomic.Int32
+	closes chan frame.StatusCode
+}
+
+func (d *dropper) OnOpen(c *engine.Conn) {
+	if d.opened.Add(1) <= d.n {
+		c.Close(4000, "go away")
+	}
+}
+
+func (d *dropper) OnClose(_ *engine.Conn, code frame.StatusCode, _ string, _ error) {
+	d.closes <- code
+}
+
+// counter counts the client side's opens and closes.
+type counter struct {
+	engine.NopHandler
+	opens, closes atomic.Int32
+	open          chan struct{}
+}
+
+func (c *counter) OnOpen(*engine.Conn) {
+	c.opens.Add(1)
+	c.open <- struct{}{}
+}
+
+func (c *counter) OnClose(*engine.Conn, frame.StatusCode, string, error) { c.closes.Add(1) }
+
+func startServer(t *testing.T, h engine.Handler, u *upgrade.Upgrader) string {
+	t.Helper()
+	s, err := engine.NewServer(h, nil, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return "ws://" + s.Addr().String() + "/"
+}
+
+func newClient(t *testing.T) *engine.Client {
+	t.Helper()
+	cl, err := engine.NewClient(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+func testCtx(t *testing.T) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx, cancel
+}
+
+// The server drops three connections; Run reconnects each time, and on cancel
+// closes the fourth with 1001 and returns.
+func TestRunReconnects(t *testing.T) {
+	t.Parallel()
+	srv := &dropper{n: 3, closes: make(chan frame.StatusCode, 8)}
+	url := startServer(t, srv, nil)
+	h := &counter{open: make(chan struct{}, 8)}
+	ctx, cancel := testCtx(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, newClient(t), url, h, &Options{MinDelay: time.Millisecond})
+	}()
+	for i := range 4 {
+		select {
+		case <-h.open:
+		case <-ctx.Done():
+			t.Fatalf("only %d connections opened", i)
+		}
+	}
+	for range 3 {
+		if code := <-srv.closes; code != 4000 {
+			t.Fatalf("server saw %d, want its own 4000", code)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	if code := <-srv.closes; code != frame.StatusGoingAway {
+		t.Fatalf("the last connection ended with %d, want 1001", code)
+	}
+	if o, c := h.opens.Load(), h.closes.Load(); o != 4 || c != 4 {
+		t.Fatalf("client handler saw %d opens and %d closes, want 4 and 4", o, c)
+	}
+}
+
+// Nothing listens: dials fail with ECONNREFUSED, the waits double up to
+// MaxDelay, and Run gives up after MaxElapsed.
+func TestRunGivesUp(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var mu sync.Mutex
+	var waits []time.Duration
+	ctx, _ := testCtx(t)
+	err = Run(ctx, newClient(t), "ws://"+addr+"/", engine.NopHandler{}, &Options{
+		MinDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Jitter: -1, MaxElapsed: 60 * time.Millisecond,
+		OnRetry: func(err error, wait time.Duration) {
+			mu.Lock()
+			waits = append(waits, wait)
+			mu.Unlock()
+		},
+	})
+	if !errors.Is(err, ErrGaveUp) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Run = %v, want ErrGaveUp wrapping ECONNREFUSED", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) < 4 {
+		t.Fatalf("%d retries before giving up: %v", len(waits), waits)
+	}
+	want := []time.Duration{1, 2, 4, 4}
+	for i, w := range want {
+		if waits[i] != w*time.Millisecond {
+			t.Fatalf("waits %v, want %v ms then 4 ms", waits, want)
+		}
+	}
+}
+
+// A refusal that will not change (403) ends Run at once; 429 is retried.
+func TestRunRefused(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		status int
+		retry  bool
+	}{{403, false}, {429, true}} {
+		var dials atomic.Int32
+		url := startServer(t, engine.NopHandler{}, &upgrade.Upgrader{Verify: func(r *upgrade.Request, d *upgrade.Decision) {
+			dials.Add(1)
+			d.Reject(tt.status, "no")
+		}})
+		ctx, cancel := testCtx(t)
+		retries := make(chan struct{}, 16)
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, newClient(t), url, engine.NopHandler{}, &Options{MinDelay: time.Millisecond,
+				OnRetry: func(error, time.Duration) {
+					select {
+					case retries <- struct{}{}:
+					default:
+					}
+				}})
+		}()
+		if !tt.retry {
+			err := <-done
+			var he *upgrade.HandshakeError
+			if !errors.Is(err, ErrGaveUp) || !errors.As(err, &he) || he.Status != tt.status || dials.Load() != 1 {
+				t.Fatalf("%d: Run = %v after %d dials, want ErrGaveUp with the HandshakeError after 1", tt.status, err, dials.Load())
+			}
+			continue
+		}
+		<-retries
+		<-retries
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) || dials.Load() < 2 {
+			t.Fatalf("%d: Run = %v after %d dials", tt.status, err, dials.Load())
+		}
+	}
+}
