@@ -62,12 +62,14 @@ func (c *Conn) Reset(p Params, isServer bool, opts *Options) {
 	c.agreed = p.Agreement()
 }
 
-// Release returns the history buffers to bufpool. The Conn must not be used
-// afterwards except through Reset. Release is idempotent.
+// Release returns the history buffers to bufpool. The Conn must not compress or
+// decompress afterwards except through Reset; Params still reports the
+// agreement, and Release writes nothing else, so Params may run concurrently
+// with it. Release is idempotent.
 func (c *Conn) Release() {
 	bufpool.Put(c.out.history)
 	bufpool.Put(c.in.history)
-	*c = Conn{}
+	c.out.history, c.in.history = nil, nil
 }
 
 // Params returns the agreement c was built from, window sizes set (8 to 15).

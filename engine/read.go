@@ -222,8 +222,11 @@ func (c *Conn) parse(data []byte) {
 		}
 		c.frameEnd(&h, payload)
 	}
-	if len(data) > 0 && c.paused.Load() && c.rflags&(rfFinished|rfDiscard) == 0 {
-		// Paused by a callback: keep the rest, unparsed, for ResumeRead.
+	if len(data) > 0 && c.rflags&(rfFinished|rfDiscard) == 0 {
+		// The loop saw the connection paused by a callback: keep the rest,
+		// unparsed, for ResumeRead. Not paused.Load() again: a ResumeRead from
+		// another goroutine may have cleared it since, and its event, handled
+		// after this one, parses the stash.
 		c.in = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
 		c.rflags |= rfStash
 	}
