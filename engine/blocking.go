@@ -5,21 +5,23 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weir-ws/weir/frame"
 )
 
-// For programs that prefer to block: a connection dialled without a Handler (or
-// given NewReader... as its handler) queues its messages, and ReadMessage takes them
-// one at a time. The event-driven core stays as it is: the queue is a Handler, and
-// when it holds ReadQueue messages the connection stops reading (PauseRead) until
-// the program catches up, so a slow reader pushes back through TCP instead of
-// growing memory.
+// For programs that prefer to block: a connection dialled without a Handler, and
+// every connection of a server made without one (NewServer(nil, ...)), queues its
+// messages, and ReadMessage takes them one at a time. The event-driven core stays
+// as it is: the queue is a Handler, and when it holds ReadQueue messages (64 on a
+// server) the connection stops reading (PauseRead) until the program catches up,
+// so a slow reader pushes back through TCP instead of growing memory.
 
 // ErrNoQueue: ReadMessage on a connection that has a Handler of its own.
-var ErrNoQueue = errors.New("weir: connection has a handler; ReadMessage needs a connection dialled without one")
+var ErrNoQueue = errors.New("weir: connection has a handler; ReadMessage needs one dialled or served without a Handler")
 
 type queued struct {
 	op   frame.Opcode
@@ -35,6 +37,7 @@ type queue struct {
 	max    int
 	err    error
 	notify chan struct{}
+	opened atomic.Bool // OnOpen came, so OnClose will
 }
 
 func newQueue(c *Conn, max int) *queue {
@@ -51,6 +54,10 @@ func (q *queue) signal() {
 	}
 }
 
+func (q *queue) OnOpen(*Conn) { q.opened.Store(true) }
+
+// OnMessage queues a copy of p and pauses reading once the queue is full. The
+// pause comes before the signal, so a reader it wakes sees it (readMessage).
 func (q *queue) OnMessage(c *Conn, op frame.Opcode, p []byte) {
 	q.mu.Lock()
 	q.msgs = append(q.msgs, queued{op, append([]byte(nil), p...)})
@@ -73,9 +80,38 @@ func (q *queue) OnClose(c *Conn, code frame.StatusCode, reason string, err error
 	q.signal()
 }
 
-// ReadMessage returns the next message of a connection dialled without a Handler,
-// blocking until one arrives, the connection closes (a *CloseError, or the error
-// that ended it) or ctx ends. The returned slice is the caller's.
+// queueHandler is the Handler of a server made without one: each connection's
+// messages and close go to a queue of its own (serverQueue), as a dialled
+// connection's go to the queue that is its Handler.
+type queueHandler struct{ NopHandler }
+
+func (queueHandler) OnOpen(c *Conn) { c.serverQueue().OnOpen(c) }
+
+func (queueHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
+	c.serverQueue().OnMessage(c, op, p)
+}
+
+func (queueHandler) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
+	c.serverQueue().OnClose(c, code, reason, err)
+}
+
+// serverQueue returns the queue of a connection served by queueHandler, made by
+// whichever comes first: its first message or close (worker context), or a
+// ReadMessage (any goroutine).
+func (c *Conn) serverQueue() *queue {
+	a := c.auxState()
+	if q := a.q.Load(); q != nil {
+		return q
+	}
+	a.q.CompareAndSwap(nil, newQueue(c, 0))
+	return a.q.Load()
+}
+
+// ReadMessage returns the next message of a connection dialled without a Handler
+// or served by a server made without one, blocking until one arrives, the
+// connection closes (a *CloseError, or the error that ended it) or ctx ends. The
+// returned slice is the caller's. Taking messages resumes reading that a full
+// queue (or PauseRead) stopped.
 func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 	return c.readMessage(ctx, nil)
 }
@@ -84,7 +120,10 @@ func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opcode, []byte, error) {
 	q, ok := c.h.(*queue)
 	if !ok {
-		return 0, nil, ErrNoQueue
+		if _, served := c.h.(queueHandler); !served {
+			return 0, nil, ErrNoQueue
+		}
+		q = c.serverQueue()
 	}
 	for {
 		q.mu.Lock()
@@ -104,6 +143,17 @@ func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opc
 		if err != nil {
 			return 0, nil, err
 		}
+		if c.IsPaused() {
+			// OnMessage paused after this reader took the last message: with
+			// nothing queued, nothing else would resume reading.
+			c.ResumeRead()
+		}
+		if c.State() == StateClosed && !q.opened.Load() {
+			// Closed without opening (Adopt while the server stops, or over a
+			// cap): no OnClose will come to fill q.err.
+			code, reason := c.CloseStatus()
+			return 0, nil, &CloseError{Code: code, Reason: reason}
+		}
 		select {
 		case <-q.notify:
 		case <-ctx.Done():
@@ -116,10 +166,12 @@ func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opc
 
 var errKicked = errors.New("weir: read deadline changed")
 
-// NetConn adapts a connection dialled without a Handler to a net.Conn (ws
+// NetConn adapts a connection that ReadMessage can read (dialled without a
+// Handler, or served by a server made without one) to a net.Conn (ws
 // createWebSocketStream): Read returns the bytes of successive messages as one
 // stream; each Write sends one message with opcode op. A normal close reads as
-// io.EOF.
+// io.EOF. Past a deadline Read and Write fail with an error that is
+// os.ErrDeadlineExceeded and a net.Error whose Timeout is true.
 func NetConn(c *Conn, op frame.Opcode) net.Conn {
 	return &netConn{c: c, op: op, kick: make(chan struct{}, 1)}
 }
@@ -132,8 +184,8 @@ type netConn struct {
 	rmu  sync.Mutex // one Read at a time
 	rest []byte
 
-	dmu sync.Mutex
-	rdl time.Time
+	dmu      sync.Mutex
+	rdl, wdl time.Time
 }
 
 func (n *netConn) Read(p []byte) (int, error) {
@@ -170,6 +222,12 @@ func (n *netConn) Read(p []byte) (int, error) {
 }
 
 func (n *netConn) Write(p []byte) (int, error) {
+	n.dmu.Lock()
+	dl := n.wdl
+	n.dmu.Unlock()
+	if !dl.IsZero() && !time.Now().Before(dl) {
+		return 0, timeoutError{}
+	}
 	if err := n.c.WriteMessage(n.op, p); err != nil {
 		return 0, err
 	}
@@ -181,7 +239,10 @@ func (n *netConn) Close() error { return n.c.Close(frame.StatusNormalClosure, ""
 func (n *netConn) LocalAddr() net.Addr  { return net.TCPAddrFromAddrPort(n.c.LocalAddr()) }
 func (n *netConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(n.c.RemoteAddr()) }
 
-func (n *netConn) SetDeadline(t time.Time) error { return n.SetReadDeadline(t) }
+func (n *netConn) SetDeadline(t time.Time) error {
+	n.SetWriteDeadline(t)
+	return n.SetReadDeadline(t)
+}
 
 // SetReadDeadline applies to a Read in progress too.
 func (n *netConn) SetReadDeadline(t time.Time) error {
@@ -195,12 +256,21 @@ func (n *netConn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
-// SetWriteDeadline is accepted and ignored: writes never block on the loops (they
-// queue, under Config.MaxWriteBuffer).
-func (n *netConn) SetWriteDeadline(time.Time) error { return nil }
+// SetWriteDeadline makes Writes from t on fail (net.Conn's contract). A Write
+// never blocks otherwise: the message is queued, under Config.MaxWriteBuffer, so
+// no Write is in progress for a deadline to interrupt.
+func (n *netConn) SetWriteDeadline(t time.Time) error {
+	n.dmu.Lock()
+	n.wdl = t
+	n.dmu.Unlock()
+	return nil
+}
 
+// timeoutError is a passed deadline: a net.Error with Timeout true that is also
+// os.ErrDeadlineExceeded, as the net package's own conns report it.
 type timeoutError struct{}
 
 func (timeoutError) Error() string   { return "weir: i/o timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
+func (timeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }

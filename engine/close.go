@@ -6,7 +6,6 @@ import (
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/upgrade"
 )
 
 // Local close requests, posted from any goroutine (closeReq).
@@ -99,7 +98,7 @@ func (c *Conn) onCloseRequest() {
 			h.Cancel(ErrServerClosed)
 		}
 		if c.closeReq.Load() == closeBusy {
-			c.reject(upgrade.AppendError(nil, errBusy), errBusy)
+			c.reject(c.eng.srv.upg.Refuse(nil, c.remote, errBusy), errBusy)
 		} else {
 			c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
 		}
@@ -261,6 +260,10 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	}
 	c.mu.Unlock()
 	c.state.Store(uint32(StateClosed))
+	// After the state: a connAux made from now on sees StateClosed instead.
+	if a := c.aux.Load(); a != nil {
+		close(a.done)
+	}
 	for _, d := range dones {
 		d.fn(ErrClosed)
 	}

@@ -104,10 +104,13 @@ type Config struct {
 	// progress included (a new one over it is closed at once; through ServeHTTP it
 	// gets 503). Default: no cap.
 	MaxConnsPerIP int
-	// TCPKeepAlive sets the kernel's TCP keepalive on accepted and dialled TCP
-	// sockets (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; zero fields
-	// take the kernel's values). Default: Enable false, the kernel's default (off):
-	// WebSocket pings (PingInterval) find dead peers already.
+	// TCPKeepAlive sets the kernel's TCP keepalive on accepted, adopted and
+	// dialled TCP sockets (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT;
+	// zero or negative fields keep the socket's current value). Default: Enable
+	// false, which leaves sockets as they come: off on the engine's own listeners
+	// (the kernel's default), on at 15 s for conns Go's net package accepted or
+	// dialled (net/http, the default dialer). WebSocket pings (PingInterval) find
+	// dead peers anyway.
 	TCPKeepAlive net.KeepAliveConfig
 	// TCPUserTimeout (TCP_USER_TIMEOUT, Linux) ends a TCP connection whose sent
 	// data stays unacknowledged this long, so a peer that vanished mid-write is

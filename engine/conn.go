@@ -34,7 +34,11 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Stats are a connection's traffic counters, each way.
+// Stats are a connection's traffic counters, each way. Bytes count what crossed
+// the socket for this connection: frames, close frames included, and on the
+// engine's own listener the handshake too; frames that arrived together with
+// the handshake (the head given to Adopt, or read past a client's 101) count as
+// input.
 type Stats struct {
 	BytesIn, BytesOut       uint64
 	MessagesIn, MessagesOut uint64
@@ -97,6 +101,7 @@ type Conn struct {
 	sub     string
 	user    atomic.Pointer[any]
 	stats   connStats
+	aux     atomic.Pointer[connAux] // made on first need, from any goroutine
 }
 
 // connExtra holds what few connections need: kept request facts, a pending
@@ -106,6 +111,24 @@ type connExtra struct {
 	req     any   // *upgrade.Handle while a deferred verify decision is pending
 	failErr error // why the connection was failed, reported to OnClose
 	maskFn  func() [4]byte
+}
+
+// connAux holds what few connections need and any goroutine may set up first
+// (connExtra is worker context only): the ReadMessage queue of a server made
+// without a Handler, and the PingRTT calls waiting for their pongs.
+type connAux struct {
+	q    atomic.Pointer[queue]
+	rtt  atomic.Pointer[rttSet]
+	done chan struct{} // closed by finish, once the connection is closed
+}
+
+// auxState returns c's connAux, making it on first use (any goroutine).
+func (c *Conn) auxState() *connAux {
+	if a := c.aux.Load(); a != nil {
+		return a
+	}
+	c.aux.CompareAndSwap(nil, &connAux{done: make(chan struct{})})
+	return c.aux.Load()
 }
 
 // ext returns c's extra facts, allocating them (worker context, or before start).

@@ -39,6 +39,7 @@ func (e *engine) pickLoop() *loop {
 
 // connClosed is called once per connection by finish.
 func (e *engine) connClosed(c *Conn) {
+	e.releaseConn(c) // its place under MaxConnsPerIP (limits.go)
 	if c.g != nil {
 		e.gmu.Lock()
 		delete(e.gconns, c)

@@ -140,6 +140,7 @@ func (e *engine) abortIfStopping(c *Conn) {
 // (told going-away and closed).
 func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 	c.state.Store(uint32(StateOpen))
+	c.stats.bytesIn.Add(uint64(len(head))) // read by whoever did the handshake, but ours
 	if e.stopping.Load() {
 		// Close or Shutdown began before newConn counted this connection, so
 		// they may not wait for it and the loops may be gone: say going-away

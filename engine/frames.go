@@ -138,6 +138,9 @@ func (c *Conn) control(op frame.Opcode, payload []byte) {
 			c.autoPong(payload)
 		}
 	case frame.OpPong:
+		if c.aux.Load() != nil && c.rttPong(payload) {
+			return // the answer to a PingRTT call (rtt.go)
+		}
 		c.h.OnPong(c, payload)
 	case frame.OpClose:
 		c.onPeerClose(payload)

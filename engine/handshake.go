@@ -37,11 +37,11 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		return
 	}
 	if err != nil {
-		c.reject(upgrade.AppendError(w.rsp[:0], err), err)
+		c.reject(u.Refuse(w.rsp[:0], c.remote, err), err) // Refuse tells OnHandshakeError
 		return
 	}
 	if c.eng.stopping.Load() {
-		c.reject(upgrade.AppendError(w.rsp[:0], errBusy), errBusy)
+		c.reject(u.Refuse(w.rsp[:0], c.remote, errBusy), errBusy)
 		return
 	}
 	out, res := u.Handshake(w.req, c.remote, w.rsp[:0], c)
@@ -84,7 +84,7 @@ func (c *Conn) onDecided(w *worker) {
 	out, res := h.Finish(w.rsp[:0])
 	w.rsp = out[:0]
 	if c.eng.stopping.Load() && res.Accepted() {
-		c.reject(upgrade.AppendError(w.rsp[:0], errBusy), errBusy)
+		c.reject(c.eng.srv.upg.Refuse(w.rsp[:0], c.remote, errBusy), errBusy)
 		return
 	}
 	c.completeHandshake(w, out, &res, c.in)

@@ -147,14 +147,15 @@ func (ln *listener) accept() {
 			}
 			return
 		}
-		if e.stopping.Load() || (e.cfg.MaxConns > 0 && e.nconns.Load() >= int64(e.cfg.MaxConns)) {
+		remote := sockaddrToAddrPort(sa)
+		if !e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
 			unix.Close(nfd)
 			continue
 		}
 		unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		e.tuneFD(nfd)
 		c := e.newConn(int32(nfd), nil, false)
-		c.remote = sockaddrToAddrPort(sa)
+		c.remote = remote
 		e.startServerConn(c)
 	}
 }

@@ -134,6 +134,7 @@ func (c *Conn) readLoop(head []byte) {
 	w := &worker{buf: bufpool.Get(netBufSize)}
 	if c.rflags&rfHandshake != 0 {
 		w.req = upgrade.NewRequest()
+		w.req.SetTLS(tlsConnOf(c.g.nc)) // hooks see Request.TLS (tls.go)
 	}
 	defer bufpool.Put(w.buf)
 	if c.rflags&rfHandshake == 0 {
@@ -273,14 +274,15 @@ func (e *engine) acceptLoop(ln net.Listener) {
 			}
 			return
 		}
-		if e.stopping.Load() || (e.cfg.MaxConns > 0 && e.nconns.Load() >= int64(e.cfg.MaxConns)) {
+		remote := addrPort(nc.RemoteAddr())
+		if !e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
 			nc.Close()
 			continue
 		}
 		e.tuneNet(nc)
 		c := e.newConn(-1, nil, false)
 		c.g = newGState(nc)
-		c.remote = addrPort(nc.RemoteAddr())
+		c.remote = remote
 		e.startServerConn(c)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -13,30 +14,66 @@ import (
 // connections the Server accepts itself (ws's server and noServer modes). A
 // connection whose fd cannot be taken (a *tls.Conn) runs in goroutine mode. Use
 // it as an http.Handler: mux.Handle("GET /ws", srv).
+//
+// At Config.MaxConns, or MaxConnsPerIP for the request's TCP peer, the request
+// is answered 503 with Retry-After before the handshake runs. The handshake is
+// bounded by Config.HandshakeTimeout (see upgrade.Upgrader.HandshakeTimeout): a
+// deferred verify decision not made by then is answered 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ip := httpIP(r)
+	if he := s.admitHTTP(ip); he != nil {
+		s.upg.RefuseHTTP(w, r, he)
+		return
+	}
 	nc, head, res, err := s.upg.Upgrade(w, r)
 	if err != nil {
+		s.perIP.leave(ip)
 		return // the Upgrader wrote the rejection
 	}
-	s.Adopt(nc, head, &res)
+	s.adopt(nc, head, &res, ip)
+}
+
+// httpIP is the TCP peer's address of a request (invalid when RemoteAddr is
+// not ip:port, as for a Unix socket).
+func httpIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr()
 }
 
 // Adopt runs a connection whose server handshake is already done (by
 // upgrade.Upgrader.Upgrade, or by anything else) on the engine. head holds bytes read
 // past the handshake; res, when not nil, gives the negotiated facts. TCP and Unix
 // sockets move onto the loops; other net.Conns run in goroutine mode.
+//
+// Over Config.MaxConns or MaxConnsPerIP the connection is refused as it must be
+// after a 101: a close frame with 1013 (try again later) goes out and the
+// socket is closed. The returned Conn is then closed already (CloseStatus says
+// 1013); it never opened, so the Handler is not called for it, as for a
+// connection Adopt gets while the Server stops (1001).
 func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
+	return s.adopt(nc, head, res, netip.Addr{})
+}
+
+// adopt is Adopt for a connection whose peer address ServeHTTP counted already
+// (held; invalid for none).
+func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip.Addr) *Conn {
 	e := s.e
+	c := e.newConn(-1, nil, false)
+	c.remote = addrPort(nc.RemoteAddr())
+	if !s.adoptRoom(c.remote.Addr(), held) && !e.stopping.Load() {
+		c.g = newGState(nc)
+		e.refuseOpen(c)
+		return c
+	}
 	e.tuneNet(nc)
-	var c *Conn
 	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
-		c = e.newConn(int32(fd), nil, false)
-		c.remote = addrPort(nc.RemoteAddr())
+		c.fd = int32(fd)
 		nc.Close() // the engine owns the duplicate now: still one fd per connection
 	} else {
-		c = e.newConn(-1, nil, false)
 		c.g = newGState(nc)
-		c.remote = addrPort(nc.RemoteAddr())
 	}
 	if res != nil {
 		c.sub = res.Subprotocol

@@ -26,14 +26,19 @@ type Server struct {
 	done      chan struct{}
 	closed    bool
 	netLns    []net.Listener // served in goroutine mode
+	perIP     *ipLimits      // Config.MaxConnsPerIP; nil without it (limits.go)
 }
 
-// NewServer returns a server that calls h for every connection. cfg may be nil
-// (defaults); u configures the handshake (nil: upgrade's defaults: any path, the
-// origin must match the host, no subprotocol, no extension).
+// NewServer returns a server that calls h for every connection. A nil h queues
+// every connection's messages for Conn.ReadMessage and NetConn instead, as for a
+// client dialled without a Handler: for code that prefers to block, such as a
+// net/http handler that takes the connection from Adopt and loops on ReadMessage
+// (pass NopHandler{} to ignore what arrives). cfg may be nil (defaults); u
+// configures the handshake (nil: upgrade's defaults: any path, the origin must
+// match the host, no subprotocol, no extension).
 func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 	if h == nil {
-		h = NopHandler{}
+		h = queueHandler{} // blocking.go
 	}
 	if u == nil {
 		u = &upgrade.Upgrader{}
@@ -51,7 +56,13 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		uc.Extensions = deflate.NewNegotiator(e.cfg.Compression)
 		u = &uc
 	}
-	s := &Server{e: e, upg: u, done: make(chan struct{})}
+	if u.HandshakeTimeout == 0 && e.cfg.HandshakeTimeout > 0 {
+		// ServeHTTP's handshake is bounded like the loops' (upgrade.Upgrade).
+		uc := *u // the caller's Upgrader stays as it was
+		uc.HandshakeTimeout = e.cfg.HandshakeTimeout
+		u = &uc
+	}
+	s := &Server{e: e, upg: u, done: make(chan struct{}), perIP: newIPLimits(e.cfg.MaxConnsPerIP)}
 	e.srv = s
 	return s, nil
 }

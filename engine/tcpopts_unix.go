@@ -2,7 +2,84 @@
 
 package engine
 
+import (
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
 // tuneFD applies Config's TCP options (TCPKeepAlive, TCPUserTimeout) to an
-// accepted TCP socket.
+// accepted socket, if it is TCP (a served Unix listener's are not).
 func (e *engine) tuneFD(fd int) {
+	if !e.tcpTuning() {
+		return
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return // the connection fails on its own soon enough
+	}
+	switch sa.(type) {
+	case *unix.SockaddrInet4, *unix.SockaddrInet6:
+	default:
+		return
+	}
+	if err := setTCPOpts(fd, e.cfg.TCPKeepAlive, e.cfg.TCPUserTimeout); err != nil {
+		e.cfg.Logger.Warn("weir: TCP options", "remote", sockaddrToAddrPort(sa), "err", err)
+	}
+}
+
+// setTCPConnOpts is setTCPOpts on the socket under tc.
+func setTCPConnOpts(tc *net.TCPConn, ka net.KeepAliveConfig, userTimeout time.Duration) error {
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = setTCPOpts(int(fd), ka, userTimeout) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+// setTCPOpts sets the keepalive options (SO_KEEPALIVE, then the idle time, probe
+// interval and probe count that are positive) and the user timeout (Linux) on a
+// TCP socket. It stops at the first failure.
+func setTCPOpts(fd int, ka net.KeepAliveConfig, userTimeout time.Duration) error {
+	if ka.Enable {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1); err != nil {
+			return os.NewSyscallError("setsockopt SO_KEEPALIVE", err)
+		}
+		opts := [...]struct {
+			name string
+			opt  int
+			val  int
+		}{
+			{"TCP_KEEPIDLE", tcpKeepIdle, secondsIfSet(ka.Idle)},
+			{"TCP_KEEPINTVL", unix.TCP_KEEPINTVL, secondsIfSet(ka.Interval)},
+			{"TCP_KEEPCNT", unix.TCP_KEEPCNT, ka.Count},
+		}
+		for _, o := range opts {
+			if o.val <= 0 {
+				continue // zero or negative: the socket keeps its value
+			}
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, o.opt, o.val); err != nil {
+				return os.NewSyscallError("setsockopt "+o.name, err)
+			}
+		}
+	}
+	if userTimeout > 0 {
+		return setUserTimeout(fd, userTimeout)
+	}
+	return nil
+}
+
+// secondsIfSet is a positive d in whole seconds, rounded up (the kernel's unit;
+// the net package rounds the same way), or 0 (leave it) for zero or negative.
+func secondsIfSet(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
 }

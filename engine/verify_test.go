@@ -455,7 +455,8 @@ func TestBadHandshakeStatus(t *testing.T) {
 		{"HTTP/1.0", func(a string) string {
 			return strings.Replace(vfRequest("GET", "/ws", a, vfStd...), "HTTP/1.1", "HTTP/1.0", 1)
 		}, 400, nil},
-		{"no Upgrade", func(a string) string { return vfRequest("GET", "/ws", a, vfStd[1:]...) }, 400, nil},
+		{"no Upgrade", func(a string) string { return vfRequest("GET", "/ws", a, vfStd[1:]...) }, 426,
+			map[string]string{"Upgrade": "websocket", "Sec-WebSocket-Version": "13, 8"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

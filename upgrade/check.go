@@ -2,9 +2,10 @@ package upgrade
 
 // check runs the opening-handshake checks of RFC 6455 §4.2.1 in a fixed order and
 // returns the first that fails, so each fault has one answer:
-// method 405, HTTP version 400, Host 400, a body 400, Upgrade 400, Connection
-// 400, key 400, version 426, then the syntax of the subprotocol and extension
-// offers 400. On success r.version and the offers are set.
+// method 405, HTTP version 400, Host 400, a body 400, no Upgrade field 426,
+// Upgrade without websocket 400, Connection 400, key 400, version 426, then the
+// syntax of the subprotocol and extension offers 400. On success r.version and
+// the offers are set.
 func (r *Request) check() *CheckError {
 	b := &r.hb
 	if r.Method() != "GET" {
@@ -21,6 +22,13 @@ func (r *Request) check() *CheckError {
 	// The scanner made every Content-Length line agree.
 	if b.count[hTransferEncoding] != 0 || b.count[hContentLength] != 0 && b.get(hContentLength) != "0" {
 		return ErrRequestBody
+	}
+	// No Upgrade field at all is a plain HTTP request for a resource that
+	// speaks only WebSocket: 426 names the protocol to switch to (RFC 7231
+	// §6.5.15, RFC 6455 §4.4). An Upgrade to something else is a malformed
+	// handshake (§4.2.1 item 3): 400.
+	if b.count[hUpgrade] == 0 {
+		return ErrUpgradeRequired
 	}
 	if !b.anyHasToken(hUpgrade, "websocket") {
 		return ErrBadUpgrade

@@ -46,7 +46,14 @@ func TestChecks(t *testing.T) {
 		{"body by length", buildRequest(line, append(validFields, "Content-Length: 5")...), nil, 400, ErrRequestBody, nil},
 		{"zero length is fine", buildRequest(line, append(validFields, "Content-Length: 0")...), nil, 101, nil, nil},
 		{"chunked body", buildRequest(line, append(validFields, "Transfer-Encoding: chunked")...), nil, 400, ErrRequestBody, nil},
-		{"no Upgrade", buildRequest(line, withField(validFields, "Upgrade:-")...), nil, 400, ErrBadUpgrade, nil},
+		{"plain GET", buildRequest(line, "Host: server.example.com", "Accept: text/html"), nil, 426, ErrUpgradeRequired,
+			map[string]string{"Upgrade": "websocket", "Sec-WebSocket-Version": "13, 8"}},
+		{"no Upgrade", buildRequest(line, withField(validFields, "Upgrade:-")...), nil, 426, ErrUpgradeRequired,
+			map[string]string{"Upgrade": "websocket", "Sec-WebSocket-Version": "13, 8"}},
+		{"no Upgrade, HEAD", buildRequest("HEAD /chat HTTP/1.1", "Host: server.example.com"), nil, 405, ErrBadMethod, nil},
+		{"no Upgrade, HTTP/1.0", buildRequest("GET /chat HTTP/1.0"), nil, 400, ErrBadProto, nil},
+		{"no Upgrade, no Host", buildRequest(line, "Accept: */*"), nil, 400, ErrBadHost, nil},
+		{"empty Upgrade", buildRequest(line, withField(validFields, "Upgrade: ")...), nil, 400, ErrBadUpgrade, nil},
 		{"Upgrade h2c", buildRequest(line, withField(validFields, "Upgrade: h2c")...), nil, 400, ErrBadUpgrade, nil},
 		{"Upgrade in a list, mixed case", buildRequest(line, withField(validFields, "Upgrade: h2c, WebSocket")...), nil, 101, nil, nil},
 		{"Upgrade websocketx", buildRequest(line, withField(validFields, "Upgrade: websocketx")...), nil, 400, ErrBadUpgrade, nil},
@@ -98,9 +105,11 @@ func TestChecks(t *testing.T) {
 				if got := StatusOf(res.Err); tc.err != ErrRejected && got != tc.status {
 					t.Errorf("StatusOf = %d, want %d", got, tc.status)
 				}
-				// net/http moves Connection: close into resp.Close.
-				if !resp.Close || resp.ContentLength <= 0 || !strings.Contains(out, "\r\nConnection: close\r\n") {
-					t.Errorf("rejection must close and carry a body: %q", out)
+				// net/http moves Connection: close into resp.Close. A 426
+				// carries Upgrade, so Connection names it too (RFC 7230 §6.7).
+				if !resp.Close || resp.ContentLength <= 0 || !strings.Contains(out, "\r\nConnection: close\r\n") ||
+					strings.Contains(out, "\r\nConnection: Upgrade\r\n") != (tc.status == 426) {
+					t.Errorf("rejection must close and carry a body (and name Upgrade for a 426): %q", out)
 				}
 			}
 		})

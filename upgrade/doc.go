@@ -14,7 +14,7 @@
 //	                                     // (copy it to a per-connection buffer)
 //	                                     // and call again with more bytes
 //	case err != nil:                     // malformed or over a cap (400/414/431)
-//	        out = upgrade.AppendError(out, err)  // write, then close
+//	        out = u.Refuse(out, peer, err)  // write, then close
 //	default:
 //	        out, res := u.Handshake(req, peer, out, conn)
 //	        // res.Accepted(): write out (the 101); buf[n:] are already frame
@@ -30,13 +30,20 @@
 // refused early and a slow one costs at most MaxHeaderBytes of scanning per read.
 //
 // Handshake runs, in order: the RFC 6455 §4.2.1 checks (method 405 with
-// Allow: GET; HTTP/1.1 400; Host 400; a body 400; Upgrade and Connection tokens
-// 400; key 400; version 426 with Sec-WebSocket-Version: 13, 8; malformed
+// Allow: GET; HTTP/1.1 400; Host 400; a body 400; no Upgrade field at all, a
+// plain GET, 426 (RFC 7231 §6.5.15); Upgrade without websocket and Connection
+// without upgrade 400; key 400; version 426; a 426 carries Upgrade: websocket,
+// Connection: Upgrade, close and Sec-WebSocket-Version: 13, 8; malformed
 // Sec-WebSocket-Protocol or -Extensions 400), the path filter (404), the origin
 // policy (403, same host by default), the verify hook, subprotocol selection,
 // extension negotiation ([ExtensionNegotiator]) and the response hook; then it
 // appends the 101 or the rejection to the caller's buffer. The accepting path
 // allocates nothing; Sec-WebSocket-Accept is computed in fixed arrays.
+//
+// Every rejection, on either path, is also told to [Upgrader.OnHandshakeError]
+// (peer, the *http.Request or nil, and the answer as a *HandshakeError) for logs
+// and per-reason counters; refusals made around Handshake go through
+// [Upgrader.Refuse] and [Upgrader.RefuseHTTP] so that the hook sees them too.
 //
 // # Lifetimes
 //
@@ -67,7 +74,8 @@
 // http.Server (the Request is rebuilt from the *http.Request, which
 // Request.HTTPRequest returns), hijacks, writes the 101 and returns the
 // connection plus the bytes net/http had buffered past the request. Rejections
-// go through the ResponseWriter. [Upgrader.UpgradeRaw] is the
+// go through the ResponseWriter. [Upgrader.HandshakeTimeout] bounds a deferred
+// decision (then 503) and the writing of the 101. [Upgrader.UpgradeRaw] is the
 // WebSocket-to-WebSocket proxy form: the connection alone, buffered bytes
 // folded into its reads.
 //

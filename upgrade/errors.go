@@ -37,6 +37,7 @@ var (
 	ErrBadProto        = &CheckError{http.StatusBadRequest, "HTTP/1.1 or later required"}
 	ErrBadHost         = &CheckError{http.StatusBadRequest, "missing or invalid Host"}
 	ErrRequestBody     = &CheckError{http.StatusBadRequest, "handshake request must not have a body"}
+	ErrUpgradeRequired = &CheckError{http.StatusUpgradeRequired, "Upgrade: websocket required"} // no Upgrade field: a plain GET
 	ErrBadUpgrade      = &CheckError{http.StatusBadRequest, "Upgrade must contain websocket"}
 	ErrBadConnection   = &CheckError{http.StatusBadRequest, "Connection must contain upgrade"}
 	ErrBadKey          = &CheckError{http.StatusBadRequest, "Sec-WebSocket-Key must be base64 of 16 bytes"}
@@ -52,6 +53,7 @@ var (
 	ErrRejected              = &CheckError{http.StatusForbidden, "rejected"}
 	ErrSubprotocolNotOffered = &CheckError{http.StatusInternalServerError, "chosen subprotocol was not offered"}
 	ErrBadNegotiation        = &CheckError{http.StatusInternalServerError, "extension negotiator answered with an extension that was not offered"}
+	ErrVerifyTimeout         = &CheckError{http.StatusServiceUnavailable, "verification timed out"} // Upgrade: no deferred decision within HandshakeTimeout
 )
 
 // Asynchronous verification (see [Handle]).

@@ -195,6 +195,8 @@ func FuzzUpgrade(f *testing.F) {
 	f.Add([]byte("\x16\x03\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		u := fuzzUpgrader()
+		var log hookLog
+		u.OnHandshakeError = log.hook
 		req := NewRequest()
 		n, err := u.Parse(data, req)
 		if err == ErrNeedMore {
@@ -207,9 +209,14 @@ func FuzzUpgrade(f *testing.F) {
 			if s := StatusOf(err); s != 400 && s != 414 && s != 431 {
 				t.Fatalf("scan error %v has status %d", err, s)
 			}
-			if _, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(AppendError(nil, err))), nil); err != nil {
+			ans := AppendError(nil, err)
+			if _, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(ans)), nil); err != nil {
 				t.Fatalf("error answer does not parse: %v", err)
 			}
+			if out := u.Refuse(nil, testPeer, err); !bytes.Equal(out, ans) {
+				t.Fatalf("Refuse %q, AppendError %q", out, ans)
+			}
+			fuzzCheckHook(t, &log, ans, err)
 			return
 		}
 		if n <= 0 || n > len(data) || !bytes.HasSuffix(data[:n], []byte("\r\n\r\n")) {
@@ -239,7 +246,14 @@ func FuzzUpgrade(f *testing.F) {
 			if res.Err == nil || res.Status < 400 {
 				t.Fatalf("rejection without a reason: %+v", res)
 			}
+			if (res.Status == 426) != (ans.Header.Get("Upgrade") == "websocket") {
+				t.Fatalf("426 and Upgrade: websocket go together: %q", out)
+			}
+			fuzzCheckHook(t, &log, out, res.Err)
 			return
+		}
+		if n := len(log.take()); n != 0 {
+			t.Fatalf("%d hook calls for an accepted handshake", n)
 		}
 		if hr.Host != req.Host() {
 			t.Fatalf("host %q vs net/http %q", req.Host(), hr.Host)
@@ -264,6 +278,18 @@ func FuzzUpgrade(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzCheckHook: one OnHandshakeError call, for the raw path, describing the
+// rejection ans exactly.
+func fuzzCheckHook(t *testing.T, log *hookLog, ans []byte, err error) {
+	t.Helper()
+	calls := log.take()
+	if len(calls) != 1 || calls[0].peer != testPeer || calls[0].r != nil {
+		t.Fatalf("hook calls %+v for %v", calls, err)
+	}
+	status, hdr, body := wireAnswer(t, bufio.NewReader(bytes.NewReader(ans)))
+	checkCall(t, calls[0], status, hdr, body, err)
 }
 
 func FuzzResponse(f *testing.F) {

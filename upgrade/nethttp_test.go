@@ -148,14 +148,26 @@ func TestUpgradeNetHTTPRejections(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	// A plain GET is not an upgrade.
+	// A plain GET is not an upgrade: 426 names the protocol (RFC 7231 §6.5.15).
 	resp, err := http.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 400 || !errors.Is(<-errs, ErrBadUpgrade) {
-		t.Fatalf("plain GET: %d", resp.StatusCode)
+	if resp.StatusCode != 426 || resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Sec-WebSocket-Version") != "13, 8" ||
+		!resp.Close || !errors.Is(<-errs, ErrUpgradeRequired) {
+		t.Fatalf("plain GET: %d %v", resp.StatusCode, resp.Header)
+	}
+	// An Upgrade to another protocol is a malformed handshake: 400.
+	hreq, _ := http.NewRequest("GET", srv.URL, nil)
+	hreq.Header.Set("Upgrade", "h2c")
+	hreq.Header.Set("Connection", "Upgrade")
+	if resp, err = http.DefaultClient.Do(hreq); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Upgrade") != "" || !errors.Is(<-errs, ErrBadUpgrade) {
+		t.Fatalf("Upgrade h2c: %d %v", resp.StatusCode, resp.Header)
 	}
 	// A cross-site origin is refused with 403.
 	creq, _ := NewClientRequest(srv.URL)

@@ -38,6 +38,7 @@ type Request struct {
 	preset                http.Header // fields the handler set on the ResponseWriter
 	rejReason             string
 	checkedProtos, hasExt bool
+	tls                   *tlsInfo // the TLS connection the request came on (SetTLS)
 }
 
 // NewRequest returns a Request with room for a typical handshake, so even the

@@ -156,19 +156,22 @@ func appendSwitching(dst []byte, h *ResponseHeader) []byte {
 const maxReason = 512
 
 var (
-	methodFields  = []kv{{"Allow", "GET"}}
-	versionFields = []kv{{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13, 8"}}
+	methodFields = []kv{{"Allow", "GET"}}
+	// A sender of Upgrade names it in Connection too (RFC 7230 §6.7), on a
+	// line of its own beside close: net/http's server closes only for a
+	// Connection field whose first value is exactly "close".
+	upgradeFields = []kv{{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Version", "13, 8"}}
 )
 
 // rejectFields returns the fields that go with err's status: Allow for 405
-// (RFC 7231 §6.5.5), Upgrade and the versions we speak for 426 (RFC 6455 §4.4,
-// RFC 7231 §6.5.15).
+// (RFC 7231 §6.5.5); for 426, Upgrade, the upgrade connection option and the
+// versions we speak (RFC 7231 §6.5.15, RFC 6455 §4.4).
 func rejectFields(err error) []kv {
 	switch {
 	case errors.Is(err, ErrBadMethod):
 		return methodFields
-	case errors.Is(err, ErrBadVersion):
-		return versionFields
+	case errors.Is(err, ErrBadVersion), errors.Is(err, ErrUpgradeRequired):
+		return upgradeFields
 	}
 	return nil
 }
@@ -212,6 +215,36 @@ func appendReject(dst []byte, status int, reason string, err error, extra *Respo
 	return append(dst, '\n')
 }
 
+// rejection describes the answer appendReject writes, as the net/http adapter
+// writes it and OnHandshakeError sees it: the same fields are added to h (the
+// ResponseWriter's header, or a fresh one) and the body is returned with them.
+// Fields already in h stay (a handler's, on the net/http path).
+func rejection(h http.Header, status int, reason string, err error, extra *ResponseHeader) *HandshakeError {
+	reason = clipReason(reason)
+	// In appendReject's order, so that repeated fields list their values alike.
+	h.Set("Connection", "close")
+	for _, f := range rejectFields(err) {
+		h.Add(f.name, f.value)
+	}
+	if reason != "" {
+		h.Set("X-WebSocket-Reject-Reason", string(appendSanitized(nil, reason)))
+	}
+	if extra != nil {
+		for _, f := range extra.kv {
+			h.Add(f.name, f.value)
+		}
+	}
+	body := reason
+	if body == "" {
+		if body = http.StatusText(status); body == "" {
+			body = "Error"
+		}
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	return &HandshakeError{Status: status, Reason: reason, Header: h, Body: []byte(body + "\n"), Err: err}
+}
+
 // clipReason cuts reason to maxReason bytes without splitting a UTF-8 sequence.
 func clipReason(reason string) string {
 	if len(reason) <= maxReason {
@@ -242,7 +275,8 @@ func appendSanitized(dst []byte, s string) []byte {
 // AppendError appends the rejection answering err, for errors from
 // [ParseRequest] or [Upgrader.Parse] (a *CheckError carries its status; anything
 // else is answered 500). The response closes the connection; its body is the
-// check's reason. Do not call it with ErrNeedMore.
+// check's reason. Do not call it with ErrNeedMore. [Upgrader.Refuse] does the
+// same and tells the Upgrader's OnHandshakeError hook.
 func AppendError(dst []byte, err error) []byte {
 	reason := ""
 	var ce *CheckError

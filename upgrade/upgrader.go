@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Upgrader is the server's handshake policy. The zero value (and a nil
@@ -57,6 +58,35 @@ type Upgrader struct {
 	// and may add, change or remove fields other than the handshake's own (ws's
 	// 'headers' event). Not called for rejections.
 	OnResponseHeader func(r *Request, h *ResponseHeader)
+
+	// OnHandshakeError, when set, is told about every handshake refused with an
+	// HTTP answer: a failed RFC 6455 check (a plain GET's 426 among them), the
+	// path filter, the origin policy, the verify hook (at once or deferred), a
+	// failed subprotocol or extension choice, a deferred decision that timed
+	// out in Upgrade, and the refusals a server makes around the handshake and
+	// reports through Refuse or RefuseHTTP (a request Parse refused, a server
+	// over its connection limits). For logs and per-reason counters: err
+	// holds the answer's Status, Reason, Header and Body, and in Err the
+	// sentinel behind it (errors.Is(err, ErrOriginDenied)). peer is the TCP
+	// peer; r is the *http.Request through Upgrade and RefuseHTTP, nil on the
+	// raw path. It only observes: the answer is written as it would be
+	// without it (on the raw path after it returns). It runs on the goroutine
+	// that refused: on the raw path an engine worker (or the connection's
+	// reader in goroutine mode), which serves other connections meanwhile, so
+	// it must not block for long (hand slow work to a goroutine of your own);
+	// through Upgrade the net/http handler's goroutine. Handshakes that end
+	// with no answer (the client left, the raw path's handshake timeout) are
+	// not reported. err is the hook's to keep.
+	OnHandshakeError func(peer netip.AddrPort, r *http.Request, err *HandshakeError)
+
+	// HandshakeTimeout bounds Upgrade, the net/http path, from the moment it
+	// is called (gorilla's Upgrader.HandshakeTimeout): a deferred verify
+	// decision not made by then is answered 503 (ErrVerifyTimeout), and the
+	// 101 is written under a write deadline at that moment, cleared once it
+	// is out. Zero or negative: no bound. Handshake, the raw path, does not
+	// use it (the caller times its connection). An engine.Server fills it from
+	// Config.HandshakeTimeout when it is zero.
+	HandshakeTimeout time.Duration
 
 	// TrustedProxies are the peers whose forwarding header Request.ClientIP
 	// believes. Empty trusts nobody.
@@ -129,10 +159,10 @@ func (u *Upgrader) Handshake(req *Request, peer netip.AddrPort, dst []byte, noti
 }
 
 func (u *Upgrader) handshake(req *Request, peer netip.AddrPort, dst []byte, notify Notifier) ([]byte, Result) {
+	req.peer = peer
 	if !req.parsed {
 		return u.reject(req, dst, ErrMalformed.Status, ErrMalformed.Reason, ErrMalformed)
 	}
-	req.peer = peer
 	if u != nil {
 		req.trusted, req.ipHeader = u.TrustedProxies, u.ClientIPHeader
 	}
@@ -174,7 +204,50 @@ func (u *Upgrader) handles(r *Request) bool {
 func (u *Upgrader) reject(req *Request, dst []byte, status int, reason string, err error) ([]byte, Result) {
 	req.rejReason = reason
 	dst = appendReject(dst, status, reason, err, &req.resp)
+	if u != nil && u.OnHandshakeError != nil && req.httpReq == nil {
+		// The raw path. Through Upgrade the hook is told when the answer is
+		// written (httpReject).
+		u.OnHandshakeError(req.peer, nil, rejection(make(http.Header), status, reason, err, &req.resp))
+	}
 	return dst, Result{Status: status, Err: err, Version: req.version}
+}
+
+// Refuse appends the rejection answering err and tells OnHandshakeError, for
+// refusals made around Handshake on the raw path: a request Parse refused
+// (where [AppendError] answers the same without the hook), or one the server
+// turns away itself, such as while shutting down. err is a *CheckError (its
+// status and reason), a *HandshakeError (its Status, Reason, the fields of its
+// Header, and Err as the cause), or anything else (500). peer is the TCP peer.
+func (u *Upgrader) Refuse(dst []byte, peer netip.AddrPort, err error) []byte {
+	status, reason, cause, extra := refusal(err)
+	dst = appendReject(dst, status, reason, cause, extra)
+	if u != nil && u.OnHandshakeError != nil {
+		u.OnHandshakeError(peer, nil, rejection(make(http.Header), status, reason, cause, extra))
+	}
+	return dst
+}
+
+// refusal splits an error given to Refuse or RefuseHTTP into the parts of a
+// rejection.
+func refusal(err error) (status int, reason string, cause error, extra *ResponseHeader) {
+	switch e := err.(type) {
+	case *CheckError:
+		return StatusOf(e), e.Reason, e, nil
+	case *HandshakeError:
+		status, cause = e.Status, e.Err
+		if status < 300 || status > 599 {
+			status = http.StatusInternalServerError
+		}
+		if cause == nil {
+			cause = e
+		}
+		if len(e.Header) > 0 {
+			extra = &ResponseHeader{}
+			extra.addPreset(e.Header) // the handshake's own fields are skipped
+		}
+		return status, e.Reason, cause, extra
+	}
+	return StatusOf(err), "", err, nil
 }
 
 func (u *Upgrader) rejectErr(req *Request, dst []byte, err error) ([]byte, Result) {

@@ -127,8 +127,9 @@ func TestServeHTTPRoutes(t *testing.T) {
 		{"stats", "GET", "/stats", nil, 200, "application/json", `"goroutines"`},
 		{"unknown path", "GET", "/nope", nil, 404, "", ""},
 		{"POST page", "POST", "/", nil, 405, "", ""},
-		// A plain GET of the chat endpoint reaches the Upgrader, which refuses it.
-		{"chat without upgrade", "GET", "/chat", nil, 400, "", ""},
+		// A plain GET of the chat endpoint reaches the Upgrader, which answers
+		// 426 Upgrade Required (RFC 7231 §6.5.15).
+		{"chat without upgrade", "GET", "/chat", nil, 426, "text/plain; charset=utf-8", "Upgrade: websocket required"},
 		{"upgrade without key", "GET", "/", http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}, 400, "", ""},
 		{"cross-origin upgrade", "GET", "/", http.Header{
 			"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Version": {"13"},
