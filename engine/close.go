@@ -232,6 +232,7 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 		return
 	}
 	c.rflags |= rfFinished
+	c.eng.foldStats(c) // before it leaves its loop's table (stats.go)
 	if h, ok := c.pendingHandle(); ok {
 		h.Cancel(err)
 		c.x.req = nil

@@ -97,6 +97,7 @@ type Conn struct {
 	// Facts.
 	client  bool
 	version uint8
+	folded  bool // counted into the engine's totals (under eng.statsMu)
 	remote  netip.AddrPort
 	sub     string
 	user    atomic.Pointer[any]

@@ -20,6 +20,11 @@ type engine struct {
 	stopping atomic.Bool // no new connections
 	next     atomic.Uint32
 	nconns   atomic.Int64
+	nopened  atomic.Uint64 // connections ever counted (stats.go)
+
+	statsMu  sync.Mutex // stats.go
+	ended    Stats      // the counters of every connection that has ended
+	nclosed  uint64
 	closedCh chan struct{} // closed when the last connection is gone during Shutdown
 
 	gmu    sync.Mutex
@@ -29,6 +34,7 @@ type engine struct {
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
 	c := &Conn{fd: fd, eng: e, h: e.h, client: client, version: 13}
 	e.nconns.Add(1)
+	e.nopened.Add(1)
 	return c
 }
 

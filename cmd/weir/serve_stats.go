@@ -14,8 +14,20 @@ type demoStats struct {
 	Connections   connStats `json:"connections"`
 	Messages      inOut     `json:"messages"` // data messages
 	Bytes         inOut     `json:"bytes"`    // their payload bytes (no frame headers)
+	Wire          wireStats `json:"wire"`     // the engine's own totals (Server.Stats)
 	Goroutines    int       `json:"goroutines"`
 	Heap          heapStats `json:"heap"`
+}
+
+// wireStats is engine.EngineStats: every connection so far, with frame
+// headers, handshakes and control frames in the bytes.
+type wireStats struct {
+	Opened   uint64 `json:"opened"`
+	Closed   uint64 `json:"closed"`
+	Frames   inOut  `json:"frames"`
+	Messages inOut  `json:"messages"`
+	BytesIn  uint64 `json:"bytes_in"`
+	BytesOut uint64 `json:"bytes_out"`
 }
 
 type connStats struct {
@@ -38,7 +50,12 @@ type heapStats struct {
 
 func (d *demo) stats() demoStats {
 	h := d.h
+	es := d.srv.Stats()
 	return demoStats{
+		Wire: wireStats{Opened: es.Opened, Closed: es.Closed,
+			Frames:   inOut{In: es.FramesIn, Out: es.FramesOut},
+			Messages: inOut{In: es.MessagesIn, Out: es.MessagesOut},
+			BytesIn:  es.BytesIn, BytesOut: es.BytesOut},
 		UptimeSeconds: time.Since(d.started).Seconds(),
 		Connections:   connStats{Total: d.srv.NumConns(), Chat: h.chat.Load(), Echo: h.echo.Load()},
 		Messages:      inOut{In: h.msgsIn.Load(), Out: h.msgsOut.Load()},

@@ -227,6 +227,9 @@ func TestServeEcho(t *testing.T) {
 			if s.Messages != want {
 				t.Errorf("messages %+v, want %+v", s.Messages, want)
 			}
+			if s.Wire.Opened != 4 || s.Wire.Messages != want || s.Wire.Frames != want || s.Wire.BytesIn <= s.Bytes.In {
+				t.Errorf("engine totals %+v; the handler counted %+v messages, %d bytes in", s.Wire, want, s.Bytes.In)
+			}
 			if want := (inOut{In: inBytes, Out: inBytes}); s.Bytes != want {
 				t.Errorf("bytes %+v, want %+v", s.Bytes, want)
 			}

@@ -1,0 +1,69 @@
+package engine
+
+// Engine-wide counters (capability A12). The hot path keeps counting per
+// connection only (Conn.stats, on the connection's own cache lines); nothing is
+// shared between loops. Totals are made on demand: the counters of the
+// connections that have ended, folded in once each by finish, plus a walk over
+// the live ones, both under statsMu.
+
+// EngineStats are a Server's or a Client's totals since it started.
+type EngineStats struct {
+	// Stats adds up the traffic of every connection so far, open and ended (a
+	// goroutine-mode connection's close frame, written by its writer after the
+	// connection ended, is not counted).
+	Stats
+	// Conns is the number of connections now, handshakes in progress included.
+	Conns int64
+	// Opened counts the connections the engine has taken on (accepted, adopted
+	// or dialled), and Closed those that have ended.
+	Opened, Closed uint64
+}
+
+// foldStats adds an ended connection's counters to the engine's (finish, before
+// the connection leaves its loop's table, so that a walk in stats meets it
+// either live or folded, exactly once).
+func (e *engine) foldStats(c *Conn) {
+	st := c.Stats()
+	e.statsMu.Lock()
+	if !c.folded {
+		c.folded = true
+		e.ended.add(st)
+		e.nclosed++
+	}
+	e.statsMu.Unlock()
+}
+
+func (s *Stats) add(o Stats) {
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.MessagesIn += o.MessagesIn
+	s.MessagesOut += o.MessagesOut
+	s.FramesIn += o.FramesIn
+	s.FramesOut += o.FramesOut
+}
+
+// stats adds the live connections' counters to the ended ones'. Its cost grows
+// with the number of connections (a walk, under a lock that connection ends
+// wait on): call it for a metrics scrape, not per message. The totals never go
+// down from one call to the next.
+func (e *engine) stats() EngineStats {
+	st := EngineStats{Opened: e.nopened.Load()}
+	e.statsMu.Lock()
+	st.Stats, st.Closed = e.ended, e.nclosed
+	for c := range e.conns(anyState) {
+		if !c.folded {
+			st.Stats.add(c.Stats())
+		}
+	}
+	e.statsMu.Unlock()
+	st.Conns = e.nconns.Load()
+	return st
+}
+
+// Stats returns the server's totals: connections now, opened and closed, and
+// the traffic of all of them. Publish it with expvar.Func or a Prometheus
+// collector; see EngineStats for what it costs.
+func (s *Server) Stats() EngineStats { return s.e.stats() }
+
+// Stats returns the client's totals, as Server.Stats.
+func (cl *Client) Stats() EngineStats { return cl.e.stats() }
