@@ -272,6 +272,9 @@ func (r *Request) Clone() *Request {
 		panic("upgrade: Clone of a valid request failed: " + err.Error())
 	}
 	c.peer, c.trusted, c.ipHeader, c.httpReq, c.preset = r.peer, r.trusted, r.ipHeader, r.httpReq, r.preset
+	if r.tls != nil {
+		c.tls = &tlsInfo{conn: r.tls.conn} // the same connection; its state read afresh
+	}
 	if r.checkedProtos {
 		// Cannot fail: the same bytes passed before.
 		_ = c.parseOffers()
