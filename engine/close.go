@@ -147,6 +147,23 @@ func (c *Conn) fail(err error) bool {
 	return false
 }
 
+// shutdownWrite half-closes the socket after a failing close frame, so the peer sees
+// EOF after it. With output still queued (the close frame among it: always in
+// goroutine mode, where the writer goroutine writes), flush does it once that is
+// out.
+func (c *Conn) shutdownWrite() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wflags&wfClosed != 0 {
+		return
+	}
+	if len(c.out) > 0 || c.inflight() > 0 {
+		c.wflags |= wfShutOwed
+		return
+	}
+	c.shutLocked()
+}
+
 // onPeerClose handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5).
 func (c *Conn) onPeerClose(payload []byte) {
 	code, reason, err := frame.ParseClose(payload)

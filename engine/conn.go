@@ -188,6 +188,7 @@ const (
 	wfDrainOwed                     // out went above DrainLowWater: OnDrain is owed
 	wfWriteErr                      // a write failed: the connection is going away
 	wfNoCompress                    // EnableWriteCompression(false)
+	wfShutOwed                      // half-close once the queued output is out (shutdownWrite)
 )
 
 type pendingDone struct {

@@ -22,10 +22,9 @@ func (c *Conn) closeSocket() {
 	}
 }
 
-func (c *Conn) shutdownWrite() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.wflags&wfClosed == 0 && c.g != nil {
+// shutLocked half-closes the socket (under mu); only goroutine mode runs here.
+func (c *Conn) shutLocked() {
+	if c.g != nil {
 		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}

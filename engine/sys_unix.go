@@ -49,14 +49,8 @@ func (c *Conn) closeSocket() {
 	}
 }
 
-// shutdownWrite half-closes the socket after a failing close frame, so the peer sees
-// EOF after it.
-func (c *Conn) shutdownWrite() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.wflags&wfClosed != 0 || len(c.out) > 0 {
-		return // queued bytes (the close frame among them) still have to go out
-	}
+// shutLocked half-closes the socket (under mu).
+func (c *Conn) shutLocked() {
 	if c.g != nil {
 		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()

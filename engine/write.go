@@ -340,6 +340,10 @@ func (c *Conn) flush() {
 	}
 	if len(c.out) == 0 && c.pong == nil && c.inflight() == 0 {
 		c.queued.Store(false)
+		if c.wflags&(wfShutOwed|wfClosed) == wfShutOwed {
+			c.wflags &^= wfShutOwed
+			c.shutLocked() // the failing close frame is out (shutdownWrite)
+		}
 	}
 	drained := c.wflags&wfDrainOwed != 0 && len(c.out)+c.inflight() <= c.eng.cfg.DrainLowWater
 	if drained {
