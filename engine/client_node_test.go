@@ -149,17 +149,7 @@ func cliNode(t testing.TB, secure bool) *cliNodeWS {
 	cmd.Dir = cliNodeDir
 	n := &cliNodeWS{evs: map[string]chan cliNodeEvent{}, stderr: &cliLockedBuffer{}}
 	cmd.Stderr = n.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	done := make(chan struct{})
 	sc := bufio.NewScanner(stdout)
 	stop := func() {

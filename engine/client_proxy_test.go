@@ -311,17 +311,7 @@ func cliNodeSocks(t *testing.T, user, pass string) (string, <-chan map[string]an
 	cmd.Dir = cliNodeDir
 	stderr := &cliLockedBuffer{}
 	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	t.Cleanup(func() {
 		stdin.Close()
 		cmd.Wait()
