@@ -131,6 +131,10 @@ type Config struct {
 	// see DialOptions.Compression.
 	Compression *deflate.Options
 
+	// Trace, when set, sees every frame each way (see Trace). Default nil: no
+	// tracing, at the cost of a nil check per frame.
+	Trace *Trace
+
 	// Logger receives errors the engine cannot return to anyone. Default: slog.Default().
 	Logger *slog.Logger
 }

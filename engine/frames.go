@@ -10,6 +10,9 @@ import (
 // false on a violation.
 func (c *Conn) frameStart(h *frame.Header) bool {
 	c.stats.framesIn.Add(1)
+	if t := c.eng.cfg.Trace; t != nil && t.FrameIn != nil {
+		t.FrameIn(c, *h)
+	}
 	// RFC 6455 §5.1: a client masks every frame, a server none.
 	if c.client {
 		if h.Masked {

@@ -75,6 +75,11 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 		}
 		if err = c.admit(len(f)); err == nil {
 			c.stats.framesOut.Add(1)
+			if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
+				if h, _, herr := frame.ParseHeader(f); herr == nil {
+					t.FrameOut(c, h)
+				}
+			}
 			err = c.writeRaw(f, nil)
 			if err == nil && compressed {
 				c.fl.Advance(pm.data) // keep the takeover history what the peer holds

@@ -198,6 +198,9 @@ func (c *Conn) writeLocked(fin bool, op frame.Opcode, rsv uint8, p []byte, skipP
 		}
 	}
 	c.stats.framesOut.Add(1)
+	if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
+		t.FrameOut(c, h)
+	}
 	if c.client {
 		return c.writeMasked(hb[:hn], h.Mask, p)
 	}
