@@ -103,7 +103,7 @@ func (c *Conn) serverQueue() *queue {
 	if q := a.q.Load(); q != nil {
 		return q
 	}
-	a.q.CompareAndSwap(nil, newQueue(c, 0))
+	a.q.CompareAndSwap(nil, newQueue(c, c.eng.cfg.ReadQueue))
 	return a.q.Load()
 }
 

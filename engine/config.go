@@ -131,6 +131,11 @@ type Config struct {
 	// see DialOptions.Compression.
 	Compression *deflate.Options
 
+	// ReadQueue caps the messages queued for Conn.ReadMessage on the connections
+	// of a server made without a Handler before reading pauses (for clients see
+	// DialOptions.ReadQueue). Default 64.
+	ReadQueue int
+
 	// Trace, when set, sees every frame each way (see Trace). Default nil: no
 	// tracing, at the cost of a nil check per frame.
 	Trace *Trace

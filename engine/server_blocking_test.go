@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +310,52 @@ func TestServerReadMessageNeverOpened(t *testing.T) {
 		}
 		if _, _, err := c.ReadMessage(cliCtx(t)); CloseStatus(err) != frame.StatusGoingAway {
 			t.Fatalf("client ReadMessage: %v, want 1001", err)
+		}
+	})
+}
+
+// Config.ReadQueue sizes a nil-handler server's queues: with 2, the connection
+// pauses holding exactly 2 messages while the handler does not read, and all of
+// them arrive in order once it does.
+func TestServerReadQueueConfig(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		cfg.ReadQueue = 2
+		const n = 10
+		url, errs := blockingHTTPServer(t, cfg, func(c *Conn) error {
+			deadline := time.Now().Add(cliWait)
+			for !c.IsPaused() {
+				if time.Now().After(deadline) {
+					return errors.New("never paused")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			q := c.serverQueue()
+			q.mu.Lock()
+			held := len(q.msgs)
+			q.mu.Unlock()
+			if held != 2 {
+				return fmt.Errorf("paused holding %d messages, want 2", held)
+			}
+			for i := range n {
+				_, p, err := c.ReadMessage(context.Background())
+				if err != nil {
+					return err
+				}
+				if string(p) != strconv.Itoa(i) {
+					return fmt.Errorf("message %d is %q", i, p)
+				}
+			}
+			return c.Close(frame.StatusNormalClosure, "")
+		})
+		c := cliDial(t, cliClient(t, nil, cfg), url, nil)
+		for i := range n {
+			if err := c.WriteText(strconv.Itoa(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cliRecv(t, errs, "the handler's end"); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
