@@ -32,8 +32,17 @@ func newGState(nc net.Conn) *gstate {
 	return &gstate{nc: nc, wake: make(chan struct{}, 1), wch: make(chan struct{}, 1)}
 }
 
-// netBufSize is a goroutine-mode reader's buffer.
-const netBufSize = 16 << 10
+// A goroutine-mode reader reads into netBufSmall bytes while reads are small, so
+// that an idle connection, blocked in Read, holds 1 KiB rather than 16: it moves
+// to netBufSize when a read fills the small buffer (more is waiting), and back
+// after netShrinkAfter reads in a row that would have fit the small one (not at
+// the first: a message just over 1 KiB would then cost two reads every time).
+// Buffers come from bufpool: a move allocates nothing.
+const (
+	netBufSmall    = 1 << 10
+	netBufSize     = 16 << 10
+	netShrinkAfter = 8
+)
 
 func addrPort(a net.Addr) netip.AddrPort {
 	switch a := a.(type) {
@@ -131,12 +140,13 @@ func (c *Conn) wakeReader() {
 // readLoop is the reader goroutine: the worker context of a goroutine-mode connection.
 func (c *Conn) readLoop(head []byte) {
 	defer c.eng.wg.Done()
-	w := &worker{buf: bufpool.Get(netBufSize)}
+	w := &worker{buf: bufpool.Get(netBufSmall)}
+	small := 0 // reads in a row that fit netBufSmall, while w.buf is big
 	if c.rflags&rfHandshake != 0 {
 		w.req = upgrade.NewRequest()
 		w.req.SetTLS(tlsConnOf(c.g.nc)) // hooks see Request.TLS (tls.go)
 	}
-	defer bufpool.Put(w.buf)
+	defer func() { bufpool.Put(w.buf) }() // w.buf changes size on the way
 	if c.rflags&rfHandshake == 0 {
 		c.opened() // an adopted or dialled connection: open from the start
 	}
@@ -164,7 +174,21 @@ func (c *Conn) readLoop(head []byte) {
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch()
-			c.consume(w, w.buf[:n])
+			c.consume(w, w.buf[:n]) // keeps no reference into w.buf
+			switch {
+			case n == len(w.buf) && n < netBufSize:
+				bufpool.Put(w.buf)
+				w.buf = bufpool.Get(netBufSize)
+				small = 0
+			case len(w.buf) == netBufSmall:
+			case n > netBufSmall:
+				small = 0
+			default:
+				if small++; small >= netShrinkAfter {
+					bufpool.Put(w.buf)
+					w.buf = bufpool.Get(netBufSmall)
+				}
+			}
 		}
 		if err != nil && c.rflags&rfFinished == 0 {
 			switch {

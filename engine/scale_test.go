@@ -165,6 +165,7 @@ type scaleResult struct {
 	goroutinesBefore, goroutinesAfter int
 	heapBefore, heapAfter             uint64
 	perConn                           float64
+	stackPerConn                      float64 // goroutine stacks (goroutine mode)
 }
 
 // scaleRun starts a server, has a child process open n idle connections to it, and
@@ -188,6 +189,7 @@ func scaleRun(tb testing.TB, cfg Config, n int) scaleResult {
 	settle()
 	res.goroutinesBefore = runtime.NumGoroutine()
 	res.heapBefore = ms.HeapAlloc
+	stackBefore := ms.StackInuse
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDialer$", "-test.count=1")
 	cmd.Env = append(os.Environ(), scaleEnvAddr+"="+addr, scaleEnvCount+"="+strconv.Itoa(n))
@@ -259,6 +261,7 @@ func scaleRun(tb testing.TB, cfg Config, n int) scaleResult {
 	}
 	res.heapAfter = ms.HeapAlloc
 	res.perConn = (float64(res.heapAfter) - float64(res.heapBefore)) / float64(n)
+	res.stackPerConn = (float64(ms.StackInuse) - float64(stackBefore)) / float64(n)
 
 	// The child hangs up; the server forgets every connection.
 	stdin.Close()
@@ -297,22 +300,22 @@ func TestScale10k(t *testing.T) {
 }
 
 // BenchmarkIdleConnHeap reports the server's heap bytes per idle connection
-// (heapB/conn; the goal is at most 512) with 10,000 connections held by a child
-// process. One op is one whole measurement.
+// (heapB/conn; the goal on the loops is at most 512) and goroutine stack bytes
+// (stackB/conn: goroutine mode's two goroutines) with 10,000 connections held by
+// a child process. One op is one whole measurement.
 func BenchmarkIdleConnHeap(b *testing.B) {
 	for _, m := range modes {
-		if m.cfg.GoroutinePerConn {
-			continue
-		}
 		b.Run(m.name, func(b *testing.B) {
-			var perConn float64
+			var perConn, stack float64
 			var grown int
 			for range b.N {
 				r := scaleRun(b, m.cfg, scaleConns)
 				perConn += r.perConn
+				stack += r.stackPerConn
 				grown = max(grown, r.goroutinesAfter-r.goroutinesBefore)
 			}
 			b.ReportMetric(perConn/float64(b.N), "heapB/conn")
+			b.ReportMetric(stack/float64(b.N), "stackB/conn")
 			b.ReportMetric(float64(grown), "goroutines-grown")
 		})
 	}
