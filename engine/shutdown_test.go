@@ -318,20 +318,7 @@ func TestServerCloseAbortsAll(t *testing.T) {
 // adopted, the client end wrapped as a rawClient.
 func tcpPairRaw(t *testing.T) (net.Conn, *rawClient) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close(); sc.Close() })
+	cc, sc := tcpPair(t)
 	cc.SetDeadline(time.Now().Add(20 * time.Second))
 	return sc, &rawClient{t: t, nc: cc, br: bufio.NewReader(cc)}
 }

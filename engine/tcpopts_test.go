@@ -73,27 +73,6 @@ func connTCPOpts(t testing.TB, c *Conn) tcpOpts {
 	return o
 }
 
-// tcpPair returns both ends of a loopback TCP connection.
-func tcpPair(t testing.TB) (client, server *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := ln.Accept()
-	if err != nil {
-		cc.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close(); sc.Close() })
-	return cc.(*net.TCPConn), sc.(*net.TCPConn)
-}
-
 // TestSetTCPOpts checks each field against a socket whose options hold known
 // markers first, so "left as it is" is told apart from "set".
 func TestSetTCPOpts(t *testing.T) {
