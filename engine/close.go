@@ -120,6 +120,18 @@ func (c *Conn) onCloseRequest() {
 		c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
 	case closeSlow:
 		c.finish(frame.StatusPolicyViolation, "slow consumer", ErrSlowConsumer)
+	case closeBusy:
+		// Shutdown (or a late accept) asked for a 503 while the handshake was in
+		// flight, and the handshake completed first: the connection is open, so
+		// it gets what Shutdown gives open connections, going-away.
+		if !c.closeReq.CompareAndSwap(closeBusy, closeGraceful) {
+			c.onCloseRequest() // an Abort came meanwhile
+			return
+		}
+		if c.sendClose(goingAway(c)) {
+			c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
+		}
+		c.armDeadline(c.eng.cfg.CloseTimeout)
 	}
 }
 

@@ -125,12 +125,15 @@ func (e *engine) startServerConn(c *Conn) {
 	e.abortIfStopping(c)
 }
 
-// abortIfStopping closes a connection registered after Close or Shutdown began:
+// abortIfStopping ends a connection registered after Close or Shutdown began:
 // they set stopping before scanning, so a connection is either seen by their scan
-// or sees stopping here.
+// or sees stopping here. Not with Abort: by now a worker may have run the whole
+// handshake and OnOpen, and Shutdown's scan may have sent it 1001 already.
+// rejectBusy answers a handshake still in flight with 503 and tells an open
+// connection going-away (onCloseRequest); Close's rescans abort it anyway.
 func (e *engine) abortIfStopping(c *Conn) {
 	if e.stopping.Load() {
-		c.Abort()
+		c.rejectBusy()
 	}
 }
 

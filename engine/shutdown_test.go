@@ -390,3 +390,33 @@ func TestAdoptDuringShutdown(t *testing.T) {
 		})
 	})
 }
+
+// TestBusyAfterOpen: Shutdown's 503 request (rejectBusy) that reaches a
+// connection whose handshake has completed meanwhile, or a late accept's, gives
+// the open connection going-away, not nothing and not an abort. Both once
+// happened: the connection stayed open until Shutdown's ctx ended, or the last
+// client of TestShutdownGraceful read EOF instead of 1001 (about 1 run in 300).
+func TestBusyAfterOpen(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		cfg.PingInterval = -1
+		h := newSDHandler()
+		_, addr := startServer(t, h, cfg, nil)
+		rc := dialRaw(t, addr)
+		var c *Conn
+		select {
+		case c = <-h.opened:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no OnOpen")
+		}
+		c.rejectBusy()
+		if reason := rc.expectClose(frame.StatusGoingAway); reason != "server shutting down" {
+			t.Errorf("reason %q", reason)
+		}
+		rc.send(true, frame.OpClose, []byte{0x03, 0xe9})
+		rc.expectEOF()
+		if r := h.waitClose(t); r.code != frame.StatusGoingAway || r.err != nil {
+			t.Fatalf("OnClose = %d %q %v, want 1001 nil", r.code, r.reason, r.err)
+		}
+	})
+}
