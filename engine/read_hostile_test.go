@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -291,7 +292,7 @@ func TestSmallFragmentsDefaults(t *testing.T) {
 	t.Parallel()
 	msg := bytes.Repeat([]byte("0123456789abcdef"), (4<<20)/16)
 	for _, size := range []int{64, 256} {
-		t.Run("server", func(t *testing.T) {
+		t.Run(fmt.Sprintf("server/%d", size), func(t *testing.T) {
 			forModes(t, func(t *testing.T, cfg Config) {
 				h := newCliPeer(false)
 				_, addr := startServer(t, h, cfg, nil)
@@ -307,7 +308,7 @@ func TestSmallFragmentsDefaults(t *testing.T) {
 				}
 			})
 		})
-		t.Run("client", func(t *testing.T) {
+		t.Run(fmt.Sprintf("client/%d", size), func(t *testing.T) {
 			forModes(t, func(t *testing.T, cfg Config) {
 				url, conns := rawServer(t)
 				h := newCliPeer(false)
@@ -368,6 +369,37 @@ func TestEmptyFragmentFlood(t *testing.T) {
 		}
 		if took > 5*time.Second {
 			t.Fatalf("close after %v", took)
+		}
+	})
+}
+
+// TestEmptyFragmentFloodClient: the same flood from a server ends a client's
+// connection with 1008 as early.
+func TestEmptyFragmentFloodClient(t *testing.T) {
+	t.Parallel()
+	const flood = 1_000_000
+	one := srvFrame(false, frame.OpContinuation, nil)
+	wire := append(srvFrame(false, frame.OpBinary, nil), bytes.Repeat(one, flood)...)
+	forModes(t, func(t *testing.T, cfg Config) {
+		url, conns := rawServer(t)
+		h := &fragHandler{closed: make(chan closeRecord, 1)}
+		cliDial(t, cliClient(t, h, cfg), url, nil)
+		nc := cliRecv(t, conns, "raw server conn")
+		start := time.Now()
+		go nc.Write(wire)
+		if code := readClose(t, nc); code != frame.StatusPolicyViolation {
+			t.Fatalf("client closed with %d", code)
+		}
+		took := time.Since(start)
+		nc.Close()
+		r := cliRecv(t, h.closed, "OnClose")
+		if !errors.Is(r.err, ErrTooManyFragments) {
+			t.Fatalf("OnClose err %v", r.err)
+		}
+		n := h.frames.Load()
+		t.Logf("closed after %d of %d empty fragments, %v", n, flood, took)
+		if n > flood/4 || took > 5*time.Second {
+			t.Fatalf("%d frames read, %v before the close", n, took)
 		}
 	})
 }
