@@ -244,13 +244,13 @@ func (e *IOError) Unwrap() error { return e.Err }
 func (c *Conn) releaseRead() {
 	if c.in != nil {
 		bufpool.Put(c.in)
-		c.in, c.inNeed, c.inDone = nil, 0, 0
+		c.in = nil
 	}
+	c.rd.Release()
 	if c.msg != nil {
 		bufpool.Put(c.msg)
 		c.msg = nil
 	}
-	c.msgOp = 0
 }
 
 // finish closes the connection for good (worker context): the socket is closed,

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"log/slog"
+	"math"
 	"net"
 	"runtime"
 	"time"
 
 	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/internal/wsread"
 )
 
 // Dispatch says where callbacks run.
@@ -52,12 +54,20 @@ type Config struct {
 	ReadBufferSize int
 
 	// MaxMessageSize caps an assembled message, judged from frame headers before the
-	// payload is read; over it the connection is closed with 1009. Default: 16 MiB.
+	// payload is read; over it the connection is closed with 1009. Buffers grow as
+	// bytes arrive, never to what a header declares, so the limit bounds what a
+	// peer may send, not what it can make the engine reserve. Default: 16 MiB.
 	MaxMessageSize int64
 	// MaxFrameSize caps one frame the same way. Default: MaxMessageSize.
 	MaxFrameSize int64
 	// MaxFragments caps the frames in one message, empty ones included; over it 1008.
-	// Default: 16384 (as ws 8.23).
+	// It stops a message of endless empty or tiny fragments, which the size limit
+	// never would. Default (0): MaxMessageSize/128 frames, at least 16384 (ws's
+	// figure): any message within MaxMessageSize whose fragments average 128 bytes
+	// or more passes, and with the default 16 MiB that is 131072 frames, so a 4 MiB
+	// message in 64-byte fragments (65536 frames, Autobahn 9.3.1 and 9.4.1) arrives
+	// while a flood of empty fragments is failed after 131072 of them (786 KB of
+	// input). Negative: no count cap (ws's maxFragments: 0).
 	MaxFragments int
 	// DisableAssembly turns message assembly off: every data frame goes to OnFrame and
 	// OnMessage is not called (WebSocket-Node's assembleFragments: false).
@@ -142,6 +152,9 @@ type Config struct {
 
 	// Logger receives errors the engine cannot return to anyone. Default: slog.Default().
 	Logger *slog.Logger
+
+	// readLimits are the limits above as the read side takes them, made by defaults.
+	readLimits wsread.Limits
 }
 
 // defaults returns a copy of c with every zero field filled in.
@@ -166,8 +179,8 @@ func (c *Config) defaults() Config {
 	if d.MaxFrameSize <= 0 {
 		d.MaxFrameSize = d.MaxMessageSize
 	}
-	if d.MaxFragments <= 0 {
-		d.MaxFragments = 16384
+	if d.MaxFragments == 0 {
+		d.MaxFragments = int(min(max(16384, d.MaxMessageSize/fragmentBytes), math.MaxInt32))
 	}
 	if d.HandshakeTimeout == 0 {
 		d.HandshakeTimeout = 10 * time.Second
@@ -193,5 +206,16 @@ func (c *Config) defaults() Config {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	d.readLimits = wsread.Limits{
+		MaxFrameSize:   d.MaxFrameSize,
+		MaxMessageSize: d.MaxMessageSize,
+		MaxFragments:   int64(max(d.MaxFragments, 0)), // 0: no cap
+		SkipUTF8:       d.SkipUTF8Validation,
+		Headers:        d.Trace != nil && d.Trace.FrameIn != nil,
+	}
 	return d
 }
+
+// fragmentBytes is the average fragment size the default MaxFragments allows for
+// a message of MaxMessageSize bytes.
+const fragmentBytes = 128

@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -66,17 +67,12 @@ type Conn struct {
 	fl   *deflate.Conn // permessage-deflate state when negotiated, else nil
 
 	// Read side, worker context.
-	in       []byte       // pooled: unparsed bytes from a frame boundary (a frame in flight)
-	msg      []byte       // pooled: the fragmented message being assembled
-	inNeed   int          // total size of the frame in `in` once its header is parsed, else 0
-	inDone   int32        // payload bytes of the first frame in `in` already unmasked and checked
-	msgLen   int64        // payload bytes of the message in progress, as headers declare
-	nfrag    int32        // frames in the message in progress
-	rflags   uint16       // rf* bits
-	msgOp    frame.Opcode // opcode of the message in progress, 0 when none
-	utf8     frame.UTF8Validator
-	pingDue  int64 // wheel tick at which an unanswered keepalive ping was sent, 0 when none
-	deadline int64 // wheel tick: handshake or close deadline
+	rd       wsread.Reader // the frame parser: partial frames, limits, message state (read.go)
+	in       []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
+	msg      []byte        // pooled: the fragmented message being assembled
+	rflags   uint16        // rf* bits
+	pingDue  int64         // wheel tick at which an unanswered keepalive ping was sent, 0 when none
+	deadline int64         // wheel tick: handshake or close deadline
 
 	// Write side, under mu.
 	mu       sync.Mutex
@@ -178,7 +174,6 @@ const (
 	rfHandshake                     // handshake bytes accumulate in `in`
 	rfVerifyWait                    // an asynchronous verify decision is pending
 	rfStash                         // `in` holds unparsed bytes kept by PauseRead
-	rfCompressed                    // the message in progress is compressed (RSV1)
 )
 
 // wflags (under mu).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsread"
 )
 
 // CloseError is the close status of a connection: the code and reason the peer sent,
@@ -37,26 +38,28 @@ func CloseStatus(err error) frame.StatusCode {
 }
 
 // Protocol violations the engine detects beyond the header parser's own. Each is a
-// *frame.ProtocolError, so errors.As yields the close code that was sent.
+// *frame.ProtocolError, so errors.As yields the close code that was sent. They are
+// the read side's own values (internal/wsread), so errors.Is matches either.
 var (
 	// ErrUnmaskedFrame: a client sent an unmasked frame (RFC 6455 §5.1).
-	ErrUnmaskedFrame = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "client frame not masked"}
+	ErrUnmaskedFrame = wsread.ErrUnmaskedFrame
 	// ErrMaskedFrame: a server sent a masked frame (RFC 6455 §5.1).
-	ErrMaskedFrame = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "server frame masked"}
+	ErrMaskedFrame = wsread.ErrMaskedFrame
 	// ErrUnexpectedRSV: an RSV bit is set that no negotiated extension defines (§5.2).
-	ErrUnexpectedRSV = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "unexpected RSV bit"}
+	ErrUnexpectedRSV = wsread.ErrUnexpectedRSV
 	// ErrUnexpectedContinuation: a continuation frame with no message in progress (§5.4).
-	ErrUnexpectedContinuation = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "continuation frame without a message"}
+	ErrUnexpectedContinuation = wsread.ErrUnexpectedContinuation
 	// ErrExpectedContinuation: a new text or binary frame inside a fragmented message (§5.4).
-	ErrExpectedContinuation = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "new data frame inside a fragmented message"}
+	ErrExpectedContinuation = wsread.ErrExpectedContinuation
 	// ErrFrameTooBig: a frame longer than the frame limit (judged from the header).
-	ErrFrameTooBig = &frame.ProtocolError{Code: frame.StatusMessageTooBig, Reason: "frame too big"}
+	ErrFrameTooBig = wsread.ErrFrameTooBig
 	// ErrMessageTooBig: a message longer than the message limit (judged from the header).
-	ErrMessageTooBig = &frame.ProtocolError{Code: frame.StatusMessageTooBig, Reason: "message too big"}
-	// ErrTooManyFragments: more frames in one message than the fragment cap, empty ones counted.
-	ErrTooManyFragments = &frame.ProtocolError{Code: frame.StatusPolicyViolation, Reason: "too many fragments"}
+	ErrMessageTooBig = wsread.ErrMessageTooBig
+	// ErrTooManyFragments: more frames in one message than the fragment cap, empty ones
+	// counted (Config.MaxFragments).
+	ErrTooManyFragments = wsread.ErrTooManyFragments
 	// ErrTextNotUTF8: a text message or fragment that is not valid UTF-8 (§8.1).
-	ErrTextNotUTF8 = &frame.ProtocolError{Code: frame.StatusInvalidFramePayloadData, Reason: "invalid UTF-8 in text message"}
+	ErrTextNotUTF8 = wsread.ErrTextNotUTF8
 )
 
 // Errors reported to OnClose, returned from Conn methods, or both.

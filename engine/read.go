@@ -2,20 +2,23 @@ package engine
 
 import (
 	"errors"
+
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsread"
 )
 
-// The read path (worker context). Bytes are read into the worker's buffer and parsed
-// in place: a frame that is wholly there is unmasked where it lies and a
+// The read path (worker context). Bytes are read into the worker's buffer and fed to
+// the connection's frame reader (internal/wsread), the one place that parses and
+// checks frames: a frame that is wholly there is unmasked where it lies and a
 // single-frame message goes to OnMessage as a slice of that buffer, with no copy.
-// Only a frame cut by the end of a read is copied, into a pooled buffer (c.in) sized
-// to the whole frame as its header declares (after the limits have been checked), and
-// the next reads complete it there. Payload bytes are unmasked and UTF-8-checked as
-// they arrive, so a bad byte fails the connection at once, even mid-frame (RFC 6455
-// §8.1 "fail fast").
+// Only a frame cut by the end of a read is copied, into a pooled buffer of the
+// reader's that grows as bytes arrive (never to what the header declares), and once
+// it holds a read's worth, later reads go straight into it. Payload bytes are
+// unmasked and UTF-8-checked as they arrive, so a bad byte fails the connection at
+// once, even mid-frame (RFC 6455 §8.1 "fail fast").
 
-// smallIn is the pooled size used to hold a partial frame header.
+// smallIn is the smallest pooled size taken to keep bytes.
 const smallIn = 64
 
 // maxEarlyBytes caps what a client may send while its handshake waits for a
@@ -40,18 +43,20 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		}
 		buf := w.buf
 		direct := false
-		if c.in != nil && c.inNeed-len(c.in) >= len(buf) {
+		if room := c.rd.ReadSpace(len(buf)); room != nil {
 			// A large frame in flight: read straight into its buffer, no copy.
-			buf = c.in[len(c.in):c.inNeed]
-			direct = true
+			buf, direct = room, true
 		}
 		n, err := c.sysRead(buf)
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch()
 			if direct {
-				c.in = c.in[:len(c.in)+n]
-				c.feed(w, nil)
+				if err := c.rd.Commit(n); err != nil {
+					c.fail(err)
+				} else {
+					c.parse(nil)
+				}
 			} else {
 				c.consume(w, buf[:n])
 			}
@@ -130,104 +135,40 @@ func (c *Conn) consume(w *worker, data []byte) {
 		bufpool.Put(buf)
 		return
 	}
-	if c.in != nil {
-		data = c.feed(w, data)
-	}
 	c.parse(data)
 }
 
-// feed moves bytes from data into the frame in flight until it is complete (and then
-// handles it) or data runs out. It returns what is left of data.
-func (c *Conn) feed(w *worker, data []byte) []byte {
-	for c.in != nil && c.rflags&(rfFinished|rfDiscard) == 0 {
-		if c.inNeed == 0 {
-			// The header itself is incomplete: take at most a header's worth.
-			k := min(len(data), frame.MaxHeaderSize-len(c.in))
-			c.in = append(c.in, data[:k]...)
-			h, n, err := frame.ParseHeader(c.in)
-			if err == frame.ErrShortHeader {
-				return data[k:]
-			}
-			if err != nil {
-				c.fail(err)
-				return nil
-			}
-			total := int64(n) + h.Length
-			if int64(len(c.in)) > total {
-				// We took bytes of the next frame: leave them in data.
-				k -= len(c.in) - int(total)
-				c.in = c.in[:total]
-			}
-			data = data[k:]
-			if !c.frameStart(&h) {
-				return nil
-			}
-			c.inNeed = int(total)
-			if cap(c.in) < c.inNeed {
-				c.in = bufpool.Grow(c.in, c.inNeed-len(c.in))
-			}
-		}
-		if len(data) > 0 {
-			k := min(len(data), c.inNeed-len(c.in))
-			c.in = append(c.in, data[:k]...)
-			data = data[k:]
-		}
-		h, n, _ := frame.ParseHeader(c.in)
-		payload := c.in[n:]
-		if !c.framePart(&h, payload, int(c.inDone)) {
-			return nil
-		}
-		c.inDone = int32(len(payload))
-		if len(c.in) < c.inNeed {
-			return data
-		}
-		in := c.in
-		c.in, c.inNeed, c.inDone = nil, 0, 0
-		c.frameEnd(&h, payload)
-		bufpool.Put(in)
-	}
-	return data
-}
-
-// parse handles whole frames in place and stashes a trailing partial one.
+// parse runs the frame reader over data: whole frames in it are handled in place,
+// a trailing partial one is kept by the reader. A callback that pauses the
+// connection leaves the rest of data unparsed, kept for ResumeRead.
 func (c *Conn) parse(data []byte) {
-	for len(data) > 0 && c.rflags&(rfFinished|rfDiscard) == 0 && !c.paused.Load() {
-		h, n, err := frame.ParseHeader(data)
-		if err == frame.ErrShortHeader {
-			c.in = append(bufpool.Get(smallIn)[:0], data...)
+	if !c.rd.Started() {
+		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
+		c.rd.Start(&c.eng.cfg.readLimits, c.client, c.fl != nil)
+	}
+	for c.rflags&(rfFinished|rfDiscard) == 0 {
+		if len(data) > 0 && c.paused.Load() {
+			// A callback paused the connection: keep the rest, unparsed, for
+			// ResumeRead. Not paused.Load() again: a ResumeRead from another
+			// goroutine may have cleared it since, and its event, handled after
+			// this one, parses the stash.
+			c.in = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
+			c.rflags |= rfStash
 			return
 		}
+		ev, n, err := c.rd.Next(data)
+		data = data[n:]
 		if err != nil {
 			c.fail(err)
 			return
 		}
-		if !c.frameStart(&h) {
+		switch ev.Kind {
+		case wsread.EvNone:
 			return
+		case wsread.EvHeader:
+			c.eng.cfg.Trace.FrameIn(c, ev.Header) // Limits.Headers is set only with a tracer
+			continue
 		}
-		total := int64(n) + h.Length
-		if int64(len(data)) < total {
-			// The frame continues in later reads: keep it, sized to the whole frame.
-			c.in = append(bufpool.Get(int(total))[:0], data...)
-			c.inNeed = int(total)
-			payload := c.in[n:]
-			if c.framePart(&h, payload, 0) {
-				c.inDone = int32(len(payload))
-			}
-			return
-		}
-		payload := data[n:total]
-		data = data[total:]
-		if !c.framePart(&h, payload, 0) {
-			return
-		}
-		c.frameEnd(&h, payload)
-	}
-	if len(data) > 0 && c.rflags&(rfFinished|rfDiscard) == 0 {
-		// The loop saw the connection paused by a callback: keep the rest,
-		// unparsed, for ResumeRead. Not paused.Load() again: a ResumeRead from
-		// another goroutine may have cleared it since, and its event, handled
-		// after this one, parses the stash.
-		c.in = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
-		c.rflags |= rfStash
+		c.frameEnd(&ev)
 	}
 }
