@@ -142,6 +142,11 @@ type Config struct {
 
 	// Logger receives errors the engine cannot return to anyone. Default: slog.Default().
 	Logger *slog.Logger
+
+	// PanicPolicy says what a panic in a Handler callback, a handshake hook or a
+	// WriteMessageFunc done callback does (guard.go). Default PanicClose: logged
+	// with its stack, that connection closed with 1011, the rest go on.
+	PanicPolicy PanicPolicy
 }
 
 // defaults returns a copy of c with every zero field filled in.

@@ -15,6 +15,10 @@ import (
 // A verify hook that defers its answer leaves the connection waiting: nothing is
 // read from it until the answer comes (HandshakeDecided) or the handshake times out.
 
+// errHookPanic answers a handshake whose user hook (Verify, CheckOrigin, ...)
+// panicked under PanicClose.
+var errHookPanic = &upgrade.CheckError{Status: http.StatusInternalServerError, Reason: "internal error"}
+
 // errBusy answers handshakes that arrive or are pending while the server shuts down.
 var errBusy = &upgrade.CheckError{Status: http.StatusServiceUnavailable, Reason: "server shutting down"}
 
@@ -37,14 +41,19 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		return
 	}
 	if err != nil {
-		c.reject(u.Refuse(w.rsp[:0], c.remote, err), err) // Refuse tells OnHandshakeError
+		c.refuse(w.rsp[:0], err)
 		return
 	}
 	if c.eng.stopping.Load() {
-		c.reject(u.Refuse(w.rsp[:0], c.remote, errBusy), errBusy)
+		c.refuse(w.rsp[:0], errBusy)
 		return
 	}
-	out, res := u.Handshake(w.req, c.remote, w.rsp[:0], c)
+	var out []byte
+	var res upgrade.Result
+	if c.guardedHook(func() { out, res = u.Handshake(w.req, c.remote, w.rsp[:0], c) }) {
+		c.refuse(w.rsp[:0], errHookPanic) // a user hook panicked (guard.go)
+		return
+	}
 	w.rsp = out[:0]
 	head := buf[n:]
 	if res.Pending != nil {
@@ -81,10 +90,15 @@ func (c *Conn) onDecided(w *worker) {
 	}
 	c.x.req = nil
 	c.rflags &^= rfVerifyWait
-	out, res := h.Finish(w.rsp[:0])
+	var out []byte
+	var res upgrade.Result
+	if c.guardedHook(func() { out, res = h.Finish(w.rsp[:0]) }) {
+		c.refuse(w.rsp[:0], errHookPanic)
+		return
+	}
 	w.rsp = out[:0]
 	if c.eng.stopping.Load() && res.Accepted() {
-		c.reject(c.eng.srv.upg.Refuse(w.rsp[:0], c.remote, errBusy), errBusy)
+		c.refuse(w.rsp[:0], errBusy)
 		return
 	}
 	c.completeHandshake(w, out, &res, c.in)
@@ -139,6 +153,17 @@ func (c *Conn) reject(out []byte, err error) {
 	c.writeRaw(out, nil)
 	c.mu.Unlock()
 	c.finish(frame.StatusAbnormalClosure, "", err)
+}
+
+// refuse answers err (Upgrader.Refuse, which tells OnHandshakeError) and closes
+// the connection as reject does. A panicking OnHandshakeError still gets the
+// answer written.
+func (c *Conn) refuse(dst []byte, err error) {
+	var out []byte
+	if c.guardedHook(func() { out = c.eng.srv.upg.Refuse(dst, c.remote, err) }) {
+		out = upgrade.AppendError(dst, err)
+	}
+	c.reject(out, err)
 }
 
 // rejectBusy answers a handshake in flight with 503 (Shutdown).
