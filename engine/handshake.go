@@ -122,7 +122,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 		c.SetUserData(res.UserValue)
 	}
 	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-		c.ext().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
 	}
 	// Open before the 101 leaves: a client that saw it finds the connection in
 	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).

@@ -85,7 +85,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 			c.SetUserData(res.UserValue)
 		}
 		if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-			c.ext().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+			c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
 		}
 	}
 	e.startOpenConn(c, head)
