@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
@@ -146,13 +147,32 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 	}
 }
 
-// reject writes a handshake rejection and closes the connection. OnOpen was never
-// called, so OnClose is not either.
+// rejectLinger bounds how long a rejected connection drains its input after the
+// answer (net/http waits 500 ms the same way, rstAvoidanceDelay).
+const rejectLinger = time.Second
+
+// reject writes a handshake rejection and ends the connection. OnOpen was never
+// called, so OnClose is not either. Closing a socket with unread input makes
+// the kernel send an RST, which can reach the client before it has read the
+// answer and make it lose it (a client still sending a body, or pipelined
+// bytes). So the answer is followed by a half-close (FIN once it is out), and
+// input is read and dropped until the peer hangs up or rejectLinger passes;
+// only then is the socket closed.
 func (c *Conn) reject(out []byte, err error) {
 	c.mu.Lock()
-	c.writeRaw(out, nil)
+	werr := c.writeRaw(out, nil)
 	c.mu.Unlock()
-	c.finish(frame.StatusAbnormalClosure, "", err)
+	if werr != nil || c.loop == nil {
+		c.finish(frame.StatusAbnormalClosure, "", err)
+		return
+	}
+	c.rflags |= rfDiscard // consume drops input from now on
+	c.rflags &^= rfVerifyWait
+	c.ext().failErr = err // onEOF ends it at once (finishClean)
+	c.releaseRead()
+	c.setCloseStatus(frame.StatusAbnormalClosure, "")
+	c.shutdownWrite()
+	c.armDeadline(min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
 }
 
 // refuse answers err (Upgrader.Refuse, which tells OnHandshakeError) and closes
