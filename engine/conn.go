@@ -109,8 +109,10 @@ type Conn struct {
 // connExtra holds what few connections need: a pending
 // asynchronous handshake, the reason a connection failed, a test masking hook.
 type connExtra struct {
-	req     any   // *upgrade.Handle while a deferred verify decision is pending
-	failErr error // why the connection was failed, reported to OnClose
+	req     any        // *upgrade.Handle while a deferred verify decision is pending
+	failErr error      // why the connection was failed, reported to OnClose
+	ip      netip.Addr // with ipSet: the client IP it counts under (limits.go)
+	ipSet   bool
 	maskFn  func() [4]byte
 }
 

@@ -49,6 +49,10 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		c.refuse(w.rsp[:0], errBusy)
 		return
 	}
+	if !c.admitClientIP(u, w.req) {
+		c.refuse(w.rsp[:0], tooMany(reasonTooManyIP)) // limits.go
+		return
+	}
 	var out []byte
 	var res upgrade.Result
 	if c.guardedHook(func() { out, res = u.Handshake(w.req, c.remote, w.rsp[:0], c) }) {
