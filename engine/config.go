@@ -112,7 +112,8 @@ type Config struct {
 	MaxConns int
 	// MaxConnsPerIP caps the connections from one remote IP address, handshakes in
 	// progress included (a new one over it is closed at once; through ServeHTTP it
-	// gets 503). Default: no cap.
+	// gets 503). Behind the Upgrader's TrustedProxies it counts the client IP
+	// the handshake resolves instead of the proxy (limits.go). Default: no cap.
 	MaxConnsPerIP int
 	// TCPKeepAlive sets the kernel's TCP keepalive on accepted, adopted and
 	// dialled TCP sockets (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT;
@@ -152,6 +153,11 @@ type Config struct {
 
 	// Logger receives errors the engine cannot return to anyone. Default: slog.Default().
 	Logger *slog.Logger
+
+	// PanicPolicy says what a panic in a Handler callback, a handshake hook or a
+	// WriteMessageFunc done callback does (guard.go). Default PanicClose: logged
+	// with its stack, that connection closed with 1011, the rest go on.
+	PanicPolicy PanicPolicy
 
 	// readLimits are the limits above as the read side takes them, made by defaults.
 	readLimits wsread.Limits

@@ -97,16 +97,18 @@ type Conn struct {
 	remote  netip.AddrPort
 	sub     string
 	user    atomic.Pointer[any]
+	kept    atomic.Pointer[Kept] // set once, before OnOpen; read from any goroutine
 	stats   connStats
 	aux     atomic.Pointer[connAux] // made on first need, from any goroutine
 }
 
-// connExtra holds what few connections need: kept request facts, a pending
+// connExtra holds what few connections need: a pending
 // asynchronous handshake, the reason a connection failed, a test masking hook.
 type connExtra struct {
-	kept    *Kept
-	req     any   // *upgrade.Handle while a deferred verify decision is pending
-	failErr error // why the connection was failed, reported to OnClose
+	req     any        // *upgrade.Handle while a deferred verify decision is pending
+	failErr error      // why the connection was failed, reported to OnClose
+	ip      netip.Addr // with ipSet: the client IP it counts under (limits.go)
+	ipSet   bool
 	maskFn  func() [4]byte
 }
 
@@ -228,12 +230,9 @@ func (c *Conn) Version() int { return int(c.version) }
 func (c *Conn) IsClient() bool { return c.client }
 
 // Request returns what the verify hook kept from the handshake request, or nil.
-func (c *Conn) Request() *Kept {
-	if c.x == nil {
-		return nil
-	}
-	return c.x.kept
-}
+// The facts never change once set (before OnOpen), and the pointer is
+// published atomically, so any goroutine may call it.
+func (c *Conn) Request() *Kept { return c.kept.Load() }
 
 // SetUserData attaches a value to the connection; UserData returns it.
 func (c *Conn) SetUserData(v any) { c.user.Store(&v) }

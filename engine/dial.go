@@ -424,7 +424,7 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	}
 	c.ext().maskFn = o.MaskKey
 	if o.Handler != nil {
-		c.h = o.Handler
+		c.h = guard(o.Handler) // guard.go
 	}
 	if c.h == nil {
 		c.h = newQueue(c, o.ReadQueue)

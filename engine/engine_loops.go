@@ -10,7 +10,7 @@ import (
 )
 
 func newEngine(h Handler, cfg *Config) (*engine, error) {
-	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
+	e := &engine{cfg: cfg.defaults(), h: guard(h), gconns: map[*Conn]struct{}{}}
 	if e.cfg.GoroutinePerConn {
 		return e, nil
 	}

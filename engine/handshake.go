@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
@@ -14,6 +15,10 @@ import (
 // cut by the end of a read is copied into a pooled buffer, which later reads extend.
 // A verify hook that defers its answer leaves the connection waiting: nothing is
 // read from it until the answer comes (HandshakeDecided) or the handshake times out.
+
+// errHookPanic answers a handshake whose user hook (Verify, CheckOrigin, ...)
+// panicked under PanicClose.
+var errHookPanic = &upgrade.CheckError{Status: http.StatusInternalServerError, Reason: "internal error"}
 
 // errBusy answers handshakes that arrive or are pending while the server shuts down.
 var errBusy = &upgrade.CheckError{Status: http.StatusServiceUnavailable, Reason: "server shutting down"}
@@ -37,14 +42,23 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		return
 	}
 	if err != nil {
-		c.reject(u.Refuse(w.rsp[:0], c.remote, err), err) // Refuse tells OnHandshakeError
+		c.refuse(w.rsp[:0], err)
 		return
 	}
 	if c.eng.stopping.Load() {
-		c.reject(u.Refuse(w.rsp[:0], c.remote, errBusy), errBusy)
+		c.refuse(w.rsp[:0], errBusy)
 		return
 	}
-	out, res := u.Handshake(w.req, c.remote, w.rsp[:0], c)
+	if !c.admitClientIP(u, w.req) {
+		c.refuse(w.rsp[:0], tooMany(reasonTooManyIP)) // limits.go
+		return
+	}
+	var out []byte
+	var res upgrade.Result
+	if c.guardedHook(func() { out, res = u.Handshake(w.req, c.remote, w.rsp[:0], c) }) {
+		c.refuse(w.rsp[:0], errHookPanic) // a user hook panicked (guard.go)
+		return
+	}
 	w.rsp = out[:0]
 	head := buf[n:]
 	if res.Pending != nil {
@@ -81,10 +95,15 @@ func (c *Conn) onDecided(w *worker) {
 	}
 	c.x.req = nil
 	c.rflags &^= rfVerifyWait
-	out, res := h.Finish(w.rsp[:0])
+	var out []byte
+	var res upgrade.Result
+	if c.guardedHook(func() { out, res = h.Finish(w.rsp[:0]) }) {
+		c.refuse(w.rsp[:0], errHookPanic)
+		return
+	}
 	w.rsp = out[:0]
 	if c.eng.stopping.Load() && res.Accepted() {
-		c.reject(c.eng.srv.upg.Refuse(w.rsp[:0], c.remote, errBusy), errBusy)
+		c.refuse(w.rsp[:0], errBusy)
 		return
 	}
 	c.completeHandshake(w, out, &res, c.in)
@@ -108,7 +127,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 		c.SetUserData(res.UserValue)
 	}
 	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-		c.ext().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
 	}
 	// Open before the 101 leaves: a client that saw it finds the connection in
 	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).
@@ -132,13 +151,43 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 	}
 }
 
-// reject writes a handshake rejection and closes the connection. OnOpen was never
-// called, so OnClose is not either.
+// rejectLinger bounds how long a rejected connection drains its input after the
+// answer (net/http waits 500 ms the same way, rstAvoidanceDelay).
+const rejectLinger = time.Second
+
+// reject writes a handshake rejection and ends the connection. OnOpen was never
+// called, so OnClose is not either. Closing a socket with unread input makes
+// the kernel send an RST, which can reach the client before it has read the
+// answer and make it lose it (a client still sending a body, or pipelined
+// bytes). So the answer is followed by a half-close (FIN once it is out), and
+// input is read and dropped until the peer hangs up or rejectLinger passes;
+// only then is the socket closed.
 func (c *Conn) reject(out []byte, err error) {
 	c.mu.Lock()
-	c.writeRaw(out, nil)
+	werr := c.writeRaw(out, nil)
 	c.mu.Unlock()
-	c.finish(frame.StatusAbnormalClosure, "", err)
+	if werr != nil || c.loop == nil {
+		c.finish(frame.StatusAbnormalClosure, "", err)
+		return
+	}
+	c.rflags |= rfDiscard // consume drops input from now on
+	c.rflags &^= rfVerifyWait
+	c.ext().failErr = err // onEOF ends it at once (finishClean)
+	c.releaseRead()
+	c.setCloseStatus(frame.StatusAbnormalClosure, "")
+	c.shutdownWrite()
+	c.armDeadline(min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
+}
+
+// refuse answers err (Upgrader.Refuse, which tells OnHandshakeError) and closes
+// the connection as reject does. A panicking OnHandshakeError still gets the
+// answer written.
+func (c *Conn) refuse(dst []byte, err error) {
+	var out []byte
+	if c.guardedHook(func() { out = c.eng.srv.upg.Refuse(dst, c.remote, err) }) {
+		out = upgrade.AppendError(dst, err)
+	}
+	c.reject(out, err)
 }
 
 // rejectBusy answers a handshake in flight with 503 (Shutdown).

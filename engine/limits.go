@@ -20,7 +20,16 @@ import (
 //     again later) and is closed, as startOpenConn ends one that arrives while
 //     the Server stops.
 //
-// A connection counts from then until connClosed. MaxConns is judged against
+// A connection counts from then until connClosed, under its TCP peer's
+// address, except when the Server's Upgrader trusts that peer as a proxy
+// (TrustedProxies): such a peer carries many clients, so it is not counted at
+// accept (no header has arrived then), and the connection counts under the
+// client IP its handshake resolves (upgrade.Upgrader.ClientIP), judged as
+// soon as the request is parsed, before the hooks run: over the cap it is
+// answered 503 with Retry-After, on the engine's own listener as through
+// ServeHTTP (which resolves it from the *http.Request). A connection Adopt
+// gets directly from a trusted proxy has no resolved address and is not
+// counted. MaxConns is judged against
 // NumConns as each connection arrives, so connections arriving on several loops
 // or handlers at the same instant may overshoot it by a few. The per-IP count
 // is exact: judged and counted under one lock.
@@ -97,6 +106,12 @@ func (l *ipLimits) leave(a netip.Addr) {
 	l.mu.Unlock()
 }
 
+// sameKey reports whether a counts under k.
+func sameKey(a, k netip.Addr) bool {
+	h, _ := ipKey(a)
+	return h == k
+}
+
 // count is the number of connections counted under a's key.
 func (l *ipLimits) count(a netip.Addr) int {
 	if l == nil {
@@ -129,22 +144,54 @@ func (e *engine) admitAccepted(addr netip.Addr) bool {
 	if e.stopping.Load() || e.connsFull() {
 		return false
 	}
-	if l := e.perIP(); l != nil && !l.enter(addr) {
+	if l := e.perIP(); l != nil && !e.proxied(addr) && !l.enter(addr) {
 		l.leave(addr)
 		return false
 	}
 	return true
 }
 
+// proxied reports whether per-IP counting skips the TCP peer a for the client
+// IP the handshake resolves (a is a trusted proxy).
+func (e *engine) proxied(a netip.Addr) bool {
+	s := e.srv
+	return s != nil && s.perIP != nil && s.upg.TrustsProxy(a)
+}
+
+// admitClientIP counts a connection from a trusted proxy under the client IP
+// of its parsed request (worker context) and reports whether the cap leaves it
+// room; without room nothing stays counted.
+func (c *Conn) admitClientIP(u *upgrade.Upgrader, req *upgrade.Request) bool {
+	if !c.eng.proxied(c.remote.Addr()) {
+		return true
+	}
+	l := c.eng.srv.perIP
+	ip := u.ClientIP(req, c.remote)
+	if !l.enter(ip) {
+		l.leave(ip)
+		return false
+	}
+	x := c.ext()
+	x.ip, x.ipSet = ip, true
+	return true
+}
+
 // releaseConn undoes what admitting a server connection counted (connClosed).
 func (e *engine) releaseConn(c *Conn) {
-	if !c.client {
-		e.perIP().leave(c.remote.Addr())
+	l := e.perIP()
+	if c.client || l == nil {
+		return
+	}
+	switch {
+	case c.x != nil && c.x.ipSet:
+		l.leave(c.x.ip)
+	case !e.proxied(c.remote.Addr()):
+		l.leave(c.remote.Addr())
 	}
 }
 
-// admitHTTP decides on a request ServeHTTP is about to upgrade, from the TCP
-// peer ip: nil, with ip counted (the connection's, once adopted, or the
+// admitHTTP decides on a request ServeHTTP is about to upgrade, from ip (the
+// TCP peer, or the client IP behind a trusted proxy): nil, with ip counted (the connection's, once adopted, or the
 // caller's to leave when the upgrade fails), or the 503 to answer with.
 func (s *Server) admitHTTP(ip netip.Addr) *upgrade.HandshakeError {
 	if s.e.connsFull() {
@@ -168,15 +215,21 @@ func tooMany(reason string) *upgrade.HandshakeError {
 	}
 }
 
-// adoptRoom counts an upgraded connection from remote for Adopt and reports
-// whether the caps leave it room. held is the address ServeHTTP counted before
-// upgrading (invalid for a direct Adopt); when the connection's own address
-// differs (a middleware rewrote RemoteAddr), the count moves to it.
-func (s *Server) adoptRoom(remote, held netip.Addr) bool {
+// adoptRoom counts an upgraded connection c for Adopt and reports whether the
+// caps leave it room. held is the address ServeHTTP counted before upgrading
+// (invalid for a direct Adopt); when the connection's own address differs (a
+// middleware rewrote RemoteAddr), the count moves to it, unless that address
+// is a trusted proxy: then held, the client IP, keeps it.
+func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
 	room := true
+	remote := c.remote.Addr()
 	if l := s.perIP; l != nil {
-		k, _ := ipKey(remote)
-		if h, _ := ipKey(held); h != k {
+		if s.e.proxied(remote) {
+			if held.IsValid() {
+				x := c.ext()
+				x.ip, x.ipSet = held, true
+			}
+		} else if k, _ := ipKey(remote); !sameKey(held, k) {
 			l.leave(held)
 			room = l.enter(remote)
 		}

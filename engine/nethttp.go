@@ -15,12 +15,16 @@ import (
 // connection whose fd cannot be taken (a *tls.Conn) runs in goroutine mode. Use
 // it as an http.Handler: mux.Handle("GET /ws", srv).
 //
-// At Config.MaxConns, or MaxConnsPerIP for the request's TCP peer, the request
+// At Config.MaxConns, or MaxConnsPerIP for the request's TCP peer (or, behind
+// one of the Upgrader's TrustedProxies, the client IP it forwards), the request
 // is answered 503 with Retry-After before the handshake runs. The handshake is
 // bounded by Config.HandshakeTimeout (see upgrade.Upgrader.HandshakeTimeout): a
 // deferred verify decision not made by then is answered 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := httpIP(r)
+	if s.e.proxied(ip) {
+		ip = s.upg.ClientIPHTTP(r) // counted under the client behind the proxy (limits.go)
+	}
 	if he := s.admitHTTP(ip); he != nil {
 		s.upg.RefuseHTTP(w, r, he)
 		return
@@ -63,7 +67,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 	e := s.e
 	c := e.newConn(-1, nil, false)
 	c.remote = addrPort(nc.RemoteAddr())
-	if !s.adoptRoom(c.remote.Addr(), held) && !e.stopping.Load() {
+	if !s.adoptRoom(c, held) && !e.stopping.Load() {
 		c.g = newGState(nc)
 		e.refuseOpen(c)
 		return c
@@ -85,7 +89,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 			c.SetUserData(res.UserValue)
 		}
 		if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-			c.ext().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
+			c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
 		}
 	}
 	e.startOpenConn(c, head)

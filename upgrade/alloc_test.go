@@ -11,7 +11,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // TestZeroAllocs pins the hot paths at zero allocations; the benchmarks report
 // the same numbers.
 func TestZeroAllocs(t *testing.T) {
-	u := benchUpgrader()
+	u := viewUpgrader() // strings copy the block once (TestOwnCopiesOnce)
 	buf := []byte(chromeRequest)
 	req := NewRequest()
 	out := make([]byte, 0, 1024)

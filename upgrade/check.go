@@ -8,7 +8,7 @@ package upgrade
 // the offers are set.
 func (r *Request) check() *CheckError {
 	b := &r.hb
-	if r.Method() != "GET" {
+	if r.hb.str(r.method) != "GET" {
 		return ErrBadMethod
 	}
 	if r.major != 1 || r.minor < 1 {

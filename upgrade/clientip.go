@@ -1,6 +1,7 @@
 package upgrade
 
 import (
+	"net/http"
 	"net/netip"
 	"strings"
 )
@@ -27,28 +28,82 @@ func (r *Request) ClientIP() netip.Addr {
 		if !equalFold(r.hb.str(fs[fi].name), name) {
 			continue
 		}
-		list := r.hb.str(fs[fi].value)
-		for list != "" {
-			var elem string
-			if k := strings.LastIndexByte(list, ','); k >= 0 {
-				elem, list = list[k+1:], list[:k]
-			} else {
-				elem, list = list, ""
-			}
-			var ip netip.Addr
-			var ok bool
-			if forwarded {
-				ip, ok = forwardedFor(elem)
-			} else {
-				ip, ok = parseHop(trimOWS(elem))
-			}
-			if !ok {
-				return addr
-			}
-			addr = ip
-			if !trusted(r.trusted, addr) {
-				return addr
-			}
+		var done bool
+		if addr, done = walkHops(addr, r.trusted, forwarded, r.hb.str(fs[fi].value)); done {
+			return addr
+		}
+	}
+	return addr
+}
+
+// walkHops walks one forwarding header line from the right, from addr (a
+// trusted hop): it returns the first untrusted address and true, or the last
+// trusted one and false when the line ran out, or addr and true at an
+// unparsable entry.
+func walkHops(addr netip.Addr, nets []netip.Prefix, forwarded bool, list string) (netip.Addr, bool) {
+	for list != "" {
+		var elem string
+		if k := strings.LastIndexByte(list, ','); k >= 0 {
+			elem, list = list[k+1:], list[:k]
+		} else {
+			elem, list = list, ""
+		}
+		var ip netip.Addr
+		var ok bool
+		if forwarded {
+			ip, ok = forwardedFor(elem)
+		} else {
+			ip, ok = parseHop(trimOWS(elem))
+		}
+		if !ok {
+			return addr, true
+		}
+		addr = ip
+		if !trusted(nets, addr) {
+			return addr, true
+		}
+	}
+	return addr, false
+}
+
+// TrustsProxy reports whether a is one of TrustedProxies: a peer whose
+// forwarding header ClientIP believes.
+func (u *Upgrader) TrustsProxy(a netip.Addr) bool {
+	return u != nil && trusted(u.TrustedProxies, a.Unmap())
+}
+
+// ClientIP is Request.ClientIP for a request Parse scanned, before Handshake:
+// for a server that judges the client's address (a per-address cap) as soon
+// as the request is in.
+func (u *Upgrader) ClientIP(req *Request, peer netip.AddrPort) netip.Addr {
+	req.peer = peer
+	if u != nil {
+		req.trusted, req.ipHeader = u.TrustedProxies, u.ClientIPHeader
+	}
+	return req.ClientIP()
+}
+
+// ClientIPHTTP is Request.ClientIP for a request under net/http, from its
+// RemoteAddr and header, with u's TrustedProxies and ClientIPHeader. Invalid
+// when RemoteAddr is not ip:port.
+func (u *Upgrader) ClientIPHTTP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := ap.Addr().Unmap()
+	if !u.TrustsProxy(addr) {
+		return addr
+	}
+	name := u.ClientIPHeader
+	if name == "" {
+		name = "X-Forwarded-For"
+	}
+	lines := r.Header.Values(name)
+	for i := len(lines) - 1; i >= 0; i-- {
+		var done bool
+		if addr, done = walkHops(addr, u.TrustedProxies, equalFold(name, "forwarded"), lines[i]); done {
+			return addr
 		}
 	}
 	return addr

@@ -47,11 +47,17 @@
 //
 // # Lifetimes
 //
-// A Request aliases the buffer given to Parse: every string it returns (Path,
-// Header, Subprotocols, ...) is valid only until that buffer is reused, which
-// for the engine is the end of the handshake call. [Request.Clone] makes an
-// owned copy. Result never aliases the buffer: strings in it are the server's
-// own (from Subprotocols) or copies.
+// A Request scans the buffer given to Parse in place, and the engine reuses that
+// buffer for the next connection at once. Go strings never change, so no string
+// a Request hands out views it: the first string accessor a hook calls (Query,
+// Header, Path, Cookie, Subprotocols, Extensions, ...) gives the Request a
+// private copy of the header block (one allocation per handshake, however many
+// accessors follow), and every string it returns is a view of that copy, safe
+// to keep for ever. A handshake whose hooks call none copies nothing. The
+// zero-copy views are []byte accessors (Raw, HeaderBytes, QueryBytes), valid
+// only during the hook that got the Request. [Request.Clone] makes an owned
+// copy. Result never aliases the buffer: strings in it are the server's own
+// (from Subprotocols) or copies.
 //
 // # Deferred decisions
 //

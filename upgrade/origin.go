@@ -14,7 +14,7 @@ func (u *Upgrader) originAllowed(r *Request) bool {
 	if u != nil && u.CheckOrigin != nil {
 		return u.CheckOrigin(r)
 	}
-	origin := r.Origin()
+	origin := r.origin()
 	if origin == "" {
 		return true
 	}
@@ -22,7 +22,7 @@ func (u *Upgrader) originAllowed(r *Request) bool {
 	if !ok {
 		return false // "null", userinfo, a bad scheme or host: never matched
 	}
-	if sameOrigin(scheme, host, r.Host()) {
+	if sameOrigin(scheme, host, r.hb.get(hHost)) {
 		return true
 	}
 	if u == nil {

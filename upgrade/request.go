@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unsafe"
 )
 
 // Request is a view of a scanned opening handshake plus the scratch space the
@@ -13,10 +14,14 @@ import (
 // worker handles with no allocation. The zero value is ready to use; Reset is
 // implied by [ParseRequest].
 //
-// Every string and slice a Request returns points into the scanned buffer and is
-// valid only while that buffer is unchanged, that is during the handshake. Copy
-// what you keep (strings.Clone) or take a [Request.Clone]. Do not copy a Request
-// by value.
+// Every string a Request returns is safe to keep: Go strings never change, and
+// the first string accessor called during a handshake gives the Request a
+// private copy of the header block (one allocation; every later string is a
+// view of that copy, which is never reused). A handshake whose hooks call no
+// string accessor copies nothing. The []byte accessors ([Request.Raw],
+// [Request.HeaderBytes], [Request.QueryBytes]) are the zero-copy views: valid
+// only during the call that handed out the Request (the hook), and not to be
+// modified. Do not copy a Request by value.
 type Request struct {
 	hb                    block
 	method, target        span
@@ -38,6 +43,7 @@ type Request struct {
 	preset                http.Header // fields the handler set on the ResponseWriter
 	rejReason             string
 	checkedProtos, hasExt bool
+	owned                 bool     // hb.buf is the Request's own copy (own)
 	tls                   *tlsInfo // the TLS connection the request came on (SetTLS)
 }
 
@@ -72,24 +78,55 @@ func (r *Request) reset() {
 	r.resp.reset()
 	r.extOut = r.extOut[:0]
 	r.checkedProtos, r.hasExt = false, false
+	r.owned = false
+}
+
+// own gives r a private copy of its header block before a string of it reaches
+// the caller, and moves the views r holds (offered subprotocols and extensions)
+// onto it. Strings the scanner made are views of the caller's buffer, which the
+// engine reuses for the next connection at once: handed out as they are, a
+// string a verify hook kept would later read another client's bytes.
+func (r *Request) own() {
+	if r.owned {
+		return
+	}
+	r.owned = true
+	old := r.hb.buf
+	if len(old) == 0 {
+		return
+	}
+	nb := append([]byte(nil), old...)
+	r.hb.buf = nb
+	for i := range r.protos {
+		r.protos[i] = rebase(r.protos[i], old, nb)
+	}
+	for i := range r.exts {
+		r.exts[i].Name = rebase(r.exts[i].Name, old, nb)
+	}
+	for i := range r.params {
+		r.params[i].Name = rebase(r.params[i].Name, old, nb)
+		r.params[i].Value = rebase(r.params[i].Value, old, nb)
+	}
 }
 
 // Raw returns the header block as received, request line to final CRLF.
 func (r *Request) Raw() []byte { return r.hb.buf }
 
 // Method returns the request method (always GET once the handshake checks pass).
-func (r *Request) Method() string { return r.hb.str(r.method) }
+func (r *Request) Method() string { r.own(); return r.hb.str(r.method) }
 
 // Proto returns the HTTP version from the request line.
 func (r *Request) Proto() (major, minor int) { return int(r.major), int(r.minor) }
 
 // Resource returns the request-target as sent: the escaped path and the query.
-func (r *Request) Resource() string { return r.hb.str(r.target) }
+func (r *Request) Resource() string { r.own(); return r.hb.str(r.target) }
 
-// Path returns the unescaped path (like url.URL.Path). It allocates only when the
-// path contains percent escapes.
-func (r *Request) Path() string {
-	p := r.EscapedPath()
+// Path returns the unescaped path (like url.URL.Path).
+func (r *Request) Path() string { r.own(); return r.path() }
+
+// path is Path without the copy (views for the handshake's own checks).
+func (r *Request) path() string {
+	p, _ := cutByte(r.hb.str(r.target), '?')
 	if strings.IndexByte(p, '%') < 0 {
 		return p
 	}
@@ -106,15 +143,30 @@ func (r *Request) EscapedPath() string {
 }
 
 // RawQuery returns the query as sent, without the '?'.
-func (r *Request) RawQuery() string {
-	_, q := cutByte(r.Resource(), '?')
+func (r *Request) RawQuery() string { r.own(); return r.rawQuery() }
+
+func (r *Request) rawQuery() string {
+	_, q := cutByte(r.hb.str(r.target), '?')
 	return q
 }
 
 // Query returns the first value of the named query parameter, unescaped like
-// url.ParseQuery does. It allocates only when a key or value has escapes.
+// url.ParseQuery does.
 func (r *Request) Query(name string) (string, bool) {
-	q := r.RawQuery()
+	r.own()
+	return r.query(name)
+}
+
+// QueryBytes is Query without the copy: a view of the request bytes (or, when
+// the value has escapes, a fresh unescaped copy), valid only during the hook
+// that got r, and not to be modified.
+func (r *Request) QueryBytes(name string) ([]byte, bool) {
+	v, ok := r.query(name)
+	return unsafe.Slice(unsafe.StringData(v), len(v)), ok
+}
+
+func (r *Request) query(name string) (string, bool) {
+	q := r.rawQuery()
 	for q != "" {
 		var pair string
 		pair, q = cutByte(q, '&')
@@ -137,18 +189,20 @@ func unescapeQuery(s string) string {
 }
 
 // Host returns the Host header, port included when the client sent one.
-func (r *Request) Host() string { return r.hb.get(hHost) }
+func (r *Request) Host() string { r.own(); return r.hb.get(hHost) }
 
 // Version returns the Sec-WebSocket-Version the client asked for (13 or 8 once
 // the checks passed, 0 before).
 func (r *Request) Version() int { return r.version }
 
 // Key returns Sec-WebSocket-Key.
-func (r *Request) Key() string { return r.hb.get(hKey) }
+func (r *Request) Key() string { r.own(); return r.hb.get(hKey) }
 
 // Origin returns the browser origin: Origin, or Sec-WebSocket-Origin for version
 // 8 clients (the HyBi drafts used that name). Empty when absent.
-func (r *Request) Origin() string {
+func (r *Request) Origin() string { r.own(); return r.origin() }
+
+func (r *Request) origin() string {
 	if r.version == 8 {
 		if o := r.hb.get(hWSOrigin); o != "" {
 			return o
@@ -159,24 +213,36 @@ func (r *Request) Origin() string {
 
 // Subprotocols returns the offered subprotocols in the client's order and
 // spelling. The slice belongs to the Request.
-func (r *Request) Subprotocols() []string { return r.protos }
+func (r *Request) Subprotocols() []string { r.own(); return r.protos }
 
 // Extensions returns the offered extensions, parsed, in the client's order. The
 // slice belongs to the Request.
-func (r *Request) Extensions() []ExtensionOffer { return r.exts }
+func (r *Request) Extensions() []ExtensionOffer { r.own(); return r.exts }
 
 // Header returns the first value of the named header, matched
 // case-insensitively, with surrounding whitespace removed.
 func (r *Request) Header(name string) string {
+	r.own()
 	v, _ := r.hb.header(name)
 	return v
 }
 
+// HeaderBytes is Header without the copy: a view of the request bytes, valid
+// only during the hook that got r, and not to be modified. nil when absent.
+func (r *Request) HeaderBytes(name string) []byte {
+	v, ok := r.hb.header(name)
+	if !ok {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(v), len(v))
+}
+
 // LookupHeader is Header that also says whether the header was present.
-func (r *Request) LookupHeader(name string) (string, bool) { return r.hb.header(name) }
+func (r *Request) LookupHeader(name string) (string, bool) { r.own(); return r.hb.header(name) }
 
 // Values yields every value of the named header in order (one per line).
 func (r *Request) Values(name string) iter.Seq[string] {
+	r.own()
 	return func(yield func(string) bool) {
 		for _, f := range r.hb.fields {
 			if equalFold(r.hb.str(f.name), name) && !yield(r.hb.str(f.value)) {
@@ -188,6 +254,7 @@ func (r *Request) Values(name string) iter.Seq[string] {
 
 // Headers yields every header line as (name as sent, value) in order.
 func (r *Request) Headers() iter.Seq2[string, string] {
+	r.own()
 	return func(yield func(string, string) bool) {
 		for _, f := range r.hb.fields {
 			if !yield(r.hb.str(f.name), r.hb.str(f.value)) {
@@ -210,6 +277,7 @@ func (r *Request) HTTPHeader() http.Header {
 // Cookie returns the value of the named cookie from the Cookie headers, with
 // surrounding double quotes removed.
 func (r *Request) Cookie(name string) (string, bool) {
+	r.own()
 	for _, f := range r.hb.fields {
 		if !equalFold(r.hb.str(f.name), "cookie") {
 			continue
@@ -227,6 +295,7 @@ func (r *Request) Cookie(name string) (string, bool) {
 
 // Cookies yields every (name, value) pair of the Cookie headers (RFC 6265 §5.4).
 func (r *Request) Cookies() iter.Seq2[string, string] {
+	r.own()
 	return func(yield func(string, string) bool) {
 		for _, f := range r.hb.fields {
 			if !equalFold(r.hb.str(f.name), "cookie") {
@@ -265,12 +334,14 @@ func (r *Request) Clone() *Request {
 	c := &Request{}
 	c.reset()
 	if !r.parsed {
+		c.owned = true
 		return c
 	}
 	buf := append([]byte(nil), r.hb.buf...)
 	if _, err := ParseRequest(buf, c, &Limits{MaxHeaderBytes: len(buf) + 1, MaxHeaders: len(r.hb.fields) + 1, MaxLineBytes: len(buf) + 1}); err != nil {
 		panic("upgrade: Clone of a valid request failed: " + err.Error())
 	}
+	c.owned = true // buf is its own, never reused
 	c.peer, c.trusted, c.ipHeader, c.httpReq, c.preset = r.peer, r.trusted, r.ipHeader, r.httpReq, r.preset
 	if r.tls != nil {
 		c.tls = &tlsInfo{conn: r.tls.conn} // the same connection; its state read afresh

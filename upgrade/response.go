@@ -5,6 +5,7 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // kv is one response header line.
@@ -52,7 +53,7 @@ func checkField(name, value string) error {
 func (h *ResponseHeader) Get(name string) string {
 	for _, f := range h.kv {
 		if equalFold(f.name, name) {
-			return f.value
+			return strings.Clone(f.value) // may view the Request's reused scratch
 		}
 	}
 	return ""
@@ -62,7 +63,7 @@ func (h *ResponseHeader) Get(name string) string {
 func (h *ResponseHeader) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		for _, f := range h.kv {
-			if !yield(f.name, f.value) {
+			if !yield(f.name, strings.Clone(f.value)) {
 				return
 			}
 		}

@@ -1,6 +1,9 @@
 package upgrade
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // Byte classes used by the scanners, one table lookup per byte.
 const (
@@ -147,4 +150,17 @@ func aliases(s string, b []byte) bool {
 	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	return p >= start && p < start+uintptr(cap(b))
+}
+
+// rebase moves s, when it is a view of old, to the same bytes in nb (a copy of
+// old); other strings are returned as they are.
+func rebase(s string, old, nb []byte) string {
+	if !aliases(s, old) {
+		return s
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(old))))
+	if off+len(s) > len(nb) {
+		return strings.Clone(s) // past the block: never expected, but stay correct
+	}
+	return bstr(nb[off : off+len(s)])
 }

@@ -198,7 +198,7 @@ func (u *Upgrader) handles(r *Request) bool {
 	case u.ShouldHandle != nil:
 		return u.ShouldHandle(r)
 	}
-	return u.Path == "" || r.Path() == u.Path
+	return u.Path == "" || r.path() == u.Path
 }
 
 func (u *Upgrader) reject(req *Request, dst []byte, status int, reason string, err error) ([]byte, Result) {
@@ -266,9 +266,13 @@ func (u *Upgrader) accept(req *Request, dst []byte, d *Decision) ([]byte, Result
 	if err != nil {
 		return u.rejectErr(req, dst, err)
 	}
+	if !req.owned && aliases(keep, req.hb.buf) {
+		keep = strings.Clone(keep) // the client's spelling, a view of the buffer
+	}
 	var accepted any
 	var extHdr string
 	if u != nil && u.Extensions != nil && len(req.exts) > 0 {
+		req.own() // the offers' strings reach the negotiator, which may keep them
 		out, acc, err := u.Extensions.NegotiateExtensions(req.exts, req.extOut[:0])
 		if err != nil {
 			return u.rejectErr(req, dst, err)
@@ -285,7 +289,7 @@ func (u *Upgrader) accept(req *Request, dst []byte, d *Decision) ([]byte, Result
 
 	// The handshake's own fields go first, then what the verify hook added.
 	user := len(req.resp.kv)
-	req.accept = acceptKey(req.Key())
+	req.accept = acceptKey(req.hb.get(hKey))
 	h := &req.resp
 	h.kv = append(h.kv,
 		kv{"Upgrade", "websocket"},
@@ -310,14 +314,11 @@ func (u *Upgrader) accept(req *Request, dst []byte, d *Decision) ([]byte, Result
 		Extensions:  accepted,
 		UserValue:   d.user,
 	}
-	if aliases(keep, req.hb.buf) {
-		res.Subprotocol = strings.Clone(keep)
-	}
 	if d.keep&KeepPath != 0 {
-		res.Path = strings.Clone(req.Path())
+		res.Path = strings.Clone(req.path())
 	}
 	if d.keep&KeepRawQuery != 0 {
-		res.RawQuery = strings.Clone(req.RawQuery())
+		res.RawQuery = strings.Clone(req.rawQuery())
 	}
 	if d.keep&KeepHeader != 0 {
 		res.Header = req.HTTPHeader()

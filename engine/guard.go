@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// Contained panics. The engine calls user code from shared workers, from the
+// event loops (DispatchInline) and from reader goroutines; a panic escaping any
+// of them would end the process and every other connection with it. So every
+// Handler call goes through one guard (net/http recovers a handler's panic per
+// connection the same way): the Handler is wrapped once, where it is set
+// (newEngine for a Server's or Client's Handler, Dial for DialOptions.Handler),
+// so the call sites stay c.h.OnX(...) and the guard costs one more indirect
+// call and an open-coded defer per callback. The handshake's user hooks
+// (upgrade's Verify, CheckOrigin, OnHandshakeError, ...) and WriteMessageFunc's
+// done callbacks run through guardedHook and callDone.
+//
+// Under the default PanicClose a panic is logged with its stack on
+// Config.Logger and the connection fails with 1011 (internal error, RFC 6455
+// §7.4.1) exactly like a protocol error: the close frame goes out, input is
+// ignored, the socket is released when the peer hangs up or CloseTimeout
+// passes; OnClose then gets a *PanicError. A panic in OnClose (or in a done
+// callback run while closing) is only logged: the connection and its buffers
+// were released before OnClose was called.
+
+// PanicPolicy says what a panic in a Handler callback, a handshake hook or a
+// WriteMessageFunc done callback does.
+type PanicPolicy uint8
+
+const (
+	// PanicClose recovers the panic, logs it with its stack (Config.Logger) and
+	// closes that connection with 1011 (a handshake hook's panic: 500); other
+	// connections and the process go on.
+	PanicClose PanicPolicy = iota
+	// PanicPropagate lets the panic go on unrecovered, ending the process
+	// (for those who prefer a crash and a core to a wounded server).
+	PanicPropagate
+)
+
+// ErrHandlerPanic is the protocol-level error behind every *PanicError: its
+// Code, 1011, is the close status sent (errors.Is(err, ErrHandlerPanic)).
+var ErrHandlerPanic = &frame.ProtocolError{Code: frame.StatusInternalError, Reason: "handler panicked"}
+
+// PanicError is what OnClose receives after a callback of the connection
+// panicked under PanicClose.
+type PanicError struct {
+	Callback string // "OnMessage", "OnOpen", "WriteMessageFunc done", ...
+	Value    any    // what was passed to panic
+	Stack    []byte // the panicking goroutine's stack
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("weir: %s panicked: %v", e.Callback, e.Value)
+}
+
+// Unwrap returns ErrHandlerPanic, so CloseStatus(err) is 1011.
+func (e *PanicError) Unwrap() error { return ErrHandlerPanic }
+
+// guarded is a Handler whose every call recovers a panic of the one it wraps.
+type guarded struct{ h Handler }
+
+// guard wraps h for c.h. The engine's own handlers (the ReadMessage queues) are
+// left bare: they do not panic, and blocking.go finds them by type.
+func guard(h Handler) Handler {
+	switch h.(type) {
+	case nil, *guarded, *queue, queueHandler:
+		return h
+	}
+	return &guarded{h: h}
+}
+
+func (g *guarded) OnOpen(c *Conn) {
+	defer c.recoverCallback("OnOpen")
+	g.h.OnOpen(c)
+}
+
+func (g *guarded) OnMessage(c *Conn, op frame.Opcode, p []byte) {
+	defer c.recoverCallback("OnMessage")
+	g.h.OnMessage(c, op, p)
+}
+
+func (g *guarded) OnFrame(c *Conn, h frame.Header, p []byte) {
+	defer c.recoverCallback("OnFrame")
+	g.h.OnFrame(c, h, p)
+}
+
+// OnPing reports false (no automatic pong) when the handler panicked.
+func (g *guarded) OnPing(c *Conn, p []byte) (pong bool) {
+	defer c.recoverCallback("OnPing")
+	return g.h.OnPing(c, p)
+}
+
+func (g *guarded) OnPong(c *Conn, p []byte) {
+	defer c.recoverCallback("OnPong")
+	g.h.OnPong(c, p)
+}
+
+func (g *guarded) OnDrain(c *Conn) {
+	defer c.recoverCallback("OnDrain")
+	g.h.OnDrain(c)
+}
+
+func (g *guarded) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
+	defer c.recoverCallback("OnClose")
+	g.h.OnClose(c, code, reason, err)
+}
+
+// callDone calls a WriteMessageFunc done callback in worker context (flush,
+// finish) under the guard.
+func (c *Conn) callDone(fn func(error), err error) {
+	defer c.recoverCallback("WriteMessageFunc done")
+	fn(err)
+}
+
+// recoverCallback is deferred by every guarded call (worker context). It must be
+// the deferred function itself: recover only works when called directly by one.
+// Under PanicPropagate it does not call recover, so the panic goes on with its
+// stack intact.
+func (c *Conn) recoverCallback(callback string) {
+	if c.eng.cfg.PanicPolicy == PanicPropagate {
+		return
+	}
+	if r := recover(); r != nil {
+		c.handlerPanicked(callback, r)
+	}
+}
+
+// handlerPanicked logs a recovered panic and fails the connection with 1011.
+// fail does nothing once the connection is failing or finished (a panic in
+// OnClose): the log line is all that is left to do.
+func (c *Conn) handlerPanicked(callback string, r any) {
+	err := &PanicError{Callback: callback, Value: r, Stack: debug.Stack()}
+	c.eng.cfg.Logger.Error("weir: handler panicked; closing the connection with 1011",
+		"callback", callback, "panic", fmt.Sprint(r), "remote", c.remote, "stack", string(err.Stack))
+	c.fail(err)
+}
+
+// guardedHook runs f, a call into the Upgrader that may run user hooks during
+// the handshake (worker context), and reports whether it panicked (logged;
+// the caller answers 500). Under PanicPropagate the panic goes on.
+func (c *Conn) guardedHook(f func()) (panicked bool) {
+	defer func() {
+		if c.eng.cfg.PanicPolicy == PanicPropagate {
+			return
+		}
+		if r := recover(); r != nil {
+			c.eng.cfg.Logger.Error("weir: handshake hook panicked; answering 500",
+				"panic", fmt.Sprint(r), "remote", c.remote, "stack", string(debug.Stack()))
+			panicked = true
+		}
+	}()
+	f()
+	return false
+}
