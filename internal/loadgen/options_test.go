@@ -64,7 +64,7 @@ func TestCheck(t *testing.T) {
 		{"negative rate", func(o *Options) { o.Rate = -1 }},
 		{"rate too high", func(o *Options) { o.Rate = 2e6 }},
 		{"rate with raw", func(o *Options) { o.Rate, o.Size, o.Raw = 10, 64, true }},
-		{"rate with a message too small for a stamp", func(o *Options) { o.Rate, o.Size = 10, stampLen - 1 }},
+		{"rate with a message too small for a stamp", func(o *Options) { o.Rate, o.Size = 10, stampLen-1 }},
 		{"fanout publishers over conns", func(o *Options) { o.Fanout, o.Publishers, o.Rate = true, 2, 1 }},
 		{"fanout publishers without a rate", func(o *Options) { o.Fanout, o.Publishers = true, 1 }},
 		{"fanout with a storm", func(o *Options) { o.Fanout, o.Storm = true, true }},
