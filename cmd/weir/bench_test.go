@@ -287,9 +287,10 @@ func TestBenchFanout(t *testing.T) {
 		if r.Up != 20 || r.Sent == 0 || r.Msgs == 0 || r.Errors != 0 {
 			t.Fatalf("procs %s: fanout %+v\n%s", procs, r, stderr)
 		}
-		// Each message reaches up to 20 connections (those sent at the window's
-		// edges may be counted on one side only).
-		if r.Msgs > 20*(r.Sent+4) {
+		// Each message reaches up to 20 connections. Deliveries of warm-up
+		// messages are not counted; with two processes, one's mark may come a
+		// moment before the other's.
+		if r.Msgs > 20*(r.Sent+5) {
 			t.Fatalf("procs %s: %d deliveries of %d messages to 20 connections", procs, r.Msgs, r.Sent)
 		}
 		if r.P50us <= 0 {

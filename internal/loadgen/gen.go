@@ -57,6 +57,7 @@ type gen struct {
 	compressed atomic.Int64 // connections that negotiated permessage-deflate
 	msgs, errs atomic.Uint64
 	sent       atomic.Uint64 // rate, fanout: messages sent
+	markNs     atomic.Int64  // rate, fanout: Unix ns of the last mark; older stamps are not counted
 	handshakes atomic.Uint64 // storm
 	h          hist
 	pub        sync.WaitGroup // the publisher goroutine (rate, fanout)
@@ -244,11 +245,13 @@ func (g *gen) startEcho() {
 	}
 }
 
-// mark zeroes the histogram, then the counters. Round trips complete while it
+// mark zeroes the histogram, then the counters; stamped messages sent before it
+// (warm-up traffic still in flight) are not counted after it. Round trips complete while it
 // runs, so the two may disagree by the messages then in flight (one a connection):
 // a round trip recorded in the histogram before its bucket was zeroed but counted
 // after the counter was. Any later round trip is in both.
 func (g *gen) mark() {
+	g.markNs.Store(time.Now().UnixNano())
 	g.h.reset()
 	g.msgs.Store(0)
 	g.errs.Store(0)

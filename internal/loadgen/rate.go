@@ -64,22 +64,27 @@ func (g *gen) publish(ctx context.Context, mode int32, conns []*engine.Conn, op 
 			}
 		}
 		putStamp(msg[at:], due.UnixNano())
+		// Counted before it goes, so no report has its echo without it.
 		// WriteMessage neither keeps nor changes msg, so the next stamp may
 		// overwrite it at once.
-		if err := conns[k%len(conns)].WriteMessage(op, msg); err != nil {
-			g.errs.Add(1)
-			continue
-		}
 		g.sent.Add(1)
+		if err := conns[k%len(conns)].WriteMessage(op, msg); err != nil {
+			g.sent.Add(^uint64(0))
+			g.errs.Add(1)
+		}
 	}
 }
 
 // gotStamped records a stamped message's delay from its due time (rate and
-// fanout modes). It reports false for a message without a stamp.
+// fanout modes), unless it was due before the last mark. It reports false for a
+// message without a stamp.
 func (g *gen) gotStamped(p []byte) bool {
 	ns, ok := findStamp(p)
 	if !ok {
 		return false
+	}
+	if ns < g.markNs.Load() {
+		return true // sent in the warm-up
 	}
 	g.h.add(time.Now().UnixNano() - ns)
 	g.msgs.Add(1)

@@ -58,7 +58,7 @@ func TestRate(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // to let messages flow; no assertion on timing
 	e := reportUntil(t, p, func(e Event) bool { return e.Msgs >= 50 })
-	if e.Errors != 0 || e.Sent < e.Msgs || e.Hist.Count() != e.Msgs {
+	if e.Errors != 0 || e.Sent < e.Msgs || !near(e.Hist.Count(), e.Msgs, 1000) {
 		t.Fatalf("result %+v (hist %d)", e, e.Hist.Count())
 	}
 	// 200/s for at least 0.5 s: no more than the schedule allows, by a wide margin
@@ -66,6 +66,14 @@ func TestRate(t *testing.T) {
 	if e.Sent > 2000 {
 		t.Fatalf("sent %d: the loop is not rate-limited", e.Sent)
 	}
+}
+
+// near reports whether a histogram's count and a counter read in one report
+// can agree: a sample goes into the histogram before the counter, and a report
+// reads the counter first, so the histogram may be ahead by the samples
+// recorded meanwhile (slack, generous for a busy machine), never behind.
+func near(hist, msgs, slack uint64) bool {
+	return hist >= msgs && hist <= msgs+slack
 }
 
 // stallServer echoes, but holds every echo that arrives while stalled until the
@@ -137,7 +145,7 @@ func TestFanout(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := reportUntil(t, p, func(e Event) bool { return e.Sent >= 5 && e.Msgs >= 10*5 })
-	if e.Errors != 0 || e.Hist.Count() != e.Msgs || e.Msgs > 10*e.Sent {
+	if e.Errors != 0 || !near(e.Hist.Count(), e.Msgs, 1000) || e.Msgs > 10*e.Sent {
 		t.Fatalf("result %+v", e)
 	}
 }
