@@ -31,6 +31,11 @@ func (s *testServer) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) {
 		code, reason, _ := strings.Cut(msg[len("close "):], " ")
 		n, _ := strconv.Atoi(code)
 		c.Close(frame.StatusCode(n), reason)
+	case op == frame.OpText && strings.HasPrefix(msg, "flood "):
+		n, _ := strconv.Atoi(msg[len("flood "):])
+		for i := range n {
+			c.WriteText(strconv.Itoa(i) + strings.Repeat(".", 1000))
+		}
 	case op == frame.OpText && msg == "pause":
 		c.PauseRead()
 		go func() {
@@ -333,6 +338,64 @@ func TestBufferedAmount(t *testing.T) {
 	}
 	ws.Close(1000, "")
 	waitDone(t, ws)
+}
+
+// TestSlowCallbacks: while a callback blocks, at most maxQueued events wait
+// (the connection stops reading), and every message still arrives, in order.
+func TestSlowCallbacks(t *testing.T) {
+	t.Parallel()
+	url, _ := startServer(t)
+	const n = 400
+	release := make(chan struct{})
+	var got []string
+	opened := make(chan struct{})
+	ws, err := New(url, nil, &Options{
+		OnOpen: func(Event) { close(opened) },
+		OnMessage: func(e MessageEvent) {
+			if len(got) == 0 {
+				<-release
+			}
+			s, _ := e.Data.(string)
+			got = append(got, s)
+			if len(got) == n {
+				e.Target.Close(1000, "")
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-opened
+	if err := ws.Send("flood " + strconv.Itoa(n)); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() int {
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		return len(ws.queue)
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < maxQueued; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events queued", queued())
+		}
+	}
+	// Watch a while: reading has stopped, so the queue does not grow.
+	for range 100 {
+		if q := queued(); q > maxQueued {
+			t.Fatalf("%d events queued, over %d", q, maxQueued)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(release)
+	waitDone(t, ws)
+	if len(got) != n {
+		t.Fatalf("%d messages, want %d", len(got), n)
+	}
+	for i, s := range got {
+		if !strings.HasPrefix(s, strconv.Itoa(i)+".") {
+			t.Fatalf("message %d: %.10q...", i, s)
+		}
+	}
 }
 
 func TestNewSyntax(t *testing.T) {
