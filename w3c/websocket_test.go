@@ -369,19 +369,25 @@ func TestSlowCallbacks(t *testing.T) {
 	if err := ws.Send("flood " + strconv.Itoa(n)); err != nil {
 		t.Fatal(err)
 	}
-	queued := func() int {
+	queued := func() (int, bool) {
 		ws.mu.Lock()
 		defer ws.mu.Unlock()
-		return len(ws.queue)
+		return len(ws.queue), ws.paused
 	}
-	for deadline := time.Now().Add(10 * time.Second); queued() < maxQueued; time.Sleep(time.Millisecond) {
+	// The queue fills (the first message may have been taken already by the
+	// blocked callback) and reading pauses.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, paused := queued(); paused {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d events queued", queued())
+			q, _ := queued()
+			t.Fatalf("%d events queued, reading not paused", q)
 		}
 	}
 	// Watch a while: reading has stopped, so the queue does not grow.
 	for range 100 {
-		if q := queued(); q > maxQueued {
+		if q, _ := queued(); q > maxQueued {
 			t.Fatalf("%d events queued, over %d", q, maxQueued)
 		}
 		time.Sleep(2 * time.Millisecond)
