@@ -34,7 +34,15 @@ type benchReport struct {
 	MBPerSec         float64 `json:"mb_per_sec"`
 	Handshakes       uint64  `json:"handshakes"`
 	HandshakesPerSec float64 `json:"handshakes_per_sec"`
-	// Percentiles of the round trip (storm: of the handshake), in microseconds.
+	// Rate is the open loop's (fanout: the publishers') schedule, messages/s in
+	// all; Sent the messages sent in the measured window. Msgs then counts echoes
+	// (fanout: deliveries, one per connection a message reached).
+	Rate       float64 `json:"rate,omitempty"`
+	Publishers int     `json:"publishers,omitempty"`
+	Sent       uint64  `json:"sent,omitempty"`
+	// Percentiles of the round trip (open loop: from the scheduled send time;
+	// fanout: of the delivery, from the scheduled send time; storm: of the
+	// handshake), in microseconds.
 	P50us  float64 `json:"p50_us"`
 	P99us  float64 `json:"p99_us"`
 	P999us float64 `json:"p999_us"`
@@ -71,12 +79,16 @@ func runBench(ctx context.Context, cfg benchConfig, stderr io.Writer, tty bool) 
 	b := &benchRun{cfg: cfg, f: f, prog: &benchProgress{w: stderr, tty: tty, label: cfg.scenario}}
 	defer b.prog.end()
 	b.rep = benchReport{Scenario: cfg.scenario, Target: cfg.target, Procs: cfg.procs, Sources: cfg.src,
-		Conns: cfg.conns, Size: cfg.size, Text: cfg.text}
+		Conns: cfg.conns, Size: cfg.size, Text: cfg.text, Rate: cfg.rate, Publishers: cfg.publishers}
 	if err := b.connect(ctx); err != nil {
 		return nil, err
 	}
+	if b.rep.Up == 0 && cfg.scenario != "storm" {
+		b.finish(loadgen.Event{}) // nothing to run on: report at once
+		return &b.rep, nil
+	}
 	switch cfg.scenario {
-	case "echo":
+	case "echo", "fanout":
 		err = b.echo(ctx)
 	case "idle":
 		err = b.idle(ctx)
@@ -126,7 +138,8 @@ func (b *benchRun) connect(ctx context.Context) error {
 	return nil
 }
 
-// echo runs the closed loop: warm-up, mark, the measured window.
+// echo runs the echo loop, closed or open, or the fan-out: warm-up, mark, the
+// measured window.
 func (b *benchRun) echo(ctx context.Context) error {
 	if err := b.f.Send(loadgen.CmdGo); err != nil {
 		return err
@@ -149,6 +162,7 @@ func (b *benchRun) echo(ctx context.Context) error {
 	b.f.Send(loadgen.CmdStop)
 	b.rep.Seconds = secs.Seconds()
 	b.rep.Msgs = tot.Msgs
+	b.rep.Sent = tot.Sent
 	b.rep.MsgsPerSec = float64(tot.Msgs) / b.rep.Seconds
 	b.rep.MBPerSec = b.rep.MsgsPerSec * float64(b.cfg.size) / 1e6
 	b.finish(tot)
@@ -226,7 +240,7 @@ func (b *benchRun) window(ctx context.Context, phase string, d time.Duration) (l
 		}
 		tot := sumResults(rs)
 		line := fmt.Sprintf("%s %v/%v  %d/%d open", phase, at.Sub(start).Round(time.Second), d, tot.Open, b.rep.Up)
-		if b.cfg.scenario == "echo" {
+		if b.cfg.scenario == "echo" || b.cfg.scenario == "fanout" {
 			rate := float64(tot.Msgs-prev) / at.Sub(prevAt).Seconds()
 			line += fmt.Sprintf("  %.0f msg/s  p99 %v", rate, tot.Hist.Quantile(.99).Round(time.Microsecond))
 			prev, prevAt = tot.Msgs, at
@@ -244,6 +258,7 @@ func sumResults(rs []loadgen.Event) loadgen.Event {
 	for _, e := range rs {
 		t.Msgs += e.Msgs
 		t.Errors += e.Errors
+		t.Sent += e.Sent
 		t.Handshakes += e.Handshakes
 		t.Open += e.Open
 		t.Hist.Merge(e.Hist)
@@ -280,9 +295,14 @@ func (r *benchReport) print(w io.Writer) error {
 		if r.Text {
 			kind = "text"
 		}
-		if r.Scenario == "echo" {
+		switch {
+		case r.Scenario == "echo" && r.Rate > 0:
+			pw.printf("echo %s: %d × %d B %s, open loop at %g msg/s, %s, %.1f s measured\n", r.Target, r.Conns, r.Size, kind, r.Rate, procs, r.Seconds)
+		case r.Scenario == "echo":
 			pw.printf("echo %s: %d × %d B %s, %s, %.1f s measured\n", r.Target, r.Conns, r.Size, kind, procs, r.Seconds)
-		} else {
+		case r.Scenario == "fanout":
+			pw.printf("fanout %s: %d connections, %d publishing %g msg/s in all, %s, %.1f s measured\n", r.Target, r.Conns, r.Publishers, r.Rate, procs, r.Seconds)
+		default:
 			pw.printf("idle %s: %d connections held %.1f s, %s\n", r.Target, r.Conns, r.Seconds, procs)
 		}
 		pw.printf("connections  %d/%d up, %d failed, %d open at the end", r.Up, r.Conns, r.Failed, r.Open)
@@ -290,9 +310,21 @@ func (r *benchReport) print(w io.Writer) error {
 			pw.printf(", %d compressed", r.Compressed)
 		}
 		pw.printf("\n")
-		if r.Scenario == "echo" {
+		switch {
+		case r.Up == 0: // nothing ran
+		case r.Scenario == "echo" && r.Rate > 0:
+			pw.printf("messages     %d sent, %d echoed (%.0f/s, %.2f MB/s each way)\n", r.Sent, r.Msgs, r.MsgsPerSec, r.MBPerSec)
+			pw.printf("round trip   %s (from the scheduled send)\n", pct)
+		case r.Scenario == "echo":
 			pw.printf("messages     %d (%.0f/s, %.2f MB/s each way)\n", r.Msgs, r.MsgsPerSec, r.MBPerSec)
 			pw.printf("round trip   %s\n", pct)
+		case r.Scenario == "fanout":
+			per := 0.0
+			if r.Sent > 0 {
+				per = float64(r.Msgs) / float64(r.Sent)
+			}
+			pw.printf("messages     %d sent, %d delivered (%.0f/s, %.1f per message)\n", r.Sent, r.Msgs, r.MsgsPerSec, per)
+			pw.printf("delivery     %s (from the scheduled send)\n", pct)
 		}
 	}
 	pw.printf("errors       %d\n", r.Errors)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -54,17 +55,26 @@ func startBenchServer(t *testing.T, cfg engine.Config) *engine.Server {
 // only after every generator has ended.
 func runBenchJSON(t *testing.T, args ...string) (benchReport, string) {
 	t.Helper()
+	r, stderr, err := runBenchJSONErr(t, args...)
+	if err != nil {
+		t.Fatalf("weir bench %v: %v\nstderr:\n%s", args, err, stderr)
+	}
+	return r, stderr
+}
+
+// runBenchJSONErr is runBenchJSON for a run that may fail after its report (a
+// failed verdict): the report, stderr and runBenchCmd's error.
+func runBenchJSONErr(t *testing.T, args ...string) (benchReport, string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	if err := runBenchCmd(ctx, append([]string{"-json"}, args...), &stdout, &stderr); err != nil {
-		t.Fatalf("weir bench %v: %v\nstderr:\n%s", args, err, stderr.String())
-	}
+	err := runBenchCmd(ctx, append([]string{"-json"}, args...), &stdout, &stderr)
 	var r benchReport
-	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil {
-		t.Fatalf("report: %v\n%s", err, stdout.String())
+	if jerr := json.Unmarshal(stdout.Bytes(), &r); jerr != nil {
+		t.Fatalf("weir bench %v: %v, report: %v\n%s\nstderr:\n%s", args, err, jerr, stdout.String(), stderr.String())
 	}
-	return r, stderr.String()
+	return r, stderr.String(), err
 }
 
 func TestBenchEcho(t *testing.T) {
@@ -153,9 +163,139 @@ func TestBenchTextReport(t *testing.T) {
 func TestBenchFailures(t *testing.T) {
 	t.Parallel()
 	srv := startBenchServer(t, engine.Config{MaxConns: 20})
-	r, _ := runBenchJSON(t, "-scenario", "idle", "-c", "40", "-duration", "300ms", srv.Addr().String())
+	r, _, err := runBenchJSONErr(t, "-scenario", "idle", "-c", "40", "-duration", "300ms", srv.Addr().String())
 	if r.Errors == 0 || r.Open > 20 {
 		t.Fatalf("40 connections to a server capped at 20: %+v", r)
+	}
+	// Over the default -max-errors (1%): the run fails, after its report.
+	if !errors.Is(err, errBenchFailed) {
+		t.Fatalf("%d errors of 40: %v, want errBenchFailed", r.Errors, err)
+	}
+	// A budget that covers them: it passes.
+	r, _ = runBenchJSON(t, "-scenario", "idle", "-c", "40", "-duration", "300ms", "-max-errors", "30", srv.Addr().String())
+	if r.Errors == 0 || r.Errors > 30 {
+		t.Fatalf("-max-errors 30: %+v", r)
+	}
+}
+
+// TestBenchUnreachable: a server that never answers. Every dial waits at most
+// -dial-timeout, the connect phase at most -duration plus that, and the run
+// fails (before, it reported 0 connections up and exited 0, after 1000 dials of
+// 10 s each, 64 at a time).
+func TestBenchUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	start := time.Now()
+	r, _, err := runBenchJSONErr(t, "-c", "300", "-dial-timeout", "300ms", "-duration", "500ms", ln.Addr().String())
+	if !errors.Is(err, errBenchFailed) || !strings.Contains(err.Error(), "no connection came up") {
+		t.Fatalf("err %v, want errBenchFailed: no connection came up", err)
+	}
+	if r.Up != 0 || r.Failed != 300 || r.Errors != 300 {
+		t.Fatalf("report %+v", r)
+	}
+	// Bounded by 800 ms of connecting; generous for a busy machine.
+	if el := time.Since(start); el > 15*time.Second {
+		t.Fatalf("took %v", el)
+	}
+}
+
+// TestBenchVerdict: when a finished run still fails.
+func TestBenchVerdict(t *testing.T) {
+	t.Parallel()
+	pct := func(p float64) errorBudget { return errorBudget{percent: p, isPct: true} }
+	tests := []struct {
+		name   string
+		r      benchReport
+		budget errorBudget
+		fail   bool
+	}{
+		{"clean", benchReport{Scenario: "echo", Conns: 100, Up: 100}, pct(1), false},
+		{"1 of 100 at 1%", benchReport{Scenario: "echo", Conns: 100, Up: 99, Errors: 1}, pct(1), false},
+		{"2 of 100 at 1%", benchReport{Scenario: "echo", Conns: 100, Up: 98, Errors: 2}, pct(1), true},
+		{"none up, budget 100%", benchReport{Scenario: "idle", Conns: 10, Failed: 10, Errors: 10}, pct(100), true},
+		{"count", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Errors: 3}, errorBudget{n: 3}, false},
+		{"over count", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Errors: 4}, errorBudget{n: 3}, true},
+		{"storm without a handshake", benchReport{Scenario: "storm", Errors: 5}, pct(100), true},
+		{"storm 1 error in 200", benchReport{Scenario: "storm", Handshakes: 199, Errors: 1}, pct(1), false},
+		{"storm 3 errors in 200", benchReport{Scenario: "storm", Handshakes: 197, Errors: 3}, pct(1), true},
+	}
+	for _, tt := range tests {
+		err := tt.r.verdict(tt.budget)
+		if (err != nil) != tt.fail || err != nil && !errors.Is(err, errBenchFailed) {
+			t.Errorf("%s: %v, want failure %v", tt.name, err, tt.fail)
+		}
+	}
+}
+
+func TestErrorBudgetFlag(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want errorBudget
+		ok   bool
+	}{
+		{"0", errorBudget{}, true},
+		{"25", errorBudget{n: 25}, true},
+		{"1%", errorBudget{percent: 1, isPct: true}, true},
+		{"0.5%", errorBudget{percent: 0.5, isPct: true}, true},
+		{"101%", errorBudget{}, false},
+		{"-1", errorBudget{}, false},
+		{"x%", errorBudget{}, false},
+		{"NaN%", errorBudget{}, false},
+	}
+	for _, tt := range tests {
+		var b errorBudget
+		err := b.Set(tt.in)
+		if (err == nil) != tt.ok || tt.ok && b != tt.want {
+			t.Errorf("Set(%q) = %+v, %v", tt.in, b, err)
+		}
+		if tt.ok && b.String() != tt.in {
+			t.Errorf("%q prints as %q", tt.in, b.String())
+		}
+	}
+}
+
+// TestBenchRate: the open loop keeps to its rate and times every echo.
+func TestBenchRate(t *testing.T) {
+	t.Parallel()
+	srv := startBenchServer(t, engine.Config{})
+	r, _ := runBenchJSON(t, "-c", "20", "-rate", "400", "-duration", "1s", "-warmup", "200ms", srv.Addr().String())
+	if r.Rate != 400 || r.Sent == 0 || r.Msgs == 0 || r.Msgs > r.Sent+20 || r.Errors != 0 {
+		t.Fatalf("open loop: %+v", r)
+	}
+	// At most what the schedule allows in the window, with room for a slow report.
+	if r.Sent > uint64(400*(r.Seconds+1)) {
+		t.Fatalf("sent %d in %.1f s at 400/s", r.Sent, r.Seconds)
+	}
+	if !(0 < r.P50us && r.P50us <= r.P99us) {
+		t.Fatalf("percentiles p50 %v p99 %v", r.P50us, r.P99us)
+	}
+}
+
+// TestBenchFanout runs the fan-out against weir serve's chat, which broadcasts
+// every message to every chat connection.
+func TestBenchFanout(t *testing.T) {
+	t.Parallel()
+	d := startTestDemo(t, demoOptions{})
+	for _, procs := range []string{"1", "2"} {
+		r, stderr := runBenchJSON(t, "-scenario", "fanout", "-c", "20", "-publishers", "2", "-rate", "100", "-procs", procs,
+			"-duration", "1s", "-warmup", "300ms", "ws://"+d.Addr().String()+"/chat")
+		if r.Up != 20 || r.Sent == 0 || r.Msgs == 0 || r.Errors != 0 {
+			t.Fatalf("procs %s: fanout %+v\n%s", procs, r, stderr)
+		}
+		// Each message reaches up to 20 connections. Deliveries of warm-up
+		// messages are not counted; with two processes, one's mark may come a
+		// moment before the other's.
+		if r.Msgs > 20*(r.Sent+5) {
+			t.Fatalf("procs %s: %d deliveries of %d messages to 20 connections", procs, r.Msgs, r.Sent)
+		}
+		if r.P50us <= 0 {
+			t.Fatalf("procs %s: p50 %v", procs, r.P50us)
+		}
 	}
 }
 
@@ -170,6 +310,12 @@ func TestBenchUsage(t *testing.T) {
 		{"-concurrency", "0", "127.0.0.1:1"},
 		{"-src", "300", "127.0.0.1:1"},
 		{"ftp://127.0.0.1:1/"},
+		{"-rate", "-1", "127.0.0.1:1"},
+		{"-rate", "10", "-scenario", "idle", "127.0.0.1:1"},
+		{"-rate", "10", "-size", "8", "127.0.0.1:1"},
+		{"-scenario", "fanout", "-c", "2", "-publishers", "3", "127.0.0.1:1"},
+		{"-dial-timeout", "0", "127.0.0.1:1"},
+		{"-max-errors", "5x", "127.0.0.1:1"},
 	}
 	for _, args := range tests {
 		var stderr bytes.Buffer

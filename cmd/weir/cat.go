@@ -48,7 +48,7 @@ func runCat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// engine.Dial: one loop is plenty, its keepalive pings would show up as pongs
 	// (-ping is the user's to ask for), and Close stops its goroutines.
 	cl, err := engine.NewClient(nil, &engine.Config{
-		Loops: 1, Workers: 2, PingInterval: -1,
+		Loops: 1, Workers: 2, PingInterval: -1, CloseTimeout: o.closeTimeout,
 		MaxMessageSize: o.maxMessage, DrainLowWater: catLowWater,
 	})
 	if err != nil {

@@ -23,6 +23,7 @@ type catOptions struct {
 	compress     bool
 	insecure     bool
 	timeout      time.Duration
+	closeTimeout time.Duration
 	execute      []string
 	wait         time.Duration
 	ping         time.Duration
@@ -63,10 +64,12 @@ every message received on stdout, one per line: text as is, binary as
 When stdin and stdout are a terminal (and without -quiet) the session is
 interactive: a "> " prompt, received messages as "< message", and slash
 commands. Otherwise the output is plain, for scripts. At the end of stdin weir
-cat sends a close frame (-close-code, -close-reason), waits for the server's,
-and exits. It exits 0 after a clean close it started, or when the server
-closes with 1000, 1001 or no status code; otherwise 1 with the close code and reason, or the
-HTTP status of a refused handshake.
+cat sends a close frame (-close-code, -close-reason), waits for the server's
+(at most -close-timeout), and exits. It exits 0 when the server's close frame
+has 1000, 1001, no status code, or echoes the code weir cat sent; otherwise 1
+with the close code and reason (a server that rejected the last message with
+1003 as stdin ended, a close that timed out), or the HTTP status of a refused
+handshake.
 
 Slash commands (interactive, or with -slash):
   /ping [payload]          send a ping; the pong's round trip is printed
@@ -104,6 +107,7 @@ func parseCatFlags(args []string, stderr io.Writer) (*catOptions, error) {
 	fs.BoolVar(&o.compress, "compress", false, "offer permessage-deflate (RFC 7692)")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's TLS certificate (wss)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "bound on the opening handshake, TCP and TLS included")
+	fs.DurationVar(&o.closeTimeout, "close-timeout", 2*time.Second, "how long to wait for the server's close frame after sending one")
 	exec := (*catStringsFlag)(&o.execute)
 	fs.Var(exec, "x", "send this `message` (repeatable; stdin is not read), print the first reply, close and exit")
 	fs.Var(exec, "execute", "same as -x")
@@ -174,8 +178,8 @@ func parseCatFlags(args []string, stderr io.Writer) (*catOptions, error) {
 	if o.version != 13 && o.version != 8 {
 		return fail("-protocol-version %d: want 13 or 8", o.version)
 	}
-	if o.wait < 0 || o.ping < 0 {
-		return fail("-wait and -ping want a positive duration")
+	if o.wait < 0 || o.ping < 0 || o.closeTimeout <= 0 {
+		return fail("-wait, -ping and -close-timeout want a positive duration")
 	}
 	return o, nil
 }

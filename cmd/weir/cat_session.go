@@ -22,9 +22,10 @@ const (
 	catHighWater = 1 << 20
 	// catLowWater is where the wait ends (Config.DrainLowWater).
 	catLowWater = 256 << 10
-	// catCloseWait bounds the wait for the end of a closing handshake beyond the
-	// engine's own CloseTimeout, after which the connection is aborted.
-	catCloseWait = 10 * time.Second
+	// catCloseSlack is how long past the engine's CloseTimeout (-close-timeout)
+	// weir cat waits for the end of a closing handshake before it aborts the
+	// connection itself: the engine's timer should have ended it by then.
+	catCloseSlack = time.Second
 )
 
 // catClosedError reports a connection that ended other than by a clean close
@@ -60,7 +61,8 @@ type catSession struct {
 	h       *catHandler
 	c       *engine.Conn
 	slash   bool
-	closing atomic.Bool // weir cat started the closing handshake
+	closing atomic.Bool      // weir cat started the closing handshake
+	sent    frame.StatusCode // the code of the close weir cat sent, once closing
 	pingSeq int
 }
 
@@ -197,6 +199,7 @@ func (s *catSession) command(line string) bool {
 			s.p.notef("/close: %v", err)
 			return false
 		}
+		s.sent = code
 		s.closing.Store(true)
 		return true
 	case "help":
@@ -257,6 +260,7 @@ func (s *catSession) closeAndWait(code frame.StatusCode, reason string) error {
 		return s.result()
 	default:
 	}
+	s.sent = code
 	s.closing.Store(true)
 	if err := s.c.Close(code, reason); err != nil && !errors.Is(err, engine.ErrClosed) {
 		s.p.notef("close: %v", err)
@@ -266,9 +270,10 @@ func (s *catSession) closeAndWait(code frame.StatusCode, reason string) error {
 }
 
 // wait waits for the connection to end, bounded: the engine gives the peer
-// Config.CloseTimeout to answer a close, and catCloseWait is the backstop.
+// Config.CloseTimeout (-close-timeout) to answer a close, and catCloseSlack
+// more is the backstop.
 func (s *catSession) wait() error {
-	t := time.NewTimer(catCloseWait)
+	t := time.NewTimer(s.o.closeTimeout + catCloseSlack)
 	defer t.Stop()
 	select {
 	case <-s.h.done:
@@ -284,7 +289,11 @@ func (s *catSession) result() error {
 	h := s.h
 	s.p.end()
 	if s.closing.Load() {
-		if h.err != nil {
+		// The server's close frame answers ours: an echo of our code, or a
+		// normal end, is success. Any other code is what the server had to say,
+		// most often sent before it saw our close (echo bad | weir cat URL, and
+		// the server rejects "bad" with 1003), and it decides the exit status.
+		if h.err != nil || !(h.code == s.sent || catNormalEnd(h.code)) {
 			return &catClosedError{Code: h.code, Reason: h.reason, Err: h.err}
 		}
 		if !s.o.quiet {
@@ -302,4 +311,11 @@ func (s *catSession) result() error {
 		return nil
 	}
 	return &catClosedError{Code: h.code, Reason: h.reason, Err: h.err}
+}
+
+// catNormalEnd reports whether a server's close code after a clean closing
+// handshake ends the session normally: 1000, 1001, or a close frame with no
+// status (1005), as some servers close and wscat exits 0 on.
+func catNormalEnd(code frame.StatusCode) bool {
+	return code == frame.StatusNormalClosure || code == frame.StatusGoingAway || code == frame.StatusNoStatusRcvd
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"io"
@@ -318,6 +321,12 @@ func TestCat(t *testing.T) {
 			errOut: []string{`disconnected by the server: 1005`},
 		},
 		{
+			// echo bad | weir cat URL: stdin ends at once, weir cat closes with 1000,
+			// and the server's 1003 (sent before it saw that close) is the outcome.
+			name: "server closes with an error code as stdin ends", stdin: "close 1003 unsupported\n",
+			wantCode: frame.StatusUnsupportedData, wantReason: "unsupported",
+		},
+		{
 			name: "server closes after execute", args: []string{"-x", "close 4002 nope"},
 			wantCode: 4002, wantReason: "nope",
 		},
@@ -431,6 +440,41 @@ func TestCatHandshakeTimeout(t *testing.T) {
 	}
 }
 
+// TestCatCloseTimeout: a server that completes the handshake and then never
+// answers a close frame. weir cat gives up after -close-timeout and fails.
+func TestCatCloseTimeout(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		req, err := http.ReadRequest(bufio.NewReader(nc))
+		if err != nil {
+			return
+		}
+		h := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: "+base64.StdEncoding.EncodeToString(h[:])+"\r\n\r\n")
+		io.Copy(io.Discard, nc) // the close frame, never answered
+	}()
+	start := time.Now()
+	err = runCat(context.Background(), []string{"-close-timeout", "300ms", ln.Addr().String()}, strings.NewReader(""), io.Discard, io.Discard)
+	var ce *catClosedError
+	if !errors.As(err, &ce) || ce.Err == nil {
+		t.Fatalf("err %v, want a close that did not complete", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("took %v with -close-timeout 300ms", el)
+	}
+}
+
 func TestCatFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -451,6 +495,7 @@ func TestCatFlags(t *testing.T) {
 		{name: "bad binary format", args: []string{"-binary-format", "octal", "ws://a/"}},
 		{name: "bad auth", args: []string{"-auth", "nopass", "ws://a/"}},
 		{name: "bad version", args: []string{"-protocol-version", "7", "ws://a/"}},
+		{name: "zero close timeout", args: []string{"-close-timeout", "0", "ws://a/"}},
 		{
 			name: "flags after the URL and no scheme", args: []string{"-s", "a,b", "localhost:1", "-s", "c", "-x", "m,n"}, ok: true,
 			check: func(t *testing.T, o *catOptions) {

@@ -2,12 +2,14 @@
 //
 //	weir serve [flags]       the demo server: echo, a chat page at /, /stats (make run)
 //	weir cat [flags] URL     an interactive client in the manner of wscat
-//	weir bench [flags] URL   the load generator (echo, idle and storm)
+//	weir bench [flags] URL   the load generator (echo, rate, fan-out, idle and storm)
+//	weir version             the module version and VCS revision built
 package main
 
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -23,6 +25,8 @@ func main() {
 		err = cat(os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:])
+	case "version", "-version", "--version":
+		err = version(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -32,9 +36,19 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "weir:", err)
+		fmt.Fprintln(os.Stderr, errorLine(err))
 		os.Exit(1)
 	}
+}
+
+// errorLine is how a failed command reports err: with the "weir: " prefix,
+// once. The engine's own errors already start with it ("weir: dial ...").
+func errorLine(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "weir: ") {
+		return msg
+	}
+	return "weir: " + msg
 }
 
 func usage() {
@@ -44,5 +58,6 @@ commands:
   serve   run the demo server: echo, a chat page at /, /stats (weir serve -h)
   cat     connect to a WebSocket URL, send stdin lines, print messages (weir cat -h)
   bench   generate load against a WebSocket echo server (weir bench -h)
+  version print the module version and VCS revision
 `)
 }

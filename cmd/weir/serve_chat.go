@@ -20,10 +20,13 @@ import (
 //
 //	{"type":"message","name":"ada","text":"hello","time":1700000000000}
 //	{"type":"presence","event":"join","online":2}     (and "leave")
+//	{"type":"presence","event":"join","self":true,"online":2}   (to the joiner only)
 //	{"type":"error","text":"..."}                     (to the sender only)
 //
-// Names and texts are trimmed and clipped on the server; the page renders them as
-// text, never as HTML.
+// A joining connection is told of its own join with "self" set, and the others
+// without it, so the joining page can say "you joined" rather than "someone
+// joined". Names and texts are trimmed and clipped on the server; the page
+// renders them as text, never as HTML.
 
 const (
 	chatPath       = "/chat"
@@ -80,11 +83,12 @@ type chatEvent struct {
 	Text   string `json:"text,omitempty"`
 	Time   int64  `json:"time,omitempty"` // Unix milliseconds, server clock
 	Online int64  `json:"online,omitempty"`
+	Self   bool   `json:"self,omitempty"` // presence: the event is the recipient's own join
 }
 
 func (h *demoHandler) OnOpen(c *engine.Conn) {
 	if isChat(c) {
-		h.presence("join", 1)
+		h.join(c)
 		return
 	}
 	h.echo.Add(1)
@@ -144,13 +148,29 @@ func (h *demoHandler) presence(event string, delta int64) {
 	h.broadcast(chatEvent{Type: "presence", Event: event, Online: h.chat.Add(delta)})
 }
 
+// join counts c in and tells it of its own join ("self") and every other chat
+// connection of someone's.
+func (h *demoHandler) join(c *engine.Conn) {
+	h.presenceMu.Lock()
+	defer h.presenceMu.Unlock()
+	ev := chatEvent{Type: "presence", Event: "join", Online: h.chat.Add(1)}
+	h.broadcastTo(ev, func(o *engine.Conn) bool { return o != c && isChat(o) })
+	ev.Self = true
+	if b, err := json.Marshal(ev); err == nil && c.WriteMessage(frame.OpText, b) == nil {
+		h.sent(1, len(b))
+	}
+}
+
 // broadcast encodes ev once and sends it to every open chat connection.
-func (h *demoHandler) broadcast(ev chatEvent) {
+func (h *demoHandler) broadcast(ev chatEvent) { h.broadcastTo(ev, isChat) }
+
+// broadcastTo encodes ev once and sends it to every connection filter accepts.
+func (h *demoHandler) broadcastTo(ev chatEvent, filter func(*engine.Conn) bool) {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return // a chatEvent always encodes
 	}
-	n := h.srv.Broadcast(engine.NewPreparedMessage(frame.OpText, b), isChat)
+	n := h.srv.Broadcast(engine.NewPreparedMessage(frame.OpText, b), filter)
 	h.sent(n, len(b))
 }
 

@@ -123,6 +123,7 @@ func TestServeHTTPRoutes(t *testing.T) {
 		{"page", "GET", "/", nil, 200, "text/html; charset=utf-8", `<script src="/demo.js"`},
 		{"page HEAD", "HEAD", "/", nil, 200, "text/html; charset=utf-8", ""},
 		{"script", "GET", "/demo.js", nil, 200, "text/javascript; charset=utf-8", "'/chat'"},
+		{"script tells your join from others'", "GET", "/demo.js", nil, 200, "", "m.self ? 'you joined' : 'someone joined'"},
 		{"style", "GET", "/demo.css", nil, 200, "text/css; charset=utf-8", "#log"},
 		{"stats", "GET", "/stats", nil, 200, "application/json", `"goroutines"`},
 		{"unknown path", "GET", "/nope", nil, 404, "", ""},
@@ -336,9 +337,30 @@ func TestServeChat(t *testing.T) {
 	}
 }
 
-func TestServeChatRejects(t *testing.T) {
+// TestServeChatPresence: a joining connection hears of its own join as "self",
+// the others without it (the page says "you joined" and "someone joined").
+func TestServeChatPresence(t *testing.T) {
 	t.Parallel()
 	d := startTestDemo(t, demoOptions{})
+	ada := dialDemo(t, d, "/chat", nil)
+	if ev := readEvent(t, ada); ev.Type != "presence" || ev.Event != "join" || !ev.Self || ev.Online != 1 {
+		t.Fatalf("ada's own join: %+v, want self, 1 online", ev)
+	}
+	bob := dialDemo(t, d, "/chat", nil)
+	if ev := readEvent(t, bob); ev.Type != "presence" || ev.Event != "join" || !ev.Self || ev.Online != 2 {
+		t.Fatalf("bob's own join: %+v, want self, 2 online", ev)
+	}
+	if ev := readEvent(t, ada); ev.Type != "presence" || ev.Event != "join" || ev.Self || ev.Online != 2 {
+		t.Fatalf("ada on bob's join: %+v, want not self, 2 online", ev)
+	}
+	bob.Close(frame.StatusNormalClosure, "")
+	if ev := readEvent(t, ada); ev.Type != "presence" || ev.Event != "leave" || ev.Self || ev.Online != 1 {
+		t.Fatalf("ada on bob's leave: %+v", ev)
+	}
+}
+
+func TestServeChatRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		op   frame.Opcode
@@ -351,33 +373,23 @@ func TestServeChatRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			// A chat room of its own: in a shared one, another subtest's broadcast
+			// could arrive where this one waits for its error.
+			d := startTestDemo(t, demoOptions{})
 			c := dialDemo(t, d, "/chat", nil)
+			awaitOnline(t, c, 1)
 			if err := c.WriteMessage(tt.op, []byte(tt.p)); err != nil {
 				t.Fatal(err)
 			}
-			// Presence notices from the other subtests may come first.
-			for {
-				ev := readEvent(t, c)
-				if ev.Type == "presence" {
-					continue
-				}
-				if ev.Type != "error" || ev.Text == "" {
-					t.Fatalf("got %+v, want an error", ev)
-				}
-				break
+			if ev := readEvent(t, c); ev.Type != "error" || ev.Text == "" {
+				t.Fatalf("got %+v, want an error", ev)
 			}
 			// The connection stays usable.
-			if err := c.WriteText(`{"text":"still here ` + tt.name + `"}`); err != nil {
+			if err := c.WriteText(`{"text":"still here"}`); err != nil {
 				t.Fatal(err)
 			}
-			for {
-				ev := readEvent(t, c)
-				if ev.Type == "message" && ev.Text == "still here "+tt.name {
-					if ev.Name != "anonymous" {
-						t.Fatalf("name %q, want anonymous", ev.Name)
-					}
-					break
-				}
+			if ev := readEvent(t, c); ev.Type != "message" || ev.Text != "still here" || ev.Name != "anonymous" {
+				t.Fatalf("got %+v, want the message back from anonymous", ev)
 			}
 		})
 	}

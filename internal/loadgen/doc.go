@@ -1,9 +1,16 @@
 // Package loadgen is weir's WebSocket load generator: the engine behind
 // `weir bench` and the bench module's `wsbench gen`. One generator opens many
-// connections to an echo server and runs one of four workloads on them: a closed
-// echo loop with a round-trip histogram, idle (connections held open), broadcast
-// receipt (each connection waits for one server-sent message), or a connection storm
-// (dial and close as fast as Concurrency goroutines can).
+// connections to an echo server and runs one of six workloads on them: a closed
+// echo loop with a round-trip histogram, an open echo loop at a fixed rate
+// (Options.Rate; latency from each message's scheduled send time, so a stall is
+// not hidden by sending less), fan-out (Options.Fanout: publishers send stamped
+// messages at a fixed rate to a server that broadcasts them, and every connection
+// records each one's delivery latency), idle (connections held open), broadcast
+// receipt (each connection waits for one server-sent message), or a connection
+// storm (dial and close as fast as Concurrency goroutines can).
+//
+// Each dial is bounded by Options.DialTimeout and the whole connect phase by
+// Options.ConnectFor, so an unreachable server ends a run in bounded time.
 //
 // # Connections
 //
@@ -26,13 +33,13 @@
 //
 //	(connect phase)  -> {"ev":"progress","conns":N,"failed":F} every 500 ms
 //	                 -> {"ev":"ready","conns":N,"failed":F}
-//	go      start the echo loop (storm: start the storm; it ends with a "result"
+//	go      start the echo loop, open or closed, or the fan-out publishers (storm: start the storm; it ends with a "result"
 //	        event by itself after Options.StormFor, and sends "progress" events
 //	        with "handshakes" and "errors" every 500 ms until then)
 //	mark    zero the counters and the histogram (the end of a warm-up) -> {"ev":"marked"}
 //	bcast   expect one more broadcast message on every connection -> {"ev":"armed"}
-//	report  -> {"ev":"result","msgs":...,"errors":...,"hist":[...],"open":...}
-//	stop    end the echo loop (messages in flight are dropped)
+//	report  -> {"ev":"result","msgs":...,"sent":...,"errors":...,"hist":[...],"open":...}
+//	stop    end the echo loop or the publishing (messages in flight are dropped)
 //	quit    close every connection and end (as does the end of the commands)
 //
 // Commands other than quit wait for "ready". Fields that are zero are left out of

@@ -29,21 +29,35 @@ type Fleet struct {
 
 // Split divides o.Conns over procs generators: each gets its share, and Base
 // numbers them on from o.Base, so that together they spread over the source
-// addresses as one generator would.
+// addresses as one generator would. A Rate is shared in proportion to the
+// connections (fanout: to the Publishers, which are divided as connections are).
 func Split(o Options, procs int) []Options {
 	procs = max(procs, 1)
 	out := make([]Options, procs)
 	base := o.Base
 	for i := range out {
-		share := o.Conns / procs
-		if i < o.Conns%procs {
-			share++
-		}
 		out[i] = o
-		out[i].Conns, out[i].Base = share, base
-		base += share
+		out[i].Conns, out[i].Base = share(o.Conns, procs, i), base
+		out[i].Publishers = share(o.Publishers, procs, i)
+		base += out[i].Conns
+		switch {
+		case o.Fanout && o.Publishers > 0:
+			out[i].Rate = o.Rate * float64(out[i].Publishers) / float64(o.Publishers)
+		case !o.Fanout && o.Conns > 0:
+			out[i].Rate = o.Rate * float64(out[i].Conns) / float64(o.Conns)
+		}
 	}
 	return out
+}
+
+// share is generator i's part of n divided over procs, the remainder going to
+// the first ones.
+func share(n, procs, i int) int {
+	s := n / procs
+	if i < n%procs {
+		s++
+	}
+	return s
 }
 
 // StartFleet starts one generator per element of opts: children made by spawn,

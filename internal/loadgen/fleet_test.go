@@ -80,6 +80,33 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// TestSplitRate: a rate is shared by connections, a fan-out's by publishers.
+func TestSplitRate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		o    Options
+		want []float64
+	}{
+		{Options{Conns: 10, Rate: 1000}, []float64{400, 300, 300}},
+		{Options{Conns: 10, Rate: 100, Fanout: true, Publishers: 1}, []float64{100, 0, 0}},
+		{Options{Conns: 10, Rate: 90, Fanout: true, Publishers: 3}, []float64{30, 30, 30}},
+		{Options{Conns: 10}, []float64{0, 0, 0}},
+	}
+	for _, tt := range tests {
+		got := Split(tt.o, 3)
+		var sum float64
+		for i, g := range got {
+			if g.Rate != tt.want[i] {
+				t.Errorf("Split(%+v)[%d].Rate = %v, want %v", tt.o, i, g.Rate, tt.want[i])
+			}
+			sum += g.Rate
+		}
+		if sum != tt.o.Rate {
+			t.Errorf("Split(%+v): rates add up to %v", tt.o, sum)
+		}
+	}
+}
+
 // A fleet of two generators, in this process and as child processes, runs the
 // echo protocol against one server: ready with every connection, mark, results
 // from both, and no connection left once it is closed.

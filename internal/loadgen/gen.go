@@ -14,11 +14,14 @@ import (
 	"github.com/weir-ws/weir/frame"
 )
 
-// What arriving messages mean: nothing yet, an echo, or a broadcast.
+// What arriving messages mean: nothing yet, an echo (closed loop), a broadcast,
+// a stamped echo (open loop) or a stamped fan-out message.
 const (
 	modeIdle int32 = iota
 	modeEcho
 	modeBcast
+	modeRate
+	modeFanout
 )
 
 const (
@@ -53,8 +56,11 @@ type gen struct {
 	up, failed atomic.Int64 // connect phase
 	compressed atomic.Int64 // connections that negotiated permessage-deflate
 	msgs, errs atomic.Uint64
+	sent       atomic.Uint64 // rate, fanout: messages sent
+	markNs     atomic.Int64  // rate, fanout: Unix ns of the last mark; older stamps are not counted
 	handshakes atomic.Uint64 // storm
 	h          hist
+	pub        sync.WaitGroup // the publisher goroutine (rate, fanout)
 
 	bcastGen  atomic.Int64 // generation of the broadcast now expected
 	bcastGot  atomic.Int64 // connections that got it
@@ -83,7 +89,7 @@ func newGen(o Options, log io.Writer) (*gen, error) {
 		return nil, err
 	}
 	for s := range max(o.Sources, 1) {
-		d := &engine.DialOptions{Handler: handler{g: g}, NoProxy: true, HandshakeTimeout: handshakeTimeout}
+		d := &engine.DialOptions{Handler: handler{g: g}, NoProxy: true, HandshakeTimeout: o.dialTimeout()}
 		if ip := srcAddr(s, o.Sources); ip != nil {
 			d.LocalAddr = &net.TCPAddr{IP: ip}
 		}
@@ -124,6 +130,12 @@ func (h handler) OnMessage(c *engine.Conn, _ frame.Opcode, p []byte) {
 		}
 	case modeBcast:
 		g.gotBcast(&cs.bcast)
+	case modeRate:
+		if !g.gotStamped(p) || len(p) != len(g.msg) {
+			g.errs.Add(1) // not an echo of what we sent
+		}
+	case modeFanout:
+		g.gotStamped(p) // anything else the server sends is not ours to count
 	}
 }
 
@@ -138,8 +150,14 @@ func (g *gen) gotBcast(seen *atomic.Int64) {
 	}
 }
 
-// connect opens o.Conns connections from dialers goroutines; ctx ends it early.
+// connect opens o.Conns connections from dialers goroutines; ctx, or the end of
+// o.ConnectFor, ends it early (the dials not made count as failed).
 func (g *gen) connect(ctx context.Context) {
+	if g.o.ConnectFor > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.o.ConnectFor)
+		defer cancel()
+	}
 	idx := make(chan int)
 	var wg sync.WaitGroup
 	for range dialers {
@@ -154,6 +172,7 @@ feed:
 		select {
 		case idx <- i:
 		case <-ctx.Done():
+			g.failed.Add(int64(g.o.Conns - i))
 			break feed
 		}
 	}
@@ -168,7 +187,7 @@ feed:
 // open dials the connection with global index i.
 func (g *gen) open(ctx context.Context, i int) {
 	if g.o.Raw {
-		nc, err := newDialer(srcAddr(i, g.o.Sources)).DialContext(ctx, "tcp", g.addr)
+		nc, err := newDialer(srcAddr(i, g.o.Sources), g.o.dialTimeout()).DialContext(ctx, "tcp", g.addr)
 		if err != nil {
 			g.dialFailed(err)
 			return
@@ -199,7 +218,17 @@ func (g *gen) dialFailed(err error) {
 	}
 }
 
-// startEcho puts one message in flight on every connection ("go").
+// begin starts the workload ("go"): the open loop or fan-out when asked for,
+// else the closed echo loop.
+func (g *gen) begin(ctx context.Context) {
+	if g.o.Rate > 0 || g.o.Fanout {
+		g.startPublish(ctx)
+		return
+	}
+	g.startEcho()
+}
+
+// startEcho puts one message in flight on every connection.
 func (g *gen) startEcho() {
 	if g.mode.Swap(modeEcho) == modeEcho {
 		return
@@ -216,14 +245,17 @@ func (g *gen) startEcho() {
 	}
 }
 
-// mark zeroes the histogram, then the counters. Round trips complete while it
+// mark zeroes the histogram, then the counters; stamped messages sent before it
+// (warm-up traffic still in flight) are not counted after it. Round trips complete while it
 // runs, so the two may disagree by the messages then in flight (one a connection):
 // a round trip recorded in the histogram before its bucket was zeroed but counted
 // after the counter was. Any later round trip is in both.
 func (g *gen) mark() {
+	g.markNs.Store(time.Now().UnixNano())
 	g.h.reset()
 	g.msgs.Store(0)
 	g.errs.Store(0)
+	g.sent.Store(0)
 	g.handshakes.Store(0)
 }
 
@@ -237,7 +269,7 @@ func (g *gen) armBcast() {
 
 // report is the "result" event: everything counted since the last mark.
 func (g *gen) report() Event {
-	return Event{Ev: EvResult, Msgs: g.msgs.Load(), Errors: g.errs.Load(), Handshakes: g.handshakes.Load(),
+	return Event{Ev: EvResult, Msgs: g.msgs.Load(), Sent: g.sent.Load(), Errors: g.errs.Load(), Handshakes: g.handshakes.Load(),
 		Hist: g.h.read(), BcastGot: g.bcastGot.Load(), BcastLast: g.bcastLast.Load(),
 		Open: int64(g.cl.NumConns() + len(g.raw))}
 }

@@ -46,6 +46,35 @@ type Options struct {
 	Storm       bool          // -storm
 	Concurrency int           // -conc
 	StormFor    time.Duration // -dur
+	// DialTimeout bounds one dial: TCP, TLS and the WebSocket handshake (0: 20 s).
+	DialTimeout time.Duration // -dialto
+	// ConnectFor bounds the whole connect phase (0: none): dials still in flight
+	// when it ends are abandoned, and they and the dials never started count as
+	// failed, so that an unreachable server ends a run in bounded time.
+	ConnectFor time.Duration // -connfor
+	// Rate turns the echo loop into an open loop: this many messages a second in
+	// all, sent round robin over the connections at scheduled times whether or not
+	// earlier echoes have come back, each carrying its scheduled send time
+	// (stamp.go). The histogram measures from that time, so a stalled server
+	// shows in the percentiles instead of slowing the sender down (no coordinated
+	// omission). 0: the closed loop.
+	Rate float64 // -rate
+	// Fanout is the broadcast latency workload: Publishers of the connections send
+	// Rate stamped messages a second in all (as chat JSON, {"name":..,"text":..},
+	// which weir serve's /chat broadcasts as is); every connection records the
+	// delay from each stamp's send time to its arrival. The server is expected to
+	// relay each message to many connections; any message without a stamp is
+	// ignored.
+	Fanout     bool // -fanout
+	Publishers int  // -pubs
+}
+
+// dialTimeout is o.DialTimeout with its default.
+func (o Options) dialTimeout() time.Duration {
+	if o.DialTimeout > 0 {
+		return o.DialTimeout
+	}
+	return handshakeTimeout
 }
 
 // ParseArgs reads Options from flags as Args writes them. Unset flags keep the
@@ -65,6 +94,11 @@ func ParseArgs(args []string) (Options, error) {
 	fs.BoolVar(&o.Storm, "storm", o.Storm, "connection storm: dial and close for -dur")
 	fs.IntVar(&o.Concurrency, "conc", o.Concurrency, "storm: dialling goroutines")
 	fs.DurationVar(&o.StormFor, "dur", o.StormFor, "storm: duration")
+	fs.DurationVar(&o.DialTimeout, "dialto", o.DialTimeout, "bound on one dial (0: 20s)")
+	fs.DurationVar(&o.ConnectFor, "connfor", o.ConnectFor, "bound on the connect phase (0: none)")
+	fs.Float64Var(&o.Rate, "rate", o.Rate, "open loop (fanout: publishing) rate, messages/s (0: closed loop)")
+	fs.BoolVar(&o.Fanout, "fanout", o.Fanout, "fan-out: publishers send stamped messages, every connection times their arrival")
+	fs.IntVar(&o.Publishers, "pubs", o.Publishers, "fanout: publishing connections")
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
 	}
@@ -84,11 +118,15 @@ func (o Options) Args() []string {
 		"-size", strconv.Itoa(o.Size),
 		"-conc", strconv.Itoa(o.Concurrency),
 		"-dur", o.StormFor.String(),
+		"-dialto", o.DialTimeout.String(),
+		"-connfor", o.ConnectFor.String(),
+		"-rate", strconv.FormatFloat(o.Rate, 'g', -1, 64),
+		"-pubs", strconv.Itoa(o.Publishers),
 	}
 	for _, b := range []struct {
 		on   bool
 		flag string
-	}{{o.Raw, "-raw"}, {o.Text, "-text"}, {o.Deflate, "-deflate"}, {o.Storm, "-storm"}} {
+	}{{o.Raw, "-raw"}, {o.Text, "-text"}, {o.Deflate, "-deflate"}, {o.Storm, "-storm"}, {o.Fanout, "-fanout"}} {
 		if b.on {
 			a = append(a, b.flag)
 		}
@@ -114,6 +152,18 @@ func (o Options) Check() error {
 		return bad("storm needs concurrency and duration above 0 (%d, %v)", o.Concurrency, o.StormFor)
 	case o.Raw && u.Scheme == "wss":
 		return bad("raw TCP with a wss URL")
+	case o.DialTimeout < 0 || o.ConnectFor < 0:
+		return bad("negative dial timeout %v or connect bound %v", o.DialTimeout, o.ConnectFor)
+	case !(o.Rate >= 0 && o.Rate <= maxRate): // catches NaN too
+		return bad("rate %v (0 to %v messages/s)", o.Rate, maxRate)
+	case o.Rate > 0 && (o.Raw || o.Storm):
+		return bad("a rate is for the WebSocket echo and fanout workloads")
+	case o.Rate > 0 && !o.Fanout && o.Size < stampLen:
+		return bad("an open loop needs messages of at least %d bytes for the send time (size %d)", stampLen, o.Size)
+	case o.Fanout && (o.Raw || o.Storm || o.Publishers < 0 || o.Publishers > o.Conns):
+		return bad("fanout needs WebSocket connections and 0 to %d publishers (%d)", o.Conns, o.Publishers)
+	case o.Fanout && o.Publishers > 0 && o.Rate <= 0:
+		return bad("fanout publishers need a rate")
 	}
 	return nil
 }

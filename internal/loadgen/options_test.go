@@ -14,6 +14,10 @@ func TestArgsRoundTrip(t *testing.T) {
 		{Target: "ws://example.com/chat?x=1", Conns: 5000, Base: 5000, Sources: 8, Size: 16384, Text: true, Deflate: true, Concurrency: 32, StormFor: 2 * time.Second},
 		{Target: "127.0.0.1:9000", Raw: true, Conns: 3, Size: 64, Concurrency: 4, StormFor: 1500 * time.Millisecond},
 		{Target: "wss://localhost:8443/", Storm: true, Concurrency: 64, StormFor: 5 * time.Second, Sources: 254},
+		{Target: "127.0.0.1:9000", Conns: 10, Size: 64, Concurrency: 1, StormFor: time.Second,
+			DialTimeout: 1500 * time.Millisecond, ConnectFor: 3 * time.Second, Rate: 1234.5},
+		{Target: "ws://127.0.0.1:8080/chat", Conns: 10, Size: 64, Concurrency: 1, StormFor: time.Second,
+			Fanout: true, Publishers: 2, Rate: 0.5},
 	}
 	for _, o := range tests {
 		got, err := ParseArgs(o.Args())
@@ -55,6 +59,15 @@ func TestCheck(t *testing.T) {
 		{"storm without goroutines", func(o *Options) { o.Storm, o.Concurrency = true, 0 }},
 		{"storm without time", func(o *Options) { o.Storm, o.StormFor = true, 0 }},
 		{"raw over TLS", func(o *Options) { o.Raw, o.Target = true, "wss://x/" }},
+		{"negative dial timeout", func(o *Options) { o.DialTimeout = -1 }},
+		{"negative connect bound", func(o *Options) { o.ConnectFor = -1 }},
+		{"negative rate", func(o *Options) { o.Rate = -1 }},
+		{"rate too high", func(o *Options) { o.Rate = 2e6 }},
+		{"rate with raw", func(o *Options) { o.Rate, o.Size, o.Raw = 10, 64, true }},
+		{"rate with a message too small for a stamp", func(o *Options) { o.Rate, o.Size = 10, stampLen-1 }},
+		{"fanout publishers over conns", func(o *Options) { o.Fanout, o.Publishers, o.Rate = true, 2, 1 }},
+		{"fanout publishers without a rate", func(o *Options) { o.Fanout, o.Publishers = true, 1 }},
+		{"fanout with a storm", func(o *Options) { o.Fanout, o.Storm = true, true }},
 	}
 	if err := ok.Check(); err != nil {
 		t.Fatalf("valid options: %v", err)

@@ -45,12 +45,15 @@ type Event struct {
 	Conns      int64 `json:"conns,omitempty"`
 	Failed     int64 `json:"failed,omitempty"`
 	Compressed int64 `json:"compressed,omitempty"`
-	// Msgs counts echo round trips, Handshakes storm dials, Errors failed writes,
-	// wrong-sized echoes and failed storm dials, all since the last mark (result;
-	// storm progress).
+	// Msgs counts echo round trips (open loop, fanout: stamped messages
+	// received), Handshakes storm dials, Errors failed writes, wrong-sized echoes
+	// and failed storm dials, all since the last mark (result; storm progress).
 	Msgs       uint64 `json:"msgs,omitempty"`
 	Handshakes uint64 `json:"handshakes,omitempty"`
-	Errors     uint64 `json:"errors,omitempty"`
+	// Sent counts the messages the open loop or the fan-out publishers sent
+	// since the last mark (result).
+	Sent   uint64 `json:"sent,omitempty"`
+	Errors uint64 `json:"errors,omitempty"`
 	// Hist holds the round trips (storm: the handshakes) since the last mark.
 	Hist Hist `json:"hist,omitempty"`
 	// Open is the number of connections open now (result).
@@ -96,6 +99,7 @@ func Serve(ctx context.Context, o Options, cmds io.Reader, events io.Writer, log
 		if stormDone != nil {
 			<-stormDone
 		}
+		g.pub.Wait()
 	}()
 	for {
 		var cmd string
@@ -111,7 +115,7 @@ func Serve(ctx context.Context, o Options, cmds io.Reader, events io.Writer, log
 		switch cmd {
 		case CmdGo:
 			if !o.Storm {
-				g.startEcho()
+				g.begin(ctx)
 			} else if stormDone == nil {
 				stormDone = make(chan struct{})
 				go func() {

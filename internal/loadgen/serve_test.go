@@ -262,13 +262,30 @@ func TestSources(t *testing.T) {
 	}
 	srv, h := startEcho(t, engine.Config{})
 	start(t, Options{Target: srv.Addr().String(), Conns: 30, Base: 1, Sources: 3})
+	// The client has its 101 before the server's OnOpen has run: wait for all 30.
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); srv.NumConns() < 30 || sumCounts(h.remotes) < 30; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server saw %v", h.remotes)
+		}
+		h.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		h.mu.Lock()
+	}
 	for _, a := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
 		if n := h.remotes[netip.MustParseAddr(a)]; n != 10 {
 			t.Errorf("%d connections from %s, want 10 (all: %v)", n, a, h.remotes)
 		}
 	}
+}
+
+func sumCounts(m map[netip.Addr]int) int {
+	n := 0
+	for _, c := range m {
+		n += c
+	}
+	return n
 }
 
 func TestServeErrors(t *testing.T) {

@@ -38,7 +38,7 @@ func (g *gen) storm(ctx context.Context) {
 // storm measures opening).
 func (g *gen) dialClose(ctx context.Context, i int) error {
 	if g.o.Raw {
-		nc, err := newDialer(srcAddr(i, g.o.Sources)).DialContext(ctx, "tcp", g.addr)
+		nc, err := newDialer(srcAddr(i, g.o.Sources), g.o.dialTimeout()).DialContext(ctx, "tcp", g.addr)
 		if err != nil {
 			return err
 		}

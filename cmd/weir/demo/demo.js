@@ -47,7 +47,8 @@
       }
       case 'presence':
         online.textContent = String(m.online || 0);
-        append(el('li', 'note', (m.event === 'leave' ? 'someone left' : 'someone joined') +
+        // The server marks this page's own join with "self".
+        append(el('li', 'note', (m.event === 'leave' ? 'someone left' : m.self ? 'you joined' : 'someone joined') +
           ' · ' + (m.online || 0) + ' online'));
         break;
       case 'error':
@@ -88,12 +89,17 @@
     textIn.focus();
   });
 
+  // count renders "1 connection", "2 connections".
+  function count(n, noun) {
+    return n + ' ' + noun + (n === 1 ? '' : 's');
+  }
+
   // The footer shows the server's /stats every few seconds while the page is visible.
   async function pollStats() {
     if (document.visibilityState === 'visible') {
       try {
         const s = await (await fetch('/stats', { cache: 'no-store' })).json();
-        stats.textContent = s.connections.total + ' connections · ' + s.messages.in + ' messages in, ' +
+        stats.textContent = count(s.connections.total, 'connection') + ' · ' + count(s.messages.in, 'message') + ' in, ' +
           s.messages.out + ' out · ' + s.goroutines + ' goroutines · heap ' +
           (s.heap.alloc_bytes / (1 << 20)).toFixed(1) + ' MiB';
       } catch (err) { /* server gone: the state line says so */ }
