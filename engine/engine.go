@@ -107,7 +107,7 @@ func (c *Conn) resumeNow(w *worker) {
 	if c.rflags&rfStash != 0 {
 		c.consume(w, nil)
 	}
-	if c.g == nil && c.readReady(w, false) {
+	if c.g == nil && c.readReady(w, c.rflags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

@@ -19,6 +19,16 @@ const (
 	evRunning uint32 = 1 << 31
 )
 
+// rflags bits owned by the scheduling code, numbered from the top so that they
+// stay clear of the read path's bits (conn.go).
+const (
+	// rfHangUp: the poller reported a hang-up. It is reported once (edge-
+	// triggered), so it sticks: every later read turn reads to EOF instead of
+	// stopping at a short read, or a connection requeued after its turn would
+	// never read the EOF behind the last short read.
+	rfHangUp uint16 = 1 << 15
+)
+
 // post adds ev to c's pending events and, if nobody is working on c, hands it to the
 // dispatcher (a worker, or the loop under DispatchInline).
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
@@ -45,7 +55,8 @@ func (c *Conn) run(w *worker) {
 		}
 		if ev&^evRunning != 0 && c.handle(w, ev&^evRunning) {
 			// More input is waiting but others get a turn first: keep the running
-			// bit (nobody else may take c) and queue c behind them.
+			// bit (nobody else may take c) and queue c behind them. A hang-up seen
+			// in this turn is kept in rflags (rfHangUp).
 			c.sched.Or(evRead)
 			c.eng.requeue(c)
 			return
@@ -83,8 +94,11 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
 		return false
 	}
+	if ev&evHangUp != 0 {
+		c.rflags |= rfHangUp
+	}
 	if ev&(evRead|evHangUp) != 0 {
-		more = c.readReady(w, ev&evHangUp != 0)
+		more = c.readReady(w, c.rflags&rfHangUp != 0)
 	}
 	if ev&evTimer != 0 {
 		c.onTimer()
