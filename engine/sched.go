@@ -15,6 +15,7 @@ const (
 	evClose                      // Close/CloseNow/Abort from another goroutine
 	evDecided                    // an asynchronous verify decision arrived
 	evResume                     // ResumeRead
+	evPause                      // PauseRead: switch input interest off
 	evOpen                       // an adopted, already upgraded connection starts
 	evRunning uint32 = 1 << 31
 )
@@ -27,6 +28,9 @@ const (
 	// stopping at a short read, or a connection requeued after its turn would
 	// never read the EOF behind the last short read.
 	rfHangUp uint16 = 1 << 15
+	// rfReadOff: input interest is switched off in the poller (the state the
+	// owner last applied; paused is the state asked for).
+	rfReadOff uint16 = 1 << 14
 )
 
 // post adds ev to c's pending events and, if nobody is working on c, hands it to the
@@ -86,8 +90,8 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if ev&evWrite != 0 && c.queued.Load() {
 		c.flush()
 	}
-	if ev&evResume != 0 && !c.paused.Load() {
-		c.resumeNow(w)
+	if ev&(evPause|evResume) != 0 {
+		c.applyPause(w, ev&evResume != 0)
 	}
 	if ev&evHangUp != 0 && c.rflags&rfVerifyWait != 0 {
 		// The peer left while a deferred verify decision was pending: cancel it.
