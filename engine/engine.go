@@ -32,7 +32,10 @@ type engine struct {
 }
 
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
-	c := &Conn{fd: fd, eng: e, h: e.h, client: client, version: 13}
+	c := &Conn{eng: e, h: e.h, client: client, version: 13}
+	if fd >= 0 {
+		c.fd.Own(int(fd))
+	}
 	e.nconns.Add(1)
 	e.nopened.Add(1)
 	return c

@@ -27,7 +27,7 @@ func TestReadable(t *testing.T) {
 			t.Parallel()
 			p := newPoller(t)
 			a, b := tt.pair(t)
-			if err := p.Add(a, poller.Read); err != nil {
+			if err := p.Add(a, 0, poller.Read); err != nil {
 				t.Fatal(err)
 			}
 			expectNone(t, p, a)
@@ -49,7 +49,7 @@ func TestEdgeTriggered(t *testing.T) {
 	t.Parallel()
 	p := newPoller(t)
 	a, b := socketPair(t)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	mustWrite(t, b, "x")
@@ -71,7 +71,7 @@ func TestWritableAfterDrain(t *testing.T) {
 	t.Parallel()
 	p := newPoller(t)
 	c, s := tcpPair(t, 4096, 4096)
-	if err := p.Add(c, poller.Read|poller.Write); err != nil {
+	if err := p.Add(c, 0, poller.Read|poller.Write); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent(t, p, c, poller.Writable) // connected, buffer empty
@@ -159,7 +159,7 @@ func TestHangUp(t *testing.T) {
 			t.Parallel()
 			p := newPoller(t)
 			fd, hangUp := tt.setup(t)
-			if err := p.Add(fd, poller.Read); err != nil {
+			if err := p.Add(fd, 0, poller.Read); err != nil {
 				t.Fatal(err)
 			}
 			expectNone(t, p, fd)
@@ -185,26 +185,26 @@ func TestModifyPauseResume(t *testing.T) {
 			t.Parallel()
 			p := newPoller(t)
 			a, b := tt.pair(t)
-			if err := p.Add(a, poller.Read); err != nil {
+			if err := p.Add(a, 0, poller.Read); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.Modify(a, 0); err != nil { // pause
+			if err := p.Modify(a, 0, 0); err != nil { // pause
 				t.Fatal(err)
 			}
 			mustWrite(t, b, "while paused")
 			expectNone(t, p, a)
-			if err := p.Modify(a, poller.Read); err != nil { // resume
+			if err := p.Modify(a, 0, poller.Read); err != nil { // resume
 				t.Fatal(err)
 			}
 			expectEvent(t, p, a, poller.Readable)
 
 			// Pausing after an edge was consumed but the data not read:
 			// resuming must report it again, or the engine would stall.
-			if err := p.Modify(a, 0); err != nil {
+			if err := p.Modify(a, 0, 0); err != nil {
 				t.Fatal(err)
 			}
 			expectNone(t, p, a)
-			if err := p.Modify(a, poller.Read); err != nil {
+			if err := p.Modify(a, 0, poller.Read); err != nil {
 				t.Fatal(err)
 			}
 			expectEvent(t, p, a, poller.Readable)
@@ -222,15 +222,15 @@ func TestModifyWrite(t *testing.T) {
 	t.Parallel()
 	p := newPoller(t)
 	a, b := socketPair(t)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	expectNone(t, p, a)
-	if err := p.Modify(a, poller.Read|poller.Write); err != nil {
+	if err := p.Modify(a, 0, poller.Read|poller.Write); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent(t, p, a, poller.Writable)
-	if err := p.Modify(a, poller.Read); err != nil {
+	if err := p.Modify(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	mustWrite(t, b, "z")
@@ -243,7 +243,7 @@ func TestRemove(t *testing.T) {
 	t.Parallel()
 	p := newPoller(t)
 	a, b := socketPair(t)
-	if err := p.Add(a, poller.Read|poller.Write); err != nil {
+	if err := p.Add(a, 0, poller.Read|poller.Write); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent(t, p, a, poller.Writable)
@@ -257,7 +257,7 @@ func TestRemove(t *testing.T) {
 	}
 	// Re-adding works and reports the waiting data (a fresh registration
 	// evaluates the fd).
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent(t, p, a, poller.Readable)
@@ -267,10 +267,10 @@ func TestBadArguments(t *testing.T) {
 	t.Parallel()
 	p := newPoller(t)
 	a, b := socketPair(t)
-	if err := p.Add(-1, poller.Read); err == nil {
+	if err := p.Add(-1, 0, poller.Read); err == nil {
 		t.Error("Add(-1) succeeded")
 	}
-	if err := p.Modify(a, poller.Read); err == nil && isLinux {
+	if err := p.Modify(a, 0, poller.Read); err == nil && isLinux {
 		t.Error("Modify of an fd never added succeeded")
 	}
 	if err := p.Remove(b); !errors.Is(err, fs.ErrNotExist) {
@@ -286,7 +286,7 @@ func TestWakeUnblocksWait(t *testing.T) {
 	p := newPoller(t)
 	watchdog(t, p)
 	a, _ := socketPair(t) // an idle watched fd: must not show up
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	events := make([]poller.Event, 8)
@@ -352,7 +352,7 @@ func TestWakeWithEvents(t *testing.T) {
 	t.Parallel()
 	p := newPoller(t)
 	a, b := socketPair(t)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	mustWrite(t, b, "x")
@@ -401,7 +401,7 @@ func TestAddWhileWaiting(t *testing.T) {
 		}
 	}()
 	time.Sleep(10 * time.Millisecond) // usually lets Wait block first; either order must work
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	mustWrite(t, b, "x")
@@ -415,7 +415,7 @@ func TestCloseUnblocksWait(t *testing.T) {
 	t.Parallel()
 	p := openPoller(t)
 	a, _ := socketPair(t)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	waitErr := make(chan error, 1)
@@ -458,8 +458,8 @@ func assertAllClosed(t *testing.T, p *poller.Poller, fd int) {
 	events := make([]poller.Event, 1)
 	_, waitErr := p.Wait(events, 0)
 	for name, err := range map[string]error{
-		"Add":    p.Add(fd, poller.Read),
-		"Modify": p.Modify(fd, poller.Read),
+		"Add":    p.Add(fd, 0, poller.Read),
+		"Modify": p.Modify(fd, 0, poller.Read),
 		"Remove": p.Remove(fd),
 		"Wake":   p.Wake(),
 		"Wait":   waitErr,
@@ -510,7 +510,7 @@ func TestConcurrentUse(t *testing.T) {
 					return
 				default:
 				}
-				if err := p.Add(a, poller.Read); err != nil {
+				if err := p.Add(a, 0, poller.Read); err != nil {
 					if errors.Is(err, poller.ErrClosed) {
 						return
 					}
@@ -518,7 +518,7 @@ func TestConcurrentUse(t *testing.T) {
 					return
 				}
 				unix.Write(b, []byte{byte(i)})
-				p.Modify(a, poller.Read|poller.Write)
+				p.Modify(a, 0, poller.Read|poller.Write)
 				p.Wake()
 				p.Remove(a)
 				readAll(t, a)
@@ -550,7 +550,7 @@ func TestManyFds(t *testing.T) {
 	peer := make(map[int]int, pairs)
 	for i := 0; i < pairs; i++ {
 		a, b := socketPair(t)
-		if err := p.Add(a, poller.Read); err != nil {
+		if err := p.Add(a, 0, poller.Read); err != nil {
 			t.Fatal(err)
 		}
 		peer[a] = b
@@ -615,7 +615,7 @@ func TestAllocs(t *testing.T) {
 	p := newPoller(t)
 	watchdog(t, p)
 	a, b := socketPair(t)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		t.Fatal(err)
 	}
 	events := make([]poller.Event, 16)
@@ -640,8 +640,8 @@ func TestAllocs(t *testing.T) {
 			unix.Read(a, buf)
 		}},
 		{"Modify", func() {
-			p.Modify(a, poller.Read|poller.Write)
-			p.Modify(a, poller.Read)
+			p.Modify(a, 0, poller.Read|poller.Write)
+			p.Modify(a, 0, poller.Read)
 		}},
 	}
 	for _, tt := range tests {
