@@ -190,10 +190,7 @@ func (l *loop) post(c *Conn, ev uint32) {
 		c.run(l.w)
 		return
 	}
-	select {
-	case l.eng.pool.q <- c:
-	case <-l.eng.pool.stop:
-	}
+	l.eng.pool.put(c)
 }
 
 func (l *loop) listener(fd int32) *listener {
