@@ -57,7 +57,7 @@ func newLoop(e *engine) (*loop, error) {
 // add registers c (fd already non-blocking) and starts watching it.
 func (l *loop) add(c *Conn) error {
 	c.loop = l
-	c.lastRead.Store(l.wheel.now.Load())
+	c.lastRead.Store(l.wheel.tick(time.Now()))
 	l.mu.Lock()
 	fd := c.fd.Num()
 	if fd >= len(l.conns) {
@@ -118,11 +118,12 @@ func (l *loop) run() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		now := l.wheel.publish(time.Now())
 		l.mu.Lock()
 		l.lookup(l.events[:n])
 		inbox, l.inbox = l.inbox, inbox[:0]
 		l.mu.Unlock()
-		l.deliver(l.events[:n])
+		l.deliver(l.events[:n], now)
 		for i, c := range inbox {
 			c.run(l.w)
 			inbox[i] = nil
@@ -151,8 +152,9 @@ func (l *loop) lookup(events []poller.Event) {
 }
 
 // deliver posts each event of a looked-up batch to its connection, or accepts on
-// its listener (token 0). Stale events are dropped.
-func (l *loop) deliver(events []poller.Event) {
+// its listener (token 0). Stale events are dropped. Input is stamped with now,
+// the tick the loop woke in: the input arrived before it (timer.go).
+func (l *loop) deliver(events []poller.Event, now int64) {
 	for i, ev := range events {
 		c := l.batch[i]
 		l.batch[i] = nil
@@ -174,6 +176,9 @@ func (l *loop) deliver(events []poller.Event) {
 		}
 		if ev.Flags&poller.Writable != 0 {
 			bits |= evWrite
+		}
+		if bits&evRead != 0 && c.lastRead.Load() < now {
+			c.lastRead.Store(now)
 		}
 		l.post(c, bits)
 	}
