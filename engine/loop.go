@@ -25,6 +25,10 @@ type loop struct {
 	listeners map[int32]*listener
 	batch     []*Conn
 	tick      chan struct{} // timer-only loop of goroutine-mode connections: closed to stop
+
+	// retry: listeners whose accept ran out of fds, tried again on the next
+	// tick (loop goroutine only); retryB is the spare slice for the swap.
+	retry, retryB []*listener
 }
 
 func newLoop(e *engine) (*loop, error) {
@@ -131,7 +135,23 @@ func (l *loop) run() {
 		for _, c := range l.wheel.advance(time.Now()) {
 			l.post(c, evTimer)
 		}
+		l.retryAccepts()
 	}
+}
+
+// retryAccepts runs accept again on the listeners that ran out of fds. The wait
+// never outlasts a tick (untilNext), so they retry at least once per tick.
+func (l *loop) retryAccepts() {
+	if len(l.retry) == 0 {
+		return
+	}
+	lns := l.retry
+	l.retry = l.retryB[:0]
+	for i, ln := range lns {
+		ln.accept() // may queue ln on l.retry again
+		lns[i] = nil
+	}
+	l.retryB = lns[:0]
 }
 
 // lookup finds the connection of each event (under mu, one lock for the batch)
