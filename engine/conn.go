@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/sockfd"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -58,7 +59,7 @@ type Conn struct {
 	paused atomic.Bool // PauseRead: input is not watched
 	queued atomic.Bool // out or pong holds bytes: a writable event means work
 
-	fd   int32 // raw socket on a loop, or -1 in goroutine mode
+	fd   sockfd.FD // raw socket on a loop (owns nothing in goroutine mode)
 	loop *loop
 	eng  *engine
 	h    Handler       // this connection's callbacks (the engine's, or the Dial option's)
@@ -217,7 +218,7 @@ func (c *Conn) LocalAddr() netip.AddrPort {
 	if c.wflags&wfClosed != 0 {
 		return netip.AddrPort{}
 	}
-	return localAddr(int(c.fd))
+	return localAddr(c.fd.Int())
 }
 
 // Subprotocol is the negotiated subprotocol, "" for none.

@@ -42,7 +42,7 @@ func bindNoPortOpt(t *testing.T, c *Conn) int {
 		return v
 	}
 	if c.g == nil {
-		return get(int(c.fd))
+		return get(c.fd.Int())
 	}
 	rc, err := c.g.nc.(*net.TCPConn).SyscallConn()
 	if err != nil {

@@ -32,7 +32,10 @@ type engine struct {
 }
 
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
-	c := &Conn{fd: fd, eng: e, h: e.h, client: client, version: 13}
+	c := &Conn{eng: e, h: e.h, client: client, version: 13}
+	if fd >= 0 {
+		c.fd.Own(int(fd))
+	}
 	e.nconns.Add(1)
 	e.nopened.Add(1)
 	return c
@@ -78,13 +81,18 @@ func (c *Conn) opened() {
 
 // PauseRead stops reading from the connection (ws pause): the socket is no longer
 // watched for input, so TCP flow control pushes back on the peer. Bytes already read
-// are kept, unparsed, for ResumeRead. Writes go on.
+// are kept, unparsed, for ResumeRead. Writes go on. PauseRead and ResumeRead may be
+// called from any goroutine, also at once: the last call wins.
 func (c *Conn) PauseRead() {
 	if c.paused.Swap(true) {
 		return
 	}
-	if c.g == nil && c.loop != nil {
-		c.loop.setRead(c, false)
+	// The parser stops at once (it checks paused); the poller is told by whoever
+	// owns the connection (evPause), never here: by now the connection may have
+	// closed and its fd number may belong to another one. Goroutine mode has no
+	// poller: its reader checks paused.
+	if c.g == nil && c.State() != StateClosed {
+		c.post(evPause)
 	}
 }
 
@@ -93,21 +101,40 @@ func (c *Conn) ResumeRead() {
 	if !c.paused.Swap(false) {
 		return
 	}
-	if c.g == nil && c.loop != nil {
-		c.loop.setRead(c, true)
+	if c.State() != StateClosed {
+		c.post(evResume)
 	}
-	c.post(evResume)
 }
 
 // IsPaused reports whether reading is paused.
 func (c *Conn) IsPaused() bool { return c.paused.Load() }
 
-// resumeNow parses what was kept when reading was paused, then reads on.
+// applyPause makes the poller's input interest match paused, after a PauseRead or
+// ResumeRead (worker context, so that no other goroutine ever issues epoll_ctl on
+// the fd, and none after finish). Every call that changes paused posts its event
+// after the change, so the owner's last look sees the last call's state: any
+// interleaving of PauseRead and ResumeRead ends as the last one asked.
+func (c *Conn) applyPause(w *worker, resumed bool) {
+	paused := c.paused.Load()
+	if c.g == nil && c.loop != nil && paused != (c.rflags&rfReadOff != 0) {
+		if err := c.loop.setRead(c, !paused); err == nil {
+			c.rflags ^= rfReadOff
+		} else {
+			c.eng.cfg.Logger.Warn("weir: poller modify", "err", err)
+		}
+	}
+	if resumed && !paused {
+		c.resumeNow(w)
+	}
+}
+
+// resumeNow parses what was kept when reading was paused, then reads on: an
+// edge-triggered poller does not report again what arrived while paused.
 func (c *Conn) resumeNow(w *worker) {
 	if c.rflags&rfStash != 0 {
 		c.consume(w, nil)
 	}
-	if c.g == nil && c.readReady(w, false) {
+	if c.g == nil && c.readReady(w, c.rflags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

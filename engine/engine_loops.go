@@ -78,7 +78,7 @@ func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
 	l.mu.Lock()
 	l.listeners[ln.fd] = ln
 	l.mu.Unlock()
-	if err := l.p.Add(int(ln.fd), 1); err != nil {
+	if err := l.p.Add(int(ln.fd), 0, poller.Read); err != nil {
 		ln.close()
 		return err
 	}

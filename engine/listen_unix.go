@@ -24,6 +24,8 @@ type listener struct {
 	file   *os.File // when the fd was taken from a net.Listener
 	closed atomic.Bool
 	mu     sync.Mutex // held while accepting, so close cannot free the fd under accept4
+	// starved: the last accept failed for want of fds (loop goroutine only).
+	starved bool
 }
 
 // listenTCP opens a listening socket on addr ("host:port"), with SO_REUSEPORT when asked.
@@ -139,12 +141,23 @@ func (ln *listener) accept() {
 			if err == unix.EINTR || err == unix.ECONNABORTED {
 				continue
 			}
+			if err == unix.EMFILE || err == unix.ENFILE {
+				// Out of fds: the pending connections stay in the backlog. The
+				// listener is edge-triggered, so nothing reports them again
+				// until yet another connection arrives: the loop retries on
+				// each tick until accept gets past them (loop.retryAccepts).
+				// Logged once per shortage, not on every retry.
+				if !ln.starved {
+					ln.starved = true
+					e.cfg.Logger.Warn("weir: accept: out of file descriptors; retrying every tick", "err", err)
+				}
+				ln.loop.retry = append(ln.loop.retry, ln)
+				return
+			}
 			if err != unix.EAGAIN {
 				e.cfg.Logger.Warn("weir: accept", "err", err)
-				if err == unix.EMFILE || err == unix.ENFILE {
-					// Out of fds: the backlog waits; the next edge or tick retries.
-				}
 			}
+			ln.starved = false
 			return
 		}
 		remote := sockaddrToAddrPort(sa)

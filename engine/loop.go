@@ -8,7 +8,10 @@ import (
 )
 
 // loop is one event loop: a poller, the connections registered with it (by fd), its
-// timing wheel and, when this loop accepts, listening sockets.
+// timing wheel and, when this loop accepts, listening sockets. A connection's
+// registration carries its fd's generation as the poller token, and listeners
+// register with token 0, so that an event taken from the kernel before an fd
+// was closed is not delivered to whoever owns the number next.
 type loop struct {
 	eng    *engine
 	p      *poller.Poller
@@ -22,6 +25,10 @@ type loop struct {
 	listeners map[int32]*listener
 	batch     []*Conn
 	tick      chan struct{} // timer-only loop of goroutine-mode connections: closed to stop
+
+	// retry: listeners whose accept ran out of fds, tried again on the next
+	// tick (loop goroutine only); retryB is the spare slice for the swap.
+	retry, retryB []*listener
 }
 
 func newLoop(e *engine) (*loop, error) {
@@ -54,9 +61,9 @@ func newLoop(e *engine) (*loop, error) {
 // add registers c (fd already non-blocking) and starts watching it.
 func (l *loop) add(c *Conn) error {
 	c.loop = l
-	c.lastRead.Store(l.wheel.now.Load())
+	c.lastRead.Store(l.wheel.tick(time.Now()))
 	l.mu.Lock()
-	fd := int(c.fd)
+	fd := c.fd.Num()
 	if fd >= len(l.conns) {
 		n := max(2*len(l.conns), fd+1, 64)
 		conns := make([]*Conn, n)
@@ -67,7 +74,7 @@ func (l *loop) add(c *Conn) error {
 	l.mu.Unlock()
 	// Input and output, edge-triggered, once: output interest costs nothing until a
 	// write comes up short, and pausing is the only later change.
-	if err := l.p.Add(fd, poller.Read|poller.Write); err != nil {
+	if err := l.p.Add(c.fd.Int(), c.fd.Gen(), poller.Read|poller.Write); err != nil {
 		l.remove(c)
 		return err
 	}
@@ -77,19 +84,20 @@ func (l *loop) add(c *Conn) error {
 // remove forgets c (worker context, before its fd is closed).
 func (l *loop) remove(c *Conn) {
 	l.mu.Lock()
-	if fd := int(c.fd); fd >= 0 && fd < len(l.conns) && l.conns[fd] == c {
+	if fd := c.fd.Num(); fd >= 0 && fd < len(l.conns) && l.conns[fd] == c {
 		l.conns[fd] = nil
 	}
 	l.mu.Unlock()
 }
 
-// setRead turns input interest on or off (PauseRead/ResumeRead).
+// setRead turns input interest on or off (applyPause, worker context: the fd
+// is open and c's own).
 func (l *loop) setRead(c *Conn, on bool) error {
 	in := poller.Write
 	if on {
 		in |= poller.Read
 	}
-	return l.p.Modify(int(c.fd), in)
+	return l.p.Modify(c.fd.Int(), c.fd.Gen(), in)
 }
 
 // enqueue hands c to this loop from another goroutine (DispatchInline).
@@ -114,40 +122,12 @@ func (l *loop) run() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		// Look every connection of the batch up under one lock.
+		now := l.wheel.publish(time.Now())
 		l.mu.Lock()
-		for i := range n {
-			fd := l.events[i].Fd
-			if int(fd) < len(l.conns) {
-				l.batch[i] = l.conns[fd]
-			} else {
-				l.batch[i] = nil
-			}
-		}
+		l.lookup(l.events[:n])
 		inbox, l.inbox = l.inbox, inbox[:0]
 		l.mu.Unlock()
-		for i := range n {
-			ev := l.events[i]
-			c := l.batch[i]
-			l.batch[i] = nil
-			if c == nil {
-				if ln := l.listener(ev.Fd); ln != nil {
-					ln.accept()
-				}
-				continue
-			}
-			var bits uint32
-			if ev.Flags&(poller.Readable) != 0 {
-				bits |= evRead
-			}
-			if ev.Flags&(poller.HangUp|poller.Error) != 0 {
-				bits |= evRead | evHangUp
-			}
-			if ev.Flags&poller.Writable != 0 {
-				bits |= evWrite
-			}
-			l.post(c, bits)
-		}
+		l.deliver(l.events[:n], now)
 		for i, c := range inbox {
 			c.run(l.w)
 			inbox[i] = nil
@@ -155,6 +135,72 @@ func (l *loop) run() {
 		for _, c := range l.wheel.advance(time.Now()) {
 			l.post(c, evTimer)
 		}
+		l.retryAccepts()
+	}
+}
+
+// retryAccepts runs accept again on the listeners that ran out of fds. The wait
+// never outlasts a tick (untilNext), so they retry at least once per tick.
+func (l *loop) retryAccepts() {
+	if len(l.retry) == 0 {
+		return
+	}
+	lns := l.retry
+	l.retry = l.retryB[:0]
+	for i, ln := range lns {
+		ln.accept() // may queue ln on l.retry again
+		lns[i] = nil
+	}
+	l.retryB = lns[:0]
+}
+
+// lookup finds the connection of each event (under mu, one lock for the batch)
+// and puts it in batch. An event whose token is not the generation of the fd's
+// current owner was taken from the kernel for an earlier owner of the number,
+// closed since: it finds nothing.
+func (l *loop) lookup(events []poller.Event) {
+	for i := range events {
+		var c *Conn
+		if fd := int(events[i].Fd); fd < len(l.conns) {
+			c = l.conns[fd]
+		}
+		if c != nil && c.fd.Gen() != events[i].Token {
+			c = nil
+		}
+		l.batch[i] = c
+	}
+}
+
+// deliver posts each event of a looked-up batch to its connection, or accepts on
+// its listener (token 0). Stale events are dropped. Input is stamped with now,
+// the tick the loop woke in: the input arrived before it (timer.go).
+func (l *loop) deliver(events []poller.Event, now int64) {
+	for i, ev := range events {
+		c := l.batch[i]
+		l.batch[i] = nil
+		if c == nil {
+			if ev.Token != 0 {
+				continue // an earlier owner's fd
+			}
+			if ln := l.listener(ev.Fd); ln != nil {
+				ln.accept()
+			}
+			continue
+		}
+		var bits uint32
+		if ev.Flags&(poller.Readable) != 0 {
+			bits |= evRead
+		}
+		if ev.Flags&(poller.HangUp|poller.Error) != 0 {
+			bits |= evRead | evHangUp
+		}
+		if ev.Flags&poller.Writable != 0 {
+			bits |= evWrite
+		}
+		if bits&evRead != 0 && c.lastRead.Load() < now {
+			c.lastRead.Store(now)
+		}
+		l.post(c, bits)
 	}
 }
 
@@ -169,10 +215,7 @@ func (l *loop) post(c *Conn, ev uint32) {
 		c.run(l.w)
 		return
 	}
-	select {
-	case l.eng.pool.q <- c:
-	case <-l.eng.pool.stop:
-	}
+	l.eng.pool.put(c)
 }
 
 func (l *loop) listener(fd int32) *listener {

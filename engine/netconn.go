@@ -84,7 +84,6 @@ func (e *engine) timerLoop() *loop {
 
 // startNetConn starts the reader goroutine of a goroutine-mode connection.
 func (e *engine) startNetConn(c *Conn, head []byte) {
-	c.fd = -1
 	c.loop = e.timerLoop()
 	c.lastRead.Store(c.loop.wheel.now.Load())
 	e.gmu.Lock()

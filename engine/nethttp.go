@@ -74,7 +74,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 	}
 	e.tuneNet(nc)
 	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
-		c.fd = int32(fd)
+		c.fd.Own(fd)
 		nc.Close() // the engine owns the duplicate now: still one fd per connection
 	} else {
 		c.g = newGState(nc)

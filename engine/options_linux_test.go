@@ -30,7 +30,7 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 		if c.wflags&wfClosed != 0 {
 			t.Fatal("the connection is closed")
 		}
-		return get(int(c.fd))
+		return get(c.fd.Int())
 	}
 	sc, ok := c.g.nc.(syscall.Conn)
 	if !ok {

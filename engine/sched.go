@@ -15,8 +15,22 @@ const (
 	evClose                      // Close/CloseNow/Abort from another goroutine
 	evDecided                    // an asynchronous verify decision arrived
 	evResume                     // ResumeRead
+	evPause                      // PauseRead: switch input interest off
 	evOpen                       // an adopted, already upgraded connection starts
 	evRunning uint32 = 1 << 31
+)
+
+// rflags bits owned by the scheduling code, numbered from the top so that they
+// stay clear of the read path's bits (conn.go).
+const (
+	// rfHangUp: the poller reported a hang-up. It is reported once (edge-
+	// triggered), so it sticks: every later read turn reads to EOF instead of
+	// stopping at a short read, or a connection requeued after its turn would
+	// never read the EOF behind the last short read.
+	rfHangUp uint16 = 1 << 15
+	// rfReadOff: input interest is switched off in the poller (the state the
+	// owner last applied; paused is the state asked for).
+	rfReadOff uint16 = 1 << 14
 )
 
 // post adds ev to c's pending events and, if nobody is working on c, hands it to the
@@ -45,7 +59,8 @@ func (c *Conn) run(w *worker) {
 		}
 		if ev&^evRunning != 0 && c.handle(w, ev&^evRunning) {
 			// More input is waiting but others get a turn first: keep the running
-			// bit (nobody else may take c) and queue c behind them.
+			// bit (nobody else may take c) and queue c behind them. A hang-up seen
+			// in this turn is kept in rflags (rfHangUp).
 			c.sched.Or(evRead)
 			c.eng.requeue(c)
 			return
@@ -75,16 +90,19 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if ev&evWrite != 0 && c.queued.Load() {
 		c.flush()
 	}
-	if ev&evResume != 0 && !c.paused.Load() {
-		c.resumeNow(w)
+	if ev&(evPause|evResume) != 0 {
+		c.applyPause(w, ev&evResume != 0)
 	}
 	if ev&evHangUp != 0 && c.rflags&rfVerifyWait != 0 {
 		// The peer left while a deferred verify decision was pending: cancel it.
 		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
 		return false
 	}
+	if ev&evHangUp != 0 {
+		c.rflags |= rfHangUp
+	}
 	if ev&(evRead|evHangUp) != 0 {
-		more = c.readReady(w, ev&evHangUp != 0)
+		more = c.readReady(w, c.rflags&rfHangUp != 0)
 	}
 	if ev&evTimer != 0 {
 		c.onTimer()

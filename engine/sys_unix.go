@@ -13,7 +13,7 @@ import (
 // they go through the net.Conn instead.
 
 func (c *Conn) sysRead(b []byte) (int, error) {
-	n, err := unix.Read(int(c.fd), b)
+	n, err := unix.Read(c.fd.Int(), b)
 	if n < 0 {
 		n = 0
 	}
@@ -26,7 +26,7 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 		return c.netWrite2(a, b)
 	}
 	for {
-		n, err := writev2(int(c.fd), a, b)
+		n, err := writev2(c.fd.Int(), a, b)
 		if err == unix.EINTR {
 			continue
 		}
@@ -44,9 +44,7 @@ func (c *Conn) closeSocket() {
 		c.closeNet()
 		return
 	}
-	if c.fd >= 0 {
-		unix.Close(int(c.fd))
-	}
+	c.fd.Close() // once; afterwards c.fd.Int() is -1
 }
 
 // shutLocked half-closes the socket (under mu).
@@ -57,7 +55,7 @@ func (c *Conn) shutLocked() {
 		}
 		return
 	}
-	unix.Shutdown(int(c.fd), unix.SHUT_WR)
+	unix.Shutdown(c.fd.Int(), unix.SHUT_WR)
 }
 
 func isAgain(err error) bool { return err == unix.EAGAIN || errors.Is(err, syscall.EAGAIN) }

@@ -66,7 +66,7 @@ func withTCPFD(t testing.TB, nc net.Conn, f func(fd int)) {
 func connTCPOpts(t testing.TB, c *Conn) tcpOpts {
 	t.Helper()
 	if c.g == nil {
-		return readTCPOpts(t, int(c.fd))
+		return readTCPOpts(t, c.fd.Int())
 	}
 	var o tcpOpts
 	withTCPFD(t, c.g.nc, func(fd int) { o = readTCPOpts(t, fd) })

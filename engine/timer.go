@@ -6,12 +6,17 @@ import (
 	"github.com/weir-ws/weir/frame"
 )
 
-// armDeadline sets the handshake or close deadline d from now and schedules it.
+// armDeadline sets the handshake or close deadline d from now and schedules it:
+// the first tick that begins at or after now+d, from the clock (never early).
 func (c *Conn) armDeadline(d time.Duration) {
 	w := c.loop.wheel
-	c.deadline = w.now.Load() + w.ticks(d)
+	c.deadline = w.at(time.Now().Add(d))
 	w.schedule(c, c.deadline)
 }
+
+// after is the deadline d after the recorded tick from: never before d has
+// passed since the event recorded (see tickSlack).
+func (w *wheel) after(from int64, d time.Duration) int64 { return from + w.ticks(d) + tickSlack }
 
 // armKeepalive schedules the next keepalive or idle check of an open connection.
 func (c *Conn) armKeepalive() {
@@ -25,16 +30,16 @@ func (c *Conn) armKeepalive() {
 	if cfg.PingInterval > 0 {
 		if c.pingDue != 0 && last < c.pingDue {
 			if cfg.PongTimeout > 0 {
-				next = c.pingDue + w.ticks(cfg.PongTimeout)
+				next = w.after(c.pingDue, cfg.PongTimeout)
 			} else {
-				next = c.pingDue + w.ticks(cfg.PingInterval) // ping only: keep the NAT warm
+				next = w.after(c.pingDue, cfg.PingInterval) // ping only: keep the NAT warm
 			}
 		} else {
-			next = last + w.ticks(cfg.PingInterval)
+			next = w.after(last, cfg.PingInterval)
 		}
 	}
 	if cfg.IdleTimeout > 0 {
-		idle := last + w.ticks(cfg.IdleTimeout)
+		idle := w.after(last, cfg.IdleTimeout)
 		if next < 0 || idle < next {
 			next = idle
 		}
@@ -81,7 +86,7 @@ func (c *Conn) keepalive(now int64) {
 	cfg := &c.eng.cfg
 	w := c.loop.wheel
 	last := c.lastRead.Load()
-	if cfg.IdleTimeout > 0 && now-last >= w.ticks(cfg.IdleTimeout) {
+	if cfg.IdleTimeout > 0 && now >= w.after(last, cfg.IdleTimeout) {
 		c.ext().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
 		c.armDeadline(cfg.CloseTimeout)
@@ -93,16 +98,16 @@ func (c *Conn) keepalive(now int64) {
 		}
 		switch {
 		case c.pingDue != 0 && cfg.PongTimeout > 0:
-			if now-c.pingDue >= w.ticks(cfg.PongTimeout) {
+			if now >= w.after(c.pingDue, cfg.PongTimeout) {
 				c.finish(frame.StatusAbnormalClosure, "", ErrPeerTimeout)
 				return
 			}
 		case c.pingDue != 0: // PongTimeout < 0: ping on, never drop
-			if now-c.pingDue >= w.ticks(cfg.PingInterval) {
+			if now >= w.after(c.pingDue, cfg.PingInterval) {
 				c.pingDue = now
 				c.Ping(nil)
 			}
-		case now-last >= w.ticks(cfg.PingInterval):
+		case now >= w.after(last, cfg.PingInterval):
 			c.pingDue = now
 			c.Ping(nil)
 		}

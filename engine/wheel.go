@@ -33,6 +33,34 @@ func (w *wheel) ticks(d time.Duration) int64 {
 	return max(1, int64((d+w.res-1)/w.res))
 }
 
+// Never early. advance fires an entry once the tick it is armed for has begun,
+// so a deadline armed for tick D fires at D·res or later. A deadline from now
+// (armDeadline) is the first tick that begins at or after now+d, from the clock.
+// A deadline from a recorded tick (lastRead, pingDue: the tick an event fell
+// in, read from now, which lags the clock by up to a loop iteration) adds
+// tickSlack: the event happened before the end of its tick (one), and the tick
+// recorded may be one behind the clock's (two).
+const tickSlack = 2
+
+// at is the first tick that begins at or after t.
+func (w *wheel) at(t time.Time) int64 {
+	d := t.Sub(w.start)
+	return max(0, int64((d+w.res-1)/w.res))
+}
+
+// tick is the tick t falls in.
+func (w *wheel) tick(t time.Time) int64 { return int64(t.Sub(w.start) / w.res) }
+
+// publish moves now forward to t's tick (loop goroutine, right after its wait),
+// so that input read in this batch is stamped with a current tick.
+func (w *wheel) publish(t time.Time) int64 {
+	now := w.tick(t)
+	if now > w.now.Load() {
+		w.now.Store(now)
+	}
+	return w.now.Load()
+}
+
 // schedule (re)arms c to fire at tick when.
 func (w *wheel) schedule(c *Conn, when int64) {
 	w.mu.Lock()
@@ -76,7 +104,7 @@ func (w *wheel) unlink(c *Conn) {
 // advance moves the wheel to the current time and returns the connections whose
 // deadline passed (valid until the next call). The loop posts evTimer to each.
 func (w *wheel) advance(t time.Time) []*Conn {
-	now := int64(t.Sub(w.start) / w.res)
+	now := max(w.tick(t), w.now.Load()) // publish may have gone ahead
 	w.now.Store(now)
 	w.due = w.due[:0]
 	w.mu.Lock()

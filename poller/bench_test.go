@@ -59,7 +59,7 @@ func BenchmarkWakeWaitPingPong(b *testing.B) {
 func BenchmarkReadableEvent(b *testing.B) {
 	p := newPoller(b)
 	a, peer := socketPair(b)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		b.Fatal(err)
 	}
 	events := make([]poller.Event, 64)
@@ -80,12 +80,12 @@ func BenchmarkReadableEvent(b *testing.B) {
 func BenchmarkModifyWrite(b *testing.B) {
 	p := newPoller(b)
 	a, _ := socketPair(b)
-	if err := p.Add(a, poller.Read); err != nil {
+	if err := p.Add(a, 0, poller.Read); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		p.Modify(a, poller.Read|poller.Write)
-		p.Modify(a, poller.Read)
+		p.Modify(a, 0, poller.Read|poller.Write)
+		p.Modify(a, 0, poller.Read)
 	}
 }

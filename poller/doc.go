@@ -17,6 +17,16 @@
 // possible (for example after Modify, or for an fd closed and reused); a
 // read or write returning EAGAIN is the answer to them.
 //
+// # Tokens
+//
+// Add and Modify take a 32-bit token that every event of that registration
+// carries back (Event.Token): epoll keeps it in the half of epoll_event.data
+// the fd does not use, kqueue in udata. An fd number is reused as soon as it
+// is closed, so an event harvested before a close can name a number that a
+// newer registration owns by the time it is handled; a caller that gives each
+// registration its own token (a generation) tells the two apart and drops the
+// stale one. Modify replaces the token along with the interest.
+//
 // # Flags
 //
 //   - Readable: there is data to read, or a pending EOF or error that a read

@@ -55,28 +55,31 @@ func New() (*Poller, error) {
 	return p, nil
 }
 
-// Add starts watching fd, edge-triggered, for in. Hang-ups (EPOLLRDHUP) are
-// always watched.
-func (p *Poller) Add(fd int, in Interest) error {
-	return p.ctl(unix.EPOLL_CTL_ADD, fd, in)
+// Add starts watching fd, edge-triggered, for in; its events carry tok.
+// Hang-ups (EPOLLRDHUP) are always watched.
+func (p *Poller) Add(fd int, tok uint32, in Interest) error {
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, tok, in)
 }
 
-// Modify replaces the interest of a watched fd. epoll_ctl(MOD) re-evaluates
-// the fd, so turning Read back on reports data that is already waiting.
-func (p *Poller) Modify(fd int, in Interest) error {
-	return p.ctl(unix.EPOLL_CTL_MOD, fd, in)
+// Modify replaces the interest (and the token) of a watched fd.
+// epoll_ctl(MOD) re-evaluates the fd, so turning Read back on reports data
+// that is already waiting.
+func (p *Poller) Modify(fd int, tok uint32, in Interest) error {
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, tok, in)
 }
 
 // Remove stops watching fd.
 func (p *Poller) Remove(fd int) error {
-	return p.ctl(unix.EPOLL_CTL_DEL, fd, 0)
+	return p.ctl(unix.EPOLL_CTL_DEL, fd, 0, 0)
 }
 
-func (p *Poller) ctl(op, fd int, in Interest) error {
+func (p *Poller) ctl(op, fd int, tok uint32, in Interest) error {
 	if !p.acquire() {
 		return ErrClosed
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLET | unix.EPOLLRDHUP, Fd: int32(fd)}
+	// epoll_event.data is the caller's 64 bits, returned as they were given:
+	// the fd in one half (Fd) and the token in the other (Pad).
+	ev := unix.EpollEvent{Events: unix.EPOLLET | unix.EPOLLRDHUP, Fd: int32(fd), Pad: int32(tok)}
 	if in&Read != 0 {
 		ev.Events |= unix.EPOLLIN
 	}
@@ -123,7 +126,7 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 			p.wakePending.Store(false)
 			continue
 		}
-		events[j] = Event{Fd: ev.Fd, Flags: epollFlags(ev.Events)}
+		events[j] = Event{Fd: ev.Fd, Token: uint32(ev.Pad), Flags: epollFlags(ev.Events)}
 		j++
 	}
 	if p.exitWait() {

@@ -4,6 +4,7 @@ package poller
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,7 +14,7 @@ type Poller struct {
 	lifecycle
 	kq int
 
-	raw []unix.Kevent_t // Wait's scratch, grown to len(events)
+	raw []unix.Kevent_t // Wait's scratch, grown to len(events), in keventMem
 	ts  unix.Timespec   // Wait's timeout, kept here so it never escapes per call
 }
 
@@ -39,33 +40,58 @@ func New() (*Poller, error) {
 	return &Poller{kq: kq}, nil
 }
 
-// Add starts watching fd, edge-triggered (EV_CLEAR), for in. On kqueue it
-// is the same operation as Modify.
-func (p *Poller) Add(fd int, in Interest) error { return p.apply(fd, in, false) }
+// Add starts watching fd, edge-triggered (EV_CLEAR), for in; its events
+// carry tok. On kqueue it is the same operation as Modify.
+func (p *Poller) Add(fd int, tok uint32, in Interest) error { return p.apply(fd, tok, in, false) }
 
-// Modify replaces the interest of a watched fd. A filter switched off is
-// deleted and one switched on is added afresh; a new knote evaluates the
-// socket at once, so turning Read back on reports data already waiting.
-func (p *Poller) Modify(fd int, in Interest) error { return p.apply(fd, in, false) }
+// Modify replaces the interest (and the token) of a watched fd. A filter
+// switched off is deleted and one switched on is added afresh (EV_ADD on a
+// live filter updates its udata); a new knote evaluates the socket at once,
+// so turning Read back on reports data already waiting.
+func (p *Poller) Modify(fd int, tok uint32, in Interest) error { return p.apply(fd, tok, in, false) }
 
 // Remove stops watching fd.
-func (p *Poller) Remove(fd int) error { return p.apply(fd, 0, true) }
+func (p *Poller) Remove(fd int) error { return p.apply(fd, 0, 0, true) }
+
+// keventWords is the size of a Kevent_t in uint64 words.
+const keventWords = (unsafe.Sizeof(unix.Kevent_t{}) + 7) / 8
+
+// keventMem views words as n Kevent_t. The token rides in Udata, which
+// x/sys types as a pointer: kept in memory typed as []uint64, it is never
+// scanned by the garbage collector, which would otherwise find a small
+// integer where it expects a pointer.
+func keventMem(words []uint64, n int) []unix.Kevent_t {
+	return unsafe.Slice((*unix.Kevent_t)(unsafe.Pointer(unsafe.SliceData(words))), n)
+}
+
+// setToken stores tok in ev's udata (ev must live in keventMem).
+func setToken(ev *unix.Kevent_t, tok uint32) {
+	*(*uintptr)(unsafe.Pointer(&ev.Udata)) = uintptr(tok)
+}
+
+// token reads the token back from a reported event's udata.
+func token(ev *unix.Kevent_t) uint32 {
+	return uint32(*(*uintptr)(unsafe.Pointer(&ev.Udata)))
+}
 
 // apply adds the filters in asks for and deletes the others in one kevent
 // call. EV_RECEIPT returns a status per change instead of pending events, so
 // the call neither blocks nor steals events from Wait, and deleting a filter
 // that was not registered (ENOENT) can be told apart from a real failure.
 // With strict (Remove), an fd with neither filter registered is ENOENT.
-func (p *Poller) apply(fd int, in Interest, strict bool) error {
-	var ch, res [2]unix.Kevent_t
+func (p *Poller) apply(fd int, tok uint32, in Interest, strict bool) error {
+	var chw, resw [2 * keventWords]uint64
+	ch, res := keventMem(chw[:], 2), keventMem(resw[:], 2)
 	unix.SetKevent(&ch[0], fd, unix.EVFILT_READ, filterFlags(in&Read != 0))
 	unix.SetKevent(&ch[1], fd, unix.EVFILT_WRITE, filterFlags(in&Write != 0))
+	setToken(&ch[0], tok)
+	setToken(&ch[1], tok)
 	if !p.acquire() {
 		return ErrClosed
 	}
 	// res has exactly one slot per change: with every slot taken by a
 	// receipt, the kernel returns without scanning for events.
-	n, err := unix.Kevent(p.kq, ch[:], res[:], nil)
+	n, err := unix.Kevent(p.kq, ch, res, nil)
 	p.release()
 	if err != nil {
 		return os.NewSyscallError("kevent", err)
@@ -119,7 +145,7 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 		return 0, errNoRoom
 	}
 	if len(p.raw) < len(events) {
-		p.raw = make([]unix.Kevent_t, len(events))
+		p.raw = keventMem(make([]uint64, uintptr(len(events))*keventWords), len(events))
 	}
 	var ts *unix.Timespec
 	if timeoutMsec >= 0 {
@@ -156,7 +182,7 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 		if ev.Flags&unix.EV_ERROR != 0 {
 			f |= Error
 		}
-		events[j] = Event{Fd: int32(ev.Ident), Flags: f}
+		events[j] = Event{Fd: int32(ev.Ident), Token: token(ev), Flags: f}
 		j++
 	}
 	if p.exitWait() {

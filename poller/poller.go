@@ -58,9 +58,14 @@ func (f Flags) String() string {
 	return b.String()
 }
 
-// Event is one readiness report for one fd.
+// Event is one readiness report for one fd. Token is the token of the
+// registration that reported it (given to Add and Modify): an fd number is
+// reused as soon as it is closed, so an event taken from the kernel before a
+// close may name a number that now belongs to another registration, and only
+// the token tells them apart.
 type Event struct {
 	Fd    int32
+	Token uint32
 	Flags Flags
 }
 

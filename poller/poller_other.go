@@ -10,10 +10,10 @@ type Poller struct{}
 func New() (*Poller, error) { return nil, ErrUnsupported }
 
 // Add returns ErrUnsupported.
-func (p *Poller) Add(fd int, in Interest) error { return ErrUnsupported }
+func (p *Poller) Add(fd int, tok uint32, in Interest) error { return ErrUnsupported }
 
 // Modify returns ErrUnsupported.
-func (p *Poller) Modify(fd int, in Interest) error { return ErrUnsupported }
+func (p *Poller) Modify(fd int, tok uint32, in Interest) error { return ErrUnsupported }
 
 // Remove returns ErrUnsupported.
 func (p *Poller) Remove(fd int) error { return ErrUnsupported }
