@@ -2,7 +2,7 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test vet race fuzz cross bench bench-micro bench-full run lint interop
+.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop docs
 
 all: test
 
@@ -15,6 +15,15 @@ vet:
 
 race:
 	$(GO) test -race -count=1 ./...
+
+## test-long: the race suite with the long size sweeps and soaks as well. One
+## scheme opts them in: the environment variable WEIR_LONG=1, read by a
+## package's long() test helper (deflate/helpers_test.go); without it a test
+## leaves its long cases out. They add sizes and durations, never code paths
+## the default run misses. (`go test -short` is separate: it trims the
+## engine's 10k-connection scale tests further.)
+test-long:
+	WEIR_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
 
 ## fuzz: run each Go fuzz target briefly (FUZZEXECS=1000000 or FUZZTIME=1m for longer)
 fuzz:
