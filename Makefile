@@ -2,13 +2,13 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop docs
+.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop docs docs-check
 
 all: test
 
 ## test: vet, race-enabled tests, a short run of every fuzz target, cross-builds,
-## and the interop suite against real peers
-test: vet race fuzz cross interop
+## the docs' Go snippets, and the interop suite against real peers
+test: vet race fuzz cross docs-check interop
 
 vet:
 	$(GO) vet ./...
@@ -71,9 +71,15 @@ interop: interop/node_modules
 docs: interop/node_modules
 	cd interop && $(GO) test -count=1 -timeout 9m -args -update-doc
 
+## docs-check: every Go snippet in README.md and docs/*.md builds and runs as
+## written: whole programs are vetted, the rest must be quoted from an
+## example*_test.go (whose output go test checks). See scripts/docsnippets.
+docs-check:
+	GO=$(GO) $(GO) run ./scripts/docsnippets
+
 ## run: the demo server
 run:
 	$(GO) run ./cmd/weir serve -addr $(ADDR)
 
-lint: vet
+lint: vet docs-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

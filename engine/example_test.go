@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
@@ -218,4 +220,101 @@ func ExampleServer_ServeHTTP_readMessage() {
 	// first
 	// second
 	// normal closure
+}
+
+// The configurations docs/tuning.md recommends, each on a running server.
+
+// Compression without context takeover: no per-connection history on either
+// side, for many mostly idle connections (docs/tuning.md, User space).
+func ExampleConfig_compression() {
+	cfg := &engine.Config{
+		Compression: &deflate.Options{
+			ServerNoContextTakeover: true, // our compressor keeps no history
+			ClientNoContextTakeover: true, // we keep no history of the client's stream
+		},
+	}
+	srv, err := engine.NewServer(echo{}, cfg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Listen("127.0.0.1:0")
+
+	ctx := context.Background()
+	c, _, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", &engine.DialOptions{
+		Compression: &deflate.Options{}, // offer permessage-deflate
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(frame.StatusNormalClosure, "")
+	p, ok := c.Compression()
+	fmt.Println("negotiated:", ok, "no takeover:", p.ServerNoContextTakeover, p.ClientNoContextTakeover)
+	c.WriteText(strings.Repeat("compressible ", 100))
+	_, msg, _ := c.ReadMessage(ctx)
+	fmt.Println(len(msg))
+	// Output:
+	// negotiated: true no takeover: true true
+	// 1300
+}
+
+// A deeper accept queue (docs/tuning.md, Accept queue): the kernel caps it at
+// net.core.somaxconn.
+func ExampleConfig_backlog() {
+	cfg := &engine.Config{Backlog: 65535}
+	srv, err := engine.NewServer(echo{}, cfg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	fmt.Println(srv.Listen("127.0.0.1:0"))
+	// Output: <nil>
+}
+
+// A small write buffer with a policy for slow consumers, and a broadcast
+// (docs/tuning.md, Write buffers and push fan-out).
+func ExampleConfig_writeBuffer() {
+	cfg := &engine.Config{
+		MaxWriteBuffer:    64 << 10,
+		WriteBufferPolicy: engine.WriteBufferClose,
+		DrainLowWater:     16 << 10, // OnDrain fires when the queue is back at or below 16 KiB
+	}
+	h := hub{opened: make(chan *engine.Conn, 1)}
+	srv, err := engine.NewServer(h, cfg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Listen("127.0.0.1:0")
+	ctx := context.Background()
+	c, _, err := engine.Dial(ctx, "ws://"+srv.Addr().String()+"/", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(frame.StatusNormalClosure, "")
+	<-h.opened
+	payload := []byte("tick")
+
+	pm := engine.NewPreparedMessage(frame.OpText, payload) // encoded once
+	n := srv.Broadcast(pm, nil)                            // never blocks; slow consumers get the policy
+	_, msg, _ := c.ReadMessage(ctx)
+	fmt.Println(n, string(msg))
+	// Output: 1 tick
+}
+
+// Keepalive for a million connections (docs/tuning.md, Keepalive): a ping
+// after 45 s of silence, dropped 15 s later without an answer.
+func ExampleConfig_keepalive() {
+	cfg := &engine.Config{
+		PingInterval: 45 * time.Second, // 22,000 pings/s for 1M connections
+		PongTimeout:  15 * time.Second,
+		// IdleTimeout: 0 (default): no close for silence as long as pongs arrive
+	}
+	srv, err := engine.NewServer(echo{}, cfg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	fmt.Println(srv.Listen("127.0.0.1:0"))
+	// Output: <nil>
 }
