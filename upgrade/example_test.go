@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
@@ -140,5 +141,60 @@ func ExampleUpgrader_browserAuth() {
 	// hello ada (subprotocol "")
 	// hello grace (subprotocol "")
 	// hello linus (subprotocol "chat.v1")
+	// 401
+}
+
+// lookupSession stands in for a database or an auth service: slow, so it must
+// not run on the engine worker that calls the verify hook.
+func lookupSession(ctx context.Context, token string) (string, error) {
+	select {
+	case <-time.After(10 * time.Millisecond):
+	case <-ctx.Done(): // the client left or the handshake timed out
+		return "", ctx.Err()
+	}
+	if user, ok := tokens[token]; ok {
+		return user, nil
+	}
+	return "", errors.New("no such session")
+}
+
+// A verify hook that must wait (a database, an auth service) defers: the
+// Handle owns a copy of the request, and Accept or Reject answers from any
+// goroutine. The worker meanwhile serves other connections.
+func ExampleDecision_Defer() {
+	u := &upgrade.Upgrader{
+		Verify: func(r *upgrade.Request, d *upgrade.Decision) {
+			h := d.Defer()
+			go func() {
+				t, _ := h.Request().Query("token")
+				user, err := lookupSession(h.Context(), t)
+				if err != nil {
+					h.Reject(http.StatusUnauthorized, "log in first", nil)
+					return
+				}
+				h.Accept(upgrade.Acceptance{UserValue: &session{user: user}})
+			}()
+		},
+	}
+	srv, err := engine.NewServer(greeter{}, nil, u)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Listen("127.0.0.1:0")
+	url := "ws://" + srv.Addr().String() + "/"
+
+	ctx := context.Background()
+	c, _, err := engine.Dial(ctx, url+"?token=qu3ry", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(frame.StatusNormalClosure, "")
+	_, msg, _ := c.ReadMessage(ctx)
+	fmt.Println(string(msg))
+	_, _, err = engine.Dial(ctx, url+"?token=expired", nil)
+	fmt.Println(err.(*upgrade.HandshakeError).Status)
+	// Output:
+	// hello grace
 	// 401
 }
