@@ -75,7 +75,7 @@ func idleConnHeap(tb testing.TB, p Params, size, n int) float64 {
 func TestIdleConnHeap(t *testing.T) {
 	n := 2000
 	if raceEnabled {
-		n = 100 // the figures are exact either way (noise is a few bytes per conn); -race is slow
+		n = 200 // the figures are exact either way; -race is slow
 	}
 	for _, tt := range idleCases {
 		per := idleConnHeap(t, tt.p, tt.size, n)
