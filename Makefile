@@ -2,19 +2,28 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test vet race fuzz cross bench bench-micro bench-full run lint interop
+.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop docs docs-check
 
 all: test
 
 ## test: vet, race-enabled tests, a short run of every fuzz target, cross-builds,
-## and the interop suite against real peers
-test: vet race fuzz cross interop
+## the docs' Go snippets, and the interop suite against real peers
+test: vet race fuzz cross docs-check interop
 
 vet:
 	$(GO) vet ./...
 
 race:
 	$(GO) test -race -count=1 ./...
+
+## test-long: the race suite with the long size sweeps and soaks as well. One
+## scheme opts them in: the environment variable WEIR_LONG=1, read by a
+## package's long() test helper (deflate/helpers_test.go); without it a test
+## leaves its long cases out. They add sizes and durations, never code paths
+## the default run misses. (`go test -short` is separate: it trims the
+## engine's 10k-connection scale tests further.)
+test-long:
+	WEIR_LONG=1 $(GO) test -race -count=1 -timeout 60m ./...
 
 ## fuzz: run each Go fuzz target briefly (FUZZEXECS=1000000 or FUZZTIME=1m for longer)
 fuzz:
@@ -48,13 +57,29 @@ interop/node_modules: interop/package.json interop/package-lock.json
 	@touch $@
 
 ## interop: weir against real peers (npm ws, websocket, watershed; Chromium; Python
-## websockets; gorilla, gobwas) and the bad-peer suite; rewrites docs/conformance.md
+## websockets; gorilla, gobwas) and the bad-peer suite; then checks that the
+## committed docs/conformance.md says what this run found. It writes nothing. A
+## peer that is not installed is skipped with one line naming what to install,
+## and its cells are left out of the check; under CI=true nothing may skip.
+## (Local directory mode, no package argument, so that those lines show.)
 interop: interop/node_modules
-	cd interop && $(GO) test -count=1 -timeout 9m . -args -update-doc
+	cd interop && $(GO) test -count=1 -timeout 9m -args -check-doc
+
+## docs: regenerate the generated docs: docs/conformance.md from a full interop
+## run (refused unless every peer ran). docs/benchmarks.md has its own target,
+## bench-full.
+docs: interop/node_modules
+	cd interop && $(GO) test -count=1 -timeout 9m -args -update-doc
+
+## docs-check: every Go snippet in README.md and docs/*.md builds and runs as
+## written: whole programs are vetted, the rest must be quoted from an
+## example*_test.go (whose output go test checks). See scripts/docsnippets.
+docs-check:
+	GO=$(GO) $(GO) run ./scripts/docsnippets
 
 ## run: the demo server
 run:
 	$(GO) run ./cmd/weir serve -addr $(ADDR)
 
-lint: vet
+lint: vet docs-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,8 +2,14 @@ package deflate
 
 import (
 	"math/rand"
+	"os"
 	"strconv"
 )
+
+// long reports whether the long size sweeps run: WEIR_LONG=1, as set by
+// `make test-long`. `make test` (and a plain go test) leaves them out; what
+// they add is size, not new paths (each is named where it is skipped).
+func long() bool { return os.Getenv("WEIR_LONG") == "1" }
 
 var testWords = []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"}
 

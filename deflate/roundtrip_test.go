@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/weir-ws/weir/bufpool"
 )
 
 // takeoverModes are the four combinations of context takeover.
@@ -48,7 +49,12 @@ func send(t testing.TB, from, to *Conn, msg []byte) int {
 
 func TestRoundTripSizes(t *testing.T) {
 	t.Parallel()
-	sizes := []int{0, 1, 100, 1 << 10, 64 << 10, 1 << 20, 16 << 20}
+	sizes := []int{0, 1, 100, 1 << 10, 64 << 10, 1 << 20}
+	if long() {
+		// 16 MiB each way, twice, under four modes: about two minutes of CPU
+		// under -race and nothing the 1 MiB cases and TestBeyondPoolMax miss.
+		sizes = append(sizes, 16<<20)
+	}
 	for _, size := range sizes {
 		for _, kind := range []string{"random", "text"} {
 			var msg []byte
@@ -77,6 +83,20 @@ func TestRoundTripSizes(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestBeyondPoolMax: a message larger than bufpool's largest class, whose
+// compressed and decompressed buffers are plain allocations that Put drops
+// (incompressible, so the compressed form is larger still). One direction is
+// enough: Compress and Decompress take the same path both ways.
+func TestBeyondPoolMax(t *testing.T) {
+	t.Parallel()
+	msg := randomBytes(16, bufpool.MaxSize+1000)
+	pr := newPair(Params{}, nil)
+	defer pr.release()
+	if n := send(t, pr.client, pr.server, msg); n <= bufpool.MaxSize {
+		t.Fatalf("%d random bytes compressed to %d, not past bufpool.MaxSize", len(msg), n)
 	}
 }
 

@@ -4,9 +4,11 @@
 //
 // # Data flow
 //
-// Each loop is one goroutine blocked in epoll_wait (kqueue on BSD and macOS) on its
-// own poller; connections are spread across the loops (Config.Loops, default
-// GOMAXPROCS). Listening sockets are watched too and accepted on the loop
+// Each loop is one goroutine waiting on its own poller (epoll; kqueue on BSD and
+// macOS): under DispatchInline it blocks in epoll_wait and keeps its thread; under
+// DispatchPool, the default, it parks in Go's netpoller when idle, which watches
+// the loop's epoll fd (docs/architecture.md, The read path). Connections are spread
+// across the loops (Config.Loops, default GOMAXPROCS). Listening sockets are watched too and accepted on the loop
 // (non-blocking accept4). A ready socket becomes an event bit on its connection; the
 // poster that finds the connection idle hands it to a worker (Config.Workers,
 // default 4×GOMAXPROCS) or, under DispatchInline, runs it on the loop. The worker

@@ -45,6 +45,8 @@ type peerSpec struct {
 	v8Server bool
 	// closeReply is how the peer answers weir's close frame.
 	closeReply replyKind
+	// install says what to install when the probe does not find the peer.
+	install string
 }
 
 // nodeLib probes an npm package installed by `npm ci` in this folder.
@@ -121,24 +123,28 @@ var peers = []*peerSpec{
 		newServer: func() (serverPeer, error) { return nodePeer("server", "ws") },
 		newClient: func() (clientPeer, error) { return nodePeer("client", "ws") },
 		v8Client:  true, v8Server: true, closeReply: replyCodeReason,
+		install: "npm ci in interop/ (Node 20 with npm)",
 	},
 	{
 		name: "websocket", about: "npm websocket (WebSocket-Node)", probe: nodeLib("websocket"),
 		newServer: func() (serverPeer, error) { return nodePeer("server", "websocket") },
 		newClient: func() (clientPeer, error) { return nodePeer("client", "websocket") },
 		v8Client:  true, v8Server: true, closeReply: reply1000,
+		install: "npm ci in interop/ (Node 20 with npm)",
 	},
 	{
 		name: "watershed", about: "npm watershed", probe: nodeLib("watershed"),
 		newServer:  func() (serverPeer, error) { return nodePeer("server", "watershed") },
 		newClient:  func() (clientPeer, error) { return nodePeer("client", "watershed") },
 		closeReply: reply1000,
+		install:    "npm ci in interop/ (Node 20 with npm)",
 	},
 	{
 		name: "python-websockets", about: "Debian python3-websockets", probe: probePython,
 		newServer:  func() (serverPeer, error) { return startProc(".", debianPython, "peers/python/peer.py", "server") },
 		newClient:  func() (clientPeer, error) { return startProc(".", debianPython, "peers/python/peer.py", "client") },
 		closeReply: replyCodeReason,
+		install:    "apt-get install python3-websockets",
 	},
 	{
 		name: "gorilla", about: "Go github.com/gorilla/websocket", probe: goModule("github.com/gorilla/websocket"),
@@ -154,5 +160,6 @@ var peers = []*peerSpec{
 		name: "chromium", about: "Debian chromium, headless, via npm playwright-core", probe: probeChromium,
 		newClient:  func() (clientPeer, error) { return startProc(".", "node", "peers/chromium/driver.js") },
 		closeReply: replyCodeReason,
+		install:    "apt-get install chromium, and npm ci in interop/ (playwright-core)",
 	},
 }
