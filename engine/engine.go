@@ -115,6 +115,9 @@ func (c *Conn) IsPaused() bool { return c.paused.Load() }
 // after the change, so the owner's last look sees the last call's state: any
 // interleaving of PauseRead and ResumeRead ends as the last one asked.
 func (c *Conn) applyPause(w *worker, resumed bool) {
+	if c.rflags&rfFinished != 0 {
+		return // finished earlier in this turn: its handle is closed
+	}
 	paused := c.paused.Load()
 	if c.g == nil && c.loop != nil && paused != (c.rflags&rfReadOff != 0) {
 		if err := c.loop.setRead(c, !paused); err == nil {

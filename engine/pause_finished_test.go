@@ -1,0 +1,41 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A PauseRead or ResumeRead that reaches the connection's owner in the same turn
+// as the request that finishes it does nothing: no epoll_ctl on the closed
+// handle (which would fail with EBADF and log a warning).
+func TestPauseAfterFinishInSameTurn(t *testing.T) {
+	t.Parallel()
+	forLoopModes(t, func(t *testing.T, cfg Config) {
+		_, addr := startServer(t, NopHandler{}, cfg, nil)
+		var log syncBuf
+		ccfg := cfg
+		ccfg.Logger = logTo(&log)
+		cl := cliClient(t, NopHandler{}, ccfg)
+		for range 200 {
+			c := cliDial(t, cl, "ws://"+addr+"/", nil)
+			// Take the running bit as a worker would, so that the close request
+			// and the pause are handled in one turn.
+			for c.sched.Or(evRunning)&evRunning != 0 {
+				time.Sleep(time.Millisecond)
+			}
+			c.Abort()
+			c.PauseRead()
+			c.run(newWorker(cfg.defaults().ReadBufferSize))
+			for deadline := time.Now().Add(10 * time.Second); c.State() != StateClosed; {
+				if time.Now().After(deadline) {
+					t.Fatal("the aborted connection never closed")
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if strings.Contains(log.String(), "poller modify") {
+			t.Fatalf("a pause after finish reached the poller:\n%s", log.String())
+		}
+	})
+}
