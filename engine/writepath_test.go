@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,6 +110,127 @@ func TestCompressionRefusedWritesKeepHistory(t *testing.T) {
 				t.Fatalf("write after the drain: %v", err)
 			}
 			read(p, len(sent)+i)
+		}
+	})
+}
+
+// TestPeerCloseFlushesQueuedOutput: the peer's close arrives while megabytes of
+// output are queued; the server's close echo goes behind them and the TCP
+// connection ends only once all of it is out (RFC 6455 §7.1.1), so the peer reads
+// every message whole, then the close frame, then EOF.
+func TestPeerCloseFlushesQueuedOutput(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		cfg.PingInterval = -1
+		cfg.WriteHighWater = -1 // read the close although output is queued
+		cfg.MaxWriteBuffer = 16 << 20
+		h := newBPHandler()
+		_, addr := startServer(t, h, cfg, nil)
+		rc := bpDial(t, addr)
+		c := h.conn(t)
+		ok := bpQueue(t, c, 512) // 8 MiB behind a full socket
+		rc.write(frameBytes(true, frame.OpClose, 0, []byte{0x03, 0xe8}, true))
+		waitFor(t, func() bool { return c.State() != StateOpen })
+		time.Sleep(100 * time.Millisecond) // the old code closed TCP at once here
+		rc.readSeqs(ok)
+		rc.expectClose(frame.StatusNormalClosure)
+		rc.expectEOF()
+		if r := h.waitClose(t); r.code != frame.StatusNormalClosure || r.err != nil {
+			t.Fatalf("OnClose %d %v, want 1000 and no error", r.code, r.err)
+		}
+	})
+}
+
+// TestWriteFrameClose: WriteFrame(OpClose) is the close: later writes get
+// ErrClosed, and the peer's answer ends the connection.
+func TestWriteFrameClose(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		h := newBPHandler()
+		_, addr := startServer(t, h, cfg, nil)
+		rc := dialRaw(t, addr)
+		c := h.conn(t)
+		if err := c.WriteFrame(true, frame.OpClose, 0, []byte{0x03, 0xe8, 'b', 'y', 'e'}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteText("after the close"); !errors.Is(err, ErrClosed) {
+			t.Fatalf("write after WriteFrame(OpClose): %v, want ErrClosed", err)
+		}
+		if err := c.WriteFrame(true, frame.OpClose, 0, nil); !errors.Is(err, ErrClosed) {
+			t.Fatalf("second close frame: %v, want ErrClosed", err)
+		}
+		if got := rc.expectClose(frame.StatusNormalClosure); got != "bye" {
+			t.Fatalf("close reason %q", got)
+		}
+		rc.write(frameBytes(true, frame.OpClose, 0, []byte{0x03, 0xe8}, true))
+		rc.expectEOF()
+		h.waitClose(t)
+	})
+}
+
+// TestWriteFrameFragmentsNotInterleaved: whole messages written from other
+// goroutines while a WriteFrame message is in progress wait behind its last frame
+// (RFC 6455 §5.4); control frames may go between fragments.
+func TestWriteFrameFragmentsNotInterleaved(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		h := newBPHandler()
+		_, addr := startServer(t, h, cfg, nil)
+		rc := dialRaw(t, addr)
+		c := h.conn(t)
+		if err := c.WriteFrame(false, frame.OpText, 0, []byte("frag-1 ")); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.WriteBinary([]byte{byte(i)}); err != nil {
+					t.Errorf("whole message %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := c.WriteMessageFunc(frame.OpBinary, []byte{9}, func(err error) { done <- err }); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Ping([]byte("between")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteFrame(false, frame.OpText, 0, []byte("x")); !errors.Is(err, ErrFragmentOrder) {
+			t.Fatalf("a second fragmented message inside the first: %v, want ErrFragmentOrder", err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("done(%v) while the message waits behind the fragments", err)
+		default:
+		}
+		if err := c.WriteFrame(true, frame.OpContinuation, 0, []byte("frag-2")); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteFrame(true, frame.OpContinuation, 0, nil); !errors.Is(err, ErrFragmentOrder) {
+			t.Fatalf("continuation after the last frame: %v, want ErrFragmentOrder", err)
+		}
+		want := []frame.Opcode{frame.OpText, frame.OpPing, frame.OpContinuation,
+			frame.OpBinary, frame.OpBinary, frame.OpBinary, frame.OpBinary, frame.OpBinary}
+		for i, op := range want {
+			hd, p, err := rc.readFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hd.Opcode != op {
+				t.Fatalf("frame %d: %v %q, want %v", i, hd.Opcode, p, op)
+			}
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("done(%v)", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("done not called for the held message")
 		}
 	})
 }
