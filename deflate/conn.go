@@ -96,15 +96,28 @@ func (c *Conn) WindowBits() int { return int(c.out.bits) }
 // holds dst's contents and the connection must be failed: the history no
 // longer matches the peer's.
 func (c *Conn) Compress(dst, msg []byte) ([]byte, error) {
+	out, err := c.Deflate(dst, msg)
+	if err == nil {
+		c.Advance(msg)
+	}
+	return out, err
+}
+
+// Deflate is Compress without its commitment: it appends msg compressed after
+// the current history but leaves the history as it was. A writer that may
+// still refuse the message after compressing it (an outbound cap judged on the
+// compressed size) calls Deflate, and Advance(msg) only once the message is
+// sure to go out: a message the peer never receives must never enter the
+// history, or every later message that refers back into it inflates to wrong
+// bytes at the peer, with no error anywhere (RFC 7692 §7.2.1: both ends' LZ77
+// windows must hold the same plaintext). On error nothing changed: the
+// message may be sent uncompressed instead.
+func (c *Conn) Deflate(dst, msg []byte) ([]byte, error) {
 	var history []byte
 	if c.out.takeover {
 		history = c.out.history
 	}
-	out, err := deflateMessage(dst, msg, history, int(c.level), int(c.out.bits))
-	if err == nil && c.out.takeover {
-		c.out.history = slide(c.out.history, msg, int(c.out.limit))
-	}
-	return out, err
+	return deflateMessage(dst, msg, history, int(c.level), int(c.out.bits))
 }
 
 // Advance records that msg went out compressed by something other than

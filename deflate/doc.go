@@ -43,7 +43,10 @@
 // Writing: when the per-message switch allows it and dc.ShouldCompress(n)
 // (Options.Threshold), send dc.Compress(buf, payload) with RSV1 set on the
 // first frame only, fragmented as usual; otherwise send the payload as is with
-// RSV1 clear. Control frames are never compressed (§6.1).
+// RSV1 clear. Control frames are never compressed (§6.1). A writer that can
+// still refuse the message after compressing it (an outbound cap judged on the
+// compressed size) uses dc.Deflate instead, and dc.Advance(payload) only once
+// the message is committed: a refused message must not enter the history.
 //
 // Prepared (broadcast) messages: the package function Compress compresses a
 // payload with an empty history, which is valid on every connection whose

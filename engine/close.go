@@ -82,12 +82,19 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 		p, _ = frame.AppendClose(p, code, reason)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.wflags&(wfSentClose|wfClosed) != 0 {
+		c.mu.Unlock()
 		return false
 	}
 	c.wflags |= wfSentClose
-	c.writeLocked(true, frame.OpClose, 0, p, true)
+	c.emit(true, frame.OpClose, 0, p, false)
+	// Messages held behind an unfinished fragmented message can no longer go out
+	// (nothing follows a close, RFC 6455 §5.5.1).
+	dropped := c.dropHeld()
+	c.mu.Unlock()
+	for _, d := range dropped {
+		d.fn(ErrClosed)
+	}
 	return true
 }
 
@@ -169,7 +176,7 @@ func (c *Conn) shutdownWrite() {
 	if c.wflags&wfClosed != 0 {
 		return
 	}
-	if len(c.out) > 0 || c.inflight() > 0 {
+	if c.outLen() > 0 || c.inflight() > 0 {
 		c.wflags |= wfShutOwed
 		return
 	}
@@ -199,11 +206,28 @@ func (c *Conn) onPeerClose(payload []byte) {
 	c.finishClean()
 }
 
-// finishClean ends a connection whose close handshake completed.
+// finishClean ends a connection whose close handshake completed. On the loops,
+// output still queued (the close echo behind a backlog, RFC 6455 §7.1.1: the
+// server closes TCP after its close frame) is flushed first: flush calls
+// finishClean again once the queue is empty, and the close deadline
+// (CloseTimeout, armed once) bounds the wait. Goroutine mode's writer already
+// sends the queue before it closes the socket (closeNet).
 func (c *Conn) finishClean() {
 	c.mu.Lock()
 	code, reason := c.closeCd, c.closeRsn
+	wait := c.g == nil && c.outLen() > 0 && c.wflags&(wfWriteErr|wfClosed) == 0 &&
+		c.State() == StateClosing
+	arm := wait && c.wflags&wfFinishOwed == 0
+	if arm {
+		c.wflags |= wfFinishOwed
+	}
 	c.mu.Unlock()
+	if arm {
+		c.armDeadline(c.eng.cfg.CloseTimeout)
+	}
+	if wait {
+		return
+	}
 	c.finish(code, reason, c.failErr())
 }
 
@@ -277,6 +301,7 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 		c.closeCd, c.closeRsn = code, reason
 	}
 	code, reason = c.closeCd, c.closeRsn
+	c.dropHeldDones()
 	var dones []pendingDone
 	if c.dq != nil {
 		dones, c.dq = c.dq.list, nil

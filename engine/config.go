@@ -103,6 +103,16 @@ type Config struct {
 	// DrainLowWater: after the outbound buffer has held more than this, OnDrain is
 	// called once it is back at or below it. Default 0 (fully flushed).
 	DrainLowWater int
+	// WriteHighWater: while a connection's outbound bytes are above it, the
+	// engine stops reading from that connection, and resumes once they are back
+	// to half of it (backpressure: a peer that does not read what it asked for
+	// stops being read). Default min(256 KiB, MaxWriteBuffer); negative: never stop.
+	WriteHighWater int
+	// MaxTotalBuffered caps the outbound bytes queued on all connections
+	// together: a write that would pass it gets the WriteBufferPolicy, as at
+	// MaxWriteBuffer (a write to a connection with nothing queued still goes
+	// ahead). Default 512 MiB; negative: no cap.
+	MaxTotalBuffered int64
 	// WriteFragmentSize splits outgoing messages into frames of at most this many
 	// payload bytes. Default 0: never (watershed-class peers cannot reassemble).
 	WriteFragmentSize int
@@ -205,6 +215,12 @@ func (c *Config) defaults() Config {
 	}
 	if d.MaxWriteBuffer <= 0 {
 		d.MaxWriteBuffer = 4 << 20
+	}
+	if d.WriteHighWater == 0 {
+		d.WriteHighWater = min(256<<10, d.MaxWriteBuffer)
+	}
+	if d.MaxTotalBuffered == 0 {
+		d.MaxTotalBuffered = 512 << 20
 	}
 	if d.Backlog <= 0 {
 		d.Backlog = 1024

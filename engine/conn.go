@@ -80,9 +80,11 @@ type Conn struct {
 	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
 	wflags   uint16        // wf* bits
 	closeCd  frame.StatusCode
-	out      []byte     // pooled: bytes the socket has not taken yet
-	pong     *pongBuf   // pooled: the latest unanswered ping's payload, waiting behind out
+	out      []byte     // pooled: out[outHead:] is what the socket has not taken yet
+	outHead  int        // bytes of out already written (outq.go compacts rarely)
+	pong     *pongBuf   // pooled: pongs owed, encoded, waiting for the end of the turn or behind out
 	dq       *doneQueue // WriteMessageFunc callbacks waiting for their bytes to go out
+	hq       *heldQueue // whole messages waiting for a fragmented WriteFrame message to end
 	outOff   int64      // bytes ever queued into out, for write completions
 	closeRsn string
 
@@ -154,10 +156,13 @@ func (c *Conn) pendingHandle() (*upgrade.Handle, bool) {
 	return h, ok
 }
 
-// pongBuf holds one pong payload (RFC 6455 §5.5: at most 125 bytes).
+// pongBuf holds the pong frames owed for the pings of one read turn, in order,
+// encoded (RFC 6455 §5.5.3 allows answering only the latest: past pongBatch
+// bytes, or while the socket is full, only the latest is kept).
 type pongBuf struct {
-	n int
-	b [frame.MaxControlPayload]byte
+	n      int // bytes of b in use
+	frames int // pong frames in b[:n]
+	b      [pongBatch]byte
 }
 
 var pongPool = sync.Pool{New: func() any { return new(pongBuf) }}
@@ -187,6 +192,9 @@ const (
 	wfWriteErr                      // a write failed: the connection is going away
 	wfNoCompress                    // EnableWriteCompression(false)
 	wfShutOwed                      // half-close once the queued output is out (shutdownWrite)
+	wfFragOpen                      // a fragmented WriteFrame message is in progress
+	wfReadHeld                      // reading stopped: output above WriteHighWater (backpressure.go)
+	wfFinishOwed                    // the close handshake is done: finish once output is out
 )
 
 type pendingDone struct {
@@ -268,7 +276,7 @@ func (c *Conn) Stats() Stats {
 // taken by the socket (ws bufferedAmount).
 func (c *Conn) BufferedAmount() int {
 	c.mu.Lock()
-	n := len(c.out) + c.inflight()
+	n := c.pending()
 	if c.pong != nil {
 		n += c.pong.n
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/bufpool"
-	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -115,16 +114,14 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 // CloseTimeout.
 func (c *Conn) flushNet() {
 	c.mu.Lock()
-	buf := c.out
-	c.out = nil
+	buf := c.takeOut()
 	c.mu.Unlock()
-	if len(buf) == 0 {
-		return
+	if len(buf) > 0 {
+		c.g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
+		n, _ := c.g.nc.Write(buf)
+		c.stats.bytesOut.Add(uint64(n))
 	}
-	c.g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
-	n, _ := c.g.nc.Write(buf)
-	c.stats.bytesOut.Add(uint64(n))
-	bufpool.Put(buf)
+	c.writtenOut(buf)
 }
 
 // wakeReader makes the reader goroutine look at its pending events.
@@ -161,8 +158,8 @@ func (c *Conn) readLoop(head []byte) {
 			c.handle(w, ev&^evRead)
 			continue
 		}
-		if c.paused.Load() {
-			<-c.g.wake
+		if c.paused.Load() || c.readHeld() {
+			<-c.g.wake // backpressure: the writer posts evWrite after each write
 			continue
 		}
 		c.g.nc.SetReadDeadline(time.Time{})
@@ -224,13 +221,10 @@ func (c *Conn) writeLoop() {
 	for range g.wch {
 		for {
 			c.mu.Lock()
-			if c.pong != nil && len(c.out) == 0 && c.wflags&wfClosed == 0 {
-				pong := c.pong
-				c.pong = nil
-				c.writeLocked(true, frame.OpPong, 0, pong.b[:pong.n], true) // queues it
-				pongPool.Put(pong)
+			if c.pong != nil && c.outLen() == 0 && c.wflags&wfClosed == 0 {
+				c.putPongs() // queues them
 			}
-			if len(c.out) == 0 || c.wflags&wfWriteErr != 0 {
+			if c.outLen() == 0 || c.wflags&wfWriteErr != 0 {
 				closed := c.wflags&wfClosed != 0
 				if closed {
 					c.releaseWrite()
@@ -242,14 +236,13 @@ func (c *Conn) writeLoop() {
 				}
 				break
 			}
-			buf := c.out
-			c.out = nil
+			buf := c.takeOut()
 			g.inflight = len(buf)
 			c.mu.Unlock()
 			n, err := g.nc.Write(buf)
 			c.stats.bytesOut.Add(uint64(n))
-			bufpool.Put(buf)
 			c.mu.Lock()
+			c.writtenOut(buf)
 			g.inflight = 0
 			if err != nil {
 				c.wflags |= wfWriteErr
@@ -277,7 +270,7 @@ func (c *Conn) inflight() int {
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
 	g := c.g
-	if len(c.out) == 0 && g.inflight == 0 && c.pong == nil || c.closeReq.Load() == closeAbort || c.wflags&wfWriteErr != 0 {
+	if c.outLen() == 0 && g.inflight == 0 && c.pong == nil || c.closeReq.Load() == closeAbort || c.wflags&wfWriteErr != 0 {
 		c.releaseWrite()
 		g.nc.Close()
 	} else {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
@@ -57,33 +58,18 @@ func (pm *PreparedMessage) Opcode() frame.Opcode { return pm.op }
 func (pm *PreparedMessage) Payload() []byte { return pm.data }
 
 // WritePrepared sends a prepared message. On a client connection the frame is masked
-// as usual, into a pooled buffer.
+// as usual, into a pooled buffer. It takes the write path's three steps (write.go):
+// the frame is picked (compressed once per window size, with an empty history),
+// admitted, and only then sent and, under context takeover, recorded in the
+// connection's history.
 func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 	c.mu.Lock()
-	var err error
-	if c.client {
-		err = c.writeLocked(true, pm.op, 0, pm.data, false)
-	} else if c.wflags&(wfClosed|wfSentClose) != 0 {
-		err = ErrClosed
-	} else {
-		f := pm.frame
-		compressed := false
-		if c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(pm.data)) {
-			if z, zerr := pm.compressedFrame(c.fl.WindowBits(), c.eng.cfg.Compression); zerr == nil {
-				f, compressed = z, true
-			}
-		}
-		if err = c.admit(len(f)); err == nil {
-			c.stats.framesOut.Add(1)
-			if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
-				if h, _, herr := frame.ParseHeader(f); herr == nil {
-					t.FrameOut(c, h)
-				}
-			}
-			err = c.writeRaw(f, nil)
-			if err == nil && compressed {
-				c.fl.Advance(pm.data) // keep the takeover history what the peer holds
-			}
+	err := c.writable(pm.op)
+	if err == nil {
+		if c.client {
+			err = c.sendMessage(pm.op, pm.data, false, 0)
+		} else {
+			err = c.writePreparedLocked(pm)
 		}
 	}
 	c.mu.Unlock()
@@ -91,6 +77,37 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 		c.stats.msgsOut.Add(1)
 	}
 	return c.afterWrite(err)
+}
+
+// writePreparedLocked is WritePrepared on a server connection (under mu).
+func (c *Conn) writePreparedLocked(pm *PreparedMessage) error {
+	f := pm.frame
+	compressed := false
+	if c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(pm.data)) {
+		if err := c.admit(1); err != nil {
+			return err // refused whatever its size: do not compress for it
+		}
+		if z, err := pm.compressedFrame(c.fl.WindowBits(), c.eng.cfg.Compression); err == nil {
+			f, compressed = z, true
+		}
+	}
+	if err := c.admit(len(f)); err != nil {
+		return err
+	}
+	c.stats.framesOut.Add(1)
+	if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
+		if h, _, herr := frame.ParseHeader(f); herr == nil {
+			t.FrameOut(c, h)
+		}
+	}
+	if compressed {
+		c.fl.Advance(pm.data) // keep the takeover history what the peer holds
+	}
+	if c.wflags&wfFragOpen != 0 {
+		c.hold(f, nil)
+		return nil
+	}
+	return c.writeRaw(f, nil)
 }
 
 // Broadcast sends pm to every open connection for which filter (nil: all) returns
@@ -101,45 +118,51 @@ func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 	return s.e.broadcast(pm, filter)
 }
 
+// connLists recycles Broadcast's snapshots of the connection tables, so a
+// broadcast allocates nothing per connection (nor per empty fd-table slot) in
+// steady state.
+var connLists = sync.Pool{New: func() any { return new([]*Conn) }}
+
 func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 	var (
 		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
+		total atomic.Int64
 	)
-	send := func(list []*Conn) {
+	send := func(lp *[]*Conn) {
 		n := 0
-		for _, c := range list {
-			if c.State() != StateOpen || (filter != nil && !filter(c)) {
-				continue
-			}
-			if c.WritePrepared(pm) == nil {
+		for i, c := range *lp {
+			if c.State() == StateOpen && (filter == nil || filter(c)) && c.WritePrepared(pm) == nil {
 				n++
 			}
+			(*lp)[i] = nil // no reference kept in the pool
 		}
-		mu.Lock()
-		total += n
-		mu.Unlock()
+		*lp = (*lp)[:0]
+		connLists.Put(lp)
+		total.Add(int64(n))
 	}
 	for _, l := range e.loops {
+		lp := connLists.Get().(*[]*Conn)
 		l.mu.Lock()
-		list := make([]*Conn, 0, len(l.conns))
 		for _, c := range l.conns {
 			if c != nil {
-				list = append(list, c)
+				*lp = append(*lp, c)
 			}
 		}
 		l.mu.Unlock()
+		if len(*lp) == 0 {
+			connLists.Put(lp)
+			continue
+		}
 		wg.Add(1)
-		go func() { defer wg.Done(); send(list) }()
+		go func() { defer wg.Done(); send(lp) }()
 	}
+	lp := connLists.Get().(*[]*Conn)
 	e.gmu.Lock()
-	glist := make([]*Conn, 0, len(e.gconns))
 	for c := range e.gconns {
-		glist = append(glist, c)
+		*lp = append(*lp, c)
 	}
 	e.gmu.Unlock()
-	send(glist)
+	send(lp)
 	wg.Wait()
-	return total
+	return int(total.Load())
 }

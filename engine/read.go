@@ -38,6 +38,9 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.rflags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
 		}
+		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
+			return false
+		}
 		if i == maxReadsPerTurn && c.g == nil {
 			return true
 		}

@@ -1,15 +1,28 @@
 package engine
 
 import (
+	"errors"
 	"unsafe"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 )
 
-// The write path. Writes are safe from any goroutine (c.mu). With nothing queued, a
-// frame goes straight to the socket: one non-blocking writev of the header (built on
-// the stack) and the caller's payload, with no copy. What the socket does not take is
+// The write path. Writes are safe from any goroutine (c.mu). Every kind of write
+// (messages, raw frames, prepared messages, control frames) takes the same three
+// steps under mu:
+//
+//   - encode: the frames' bytes are settled without changing any state (a
+//     compressed message is deflated into scratch, its history left alone);
+//   - admit: the outbound cap and the server-wide budget judge the encoded size
+//     (control frames and the rest of a message already admitted skip it);
+//   - commit: the frames go out and only now does state move: the deflate
+//     history advances (RFC 7692 §7.2.1: it must hold exactly what the peer
+//     inflated), counters count, a close marks the close as sent.
+//
+// A refused write therefore leaves no trace. With nothing queued, a frame goes
+// straight to the socket: one non-blocking writev of the header (built on the
+// stack) and the caller's payload, with no copy. What the socket does not take is
 // copied into a pooled outbound buffer, flushed when the poller reports the socket
 // writable (the fd is watched edge-triggered for output from the start, so queuing
 // costs no epoll_ctl). The caller's slice is never kept nor modified.
@@ -36,11 +49,25 @@ func (c *Conn) WriteMessageFunc(op frame.Opcode, p []byte, done func(error)) err
 	return c.writeMessage(op, p, done)
 }
 
+// ErrFragmentOrder: WriteFrame with OpContinuation while no fragmented message is in
+// progress, or with a new fragmented data frame while one is (RFC 6455 §5.4: the
+// fragments of one message are never interleaved with another's).
+var ErrFragmentOrder = errors.New("weir: write: fragment out of order")
+
 // WriteFrame sends one raw frame, for manual fragmentation and streaming
 // (WebSocket-Node sendFrame, ws send with fin: false): a first frame with OpText or
 // OpBinary and fin false, OpContinuation frames after it, the last with fin true.
 // rsv sets RSV bits (frame.Rsv1...); the peer fails the connection unless an
 // extension defines them.
+//
+// While such a fragmented message is in progress, whole messages written from
+// any goroutine (WriteMessage, WritePrepared, Broadcast, WriteFrame with fin and
+// a data opcode) are queued behind it, as ws queues them, and go out after its
+// last frame; they count against the outbound cap. Control frames (pings, pongs,
+// close) go out at once, between fragments, as RFC 6455 §5.4 allows. A close sent
+// before the last frame drops the queued messages (their WriteMessageFunc
+// callbacks get ErrClosed). WriteFrame(OpClose) counts as the close: later writes
+// get ErrClosed and the peer's answer is awaited as after Close.
 func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error {
 	if op.IsReserved() || (op.IsControl() && !fin) {
 		return ErrBadOpcode // reserved opcodes and fragmented control frames (§5.5)
@@ -48,13 +75,74 @@ func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error 
 	if op.IsControl() && len(p) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
+	if op == frame.OpClose {
+		return c.writeCloseFrame(p)
+	}
 	c.mu.Lock()
-	err := c.writeLocked(fin, op, rsv, p, false)
+	err := c.writable(op)
+	var dones []pendingDone
+	if err == nil {
+		dones, err = c.writeFrameLocked(fin, op, rsv, p)
+	}
 	c.mu.Unlock()
+	for _, d := range dones {
+		d.fn(nil)
+	}
 	if err == nil && fin && op.IsData() {
 		c.stats.msgsOut.Add(1)
 	}
 	return c.afterWrite(err)
+}
+
+// writeFrameLocked is WriteFrame's encode, admit and commit (under mu). It returns
+// the completions of held messages that went straight out with the last fragment.
+func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv uint8, p []byte) ([]pendingDone, error) {
+	open := c.wflags&wfFragOpen != 0
+	switch {
+	case op.IsControl():
+		return nil, c.emit(true, op, rsv, p, false)
+	case op == frame.OpContinuation && !open, op != frame.OpContinuation && !fin && open:
+		return nil, ErrFragmentOrder
+	}
+	hold := open && op != frame.OpContinuation // a whole message, behind the fragments
+	if err := c.admit(c.headerSize(len(p)) + len(p)); err != nil {
+		return nil, err
+	}
+	if err := c.emit(fin, op, rsv, p, hold); err != nil {
+		return nil, err
+	}
+	switch {
+	case hold:
+	case !fin:
+		c.wflags |= wfFragOpen
+	case open:
+		c.wflags &^= wfFragOpen
+		return c.releaseHeld(), nil
+	}
+	return nil, nil
+}
+
+// writeCloseFrame is WriteFrame(OpClose): it is Close with the payload's code and
+// reason (an invalid payload is refused, as the peer would fail on it, RFC 6455
+// §5.5.1), so the close counts as sent and the peer's answer is awaited.
+func (c *Conn) writeCloseFrame(p []byte) error {
+	code, reason, err := frame.ParseClose(p)
+	if err != nil {
+		return err
+	}
+	if code == frame.StatusNoStatusRcvd {
+		code = 0 // an empty payload
+	}
+	if err := checkClose(code, string(reason)); err != nil {
+		return err
+	}
+	if !c.sendClose(code, string(reason)) {
+		return ErrClosed
+	}
+	c.closeReq.CompareAndSwap(0, closeGraceful)
+	c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
+	c.post(evClose)
+	return nil
 }
 
 // Ping sends a ping with at most 125 bytes of payload.
@@ -63,12 +151,17 @@ func (c *Conn) Ping(p []byte) error { return c.writeControl(frame.OpPing, p) }
 // Pong sends an unsolicited pong with at most 125 bytes of payload.
 func (c *Conn) Pong(p []byte) error { return c.writeControl(frame.OpPong, p) }
 
+// writeControl sends a control frame: nothing to encode, no cap (a close or pong
+// must not be refused), committed at once.
 func (c *Conn) writeControl(op frame.Opcode, p []byte) error {
 	if len(p) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
 	c.mu.Lock()
-	err := c.writeLocked(true, op, 0, p, true)
+	err := c.writable(op)
+	if err == nil {
+		err = c.emit(true, op, 0, p, false)
+	}
 	c.mu.Unlock()
 	return c.afterWrite(err)
 }
@@ -80,44 +173,17 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 	if State(c.state.Load()) == StateConnecting {
 		return ErrNotOpen
 	}
-	frag := c.eng.cfg.WriteFragmentSize
 	c.mu.Lock()
-	var (
-		err error
-		rsv uint8
-		buf []byte
-	)
-	if c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(p)) && c.wflags&(wfClosed|wfSentClose) == 0 {
-		// RFC 7692: compress the whole message, RSV1 on its first frame. Under mu,
-		// so that with context takeover messages are compressed in sending order.
-		buf, err = c.fl.Compress(bufpool.Get(len(p)/2 + 64)[:0], p)
-		if err != nil {
-			c.mu.Unlock()
-			bufpool.Put(buf)
-			c.CloseNow(frame.StatusInternalError, "compression failed")
-			return err
-		}
-		p, rsv = buf, frame.Rsv1
+	err := c.writable(op)
+	if err == nil {
+		compress := c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(p))
+		err = c.sendMessage(op, p, compress, c.eng.cfg.WriteFragmentSize)
 	}
-	if frag <= 0 || len(p) <= frag {
-		err = c.writeLocked(true, op, rsv, p, false)
-	} else {
-		err = c.writeFragmented(op, rsv, p, frag)
-	}
-	if buf != nil {
-		bufpool.Put(buf)
-	}
-	if err == nil && done != nil {
-		if len(c.out)+c.inflight() == 0 {
-			c.mu.Unlock()
-			done(nil)
-			c.stats.msgsOut.Add(1)
-			return nil
-		}
-		if c.dq == nil {
-			c.dq = &doneQueue{}
-		}
-		c.dq.list = append(c.dq.list, pendingDone{end: c.outOff, fn: done})
+	if err == nil && done != nil && !c.queueDone(done) {
+		c.mu.Unlock()
+		done(nil) // the socket took it all at once
+		c.stats.msgsOut.Add(1)
+		return nil
 	}
 	c.mu.Unlock()
 	if err == nil {
@@ -126,11 +192,64 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 	return c.afterWrite(err)
 }
 
-// writeFragmented sends p as frames of at most frag payload bytes (Config.WriteFragmentSize).
-// The cap policy is judged once, for the whole message.
-func (c *Conn) writeFragmented(op frame.Opcode, rsv uint8, p []byte, frag int) error {
-	if err := c.admit(len(p) + (len(p)/frag+1)*frame.MaxHeaderSize); err != nil {
-		return err
+// writable reports whether a frame with opcode op may still be written (under mu):
+// nothing after the socket closed, and nothing but the close after our close.
+func (c *Conn) writable(op frame.Opcode) error {
+	if c.wflags&wfClosed != 0 || (c.wflags&wfSentClose != 0 && op != frame.OpClose) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// sendMessage encodes, admits and commits one data message (under mu). With
+// compress, the payload is deflated after the current history into scratch; the
+// history advances only once the message is admitted (deflate.Conn.Deflate and
+// Advance). Compression failing leaves the history as it was, so the message
+// goes out uncompressed (RFC 7692 §6 lets every message choose).
+func (c *Conn) sendMessage(op frame.Opcode, p []byte, compress bool, frag int) error {
+	if compress {
+		// A queue already at the cap refuses any message: say so before spending
+		// the compression on it.
+		if err := c.admit(1); err != nil {
+			return err
+		}
+	}
+	plain := p
+	var z []byte
+	var rsv uint8
+	if compress {
+		var err error
+		z, err = c.fl.Deflate(bufpool.Get(len(p)/2 + 64)[:0], p)
+		if err == nil {
+			p, rsv = z, frame.Rsv1
+		}
+	}
+	n := len(p) + c.headerSize(len(p))
+	if frag > 0 && len(p) > frag {
+		n = len(p) + (len(p)/frag+1)*c.headerSize(frag)
+	} else {
+		frag = 0
+	}
+	err := c.admit(n)
+	if err == nil {
+		if rsv != 0 {
+			c.fl.Advance(plain) // committed: the peer will inflate it
+		}
+		err = c.commitMessage(op, rsv, p, frag)
+	}
+	if z != nil {
+		bufpool.Put(z)
+	}
+	return err
+}
+
+// commitMessage writes an admitted message as one frame or as frames of at most
+// frag payload bytes (Config.WriteFragmentSize; 0: one frame), behind a fragmented
+// WriteFrame message when one is in progress.
+func (c *Conn) commitMessage(op frame.Opcode, rsv uint8, p []byte, frag int) error {
+	hold := c.wflags&wfFragOpen != 0
+	if frag <= 0 {
+		return c.emit(true, op, rsv, p, hold)
 	}
 	for first := true; ; first = false {
 		n := min(frag, len(p))
@@ -138,7 +257,7 @@ func (c *Conn) writeFragmented(op frame.Opcode, rsv uint8, p []byte, frag int) e
 		if first {
 			fop, frsv = op, rsv // RSV1 on the first frame only (RFC 7692 §6)
 		}
-		if err := c.writeLocked(n == len(p), fop, frsv, p[:n], true); err != nil {
+		if err := c.emit(n == len(p), fop, frsv, p[:n], hold); err != nil {
 			return err
 		}
 		p = p[n:]
@@ -146,6 +265,11 @@ func (c *Conn) writeFragmented(op frame.Opcode, rsv uint8, p []byte, frag int) e
 			return nil
 		}
 	}
+}
+
+// headerSize is the size of a frame header for n payload bytes on this side.
+func (c *Conn) headerSize(n int) int {
+	return frame.HeaderSize(frame.Header{Length: int64(n), Masked: c.client})
 }
 
 // ErrBadOpcode: WriteMessage with an opcode that is not OpText or OpBinary, or
@@ -163,28 +287,9 @@ func (c *Conn) afterWrite(err error) error {
 	return err
 }
 
-// admit applies the outbound cap (Config.MaxWriteBuffer) to n more bytes, under mu.
-// A write that finds nothing queued always goes ahead: it is tried on the socket
-// first, and a single message larger than the cap is still sent whole.
-func (c *Conn) admit(n int) error {
-	if len(c.out)+c.inflight() == 0 || len(c.out)+c.inflight()+n <= c.eng.cfg.MaxWriteBuffer {
-		return nil
-	}
-	switch c.eng.cfg.WriteBufferPolicy {
-	case WriteBufferDrop:
-		return ErrMessageDropped
-	case WriteBufferClose:
-		return ErrSlowConsumer
-	}
-	return ErrWriteBufferFull
-}
-
-// writeLocked writes one frame under mu. control frames (and fragments of a message
-// already admitted) skip the cap policy: a close or pong must not be dropped.
-func (c *Conn) writeLocked(fin bool, op frame.Opcode, rsv uint8, p []byte, skipPolicy bool) error {
-	if c.wflags&wfClosed != 0 || (c.wflags&wfSentClose != 0 && op != frame.OpClose) {
-		return ErrClosed
-	}
+// emit commits one frame (under mu): header, mask, counters, trace, then the
+// socket or the queue, or the held queue behind a fragmented message (hold).
+func (c *Conn) emit(fin bool, op frame.Opcode, rsv uint8, p []byte, hold bool) error {
 	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(p))}
 	if c.client {
 		h.Masked = true
@@ -192,17 +297,16 @@ func (c *Conn) writeLocked(fin bool, op frame.Opcode, rsv uint8, p []byte, skipP
 	}
 	var hb [frame.MaxHeaderSize]byte
 	hn := frame.PutHeader(hb[:], h)
-	if !skipPolicy {
-		if err := c.admit(hn + len(p)); err != nil {
-			return err
-		}
-	}
 	c.stats.framesOut.Add(1)
 	if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
 		t.FrameOut(c, h)
 	}
 	if c.client {
-		return c.writeMasked(hb[:hn], h.Mask, p)
+		return c.writeMasked(hb[:hn], h.Mask, p, hold)
+	}
+	if hold {
+		c.hold(hb[:hn], p)
+		return nil
 	}
 	return c.writeRaw(hb[:hn], p)
 }
@@ -210,9 +314,13 @@ func (c *Conn) writeLocked(fin bool, op frame.Opcode, rsv uint8, p []byte, skipP
 // writeRaw sends header then payload: straight to the socket when nothing is queued,
 // the rest (or all, when something is queued) into the outbound buffer.
 func (c *Conn) writeRaw(hdr, p []byte) error {
+	if c.pong != nil && c.outLen() == 0 {
+		c.putPongs() // owed pongs go first
+	}
 	total := len(hdr) + len(p)
 	w := 0
-	if len(c.out) == 0 && c.pong == nil {
+	tried := c.outLen() == 0 && c.pong == nil
+	if tried {
 		var err error
 		w, err = c.sysWrite2(hdr, p)
 		if err != nil {
@@ -223,7 +331,6 @@ func (c *Conn) writeRaw(hdr, p []byte) error {
 			return nil
 		}
 	}
-	tried := len(c.out) == 0 && c.pong == nil
 	if w < len(hdr) {
 		c.enqueue(hdr[w:])
 		c.enqueue(p)
@@ -235,7 +342,7 @@ func (c *Conn) writeRaw(hdr, p []byte) error {
 		// skipped before `queued` was set; one more try after setting it closes that
 		// window (a later edge then finds queued set).
 		c.writeOut()
-		if len(c.out) == 0 {
+		if c.outLen() == 0 {
 			c.post(evWrite) // let the worker clear `queued` and owe no OnDrain
 		}
 	}
@@ -244,35 +351,19 @@ func (c *Conn) writeRaw(hdr, p []byte) error {
 
 // writeMasked sends a client frame: the payload is masked into a pooled copy, never
 // in the caller's slice (watershed masks the caller's buffer: weir must not).
-func (c *Conn) writeMasked(hdr []byte, key [4]byte, p []byte) error {
+func (c *Conn) writeMasked(hdr []byte, key [4]byte, p []byte, hold bool) error {
 	buf := bufpool.Get(len(hdr) + len(p))
 	copy(buf, hdr)
 	copy(buf[len(hdr):], p)
 	frame.Mask(key, 0, buf[len(hdr):])
-	err := c.writeRaw(buf, nil)
+	var err error
+	if hold {
+		c.hold(buf, nil)
+	} else {
+		err = c.writeRaw(buf, nil)
+	}
 	bufpool.Put(buf)
 	return err
-}
-
-// enqueue appends b to the outbound buffer.
-func (c *Conn) enqueue(b []byte) {
-	if len(b) == 0 {
-		return
-	}
-	if c.out == nil {
-		c.out = bufpool.Get(max(len(b), 512))[:0]
-	} else if cap(c.out)-len(c.out) < len(b) {
-		c.out = bufpool.Grow(c.out, len(b))
-	}
-	c.out = append(c.out, b...)
-	c.outOff += int64(len(b))
-	c.queued.Store(true)
-	if c.g != nil {
-		c.kickWriter()
-	}
-	if len(c.out) > c.eng.cfg.DrainLowWater {
-		c.wflags |= wfDrainOwed
-	}
 }
 
 // writeFailed records a socket error; the read side finds the connection dead and
@@ -284,114 +375,4 @@ func (c *Conn) writeFailed(err error) error {
 	c.wflags |= wfWriteErr
 	c.post(evHangUp)
 	return &IOError{Err: err}
-}
-
-// pongBacklog is the queued output past which goroutine mode keeps only the latest
-// pong, as the loops do once the socket is full.
-const pongBacklog = 64 << 10
-
-// autoPong answers a ping (worker context). Only the latest unanswered ping is kept
-// (RFC 6455 §5.5.3): when output is queued, its payload replaces any pong already
-// waiting, so a peer that floods pings and never reads cannot grow our memory.
-func (c *Conn) autoPong(payload []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.wflags&(wfClosed|wfSentClose) != 0 {
-		return
-	}
-	// On the loops, queued output means the socket is full. In goroutine mode output
-	// is always queued for the writer, so only a backlog counts as full.
-	backlog := len(c.out) + c.inflight()
-	if c.g != nil && backlog < pongBacklog {
-		backlog = 0
-	}
-	if backlog == 0 && c.pong == nil {
-		c.writeLocked(true, frame.OpPong, 0, payload, true)
-		return
-	}
-	if c.pong == nil {
-		c.pong = pongPool.Get().(*pongBuf)
-	}
-	c.pong.n = copy(c.pong.b[:], payload)
-	c.queued.Store(true)
-	if c.g != nil {
-		c.kickWriter()
-	}
-}
-
-// flush writes queued output when the socket is writable again (worker context).
-func (c *Conn) flush() {
-	c.mu.Lock()
-	c.writeOut()
-	if len(c.out) == 0 && c.pong != nil && c.wflags&wfClosed == 0 && c.g == nil {
-		pong := c.pong
-		c.pong = nil
-		c.writeLocked(true, frame.OpPong, 0, pong.b[:pong.n], true)
-		pongPool.Put(pong)
-	}
-	var dones []pendingDone
-	if c.dq != nil && len(c.dq.list) > 0 {
-		flushed := c.outOff - int64(len(c.out)+c.inflight())
-		i := 0
-		for i < len(c.dq.list) && c.dq.list[i].end <= flushed {
-			i++
-		}
-		if i > 0 {
-			dones = append(dones, c.dq.list[:i]...)
-			c.dq.list = append(c.dq.list[:0], c.dq.list[i:]...)
-		}
-	}
-	if len(c.out) == 0 && c.pong == nil && c.inflight() == 0 {
-		c.queued.Store(false)
-		if c.wflags&(wfShutOwed|wfClosed) == wfShutOwed {
-			c.wflags &^= wfShutOwed
-			c.shutLocked() // the failing close frame is out (shutdownWrite)
-		}
-	}
-	drained := c.wflags&wfDrainOwed != 0 && len(c.out)+c.inflight() <= c.eng.cfg.DrainLowWater
-	if drained {
-		c.wflags &^= wfDrainOwed
-	}
-	c.mu.Unlock()
-	for _, d := range dones {
-		d.fn(nil)
-	}
-	if drained && c.rflags&rfOpened != 0 {
-		c.h.OnDrain(c)
-	}
-}
-
-// writeOut writes as much of the outbound buffer as the socket takes (under mu).
-func (c *Conn) writeOut() {
-	for len(c.out) > 0 && c.wflags&(wfClosed|wfWriteErr) == 0 {
-		w, err := c.sysWrite2(c.out, nil)
-		if w > 0 {
-			c.stats.bytesOut.Add(uint64(w))
-			n := copy(c.out, c.out[w:])
-			c.out = c.out[:n]
-		}
-		if err != nil {
-			c.writeFailed(err)
-			break
-		}
-		if w == 0 {
-			break
-		}
-	}
-	if len(c.out) == 0 && c.out != nil {
-		bufpool.Put(c.out)
-		c.out = nil
-	}
-}
-
-// releaseWrite returns the write side's pooled buffers (under mu).
-func (c *Conn) releaseWrite() {
-	if c.out != nil {
-		bufpool.Put(c.out)
-		c.out = nil
-	}
-	if c.pong != nil {
-		pongPool.Put(c.pong)
-		c.pong = nil
-	}
 }

@@ -1,0 +1,87 @@
+package engine
+
+// Backpressure, both ways, by default.
+//
+// Reading: while a connection's outbound bytes are above Config.WriteHighWater,
+// the engine stops reading from it (readHeld, one call at the top of the read
+// loop) and resumes once flushing brings them to half the mark or below. A peer
+// that sends and never reads its answers then fills its own socket buffers and
+// blocks, as with a blocking-write library (gorilla, coder), instead of making us
+// queue answers without end. On the loops the poller is edge-triggered, so
+// stopping costs no epoll_ctl: the read loop simply returns, and flush posts the
+// connection an evRead when it resumes, for the bytes still in the kernel.
+// Goroutine mode's reader waits for its wake channel instead (netconn.go); its
+// writer posts evWrite after every write.
+//
+// A stopped connection reads nothing, pongs included, so keepalive
+// (PingInterval, PongTimeout) drops a peer that reads nothing for that long
+// whatever it sends: keeping a connection alive with pongs does not save it from
+// the policy.
+//
+// Writing: besides each connection's cap (MaxWriteBuffer), the outbound bytes of
+// all connections together are bounded by Config.MaxTotalBuffered. A write that
+// would pass either is handled by the WriteBufferPolicy (refused, dropped, or the
+// connection closed with 1008). A write that finds its connection's queue empty
+// always goes ahead (it is tried on the socket first), so every connection can
+// make progress and the total can pass the budget by at most what the sockets
+// refused of those writes.
+
+// admit applies the outbound cap (Config.MaxWriteBuffer) and the engine's budget
+// (Config.MaxTotalBuffered) to n more bytes, under mu.
+func (c *Conn) admit(n int) error {
+	q := c.pending()
+	if q == 0 {
+		return nil
+	}
+	cfg := &c.eng.cfg
+	if q+n <= cfg.MaxWriteBuffer && (cfg.MaxTotalBuffered < 0 || c.eng.buffered.Load()+int64(n) <= cfg.MaxTotalBuffered) {
+		return nil
+	}
+	switch cfg.WriteBufferPolicy {
+	case WriteBufferDrop:
+		return ErrMessageDropped
+	case WriteBufferClose:
+		return ErrSlowConsumer
+	}
+	return ErrWriteBufferFull
+}
+
+// readHeld reports whether reading must stop for now because the connection's
+// output is above Config.WriteHighWater (worker context). Reading stays stopped
+// until the output is down to half the mark (readResumable).
+func (c *Conn) readHeld() bool {
+	if !c.queued.Load() || c.eng.cfg.WriteHighWater < 0 {
+		return false // nothing queued: the common case costs one atomic load
+	}
+	c.mu.Lock()
+	mark := c.eng.cfg.WriteHighWater
+	if c.wflags&wfReadHeld != 0 {
+		mark /= 2
+	}
+	held := c.pending() > mark && c.wflags&(wfClosed|wfWriteErr) == 0
+	if held {
+		c.wflags |= wfReadHeld
+	} else {
+		c.wflags &^= wfReadHeld
+	}
+	c.mu.Unlock()
+	return held
+}
+
+// readResumable reports, once, that reading stopped by readHeld may go on: the
+// output is down to half of WriteHighWater (under mu).
+func (c *Conn) readResumable() bool {
+	if c.wflags&wfReadHeld == 0 || c.pending() > c.eng.cfg.WriteHighWater/2 {
+		return false
+	}
+	c.wflags &^= wfReadHeld
+	return true
+}
+
+// BufferedAmount is the number of outbound bytes the server's connections hold
+// queued now, all together (what Config.MaxTotalBuffered bounds).
+func (s *Server) BufferedAmount() int64 { return s.e.buffered.Load() }
+
+// BufferedAmount is the number of outbound bytes the client's connections hold
+// queued now, all together.
+func (cl *Client) BufferedAmount() int64 { return cl.e.buffered.Load() }
