@@ -93,7 +93,7 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 	dropped := c.dropHeld()
 	c.mu.Unlock()
 	for _, d := range dropped {
-		d.fn(ErrClosed)
+		c.callDoneAny(d.fn, ErrClosed)
 	}
 	return true
 }
@@ -105,7 +105,7 @@ func (c *Conn) onCloseRequest() {
 			h.Cancel(ErrServerClosed)
 		}
 		if c.closeReq.Load() == closeBusy {
-			c.reject(c.eng.srv.upg.Refuse(nil, c.remote, errBusy), errBusy)
+			c.refuse(nil, errBusy)
 		} else {
 			c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
 		}
@@ -320,7 +320,7 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 		close(a.done)
 	}
 	for _, d := range dones {
-		d.fn(ErrClosed)
+		c.callDone(d.fn, ErrClosed)
 	}
 	c.eng.connClosed(c)
 	if c.rflags&rfOpened != 0 {

@@ -115,6 +115,23 @@ func (c *Conn) callDone(fn func(error), err error) {
 	fn(err)
 }
 
+// callDoneAny calls a done callback from any goroutine (a write or close on the
+// caller's goroutine, which may be a worker): a panic is logged and the
+// connection closed with 1011 through CloseNow, which is safe from anywhere.
+func (c *Conn) callDoneAny(fn func(error), err error) {
+	defer func() {
+		if c.eng.cfg.PanicPolicy == PanicPropagate {
+			return
+		}
+		if r := recover(); r != nil {
+			c.eng.cfg.Logger.Error("weir: WriteMessageFunc done panicked; closing the connection with 1011",
+				"panic", fmt.Sprint(r), "remote", c.remote, "stack", string(debug.Stack()))
+			c.CloseNow(frame.StatusInternalError, "")
+		}
+	}()
+	fn(err)
+}
+
 // recoverCallback is deferred by every guarded call (worker context). It must be
 // the deferred function itself: recover only works when called directly by one.
 // Under PanicPropagate it does not call recover, so the panic goes on with its

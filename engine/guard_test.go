@@ -343,9 +343,6 @@ func (h *doneBomb) OnOpen(c *Conn) {
 }
 
 func TestDoneCallbackPanic(t *testing.T) {
-	if !doneGuarded {
-		t.Skip("needs write.go flush and close.go finish to call c.callDone (guard.go)")
-	}
 	forModes(t, func(t *testing.T, cfg Config) {
 		var log syncBuf
 		cfg.Logger = logTo(&log)

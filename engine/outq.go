@@ -186,7 +186,7 @@ func (c *Conn) flush() {
 	resume := c.readResumable()
 	c.mu.Unlock()
 	for _, d := range dones {
-		d.fn(nil)
+		c.callDone(d.fn, nil)
 	}
 	if drained && c.rflags&rfOpened != 0 {
 		c.h.OnDrain(c)

@@ -86,7 +86,7 @@ func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error 
 	}
 	c.mu.Unlock()
 	for _, d := range dones {
-		d.fn(nil)
+		c.callDoneAny(d.fn, nil)
 	}
 	if err == nil && fin && op.IsData() {
 		c.stats.msgsOut.Add(1)
