@@ -375,4 +375,3 @@ func TestAttackFragments(t *testing.T) {
 		}
 	})
 }
-
