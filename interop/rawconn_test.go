@@ -276,6 +276,11 @@ func rawHandshake(addr string, req []byte, drip bool) (*rawConn, *http.Response,
 	if err != nil {
 		return nil, nil, err
 	}
+	return rawHandshakeOn(nc, req, drip)
+}
+
+// rawHandshakeOn is rawHandshake on a connection the caller dialled.
+func rawHandshakeOn(nc net.Conn, req []byte, drip bool) (*rawConn, *http.Response, error) {
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	r := newRawConn(nc, drip)
 	type answer struct {

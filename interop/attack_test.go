@@ -1,0 +1,212 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// The attack suite: what a hostile client does to a server on the internet,
+// against weir's server in a process of its own (attacktarget), so that its
+// RSS, heap and fds are measured apart from the attacker's. Every case asserts
+// a bound. With -attack-long the cases run at the sizes of the hardening issue
+// (300 connections, 200 senders for 10 s, 2,000 readers for 30 s) and print the
+// figures; without it they run smaller and shorter, for make test.
+
+var attackLong = flag.Bool("attack-long", false, "run the attack cases at full size and print figures")
+
+var (
+	targetOnce sync.Once
+	targetBin  string
+	targetErr  error
+)
+
+// buildTarget builds attacktarget once per test binary.
+func buildTarget(t *testing.T) string {
+	t.Helper()
+	targetOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "weir-attack")
+		if err != nil {
+			targetErr = err
+			return
+		}
+		targetBin = filepath.Join(dir, "attacktarget")
+		out, err := exec.Command("go", "build", "-o", targetBin, "./attacktarget").CombinedOutput()
+		if err != nil {
+			targetErr = fmt.Errorf("go build ./attacktarget: %v\n%s", err, out)
+		}
+	})
+	if targetErr != nil {
+		t.Fatal(targetErr)
+	}
+	return targetBin
+}
+
+// target is a running attacktarget process.
+type target struct {
+	ws, mem string
+	cmd     *exec.Cmd
+}
+
+func startTarget(t *testing.T, args ...string) *target {
+	t.Helper()
+	cmd := exec.Command(buildTarget(t), args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	f := strings.Fields(line)
+	if err != nil || len(f) != 3 || f[0] != "ready" {
+		t.Fatalf("attacktarget: %q, %v", line, err)
+	}
+	return &target{ws: f[1], mem: f[2], cmd: cmd}
+}
+
+// targetMem mirrors attacktarget's Mem (the fields the cases read).
+type targetMem struct {
+	RSS, HeapInuse int64
+	Goroutines     int
+	FDs, Conns     int
+	Echoed         int64
+	Refused        int64
+	Stats          struct{ BytesIn, BytesOut uint64 }
+}
+
+func (tg *target) memory(t *testing.T) targetMem {
+	t.Helper()
+	resp, err := http.Get("http://" + tg.mem + "/mem")
+	if err != nil {
+		t.Fatalf("target /mem: %v", err)
+	}
+	defer resp.Body.Close()
+	var m targetMem
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// alive checks that the target still answers: a fresh client's handshake and
+// echo, returning how long that took.
+func (tg *target) alive(t *testing.T) time.Duration {
+	t.Helper()
+	start := time.Now()
+	r, resp, err := rawHandshake(tg.ws, stdReq().bytes(tg.ws), false)
+	if err != nil {
+		t.Fatalf("fresh client: %v", err)
+	}
+	defer r.nc.Close()
+	if resp.StatusCode != 101 {
+		t.Fatalf("fresh client: status %d", resp.StatusCode)
+	}
+	r.startFrames()
+	if err := r.write(cf(true, frame.OpText, []byte("still there?"))); err != nil {
+		t.Fatalf("fresh client write: %v", err)
+	}
+	for {
+		// Skip what a broadcast sends meanwhile: the echo is the text message.
+		op, p, err := r.expectMessage(badTimeout)
+		if err != nil {
+			t.Fatalf("fresh client echo: %v", err)
+		}
+		if op == frame.OpText {
+			if string(p) != "still there?" {
+				t.Fatalf("fresh client echo: %q", p)
+			}
+			break
+		}
+	}
+	return time.Since(start)
+}
+
+// openRawN opens n upgraded raw connections to addr.
+func openRawN(t *testing.T, addr string, n int) []*rawConn {
+	t.Helper()
+	conns := make([]*rawConn, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 64)
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// A small receive buffer, as an attacker that never reads would
+			// choose: the server's output backs up at once.
+			d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+				return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+			}}
+			nc, err := d.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			r, resp, err := rawHandshakeOn(nc, stdReq().bytes(addr), false)
+			if err == nil && resp.StatusCode != 101 {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = r
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("opening %d connections: %v", n, err)
+	}
+	t.Cleanup(func() {
+		for _, r := range conns {
+			r.nc.Close()
+		}
+	})
+	return conns
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cond()
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// maskedHeader is a masked client frame header declaring n payload bytes.
+func maskedHeader(fin bool, op frame.Opcode, n int64) []byte {
+	return frame.AppendHeader(nil, frame.Header{Fin: fin, Opcode: op, Length: n, Masked: true, Mask: [4]byte{1, 2, 3, 4}})
+}
+
+func attackCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
