@@ -78,10 +78,11 @@ func (c *Conn) readResumable() bool {
 	return true
 }
 
-// BufferedAmount is the number of outbound bytes the server's connections hold
-// queued now, all together (what Config.MaxTotalBuffered bounds).
+// BufferedAmount is the memory the server's connections hold for queued
+// outbound bytes now, all together: the pooled buffers' size, which
+// Config.MaxTotalBuffered bounds.
 func (s *Server) BufferedAmount() int64 { return s.e.buffered.Load() }
 
-// BufferedAmount is the number of outbound bytes the client's connections hold
-// queued now, all together.
+// BufferedAmount is the memory the client's connections hold for queued
+// outbound bytes now, all together (as Server.BufferedAmount).
 func (cl *Client) BufferedAmount() int64 { return cl.e.buffered.Load() }

@@ -108,8 +108,9 @@ type Config struct {
 	// to half of it (backpressure: a peer that does not read what it asked for
 	// stops being read). Default min(256 KiB, MaxWriteBuffer); negative: never stop.
 	WriteHighWater int
-	// MaxTotalBuffered caps the outbound bytes queued on all connections
-	// together: a write that would pass it gets the WriteBufferPolicy, as at
+	// MaxTotalBuffered caps the memory that holds outbound bytes queued on all
+	// connections together (the pooled buffers' size, up to twice the bytes in
+	// them): a write that would pass it gets the WriteBufferPolicy, as at
 	// MaxWriteBuffer (a write to a connection with nothing queued still goes
 	// ahead). Default 512 MiB; negative: no cap.
 	MaxTotalBuffered int64

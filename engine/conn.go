@@ -76,17 +76,18 @@ type Conn struct {
 	deadline int64         // wheel tick: handshake or close deadline
 
 	// Write side, under mu.
-	mu       sync.Mutex
-	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
-	wflags   uint16        // wf* bits
-	closeCd  frame.StatusCode
-	out      []byte     // pooled: out[outHead:] is what the socket has not taken yet
-	outHead  int        // bytes of out already written (outq.go compacts rarely)
-	pong     *pongBuf   // pooled: pongs owed, encoded, waiting for the end of the turn or behind out
-	dq       *doneQueue // WriteMessageFunc callbacks waiting for their bytes to go out
-	hq       *heldQueue // whole messages waiting for a fragmented WriteFrame message to end
-	outOff   int64      // bytes ever queued into out, for write completions
-	closeRsn string
+	mu         sync.Mutex
+	closeReq   atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
+	wflags     uint16        // wf* bits
+	closeCd    frame.StatusCode
+	out        []byte     // pooled: out[outHead:] is what the socket has not taken yet
+	outHead    int        // bytes of out already written (outq.go compacts rarely)
+	outCharged int64      // capacity of out and hq counted in the engine's total (settle)
+	pong       *pongBuf   // pooled: pongs owed, encoded, waiting for the end of the turn or behind out
+	dq         *doneQueue // WriteMessageFunc callbacks waiting for their bytes to go out
+	hq         *heldQueue // whole messages waiting for a fragmented WriteFrame message to end
+	outOff     int64      // bytes ever queued into out, for write completions
+	closeRsn   string
 
 	// Timer wheel links, under the loop's wheel lock.
 	tnext, tprev *Conn

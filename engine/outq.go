@@ -8,8 +8,8 @@ import (
 // a partial write advances outHead instead of moving the rest to the front, and
 // the buffer is compacted only when it needs room and its dead prefix is at least
 // half of it, so a large queue drained in small writes costs linear, not
-// quadratic, copying. Every queued byte is also counted in the engine's total
-// (backpressure.go).
+// quadratic, copying. The pooled memory behind the queues is counted in the
+// engine's total (settle, backpressure.go).
 
 // heldQueue holds whole messages written while a fragmented WriteFrame message
 // is in progress (RFC 6455 §5.4: they may not go between its fragments), with the
@@ -60,7 +60,7 @@ func (c *Conn) enqueue(b []byte) {
 	}
 	c.out = append(c.out, b...)
 	c.outOff += int64(len(b))
-	c.eng.buffered.Add(int64(len(b)))
+	c.settle()
 	c.queued.Store(true)
 	if c.g != nil {
 		c.kickWriter()
@@ -83,7 +83,7 @@ func (c *Conn) hold(hdr, p []byte) {
 		q.buf = bufpool.Grow(q.buf, n)
 	}
 	q.buf = append(append(q.buf, hdr...), p...)
-	c.eng.buffered.Add(int64(n))
+	c.settle()
 	if c.outLen() > c.eng.cfg.DrainLowWater {
 		c.wflags |= wfDrainOwed
 	}
@@ -96,7 +96,6 @@ func (c *Conn) releaseHeld() []pendingDone {
 	if q == nil || len(q.buf) == 0 {
 		return nil
 	}
-	c.eng.buffered.Add(-int64(len(q.buf))) // writeRaw counts what it queues
 	err := c.writeRaw(q.buf, nil)
 	for _, d := range q.dones {
 		end := c.outOff - int64(len(q.buf)-d.end)
@@ -107,6 +106,7 @@ func (c *Conn) releaseHeld() []pendingDone {
 	}
 	bufpool.Put(q.buf)
 	c.hq = nil
+	c.settle()
 	return c.takeDones()
 }
 
@@ -117,9 +117,9 @@ func (c *Conn) dropHeld() []heldDone {
 	if q == nil {
 		return nil
 	}
-	c.eng.buffered.Add(-int64(len(q.buf)))
 	bufpool.Put(q.buf)
 	c.hq = nil
+	c.settle()
 	return q.dones
 }
 
@@ -206,7 +206,6 @@ func (c *Conn) writeOut() {
 		if w > 0 {
 			c.stats.bytesOut.Add(uint64(w))
 			c.outHead += w
-			c.eng.buffered.Add(-int64(w))
 		}
 		if err != nil {
 			c.writeFailed(err)
@@ -219,6 +218,7 @@ func (c *Conn) writeOut() {
 	if c.outLen() == 0 && c.out != nil {
 		bufpool.Put(c.out)
 		c.out, c.outHead = nil, 0
+		c.settle()
 	}
 }
 
@@ -231,19 +231,20 @@ func (c *Conn) takeOut() []byte {
 		bufpool.Put(c.out)
 	}
 	c.out, c.outHead = nil, 0
+	c.settle()
+	c.eng.buffered.Add(int64(cap(buf))) // the writer's until writtenOut
 	return buf
 }
 
 // writtenOut returns a buffer taken by takeOut once written (or failed).
 func (c *Conn) writtenOut(buf []byte) {
-	c.eng.buffered.Add(-int64(len(buf)))
+	c.eng.buffered.Add(-int64(cap(buf)))
 	bufpool.Put(buf)
 }
 
 // releaseWrite returns the write side's pooled buffers (under mu).
 func (c *Conn) releaseWrite() {
 	if c.out != nil {
-		c.eng.buffered.Add(-int64(c.outLen()))
 		bufpool.Put(c.out)
 		c.out, c.outHead = nil, 0
 	}
@@ -252,6 +253,23 @@ func (c *Conn) releaseWrite() {
 		c.pong = nil
 	}
 	c.dropHeld() // finish took its callbacks first (dropHeldDones)
+	c.settle()
+}
+
+// settle brings the engine's total (Config.MaxTotalBuffered) up to date with the
+// memory this connection's queues hold: the capacity of their pooled buffers,
+// not just the bytes in them, since a pooled buffer is up to twice what it holds
+// and stays that size until it is returned (under mu). It runs when a buffer is
+// taken, grown or returned, not per write that fits.
+func (c *Conn) settle() {
+	now := int64(cap(c.out))
+	if c.hq != nil {
+		now += int64(cap(c.hq.buf))
+	}
+	if d := now - c.outCharged; d != 0 {
+		c.eng.buffered.Add(d)
+		c.outCharged = now
+	}
 }
 
 // doneNever is the end of a callback whose bytes will never go out.

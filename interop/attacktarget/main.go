@@ -63,13 +63,15 @@ func main() {
 	pongTimeout := flag.Duration("pong-timeout", 0, "Config.PongTimeout")
 	maxWrite := flag.Int("max-write-buffer", 0, "Config.MaxWriteBuffer")
 	policy := flag.String("policy", "error", "WriteBufferPolicy: error, drop or close")
+	budget := flag.Int64("max-total-buffered", 0, "Config.MaxTotalBuffered")
 	flag.Parse()
 
 	cfg := &engine.Config{
-		PingInterval:   *keepalive,
-		PongTimeout:    *pongTimeout,
-		MaxWriteBuffer: *maxWrite,
-		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		PingInterval:     *keepalive,
+		PongTimeout:      *pongTimeout,
+		MaxWriteBuffer:   *maxWrite,
+		MaxTotalBuffered: *budget,
+		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	}
 	switch *mode {
 	case "inline":
