@@ -145,5 +145,13 @@ func TestBackpressureBroadcastBudget(t *testing.T) {
 				t.Errorf("OnClose code %d, want 1008 (slow consumer)", r.code)
 			}
 		}
+		// Every connection gives back what it was charged (settle): in goroutine
+		// mode once its writer has given up on the queue (CloseTimeout).
+		for deadline := time.Now().Add(15 * time.Second); s.BufferedAmount() != 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := s.BufferedAmount(); n != 0 {
+			t.Errorf("%d bytes still counted against the budget with no connection left", n)
+		}
 	})
 }
