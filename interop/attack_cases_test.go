@@ -3,6 +3,7 @@ package interop
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,6 +21,36 @@ import (
 
 var targetModes = []string{"pool", "inline", "goroutine"}
 
+// attackCases are the attack rows of the bad-peer list in docs/conformance.md;
+// each test below records its row (recordAttack).
+var attackCases = []struct{ name, rule, expect string }{
+	{"a header declaring 2^63-1 bytes, split after its second byte", "§5.2 payload length; Config.MaxFrameSize",
+		"close 1009; the server goes on serving"},
+	{"a server's header declaring 2^63-1 bytes, split", "§5.2; Config.MaxFrameSize (client)", "the client closes with 1009"},
+	{"300 connections each declaring a 16 MiB frame and sending 100 bytes", "buffers grow as bytes arrive, never by a header's claim",
+		"the server's heap grows by at most 32 MiB in all"},
+	{"senders of 64 KiB messages that never read the echoes", "Config.WriteHighWater: stop reading (backpressure)",
+		"RSS grows at most 64 MiB; a fresh client is served; every fd goes after"},
+	{"never-reading clients under a broadcast, with and without pongs", "Config.MaxTotalBuffered",
+		"RSS grows at most the budget (+32 MiB for the collector)"},
+	{"compression with writes the policy refuses", "RFC 7692 context takeover: encode, admit, commit",
+		"every echo that arrives is byte-exact and in order"},
+	{"a 4 MiB message in 64-byte fragments", "§5.4; the default Config.MaxFragments", "echoed whole"},
+	{"1e6 empty fragments", "Config.MaxFragments", "close 1008 within 100 ms (1 s in make test)"},
+}
+
+// recordAttack records attack row i for mode when t ends.
+func recordAttack(t *testing.T, i int, mode string) {
+	t.Cleanup(func() {
+		var err error
+		if t.Failed() {
+			err = errors.New("failed: see the test's log")
+		}
+		c := attackCases[i]
+		recordBad("attack", c.name, c.rule, c.expect, mode, err)
+	})
+}
+
 // A binary frame header declaring 2^63-1 bytes, cut after its second byte: the
 // server must answer 1009 (or 1002) and live on, in every mode.
 func TestAttackSplitHugeHeader(t *testing.T) {
@@ -28,6 +59,7 @@ func TestAttackSplitHugeHeader(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			tg := startTarget(t, "-mode", mode)
+			recordAttack(t, 0, mode)
 			r, resp, err := rawHandshake(tg.ws, stdReq().bytes(tg.ws), false)
 			if err != nil || resp.StatusCode != 101 {
 				t.Fatalf("handshake: %v %v", resp, err)
@@ -75,6 +107,7 @@ func TestAttackSplitHugeHeaderClient(t *testing.T) {
 	for _, m := range badModes {
 		t.Run(m.name, func(t *testing.T) {
 			rec := newRecorder()
+			recordAttack(t, 1, m.name)
 			cl, err := engine.NewClient(rec, ptr(m.config(engine.Config{})))
 			if err != nil {
 				t.Fatal(err)
@@ -108,6 +141,7 @@ func TestAttackDeclaredFrames(t *testing.T) {
 			tg := startTarget(t, "-mode", mode)
 			tg.alive(t)
 			conns := openRawN(t, tg.ws, n)
+			recordAttack(t, 2, mode)
 			before := tg.memory(t)
 			msg := append(maskedHeader(true, frame.OpBinary, 16<<20), make([]byte, 100)...)
 			for _, r := range conns {
@@ -143,6 +177,7 @@ func TestAttackNeverReads(t *testing.T) {
 	tg.alive(t)
 	before := tg.memory(t)
 	conns := openRawN(t, tg.ws, n)
+	recordAttack(t, 3, "pool")
 	payload := bytes.Repeat([]byte("never reads "), 64<<10/12+1)[:64<<10]
 	msg := append(maskedHeader(true, frame.OpBinary, int64(len(payload))), payload...)
 	frame.Mask([4]byte{1, 2, 3, 4}, 0, msg[len(msg)-len(payload):])
@@ -203,6 +238,7 @@ func TestAttackBroadcastNeverRead(t *testing.T) {
 	}
 	for _, pongs := range []bool{false, true} {
 		t.Run(fmt.Sprintf("pongs=%v", pongs), func(t *testing.T) {
+			recordAttack(t, 4, fmt.Sprintf("pool, pongs %v", pongs))
 			tg := startTarget(t, "-mode", "pool", "-broadcast-every", "10ms", "-broadcast-size", fmt.Sprint(size), "-ping", "1s", "-pong-timeout", "2s", "-max-total-buffered", fmt.Sprint(attackBroadcastBudget))
 			tg.alive(t)
 			before := tg.memory(t)
@@ -266,6 +302,7 @@ const (
 func TestAttackCompressionRefusedWrites(t *testing.T) {
 	t.Parallel()
 	tg := startTarget(t, "-mode", "pool", "-compress", "-max-write-buffer", "65536")
+	recordAttack(t, 5, "pool")
 	// A small receive buffer, so that the server's queue fills soon.
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
@@ -325,6 +362,7 @@ func TestAttackFragments(t *testing.T) {
 	t.Parallel()
 	tg := startTarget(t, "-mode", "pool")
 	t.Run("4 MiB in 64-byte fragments", func(t *testing.T) {
+		recordAttack(t, 6, "pool")
 		r, resp, err := rawHandshake(tg.ws, stdReq().bytes(tg.ws), false)
 		if err != nil || resp.StatusCode != 101 {
 			t.Fatalf("handshake: %v %v", resp, err)
@@ -350,6 +388,7 @@ func TestAttackFragments(t *testing.T) {
 		}
 	})
 	t.Run("1e6 empty fragments", func(t *testing.T) {
+		recordAttack(t, 7, "pool")
 		r, resp, err := rawHandshake(tg.ws, stdReq().bytes(tg.ws), false)
 		if err != nil || resp.StatusCode != 101 {
 			t.Fatalf("handshake: %v %v", resp, err)

@@ -63,7 +63,7 @@ func complete() error {
 			}
 		}
 	}
-	want := len(resourceCases) + len(handshakeCases) + len(frameCases) + len(clientCases)
+	want := len(resourceCases) + len(handshakeCases) + len(frameCases) + len(clientCases) + len(attackCases)
 	if len(badResults.rows) != want {
 		return fmt.Errorf("%d of %d bad-peer cases ran", len(badResults.rows), want)
 	}
@@ -242,6 +242,7 @@ func writeBadPeers(b *strings.Builder) {
 		{"frame", "Frames weir's server must fail (after a good handshake)"},
 		{"client", "Bad servers for weir's client"},
 		{"resource", "Slow, silent, flooding and vanishing peers"},
+		{"attack", "Attacks on memory and the process (interop/attack_*_test.go, the server in a process of its own)"},
 	}
 	for _, g := range groups {
 		fmt.Fprintf(b, "### %s\n\n| case | rule | weir's answer | result |\n|---|---|---|---|\n", g.title)
@@ -277,6 +278,10 @@ func sortedBad(group string) []string {
 		}
 	case "resource":
 		for _, c := range resourceCases {
+			names = append(names, c.name)
+		}
+	case "attack":
+		for _, c := range attackCases {
 			names = append(names, c.name)
 		}
 	}
