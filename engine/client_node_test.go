@@ -33,7 +33,7 @@ type cliNodeWS struct {
 	addr   string
 	mu     sync.Mutex
 	evs    map[string]chan cliNodeEvent
-	stderr *cliLockedBuffer
+	stderr *syncBuf
 }
 
 // events returns the channel on which server.js reports the connection dialled
@@ -51,22 +51,6 @@ func (n *cliNodeWS) eventChan(id string) chan cliNodeEvent {
 	return ch
 }
 
-type cliLockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *cliLockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *cliLockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 var (
 	cliNodeSetupOnce sync.Once
@@ -138,7 +122,7 @@ func cliNode(t testing.TB, secure bool) *cliNodeWS {
 	}
 	cmd := exec.Command(cliNodeBin, args...)
 	cmd.Dir = cliNodeDir
-	n := &cliNodeWS{evs: map[string]chan cliNodeEvent{}, stderr: &cliLockedBuffer{}}
+	n := &cliNodeWS{evs: map[string]chan cliNodeEvent{}, stderr: &syncBuf{}}
 	cmd.Stderr = n.stderr
 	stdin, stdout := startPiped(t, cmd)
 	done := make(chan struct{})

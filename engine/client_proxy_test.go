@@ -309,7 +309,7 @@ func cliNodeSocks(t *testing.T, user, pass string) (string, <-chan map[string]an
 	}
 	cmd := exec.Command(cliNodeBin, args...)
 	cmd.Dir = cliNodeDir
-	stderr := &cliLockedBuffer{}
+	stderr := &syncBuf{}
 	cmd.Stderr = stderr
 	stdin, stdout := startPiped(t, cmd)
 	t.Cleanup(func() {
