@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -50,7 +49,6 @@ func (n *cliNodeWS) eventChan(id string) chan cliNodeEvent {
 	}
 	return ch
 }
-
 
 var (
 	cliNodeSetupOnce sync.Once
