@@ -86,6 +86,9 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 		c.mu.Unlock()
 		return false
 	}
+	if c.pong != nil {
+		c.putPongs() // pongs owed for pings that came before go ahead of the close
+	}
 	c.wflags |= wfSentClose
 	c.emit(true, frame.OpClose, 0, p, false)
 	// Messages held behind an unfinished fragmented message can no longer go out

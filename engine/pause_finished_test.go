@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weir-ws/weir/frame"
 )
 
 // A PauseRead or ResumeRead that reaches the connection's owner in the same turn
@@ -37,5 +39,24 @@ func TestPauseAfterFinishInSameTurn(t *testing.T) {
 		if strings.Contains(log.String(), "poller modify") {
 			t.Fatalf("a pause after finish reached the poller:\n%s", log.String())
 		}
+	})
+}
+
+// A ping and a close frame in one read: the pong owed for the ping goes out
+// before the close echo (it was batched for the end of the turn, and the close
+// must not drop it).
+func TestPongBeforeCloseEcho(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		_, addr := startServer(t, NopHandler{}, cfg, nil)
+		rc := dialRaw(t, addr)
+		b := frameBytes(true, frame.OpPing, 0, []byte("hello"), true)
+		b = append(b, frameBytes(true, frame.OpClose, 0, []byte{0x03, 0xe8}, true)...)
+		rc.write(b)
+		h, p, err := rc.readFrame()
+		if err != nil || h.Opcode != frame.OpPong || string(p) != "hello" {
+			t.Fatalf("first frame %v %q %v, want the pong", h.Opcode, p, err)
+		}
+		rc.expectClose(frame.StatusNormalClosure)
 	})
 }
