@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -162,4 +165,62 @@ func testInboundBudget(t *testing.T, cfg Config, compress bool, input []byte) {
 	if n := srv.BufferedInbound(); n != 0 {
 		t.Errorf("inbound held %d after every connection ended, want 0", n)
 	}
+}
+
+// TestInboundBudgetDelivered: messages that need buffers (a frame cut by reads,
+// a fragmented message, a compressed one collected before inflating) arrive
+// under the budget, and each one's buffers are refunded once it is delivered,
+// while the connection stays open.
+func TestInboundBudgetDelivered(t *testing.T) {
+	forModes(t, func(t *testing.T, cfg Config) {
+		cfg.MaxTotalInbound = ibBudget
+		cfg.Compression = &deflate.Options{}
+		srv, addr := startServer(t, newEcho(), cfg, nil)
+		rc := dialRaw(t, addr, "Sec-WebSocket-Extensions: permessage-deflate")
+		big := make([]byte, ibPer)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range big {
+			big[i] = byte(rng.Uint32()) // incompressible: ~1 MiB compressed too
+		}
+		var zw bytes.Buffer
+		fw, _ := flate.NewWriter(&zw, flate.BestSpeed)
+		fw.Write(big)
+		fw.Flush()
+		z := bytes.TrimSuffix(zw.Bytes(), []byte{0, 0, 0xff, 0xff}) // RFC 7692 §7.2.1
+
+		fragments := func(p []byte, rsv uint8) []byte {
+			var b []byte
+			for off := 0; off < len(p); off += 64 << 10 {
+				end := min(off+64<<10, len(p))
+				op, r := frame.OpBinary, rsv
+				if off > 0 {
+					op, r = frame.OpContinuation, 0
+				}
+				b = append(b, frameBytes(end == len(p), op, r, p[off:end], true)...)
+			}
+			return b
+		}
+		for _, in := range []struct {
+			name  string
+			bytes []byte
+		}{
+			{"one frame", frameBytes(true, frame.OpBinary, 0, big, true)},
+			{"fragments", fragments(big, 0)},
+			{"compressed fragments", fragments(z, frame.Rsv1)},
+		} {
+			rc.write(in.bytes)
+			op, p := rc.readMessage()
+			if op != frame.OpBinary || len(p) == 0 { // the echo is compressed: not compared
+				t.Fatalf("%s: echo %v of %d bytes", in.name, op, len(p))
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for srv.BufferedInbound() != 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: inbound held %d after delivery, want 0", in.name, srv.BufferedInbound())
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		rc.nc.Close()
+	})
 }
