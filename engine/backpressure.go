@@ -1,5 +1,7 @@
 package engine
 
+import "sync/atomic"
+
 // Backpressure, both ways, by default.
 //
 // Reading: while a connection's outbound bytes are above Config.WriteHighWater,
@@ -25,6 +27,48 @@ package engine
 // always goes ahead (it is tried on the socket first), so every connection can
 // make progress and the total can pass the budget by at most what the sockets
 // refused of those writes.
+
+// Inbound: the bytes held for connections between reads (a partial frame's
+// buffer in the reader, a message being assembled, compressed frames being
+// collected) are counted in the engine's inBudget by the capacity of their pooled
+// buffers, charged when a buffer is taken or grows and refunded when it goes back
+// (delivered, failed, finished). The common case, a frame that arrives whole in
+// one read and is delivered as a slice of the read buffer, takes no buffer and
+// touches no counter. A growth that would pass Config.MaxTotalInbound is refused
+// and that connection failed with 1013 (ErrInboundBudget): memory a crowd of
+// peers can pin by sending the first part of large messages and never the rest
+// is bounded by the budget, not by connections × MaxMessageSize. 1013 (Try Again
+// Later) rather than 1009: the message was within the limits; the server is
+// what is short.
+
+// inBudget is the engine's count of inbound bytes held between reads
+// (wsread.Budget). max <= 0: counted, never refused.
+type inBudget struct {
+	n   atomic.Int64
+	max int64
+}
+
+// Charge takes n more bytes unless the total would pass max. A compare-and-swap
+// loop, so that the total never passes it even for a moment (it runs only when
+// a buffer is taken or grows).
+func (b *inBudget) Charge(n int) bool {
+	if b.max <= 0 {
+		b.n.Add(int64(n))
+		return true
+	}
+	for {
+		cur := b.n.Load()
+		if cur+int64(n) > b.max {
+			return false
+		}
+		if b.n.CompareAndSwap(cur, cur+int64(n)) {
+			return true
+		}
+	}
+}
+
+// Refund gives back n bytes charged earlier.
+func (b *inBudget) Refund(n int) { b.n.Add(-int64(n)) }
 
 // admit applies the outbound cap (Config.MaxWriteBuffer) and the engine's budget
 // (Config.MaxTotalBuffered) to n more bytes, under mu.
@@ -86,3 +130,11 @@ func (s *Server) BufferedAmount() int64 { return s.e.buffered.Load() }
 // BufferedAmount is the memory the client's connections hold for queued
 // outbound bytes now, all together (as Server.BufferedAmount).
 func (cl *Client) BufferedAmount() int64 { return cl.e.buffered.Load() }
+
+// BufferedInbound is the number of inbound bytes the server's connections hold
+// between reads now, all together (what Config.MaxTotalInbound bounds).
+func (s *Server) BufferedInbound() int64 { return s.e.inbound.n.Load() }
+
+// BufferedInbound is the number of inbound bytes the client's connections hold
+// between reads now, all together.
+func (cl *Client) BufferedInbound() int64 { return cl.e.inbound.n.Load() }

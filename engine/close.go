@@ -273,9 +273,9 @@ func (c *Conn) releaseRead() {
 		bufpool.Put(c.in)
 		c.in = nil
 	}
-	c.rd.Release()
+	c.rd.Release() // refunds its buffer to the inbound budget
 	if c.msg != nil {
-		bufpool.Put(c.msg)
+		c.putMsg(c.msg)
 		c.msg = nil
 	}
 }

@@ -114,6 +114,15 @@ type Config struct {
 	// MaxWriteBuffer (a write to a connection with nothing queued still goes
 	// ahead). Default 512 MiB; negative: no cap.
 	MaxTotalBuffered int64
+	// MaxTotalInbound caps the inbound bytes all connections together hold
+	// between reads: partial frames, messages being assembled from fragments and
+	// compressed frames being collected, counted by the capacity of their pooled
+	// buffers as they are taken or grow. A connection whose buffer would take the
+	// total past it is failed with 1013 Try Again Later (ErrInboundBudget); the
+	// others go on. Frames that arrive whole in one read cost nothing. Default
+	// max(256 MiB, 4×MaxMessageSize), so one message of the largest size always
+	// fits; negative: no cap.
+	MaxTotalInbound int64
 	// WriteFragmentSize splits outgoing messages into frames of at most this many
 	// payload bytes. Default 0: never (watershed-class peers cannot reassemble).
 	WriteFragmentSize int
@@ -222,6 +231,9 @@ func (c *Config) defaults() Config {
 	}
 	if d.MaxTotalBuffered == 0 {
 		d.MaxTotalBuffered = 512 << 20
+	}
+	if d.MaxTotalInbound == 0 {
+		d.MaxTotalInbound = max(256<<20, 4*min(d.MaxMessageSize, math.MaxInt64/4))
 	}
 	if d.Backlog <= 0 {
 		d.Backlog = 1024

@@ -11,6 +11,8 @@ import (
 
 func newEngine(h Handler, cfg *Config) (*engine, error) {
 	e := &engine{cfg: cfg.defaults(), h: guard(h), gconns: map[*Conn]struct{}{}}
+	e.inbound.max = e.cfg.MaxTotalInbound
+	e.cfg.readLimits.Budget = &e.inbound
 	if e.cfg.GoroutinePerConn {
 		return e, nil
 	}

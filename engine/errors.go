@@ -60,6 +60,11 @@ var (
 	ErrTooManyFragments = wsread.ErrTooManyFragments
 	// ErrTextNotUTF8: a text message or fragment that is not valid UTF-8 (§8.1).
 	ErrTextNotUTF8 = wsread.ErrTextNotUTF8
+	// ErrInboundBudget: the connection was failed with 1013 (Try Again Later)
+	// because a partial frame or message of its would have taken the inbound
+	// bytes held by all connections past Config.MaxTotalInbound. Not the peer's
+	// violation: the server's load.
+	ErrInboundBudget = wsread.ErrBudget
 )
 
 // Errors reported to OnClose, returned from Conn methods, or both.

@@ -28,26 +28,54 @@ func (c *Conn) frameEnd(ev *wsread.Event) {
 		return
 	}
 	if !h.Fin {
-		if c.msg == nil {
-			c.msg = bufpool.Get(max(len(payload), smallIn))[:0]
+		if c.msgRoom(len(payload), max(len(payload), len(c.msg))) {
+			c.msg = append(c.msg, payload...)
 		}
-		if cap(c.msg)-len(c.msg) < len(payload) {
-			c.msg = bufpool.Grow(c.msg, max(len(payload), len(c.msg)))
-		}
-		c.msg = append(c.msg, payload...)
 		return
 	}
 	if c.msg == nil {
 		c.h.OnMessage(c, op, payload) // the zero-copy case: a slice of the read buffer
 		return
 	}
-	if cap(c.msg)-len(c.msg) < len(payload) {
-		c.msg = bufpool.Grow(c.msg, len(payload))
+	if !c.msgRoom(len(payload), len(payload)) {
+		return
 	}
 	msg := append(c.msg, payload...)
 	c.msg = nil
 	c.h.OnMessage(c, op, msg)
-	bufpool.Put(msg)
+	c.putMsg(msg)
+}
+
+// msgRoom makes room in c.msg for n more bytes, growing it by more (at least n)
+// when it must, and charges the engine's inbound budget for the growth
+// (backpressure.go). Over the budget, the connection fails with 1013
+// (ErrInboundBudget) and msgRoom reports false.
+func (c *Conn) msgRoom(n, more int) bool {
+	old := cap(c.msg)
+	switch {
+	case c.msg == nil:
+		c.msg = bufpool.Get(max(n, smallIn))[:0]
+	case old-len(c.msg) < n:
+		c.msg = bufpool.Grow(c.msg, more)
+	default:
+		return true
+	}
+	in := &c.eng.inbound
+	if in.Charge(cap(c.msg) - old) {
+		return true
+	}
+	bufpool.Put(c.msg)
+	c.msg = nil
+	in.Refund(old)
+	c.fail(ErrInboundBudget)
+	return false
+}
+
+// putMsg returns an assembly buffer to the pool and its capacity to the inbound
+// budget.
+func (c *Conn) putMsg(b []byte) {
+	c.eng.inbound.Refund(cap(b))
+	bufpool.Put(b)
 }
 
 // control handles ping, pong and close frames (RFC 6455 §5.5), which may arrive
@@ -75,11 +103,10 @@ func (c *Conn) control(op frame.Opcode, payload []byte) {
 // is delivered as one OnFrame, since its frames cannot be inflated one by one.
 func (c *Conn) compressedEnd(op frame.Opcode, h *frame.Header, payload []byte) {
 	if !h.Fin || c.msg != nil {
-		if c.msg == nil {
-			c.msg = bufpool.Get(max(len(payload), smallIn))[:0]
-		}
-		if cap(c.msg)-len(c.msg) < len(payload) {
-			c.msg = bufpool.Grow(c.msg, max(len(payload), len(c.msg)))
+		// The collected frames count against the inbound budget like an
+		// assembled message; the inflated copy lives only for this call.
+		if !c.msgRoom(len(payload), max(len(payload), len(c.msg))) {
+			return
 		}
 		c.msg = append(c.msg, payload...)
 		if !h.Fin {
@@ -91,7 +118,7 @@ func (c *Conn) compressedEnd(op frame.Opcode, h *frame.Header, payload []byte) {
 	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
 	msg, err := c.fl.Decompress(dst, payload, limit)
 	if c.msg != nil {
-		bufpool.Put(c.msg)
+		c.putMsg(c.msg)
 		c.msg = nil
 	}
 	if err != nil {

@@ -46,7 +46,12 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		}
 		buf := w.buf
 		direct := false
-		if room := c.rd.ReadSpace(len(buf)); room != nil {
+		room, err := c.rd.ReadSpace(len(buf))
+		if err != nil { // its growth is over the inbound budget
+			c.fail(err)
+			return false
+		}
+		if room != nil {
 			// A large frame in flight: read straight into its buffer, no copy.
 			buf, direct = room, true
 		}

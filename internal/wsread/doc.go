@@ -18,7 +18,11 @@
 //     of a frame cut by the end of a chunk is copied into a pooled buffer
 //     (bufpool) that grows as bytes arrive, doubling at most, so the memory a
 //     peer makes a Reader hold is bounded by a small multiple of the bytes it
-//     has actually sent.
+//     has actually sent. Limits.Budget, when set, is charged that buffer's
+//     capacity as it is taken or grows and refunded as it is returned, so that
+//     the engine can bound what all its connections hold together; a refused
+//     growth fails the Reader with ErrBudget. A frame delivered from the chunk
+//     never touches the budget.
 //   - Feeding is split-invariant: any split of an input into chunks yields the
 //     same events and the same error as the input in one piece (the fuzz target
 //     checks it).

@@ -24,4 +24,9 @@ var (
 	ErrTooManyFragments = &frame.ProtocolError{Code: frame.StatusPolicyViolation, Reason: "too many fragments"}
 	// ErrTextNotUTF8: a text message or fragment that is not valid UTF-8 (§8.1).
 	ErrTextNotUTF8 = &frame.ProtocolError{Code: frame.StatusInvalidFramePayloadData, Reason: "invalid UTF-8 in text message"}
+	// ErrBudget: a partial frame's buffer would grow past Limits.Budget, the
+	// bytes all connections may hold between reads. Not the peer's violation
+	// but the server's load, hence 1013 Try Again Later (RFC 6455 §7.4.1 leaves
+	// it to the IANA registry, which defines 1013 for a temporary condition).
+	ErrBudget = &frame.ProtocolError{Code: frame.StatusTryAgainLater, Reason: "inbound buffer budget exhausted"}
 )

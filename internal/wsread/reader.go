@@ -22,6 +22,10 @@ type Limits struct {
 	// Headers makes Next report every header as soon as it is parsed, before
 	// it is checked (EvHeader), for tracing.
 	Headers bool
+	// Budget, when set, is charged for the capacity of every Reader's buffer:
+	// as it is taken or grown, refunded as it goes back to the pool. nil: no
+	// accounting.
+	Budget Budget
 }
 
 // Kind is what a call to Next found.
@@ -112,8 +116,7 @@ func (r *Reader) Closed() bool { return r.state == stClosed }
 // (the connection failed or ended).
 func (r *Reader) Release() {
 	if r.buf != nil {
-		bufpool.Put(r.buf)
-		r.buf = nil
+		r.put()
 	}
 	r.hn = 0
 	r.msgOp = 0
@@ -131,8 +134,7 @@ func (r *Reader) Release() {
 // is valid until the next call, which returns the buffer to the pool.
 func (r *Reader) Next(data []byte) (ev Event, n int, err error) {
 	if r.buf != nil && r.state != stPayload {
-		bufpool.Put(r.buf) // the previous frame's, delivered
-		r.buf = nil
+		r.put() // the previous frame's, delivered
 	}
 	switch r.state {
 	case stHeader:
@@ -176,7 +178,9 @@ func (r *Reader) Next(data []byte) (ev Event, n int, err error) {
 	// by what arrives, never by what the header declares.
 	k := int(min(int64(len(data)), need))
 	if k > 0 {
-		r.grow(k)
+		if err := r.grow(k); err != nil {
+			return Event{}, n, err
+		}
 		off := len(r.buf)
 		r.buf = append(r.buf, data[:k]...)
 		n += k
@@ -297,17 +301,19 @@ func (r *Reader) arrived(p []byte, off int) error {
 
 // grow makes room in buf for k more bytes (k <= the payload still to come):
 // at least k, at most doubling what is there, never past the frame's end.
-func (r *Reader) grow(k int) {
+func (r *Reader) grow(k int) error {
 	if cap(r.buf)-len(r.buf) >= k {
-		return
+		return nil
 	}
+	old := cap(r.buf)
 	if r.buf == nil {
 		r.buf = bufpool.Get(max(k, minBuf))[:0]
-		return
+	} else {
+		more := max(k, len(r.buf))
+		more = int(min(int64(more), r.hdr.Length-int64(len(r.buf))))
+		r.buf = bufpool.Grow(r.buf, more)
 	}
-	more := max(k, len(r.buf))
-	more = int(min(int64(more), r.hdr.Length-int64(len(r.buf))))
-	r.buf = bufpool.Grow(r.buf, more)
+	return r.charge(old)
 }
 
 // deliver reports the frame in flight, whole, with payload p, and moves on.
@@ -349,21 +355,30 @@ func (r *Reader) fail(err error) error {
 // read buffer), or nil. It offers room only to a frame that has at least want
 // payload bytes still to come and has already shown want bytes, so the buffer
 // at most doubles what has arrived. After reading k bytes into the room, call
-// Commit(k), then Next(nil).
-func (r *Reader) ReadSpace(want int) []byte {
+// Commit(k), then Next(nil). An error (ErrBudget: the growth was refused) is a
+// violation, as from Next.
+func (r *Reader) ReadSpace(want int) ([]byte, error) {
 	if r.state != stPayload || len(r.buf) < want || want <= 0 {
-		return nil
+		return nil, nil
 	}
 	rest := r.hdr.Length - int64(len(r.buf))
 	if rest < int64(want) {
-		return nil
+		return nil, nil
 	}
 	if cap(r.buf)-len(r.buf) < want {
+		old := cap(r.buf)
 		r.buf = bufpool.Grow(r.buf, int(min(int64(len(r.buf)), rest)))
+		if err := r.charge(old); err != nil {
+			return nil, err
+		}
 	}
 	end := int(min(int64(cap(r.buf)), int64(len(r.buf))+rest))
-	return r.buf[len(r.buf):end]
+	return r.buf[len(r.buf):end], nil
 }
+
+// Held is the capacity of the buffer r holds now (what it has charged to
+// Limits.Budget).
+func (r *Reader) Held() int { return cap(r.buf) }
 
 // Commit takes k bytes read into the room ReadSpace gave as payload that has
 // arrived: they are unmasked and checked like bytes given to Next.

@@ -43,17 +43,33 @@ func (r rec) String() string {
 // With direct set it also reads into ReadSpace's room, as the engine does.
 // It checks the invariants that hold whatever the input: EvNone means the
 // chunk was used up; nothing follows a close frame; the buffer stays within a
-// small multiple of what arrived.
+// small multiple of what arrived; a budget is charged exactly the buffer held,
+// and refunded all of it in the end.
 func run(t testing.TB, lim *Limits, client, rsv1, direct bool, chunks [][]byte) ([]rec, error) {
 	t.Helper()
+	var b countBudget
+	if lim.Budget == nil {
+		l := *lim
+		l.Budget = &b
+		lim = &l
+	}
 	var r Reader
 	r.Start(lim, client, rsv1)
-	defer r.Release()
+	defer func() {
+		r.Release()
+		if n := b.n.Load(); n != 0 {
+			t.Fatalf("budget holds %d after Release", n)
+		}
+	}()
 	var out []rec
 	closed := false
 	for _, ch := range chunks {
 		if direct {
-			if room := r.ReadSpace(4); room != nil {
+			room, err := r.ReadSpace(4)
+			if err != nil {
+				return out, err
+			}
+			if room != nil {
 				k := copy(room, ch)
 				ch = ch[k:]
 				if err := r.Commit(k); err != nil {
@@ -95,9 +111,13 @@ func run(t testing.TB, lim *Limits, client, rsv1, direct bool, chunks [][]byte) 
 	return out, nil
 }
 
-// checkBuf: a partial payload's buffer never holds much more than what arrived.
+// checkBuf: a partial payload's buffer never holds much more than what arrived,
+// and a budget is charged exactly its capacity.
 func checkBuf(t testing.TB, r *Reader) {
 	t.Helper()
+	if b, ok := r.lim.Budget.(*countBudget); ok && b.n.Load() != int64(r.Held()) {
+		t.Fatalf("budget charged %d, buffer holds %d", b.n.Load(), r.Held())
+	}
 	if r.state == stPayload && cap(r.buf) > max(minBuf, 4*len(r.buf)) {
 		t.Fatalf("buffer of cap %d for %d bytes arrived (frame of %d)", cap(r.buf), len(r.buf), r.hdr.Length)
 	}
@@ -234,7 +254,7 @@ func TestGrowsByArrival(t *testing.T) {
 	}
 	// Reads straight into the buffer too, until less than a read is missing.
 	reads := 0
-	for room := r.ReadSpace(4096); room != nil; room = r.ReadSpace(4096) {
+	for room, _ := r.ReadSpace(4096); room != nil; room, _ = r.ReadSpace(4096) {
 		if err := r.Commit(len(room)); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,41 @@
+package wsread
+
+import "github.com/weir-ws/weir/bufpool"
+
+// Budget counts the bytes that Readers hold between calls (a partial frame's
+// buffer), across all the Readers that share it, so that their sum can be
+// bounded. It is called only when a buffer is taken, grown or returned, never
+// for a frame delivered from the caller's chunk, and from many goroutines at
+// once (one per Reader in use).
+type Budget interface {
+	// Charge asks for n more bytes. On false nothing is charged and the
+	// Reader drops the growth and fails with ErrBudget.
+	Charge(n int) bool
+	// Refund returns n bytes charged earlier.
+	Refund(n int)
+}
+
+// charge charges the budget for buf's growth from capacity old. Refused, the
+// buffer goes back to the pool (its bytes are lost: the Reader fails), old is
+// refunded, and the error is ErrBudget.
+func (r *Reader) charge(old int) error {
+	b := r.lim.Budget
+	if b == nil || b.Charge(cap(r.buf)-old) {
+		return nil
+	}
+	bufpool.Put(r.buf)
+	r.buf = nil
+	if old > 0 {
+		b.Refund(old)
+	}
+	return r.fail(ErrBudget)
+}
+
+// put returns buf to the pool and refunds its capacity to the budget.
+func (r *Reader) put() {
+	if b := r.lim.Budget; b != nil {
+		b.Refund(cap(r.buf))
+	}
+	bufpool.Put(r.buf)
+	r.buf = nil
+}

@@ -1,0 +1,97 @@
+package wsread
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// countBudget counts what Readers hold; a positive max refuses growth past it.
+type countBudget struct {
+	n   atomic.Int64
+	max int64
+}
+
+func (b *countBudget) Charge(n int) bool {
+	if b.max > 0 && b.n.Load()+int64(n) > b.max {
+		return false
+	}
+	b.n.Add(int64(n))
+	return true
+}
+
+func (b *countBudget) Refund(n int) {
+	if b.n.Add(-int64(n)) < 0 {
+		panic("budget refunded more than it was charged")
+	}
+}
+
+// TestBudget: a partial frame's buffer is charged as it grows, by Next and by
+// ReadSpace; a growth past the budget fails the Reader with ErrBudget (1013)
+// and leaves nothing charged; a delivered frame's buffer is refunded.
+func TestBudget(t *testing.T) {
+	t.Parallel()
+	for _, direct := range []bool{false, true} {
+		b := &countBudget{max: 64 << 10}
+		lim := defLim
+		lim.Budget = b
+		var r Reader
+		r.Start(&lim, false, false)
+		// A small frame cut in two is charged, then refunded once delivered.
+		in := enc(true, frame.OpBinary, 0, make([]byte, 1000), true)
+		if _, _, err := r.Next(in[:500]); err != nil {
+			t.Fatal(err)
+		}
+		if b.n.Load() != int64(r.Held()) || r.Held() == 0 {
+			t.Fatalf("charged %d, held %d", b.n.Load(), r.Held())
+		}
+		if ev, _, err := r.Next(in[500:]); err != nil || ev.Kind != EvFrame {
+			t.Fatalf("Next: %v %v", ev.Kind, err)
+		}
+		r.Next(nil)
+		if b.n.Load() != 0 {
+			t.Fatalf("charged %d after delivery", b.n.Load())
+		}
+		// A large frame grows until the budget refuses.
+		big := enc(true, frame.OpBinary, 0, make([]byte, 1<<20), true)
+		var err error
+		for off := 0; err == nil && off < len(big); {
+			if direct {
+				var room []byte
+				room, err = r.ReadSpace(4096)
+				if room != nil {
+					k := copy(room, big[off:])
+					off += k
+					err = r.Commit(k)
+					continue
+				}
+				if err != nil {
+					break
+				}
+			}
+			if b.n.Load() > b.max {
+				t.Fatalf("charged %d past the budget %d", b.n.Load(), b.max)
+			}
+			end := min(off+4096, len(big))
+			var n int
+			_, n, err = r.Next(big[off:end])
+			off += n
+		}
+		if !errors.Is(err, ErrBudget) {
+			t.Fatalf("direct=%v: err %v, want ErrBudget", direct, err)
+		}
+		var pe *frame.ProtocolError
+		if !errors.As(err, &pe) || pe.Code != frame.StatusTryAgainLater {
+			t.Fatalf("close code of %v", err)
+		}
+		if b.n.Load() != 0 || r.Held() != 0 {
+			t.Fatalf("after refusal: charged %d, held %d", b.n.Load(), r.Held())
+		}
+		r.Release()
+		if b.n.Load() != 0 {
+			t.Fatalf("charged %d after Release", b.n.Load())
+		}
+	}
+}
