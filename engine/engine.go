@@ -22,6 +22,7 @@ type engine struct {
 	nconns   atomic.Int64
 	nopened  atomic.Uint64 // connections ever counted (stats.go)
 	buffered atomic.Int64  // outbound bytes queued on all connections (backpressure.go)
+	m        counters      // event counters (metrics.go)
 
 	statsMu  sync.Mutex // stats.go
 	ended    Stats      // the counters of every connection that has ended
