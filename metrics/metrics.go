@@ -74,7 +74,9 @@ const DefaultNamespace = "weir"
 
 // Families describes m as metric families, names prefixed with namespace
 // (DefaultNamespace when empty). The families, their order, their label
-// names and (except for values) their series are the same for every m.
+// names and (except for values) their series are the same for every m. Label
+// names, and series within a family, come in sorted order, as client_golang
+// writes them, so that the two encodings compare line for line.
 func Families(m engine.Metrics, namespace string) []Family {
 	if namespace == "" {
 		namespace = DefaultNamespace
@@ -88,17 +90,17 @@ func Families(m engine.Metrics, namespace string) []Family {
 	for _, s := range m.HandshakesRefused {
 		refused.Series = append(refused.Series, Series{LabelValues: []string{s.Label()}, Value: float64(s.Count)})
 	}
-	closes := Family{Name: n("closes_total"), Kind: Counter, LabelNames: []string{"code", "by"},
+	closes := Family{Name: n("closes_total"), Kind: Counter, LabelNames: []string{"by", "code"},
 		Help: "Connections that opened and ended, by close status (application: 3000-4999) and by who started the closing handshake."}
 	for _, c := range m.Closes {
-		closes.Series = append(closes.Series, Series{LabelValues: []string{c.Code, c.By()}, Value: float64(c.Count)})
+		closes.Series = append(closes.Series, Series{LabelValues: []string{c.By(), c.Code}, Value: float64(c.Count)})
 	}
 	writes := Family{Name: n("writes_refused_total"), Kind: Counter, LabelNames: []string{"policy"},
 		Help: "Writes that met the outbound cap, by WriteBufferPolicy: error (refused), drop (dropped), close (connection closed 1008).",
 		Series: []Series{
-			{LabelValues: []string{"error"}, Value: float64(m.WritesRefused)},
-			{LabelValues: []string{"drop"}, Value: float64(m.WritesDropped)},
 			{LabelValues: []string{"close"}, Value: float64(m.WritesClosed)},
+			{LabelValues: []string{"drop"}, Value: float64(m.WritesDropped)},
+			{LabelValues: []string{"error"}, Value: float64(m.WritesRefused)},
 		}}
 	h := &Hist{Count: m.PingRTT.Count, Sum: m.PingRTT.Sum.Seconds(), Counts: m.PingRTT.Counts}
 	for _, b := range m.PingRTT.Bounds {
