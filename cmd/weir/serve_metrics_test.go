@@ -110,9 +110,9 @@ func TestServeMetrics(t *testing.T) {
 				"weir_messages_sent_total 12",
 				"weir_frames_received_total 14", // 12 messages, 2 closes
 				"weir_frames_sent_total 14",     // 12 echoes, 2 close answers
-				`weir_closes_total{code="1000",by="peer"} 1`,
-				`weir_closes_total{code="application",by="peer"} 1`,
-				`weir_closes_total{code="1000",by="local"} 0`,
+				`weir_closes_total{by="peer",code="1000"} 1`,
+				`weir_closes_total{by="peer",code="application"} 1`,
+				`weir_closes_total{by="local",code="1000"} 0`,
 				`weir_writes_refused_total{policy="error"} 0`,
 				"weir_buffered_bytes 0",
 				"weir_ping_rtt_seconds_count 0",
