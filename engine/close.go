@@ -199,7 +199,9 @@ func (c *Conn) onPeerClose(payload []byte) {
 	if code == frame.StatusNoStatusRcvd {
 		code = 0
 	}
-	c.sendClose(code, "")
+	if c.sendClose(code, "") {
+		c.rflags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
+	}
 	c.state.Store(uint32(StateClosing))
 	if c.client {
 		// §7.1.1: the server closes TCP first; a client waits for it.
@@ -305,6 +307,9 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	}
 	code, reason = c.closeCd, c.closeRsn
 	c.dropHeldDones()
+	if c.rflags&rfOpened != 0 {
+		c.eng.countClose(code, c.rflags&rfPeerFirst != 0) // metrics.go
+	}
 	var dones []pendingDone
 	if c.dq != nil {
 		dones, c.dq = c.dq.list, nil

@@ -183,6 +183,7 @@ const (
 	rfHandshake                     // handshake bytes accumulate in `in`
 	rfVerifyWait                    // an asynchronous verify decision is pending
 	rfStash                         // `in` holds unparsed bytes kept by PauseRead
+	rfPeerFirst                     // the peer's close frame came before ours went out
 )
 
 // wflags (under mu).

@@ -21,8 +21,9 @@ type engine struct {
 	next     atomic.Uint32
 	nconns   atomic.Int64
 	nopened  atomic.Uint64 // connections ever counted (stats.go)
-	buffered atomic.Int64  // outbound bytes queued on all connections (backpressure.go)
+	buffered atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
 	inbound  inBudget      // inbound bytes held between reads (backpressure.go)
+	m        counters      // event counters (metrics.go)
 
 	statsMu  sync.Mutex // stats.go
 	ended    Stats      // the counters of every connection that has ended

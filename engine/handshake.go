@@ -140,6 +140,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 		return
 	}
 	c.rflags &^= rfHandshake
+	c.eng.countAccepted()
 	in := c.in
 	c.in = nil
 	c.opened()
@@ -163,6 +164,7 @@ const rejectLinger = time.Second
 // input is read and dropped until the peer hangs up or rejectLinger passes;
 // only then is the socket closed.
 func (c *Conn) reject(out []byte, err error) {
+	c.eng.countRefused(err) // by its status (metrics.go)
 	c.mu.Lock()
 	werr := c.writeRaw(out, nil)
 	c.mu.Unlock()

@@ -26,14 +26,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ip = s.upg.ClientIPHTTP(r) // counted under the client behind the proxy (limits.go)
 	}
 	if he := s.admitHTTP(ip); he != nil {
+		s.e.countRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
 		return
 	}
 	nc, head, res, err := s.upg.Upgrade(w, r)
 	if err != nil {
+		if handshakeRefusal(err) {
+			s.e.countRefused(err)
+		}
 		s.perIP.leave(ip)
 		return // the Upgrader wrote the rejection
 	}
+	s.e.countAccepted()
 	s.adopt(nc, head, &res, ip)
 }
 

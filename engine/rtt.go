@@ -93,8 +93,10 @@ func (c *Conn) rttPong(p []byte) bool {
 	}
 	for _, w := range s.w {
 		if string(w.key[:]) == string(p) {
+			d := time.Since(w.sent)
 			select {
-			case w.ch <- time.Since(w.sent):
+			case w.ch <- d:
+				c.eng.observeRTT(d) // metrics.go
 			default: // a duplicate pong: the call has its answer already
 			}
 			return true

@@ -58,6 +58,7 @@ func (c *Conn) onTimer() {
 	switch c.State() {
 	case StateConnecting:
 		if now >= c.deadline {
+			c.eng.m.hsTimedOut.Add(1) // metrics.go
 			c.finish(frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
 		}
 	case StateClosing:

@@ -278,6 +278,9 @@ var ErrBadOpcode = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason:
 
 // afterWrite turns policy results into their effect outside the lock.
 func (c *Conn) afterWrite(err error) error {
+	if err != nil {
+		c.eng.countWrite(err) // metrics.go
+	}
 	if err == ErrSlowConsumer {
 		c.sendClose(frame.StatusPolicyViolation, "slow consumer")
 		c.setCloseStatus(frame.StatusPolicyViolation, "slow consumer")

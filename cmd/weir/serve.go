@@ -6,6 +6,7 @@ package main
 //
 //	GET /            the chat page (demo/index.html, demo.js, demo.css; no external resources)
 //	GET /stats       JSON: connections, messages, bytes, goroutines, heap, uptime
+//	GET /metrics     with -metrics: engine metrics, Prometheus text format (docs/metrics.md)
 //	ws  /chat        the chat: every message is broadcast to every chat connection
 //	ws  any other    echo: every message is sent back as it came (ws://host/ as before)
 
@@ -30,6 +31,8 @@ The demo server, HTTP and WebSocket on one port:
   http://ADDR/        a small chat page (every message goes to everyone connected)
   http://ADDR/stats   JSON: connections (chat, echo), messages and payload bytes
                       in and out, goroutines, heap, uptime
+  http://ADDR/metrics with -metrics: the engine's metrics in the Prometheus text
+                      format (handshakes, closes, refused writes, ping RTT, ...)
   ws://ADDR/chat      the chat's WebSocket (JSON text messages)
   ws://ADDR/...       any other path echoes every message back (ws://ADDR/ as before)
 
@@ -59,6 +62,7 @@ func serve(args []string) error {
 	maxConns := fs.Int("max-conns", 0, "WebSocket connection cap (0: none)")
 	anyOrigin := fs.Bool("any-origin", false, "accept cross-origin handshakes (the page itself is same-origin)")
 	compress := fs.Bool("compress", false, "accept permessage-deflate offers (RFC 7692) with the default options")
+	withMetrics := fs.Bool("metrics", false, "serve the engine's metrics at /metrics, Prometheus text format (docs/metrics.md)")
 	fs.Parse(args)
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -75,7 +79,7 @@ func serve(args []string) error {
 	if *compress {
 		cfg.Compression = &deflate.Options{}
 	}
-	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse})
+	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse, Metrics: *withMetrics})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/metrics"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -22,6 +23,7 @@ type demoOptions struct {
 	Config    *engine.Config // the engine's options (nil: defaults)
 	AnyOrigin bool           // accept cross-origin handshakes
 	ReusePort bool           // one SO_REUSEPORT listener per loop
+	Metrics   bool           // serve the engine's metrics at /metrics (Prometheus text format)
 }
 
 // demo is a running demo server: net/http in front, the engine behind it for
@@ -34,7 +36,8 @@ type demo struct {
 	lns     []net.Listener
 	started time.Time
 	mem     memCache
-	failed  chan error // the first listener that stopped for a reason other than Shutdown
+	failed  chan error   // the first listener that stopped for a reason other than Shutdown
+	metrics http.Handler // /metrics, nil unless demoOptions.Metrics
 	wg      sync.WaitGroup
 }
 
@@ -64,6 +67,9 @@ func startDemo(o demoOptions) (*demo, error) {
 	d := &demo{
 		srv: srv, h: h, lns: lns, started: time.Now(),
 		failed: make(chan error, 1),
+	}
+	if o.Metrics {
+		d.metrics = metrics.Handler(srv, "")
 	}
 	d.hs = &http.Server{
 		Handler:           d,
@@ -157,6 +163,10 @@ func (d *demo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/stats" {
 		d.serveStats(w)
+		return
+	}
+	if r.URL.Path == "/metrics" && d.metrics != nil {
+		d.metrics.ServeHTTP(w, r)
 		return
 	}
 	f, ok := staticFiles[r.URL.Path]
