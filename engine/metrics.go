@@ -159,9 +159,13 @@ func (e *engine) observeRTT(d time.Duration) {
 // Prometheus name.
 type Metrics struct {
 	EngineStats
-	// Buffered is the number of outbound bytes queued now, all connections
-	// together (BufferedAmount).
+	// Buffered is the pooled memory holding outbound bytes queued now, all
+	// connections together (BufferedAmount, bounded by MaxTotalBuffered).
 	Buffered int64
+	// BufferedInbound is the pooled memory holding partial frames and messages
+	// being assembled now, all connections together (BufferedInbound, bounded
+	// by MaxTotalInbound).
+	BufferedInbound int64
 	// HandshakesAccepted counts the handshakes answered 101 by the Server,
 	// on its loops or through ServeHTTP (Adopt's are not counted: someone
 	// else answered them).
@@ -229,6 +233,7 @@ func (e *engine) metrics() Metrics {
 	m := Metrics{
 		EngineStats:        e.stats(),
 		Buffered:           e.buffered.Load(),
+		BufferedInbound:    e.inbound.n.Load(),
 		HandshakesAccepted: e.m.hsAccepted.Load(),
 		HandshakesTimedOut: e.m.hsTimedOut.Load(),
 		HandshakesRefused:  make([]StatusCount, nRefuse),

@@ -121,7 +121,8 @@ func Families(m engine.Metrics, namespace string) []Family {
 		one("bytes_sent_total", "Bytes sent on WebSocket connections.", Counter, float64(m.BytesOut)),
 		closes,
 		writes,
-		one("buffered_bytes", "Outbound bytes queued now, all connections together.", Gauge, float64(m.Buffered)),
+		one("buffered_bytes", "Memory holding outbound bytes queued now, all connections together.", Gauge, float64(m.Buffered)),
+		one("buffered_inbound_bytes", "Memory holding partial inbound frames and messages now, all connections together.", Gauge, float64(m.BufferedInbound)),
 		{Name: n("ping_rtt_seconds"), Kind: Histogram, Help: "Round trips of PingRTT pings to their pongs.", Series: []Series{{Hist: h}}},
 	}
 }

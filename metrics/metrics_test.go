@@ -19,6 +19,7 @@ func sample() engine.Metrics {
 	m.MessagesIn, m.MessagesOut, m.BytesIn, m.BytesOut = 10, 11, 1234567, 89
 	m.FramesIn, m.FramesOut = 12, 13
 	m.Buffered = 4096
+	m.BufferedInbound = 2048
 	m.HandshakesAccepted, m.HandshakesTimedOut = 7, 1
 	m.HandshakesRefused = []engine.StatusCount{{Status: 403, Count: 2}, {Status: 0, Count: 1}}
 	m.Closes = []engine.CloseCount{{Code: "1000", Peer: true, Count: 3}, {Code: "application", Count: 1}}
@@ -50,6 +51,7 @@ func TestWriteText(t *testing.T) {
 		"weir_writes_refused_total{policy=\"drop\"} 6\n",
 		"weir_writes_refused_total{policy=\"close\"} 1\n",
 		"weir_buffered_bytes 4096\n",
+		"weir_buffered_inbound_bytes 2048\n",
 		"# TYPE weir_ping_rtt_seconds histogram\n" +
 			"weir_ping_rtt_seconds_bucket{le=\"0.001\"} 1\n" +
 			"weir_ping_rtt_seconds_bucket{le=\"1\"} 2\n" +
@@ -93,7 +95,7 @@ func TestFamiliesStable(t *testing.T) {
 	}
 	defer s.Close()
 	a := Families(s.Metrics(), "ns")
-	if len(a) != 16 {
+	if len(a) != 17 {
 		t.Fatalf("%d families", len(a))
 	}
 	for _, f := range a {

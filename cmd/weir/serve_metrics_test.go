@@ -115,6 +115,7 @@ func TestServeMetrics(t *testing.T) {
 				`weir_closes_total{by="local",code="1000"} 0`,
 				`weir_writes_refused_total{policy="error"} 0`,
 				"weir_buffered_bytes 0",
+				"weir_buffered_inbound_bytes 0",
 				"weir_ping_rtt_seconds_count 0",
 			} {
 				if !strings.Contains(doc, "\n"+want+"\n") {
