@@ -3,9 +3,11 @@ package metrics
 import (
 	"encoding/json"
 	"expvar"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,12 +127,17 @@ func TestHandlerAndExpvar(t *testing.T) {
 		t.Fatalf("POST: %d", rec.Code)
 	}
 
-	PublishExpvar("weir_metrics_test", src)
+	// expvar names are process-wide and published once: a name per run, so
+	// that -count=N runs do not collide.
+	name := fmt.Sprintf("weir_metrics_test_%d", expvarRuns.Add(1))
+	PublishExpvar(name, src)
 	var got engine.Metrics
-	if err := json.Unmarshal([]byte(expvar.Get("weir_metrics_test").String()), &got); err != nil {
+	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Conns != 3 || got.WritesDropped != 6 || got.PingRTT.Count != 3 || len(got.Closes) != 2 {
 		t.Fatalf("expvar JSON decodes to %+v", got)
 	}
 }
+
+var expvarRuns atomic.Int64
