@@ -1,6 +1,9 @@
 package engine
 
-import "sync/atomic"
+import (
+	"math/bits"
+	"sync/atomic"
+)
 
 // Backpressure, both ways, by default.
 //
@@ -26,7 +29,9 @@ import "sync/atomic"
 // connection closed with 1008). A write that finds its connection's queue empty
 // always goes ahead (it is tried on the socket first), so every connection can
 // make progress and the total can pass the budget by at most what the sockets
-// refused of those writes.
+// refused of those writes. Writes to different connections are judged at the
+// same time, each against the total before the others' buffers grew, so
+// concurrent writers can also pass it by one queue's growth each.
 
 // Inbound: the bytes held for connections between reads (a partial frame's
 // buffer in the reader, a message being assembled, compressed frames being
@@ -78,7 +83,7 @@ func (c *Conn) admit(n int) error {
 		return nil
 	}
 	cfg := &c.eng.cfg
-	if q+n <= cfg.MaxWriteBuffer && (cfg.MaxTotalBuffered < 0 || c.eng.buffered.Load()+int64(n) <= cfg.MaxTotalBuffered) {
+	if q+n <= cfg.MaxWriteBuffer && (cfg.MaxTotalBuffered < 0 || c.eng.buffered.Load()+c.growth(n) <= cfg.MaxTotalBuffered) {
 		return nil
 	}
 	switch cfg.WriteBufferPolicy {
@@ -88,6 +93,19 @@ func (c *Conn) admit(n int) error {
 		return ErrSlowConsumer
 	}
 	return ErrWriteBufferFull
+}
+
+// growth is the memory queuing n more bytes would add to the engine's total
+// (under mu): nothing when the queue's buffer has room (or gets it by
+// compacting, as enqueue does), else the pooled buffer enqueue takes (a power
+// of two) less the one it gives back.
+func (c *Conn) growth(n int) int64 {
+	live := c.outLen()
+	if cap(c.out)-len(c.out) >= n || (c.outHead >= len(c.out)/2 && cap(c.out)-live >= n) {
+		return 0
+	}
+	size := max(512, 1<<bits.Len(uint(live+n-1)))
+	return int64(max(0, size-cap(c.out)))
 }
 
 // readHeld reports whether reading must stop for now because the connection's
