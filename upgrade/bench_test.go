@@ -31,29 +31,14 @@ func viewUpgrader() *Upgrader {
 }
 
 // BenchmarkServerHandshakeViews is BenchmarkServerHandshake with viewUpgrader.
-func BenchmarkServerHandshakeViews(b *testing.B) {
-	u := viewUpgrader()
-	buf := []byte(chromeRequest)
-	req := NewRequest()
-	out := make([]byte, 0, 512)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(buf)))
-	for b.Loop() {
-		if _, err := u.Parse(buf, req); err != nil {
-			b.Fatal(err)
-		}
-		var res Result
-		out, res = u.Handshake(req, testPeer, out[:0], nil)
-		if !res.Accepted() {
-			b.Fatal(res.Err)
-		}
-	}
-}
+func BenchmarkServerHandshakeViews(b *testing.B) { benchHandshake(b, viewUpgrader()) }
 
 // BenchmarkServerHandshake scans a Chrome request, decides and appends the 101.
 // Its hook reads a string and it negotiates extensions: one copy of the block.
-func BenchmarkServerHandshake(b *testing.B) {
-	u := benchUpgrader()
+func BenchmarkServerHandshake(b *testing.B) { benchHandshake(b, benchUpgrader()) }
+
+// benchHandshake parses the Chrome request and answers it with u, per op.
+func benchHandshake(b *testing.B, u *Upgrader) {
 	buf := []byte(chromeRequest)
 	req := NewRequest()
 	out := make([]byte, 0, 512)
