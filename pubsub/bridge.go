@@ -1,0 +1,30 @@
+package pubsub
+
+import "github.com/weir-ws/weir/frame"
+
+// Bridge carries publishes between nodes: a Hub with a Bridge sends every
+// publish made on this node to the other nodes, and fans out locally what
+// the Bridge delivers from them.
+//
+// The Hub calls Interest with on=true when a topic (or wildcard pattern) gets
+// its first local subscriber and with on=false after its last one leaves, so
+// a bridge subscribes upstream only to what this node uses. A Bridge must not
+// deliver a node's own publishes back to it.
+//
+// Implementations live outside the main module (natsbridge for NATS), so that
+// it keeps only the standard library, x/sys and klauspost/compress.
+type Bridge interface {
+	// Start is called once, before any other method; deliver fans a message
+	// from another node out to this node's local subscribers of topic. It is
+	// safe from any goroutine and does not keep payload after it returns.
+	Start(deliver func(topic string, op frame.Opcode, payload []byte)) error
+	// Publish sends a publish made on this node to the other nodes. It must
+	// not block on the network for long: a bridge queues and reports loss in
+	// its own counters rather than stall the publisher.
+	Publish(topic string, op frame.Opcode, payload []byte) error
+	// Interest reports that this node now has (on) or no longer has (!on)
+	// local subscribers of topic, which may be a wildcard pattern.
+	Interest(topic string, on bool)
+	// Close stops the bridge; Start's deliver is not called after it returns.
+	Close() error
+}
