@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"runtime"
 	"strconv"
@@ -32,6 +33,11 @@ type Mem struct {
 	RSS        int64 // bytes, VmRSS from /proc/self/status
 	HeapInuse  int64 // bytes, after a GC
 	HeapAlloc  int64
+	HeapSys    int64 // bytes the heap holds from the OS (in use, idle, released)
+	HeapIdle   int64
+	Released   int64 // HeapReleased: idle heap returned to the OS
+	StackInuse int64
+	Sys        int64
 	Goroutines int
 	FDs        int
 	Conns      int
@@ -116,6 +122,8 @@ func main() {
 		runtime.ReadMemStats(&ms)
 		json.NewEncoder(w).Encode(Mem{
 			RSS: rss(), HeapInuse: int64(ms.HeapInuse), HeapAlloc: int64(ms.HeapAlloc),
+			HeapSys: int64(ms.HeapSys), HeapIdle: int64(ms.HeapIdle), Released: int64(ms.HeapReleased),
+			StackInuse: int64(ms.StackInuse), Sys: int64(ms.Sys),
 			Goroutines: runtime.NumGoroutine(), FDs: fds(), Conns: srv.NumConns(),
 			Stats: srv.Stats(), Echoed: h.echoed.Load(), Refused: h.refused.Load(),
 			Broadcasts: broadcasts.Load(),

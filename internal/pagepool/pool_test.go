@@ -1,0 +1,165 @@
+package pagepool
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+func TestGetSizes(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	for _, tc := range []struct{ n, cap int }{
+		{0, MinSize}, {1, MinSize}, {512, 512}, {513, 1024}, {4096, 4096},
+		{4097, 8192}, {MaxSize, MaxSize}, {MaxSize + 1, MaxSize + 1},
+	} {
+		b := p.Get(tc.n)
+		if len(b) != tc.n || cap(b) != tc.cap {
+			t.Errorf("Get(%d): len %d cap %d, want %d %d", tc.n, len(b), cap(b), tc.n, tc.cap)
+		}
+		p.Put(b)
+	}
+	if st := p.Stats(); st.InUse != 0 {
+		t.Errorf("in use %d after every buffer came back", st.InUse)
+	}
+}
+
+// A buffer put back is handed out again, and a warm one keeps its bytes
+// (nothing zeroes it).
+func TestReuse(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	b := p.Get(4096)
+	b[0] = 7
+	p.Put(b)
+	c := p.Get(4000)
+	if unsafe.SliceData(c) != unsafe.SliceData(b) || c[0] != 7 {
+		t.Fatalf("the warm buffer was not reused")
+	}
+	p.Put(c)
+}
+
+// Put never takes what Get did not hand out: heap slices, a slice into the
+// middle of a buffer, a buffer of another class at a class-aligned offset.
+func TestPutForeign(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	big := p.Get(16 << 10)
+	for name, b := range map[string][]byte{
+		"heap":        make([]byte, 4096),
+		"nil":         nil,
+		"middle":      big[4096:8192:8192][:0],
+		"half":        big[8192:],
+		"not a class": big[:100:3000],
+	} {
+		p.Put(b)
+		if got := p.Get(cap(b)); cap(b) > 0 && unsafe.SliceData(got) == unsafe.SliceData(b) {
+			t.Errorf("%s: Put took a slice it never handed out", name)
+		}
+	}
+}
+
+// Buffers handed out at the same time never share memory, under concurrent
+// Get and Put (run with -race).
+func TestConcurrentDisjoint(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				n := 1 << (9 + (i+g)%8)
+				b := p.Get(n)
+				for j := range b {
+					b[j] = byte(g)
+				}
+				runtime.Gosched()
+				for j := range b {
+					if b[j] != byte(g) {
+						t.Errorf("goroutine %d: byte %d of its buffer changed under it", g, j)
+						return
+					}
+				}
+				p.Put(b)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := p.Stats(); st.InUse != 0 {
+		t.Errorf("in use %d after all came back", st.InUse)
+	}
+}
+
+// The point of the package: freed pages leave the process's RSS, and what is
+// resident follows what is in use.
+func TestReleaseRSS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/self/statm")
+	}
+	var p Pool
+	const n, size = 64, 1 << 20
+	before := rss(t)
+	bufs := make([][]byte, n)
+	for i := range bufs {
+		bufs[i] = p.Get(size)
+		for j := 0; j < size; j += 4096 {
+			bufs[i][j] = 1
+		}
+	}
+	held := rss(t)
+	for _, b := range bufs {
+		p.Put(b)
+	}
+	after := rss(t)
+	t.Logf("RSS: %+d MiB with %d MiB in use, %+d MiB after it all came back", (held-before)>>20, n*size>>20, (after-before)>>20)
+	if held-before < n*size*9/10 {
+		t.Errorf("RSS grew %d MiB for %d MiB touched: the measure is broken", (held-before)>>20, n*size>>20)
+	}
+	if after-before > 4<<20 {
+		t.Errorf("RSS still %+d MiB after every buffer came back", (after-before)>>20)
+	}
+	if st := p.Stats(); st.Warm > KeepWarm || st.InUse != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func rss(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	pages, err := strconv.Atoi(f[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages * os.Getpagesize()
+}
+
+func BenchmarkGetPut(b *testing.B) {
+	for _, n := range []int{512, 4096, 64 << 10} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			var p Pool
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Put(p.Get(n))
+			}
+		})
+	}
+}
+
+func BenchmarkGetPutParallel(b *testing.B) {
+	var p Pool
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p.Put(p.Get(4096))
+		}
+	})
+}
