@@ -177,4 +177,3 @@ func TestStdlibPeerBadRecords(t *testing.T) {
 		})
 	}
 }
-
