@@ -36,7 +36,7 @@
 //     reports N == 0 until it is whole; feeding any split of a stream gives
 //     the same data and the same error (the fuzz target checks it). A partial
 //     record stays in the caller's buffer: an idle connection with no partial
-//     record holds no buffer here, only the keys (about 1 KiB per direction:
+//     record holds no buffer here, only the keys (about 1.9 KB for both directions:
 //     AES key schedule, GCM tables, IV, secret).
 //   - Alerts: close_notify ends the stream with io.EOF; any other alert is a
 //     remote *AlertError. A violation is a local *AlertError whose alert the
