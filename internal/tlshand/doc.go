@@ -1,0 +1,33 @@
+// Package tlshand runs crypto/tls's handshake, unmodified, and hands the
+// connection over to the record layer of package internal/tlsrec, so that
+// after the handshake a wss connection can live on the event loop.
+//
+// Contract:
+//
+//   - Prepare clones the user's tls.Config once (per server or client, not per
+//     connection: the clone's automatically generated session ticket keys are
+//     then shared by every connection, and resumption works) and installs a
+//     KeyLogWriter that passes every line to the user's own KeyLogWriter and
+//     hands CLIENT_TRAFFIC_SECRET_0 / SERVER_TRAFFIC_SECRET_0 to the
+//     connection registered under the line's client random.
+//   - The handshake runs over a wrapper net.Conn that hands crypto/tls one
+//     record at a time, so crypto/tls consumes nothing past the last
+//     handshake record; the bytes read ahead past it are Result.Leftover, the
+//     Reader's first input. The wrapper keeps what it writes (bounded) and
+//     the records crypto/tls already sealed under the application key (a
+//     server's NewSessionTicket) are counted by trial decryption, which gives
+//     the Writer its first sequence number; the Reader starts at 0.
+//   - A client random is public: a duplicate registration, or a secret logged
+//     twice for one random, yields no secrets, never another connection's.
+//   - ErrGoroutineMode (wrapping the reason) means the handshake succeeded
+//     but the record layer cannot take over: TLS 1.2, ChaCha20-Poly1305
+//     (tlsrec.ErrUnsupportedSuite), no secrets logged (a GetConfigForClient
+//     Config, a fragmented or duplicate ClientHello, ECH), a client Config
+//     with a ClientSessionCache (crypto/tls cannot take tickets read by the
+//     record layer). Result.Conn is then a working tls.Conn (the wrapper
+//     turns into a pass-through) and the connection stays in goroutine mode.
+//   - In loop mode Result.Conn must not be used again (its keys and sequence
+//     numbers are stale: closing it would send a bad close_notify): the
+//     caller takes the socket, Result.Reader/Writer and Result.Leftover, and
+//     keeps Result.State for Conn.TLSConnectionState.
+package tlshand

@@ -1,0 +1,48 @@
+package tlsrec
+
+// CountOpened counts the records of stream (whole records, as written on the
+// wire) that open under k, starting at sequence k.Seq: the records sealed
+// under another key (the handshake's) before them fail and are skipped, and
+// after the first that opens every later protected record must open too. The
+// handshake package uses it to learn how many records crypto/tls already
+// sealed under the application key (its NewSessionTicket). stream is
+// overwritten.
+func CountOpened(k Keys, stream []byte) (uint64, error) {
+	t, err := newTrafficKey(k)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for len(stream) >= HeaderLen {
+		l := int(stream[3])<<8 | int(stream[4])
+		if len(stream) < HeaderLen+l {
+			return n, local(AlertDecodeError, "partial record in stream")
+		}
+		rec := stream[:HeaderLen+l]
+		stream = stream[HeaderLen+l:]
+		if rec[0] != typeAppData || l < tagLen {
+			if n > 0 {
+				return n, local(AlertUnexpectedMessage, "unprotected record after protected ones")
+			}
+			continue
+		}
+		seq := t.seq
+		nonce, err := t.next()
+		if err != nil {
+			return n, err
+		}
+		copy(t.ad[:], rec[:HeaderLen])
+		if _, err := t.aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], t.ad[:]); err != nil {
+			if n > 0 {
+				return n, local(AlertBadRecordMAC, "record after protected ones does not open")
+			}
+			t.seq = seq
+			continue
+		}
+		n++
+	}
+	if len(stream) != 0 {
+		return n, local(AlertDecodeError, "partial record in stream")
+	}
+	return n, nil
+}

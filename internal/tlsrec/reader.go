@@ -1,0 +1,264 @@
+package tlsrec
+
+import (
+	"io"
+)
+
+// maxHandshakeMsg bounds a post-handshake message being reassembled across
+// records (crypto/tls uses the same 64 KiB).
+const maxHandshakeMsg = 1 << 16
+
+// ReaderOptions are the receive side's options; the zero value is a server.
+type ReaderOptions struct {
+	// Client marks the client side: NewSessionTicket (RFC 8446 §4.6.1) is
+	// accepted and handed to OnSessionTicket. On the server side one is an
+	// unexpected_message.
+	Client bool
+	// OnSessionTicket receives each NewSessionTicket message, whole with its
+	// 4-byte handshake header, on the client side. The slice is valid only
+	// during the call. nil: tickets are dropped. Called from Open, on the
+	// reading context.
+	OnSessionTicket func(msg []byte)
+}
+
+// Reader is the receive side of a TLS 1.3 connection after the handshake. It
+// is owned by one context (the one reading the connection).
+type Reader struct {
+	k   *trafficKey
+	opt ReaderOptions
+	hs  []byte // a post-handshake message cut across records; nil when none
+	err error  // sticky: the first error ends the Reader
+}
+
+// NewReader returns a Reader for the peer's traffic keys.
+func NewReader(k Keys, opt ReaderOptions) (*Reader, error) {
+	t, err := newTrafficKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{k: t, opt: opt}, nil
+}
+
+// Record is what Open found at the front of its buffer.
+type Record struct {
+	// N is the number of bytes of the buffer the record took; 0 means the
+	// buffer does not hold a whole record yet: call again with more bytes.
+	N int
+	// Data is the record's application data, a slice of the buffer
+	// (decrypted in place); empty for other records.
+	Data []byte
+	// UpdateRequested is set when the record carried a KeyUpdate with
+	// update_requested: the caller must seal Writer.AppendKeyUpdate(dst,
+	// false) before its next application data record (RFC 8446 §4.6.3).
+	UpdateRequested bool
+}
+
+// Open takes the record at the front of buf, which starts on a record
+// boundary. It checks the header as soon as its 5 bytes are there, before the
+// body arrives and before any arithmetic on the length; once the record is
+// whole it decrypts it in place. It returns io.EOF after a close_notify, a
+// remote *AlertError after any other alert, a local *AlertError (whose alert
+// the caller must send, see AlertToSend) for a bad record; errors are sticky.
+func (r *Reader) Open(buf []byte) (Record, error) {
+	if r.err != nil {
+		return Record{}, r.err
+	}
+	rec, err := r.open(buf)
+	if err != nil {
+		r.err = err
+		r.hs = nil
+	}
+	return rec, err
+}
+
+func (r *Reader) open(buf []byte) (Record, error) {
+	if len(buf) < HeaderLen {
+		return Record{}, nil
+	}
+	// RFC 8446 §5.1, §5.2: after the handshake every record is protected
+	// application_data with legacy_record_version 0x0303; a plaintext alert or
+	// a change_cipher_spec here is unexpected.
+	if buf[0] != typeAppData {
+		return Record{}, local(AlertUnexpectedMessage, "unprotected record after the handshake")
+	}
+	if buf[1] != 3 || buf[2] != 3 {
+		return Record{}, local(AlertProtocolVersion, "record version not 0x0303")
+	}
+	n := int(buf[3])<<8 | int(buf[4])
+	if n > MaxCiphertext {
+		return Record{}, local(AlertRecordOverflow, "record longer than 2^14+256")
+	}
+	if n < tagLen {
+		return Record{}, local(AlertBadRecordMAC, "record shorter than its tag")
+	}
+	if len(buf) < HeaderLen+n {
+		return Record{}, nil
+	}
+	rec := Record{N: HeaderLen + n}
+	body := buf[HeaderLen : HeaderLen+n]
+	nonce, err := r.k.next()
+	if err != nil {
+		return Record{}, err
+	}
+	copy(r.k.ad[:], buf[:HeaderLen])
+	pt, err := r.k.aead.Open(body[:0], nonce, body, r.k.ad[:])
+	if err != nil {
+		return Record{}, local(AlertBadRecordMAC, "record authentication failed")
+	}
+	if len(pt) > maxInner {
+		return Record{}, local(AlertRecordOverflow, "inner plaintext longer than 2^14+1")
+	}
+	// RFC 8446 §5.4: the content type is the last non-zero byte.
+	i := len(pt) - 1
+	for i >= 0 && pt[i] == 0 {
+		i--
+	}
+	if i < 0 {
+		return Record{}, local(AlertUnexpectedMessage, "record with no content type")
+	}
+	typ, content := pt[i], pt[:i]
+	if typ != typeHandshake && r.hs != nil {
+		// §5.1: handshake messages are not interleaved with other types.
+		return Record{}, local(AlertUnexpectedMessage, "record inside a fragmented handshake message")
+	}
+	switch typ {
+	case typeAppData:
+		rec.Data = content
+		return rec, nil
+	case typeAlert:
+		// §5.1: an alert is alone in its record, never fragmented.
+		if len(content) != 2 {
+			return Record{}, local(AlertDecodeError, "alert record not 2 bytes")
+		}
+		if content[1] == AlertCloseNotify {
+			return rec, io.EOF
+		}
+		// §6: every other alert ends the connection, whatever its level.
+		return rec, &AlertError{Code: content[1], Remote: true}
+	case typeHandshake:
+		if len(content) == 0 {
+			return Record{}, local(AlertUnexpectedMessage, "empty handshake record")
+		}
+		upd, err := r.handshake(content)
+		rec.UpdateRequested = upd
+		return rec, err
+	default:
+		return Record{}, local(AlertUnexpectedMessage, "unexpected record content type")
+	}
+}
+
+// handshake processes the post-handshake messages of one record (RFC 8446
+// §4.6), reassembling a message cut across records in r.hs, which grows only
+// as bytes arrive and is bounded by maxHandshakeMsg.
+func (r *Reader) handshake(content []byte) (bool, error) {
+	data := content
+	if r.hs != nil {
+		if len(r.hs)+len(content) > 4+maxHandshakeMsg+MaxPlaintext {
+			return false, local(AlertDecodeError, "handshake message too long")
+		}
+		r.hs = append(r.hs, content...)
+		data = r.hs
+	}
+	upd := false
+	for len(data) > 0 {
+		if len(data) >= 4 {
+			n := int(data[1])<<16 | int(data[2])<<8 | int(data[3])
+			if n > maxHandshakeMsg {
+				return false, local(AlertDecodeError, "handshake message too long")
+			}
+			if len(data) >= 4+n {
+				msg := data[:4+n]
+				data = data[4+n:]
+				var err error
+				if upd, err = r.message(msg, len(data) == 0); err != nil {
+					return false, err
+				}
+				continue
+			}
+		}
+		// A message continues in the next record; keep its bytes.
+		if r.hs == nil {
+			r.hs = append(make([]byte, 0, len(data)+64), data...)
+		} else {
+			r.hs = r.hs[:copy(r.hs, data)]
+		}
+		return upd, nil
+	}
+	r.hs = nil
+	return upd, nil
+}
+
+// message handles one whole post-handshake message; last tells whether it
+// ends its record.
+func (r *Reader) message(msg []byte, last bool) (bool, error) {
+	switch msg[0] {
+	case hsKeyUpdate:
+		// §4.6.3: a one-byte KeyUpdateRequest; §5.1: a message before a key
+		// change ends its record.
+		if len(msg) != 5 {
+			return false, local(AlertDecodeError, "KeyUpdate not 1 byte")
+		}
+		if !last {
+			return false, local(AlertUnexpectedMessage, "KeyUpdate not at the end of its record")
+		}
+		if msg[4] > 1 {
+			return false, local(AlertIllegalParameter, "KeyUpdate request not 0 or 1")
+		}
+		if err := r.k.update(); err != nil {
+			return false, local(AlertInternalError, err.Error())
+		}
+		return msg[4] == 1, nil
+	case hsNewSessionTicket:
+		if !r.opt.Client {
+			return false, local(AlertUnexpectedMessage, "NewSessionTicket sent to a server")
+		}
+		if r.opt.OnSessionTicket != nil {
+			r.opt.OnSessionTicket(msg)
+		}
+		return false, nil
+	default:
+		// Post-handshake authentication is never offered (crypto/tls does
+		// not), so CertificateRequest is as unexpected as anything else.
+		return false, local(AlertUnexpectedMessage, "unexpected post-handshake message")
+	}
+}
+
+// Result is what Decrypt did to its buffer.
+type Result struct {
+	Plain int // buf[:Plain] is application data, in order
+	Rest  int // buf[Plain:Plain+Rest] are the bytes of records not yet whole
+	// UpdateRequested: see Record.UpdateRequested.
+	UpdateRequested bool
+}
+
+// Decrypt opens every whole record at the front of buf in place and packs
+// their application data at its front, followed by the bytes of the record
+// not yet whole, which the caller keeps and extends with what it reads next.
+// On an error, buf[:Plain] still holds the authenticated data of the records
+// before the failing one, to be delivered before the error.
+func (r *Reader) Decrypt(buf []byte) (Result, error) {
+	var res Result
+	off := 0
+	for {
+		rec, err := r.Open(buf[off:])
+		if rec.UpdateRequested {
+			res.UpdateRequested = true
+		}
+		if len(rec.Data) > 0 {
+			res.Plain += copy(buf[res.Plain:], rec.Data)
+		}
+		off += rec.N
+		if err != nil {
+			return res, err
+		}
+		if rec.N == 0 {
+			break
+		}
+	}
+	res.Rest = copy(buf[res.Plain:], buf[off:])
+	return res, nil
+}
+
+// Pending reports whether the Reader holds a post-handshake message cut
+// across records (and so memory).
+func (r *Reader) Pending() bool { return r.hs != nil }

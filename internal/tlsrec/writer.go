@@ -1,0 +1,132 @@
+package tlsrec
+
+import "slices"
+
+// Writer is the send side of a TLS 1.3 connection after the handshake. It is
+// owned by one context (whoever holds the connection's write lock).
+type Writer struct {
+	k      *trafficKey
+	closed bool
+	// AutoUpdate is the number of records sealed under one key before the
+	// Writer precedes the next record with a KeyUpdate of its own; 0 means
+	// AutoUpdateRecords.
+	AutoUpdate uint64
+	sealed     uint64 // records sealed under the current key
+}
+
+// NewWriter returns a Writer for this side's traffic keys.
+func NewWriter(k Keys) (*Writer, error) {
+	t, err := newTrafficKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{k: t, sealed: k.Seq}, nil
+}
+
+// SealedLen is the number of bytes AppendSeal appends for n bytes of
+// application data (without an automatic KeyUpdate).
+func SealedLen(n int) int {
+	if n == 0 {
+		return 0
+	}
+	recs := (n + MaxPlaintext - 1) / MaxPlaintext
+	return n + recs*(HeaderLen+Overhead)
+}
+
+// AppendSeal appends p, sealed as application_data records of at most 2^14
+// bytes each, to dst and returns the extended slice. p must not overlap
+// dst[len(dst):cap(dst)]. When dst has room nothing is allocated.
+func (w *Writer) AppendSeal(dst, p []byte) ([]byte, error) {
+	if w.closed {
+		return dst, ErrClosed
+	}
+	for len(p) > 0 {
+		if w.sealed >= w.autoUpdate() {
+			var err error
+			if dst, err = w.AppendKeyUpdate(dst, false); err != nil {
+				return dst, err
+			}
+		}
+		n := min(len(p), MaxPlaintext)
+		var err error
+		if dst, err = w.seal(dst, p[:n], typeAppData); err != nil {
+			return dst, err
+		}
+		p = p[n:]
+	}
+	return dst, nil
+}
+
+func (w *Writer) autoUpdate() uint64 {
+	if w.AutoUpdate == 0 {
+		return AutoUpdateRecords
+	}
+	return w.AutoUpdate
+}
+
+// seal appends one record: header, then content || type encrypted in place
+// (RFC 8446 §5.2), then the tag.
+func (w *Writer) seal(dst, content []byte, typ byte) ([]byte, error) {
+	nonce, err := w.k.next()
+	if err != nil {
+		return dst, err
+	}
+	w.sealed++
+	n := len(content) + Overhead
+	off := len(dst)
+	dst = slices.Grow(dst, HeaderLen+n)[:off+HeaderLen+n]
+	hdr := dst[off : off+HeaderLen]
+	hdr[0], hdr[1], hdr[2], hdr[3], hdr[4] = typeAppData, 3, 3, byte(n>>8), byte(n)
+	copy(w.k.ad[:], hdr)
+	body := dst[off+HeaderLen:]
+	copy(body, content)
+	body[len(content)] = typ
+	w.k.aead.Seal(body[:0], nonce, body[:len(content)+1], w.k.ad[:])
+	return dst, nil
+}
+
+// AppendKeyUpdate appends a KeyUpdate (RFC 8446 §4.6.3), sealed under the
+// current key, and moves the send side to the next traffic secret. With
+// requestUpdate the peer must answer with its own; Reader handles it.
+func (w *Writer) AppendKeyUpdate(dst []byte, requestUpdate bool) ([]byte, error) {
+	if w.closed {
+		return dst, ErrClosed
+	}
+	var req byte
+	if requestUpdate {
+		req = 1
+	}
+	msg := [5]byte{hsKeyUpdate, 0, 0, 1, req}
+	dst, err := w.seal(dst, msg[:], typeHandshake)
+	if err != nil {
+		return dst, err
+	}
+	if err := w.k.update(); err != nil {
+		w.closed = true
+		return dst, err
+	}
+	w.sealed = 0
+	return dst, nil
+}
+
+// AppendCloseNotify appends a close_notify alert (RFC 8446 §6.1); the Writer
+// seals nothing after it.
+func (w *Writer) AppendCloseNotify(dst []byte) ([]byte, error) {
+	return w.alert(dst, 1, AlertCloseNotify)
+}
+
+// AppendAlert appends a fatal alert with code (see AlertToSend); the Writer
+// seals nothing after it.
+func (w *Writer) AppendAlert(dst []byte, code uint8) ([]byte, error) {
+	return w.alert(dst, 2, code)
+}
+
+func (w *Writer) alert(dst []byte, level, code uint8) ([]byte, error) {
+	if w.closed {
+		return dst, ErrClosed
+	}
+	msg := [2]byte{level, code}
+	dst, err := w.seal(dst, msg[:], typeAlert)
+	w.closed = true
+	return dst, err
+}
