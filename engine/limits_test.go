@@ -369,8 +369,10 @@ func TestAdoptRemoteAddrMoved(t *testing.T) {
 		}))
 		t.Cleanup(ts.Close)
 		rc := dialRaw(t, ts.Listener.Addr().String())
-		waitFor(t, func() bool { return s.NumConns() == 1 })
 		local := netip.MustParseAddr("127.0.0.1")
+		// The Conn is counted (NumConns) before adopt moves the address's
+		// count: wait for the move, not for the Conn.
+		waitFor(t, func() bool { return s.NumConns() == 1 && s.perIP.count(local) == 1 })
 		if a, b := s.perIP.count(fake), s.perIP.count(local); a != 0 || b != 1 {
 			t.Fatalf("counts: rewritten address %d, TCP peer %d", a, b)
 		}

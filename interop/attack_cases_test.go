@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"net"
 	"net/http"
 	"strings"
@@ -280,6 +282,14 @@ func TestAttackBroadcastNeverRead(t *testing.T) {
 				time.Sleep(dur / 10)
 				m := tg.memory(t)
 				peak, heapPeak = max(peak, m.RSS), max(heapPeak, m.HeapInuse)
+				if d := os.Getenv("WEIR_HEAPDIR"); d != "" {
+					if r, err := http.Get("http://" + tg.mem + "/debug/pprof/heap"); err == nil {
+						b, _ := io.ReadAll(r.Body)
+						r.Body.Close()
+						os.WriteFile(fmt.Sprintf("%s/heap-%v-%d.pb.gz", d, pongs, time.Now().Unix()), b, 0o644)
+					}
+				}
+				t.Logf("DEBUG rss %+.1f inuse %+.1f sys %.1f idle %.1f released %.1f stack %.1f Sys %.1f conns %d refused %d", mib(m.RSS-before.RSS), mib(m.HeapInuse-before.HeapInuse), mib(m.HeapSys), mib(m.HeapIdle), mib(m.Released), mib(m.StackInuse), mib(m.Sys), m.Conns, m.Refused)
 			}
 			close(stop)
 			wg.Wait()
