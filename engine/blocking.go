@@ -3,14 +3,12 @@ package engine
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/netconn"
 )
 
 // For programs that prefer to block: a connection dialled without a Handler, and
@@ -57,7 +55,7 @@ func (q *queue) signal() {
 func (q *queue) OnOpen(*Conn) { q.opened.Store(true) }
 
 // OnMessage queues a copy of p and pauses reading once the queue is full. The
-// pause comes before the signal, so a reader it wakes sees it (readMessage).
+// pause comes before the signal, so a reader it wakes sees it (ReadMessage).
 func (q *queue) OnMessage(c *Conn, op frame.Opcode, p []byte) {
 	q.mu.Lock()
 	q.msgs = append(q.msgs, queued{op, append([]byte(nil), p...)})
@@ -112,12 +110,8 @@ func (c *Conn) serverQueue() *queue {
 // connection closes (a *CloseError, or the error that ended it) or ctx ends. The
 // returned slice is the caller's. Taking messages resumes reading that a full
 // queue (or PauseRead) stopped.
+// When ctx ends first, no message is taken (package netconn relies on it).
 func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
-	return c.readMessage(ctx, nil)
-}
-
-// readMessage is ReadMessage that also returns errKicked when kick has a token.
-func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opcode, []byte, error) {
 	q, ok := c.h.(*queue)
 	if !ok {
 		if _, served := c.h.(queueHandler); !served {
@@ -158,119 +152,11 @@ func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opc
 		case <-q.notify:
 		case <-ctx.Done():
 			return 0, nil, ctx.Err()
-		case <-kick:
-			return 0, nil, errKicked
 		}
 	}
 }
 
-var errKicked = errors.New("weir: read deadline changed")
-
-// NetConn adapts a connection that ReadMessage can read (dialled without a
-// Handler, or served by a server made without one) to a net.Conn (ws
-// createWebSocketStream): Read returns the bytes of successive messages as one
-// stream; each Write sends one message with opcode op. A normal close reads as
-// io.EOF. Past a deadline Read and Write fail with an error that is
-// os.ErrDeadlineExceeded and a net.Error whose Timeout is true.
-func NetConn(c *Conn, op frame.Opcode) net.Conn {
-	return &netConn{c: c, op: op, kick: make(chan struct{}, 1)}
-}
-
-type netConn struct {
-	c    *Conn
-	op   frame.Opcode
-	kick chan struct{} // SetReadDeadline wakes a blocked Read to look again
-
-	rmu  sync.Mutex // one Read at a time
-	rest []byte
-
-	dmu      sync.Mutex
-	rdl, wdl time.Time
-}
-
-func (n *netConn) Read(p []byte) (int, error) {
-	n.rmu.Lock()
-	defer n.rmu.Unlock()
-	for len(n.rest) == 0 {
-		n.dmu.Lock()
-		dl := n.rdl
-		n.dmu.Unlock()
-		if !dl.IsZero() && !time.Now().Before(dl) {
-			return 0, timeoutError{}
-		}
-		ctx, cancel := context.Background(), context.CancelFunc(func() {})
-		if !dl.IsZero() {
-			ctx, cancel = context.WithDeadline(ctx, dl)
-		}
-		_, msg, err := n.c.readMessage(ctx, n.kick)
-		cancel()
-		switch {
-		case err == errKicked, errors.Is(err, context.DeadlineExceeded):
-			continue // look at the (new) deadline again
-		case err != nil:
-			var ce *CloseError
-			if errors.As(err, &ce) && (ce.Code == frame.StatusNormalClosure || ce.Code == frame.StatusGoingAway || ce.Code == frame.StatusNoStatusRcvd) {
-				return 0, io.EOF
-			}
-			return 0, err
-		}
-		n.rest = msg
-	}
-	k := copy(p, n.rest)
-	n.rest = n.rest[k:]
-	return k, nil
-}
-
-func (n *netConn) Write(p []byte) (int, error) {
-	n.dmu.Lock()
-	dl := n.wdl
-	n.dmu.Unlock()
-	if !dl.IsZero() && !time.Now().Before(dl) {
-		return 0, timeoutError{}
-	}
-	if err := n.c.WriteMessage(n.op, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-func (n *netConn) Close() error { return n.c.Close(frame.StatusNormalClosure, "") }
-
-func (n *netConn) LocalAddr() net.Addr  { return net.TCPAddrFromAddrPort(n.c.LocalAddr()) }
-func (n *netConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(n.c.RemoteAddr()) }
-
-func (n *netConn) SetDeadline(t time.Time) error {
-	n.SetWriteDeadline(t)
-	return n.SetReadDeadline(t)
-}
-
-// SetReadDeadline applies to a Read in progress too.
-func (n *netConn) SetReadDeadline(t time.Time) error {
-	n.dmu.Lock()
-	n.rdl = t
-	n.dmu.Unlock()
-	select {
-	case n.kick <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-// SetWriteDeadline makes Writes from t on fail (net.Conn's contract). A Write
-// never blocks otherwise: the message is queued, under Config.MaxWriteBuffer, so
-// no Write is in progress for a deadline to interrupt.
-func (n *netConn) SetWriteDeadline(t time.Time) error {
-	n.dmu.Lock()
-	n.wdl = t
-	n.dmu.Unlock()
-	return nil
-}
-
-// timeoutError is a passed deadline: a net.Error with Timeout true that is also
-// os.ErrDeadlineExceeded, as the net package's own conns report it.
-type timeoutError struct{}
-
-func (timeoutError) Error() string   { return "weir: i/o timeout" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) Temporary() bool { return true }
-func (timeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }
+// NetConn adapts a connection that ReadMessage can read to a net.Conn.
+//
+// Deprecated: use netconn.New(c, op), which it calls.
+func NetConn(c *Conn, op frame.Opcode) net.Conn { return netconn.New(c, op) }
