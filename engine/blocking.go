@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync"
-	"sync/atomic"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/msgqueue"
 	"github.com/weir-ws/weir/netconn"
 )
 
@@ -21,61 +20,24 @@ import (
 // ErrNoQueue: ReadMessage on a connection that has a Handler of its own.
 var ErrNoQueue = errors.New("weir: connection has a handler; ReadMessage needs one dialled or served without a Handler")
 
-type queued struct {
-	op   frame.Opcode
-	data []byte
-}
-
-// queue is the Handler behind ReadMessage.
+// queue is the Handler behind ReadMessage (internal/msgqueue).
 type queue struct {
 	NopHandler
-	c      *Conn
-	mu     sync.Mutex
-	msgs   []queued
-	max    int
-	err    error
-	notify chan struct{}
-	opened atomic.Bool // OnOpen came, so OnClose will
+	*msgqueue.Queue
 }
 
-func newQueue(c *Conn, max int) *queue {
-	if max <= 0 {
-		max = 64
-	}
-	return &queue{c: c, max: max, notify: make(chan struct{}, 1)}
-}
+func newQueue(max int) *queue { return &queue{Queue: msgqueue.New(max)} }
 
-func (q *queue) signal() {
-	select {
-	case q.notify <- struct{}{}:
-	default:
-	}
-}
+func (q *queue) OnOpen(*Conn) { q.Open() }
 
-func (q *queue) OnOpen(*Conn) { q.opened.Store(true) }
-
-// OnMessage queues a copy of p and pauses reading once the queue is full. The
-// pause comes before the signal, so a reader it wakes sees it (ReadMessage).
-func (q *queue) OnMessage(c *Conn, op frame.Opcode, p []byte) {
-	q.mu.Lock()
-	q.msgs = append(q.msgs, queued{op, append([]byte(nil), p...)})
-	full := len(q.msgs) >= q.max
-	q.mu.Unlock()
-	if full {
-		c.PauseRead()
-	}
-	q.signal()
-}
+// OnMessage queues a copy of p and pauses reading once the queue is full.
+func (q *queue) OnMessage(c *Conn, op frame.Opcode, p []byte) { q.Push(c, op, p) }
 
 func (q *queue) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
-	q.mu.Lock()
 	if err == nil || code != frame.StatusAbnormalClosure {
-		q.err = &CloseError{Code: code, Reason: reason}
-	} else {
-		q.err = err
+		err = &CloseError{Code: code, Reason: reason}
 	}
-	q.mu.Unlock()
-	q.signal()
+	q.End(err)
 }
 
 // queueHandler is the Handler of a server made without one: each connection's
@@ -101,7 +63,7 @@ func (c *Conn) serverQueue() *queue {
 	if q := a.q.Load(); q != nil {
 		return q
 	}
-	a.q.CompareAndSwap(nil, newQueue(c, c.eng.cfg.ReadQueue))
+	a.q.CompareAndSwap(nil, newQueue(c.eng.cfg.ReadQueue))
 	return a.q.Load()
 }
 
@@ -119,41 +81,15 @@ func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 		}
 		q = c.serverQueue()
 	}
-	for {
-		q.mu.Lock()
-		if len(q.msgs) > 0 {
-			m := q.msgs[0]
-			q.msgs[0] = queued{}
-			q.msgs = q.msgs[1:]
-			resume := len(q.msgs) < q.max/2+1 && c.IsPaused()
-			q.mu.Unlock()
-			if resume {
-				c.ResumeRead()
-			}
-			return m.op, m.data, nil
+	return q.Pop(ctx, c, func() error {
+		if c.State() != StateClosed {
+			return nil
 		}
-		err := q.err
-		q.mu.Unlock()
-		if err != nil {
-			return 0, nil, err
-		}
-		if c.IsPaused() {
-			// OnMessage paused after this reader took the last message: with
-			// nothing queued, nothing else would resume reading.
-			c.ResumeRead()
-		}
-		if c.State() == StateClosed && !q.opened.Load() {
-			// Closed without opening (Adopt while the server stops, or over a
-			// cap): no OnClose will come to fill q.err.
-			code, reason := c.CloseStatus()
-			return 0, nil, &CloseError{Code: code, Reason: reason}
-		}
-		select {
-		case <-q.notify:
-		case <-ctx.Done():
-			return 0, nil, ctx.Err()
-		}
-	}
+		// Closed without opening (Adopt while the server stops, or over a
+		// cap): no OnClose will come to end the queue.
+		code, reason := c.CloseStatus()
+		return &CloseError{Code: code, Reason: reason}
+	})
 }
 
 // NetConn adapts a connection that ReadMessage can read to a net.Conn.

@@ -197,7 +197,7 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 		c.h = guard(o.Handler) // guard.go
 	}
 	if c.h == nil {
-		c.h = newQueue(c, o.ReadQueue)
+		c.h = newQueue(o.ReadQueue)
 	}
 	if !e.startOpenConn(c, head) {
 		return nil

@@ -331,10 +331,7 @@ func TestServerReadQueueConfig(t *testing.T) {
 				}
 				time.Sleep(time.Millisecond)
 			}
-			q := c.serverQueue()
-			q.mu.Lock()
-			held := len(q.msgs)
-			q.mu.Unlock()
+			held := c.serverQueue().Len()
 			if held != 2 {
 				return fmt.Errorf("paused holding %d messages, want 2", held)
 			}
