@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/netconn"
 )
 
 // The client's NetConn (net.Conn over a WebSocket connection).
@@ -21,7 +22,7 @@ func TestClientNetConn(t *testing.T) {
 		cl := cliClient(t, nil, cfg)
 		t.Run("stream of messages", func(t *testing.T) {
 			c := cliDial(t, cl, "ws://"+addr+"/", nil)
-			nc := NetConn(c, frame.OpBinary)
+			nc := netconn.New(c, frame.OpBinary)
 			sc := cliRecv(t, srv.opened, "server OnOpen")
 			var want []byte
 			for i, n := range []int{5, 0, 70000, 1, 300} {
@@ -46,7 +47,7 @@ func TestClientNetConn(t *testing.T) {
 		})
 		t.Run("Write and addresses", func(t *testing.T) {
 			c := cliDial(t, cl, "ws://"+addr+"/", nil)
-			nc := NetConn(c, frame.OpText)
+			nc := netconn.New(c, frame.OpText)
 			sc := cliRecv(t, srv.opened, "server OnOpen")
 			if n, err := nc.Write([]byte("one message")); n != 11 || err != nil {
 				t.Fatalf("Write %d %v", n, err)
@@ -69,7 +70,7 @@ func TestClientNetConn(t *testing.T) {
 		})
 		t.Run("read deadline", func(t *testing.T) {
 			c := cliDial(t, cl, "ws://"+addr+"/", nil)
-			nc := NetConn(c, frame.OpBinary)
+			nc := netconn.New(c, frame.OpBinary)
 			sc := cliRecv(t, srv.opened, "server OnOpen")
 			nc.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 			_, err := nc.Read(make([]byte, 8))
@@ -89,7 +90,7 @@ func TestClientNetConn(t *testing.T) {
 			// another goroutine can interrupt the Read (net/http and io.Copy-based
 			// proxies rely on it).
 			c := cliDial(t, cl, "ws://"+addr+"/", nil)
-			nc := NetConn(c, frame.OpBinary)
+			nc := netconn.New(c, frame.OpBinary)
 			sc := cliRecv(t, srv.opened, "server OnOpen")
 			readErr := make(chan error, 1)
 			go func() {

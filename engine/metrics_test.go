@@ -237,32 +237,3 @@ func TestMetricsPingRTT(t *testing.T) {
 		}
 	})
 }
-
-// The tables map codes and statuses outside them to "other", never out of range.
-func TestMetricsTables(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		code frame.StatusCode
-		want string
-	}{
-		{0, "other"}, {999, "other"}, {1000, "1000"}, {1015, "1015"}, {1016, "other"},
-		{2999, "other"}, {3000, "application"}, {4999, "application"}, {5000, "other"}, {65535, "other"},
-	} {
-		if got := closeLabel(closeIndex(tc.code)); got != tc.want {
-			t.Errorf("close code %d: %q, want %q", tc.code, got, tc.want)
-		}
-	}
-	for _, tc := range []struct{ status, want int }{{400, 0}, {503, 8}, {414, nRefuse - 1}, {0, nRefuse - 1}, {-1, nRefuse - 1}} {
-		if got := refuseIndex(tc.status); got != tc.want {
-			t.Errorf("status %d: slot %d, want %d", tc.status, got, tc.want)
-		}
-	}
-	e := &engine{}
-	for _, d := range []time.Duration{0, RTTBuckets[0], RTTBuckets[0] + 1, time.Hour} {
-		e.observeRTT(d)
-	}
-	h := e.metricsHistogram()
-	if h.Counts[0] != 2 || h.Counts[1] != 3 || h.Count != 4 {
-		t.Fatalf("buckets %v count %d; want 2 in the first, 3 by the second, 4 in all", h.Counts, h.Count)
-	}
-}

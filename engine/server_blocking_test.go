@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/netconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -105,13 +106,13 @@ func TestServerNetConnCopy(t *testing.T) {
 	forModes(t, func(t *testing.T, cfg Config) {
 		copied := make(chan int64, 1)
 		url, errs := blockingHTTPServer(t, cfg, func(c *Conn) error {
-			nc := NetConn(c, frame.OpBinary)
+			nc := netconn.New(c, frame.OpBinary)
 			n, err := io.Copy(nc, nc)
 			copied <- n
 			return err
 		})
 		c := cliDial(t, cliClient(t, nil, cfg), url, nil)
-		nc := NetConn(c, frame.OpBinary)
+		nc := netconn.New(c, frame.OpBinary)
 		data := make([]byte, 300<<10)
 		rand.NewChaCha8([32]byte{3, 4}).Read(data)
 		go func() {
@@ -233,7 +234,7 @@ func TestNetConnDeadlines(t *testing.T) {
 			forModes(t, func(t *testing.T, cfg Config) {
 				h := newOpenedHandler()
 				_, addr := startServer(t, h, cfg, nil)
-				nc := NetConn(cliDial(t, cliClient(t, nil, cfg), "ws://"+addr+"/", nil), frame.OpBinary)
+				nc := netconn.New(cliDial(t, cliClient(t, nil, cfg), "ws://"+addr+"/", nil), frame.OpBinary)
 				sc := cliRecv(t, h.opened, "server OnOpen")
 				tc.set(nc)
 				if err := sc.WriteBinary([]byte("to client")); err != nil {
@@ -267,7 +268,7 @@ func TestNetConnDeadlineWakesRead(t *testing.T) {
 	t.Parallel()
 	forModes(t, func(t *testing.T, cfg Config) {
 		_, addr := startServer(t, NopHandler{}, cfg, nil)
-		nc := NetConn(cliDial(t, cliClient(t, nil, cfg), "ws://"+addr+"/", nil), frame.OpBinary)
+		nc := netconn.New(cliDial(t, cliClient(t, nil, cfg), "ws://"+addr+"/", nil), frame.OpBinary)
 		done := make(chan error, 1)
 		go func() {
 			_, err := nc.Read(make([]byte, 8))
@@ -330,10 +331,7 @@ func TestServerReadQueueConfig(t *testing.T) {
 				}
 				time.Sleep(time.Millisecond)
 			}
-			q := c.serverQueue()
-			q.mu.Lock()
-			held := len(q.msgs)
-			q.mu.Unlock()
+			held := c.serverQueue().Len()
 			if held != 2 {
 				return fmt.Errorf("paused holding %d messages, want 2", held)
 			}

@@ -1,0 +1,124 @@
+package dial
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/weir-ws/weir/upgrade"
+)
+
+// Dial connects to a ws, wss, http or https URL (or ws+unix:/path/to.sock:/resource)
+// and runs the opening handshake, following redirects up to o.MaxRedirects. A
+// non-101 answer is a *upgrade.HandshakeError with its status, headers and up
+// to 4 KiB of body.
+func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.HandshakeTimeout == 0 {
+		opts.HandshakeTimeout = 10 * time.Second
+	}
+	if opts.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.HandshakeTimeout)
+		defer cancel()
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	for hops := 0; ; hops++ {
+		r, err := dialOnce(ctx, u, &opts)
+		var he *upgrade.HandshakeError
+		if !errors.As(err, &he) || hops >= opts.MaxRedirects || !isRedirect(he.Status) {
+			return r, err
+		}
+		loc, lerr := u.Parse(he.Header.Get("Location"))
+		if lerr != nil {
+			return nil, err
+		}
+		if loc.Host != u.Host || isSecure(u) && !isSecure(loc) {
+			// A change of host, or from wss to ws, drops the credentials (ws).
+			if opts.Header != nil {
+				opts.Header = opts.Header.Clone()
+				opts.Header.Del("Authorization")
+				opts.Header.Del("Cookie")
+			}
+			loc.User = nil
+		} else if loc.User == nil {
+			loc.User = u.User // same host: URL credentials go on
+		}
+		u = loc
+	}
+}
+
+func isSecure(u *url.URL) bool { return u.Scheme == "wss" || u.Scheme == "https" }
+
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+// dialOnce dials u and runs the opening handshake, without redirects.
+func dialOnce(ctx context.Context, u *url.URL, o *Options) (*Result, error) {
+	req, network, addr, err := NewRequest(u, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.OnRequest != nil {
+		if err := o.OnRequest(req); err != nil {
+			return nil, err
+		}
+	}
+	nc, err := Transport(ctx, network, addr, req.Secure, req.Host, o)
+	if err != nil {
+		return nil, err
+	}
+	return Handshake(ctx, nc, req, o.Compression)
+}
+
+// NewRequest builds the request for u with o's fields and a fresh key;
+// network and addr are what to dial ("unix" and the socket's path for
+// ws+unix:/path/to.sock:/resource, ws's form).
+func NewRequest(u *url.URL, o *Options) (req *upgrade.ClientRequest, network, addr string, err error) {
+	req = &upgrade.ClientRequest{}
+	network = "tcp"
+	if u.Scheme == "ws+unix" {
+		path := u.Opaque
+		if path == "" {
+			path = u.Path
+		}
+		sock, resource, _ := strings.Cut(path, ":")
+		if resource == "" {
+			resource = "/"
+		}
+		if u.RawQuery != "" {
+			resource += "?" + u.RawQuery
+		}
+		req.Host, req.Resource, req.Addr = "localhost", resource, sock
+		network, addr = "unix", sock
+	} else {
+		if err := req.SetURL(u); err != nil {
+			return nil, "", "", err
+		}
+		addr = req.Addr
+	}
+	req.Key = upgrade.GenerateKey()
+	req.Version = o.Version
+	req.Origin = o.Origin
+	req.Subprotocols = o.Subprotocols
+	if o.Header != nil {
+		req.Header = o.Header.Clone() // OnRequest edits a copy, per hop
+	}
+	if o.Compression != nil {
+		req.Extensions = []upgrade.ExtensionOffer{o.Compression.Offer()}
+	}
+	return req, network, addr, nil
+}

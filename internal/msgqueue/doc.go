@@ -1,0 +1,16 @@
+// Package msgqueue is the queue behind engine's blocking reads
+// (Conn.ReadMessage): an event-driven connection pushes each message into it
+// from its worker, and a program's goroutine pops them one at a time.
+//
+// # Contract
+//
+//   - Bounded: when Max messages are queued the connection's reading is
+//     paused (Reader.PauseRead) before the waiting reader is woken, and a Pop
+//     that leaves fewer than Max/2+1 resumes it, so a slow reader pushes back
+//     through TCP instead of growing memory. Each message is a copy, owned by
+//     whoever pops it.
+//   - Pop blocks until a message, the end (the error given to End) or ctx's
+//     end; when ctx ends first no message is taken.
+//   - Safe for one pusher (the connection's worker) and any number of
+//     poppers.
+package msgqueue

@@ -1,0 +1,122 @@
+package msgqueue
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// DefaultMax is the queue length at which reading pauses when New is given 0.
+const DefaultMax = 64
+
+// Reader is the connection whose reading a Queue pauses and resumes.
+type Reader interface {
+	PauseRead()
+	ResumeRead()
+	IsPaused() bool
+}
+
+type msg struct {
+	op   frame.Opcode
+	data []byte
+}
+
+// Queue holds a connection's messages until they are popped.
+type Queue struct {
+	mu     sync.Mutex
+	msgs   []msg
+	max    int
+	err    error
+	notify chan struct{}
+	opened atomic.Bool // Open came, so End will
+}
+
+// New returns a queue that pauses reading at max messages (<= 0: DefaultMax).
+func New(max int) *Queue {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	return &Queue{max: max, notify: make(chan struct{}, 1)}
+}
+
+func (q *Queue) signal() {
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Open records that the connection opened, so End will come.
+func (q *Queue) Open() { q.opened.Store(true) }
+
+// Push queues a copy of p and pauses r once the queue is full. The pause comes
+// before the signal, so a reader it wakes sees it (Pop).
+func (q *Queue) Push(r Reader, op frame.Opcode, p []byte) {
+	q.mu.Lock()
+	q.msgs = append(q.msgs, msg{op, append([]byte(nil), p...)})
+	full := len(q.msgs) >= q.max
+	q.mu.Unlock()
+	if full {
+		r.PauseRead()
+	}
+	q.signal()
+}
+
+// End makes Pop return err once the queued messages are taken.
+func (q *Queue) End(err error) {
+	q.mu.Lock()
+	q.err = err
+	q.mu.Unlock()
+	q.signal()
+}
+
+// Pop returns the next message, blocking until one arrives, End, or ctx's end.
+// Taking messages resumes reading that a full queue (or anyone) paused.
+// unopened is asked, when nothing is queued, for the error of a connection
+// that has ended (nil: not ended); it is returned when Open never came, since
+// no End will come for such a connection.
+func (q *Queue) Pop(ctx context.Context, r Reader, unopened func() error) (frame.Opcode, []byte, error) {
+	for {
+		q.mu.Lock()
+		if len(q.msgs) > 0 {
+			m := q.msgs[0]
+			q.msgs[0] = msg{}
+			q.msgs = q.msgs[1:]
+			resume := len(q.msgs) < q.max/2+1 && r.IsPaused()
+			q.mu.Unlock()
+			if resume {
+				r.ResumeRead()
+			}
+			return m.op, m.data, nil
+		}
+		err := q.err
+		q.mu.Unlock()
+		if err != nil {
+			return 0, nil, err
+		}
+		if r.IsPaused() {
+			// Push paused after this reader took the last message: with
+			// nothing queued, nothing else would resume reading.
+			r.ResumeRead()
+		}
+		// unopened first, then opened: a connection that opened before it
+		// ended gets End, and what it queued, rather than this error.
+		if err := unopened(); err != nil && !q.opened.Load() {
+			return 0, nil, err
+		}
+		select {
+		case <-q.notify:
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		}
+	}
+}
+
+// Len is the number of messages queued now.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.msgs)
+}

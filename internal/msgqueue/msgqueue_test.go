@@ -1,0 +1,113 @@
+package msgqueue
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+type reader struct{ paused atomic.Bool }
+
+func (r *reader) PauseRead()     { r.paused.Store(true) }
+func (r *reader) ResumeRead()    { r.paused.Store(false) }
+func (r *reader) IsPaused() bool { return r.paused.Load() }
+
+func none() error { return nil } // not ended
+
+// Full at Max: reading pauses; popping below Max/2+1 resumes it; messages
+// are copies and come in order.
+func TestBackpressure(t *testing.T) {
+	t.Parallel()
+	r := &reader{}
+	q := New(4)
+	q.Open()
+	buf := []byte("0")
+	for i := range 4 {
+		buf[0] = byte('0' + i)
+		q.Push(r, frame.OpText, buf)
+		if r.IsPaused() != (i == 3) {
+			t.Fatalf("after %d pushes paused=%v", i+1, r.IsPaused())
+		}
+	}
+	for i := range 4 {
+		_, p, err := q.Pop(context.Background(), r, none)
+		if err != nil || string(p) != strconv.Itoa(i) {
+			t.Fatalf("pop %d: %q %v", i, p, err)
+		}
+		// 4 -> 3 left: still paused; 2 left (< 4/2+1): resumed.
+		if want := i == 0; r.IsPaused() != want {
+			t.Fatalf("after pop %d paused=%v, want %v", i, r.IsPaused(), want)
+		}
+	}
+	if q.Len() != 0 || New(0).max != DefaultMax {
+		t.Fatalf("len %d", q.Len())
+	}
+}
+
+func TestEnd(t *testing.T) {
+	t.Parallel()
+	r := &reader{}
+	q := New(0)
+	q.Open()
+	q.Push(r, frame.OpBinary, []byte("last"))
+	boom := errors.New("closed")
+	q.End(boom)
+	if _, p, err := q.Pop(context.Background(), r, none); string(p) != "last" || err != nil {
+		t.Fatalf("queued message before the end: %q %v", p, err)
+	}
+	for range 2 {
+		if _, _, err := q.Pop(context.Background(), r, none); err != boom {
+			t.Fatalf("pop after End: %v", err)
+		}
+	}
+}
+
+// A Pop waits; ctx ends it without taking the message pushed afterwards.
+func TestPopWaits(t *testing.T) {
+	t.Parallel()
+	r := &reader{}
+	q := New(0)
+	q.Open()
+	got := make(chan string, 1)
+	go func() {
+		_, p, _ := q.Pop(context.Background(), r, none)
+		got <- string(p)
+	}()
+	q.Push(r, frame.OpText, []byte("x"))
+	select {
+	case p := <-got:
+		if p != "x" {
+			t.Fatalf("got %q", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Pop not woken by Push")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := q.Pop(ctx, r, none); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Pop with a done ctx: %v", err)
+	}
+}
+
+// A connection that ended without opening gets unopened's error; one that
+// opened waits for End instead.
+func TestUnopened(t *testing.T) {
+	t.Parallel()
+	r := &reader{}
+	gone := errors.New("never opened")
+	q := New(0)
+	if _, _, err := q.Pop(context.Background(), r, func() error { return gone }); err != gone {
+		t.Fatalf("unopened: %v", err)
+	}
+	q.Open()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := q.Pop(ctx, r, func() error { return gone }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("opened: %v, want to wait for End", err)
+	}
+}
