@@ -35,7 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handshakeRefusal(err) {
 			s.e.countRefused(err)
 		}
-		s.perIP.leave(ip)
+		s.perIP.Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
 	s.e.countAccepted()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/iplimit"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -25,8 +26,8 @@ type Server struct {
 	addr      net.Addr
 	done      chan struct{}
 	closed    bool
-	netLns    []net.Listener // served in goroutine mode
-	perIP     *ipLimits      // Config.MaxConnsPerIP; nil without it (limits.go)
+	netLns    []net.Listener   // served in goroutine mode
+	perIP     *iplimit.Counter // Config.MaxConnsPerIP; nil without it (limits.go)
 }
 
 // NewServer returns a server that calls h for every connection. A nil h queues
@@ -62,7 +63,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		uc.HandshakeTimeout = e.cfg.HandshakeTimeout
 		u = &uc
 	}
-	s := &Server{e: e, upg: u, done: make(chan struct{}), perIP: newIPLimits(e.cfg.MaxConnsPerIP)}
+	s := &Server{e: e, upg: u, done: make(chan struct{}), perIP: iplimit.New(e.cfg.MaxConnsPerIP)}
 	e.srv = s
 	return s, nil
 }
