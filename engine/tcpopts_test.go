@@ -17,50 +17,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/sock/socktest"
 )
 
-// tcpOpts is what the kernel reports for a socket's keepalive and user timeout.
-type tcpOpts struct {
-	keepAlive, idle, intvl, cnt, userTimeout int
-}
-
-// readTCPOpts asks the kernel for fd's options.
-func readTCPOpts(t testing.TB, fd int) tcpOpts {
-	t.Helper()
-	var o tcpOpts
-	for _, q := range []struct {
-		level, opt int
-		dst        *int
-	}{
-		{unix.SOL_SOCKET, unix.SO_KEEPALIVE, &o.keepAlive},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, &o.idle},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, &o.intvl},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, &o.cnt},
-		{unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, &o.userTimeout},
-	} {
-		v, err := unix.GetsockoptInt(fd, q.level, q.opt)
-		if err != nil {
-			t.Fatalf("getsockopt %d/%d: %v", q.level, q.opt, err)
-		}
-		*q.dst = v
-	}
-	return o
-}
+type tcpOpts = socktest.TCPOpts
 
 // withTCPFD runs f on the socket under a TCP net.Conn (or the one under a *tls.Conn).
 func withTCPFD(t testing.TB, nc net.Conn, f func(fd int)) {
 	t.Helper()
-	tc := sock.TCPConnOf(nc)
-	if tc == nil {
-		t.Fatalf("%T has no TCP socket under it", nc)
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rc.Control(func(fd uintptr) { f(int(fd)) }); err != nil {
-		t.Fatal(err)
-	}
+	socktest.WithFD(t, sock.TCPConnOf(nc), f)
 }
 
 // connTCPOpts reads the options of c's socket: its fd on the loops, the net.Conn's
@@ -68,10 +33,10 @@ func withTCPFD(t testing.TB, nc net.Conn, f func(fd int)) {
 func connTCPOpts(t testing.TB, c *Conn) tcpOpts {
 	t.Helper()
 	if c.g == nil {
-		return readTCPOpts(t, c.fd.Int())
+		return socktest.ReadTCPOpts(t, c.fd.Int())
 	}
 	var o tcpOpts
-	withTCPFD(t, c.g.nc, func(fd int) { o = readTCPOpts(t, fd) })
+	withTCPFD(t, c.g.nc, func(fd int) { o = socktest.ReadTCPOpts(t, fd) })
 	return o
 }
 
@@ -114,7 +79,7 @@ func TestTCPOptionsApplied(t *testing.T) {
 		cfg.TCPUserTimeout = 1500 * time.Millisecond
 		return cfg
 	}
-	want := tcpOpts{keepAlive: 1, idle: 7, intvl: 3, cnt: 4, userTimeout: 1500}
+	want := tcpOpts{KeepAlive: 1, Idle: 7, Intvl: 3, Cnt: 4, UserTimeout: 1500}
 	type serve func(t *testing.T, s *Server) (url string, tlsCfg *tls.Config)
 	listen := func(t *testing.T, s *Server) (string, *tls.Config) {
 		if err := s.Listen("127.0.0.1:0"); err != nil {
@@ -196,7 +161,7 @@ func TestTCPOptionsDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fresh := readTCPOpts(t, fd)
+		fresh := socktest.ReadTCPOpts(t, fd)
 		unix.Close(fd)
 		if got := connTCPOpts(t, sc); got != fresh {
 			t.Fatalf("accepted socket %+v, want the kernel's %+v", got, fresh)

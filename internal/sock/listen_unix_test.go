@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/weir-ws/weir/internal/sock/socktest"
 )
 
 // checkOwned fails unless fd is non-blocking and close-on-exec, as every fd
@@ -186,7 +188,7 @@ func TestTake(t *testing.T) {
 		t.Fatal("FromListener took a TLS listener")
 	}
 
-	cc, _ := tcpPair(t)
+	cc, _ := socktest.TCPPair(t)
 	p1, p2 := net.Pipe()
 	defer p1.Close()
 	defer p2.Close()

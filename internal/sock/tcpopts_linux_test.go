@@ -9,53 +9,21 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/weir-ws/weir/internal/sock/socktest"
 )
 
-// tcpOpts is what the kernel reports for a socket's keepalive and user timeout.
-type tcpOpts struct {
-	keepAlive, idle, intvl, cnt, userTimeout int
-}
+type tcpOpts = socktest.TCPOpts
 
-// readTCPOpts asks the kernel for fd's options.
-func readTCPOpts(t testing.TB, fd int) tcpOpts {
-	t.Helper()
-	var o tcpOpts
-	for _, q := range []struct {
-		level, opt int
-		dst        *int
-	}{
-		{unix.SOL_SOCKET, unix.SO_KEEPALIVE, &o.keepAlive},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, &o.idle},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, &o.intvl},
-		{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, &o.cnt},
-		{unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, &o.userTimeout},
-	} {
-		v, err := unix.GetsockoptInt(fd, q.level, q.opt)
-		if err != nil {
-			t.Fatalf("getsockopt %d/%d: %v", q.level, q.opt, err)
-		}
-		*q.dst = v
-	}
-	return o
-}
-
-// withTCPFD runs f on the socket under a TCP net.Conn.
-func withTCPFD(t testing.TB, nc net.Conn, f func(fd int)) {
-	t.Helper()
-	rc, err := TCPConnOf(nc).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rc.Control(func(fd uintptr) { f(int(fd)) }); err != nil {
-		t.Fatal(err)
-	}
+func opts(keepAlive, idle, intvl, cnt, userTimeout int) tcpOpts {
+	return tcpOpts{KeepAlive: keepAlive, Idle: idle, Intvl: intvl, Cnt: cnt, UserTimeout: userTimeout}
 }
 
 // TestSetTCPOpts checks each field against a socket whose options hold known
 // markers first, so "left as it is" is told apart from "set".
 func TestSetTCPOpts(t *testing.T) {
 	t.Parallel()
-	marker := tcpOpts{keepAlive: 0, idle: 111, intvl: 22, cnt: 3, userTimeout: 4444}
+	marker := opts(0, 111, 22, 3, 4444)
 	tests := []struct {
 		name string
 		ka   net.KeepAliveConfig
@@ -64,26 +32,26 @@ func TestSetTCPOpts(t *testing.T) {
 	}{
 		{"nothing", net.KeepAliveConfig{}, 0, marker},
 		{"disabled fields ignored", net.KeepAliveConfig{Idle: time.Minute, Interval: time.Minute, Count: 7}, 0, marker},
-		{"user timeout only", net.KeepAliveConfig{}, 1500 * time.Millisecond, tcpOpts{0, 111, 22, 3, 1500}},
-		{"user timeout rounds up", net.KeepAliveConfig{}, time.Nanosecond, tcpOpts{0, 111, 22, 3, 1}},
+		{"user timeout only", net.KeepAliveConfig{}, 1500 * time.Millisecond, opts(0, 111, 22, 3, 1500)},
+		{"user timeout rounds up", net.KeepAliveConfig{}, time.Nanosecond, opts(0, 111, 22, 3, 1)},
 		{"negative user timeout", net.KeepAliveConfig{}, -time.Second, marker},
-		{"enable, zero fields keep the socket's", net.KeepAliveConfig{Enable: true}, 0, tcpOpts{1, 111, 22, 3, 4444}},
-		{"enable, negative fields keep the socket's", net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}, 0, tcpOpts{1, 111, 22, 3, 4444}},
-		{"all set", net.KeepAliveConfig{Enable: true, Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}, 2 * time.Second, tcpOpts{1, 7, 3, 4, 2000}},
-		{"seconds round up", net.KeepAliveConfig{Enable: true, Idle: 1500 * time.Millisecond, Interval: time.Nanosecond, Count: 5}, 0, tcpOpts{1, 2, 1, 5, 4444}},
-		{"only idle", net.KeepAliveConfig{Enable: true, Idle: 9 * time.Second}, 0, tcpOpts{1, 9, 22, 3, 4444}},
+		{"enable, zero fields keep the socket's", net.KeepAliveConfig{Enable: true}, 0, opts(1, 111, 22, 3, 4444)},
+		{"enable, negative fields keep the socket's", net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}, 0, opts(1, 111, 22, 3, 4444)},
+		{"all set", net.KeepAliveConfig{Enable: true, Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}, 2 * time.Second, opts(1, 7, 3, 4, 2000)},
+		{"seconds round up", net.KeepAliveConfig{Enable: true, Idle: 1500 * time.Millisecond, Interval: time.Nanosecond, Count: 5}, 0, opts(1, 2, 1, 5, 4444)},
+		{"only idle", net.KeepAliveConfig{Enable: true, Idle: 9 * time.Second}, 0, opts(1, 9, 22, 3, 4444)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cc, _ := tcpPair(t)
-			withTCPFD(t, cc, func(fd int) {
+			cc, _ := socktest.TCPPair(t)
+			socktest.WithFD(t, cc, func(fd int) {
 				for _, s := range []struct{ level, opt, v int }{
-					{unix.SOL_SOCKET, unix.SO_KEEPALIVE, marker.keepAlive},
-					{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, marker.idle},
-					{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, marker.intvl},
-					{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, marker.cnt},
-					{unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, marker.userTimeout},
+					{unix.SOL_SOCKET, unix.SO_KEEPALIVE, marker.KeepAlive},
+					{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, marker.Idle},
+					{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, marker.Intvl},
+					{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, marker.Cnt},
+					{unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, marker.UserTimeout},
 				} {
 					if err := unix.SetsockoptInt(fd, s.level, s.opt, s.v); err != nil {
 						t.Fatal(err)
@@ -94,7 +62,7 @@ func TestSetTCPOpts(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got tcpOpts
-			withTCPFD(t, cc, func(fd int) { got = readTCPOpts(t, fd) })
+			socktest.WithFD(t, cc, func(fd int) { got = socktest.ReadTCPOpts(t, fd) })
 			if got != tc.want {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
@@ -104,7 +72,7 @@ func TestSetTCPOpts(t *testing.T) {
 
 func TestTCPConnOf(t *testing.T) {
 	t.Parallel()
-	cc, _ := tcpPair(t)
+	cc, _ := socktest.TCPPair(t)
 	p1, p2 := net.Pipe()
 	t.Cleanup(func() { p1.Close(); p2.Close() })
 	tests := []struct {
