@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"net"
 	"sync"
@@ -243,8 +242,6 @@ func (e *engine) conns(st State) iter.Seq[*Conn] {
 		}
 	}
 }
-
-var errNoPoller = errors.New("weir: no poller on this platform")
 
 // anyState matches every state in conns.
 const anyState = ^State(0)
