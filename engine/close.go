@@ -298,7 +298,7 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	c.releaseRead()
 	if c.loop != nil {
 		c.loop.remove(c)
-		c.loop.wheel.cancel(c)
+		c.loop.wheel.Cancel(c)
 	}
 	c.mu.Lock()
 	c.wflags |= wfClosed

@@ -7,7 +7,8 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/internal/sockfd"
+	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/wheel"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -59,7 +60,7 @@ type Conn struct {
 	paused atomic.Bool // PauseRead: input is not watched
 	queued atomic.Bool // out or pong holds bytes: a writable event means work
 
-	fd   sockfd.FD // raw socket on a loop (owns nothing in goroutine mode)
+	fd   sock.FD // raw socket on a loop (owns nothing in goroutine mode)
 	loop *loop
 	eng  *engine
 	h    Handler       // this connection's callbacks (the engine's, or the Dial option's)
@@ -89,10 +90,8 @@ type Conn struct {
 	outOff     int64      // bytes ever queued into out, for write completions
 	closeRsn   string
 
-	// Timer wheel links, under the loop's wheel lock.
-	tnext, tprev *Conn
-	twhen        int64
-	lastRead     atomic.Int64 // wheel tick of the last input
+	tnode    wheel.Node[Conn] // the loop's wheel entry, under the wheel's lock (timer.go)
+	lastRead atomic.Int64     // wheel tick of the last input
 
 	// Facts.
 	client  bool
@@ -228,7 +227,7 @@ func (c *Conn) LocalAddr() netip.AddrPort {
 	if c.wflags&wfClosed != 0 {
 		return netip.AddrPort{}
 	}
-	return localAddr(c.fd.Int())
+	return c.fd.LocalAddr()
 }
 
 // Subprotocol is the negotiated subprotocol, "" for none.

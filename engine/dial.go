@@ -174,7 +174,7 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	e := cl.e
 	e.tuneNet(nc)
 	var c *Conn
-	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
+	if fd, ok := e.takeFD(nc); ok {
 		c = e.newConn(int32(fd), nil, true)
 		c.remote = addrPort(nc.RemoteAddr())
 		nc.Close()

@@ -76,7 +76,7 @@ func (c *Conn) opened() {
 	c.state.CompareAndSwap(uint32(StateConnecting), uint32(StateOpen))
 	c.rflags |= rfOpened
 	if c.loop != nil {
-		c.loop.wheel.cancel(c)
+		c.loop.wheel.Cancel(c)
 	}
 	c.armKeepalive()
 	c.h.OnOpen(c)

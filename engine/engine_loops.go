@@ -6,6 +6,7 @@ import (
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/poller"
 )
 
@@ -61,14 +62,14 @@ func (e *engine) listen(s *Server, addr string) error {
 		if i > 0 {
 			addr = s.addr.String() // the same port for every loop
 		}
-		fd, a, err := listenTCP(addr, e.cfg.Backlog, e.cfg.ReusePort)
+		sl, err := sock.Listen(addr, e.cfg.Backlog, e.cfg.ReusePort)
 		if err != nil {
 			return err
 		}
 		if s.addr == nil {
-			s.addr = a
+			s.addr = sl.Addr()
 		}
-		if err := e.watchListener(s, &listener{fd: int32(fd), eng: e, addr: a}, e.loops[i]); err != nil {
+		if err := e.watchListener(s, &listener{Listener: sl, eng: e}, e.loops[i]); err != nil {
 			return err
 		}
 	}
@@ -78,9 +79,9 @@ func (e *engine) listen(s *Server, addr string) error {
 func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
 	ln.loop = l
 	l.mu.Lock()
-	l.listeners[ln.fd] = ln
+	l.listeners[int32(ln.FD())] = ln
 	l.mu.Unlock()
-	if err := l.p.Add(int(ln.fd), 0, poller.Read); err != nil {
+	if err := l.p.Add(ln.FD(), 0, poller.Read); err != nil {
 		ln.close()
 		return err
 	}
@@ -94,9 +95,9 @@ func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
 // accept goroutine and goroutine-mode connections.
 func (e *engine) serveListener(s *Server, ln net.Listener) error {
 	if !e.cfg.GoroutinePerConn {
-		if fd, file, ok := listenerFD(ln); ok {
+		if sl, ok := sock.FromListener(ln); ok {
 			s.netLns = append(s.netLns, ln)
-			return e.watchListener(s, &listener{fd: int32(fd), eng: e, addr: ln.Addr(), file: file}, e.loops[0])
+			return e.watchListener(s, &listener{Listener: sl, eng: e}, e.loops[0])
 		}
 	}
 	s.netLns = append(s.netLns, ln)

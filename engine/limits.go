@@ -3,9 +3,9 @@ package engine
 import (
 	"net/http"
 	"net/netip"
-	"sync"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/iplimit"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -44,88 +44,9 @@ const (
 	reasonTooManyIP = "too many connections from this address"
 )
 
-// ipLimits counts a Server's connections per remote IP address for
-// Config.MaxConnsPerIP. Without the cap a Server has none, and the nil
-// receiver's methods do nothing: no map, no lock.
-type ipLimits struct {
-	max int
-	mu  sync.Mutex
-	n   map[netip.Addr]int
-}
-
-func newIPLimits(max int) *ipLimits {
-	if max <= 0 {
-		return nil
-	}
-	return &ipLimits{max: max, n: make(map[netip.Addr]int)}
-}
-
-// ipKey is the address a connection counts under: IPv4-mapped IPv6 addresses
-// are the IPv4 ones (a dual-stack listener sees ::ffff:a.b.c.d), zones dropped.
-// ok is false for a peer with no IP (a Unix socket), which is not counted.
-func ipKey(a netip.Addr) (k netip.Addr, ok bool) {
-	if !a.IsValid() {
-		return a, false
-	}
-	return a.Unmap().WithZone(""), true
-}
-
-// enter counts a connection from a and reports whether it is within the cap.
-// It counts it either way, so every enter is matched by one leave: connClosed's
-// for a connection that was made, the caller's for one refused before that.
-func (l *ipLimits) enter(a netip.Addr) bool {
-	if l == nil {
-		return true
-	}
-	k, ok := ipKey(a)
-	if !ok {
-		return true
-	}
-	l.mu.Lock()
-	n := l.n[k] + 1
-	l.n[k] = n
-	l.mu.Unlock()
-	return n <= l.max
-}
-
-// leave undoes one enter.
-func (l *ipLimits) leave(a netip.Addr) {
-	if l == nil {
-		return
-	}
-	k, ok := ipKey(a)
-	if !ok {
-		return
-	}
-	l.mu.Lock()
-	if n := l.n[k] - 1; n > 0 {
-		l.n[k] = n
-	} else {
-		delete(l.n, k)
-	}
-	l.mu.Unlock()
-}
-
-// sameKey reports whether a counts under k.
-func sameKey(a, k netip.Addr) bool {
-	h, _ := ipKey(a)
-	return h == k
-}
-
-// count is the number of connections counted under a's key.
-func (l *ipLimits) count(a netip.Addr) int {
-	if l == nil {
-		return 0
-	}
-	k, _ := ipKey(a)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.n[k]
-}
-
 // perIP is the Server's per-IP count, nil without the cap or on a client's
 // engine.
-func (e *engine) perIP() *ipLimits {
+func (e *engine) perIP() *iplimit.Counter {
 	if s := e.srv; s != nil {
 		return s.perIP
 	}
@@ -144,11 +65,7 @@ func (e *engine) admitAccepted(addr netip.Addr) bool {
 	if e.stopping.Load() || e.connsFull() {
 		return false
 	}
-	if l := e.perIP(); l != nil && !e.proxied(addr) && !l.enter(addr) {
-		l.leave(addr)
-		return false
-	}
-	return true
+	return e.proxied(addr) || e.perIP().Admit(addr)
 }
 
 // proxied reports whether per-IP counting skips the TCP peer a for the client
@@ -165,10 +82,8 @@ func (c *Conn) admitClientIP(u *upgrade.Upgrader, req *upgrade.Request) bool {
 	if !c.eng.proxied(c.remote.Addr()) {
 		return true
 	}
-	l := c.eng.srv.perIP
 	ip := u.ClientIP(req, c.remote)
-	if !l.enter(ip) {
-		l.leave(ip)
+	if !c.eng.srv.perIP.Admit(ip) {
 		return false
 	}
 	x := c.ext()
@@ -184,9 +99,9 @@ func (e *engine) releaseConn(c *Conn) {
 	}
 	switch {
 	case c.x != nil && c.x.ipSet:
-		l.leave(c.x.ip)
+		l.Leave(c.x.ip)
 	case !e.proxied(c.remote.Addr()):
-		l.leave(c.remote.Addr())
+		l.Leave(c.remote.Addr())
 	}
 }
 
@@ -197,8 +112,7 @@ func (s *Server) admitHTTP(ip netip.Addr) *upgrade.HandshakeError {
 	if s.e.connsFull() {
 		return tooMany(reasonTooMany)
 	}
-	if !s.perIP.enter(ip) {
-		s.perIP.leave(ip)
+	if !s.perIP.Admit(ip) {
 		return tooMany(reasonTooManyIP)
 	}
 	return nil
@@ -229,9 +143,8 @@ func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
 				x := c.ext()
 				x.ip, x.ipSet = held, true
 			}
-		} else if k, _ := ipKey(remote); !sameKey(held, k) {
-			l.leave(held)
-			room = l.enter(remote)
+		} else {
+			room = l.Move(held, remote)
 		}
 	}
 	// Judged after newConn counted the connection, so that two Adopts racing

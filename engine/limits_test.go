@@ -18,56 +18,10 @@ import (
 	"github.com/weir-ws/weir/upgrade"
 )
 
-// TestIPLimits: the per-IP counter keys IPv4-mapped addresses as IPv4, drops
-// zones, does not count peers without an IP, and forgets an address whose
-// connections are all gone.
-func TestIPLimits(t *testing.T) {
+// TestNoIPLimits: a Server without MaxConnsPerIP has no per-IP counter (the
+// counting itself is internal/iplimit's, tested there).
+func TestNoIPLimits(t *testing.T) {
 	t.Parallel()
-	v4 := netip.MustParseAddr("192.0.2.1")
-	mapped := netip.MustParseAddr("::ffff:192.0.2.1")
-	zoned := netip.MustParseAddr("fe80::1%eth0")
-	plain := netip.MustParseAddr("fe80::1")
-	cases := []struct {
-		name   string
-		enter  []netip.Addr
-		want   []bool // enter's answers
-		leave  []netip.Addr
-		count  netip.Addr
-		counts int // after the leaves
-	}{
-		{"under the cap", []netip.Addr{v4, v4}, []bool{true, true}, nil, v4, 2},
-		{"over the cap counts too", []netip.Addr{v4, v4, v4}, []bool{true, true, false}, []netip.Addr{v4}, v4, 2},
-		{"mapped is IPv4", []netip.Addr{v4, mapped, v4}, []bool{true, true, false}, []netip.Addr{mapped, v4, mapped}, v4, 0},
-		{"zone dropped", []netip.Addr{zoned, plain, zoned}, []bool{true, true, false}, []netip.Addr{plain}, zoned, 2},
-		{"no IP is not counted", []netip.Addr{{}, {}, {}}, []bool{true, true, true}, nil, netip.Addr{}, 0},
-		{"addresses apart", []netip.Addr{v4, v4, plain}, []bool{true, true, true}, []netip.Addr{v4, v4}, plain, 1},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			l := newIPLimits(2)
-			for i, a := range tc.enter {
-				if got := l.enter(a); got != tc.want[i] {
-					t.Fatalf("enter %d (%v) = %v, want %v", i, a, got, tc.want[i])
-				}
-			}
-			for _, a := range tc.leave {
-				l.leave(a)
-			}
-			if got := l.count(tc.count); got != tc.counts {
-				t.Fatalf("count(%v) = %d, want %d", tc.count, got, tc.counts)
-			}
-			if tc.counts == 0 && tc.count == v4 && len(l.n) != 0 {
-				t.Fatalf("map keeps %v", l.n)
-			}
-		})
-	}
-	// Without the cap there is nothing: no map, no lock, every call a nil check.
-	none := newIPLimits(0)
-	if none != nil || !none.enter(v4) || none.count(v4) != 0 {
-		t.Fatal("a zero MaxConnsPerIP made a counter")
-	}
-	none.leave(v4)
 	s, err := NewServer(NopHandler{}, &Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -75,46 +29,6 @@ func TestIPLimits(t *testing.T) {
 	defer s.Close()
 	if s.perIP != nil {
 		t.Fatal("Server without MaxConnsPerIP has a per-IP counter")
-	}
-}
-
-// TestIPLimitsAllocs: counting allocates nothing once an address has been
-// seen, and nothing at all without the cap. (Not parallel: AllocsPerRun.)
-func TestIPLimitsAllocs(t *testing.T) {
-	v4 := netip.MustParseAddr("192.0.2.1")
-	none := newIPLimits(0)
-	warm := newIPLimits(2)
-	warm.enter(v4)
-	warm.leave(v4)
-	for _, l := range []*ipLimits{none, warm} {
-		if n := testing.AllocsPerRun(100, func() {
-			l.enter(v4)
-			l.leave(v4)
-		}); n != 0 {
-			t.Fatalf("enter+leave allocates %v times (cap %v)", n, l != nil)
-		}
-	}
-}
-
-// BenchmarkIPLimits: what a connection pays at accept and at its end for
-// MaxConnsPerIP (and, with none, for the nil check).
-func BenchmarkIPLimits(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		l    *ipLimits
-	}{{"off", newIPLimits(0)}, {"on", newIPLimits(1 << 20)}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				var i uint32
-				for pb.Next() {
-					i++
-					a := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
-					bc.l.enter(a)
-					bc.l.leave(a)
-				}
-			})
-		})
 	}
 }
 
@@ -302,8 +216,8 @@ func TestConnCaps(t *testing.T) {
 						t.Fatal("a third connection was let in")
 					}
 					waitFor(t, func() bool { return s.NumConns() == 2 })
-					if lim.wantPerIP && s.perIP.count(ip) != 2 {
-						t.Fatalf("per-IP count %d after a refusal, want 2", s.perIP.count(ip))
+					if lim.wantPerIP && s.perIP.Count(ip) != 2 {
+						t.Fatalf("per-IP count %d after a refusal, want 2", s.perIP.Count(ip))
 					}
 					if c3 := open(t, other); (c3 != nil) != lim.otherFits {
 						t.Fatalf("from another address: open %v, want %v", c3 != nil, lim.otherFits)
@@ -319,11 +233,9 @@ func TestConnCaps(t *testing.T) {
 					}
 					closeClient(c2)
 					closeClient(c4)
-					waitFor(t, func() bool { return s.NumConns() == 0 && s.perIP.count(ip) == 0 })
+					waitFor(t, func() bool { return s.NumConns() == 0 && s.perIP.Count(ip) == 0 })
 					if s.perIP != nil {
-						s.perIP.mu.Lock()
-						n := len(s.perIP.n)
-						s.perIP.mu.Unlock()
+						n := s.perIP.Len()
 						if n != 0 {
 							t.Fatalf("per-IP map keeps %d addresses", n)
 						}
@@ -372,12 +284,12 @@ func TestAdoptRemoteAddrMoved(t *testing.T) {
 		local := netip.MustParseAddr("127.0.0.1")
 		// The Conn is counted (NumConns) before adopt moves the address's
 		// count: wait for the move, not for the Conn.
-		waitFor(t, func() bool { return s.NumConns() == 1 && s.perIP.count(local) == 1 })
-		if a, b := s.perIP.count(fake), s.perIP.count(local); a != 0 || b != 1 {
+		waitFor(t, func() bool { return s.NumConns() == 1 && s.perIP.Count(local) == 1 })
+		if a, b := s.perIP.Count(fake), s.perIP.Count(local); a != 0 || b != 1 {
 			t.Fatalf("counts: rewritten address %d, TCP peer %d", a, b)
 		}
 		closeClient(rc)
-		waitFor(t, func() bool { return s.NumConns() == 0 && s.perIP.count(local) == 0 })
+		waitFor(t, func() bool { return s.NumConns() == 0 && s.perIP.Count(local) == 0 })
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weir-ws/weir/internal/wheel"
 	"github.com/weir-ws/weir/poller"
 )
 
@@ -15,7 +16,7 @@ import (
 type loop struct {
 	eng    *engine
 	p      *poller.Poller
-	wheel  *wheel
+	wheel  *wheel.Wheel[Conn]
 	w      *worker // DispatchInline: the loop is the worker
 	events []poller.Event
 
@@ -61,7 +62,7 @@ func newLoop(e *engine) (*loop, error) {
 // add registers c (fd already non-blocking) and starts watching it.
 func (l *loop) add(c *Conn) error {
 	c.loop = l
-	c.lastRead.Store(l.wheel.tick(time.Now()))
+	c.lastRead.Store(l.wheel.Tick(time.Now()))
 	l.mu.Lock()
 	fd := c.fd.Num()
 	if fd >= len(l.conns) {
@@ -113,7 +114,7 @@ func (l *loop) run() {
 	defer l.eng.wg.Done()
 	var inbox []*Conn
 	for {
-		n, err := l.p.Wait(l.events, l.wheel.untilNext(time.Now()))
+		n, err := l.p.Wait(l.events, l.wheel.UntilNext(time.Now()))
 		if l.eng.stopped.Load() {
 			return
 		}
@@ -122,7 +123,7 @@ func (l *loop) run() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		now := l.wheel.publish(time.Now())
+		now := l.wheel.Publish(time.Now())
 		l.mu.Lock()
 		l.lookup(l.events[:n])
 		inbox, l.inbox = l.inbox, inbox[:0]
@@ -132,7 +133,7 @@ func (l *loop) run() {
 			c.run(l.w)
 			inbox[i] = nil
 		}
-		for _, c := range l.wheel.advance(time.Now()) {
+		for _, c := range l.wheel.Advance(time.Now()) {
 			l.post(c, evTimer)
 		}
 		l.retryAccepts()

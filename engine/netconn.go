@@ -69,7 +69,7 @@ func (e *engine) timerLoop() *loop {
 			for {
 				select {
 				case now := <-t.C:
-					for _, c := range l.wheel.advance(now) {
+					for _, c := range l.wheel.Advance(now) {
 						c.post(evTimer)
 					}
 				case <-l.tick:
@@ -84,7 +84,7 @@ func (e *engine) timerLoop() *loop {
 // startNetConn starts the reader goroutine of a goroutine-mode connection.
 func (e *engine) startNetConn(c *Conn, head []byte) {
 	c.loop = e.timerLoop()
-	c.lastRead.Store(c.loop.wheel.now.Load())
+	c.lastRead.Store(c.loop.wheel.Now())
 	e.gmu.Lock()
 	e.gconns[c] = struct{}{}
 	e.gmu.Unlock()

@@ -35,7 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handshakeRefusal(err) {
 			s.e.countRefused(err)
 		}
-		s.perIP.leave(ip)
+		s.perIP.Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
 	s.e.countAccepted()
@@ -78,7 +78,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 		return c
 	}
 	e.tuneNet(nc)
-	if fd, ok := takeFD(nc, e.cfg.GoroutinePerConn || len(e.loops) == 0); ok {
+	if fd, ok := e.takeFD(nc); ok {
 		c.fd.Own(fd)
 		nc.Close() // the engine owns the duplicate now: still one fd per connection
 	} else {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/wsread"
 )
 
@@ -78,10 +79,10 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			c.onEOF()
 			return false
 		}
-		if isAgain(err) {
+		if sock.IsAgain(err) {
 			return false
 		}
-		if isIntr(err) {
+		if sock.IsIntr(err) {
 			continue
 		}
 		c.onIOError(err)
@@ -94,7 +95,7 @@ func (c *Conn) touch() {
 	if c.loop == nil {
 		return
 	}
-	now := c.loop.wheel.now.Load()
+	now := c.loop.wheel.Now()
 	if c.lastRead.Load() != now {
 		c.lastRead.Store(now)
 	}

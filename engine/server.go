@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"net"
 	"sync"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/iplimit"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -25,8 +25,8 @@ type Server struct {
 	addr      net.Addr
 	done      chan struct{}
 	closed    bool
-	netLns    []net.Listener // served in goroutine mode
-	perIP     *ipLimits      // Config.MaxConnsPerIP; nil without it (limits.go)
+	netLns    []net.Listener   // served in goroutine mode
+	perIP     *iplimit.Counter // Config.MaxConnsPerIP; nil without it (limits.go)
 }
 
 // NewServer returns a server that calls h for every connection. A nil h queues
@@ -62,7 +62,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		uc.HandshakeTimeout = e.cfg.HandshakeTimeout
 		u = &uc
 	}
-	s := &Server{e: e, upg: u, done: make(chan struct{}), perIP: newIPLimits(e.cfg.MaxConnsPerIP)}
+	s := &Server{e: e, upg: u, done: make(chan struct{}), perIP: iplimit.New(e.cfg.MaxConnsPerIP)}
 	e.srv = s
 	return s, nil
 }
@@ -242,8 +242,6 @@ func (e *engine) conns(st State) iter.Seq[*Conn] {
 		}
 	}
 }
-
-var errNoPoller = errors.New("weir: no poller on this platform")
 
 // anyState matches every state in conns.
 const anyState = ^State(0)

@@ -4,19 +4,24 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wheel"
 )
 
 // armDeadline sets the handshake or close deadline d from now and schedules it:
 // the first tick that begins at or after now+d, from the clock (never early).
 func (c *Conn) armDeadline(d time.Duration) {
 	w := c.loop.wheel
-	c.deadline = w.at(time.Now().Add(d))
-	w.schedule(c, c.deadline)
+	c.deadline = w.At(time.Now().Add(d))
+	w.Schedule(c, c.deadline)
 }
 
-// after is the deadline d after the recorded tick from: never before d has
-// passed since the event recorded (see tickSlack).
-func (w *wheel) after(from int64, d time.Duration) int64 { return from + w.ticks(d) + tickSlack }
+// newWheel is a loop's timing wheel of connections: each has one entry, at its
+// earliest deadline; when it fires, onTimer works out what is due and re-arms.
+// Input does not touch the wheel: it stores the current tick in lastRead, and
+// keepalive checks are lazy.
+func newWheel(res time.Duration) *wheel.Wheel[Conn] {
+	return wheel.New(res, func(c *Conn) *wheel.Node[Conn] { return &c.tnode })
+}
 
 // armKeepalive schedules the next keepalive or idle check of an open connection.
 func (c *Conn) armKeepalive() {
@@ -30,22 +35,22 @@ func (c *Conn) armKeepalive() {
 	if cfg.PingInterval > 0 {
 		if c.pingDue != 0 && last < c.pingDue {
 			if cfg.PongTimeout > 0 {
-				next = w.after(c.pingDue, cfg.PongTimeout)
+				next = w.After(c.pingDue, cfg.PongTimeout)
 			} else {
-				next = w.after(c.pingDue, cfg.PingInterval) // ping only: keep the NAT warm
+				next = w.After(c.pingDue, cfg.PingInterval) // ping only: keep the NAT warm
 			}
 		} else {
-			next = w.after(last, cfg.PingInterval)
+			next = w.After(last, cfg.PingInterval)
 		}
 	}
 	if cfg.IdleTimeout > 0 {
-		idle := w.after(last, cfg.IdleTimeout)
+		idle := w.After(last, cfg.IdleTimeout)
 		if next < 0 || idle < next {
 			next = idle
 		}
 	}
 	if next >= 0 {
-		w.schedule(c, next)
+		w.Schedule(c, next)
 	}
 }
 
@@ -54,7 +59,7 @@ func (c *Conn) onTimer() {
 	if c.loop == nil {
 		return
 	}
-	now := c.loop.wheel.now.Load()
+	now := c.loop.wheel.Now()
 	switch c.State() {
 	case StateConnecting:
 		if now >= c.deadline {
@@ -87,7 +92,7 @@ func (c *Conn) keepalive(now int64) {
 	cfg := &c.eng.cfg
 	w := c.loop.wheel
 	last := c.lastRead.Load()
-	if cfg.IdleTimeout > 0 && now >= w.after(last, cfg.IdleTimeout) {
+	if cfg.IdleTimeout > 0 && now >= w.After(last, cfg.IdleTimeout) {
 		c.ext().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
 		c.armDeadline(cfg.CloseTimeout)
@@ -99,16 +104,16 @@ func (c *Conn) keepalive(now int64) {
 		}
 		switch {
 		case c.pingDue != 0 && cfg.PongTimeout > 0:
-			if now >= w.after(c.pingDue, cfg.PongTimeout) {
+			if now >= w.After(c.pingDue, cfg.PongTimeout) {
 				c.finish(frame.StatusAbnormalClosure, "", ErrPeerTimeout)
 				return
 			}
 		case c.pingDue != 0: // PongTimeout < 0: ping on, never drop
-			if now >= w.after(c.pingDue, cfg.PingInterval) {
+			if now >= w.After(c.pingDue, cfg.PingInterval) {
 				c.pingDue = now
 				c.Ping(nil)
 			}
-		case now >= w.after(last, cfg.PingInterval):
+		case now >= w.After(last, cfg.PingInterval):
 			c.pingDue = now
 			c.Ping(nil)
 		}

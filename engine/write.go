@@ -6,6 +6,7 @@ import (
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/sock"
 )
 
 // The write path. Writes are safe from any goroutine (c.mu). Every kind of write
@@ -372,7 +373,7 @@ func (c *Conn) writeMasked(hdr []byte, key [4]byte, p []byte, hold bool) error {
 // writeFailed records a socket error; the read side finds the connection dead and
 // finishes it.
 func (c *Conn) writeFailed(err error) error {
-	if isAgain(err) {
+	if sock.IsAgain(err) {
 		return nil
 	}
 	c.wflags |= wfWriteErr

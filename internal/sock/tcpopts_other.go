@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd)
 
-package engine
+package sock
 
 import (
 	"net"
@@ -9,7 +9,7 @@ import (
 
 // setTCPConnOpts sets keepalive through the net package where weir has no raw
 // socket code (Windows and the rest). Zero fields become negative, which the net
-// package reads as "leave it": Config's zero means the system's value, not the
+// package reads as "leave it": a zero field means the system's value, not the
 // net package's 15 s. TCP_USER_TIMEOUT is Linux's: ignored here.
 func setTCPConnOpts(tc *net.TCPConn, ka net.KeepAliveConfig, _ time.Duration) error {
 	if !ka.Enable {
@@ -26,3 +26,6 @@ func setTCPConnOpts(tc *net.TCPConn, ka net.KeepAliveConfig, _ time.Duration) er
 	}
 	return tc.SetKeepAliveConfig(ka)
 }
+
+// TuneAccepted is never reached: nothing is accepted here (see Listen).
+func TuneAccepted(int, TCPOptions) error { return nil }

@@ -1,4 +1,4 @@
-package sockfd
+package sock
 
 import "sync/atomic"
 

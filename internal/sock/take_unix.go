@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package engine
+package sock
 
 import (
 	"net"
@@ -9,13 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// takeFD duplicates the socket under nc, non-blocking and close-on-exec, for a loop.
-// The caller closes nc afterwards. It fails for anything but a plain TCP or Unix
-// socket, and when no loop runs (goroutine mode).
-func takeFD(nc net.Conn, noLoops bool) (int, bool) {
-	if noLoops {
-		return -1, false
-	}
+// TakeConn duplicates the socket under nc, non-blocking and close-on-exec,
+// for an event loop; the caller closes nc afterwards. It declines anything but
+// a plain *net.TCPConn or *net.UnixConn (a TLS conn, a pipe, a wrapper: their
+// bytes are not the socket's).
+func TakeConn(nc net.Conn) (int, bool) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return -1, false

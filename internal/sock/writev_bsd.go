@@ -1,6 +1,6 @@
 //go:build darwin || freebsd
 
-package engine
+package sock
 
 import "golang.org/x/sys/unix"
 

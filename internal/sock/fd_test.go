@@ -1,6 +1,6 @@
-//go:build unix
+//go:build linux || darwin || freebsd
 
-package sockfd
+package sock
 
 import (
 	"testing"

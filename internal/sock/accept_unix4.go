@@ -1,6 +1,6 @@
 //go:build linux || freebsd
 
-package engine
+package sock
 
 import "golang.org/x/sys/unix"
 

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package engine
+package sock
 
 import (
 	"net"
@@ -10,24 +10,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tuneFD applies Config's TCP options (TCPKeepAlive, TCPUserTimeout) to an
-// accepted socket, if it is TCP (a served Unix listener's are not).
-func (e *engine) tuneFD(fd int) {
-	if !e.tcpTuning() {
-		return
+// TuneAccepted prepares a socket just accepted and kept: TCP_NODELAY (frames
+// are written whole, Nagle would only delay them), then o, if the socket is
+// TCP (a served Unix listener's are not). Only o's failure is reported: the
+// connection works without the options.
+func TuneAccepted(fd int, o TCPOptions) error {
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) // fails on a Unix socket: nothing to do
+	if o.IsZero() {
+		return nil
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
-		return // the connection fails on its own soon enough
+		return nil // the connection fails on its own soon enough
 	}
 	switch sa.(type) {
 	case *unix.SockaddrInet4, *unix.SockaddrInet6:
 	default:
-		return
+		return nil
 	}
-	if err := setTCPOpts(fd, e.cfg.TCPKeepAlive, e.cfg.TCPUserTimeout); err != nil {
-		e.cfg.Logger.Warn("weir: TCP options", "remote", sockaddrToAddrPort(sa), "err", err)
-	}
+	return setTCPOpts(fd, o.KeepAlive, o.UserTimeout)
 }
 
 // setTCPConnOpts is setTCPOpts on the socket under tc.

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/weir-ws/weir/internal/sock"
+)
+
+// The engine's side of its sockets: internal/sock makes the syscalls; here
+// they meet the engine's policy (admission, TCP options from Config, logging)
+// and goroutine mode, where a connection's socket is a net.Conn (c.g set).
+
+// listener is a listening socket watched by a loop: accepts happen on the
+// loop, never in a goroutine per connection.
+type listener struct {
+	*sock.Listener
+	loop *loop
+	eng  *engine
+	// starved: the last accept failed for want of fds (loop goroutine only).
+	starved bool
+}
+
+// accept takes every pending connection (loop goroutine).
+func (ln *listener) accept() {
+	e := ln.eng
+	err := ln.Accept(func(fd int, remote netip.AddrPort) bool {
+		if !e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
+			return false
+		}
+		if err := sock.TuneAccepted(fd, e.tcpOpts()); err != nil {
+			e.cfg.Logger.Warn("weir: TCP options", "remote", remote, "err", err)
+		}
+		c := e.newConn(int32(fd), nil, false)
+		c.remote = remote
+		e.startServerConn(c)
+		return true
+	})
+	if sock.OutOfFDs(err) {
+		// The pending connections stay in the backlog. The listener is
+		// edge-triggered, so nothing reports them again until yet another
+		// connection arrives: the loop retries on each tick until accept gets
+		// past them (loop.retryAccepts). Logged once per shortage.
+		if !ln.starved {
+			ln.starved = true
+			e.cfg.Logger.Warn("weir: accept: out of file descriptors; retrying every tick", "err", err)
+		}
+		ln.loop.retry = append(ln.loop.retry, ln)
+		return
+	}
+	if err != nil {
+		e.cfg.Logger.Warn("weir: accept", "err", err)
+	}
+	ln.starved = false
+}
+
+func (ln *listener) close() { ln.Close(func(fd int) { ln.loop.p.Remove(fd) }) }
+
+// takeFD takes the socket under nc for a loop (see sock.TakeConn), unless no
+// loop runs.
+func (e *engine) takeFD(nc net.Conn) (int, bool) {
+	if e.cfg.GoroutinePerConn || len(e.loops) == 0 {
+		return -1, false
+	}
+	return sock.TakeConn(nc)
+}
+
+// tcpOpts are Config's TCP options (TCPKeepAlive, TCPUserTimeout).
+func (e *engine) tcpOpts() sock.TCPOptions {
+	return sock.TCPOptions{KeepAlive: e.cfg.TCPKeepAlive, UserTimeout: e.cfg.TCPUserTimeout}
+}
+
+// tuneNet applies Config's TCP options to a net.Conn that the engine accepted,
+// was handed, or dialled, if TCP is under it. A failure is logged: the
+// connection works without the options.
+func (e *engine) tuneNet(nc net.Conn) {
+	if err := sock.TuneConn(nc, e.tcpOpts()); err != nil {
+		e.cfg.Logger.Warn("weir: TCP options", "remote", nc.RemoteAddr(), "err", err)
+	}
+}
+
+// Raw socket operations for connections on the loops. In goroutine mode (c.g
+// set) they go through the net.Conn instead.
+
+func (c *Conn) sysRead(b []byte) (int, error) { return c.fd.Read(b) }
+
+// sysWrite2 writes a then b without blocking and returns how much the socket took.
+func (c *Conn) sysWrite2(a, b []byte) (int, error) {
+	if c.g != nil {
+		return c.netWrite2(a, b)
+	}
+	return c.fd.Write2(a, b)
+}
+
+// closeSocket closes the socket (under mu, with wfClosed set, so that no other
+// goroutine can touch a reused fd number afterwards).
+func (c *Conn) closeSocket() {
+	if c.g != nil {
+		c.closeNet()
+		return
+	}
+	c.fd.Close() // once; afterwards c.fd.Int() is -1
+}
+
+// shutLocked half-closes the socket (under mu).
+func (c *Conn) shutLocked() {
+	if c.g == nil {
+		c.fd.Shutdown()
+	} else if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}

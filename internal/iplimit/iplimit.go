@@ -1,0 +1,116 @@
+package iplimit
+
+import (
+	"net/netip"
+	"sync"
+)
+
+// Counter counts connections per IP address against a cap; see the package
+// documentation. Its methods are safe for concurrent use.
+type Counter struct {
+	max int
+	mu  sync.Mutex
+	n   map[netip.Addr]int
+}
+
+// New returns a Counter with cap max, or nil (admit everything) for max <= 0.
+func New(max int) *Counter {
+	if max <= 0 {
+		return nil
+	}
+	return &Counter{max: max, n: make(map[netip.Addr]int)}
+}
+
+// Key is the address a connection from a counts under: IPv4-mapped IPv6
+// addresses are the IPv4 ones, zones dropped. ok is false for an invalid
+// address (a peer with no IP), which is not counted.
+func Key(a netip.Addr) (k netip.Addr, ok bool) {
+	if !a.IsValid() {
+		return a, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func key(a netip.Addr) netip.Addr {
+	k, _ := Key(a)
+	return k
+}
+
+// Enter counts a connection from a and reports whether it is within the cap.
+// It counts it either way: the caller calls Leave once, whatever the answer.
+func (l *Counter) Enter(a netip.Addr) bool {
+	if l == nil {
+		return true
+	}
+	k, ok := Key(a)
+	if !ok {
+		return true
+	}
+	l.mu.Lock()
+	n := l.n[k] + 1
+	l.n[k] = n
+	l.mu.Unlock()
+	return n <= l.max
+}
+
+// Admit is Enter that leaves nothing counted when it answers false.
+func (l *Counter) Admit(a netip.Addr) bool {
+	if l.Enter(a) {
+		return true
+	}
+	l.Leave(a)
+	return false
+}
+
+// Leave undoes one Enter (or one admitting Admit).
+func (l *Counter) Leave(a netip.Addr) {
+	if l == nil {
+		return
+	}
+	k, ok := Key(a)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	if n := l.n[k] - 1; n > 0 {
+		l.n[k] = n
+	} else {
+		delete(l.n, k)
+	}
+	l.mu.Unlock()
+}
+
+// Move moves a connection counted under from to to (when their keys differ:
+// from's count drops, to's rises) and reports whether to is within the cap.
+// As with Enter, to is counted either way. Same keys change nothing and
+// report true: the connection was judged when it entered.
+func (l *Counter) Move(from, to netip.Addr) bool {
+	if l == nil {
+		return true
+	}
+	if key(from) == key(to) {
+		return true
+	}
+	l.Leave(from)
+	return l.Enter(to)
+}
+
+// Count is the number of connections counted under a's key.
+func (l *Counter) Count(a netip.Addr) int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n[key(a)]
+}
+
+// Len is the number of addresses with connections counted.
+func (l *Counter) Len() int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.n)
+}
