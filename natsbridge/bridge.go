@@ -44,9 +44,10 @@ type Bridge struct {
 	subs map[string]*upstream // by subject (prefix included)
 	wild []string             // subjects of subs with a wildcard, sorted
 
-	queued atomic.Int64 // bytes in out
-	st     counters
-	pool   sync.Pool // *[]byte envelope buffers
+	queued   atomic.Int64      // bytes in out
+	subjects map[string]string // topic -> subject, owned by sendLoop
+	st       counters
+	pool     sync.Pool // *[]byte envelope buffers
 }
 
 // upstream is one NATS subscription and how many Interest(on) calls hold it.
@@ -56,18 +57,19 @@ type upstream struct {
 }
 
 type outMsg struct {
-	subject string
-	buf     *[]byte
+	topic string
+	buf   *[]byte
 }
 
 // New returns a bridge that connects when the Hub calls Start.
 func New(cfg Config) *Bridge {
 	cfg.fill()
 	return &Bridge{
-		cfg:    cfg,
-		prefix: cfg.Prefix + ".",
-		subs:   make(map[string]*upstream),
-		done:   make(chan struct{}),
+		cfg:      cfg,
+		prefix:   cfg.Prefix + ".",
+		subs:     make(map[string]*upstream),
+		subjects: make(map[string]string),
+		done:     make(chan struct{}),
 	}
 }
 
@@ -135,8 +137,9 @@ func (b *Bridge) Publish(topic string, op frame.Opcode, payload []byte) error {
 		b.st.sendDropped.Add(1)
 		return ErrTooLarge
 	}
-	subject := b.prefix + topic
-	if !validSubject(subject, false) {
+	// The prefix was checked by Start: prefix.topic is a valid subject if
+	// topic is and the two fit in maxSubject together.
+	if len(b.prefix)+len(topic) > maxSubject || !validSubject(topic, false) {
 		return fmt.Errorf("%w: %q", ErrTopic, topic)
 	}
 	size := int64(len(payload) + 1)
@@ -148,7 +151,7 @@ func (b *Bridge) Publish(topic string, op frame.Opcode, payload []byte) error {
 	buf := b.getBuf()
 	*buf = encode((*buf)[:0], op, payload)
 	select {
-	case b.out <- outMsg{subject, buf}:
+	case b.out <- outMsg{topic, buf}:
 		return nil
 	default:
 		b.queued.Add(-size)
@@ -183,7 +186,7 @@ func (b *Bridge) sendLoop() {
 func (b *Bridge) send(m outMsg) {
 	b.queued.Add(-int64(len(*m.buf)))
 	connected := b.nc.IsConnected()
-	if err := b.nc.Publish(m.subject, *m.buf); err != nil {
+	if err := b.nc.Publish(b.subject(m.topic), *m.buf); err != nil {
 		// ErrReconnectBufExceeded while disconnected, ErrConnectionClosed
 		// after the bridge gave up reconnecting, ErrMaxPayload if the
 		// server lowered its limit after Start.
@@ -196,6 +199,24 @@ func (b *Bridge) send(m outMsg) {
 	}
 	b.putBuf(m.buf)
 }
+
+// subject returns prefix.topic from a cache owned by the sender goroutine,
+// so that a topic published again costs no allocation. The cache is
+// emptied when it reaches maxSubjects, which bounds it whatever topics
+// come.
+func (b *Bridge) subject(topic string) string {
+	if s, ok := b.subjects[topic]; ok {
+		return s
+	}
+	if len(b.subjects) >= maxSubjects {
+		clear(b.subjects)
+	}
+	s := b.prefix + topic
+	b.subjects[topic] = s
+	return s
+}
+
+const maxSubjects = 4096
 
 // maxPooled keeps large envelopes out of the pool: one big publish must not
 // pin its buffer for good.

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 
 // startServer runs an in-process NATS server on a random port of 127.0.0.1,
 // routed to routes (cluster addresses) if any, shut down at cleanup.
-func startServer(t *testing.T, name string, routes []*url.URL, cluster bool) *server.Server {
+func startServer(t testing.TB, name string, routes []*url.URL, cluster bool) *server.Server {
 	t.Helper()
 	opts := &server.Options{
 		ServerName: name,
