@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -75,17 +76,21 @@ func TestCloseWhileBusy(t *testing.T) {
 	b.Interest("busy.>", true)
 	waitUntil(t, "subscription", func() bool { return interest(srv, "weir.busy.x") == 1 })
 	stop := make(chan struct{})
+	// Each loop paces itself: flat-out loops would starve the parallel
+	// tests on a 2-core box without adding anything to this one.
+	pace := func() { time.Sleep(50 * time.Microsecond) }
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { // the peer keeps b delivering
 		defer wg.Done()
-		for i := 0; ; i++ {
+		for {
 			select {
 			case <-stop:
 				return
 			default:
 			}
 			_ = ph.publish("busy.x", frame.OpText, []byte("m"))
+			pace()
 		}
 	}()
 	go func() { // b publishes
@@ -99,6 +104,7 @@ func TestCloseWhileBusy(t *testing.T) {
 			if err := b.Publish("busy.y", frame.OpBinary, []byte("m")); errors.Is(err, ErrClosed) {
 				return
 			}
+			pace()
 		}
 	}()
 	go func() { // b's interest churns
@@ -112,6 +118,7 @@ func TestCloseWhileBusy(t *testing.T) {
 			topic := fmt.Sprintf("busy.t%d", i%8)
 			b.Interest(topic, true)
 			b.Interest(topic, false)
+			pace()
 		}
 	}()
 	waitUntil(t, "deliveries", func() bool { return b.Stats().Delivered > 100 })

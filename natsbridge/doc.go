@@ -3,7 +3,10 @@
 // the other nodes and fans out locally what they publish.
 //
 // It lives in its own module so that the main module keeps only the standard
-// library, x/sys and klauspost/compress.
+// library, x/sys and klauspost/compress. A node makes one bridge,
+// natsbridge.New(natsbridge.Config{URL: "nats://a:4222,nats://b:4222"}), and
+// gives it to its Hub (pubsub's Config.Bridge), which calls Start, Publish,
+// Interest and Close. deliver must not call Close (Close waits for deliver).
 //
 // # Subjects and interest
 //
