@@ -148,3 +148,27 @@ func TestLocalRefusals(t *testing.T) {
 		t.Errorf("Sent %d (want 1), SendDropped %d (want 2)", st.Sent, st.SendDropped)
 	}
 }
+
+// TestInterestIsState: Interest says what the node has now, not a count: a
+// repeated on changes nothing and one off ends the upstream subscription
+// (the Hub reconciles and may say on again after a raced subscribe).
+func TestInterestIsState(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "solo", nil, false)
+	b := New(Config{URL: srv.ClientURL()})
+	if err := b.Start(func(string, frame.Opcode, []byte) {}); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Interest("s", true)
+	b.Interest("s", true)
+	if n := b.Stats().Subscriptions; n != 1 {
+		t.Fatalf("%d upstream subscriptions after on, on; want 1", n)
+	}
+	waitUntil(t, "subscription", func() bool { return interest(srv, "weir.s") == 1 })
+	b.Interest("s", false)
+	if n := b.Stats().Subscriptions; n != 0 {
+		t.Fatalf("%d upstream subscriptions after on, on, off; want 0", n)
+	}
+	waitUntil(t, "no subscription", func() bool { return interest(srv, "weir.s") == 0 })
+}

@@ -50,10 +50,9 @@ type Bridge struct {
 	pool     sync.Pool // *[]byte envelope buffers
 }
 
-// upstream is one NATS subscription and how many Interest(on) calls hold it.
+// upstream is one NATS subscription.
 type upstream struct {
-	sub  *nats.Subscription
-	refs int
+	sub *nats.Subscription
 }
 
 type outMsg struct {

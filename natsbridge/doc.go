@@ -14,11 +14,12 @@
 // pubsub's wildcards are NATS's: "*" stands for one dot-separated token, a
 // final ">" for one or more. The bridge holds one NATS subscription per topic
 // or pattern that has local subscribers: Interest(t, true) from the Hub
-// subscribes, the matching Interest(t, false) unsubscribes, so the cluster
-// routes a topic to a node only while that node uses it. nats.go keeps the
-// subscriptions across reconnects and sends them again to whichever server
-// it reconnects to. Overlapping patterns would bring a publish once per
-// matching subscription; the bridge delivers one copy (Bridge.Interest).
+// subscribes (once, however often it is said), Interest(t, false)
+// unsubscribes, so the cluster routes a topic to a node only while that node
+// uses it. nats.go keeps the subscriptions across reconnects and sends them
+// again to whichever server it reconnects to. Overlapping patterns would
+// bring a publish once per matching subscription; the bridge delivers one
+// copy (Bridge.Interest).
 //
 // # No echo
 //

@@ -7,10 +7,12 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// Interest subscribes upstream to topic on its first Interest(topic, true)
-// and unsubscribes after the matching last Interest(topic, false). A topic
-// that is not a valid NATS subject (or pattern) is counted in
-// Stats.InterestErrors and passed to Config.OnError.
+// Interest sets this node's upstream interest in topic: on subscribes to
+// its subject (once: an Interest(topic, true) while subscribed changes
+// nothing), !on unsubscribes. It is the Hub's state, not a count, as the
+// Bridge contract words it ("now has", "no longer has"). A topic that is not
+// a valid NATS subject (or pattern) is counted in Stats.InterestErrors and
+// passed to Config.OnError.
 //
 // Every upstream subscription feeds one channel read by one goroutine, so
 // messages reach deliver in the order this connection received them, and
@@ -33,7 +35,6 @@ func (b *Bridge) Interest(topic string, on bool) {
 	u := b.subs[subject]
 	if on {
 		if u != nil {
-			u.refs++
 			return
 		}
 		// nats.go records the subscription even while disconnected and
@@ -44,7 +45,7 @@ func (b *Bridge) Interest(topic string, on bool) {
 			b.report(fmt.Errorf("natsbridge: subscribe %q: %w", subject, err))
 			return
 		}
-		b.subs[subject] = &upstream{sub: sub, refs: 1}
+		b.subs[subject] = &upstream{sub: sub}
 		if isWild(subject) {
 			i, _ := slices.BinarySearch(b.wild, subject)
 			b.wild = slices.Insert(b.wild, i, subject)
@@ -52,9 +53,6 @@ func (b *Bridge) Interest(topic string, on bool) {
 		return
 	}
 	if u == nil {
-		return
-	}
-	if u.refs--; u.refs > 0 {
 		return
 	}
 	delete(b.subs, subject)
