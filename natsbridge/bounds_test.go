@@ -76,51 +76,41 @@ func TestCloseWhileBusy(t *testing.T) {
 	b.Interest("busy.>", true)
 	waitUntil(t, "subscription", func() bool { return interest(srv, "weir.busy.x") == 1 })
 	stop := make(chan struct{})
-	// Each loop paces itself: flat-out loops would starve the parallel
-	// tests on a 2-core box without adding anything to this one.
-	pace := func() { time.Sleep(50 * time.Microsecond) }
+	// loop runs step (with its iteration number) in a goroutine until stop
+	// or until step returns false, pacing itself: flat-out loops would
+	// starve the parallel tests on a 2-core box without adding anything to
+	// this one.
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { // the peer keeps b delivering
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	loop := func(step func(i int) bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !step(i) {
+					return
+				}
+				time.Sleep(50 * time.Microsecond)
 			}
-			_ = ph.publish("busy.x", frame.OpText, []byte("m"))
-			pace()
-		}
-	}()
-	go func() { // b publishes
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := b.Publish("busy.y", frame.OpBinary, []byte("m")); errors.Is(err, ErrClosed) {
-				return
-			}
-			pace()
-		}
-	}()
-	go func() { // b's interest churns
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			topic := fmt.Sprintf("busy.t%d", i%8)
-			b.Interest(topic, true)
-			b.Interest(topic, false)
-			pace()
-		}
-	}()
+		}()
+	}
+	loop(func(int) bool { // the peer keeps b delivering
+		_ = ph.publish("busy.x", frame.OpText, []byte("m"))
+		return true
+	})
+	loop(func(int) bool { // b publishes
+		return !errors.Is(b.Publish("busy.y", frame.OpBinary, []byte("m")), ErrClosed)
+	})
+	loop(func(i int) bool { // b's interest churns
+		topic := fmt.Sprintf("busy.t%d", i%8)
+		b.Interest(topic, true)
+		b.Interest(topic, false)
+		return true
+	})
 	waitUntil(t, "deliveries", func() bool { return b.Stats().Delivered > 100 })
 	if err := b.Close(); err != nil {
 		t.Log("Close:", err) // the flush may time out on a busy box
