@@ -2,13 +2,14 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop docs docs-check
+.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop natsbridge docs docs-check
 
 all: test
 
 ## test: vet, race-enabled tests, a short run of every fuzz target, cross-builds,
-## the docs' Go snippets, and the interop suite against real peers
-test: vet race fuzz cross docs-check interop
+## the docs' Go snippets, the NATS bridge's module, and the interop suite against
+## real peers
+test: vet race fuzz cross docs-check natsbridge interop
 
 vet:
 	$(GO) vet ./...
@@ -53,6 +54,16 @@ bench:
 bench-full:
 	cd bench && npm ci --no-audit --no-fund --prefix servers/nodews && $(GO) build -o bin/ ./servers/... ./cmd/wsbench \
 	  && bin/wsbench run && bin/wsbench report
+
+## natsbridge: the NATS cluster bridge, its own module (so the main module keeps
+## its three dependencies): vet, the race suite against in-process NATS
+## servers (a 3-server cluster, a server killed mid-stream), its fuzz targets
+natsbridge:
+	cd natsbridge && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+	@for t in FuzzDecode FuzzSubject; do \
+		echo "fuzz natsbridge $$t"; \
+		(cd natsbridge && $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 50000x .) || exit 1; \
+	done
 
 interop/node_modules: interop/package.json interop/package-lock.json
 	cd interop && npm ci --no-audit --no-fund

@@ -1,0 +1,269 @@
+package natsbridge
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/pubsub"
+)
+
+var _ pubsub.Bridge = (*Bridge)(nil)
+
+// Errors returned by Start and Publish.
+var (
+	ErrClosed     = errors.New("natsbridge: bridge closed")
+	ErrNotStarted = errors.New("natsbridge: bridge not started")
+	ErrStarted    = errors.New("natsbridge: Start called twice")
+	ErrTopic      = errors.New("natsbridge: topic is not a valid NATS subject")
+	ErrOpcode     = errors.New("natsbridge: only text and binary messages are bridged")
+	ErrTooLarge   = errors.New("natsbridge: message larger than MaxMessage")
+	ErrQueueFull  = errors.New("natsbridge: send queue full")
+)
+
+// Bridge is a pubsub.Bridge over one NATS connection. Create it with New.
+type Bridge struct {
+	cfg     Config
+	prefix  string // cfg.Prefix + "."
+	maxMsg  int
+	deliver func(topic string, op frame.Opcode, payload []byte)
+
+	nc     *nats.Conn
+	out    chan outMsg    // publishes for the sender goroutine
+	in     chan *nats.Msg // messages from every upstream subscription
+	done   chan struct{}  // closed by Close
+	wg     sync.WaitGroup
+	closed atomic.Bool
+
+	mu   sync.RWMutex
+	subs map[string]*upstream // by subject (prefix included)
+	wild []string             // subjects of subs with a wildcard, sorted
+
+	queued   atomic.Int64      // bytes in out
+	subjects map[string]string // topic -> subject, owned by sendLoop
+	st       counters
+	pool     sync.Pool // *[]byte envelope buffers
+}
+
+// upstream is one NATS subscription.
+type upstream struct {
+	sub *nats.Subscription
+}
+
+type outMsg struct {
+	topic string
+	buf   *[]byte
+}
+
+// New returns a bridge that connects when the Hub calls Start.
+func New(cfg Config) *Bridge {
+	cfg.fill()
+	return &Bridge{
+		cfg:      cfg,
+		prefix:   cfg.Prefix + ".",
+		subs:     make(map[string]*upstream),
+		subjects: make(map[string]string),
+		done:     make(chan struct{}),
+	}
+}
+
+// Start connects to NATS and starts the goroutines that send and deliver.
+func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byte)) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	if b.nc != nil {
+		return ErrStarted
+	}
+	if !validSubject(b.cfg.Prefix, false) {
+		return fmt.Errorf("%w: prefix %q", ErrTopic, b.cfg.Prefix)
+	}
+	opts := []nats.Option{
+		nats.Name(b.cfg.Name),
+		// The bridge owns this connection, so the connection is the node:
+		// the server's no-echo filter drops exactly this node's own
+		// publishes, before they cost a byte on the wire (see doc.go).
+		nats.NoEcho(),
+		nats.MaxReconnects(b.cfg.MaxReconnects),
+		nats.ReconnectWait(b.cfg.ReconnectWait),
+		nats.ReconnectBufSize(b.cfg.ReconnectBuffer),
+		// nats.go's 2-minute default would leave a silently dead server
+		// unnoticed (and its messages lost) for minutes.
+		nats.PingInterval(10 * time.Second),
+		nats.MaxPingsOutstanding(2),
+		nats.DisconnectErrHandler(b.onDisconnect),
+		nats.ReconnectHandler(b.onReconnect),
+		nats.ErrorHandler(b.onAsyncError),
+	}
+	nc, err := nats.Connect(b.cfg.URL, append(opts, b.cfg.Options...)...)
+	if err != nil {
+		return fmt.Errorf("natsbridge: connect %s: %w", b.cfg.URL, err)
+	}
+	b.maxMsg = b.cfg.MaxMessage
+	if limit := int(nc.MaxPayload()) - 1; b.maxMsg <= 0 || b.maxMsg > limit {
+		b.maxMsg = limit
+	}
+	b.deliver = deliver
+	b.out = make(chan outMsg, b.cfg.SendQueue)
+	b.in = make(chan *nats.Msg, b.cfg.DeliverQueue)
+	b.mu.Lock()
+	b.nc = nc
+	b.mu.Unlock()
+	b.wg.Add(2)
+	go b.sendLoop()
+	go b.deliverLoop()
+	return nil
+}
+
+// Publish queues a local publish for the other nodes. It never waits on the
+// network: a full queue refuses with ErrQueueFull (counted in SendDropped).
+func (b *Bridge) Publish(topic string, op frame.Opcode, payload []byte) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	if b.nc == nil {
+		return ErrNotStarted
+	}
+	if op != frame.OpText && op != frame.OpBinary {
+		return ErrOpcode
+	}
+	if len(payload) > b.maxMsg {
+		b.st.sendDropped.Add(1)
+		return ErrTooLarge
+	}
+	// The prefix was checked by Start: prefix.topic is a valid subject if
+	// topic is and the two fit in maxSubject together.
+	if len(b.prefix)+len(topic) > maxSubject || !validSubject(topic, false) {
+		return fmt.Errorf("%w: %q", ErrTopic, topic)
+	}
+	size := int64(len(payload) + 1)
+	if b.queued.Add(size) > int64(b.cfg.SendQueueBytes) {
+		b.queued.Add(-size)
+		b.st.sendDropped.Add(1)
+		return ErrQueueFull
+	}
+	buf := b.getBuf()
+	*buf = encode((*buf)[:0], op, payload)
+	select {
+	case b.out <- outMsg{topic, buf}:
+		return nil
+	default:
+		b.queued.Add(-size)
+		b.putBuf(buf)
+		b.st.sendDropped.Add(1)
+		return ErrQueueFull
+	}
+}
+
+// sendLoop hands queued publishes to nats.go, which copies them into its
+// write buffer (or, while disconnected, into its reconnect buffer). On Close
+// it sends what is already queued, then returns.
+func (b *Bridge) sendLoop() {
+	defer b.wg.Done()
+	for {
+		select {
+		case m := <-b.out:
+			b.send(m)
+		case <-b.done:
+			for {
+				select {
+				case m := <-b.out:
+					b.send(m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (b *Bridge) send(m outMsg) {
+	b.queued.Add(-int64(len(*m.buf)))
+	connected := b.nc.IsConnected()
+	if err := b.nc.Publish(b.subject(m.topic), *m.buf); err != nil {
+		// ErrReconnectBufExceeded while disconnected, ErrConnectionClosed
+		// after the bridge gave up reconnecting, ErrMaxPayload if the
+		// server lowered its limit after Start.
+		b.st.sendDropped.Add(1)
+	} else {
+		b.st.sent.Add(1)
+		if !connected {
+			b.st.sentDisconnected.Add(1)
+		}
+	}
+	b.putBuf(m.buf)
+}
+
+// subject returns prefix.topic from a cache owned by the sender goroutine,
+// so that a topic published again costs no allocation. The cache is
+// emptied when it reaches maxSubjects, which bounds it whatever topics
+// come.
+func (b *Bridge) subject(topic string) string {
+	if s, ok := b.subjects[topic]; ok {
+		return s
+	}
+	if len(b.subjects) >= maxSubjects {
+		clear(b.subjects)
+	}
+	s := b.prefix + topic
+	b.subjects[topic] = s
+	return s
+}
+
+const maxSubjects = 4096
+
+// maxPooled keeps large envelopes out of the pool: one big publish must not
+// pin its buffer for good.
+const maxPooled = 64 << 10
+
+func (b *Bridge) getBuf() *[]byte {
+	if p, ok := b.pool.Get().(*[]byte); ok {
+		return p
+	}
+	return new([]byte)
+}
+
+func (b *Bridge) putBuf(p *[]byte) {
+	if cap(*p) <= maxPooled {
+		b.pool.Put(p)
+	}
+}
+
+// Close stops the bridge: publishes already queued are sent and flushed
+// (for up to a second), the NATS connection is closed, and deliver is not
+// called after Close returns. Close is idempotent.
+func (b *Bridge) Close() error {
+	if b.closed.Swap(true) {
+		return nil
+	}
+	close(b.done)
+	if b.nc == nil {
+		return nil
+	}
+	b.wg.Wait()
+	b.mu.Lock()
+	for subject, u := range b.subs {
+		b.dropUpstream(u)
+		delete(b.subs, subject)
+	}
+	b.wild = nil
+	b.mu.Unlock()
+	var err error
+	if b.nc.IsConnected() {
+		err = b.nc.FlushTimeout(time.Second)
+	}
+	b.nc.Close()
+	return err
+}
+
+// report passes an error no call returns to Config.OnError.
+func (b *Bridge) report(err error) {
+	if f := b.cfg.OnError; f != nil && err != nil {
+		f(err)
+	}
+}

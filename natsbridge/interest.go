@@ -1,0 +1,156 @@
+package natsbridge
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Interest sets this node's upstream interest in topic: on subscribes to
+// its subject (once: an Interest(topic, true) while subscribed changes
+// nothing), !on unsubscribes. It is the Hub's state, not a count, as the
+// Bridge contract words it ("now has", "no longer has"). A topic that is not
+// a valid NATS subject (or pattern) is counted in Stats.InterestErrors and
+// passed to Config.OnError.
+//
+// Every upstream subscription feeds one channel read by one goroutine, so
+// messages reach deliver in the order this connection received them, and
+// the memory they can hold is bounded by Config.DeliverQueue.
+func (b *Bridge) Interest(topic string, on bool) {
+	if b.closed.Load() || b.nc == nil {
+		return
+	}
+	subject := b.prefix + topic
+	if !validSubject(subject, true) {
+		b.st.interestErrors.Add(1)
+		b.report(fmt.Errorf("%w: interest in %q", ErrTopic, topic))
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() { // Close took the lock first and dropped every upstream
+		return
+	}
+	u := b.subs[subject]
+	if on {
+		if u != nil {
+			return
+		}
+		// nats.go records the subscription even while disconnected and
+		// sends it (again) on every reconnect (resendSubscriptions).
+		sub, err := b.nc.ChanSubscribe(subject, b.in)
+		if err != nil {
+			b.st.interestErrors.Add(1)
+			b.report(fmt.Errorf("natsbridge: subscribe %q: %w", subject, err))
+			return
+		}
+		b.subs[subject] = &upstream{sub: sub}
+		if isWild(subject) {
+			i, _ := slices.BinarySearch(b.wild, subject)
+			b.wild = slices.Insert(b.wild, i, subject)
+		}
+		return
+	}
+	if u == nil {
+		return
+	}
+	delete(b.subs, subject)
+	if i, found := slices.BinarySearch(b.wild, subject); found {
+		b.wild = slices.Delete(b.wild, i, i+1)
+	}
+	b.dropUpstream(u)
+}
+
+// dropUpstream unsubscribes u, keeping the count of what nats.go dropped on
+// it (which the subscription forgets once closed). b.mu is held.
+func (b *Bridge) dropUpstream(u *upstream) {
+	if n, err := u.sub.Dropped(); err == nil {
+		b.st.slowGone.Add(uint64(n))
+	}
+	if err := u.sub.Unsubscribe(); err != nil && b.nc.IsConnected() {
+		b.report(fmt.Errorf("natsbridge: unsubscribe %q: %w", u.sub.Subject, err))
+	}
+}
+
+// deliverLoop passes messages from NATS to deliver until Close.
+func (b *Bridge) deliverLoop() {
+	defer b.wg.Done()
+	for {
+		select {
+		case m := <-b.in:
+			b.receive(m)
+		case <-b.done:
+			return
+		}
+	}
+}
+
+// receive checks one message from NATS and delivers it. Anything another
+// party could have published to a weir subject is checked here: the size
+// against MaxMessage, the envelope, UTF-8 for text.
+func (b *Bridge) receive(m *nats.Msg) {
+	if !b.owns(m) {
+		return
+	}
+	if len(m.Data) > b.maxMsg+1 {
+		b.st.oversized.Add(1)
+		return
+	}
+	op, payload, ok := decode(m.Data)
+	if !ok {
+		b.st.malformed.Add(1)
+		return
+	}
+	topic := m.Subject[len(b.prefix):]
+	b.st.delivered.Add(1)
+	defer func() {
+		// Recover at the edge: a panicking deliver (a Hub bug) must not
+		// take the process down; the message is lost and counted.
+		if recover() != nil {
+			b.st.deliverPanics.Add(1)
+		}
+	}()
+	b.deliver(topic, op, payload)
+}
+
+// owns reports whether m, which arrived through the upstream subscription
+// m.Sub, is the one copy of its publish to deliver. NATS sends a connection
+// one copy per matching subscription, so when this node has interest in
+// overlapping patterns ("chat.*" and "chat.room1", or "chat.*" and "*.room1")
+// a publish arrives twice or more, and the Hub, which fans a delivered topic
+// out to every matching local subscriber, would deliver each of those copies
+// to each of them. Of the active subscriptions that match a subject, the one
+// that delivers is the literal one if there is one, else the least (by byte
+// order) matching wildcard pattern; every other copy is dropped here.
+// While the Hub changes interest a copy can cross that change and a publish
+// can be delivered twice or not at all, as core NATS itself gives no
+// guarantee at a subscribe or unsubscribe.
+func (b *Bridge) owns(m *nats.Msg) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	via := m.Sub.Subject
+	u := b.subs[via]
+	if u == nil || u.sub != m.Sub {
+		return false // unsubscribed since nats.go queued it
+	}
+	if len(m.Subject) <= len(b.prefix) || m.Subject[:len(b.prefix)] != b.prefix {
+		return false // cannot happen under a prefix subscription
+	}
+	if via == m.Subject {
+		return true
+	}
+	if b.subs[m.Subject] != nil {
+		b.st.overlap.Add(1)
+		return false
+	}
+	for _, w := range b.wild {
+		if match(w, m.Subject) {
+			if w != via {
+				b.st.overlap.Add(1)
+			}
+			return w == via
+		}
+	}
+	return false
+}
