@@ -84,6 +84,9 @@ func (h *Hub) Subscribe(c *engine.Conn, name string) error {
 	cs.mu.Lock()
 	if cs.closed {
 		cs.mu.Unlock()
+		if h.closed.Load() {
+			return ErrHubClosed // Close dropped cs
+		}
 		return ErrConnClosed
 	}
 	if _, ok := cs.subs[name]; ok {
@@ -215,22 +218,25 @@ func (h *Hub) UnsubscribeAll(c *engine.Conn) int {
 // Subscribers returns the number of connections subscribed to name itself
 // (a topic, or a pattern as written); see Receivers for who a publish reaches.
 func (h *Hub) Subscribers(name string) int {
-	var s *subSet
-	var g *sync.RWMutex
-	if wild, err := checkName(name, h.cfg.MaxTopicLen, h.cfg.MaxTokens); err != nil {
-		return 0
-	} else if wild {
-		g = &h.wild.mu
-		g.RLock()
-		s = h.wild.byName[name]
-		g.RUnlock()
-	} else {
-		s, g = h.exact.lookup(name)
-	}
-	if s == nil {
+	wild, err := checkName(name, h.cfg.MaxTopicLen, h.cfg.MaxTokens)
+	if err != nil {
 		return 0
 	}
-	return len(s.list(g))
+	if wild {
+		h.wild.mu.RLock()
+		defer h.wild.mu.RUnlock()
+		if s := h.wild.byName[name]; s != nil {
+			return len(s.live)
+		}
+		return 0
+	}
+	sh := h.exact.shard(name)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if s := sh.m[name]; s != nil {
+		return len(s.live)
+	}
+	return 0
 }
 
 // Topics returns c's subscriptions (names and patterns), sorted.

@@ -1,12 +1,15 @@
 package pubsub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
 )
@@ -291,5 +294,53 @@ func TestBridge(t *testing.T) {
 	h.Close()
 	if !b.closed {
 		t.Error("Close did not close the bridge")
+	}
+}
+
+// TestCompressedReceivers: one publish to receivers that negotiated
+// permessage-deflate with context takeover (two window sizes, so two
+// compressions), without it, and not at all; each publish is followed by a
+// message of the connection's own, compressed against the history the
+// prepared frame advanced. Every peer decodes every message.
+func TestCompressedReceivers(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, &engine.Config{Compression: &deflate.Options{Threshold: 16}}, 4)
+	cl := newClient(t)
+	h := newHub(t, nil)
+	var peers []*peer
+	var conns []*engine.Conn
+	for _, opts := range []*deflate.Options{
+		{}, {ServerMaxWindowBits: 10}, {ServerNoContextTakeover: true}, nil,
+	} {
+		p := &peer{msgs: make(chan string, 64)}
+		c, _, err := cl.Dial(context.Background(), "ws://"+s.addr+"/", &engine.DialOptions{Handler: p, Compression: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.c = c
+		sc := s.accept(t)
+		prm, ok := sc.Compression()
+		if ok != (opts != nil) || (ok && prm.ServerNoContextTakeover != opts.ServerNoContextTakeover) {
+			t.Fatalf("negotiated %+v (%v) for %+v", prm, ok, opts)
+		}
+		h.Subscribe(sc, "z")
+		peers, conns = append(peers, p), append(conns, sc)
+	}
+	var want []string
+	for i := range 5 {
+		msg := strings.Repeat(fmt.Sprintf("message %d, compressible; ", i), 20)
+		if n, err := h.Publish("z", frame.OpText, []byte(msg)); n != len(conns) || err != nil {
+			t.Fatalf("Publish = %d, %v", n, err)
+		}
+		own := msg + " and the connection's own"
+		for _, c := range conns {
+			if err := c.WriteText(own); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want = append(want, msg, own)
+	}
+	for _, p := range peers {
+		p.expect(t, want...)
 	}
 }
