@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"runtime/debug"
-	"sync"
-)
+import "sync"
 
 // Close hooks let a layer above the engine (a topic index, a presence table)
 // forget a connection when it closes without asking every application to
@@ -30,7 +26,8 @@ var hooksRan = &closeHooks{ran: true}
 // and never calls fn, when the connection has closed already. Safe from any
 // goroutine; fn runs on the goroutine that closes the connection and must not
 // block. A panic in fn is logged (Config.Logger) unless PanicPolicy is
-// PanicPropagate. fn stays referenced until the connection closes.
+// PanicPropagate, and the other hooks and OnClose still run. fn stays
+// referenced until the connection closes.
 func (c *Conn) AfterClose(fn func(*Conn)) bool {
 	h := c.hooks.Load()
 	if h == nil {
@@ -64,15 +61,9 @@ func (c *Conn) runCloseHooks() {
 	}
 }
 
+// callCloseHook runs fn under the callbacks' guard: a panic is logged, and the
+// connection, finished already, is left as it is (guard.go).
 func (c *Conn) callCloseHook(fn func(*Conn)) {
-	defer func() {
-		if c.eng.cfg.PanicPolicy == PanicPropagate {
-			return
-		}
-		if r := recover(); r != nil {
-			c.eng.cfg.Logger.Error("weir: AfterClose hook panicked",
-				"panic", fmt.Sprint(r), "remote", c.remote, "stack", string(debug.Stack()))
-		}
-	}()
+	defer c.recoverCallback("AfterClose hook")
 	fn(c)
 }

@@ -121,3 +121,27 @@ func BenchmarkReceivers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSubscribe: subscribing one connection to new topics (the
+// subscriber sets made, the maps grown), then dropping them all at once as a
+// close does. B/op is the heap a subscription holds, map growth included.
+func BenchmarkSubscribe(b *testing.B) {
+	s := newServer(b, nil, 1)
+	h := newHub(b, &Config{MaxTopicsPerConn: -1})
+	_, c := dialRaw(b, s, true)
+	names := make([]string, b.N)
+	for i := range names {
+		names[i] = fmt.Sprintf("room.%08d", i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := h.Subscribe(c, names[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if h.UnsubscribeAll(c) != b.N {
+		b.Fatal("lost subscriptions")
+	}
+}

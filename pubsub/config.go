@@ -18,8 +18,10 @@ type Config struct {
 	// of the pattern tree a publish walks. Default 16.
 	MaxTokens int
 	// MaxTopicsPerConn bounds one connection's subscriptions (names, patterns
-	// included): past it Subscribe returns ErrTooManyTopics. Default 1024;
-	// negative: no bound.
+	// included): past it Subscribe returns ErrTooManyTopics. A subscription
+	// holds about 380 bytes plus its name (BenchmarkSubscribe), so the
+	// default bounds what a client that picks its own topics can pin at
+	// about 160 KiB. Default 256; negative: no bound.
 	MaxTopicsPerConn int
 	// ParallelFanout is the number of receivers from which one publish is
 	// written by several goroutines (up to GOMAXPROCS), each taking a
@@ -40,7 +42,7 @@ func (c *Config) withDefaults() Config {
 		d.MaxTokens = 16
 	}
 	if d.MaxTopicsPerConn == 0 {
-		d.MaxTopicsPerConn = 1024
+		d.MaxTopicsPerConn = 256
 	}
 	if d.ParallelFanout == 0 {
 		d.ParallelFanout = 2048

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -163,12 +164,16 @@ func TestCloseDropsSubscriptions(t *testing.T) {
 // state is Closed and before OnClose; refused once the connection is closed.
 func TestAfterClose(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, nil, 1)
+	s := newServer(t, &engine.Config{Logger: slog.New(slog.DiscardHandler)}, 1)
 	cl := newClient(t)
 	p, c := dialPeer(t, s, cl)
 	calls := make(chan engine.State, 4)
-	for range 2 {
-		if !c.AfterClose(func(c *engine.Conn) { calls <- c.State() }) {
+	for i := range 3 {
+		hook := func(c *engine.Conn) { calls <- c.State() }
+		if i == 1 {
+			hook = func(*engine.Conn) { panic("hook") } // contained; the next one still runs
+		}
+		if !c.AfterClose(hook) {
 			t.Fatal("AfterClose refused on an open connection")
 		}
 	}
