@@ -27,7 +27,9 @@ type Bridge interface {
 	// may overlap ("news.>" and "news.a", or "news.*" and "*.a"): a message
 	// matching several of them must still be delivered once, or every local
 	// receiver gets it once per matching interest (upstream systems such as
-	// NATS deliver once per subscription).
+	// NATS deliver once per subscription). It is called on the goroutine that
+	// changed the subscriptions, an engine worker when a connection closes:
+	// like Publish, it must not block on the network.
 	Interest(topic string, on bool)
 	// Close stops the bridge; Start's deliver is not called after it returns.
 	Close() error
