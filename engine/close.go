@@ -327,6 +327,7 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	if a := c.aux.Load(); a != nil {
 		close(a.done)
 	}
+	c.runCloseHooks()
 	for _, d := range dones {
 		c.callDone(d.fn, ErrClosed)
 	}

@@ -103,6 +103,8 @@ type Conn struct {
 	kept    atomic.Pointer[Kept] // set once, before OnOpen; read from any goroutine
 	stats   connStats
 	aux     atomic.Pointer[connAux] // made on first need, from any goroutine
+	// AfterClose funcs (closehook.go).
+	hooks atomic.Pointer[closeHooks]
 }
 
 // connExtra holds what few connections need: a pending

@@ -23,7 +23,13 @@ type Bridge interface {
 	// its own counters rather than stall the publisher.
 	Publish(topic string, op frame.Opcode, payload []byte) error
 	// Interest reports that this node now has (on) or no longer has (!on)
-	// local subscribers of topic, which may be a wildcard pattern.
+	// local subscribers of topic, which may be a wildcard pattern. Interests
+	// may overlap ("news.>" and "news.a", or "news.*" and "*.a"): a message
+	// matching several of them must still be delivered once, or every local
+	// receiver gets it once per matching interest (upstream systems such as
+	// NATS deliver once per subscription). It is called on the goroutine that
+	// changed the subscriptions, an engine worker when a connection closes:
+	// like Publish, it must not block on the network.
 	Interest(topic string, on bool)
 	// Close stops the bridge; Start's deliver is not called after it returns.
 	Close() error

@@ -1,0 +1,69 @@
+package engine
+
+import "sync"
+
+// Close hooks let a layer above the engine (a topic index, a presence table)
+// forget a connection when it closes without asking every application to
+// forward OnClose to it: the application that forgets would leak the
+// connection's entries, and the Conn with them.
+
+// closeHooks are the funcs waiting for a connection's end. ran is set once, by
+// finish; a hook added after that is refused, so each one runs exactly once or
+// not at all (then its caller knows).
+type closeHooks struct {
+	mu  sync.Mutex
+	ran bool
+	fns []func(*Conn)
+}
+
+// hooksRan stands for the list of a connection that closed before anyone
+// added a hook: shared, never changed.
+var hooksRan = &closeHooks{ran: true}
+
+// AfterClose registers fn to be called once, after the connection is closed
+// (its state is StateClosed, its socket released) and before Handler.OnClose,
+// so an OnClose that publishes "left" no longer reaches it. It reports false,
+// and never calls fn, when the connection has closed already. Safe from any
+// goroutine; fn runs on the goroutine that closes the connection and must not
+// block. A panic in fn is logged (Config.Logger) unless PanicPolicy is
+// PanicPropagate, and the other hooks and OnClose still run. fn stays
+// referenced until the connection closes.
+func (c *Conn) AfterClose(fn func(*Conn)) bool {
+	h := c.hooks.Load()
+	if h == nil {
+		c.hooks.CompareAndSwap(nil, &closeHooks{})
+		h = c.hooks.Load()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ran {
+		return false
+	}
+	h.fns = append(h.fns, fn)
+	return true
+}
+
+// runCloseHooks calls the hooks added by AfterClose, once (finish).
+func (c *Conn) runCloseHooks() {
+	h := c.hooks.Load()
+	if h == nil {
+		if c.hooks.CompareAndSwap(nil, hooksRan) {
+			return
+		}
+		h = c.hooks.Load()
+	}
+	h.mu.Lock()
+	fns := h.fns
+	h.ran, h.fns = true, nil
+	h.mu.Unlock()
+	for _, fn := range fns {
+		c.callCloseHook(fn)
+	}
+}
+
+// callCloseHook runs fn under the callbacks' guard: a panic is logged, and the
+// connection, finished already, is left as it is (guard.go).
+func (c *Conn) callCloseHook(fn func(*Conn)) {
+	defer c.recoverCallback("AfterClose hook")
+	fn(c)
+}
