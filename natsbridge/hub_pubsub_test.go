@@ -1,5 +1,3 @@
-//go:build pubsubhub
-
 // The cluster test over the real pubsub.Hub (engine connections as
 // subscribers), behind a build tag until pubsub.Hub is merged: it was run
 // against the pubsub branch (go test -tags pubsubhub -run TestPubsubHub).
