@@ -3,6 +3,8 @@
 //	wsbench run [-quick] [-servers a,b] [-scenarios echo,idle,...] [-out file]
 //	wsbench report -in results.json -md ../docs/benchmarks.md -charts results
 //	wsbench gen ...   (a load-generator process; started by run)
+//	wsbench ratio [-servers a,b] [-rounds 5] [-noise "flags of bin/noise"] [-perf]
+//	wsbench chop [-servers a,b] [-chops 64,2048] [-gap 0]
 //
 // run is started from the bench folder (it runs bin/* and servers/nodews).
 package main
@@ -24,6 +26,10 @@ func main() {
 		runGen(os.Args[2:])
 	case "report":
 		runReport(os.Args[2:])
+	case "ratio":
+		runRatio(os.Args[2:])
+	case "chop":
+		runChop(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
 		os.Exit(2)
