@@ -1,8 +1,7 @@
-// The cluster test over the real pubsub.Hub (engine connections as
-// subscribers), behind a build tag until pubsub.Hub is merged: it was run
-// against the pubsub branch (go test -tags pubsubhub -run TestPubsubHub).
-// When merging, drop the tag; localHub can stay for the tests that need a
-// recorder per subscriber.
+// The cluster test over the real pubsub.Hub: WebSocket clients subscribed
+// on three weir nodes, each node's Hub bridged to its own NATS server of a
+// three-server cluster. (localHub, in hub_test.go, stays for the tests that
+// need a recorder per subscriber.)
 
 package natsbridge
 
