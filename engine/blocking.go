@@ -99,12 +99,12 @@ func (queueHandler) OnClose(c *Conn, code frame.StatusCode, reason string, err e
 // whichever comes first: its first message or close (worker context), or a
 // ReadMessage (any goroutine).
 func (c *Conn) serverQueue() *queue {
-	a := c.auxState()
-	if q := a.q.Load(); q != nil {
+	a := c.sharedExtras()
+	if q := a.queue.Load(); q != nil {
 		return q
 	}
-	a.q.CompareAndSwap(nil, newQueue(c, c.eng.cfg.ReadQueue))
-	return a.q.Load()
+	a.queue.CompareAndSwap(nil, newQueue(c, c.eng.cfg.ReadQueue))
+	return a.queue.Load()
 }
 
 // ReadMessage returns the next message of a connection dialled without a Handler
@@ -118,9 +118,9 @@ func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 
 // readMessage is ReadMessage that also returns errKicked when kick has a token.
 func (c *Conn) readMessage(ctx context.Context, kick <-chan struct{}) (frame.Opcode, []byte, error) {
-	q, ok := c.h.(*queue)
+	q, ok := c.handler.(*queue)
 	if !ok {
-		if _, served := c.h.(queueHandler); !served {
+		if _, served := c.handler.(queueHandler); !served {
 			return 0, nil, ErrNoQueue
 		}
 		q = c.serverQueue()

@@ -171,8 +171,8 @@ func (c *Conn) admitClientIP(u *upgrade.Upgrader, req *upgrade.Request) bool {
 		l.leave(ip)
 		return false
 	}
-	x := c.ext()
-	x.ip, x.ipSet = ip, true
+	x := c.read.extra()
+	x.clientIP, x.ipCounted = ip, true
 	return true
 }
 
@@ -183,8 +183,8 @@ func (e *engine) releaseConn(c *Conn) {
 		return
 	}
 	switch {
-	case c.x != nil && c.x.ipSet:
-		l.leave(c.x.ip)
+	case c.read.extras != nil && c.read.extras.ipCounted:
+		l.leave(c.read.extras.clientIP)
 	case !e.proxied(c.remote.Addr()):
 		l.leave(c.remote.Addr())
 	}
@@ -226,8 +226,8 @@ func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
 	if l := s.perIP; l != nil {
 		if s.e.proxied(remote) {
 			if held.IsValid() {
-				x := c.ext()
-				x.ip, x.ipSet = held, true
+				x := c.read.extra()
+				x.clientIP, x.ipCounted = held, true
 			}
 		} else if k, _ := ipKey(remote); !sameKey(held, k) {
 			l.leave(held)

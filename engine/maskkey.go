@@ -18,8 +18,8 @@ var maskGens = sync.Pool{New: func() any {
 
 // nextMask returns a fresh masking key (under mu).
 func (c *Conn) nextMask() [4]byte {
-	if c.x != nil && c.x.maskFn != nil {
-		return c.x.maskFn()
+	if x := c.write.extras; x != nil && x.maskKey != nil {
+		return x.maskKey()
 	}
 	g := maskGens.Get().(*rand.ChaCha8)
 	v := g.Uint64()

@@ -278,7 +278,7 @@ func TestMaskKeyHookWins(t *testing.T) {
 	t.Parallel()
 	fixed := [4]byte{9, 8, 7, 6}
 	c := &Conn{}
-	c.ext().maskFn = func() [4]byte { return fixed }
+	c.write.extra().maskKey = func() [4]byte { return fixed }
 	other := &Conn{}
 	same := 0
 	for i := range 100 {

@@ -233,7 +233,7 @@ func (e *engine) metrics() Metrics {
 	m := Metrics{
 		EngineStats:        e.stats(),
 		Buffered:           e.buffered.Load(),
-		BufferedInbound:    e.inbound.n.Load(),
+		BufferedInbound:    e.inbound.Load(),
 		HandshakesAccepted: e.m.hsAccepted.Load(),
 		HandshakesTimedOut: e.m.hsTimedOut.Load(),
 		HandshakesRefused:  make([]StatusCount, nRefuse),

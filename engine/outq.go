@@ -2,194 +2,147 @@ package engine
 
 import (
 	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/internal/outq"
 )
 
-// The outbound queue (under mu). out[outHead:] is what the socket has not taken:
-// a partial write advances outHead instead of moving the rest to the front, and
-// the buffer is compacted only when it needs room and its dead prefix is at least
-// half of it, so a large queue drained in small writes costs linear, not
-// quadratic, copying. The pooled memory behind the queues is counted in the
-// engine's total (settle, backpressure.go).
-
-// heldQueue holds whole messages written while a fragmented WriteFrame message
-// is in progress (RFC 6455 §5.4: they may not go between its fragments), with the
-// WriteMessageFunc callbacks of those among them, by end offset in buf.
-type heldQueue struct {
-	buf   []byte // pooled
-	dones []heldDone
-}
-
-type heldDone struct {
-	end int
-	fn  func(error)
-}
+// The write side's queues (under write.mu): out, the outbound byte queue, and,
+// in writeExtras, the messages held behind a fragmented message and the
+// WriteMessageFunc callbacks waiting for their bytes (internal/outq). The pooled
+// memory behind out and held is counted in the engine's total (settle,
+// backpressure.go).
 
 // outLen is the queued bytes the socket has not taken (under mu).
-func (c *Conn) outLen() int { return len(c.out) - c.outHead }
+func (c *Conn) outLen() int { return c.write.out.Len() }
 
 // pending is every outbound byte written and not yet taken by the socket: the
 // queue, goroutine mode's write in flight and the messages held behind a
 // fragmented message (under mu).
 func (c *Conn) pending() int {
-	n := len(c.out) - c.outHead + c.inflight()
-	if c.hq != nil {
-		n += len(c.hq.buf)
+	n := c.write.out.Len() + c.inflight()
+	if x := c.write.extras; x != nil {
+		n += x.held.Len()
 	}
 	return n
 }
 
-// enqueue appends b to the outbound buffer.
+// enqueue appends b to the outbound queue.
 func (c *Conn) enqueue(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	switch live := c.outLen(); {
-	case c.out == nil:
-		c.out = bufpool.Get(max(len(b), 512))[:0]
-	case cap(c.out)-len(c.out) >= len(b):
-	case c.outHead >= len(c.out)/2 && cap(c.out)-live >= len(b):
-		// Mostly written already: compact in place (copies at most what the
-		// writes have consumed since the last compaction).
-		c.out = c.out[:copy(c.out, c.out[c.outHead:])]
-		c.outHead = 0
-	default:
-		nb := bufpool.Get(live + len(b))[:live]
-		copy(nb, c.out[c.outHead:])
-		bufpool.Put(c.out)
-		c.out, c.outHead = nb, 0
-	}
-	c.out = append(c.out, b...)
-	c.outOff += int64(len(b))
+	c.write.out.Append(b)
 	c.settle()
 	c.queued.Store(true)
-	if c.g != nil {
+	if c.goroutine != nil {
 		c.kickWriter()
 	}
 	if c.outLen() > c.eng.cfg.DrainLowWater {
-		c.wflags |= wfDrainOwed
+		c.write.flags |= wfDrainOwed
 	}
 }
 
-// hold appends a whole encoded frame to the held queue.
+// hold appends a whole encoded frame to the held messages.
 func (c *Conn) hold(hdr, p []byte) {
-	if c.hq == nil {
-		c.hq = &heldQueue{}
-	}
-	q := c.hq
-	n := len(hdr) + len(p)
-	if q.buf == nil {
-		q.buf = bufpool.Get(max(n, 512))[:0]
-	} else {
-		q.buf = bufpool.Grow(q.buf, n)
-	}
-	q.buf = append(append(q.buf, hdr...), p...)
+	c.write.extra().held.Hold(hdr, p)
 	c.settle()
 	if c.outLen() > c.eng.cfg.DrainLowWater {
-		c.wflags |= wfDrainOwed
+		c.write.flags |= wfDrainOwed
 	}
 }
 
 // releaseHeld sends the held messages once the fragmented message has ended and
 // returns the callbacks of those the socket took at once (under mu).
-func (c *Conn) releaseHeld() []pendingDone {
-	q := c.hq
-	if q == nil || len(q.buf) == 0 {
+func (c *Conn) releaseHeld() []outq.Done {
+	x := c.write.extras
+	if x == nil || x.held.Len() == 0 {
 		return nil
 	}
-	err := c.writeRaw(q.buf, nil)
-	for _, d := range q.dones {
-		end := c.outOff - int64(len(q.buf)-d.end)
+	buf := x.held.Bytes()
+	err := c.writeRaw(buf, nil)
+	total := c.write.out.Total()
+	for _, d := range x.held.Release() {
+		end := total - int64(len(buf)-d.End)
 		if err != nil {
-			end = doneNever // the connection is going away: finish reports ErrClosed
+			end = outq.Never // the connection is going away: finish reports ErrClosed
 		}
-		c.addDone(end, d.fn)
+		x.dones.Add(end, d.Fn)
 	}
-	bufpool.Put(q.buf)
-	c.hq = nil
 	c.settle()
 	return c.takeDones()
 }
 
 // dropHeld discards the held messages (a close went out before the fragmented
 // message ended) and returns their callbacks, owed ErrClosed (under mu).
-func (c *Conn) dropHeld() []heldDone {
-	q := c.hq
-	if q == nil {
+func (c *Conn) dropHeld() []outq.HeldDone {
+	x := c.write.extras
+	if x == nil || x.held.Cap() == 0 {
 		return nil
 	}
-	bufpool.Put(q.buf)
-	c.hq = nil
+	dones := x.held.Release()
 	c.settle()
-	return q.dones
+	return dones
+}
+
+// dropHeldDones drops the held messages and moves their callbacks to the done
+// queue, where finish reports ErrClosed to them (under mu).
+func (c *Conn) dropHeldDones() {
+	for _, d := range c.dropHeld() {
+		c.write.extras.dones.Add(outq.Never, d.Fn)
+	}
 }
 
 // queueDone records a WriteMessageFunc callback for the message just written,
 // and reports false when the socket already took all of it (under mu).
 func (c *Conn) queueDone(fn func(error)) bool {
-	if c.wflags&wfFragOpen != 0 {
-		c.hq.dones = append(c.hq.dones, heldDone{end: len(c.hq.buf), fn: fn})
+	if c.write.flags&wfFragOpen != 0 {
+		c.write.extra().held.AddDone(fn)
 		return true
 	}
 	if c.pending() == 0 {
 		return false
 	}
-	c.addDone(c.outOff, fn)
+	c.write.extra().dones.Add(c.write.out.Total(), fn)
 	return true
 }
 
-func (c *Conn) addDone(end int64, fn func(error)) {
-	if c.dq == nil {
-		c.dq = &doneQueue{}
-	}
-	c.dq.list = append(c.dq.list, pendingDone{end: end, fn: fn})
-}
-
-// takeDones removes and returns the callbacks whose bytes the socket has taken.
-func (c *Conn) takeDones() []pendingDone {
-	if c.dq == nil || len(c.dq.list) == 0 {
+// takeDones removes and returns the callbacks whose bytes the socket has taken
+// (under mu).
+func (c *Conn) takeDones() []outq.Done {
+	x := c.write.extras
+	if x == nil {
 		return nil
 	}
-	flushed := c.outOff - int64(c.outLen()+c.inflight())
-	i := 0
-	for i < len(c.dq.list) && c.dq.list[i].end <= flushed {
-		i++
-	}
-	if i == 0 {
-		return nil
-	}
-	dones := append([]pendingDone(nil), c.dq.list[:i]...)
-	c.dq.list = append(c.dq.list[:0], c.dq.list[i:]...)
-	return dones
+	return x.dones.Take(c.write.out.Total() - int64(c.outLen()+c.inflight()))
 }
 
 // flush writes queued output when the socket is writable again (worker context).
 func (c *Conn) flush() {
-	c.mu.Lock()
+	c.write.mu.Lock()
 	c.writeOut()
-	if c.outLen() == 0 && c.pong != nil && c.wflags&wfClosed == 0 && c.g == nil {
+	if c.outLen() == 0 && c.write.pongs != nil && c.write.flags&wfClosed == 0 && c.goroutine == nil {
 		c.putPongs() // the end of the read turn that saw the pings
 	}
 	dones := c.takeDones()
-	empty := c.outLen() == 0 && c.pong == nil && c.inflight() == 0
+	empty := c.outLen() == 0 && c.write.pongs == nil && c.inflight() == 0
 	if empty {
 		c.queued.Store(false)
-		if c.wflags&(wfShutOwed|wfClosed) == wfShutOwed {
-			c.wflags &^= wfShutOwed
+		if c.write.flags&(wfShutOwed|wfClosed) == wfShutOwed {
+			c.write.flags &^= wfShutOwed
 			c.shutLocked() // the failing close frame is out (shutdownWrite)
 		}
 	}
-	finish := empty && c.wflags&wfFinishOwed != 0
-	drained := c.wflags&wfDrainOwed != 0 && c.pending() <= c.eng.cfg.DrainLowWater
+	finish := empty && c.write.flags&wfFinishOwed != 0
+	drained := c.write.flags&wfDrainOwed != 0 && c.pending() <= c.eng.cfg.DrainLowWater
 	if drained {
-		c.wflags &^= wfDrainOwed
+		c.write.flags &^= wfDrainOwed
 	}
 	resume := c.readResumable()
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	for _, d := range dones {
-		c.callDone(d.fn, nil)
+		c.callDone(d.Fn, nil)
 	}
-	if drained && c.rflags&rfOpened != 0 {
-		c.h.OnDrain(c)
+	if drained && c.read.flags&rfOpened != 0 {
+		c.handler.OnDrain(c)
 	}
 	if resume {
 		c.post(evRead) // read what waited in the kernel (edge-triggered: no new edge)
@@ -199,13 +152,14 @@ func (c *Conn) flush() {
 	}
 }
 
-// writeOut writes as much of the outbound buffer as the socket takes (under mu).
+// writeOut writes as much of the outbound queue as the socket takes (under mu).
 func (c *Conn) writeOut() {
-	for c.outLen() > 0 && c.wflags&(wfClosed|wfWriteErr) == 0 {
-		w, err := c.sysWrite2(c.out[c.outHead:], nil)
+	q := &c.write.out
+	for q.Len() > 0 && c.write.flags&(wfClosed|wfWriteErr) == 0 {
+		w, err := c.sysWrite2(q.Bytes(), nil)
 		if w > 0 {
 			c.stats.bytesOut.Add(uint64(w))
-			c.outHead += w
+			q.Advance(w) // an emptied queue gives its buffer back
 		}
 		if err != nil {
 			c.writeFailed(err)
@@ -215,22 +169,13 @@ func (c *Conn) writeOut() {
 			break
 		}
 	}
-	if c.outLen() == 0 && c.out != nil {
-		bufpool.Put(c.out)
-		c.out, c.outHead = nil, 0
-		c.settle()
-	}
+	c.settle()
 }
 
 // takeOut hands the whole queue to goroutine mode's writer (under mu); it stays
 // counted in the engine's total until writtenOut.
 func (c *Conn) takeOut() []byte {
-	buf := c.out[c.outHead:]
-	if c.outHead > 0 {
-		buf = append(bufpool.Get(len(buf))[:0], buf...)
-		bufpool.Put(c.out)
-	}
-	c.out, c.outHead = nil, 0
+	buf := c.write.out.Take()
 	c.settle()
 	c.eng.buffered.Add(int64(cap(buf))) // the writer's until writtenOut
 	return buf
@@ -244,13 +189,10 @@ func (c *Conn) writtenOut(buf []byte) {
 
 // releaseWrite returns the write side's pooled buffers (under mu).
 func (c *Conn) releaseWrite() {
-	if c.out != nil {
-		bufpool.Put(c.out)
-		c.out, c.outHead = nil, 0
-	}
-	if c.pong != nil {
-		pongPool.Put(c.pong)
-		c.pong = nil
+	c.write.out.Release()
+	if c.write.pongs != nil {
+		outq.PutPongs(c.write.pongs)
+		c.write.pongs = nil
 	}
 	c.dropHeld() // finish took its callbacks first (dropHeldDones)
 	c.settle()
@@ -262,23 +204,12 @@ func (c *Conn) releaseWrite() {
 // and stays that size until it is returned (under mu). It runs when a buffer is
 // taken, grown or returned, not per write that fits.
 func (c *Conn) settle() {
-	now := int64(cap(c.out))
-	if c.hq != nil {
-		now += int64(cap(c.hq.buf))
+	now := int64(c.write.out.Cap())
+	if x := c.write.extras; x != nil {
+		now += int64(x.held.Cap())
 	}
-	if d := now - c.outCharged; d != 0 {
+	if d := now - c.write.charged; d != 0 {
 		c.eng.buffered.Add(d)
-		c.outCharged = now
-	}
-}
-
-// doneNever is the end of a callback whose bytes will never go out.
-const doneNever = 1 << 62
-
-// dropHeldDones drops the held messages and moves their callbacks to the done
-// queue, where finish reports ErrClosed to them (under mu).
-func (c *Conn) dropHeldDones() {
-	for _, d := range c.dropHeld() {
-		c.addDone(doneNever, d.fn)
+		c.write.charged = now
 	}
 }

@@ -1,50 +1,37 @@
 package engine
 
-import "github.com/weir-ws/weir/frame"
-
-// pongBatch bounds the pong frames batched for one read turn (a few dozen small
-// pongs, at least 8 of the largest).
-const pongBatch = 1 << 10
+import (
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/outq"
+)
 
 // autoPong answers a ping (worker context). The pong is encoded into the
-// connection's pong batch and goes out at the end of the read turn (the
-// connection posts itself a write event) or just before the next frame written,
-// whichever comes first: a ping flood costs one write per turn, not one writev
-// per ping, and pongs keep their order with the data. While the socket is full,
-// or past pongBatch bytes, only the latest ping is answered (RFC 6455 §5.5.3), so
-// a peer that floods pings and never reads cannot grow our memory.
+// connection's pong batch (outq.Pongs) and goes out at the end of the read turn
+// (the connection posts itself a write event) or just before the next frame
+// written, whichever comes first: a ping flood costs one write per turn, not one
+// writev per ping, and pongs keep their order with the data. While the socket is
+// full, or past outq.Batch bytes, only the latest ping is answered (RFC 6455
+// §5.5.3), so a peer that floods pings and never reads cannot grow our memory.
 func (c *Conn) autoPong(payload []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.wflags&(wfClosed|wfSentClose) != 0 {
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	if c.write.flags&(wfClosed|wfSentClose) != 0 {
 		return
 	}
-	h := frame.Header{Fin: true, Opcode: frame.OpPong, Length: int64(len(payload))}
+	var key [4]byte
 	if c.client {
-		h.Masked = true
-		h.Mask = c.nextMask()
+		key = c.nextMask()
 	}
-	if c.pong == nil {
-		c.pong = pongPool.Get().(*pongBuf)
-		c.pong.n, c.pong.frames = 0, 0
+	if c.write.pongs == nil {
+		c.write.pongs = outq.GetPongs()
 	}
-	q := c.pong
 	// Full socket: on the loops queued output means the socket is full; in
 	// goroutine mode output is always queued for the writer, so only a backlog
 	// counts.
-	full := c.outLen() > 0 && (c.g == nil || c.pending() >= pongBacklog)
-	if full || q.n+frame.HeaderSize(h)+len(payload) > len(q.b) {
-		q.n, q.frames = 0, 0
-	}
-	hn := frame.PutHeader(q.b[q.n:], h)
-	copy(q.b[q.n+hn:], payload)
-	if c.client {
-		frame.Mask(h.Mask, 0, q.b[q.n+hn:q.n+hn+len(payload)])
-	}
-	q.n += hn + len(payload)
-	q.frames++
+	full := c.outLen() > 0 && (c.goroutine == nil || c.pending() >= pongBacklog)
+	c.write.pongs.Add(payload, c.client, key, full)
 	c.queued.Store(true)
-	if c.g != nil {
+	if c.goroutine != nil {
 		c.kickWriter()
 		return
 	}
@@ -57,12 +44,12 @@ const pongBacklog = 64 << 10
 
 // putPongs writes the batched pongs (under mu), ahead of anything written after.
 func (c *Conn) putPongs() {
-	q := c.pong
-	c.pong = nil
+	q := c.write.pongs
+	c.write.pongs = nil
 	if c.writable(frame.OpPong) == nil {
-		c.stats.framesOut.Add(uint64(q.frames))
+		c.stats.framesOut.Add(uint64(q.Frames()))
 		if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
-			for b := q.b[:q.n]; len(b) > 0; {
+			for b := q.Bytes(); len(b) > 0; {
 				h, hn, err := frame.ParseHeader(b)
 				if err != nil {
 					break
@@ -71,7 +58,7 @@ func (c *Conn) putPongs() {
 				b = b[hn+int(h.Length):]
 			}
 		}
-		c.writeRaw(q.b[:q.n], nil)
+		c.writeRaw(q.Bytes(), nil)
 	}
-	pongPool.Put(q)
+	outq.PutPongs(q)
 }

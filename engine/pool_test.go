@@ -18,7 +18,7 @@ func TestPoolQueueFullStartsNoGoroutines(t *testing.T) {
 	g0 := runtime.NumGoroutine()
 	conns := make([]*Conn, 1000)
 	for i := range conns {
-		conns[i] = &Conn{eng: e}
+		conns[i] = &Conn{identity: identity{eng: e}}
 		if i%2 == 0 {
 			e.dispatch(conns[i])
 		} else {
@@ -61,7 +61,7 @@ func TestPoolOverflowRunsAll(t *testing.T) {
 	for i := range conns {
 		// A timer event on a connection with no loop: run does nothing with it
 		// but hand the running bit back.
-		conns[i] = &Conn{eng: e}
+		conns[i] = &Conn{identity: identity{eng: e}}
 		conns[i].sched.Store(evRunning | evTimer)
 	}
 	var wg sync.WaitGroup

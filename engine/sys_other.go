@@ -17,15 +17,15 @@ func (c *Conn) sysRead([]byte) (int, error) { return 0, errNoPoller }
 func (c *Conn) sysWrite2(a, b []byte) (int, error) { return c.netWrite2(a, b) }
 
 func (c *Conn) closeSocket() {
-	if c.g != nil {
+	if c.goroutine != nil {
 		c.closeNet()
 	}
 }
 
 // shutLocked half-closes the socket (under mu); only goroutine mode runs here.
 func (c *Conn) shutLocked() {
-	if c.g != nil {
-		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
+	if c.goroutine != nil {
+		if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
 	}

@@ -22,7 +22,7 @@ func (c *Conn) sysRead(b []byte) (int, error) {
 
 // sysWrite2 writes a then b without blocking and returns how much the socket took.
 func (c *Conn) sysWrite2(a, b []byte) (int, error) {
-	if c.g != nil {
+	if c.goroutine != nil {
 		return c.netWrite2(a, b)
 	}
 	for {
@@ -40,7 +40,7 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 // closeSocket closes the socket (under mu, with wfClosed set, so that no other
 // goroutine can touch a reused fd number afterwards).
 func (c *Conn) closeSocket() {
-	if c.g != nil {
+	if c.goroutine != nil {
 		c.closeNet()
 		return
 	}
@@ -49,8 +49,8 @@ func (c *Conn) closeSocket() {
 
 // shutLocked half-closes the socket (under mu).
 func (c *Conn) shutLocked() {
-	if c.g != nil {
-		if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
+	if c.goroutine != nil {
+		if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
 		return

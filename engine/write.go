@@ -6,6 +6,7 @@ import (
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/outq"
 )
 
 // The write path. Writes are safe from any goroutine (c.mu). Every kind of write
@@ -78,15 +79,15 @@ func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error 
 	if op == frame.OpClose {
 		return c.writeCloseFrame(p)
 	}
-	c.mu.Lock()
+	c.write.mu.Lock()
 	err := c.writable(op)
-	var dones []pendingDone
+	var dones []outq.Done
 	if err == nil {
 		dones, err = c.writeFrameLocked(fin, op, rsv, p)
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	for _, d := range dones {
-		c.callDoneAny(d.fn, nil)
+		c.callDoneAny(d.Fn, nil)
 	}
 	if err == nil && fin && op.IsData() {
 		c.stats.msgsOut.Add(1)
@@ -96,8 +97,8 @@ func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error 
 
 // writeFrameLocked is WriteFrame's encode, admit and commit (under mu). It returns
 // the completions of held messages that went straight out with the last fragment.
-func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv uint8, p []byte) ([]pendingDone, error) {
-	open := c.wflags&wfFragOpen != 0
+func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv uint8, p []byte) ([]outq.Done, error) {
+	open := c.write.flags&wfFragOpen != 0
 	switch {
 	case op.IsControl():
 		return nil, c.emit(true, op, rsv, p, false)
@@ -114,9 +115,9 @@ func (c *Conn) writeFrameLocked(fin bool, op frame.Opcode, rsv uint8, p []byte) 
 	switch {
 	case hold:
 	case !fin:
-		c.wflags |= wfFragOpen
+		c.write.flags |= wfFragOpen
 	case open:
-		c.wflags &^= wfFragOpen
+		c.write.flags &^= wfFragOpen
 		return c.releaseHeld(), nil
 	}
 	return nil, nil
@@ -157,12 +158,12 @@ func (c *Conn) writeControl(op frame.Opcode, p []byte) error {
 	if len(p) > frame.MaxControlPayload {
 		return ErrControlTooLong
 	}
-	c.mu.Lock()
+	c.write.mu.Lock()
 	err := c.writable(op)
 	if err == nil {
 		err = c.emit(true, op, 0, p, false)
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	return c.afterWrite(err)
 }
 
@@ -173,19 +174,19 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 	if State(c.state.Load()) == StateConnecting {
 		return ErrNotOpen
 	}
-	c.mu.Lock()
+	c.write.mu.Lock()
 	err := c.writable(op)
 	if err == nil {
-		compress := c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(p))
+		compress := c.compression != nil && c.write.flags&wfNoCompress == 0 && c.compression.ShouldCompress(len(p))
 		err = c.sendMessage(op, p, compress, c.eng.cfg.WriteFragmentSize)
 	}
 	if err == nil && done != nil && !c.queueDone(done) {
-		c.mu.Unlock()
+		c.write.mu.Unlock()
 		done(nil) // the socket took it all at once
 		c.stats.msgsOut.Add(1)
 		return nil
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	if err == nil {
 		c.stats.msgsOut.Add(1)
 	}
@@ -195,7 +196,7 @@ func (c *Conn) writeMessage(op frame.Opcode, p []byte, done func(error)) error {
 // writable reports whether a frame with opcode op may still be written (under mu):
 // nothing after the socket closed, and nothing but the close after our close.
 func (c *Conn) writable(op frame.Opcode) error {
-	if c.wflags&wfClosed != 0 || (c.wflags&wfSentClose != 0 && op != frame.OpClose) {
+	if c.write.flags&wfClosed != 0 || (c.write.flags&wfSentClose != 0 && op != frame.OpClose) {
 		return ErrClosed
 	}
 	return nil
@@ -219,7 +220,7 @@ func (c *Conn) sendMessage(op frame.Opcode, p []byte, compress bool, frag int) e
 	var rsv uint8
 	if compress {
 		var err error
-		z, err = c.fl.Deflate(bufpool.Get(len(p)/2 + 64)[:0], p)
+		z, err = c.compression.Deflate(bufpool.Get(len(p)/2 + 64)[:0], p)
 		if err == nil {
 			p, rsv = z, frame.Rsv1
 		}
@@ -233,7 +234,7 @@ func (c *Conn) sendMessage(op frame.Opcode, p []byte, compress bool, frag int) e
 	err := c.admit(n)
 	if err == nil {
 		if rsv != 0 {
-			c.fl.Advance(plain) // committed: the peer will inflate it
+			c.compression.Advance(plain) // committed: the peer will inflate it
 		}
 		err = c.commitMessage(op, rsv, p, frag)
 	}
@@ -247,7 +248,7 @@ func (c *Conn) sendMessage(op frame.Opcode, p []byte, compress bool, frag int) e
 // frag payload bytes (Config.WriteFragmentSize; 0: one frame), behind a fragmented
 // WriteFrame message when one is in progress.
 func (c *Conn) commitMessage(op frame.Opcode, rsv uint8, p []byte, frag int) error {
-	hold := c.wflags&wfFragOpen != 0
+	hold := c.write.flags&wfFragOpen != 0
 	if frag <= 0 {
 		return c.emit(true, op, rsv, p, hold)
 	}
@@ -317,12 +318,12 @@ func (c *Conn) emit(fin bool, op frame.Opcode, rsv uint8, p []byte, hold bool) e
 // writeRaw sends header then payload: straight to the socket when nothing is queued,
 // the rest (or all, when something is queued) into the outbound buffer.
 func (c *Conn) writeRaw(hdr, p []byte) error {
-	if c.pong != nil && c.outLen() == 0 {
+	if c.write.pongs != nil && c.outLen() == 0 {
 		c.putPongs() // owed pongs go first
 	}
 	total := len(hdr) + len(p)
 	w := 0
-	tried := c.outLen() == 0 && c.pong == nil
+	tried := c.outLen() == 0 && c.write.pongs == nil
 	if tried {
 		var err error
 		w, err = c.sysWrite2(hdr, p)
@@ -375,7 +376,7 @@ func (c *Conn) writeFailed(err error) error {
 	if isAgain(err) {
 		return nil
 	}
-	c.wflags |= wfWriteErr
+	c.write.flags |= wfWriteErr
 	c.post(evHangUp)
 	return &IOError{Err: err}
 }
