@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/weir-ws/weir/internal/workq"
 	"github.com/weir-ws/weir/internal/wsread"
 )
 
@@ -13,8 +14,8 @@ type engine struct {
 	cfg   Config
 	h     Handler
 	loops []*loop
-	pool  *pool
-	gl    *loop // timers of goroutine-mode connections
+	pool  *workq.Queue[*Conn] // DispatchPool: the workers' hand-over queue (worker.go)
+	gl    *loop               // timers of goroutine-mode connections
 	srv   *Server
 
 	wg       sync.WaitGroup

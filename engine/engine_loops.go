@@ -205,7 +205,7 @@ func (e *engine) stop() {
 		l.p.Wake()
 	}
 	if e.pool != nil {
-		close(e.pool.stop)
+		e.pool.Stop()
 	}
 	if e.gl != nil {
 		close(e.gl.tick)
