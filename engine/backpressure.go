@@ -41,58 +41,18 @@ package engine
 // Later) rather than 1009: the message was within the limits; the server is
 // what is short.
 
-// admit applies the outbound cap (Config.MaxWriteBuffer) and the engine's budget
-// (Config.MaxTotalBuffered) to n more bytes (under write.mu): the budget judges
-// the memory queuing them would add (outq.Queue.Growth), nothing when the
-// queue's buffer has room.
-func (c *Conn) admit(n int) error {
-	q := c.pending()
-	if q == 0 {
-		return nil
-	}
-	cfg := &c.eng.cfg
-	if q+n <= cfg.MaxWriteBuffer && (cfg.MaxTotalBuffered < 0 || c.eng.buffered.Load()+c.write.out.Growth(n) <= cfg.MaxTotalBuffered) {
-		return nil
-	}
-	switch cfg.WriteBufferPolicy {
-	case WriteBufferDrop:
-		return ErrMessageDropped
-	case WriteBufferClose:
-		return ErrSlowConsumer
-	}
-	return ErrWriteBufferFull
-}
-
 // readHeld reports whether reading must stop for now because the connection's
 // output is above Config.WriteHighWater (worker context). Reading stays stopped
-// until the output is down to half the mark (readResumable).
+// until the output is down to half the mark (wswrite.Writer.HoldRead; flush
+// reports when it may resume).
 func (c *Conn) readHeld() bool {
-	if !c.queued.Load() || c.eng.cfg.WriteHighWater < 0 {
+	if !c.write.w.Queued() || c.eng.cfg.WriteHighWater < 0 {
 		return false // nothing queued: the common case costs one atomic load
 	}
 	c.write.mu.Lock()
-	mark := c.eng.cfg.WriteHighWater
-	if c.write.flags&wfReadHeld != 0 {
-		mark /= 2
-	}
-	held := c.pending() > mark && c.write.flags&(wfClosed|wfWriteErr) == 0
-	if held {
-		c.write.flags |= wfReadHeld
-	} else {
-		c.write.flags &^= wfReadHeld
-	}
+	held := c.write.w.HoldRead(c.sink(), &c.eng.cfg.writeLimits)
 	c.write.mu.Unlock()
 	return held
-}
-
-// readResumable reports, once, that reading stopped by readHeld may go on: the
-// output is down to half of WriteHighWater (under mu).
-func (c *Conn) readResumable() bool {
-	if c.write.flags&wfReadHeld == 0 || c.pending() > c.eng.cfg.WriteHighWater/2 {
-		return false
-	}
-	c.write.flags &^= wfReadHeld
-	return true
 }
 
 // BufferedAmount is the memory the server's connections hold for queued

@@ -6,7 +6,6 @@ import (
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/internal/outq"
 )
 
 // Local close requests, posted from any goroutine (closeReq).
@@ -83,19 +82,13 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 		p, _ = frame.AppendClose(p, code, reason)
 	}
 	c.write.mu.Lock()
-	if c.write.flags&(wfSentClose|wfClosed) != 0 {
-		c.write.mu.Unlock()
+	// Behind the pongs owed; messages held behind an unfinished fragmented
+	// message can no longer go out (nothing follows a close, RFC 6455 §5.5.1).
+	sent, dropped := c.write.w.Close(c.sink(), p)
+	c.write.mu.Unlock()
+	if !sent {
 		return false
 	}
-	if c.write.pongs != nil {
-		c.putPongs() // pongs owed for pings that came before go ahead of the close
-	}
-	c.write.flags |= wfSentClose
-	c.emit(true, frame.OpClose, 0, p, false)
-	// Messages held behind an unfinished fragmented message can no longer go out
-	// (nothing follows a close, RFC 6455 §5.5.1).
-	dropped := c.dropHeld()
-	c.write.mu.Unlock()
 	for _, d := range dropped {
 		c.callDoneAny(d.Fn, ErrClosed)
 	}
@@ -177,7 +170,7 @@ func (c *Conn) fail(err error) bool {
 func (c *Conn) shutdownWrite() {
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()
-	if c.write.flags&wfClosed != 0 {
+	if c.write.w.Closed() {
 		return
 	}
 	if c.outLen() > 0 || c.inflight() > 0 {
@@ -221,7 +214,7 @@ func (c *Conn) onPeerClose(payload []byte) {
 func (c *Conn) finishClean() {
 	c.write.mu.Lock()
 	code, reason := c.write.closeCode, c.write.closeReason
-	wait := c.goroutine == nil && c.outLen() > 0 && c.write.flags&(wfWriteErr|wfClosed) == 0 &&
+	wait := c.goroutine == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
 	arm := wait && c.write.flags&wfFinishOwed == 0
 	if arm {
@@ -302,18 +295,14 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 		c.loop.wheel.cancel(c)
 	}
 	c.write.mu.Lock()
-	c.write.flags |= wfClosed
+	c.write.w.MarkClosed()
 	if c.write.closeCode == 0 || c.closeReq.Load() == closeAbort {
 		c.write.closeCode, c.write.closeReason = code, reason
 	}
 	code, reason = c.write.closeCode, c.write.closeReason
-	c.dropHeldDones()
+	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
 	if c.read.flags&rfOpened != 0 {
 		c.eng.countClose(code, c.read.flags&rfPeerFirst != 0) // metrics.go
-	}
-	var dones []outq.Done
-	if x := c.write.extras; x != nil {
-		dones = x.dones.All()
 	}
 	if c.goroutine == nil {
 		c.releaseWrite()

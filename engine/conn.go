@@ -7,10 +7,10 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/internal/outq"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sockfd"
 	"github.com/weir-ws/weir/internal/wsread"
+	"github.com/weir-ws/weir/internal/wswrite"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -76,7 +76,6 @@ type Conn struct {
 	state    atomic.Uint32
 	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
 	paused   atomic.Bool   // PauseRead: input is not watched
-	queued   atomic.Bool   // output or pongs are queued: a writable event means work
 	folded   bool          // counted into the engine's totals (under eng.statsMu)
 	user     atomic.Pointer[any]
 	kept     atomic.Pointer[Kept]         // set once, before OnOpen; read from any goroutine
@@ -90,15 +89,15 @@ type Conn struct {
 // before the state becomes open, and the state's store publishes them.
 type identity struct {
 	fd          sockfd.FD // raw socket on a loop (owns nothing in goroutine mode)
-	loop        *loop     // its loop (goroutine mode: the engine's timer loop)
+	client      bool      // this end dialled (next to fd: no padding)
+	version     uint8
+	loop        *loop // its loop (goroutine mode: the engine's timer loop)
 	eng         *engine
 	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
 	goroutine   *goroutineMode // goroutine-per-connection mode only (netconn.go)
 	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	remote      netip.AddrPort
 	subprotocol string
-	client      bool
-	version     uint8
 }
 
 // readSide is the read path's state. Only the context that holds the running
@@ -145,32 +144,15 @@ func (r *readSide) pendingHandle() (*upgrade.Handle, bool) {
 	return r.extras.pending, true
 }
 
-// writeSide is the write path's state and the close status. Every field but mu
-// is read and written only with mu held; the methods on *writeSide expect it.
+// writeSide is the write path's state (a wswrite.Writer: its fields are that
+// package's, reached only through its methods) and the close status, all under
+// mu.
 type writeSide struct {
 	mu          sync.Mutex
-	flags       uint16 // wf* bits
-	closeCode   frame.StatusCode
+	w           wswrite.Writer   // queue, pongs, held messages, completions (writeside.go)
+	flags       uint16           // wf* bits: what the close path still owes
+	closeCode   frame.StatusCode // the close status, once closing (CloseStatus)
 	closeReason string
-	out         outq.Queue   // pooled: what the socket has not taken yet (outq.go)
-	charged     int64        // memory of out and held counted in the engine's total (settle)
-	pongs       *outq.Pongs  // pooled: pongs owed, waiting for the end of the turn or behind out
-	extras      *writeExtras // what few connections need, made on first need
-}
-
-// writeExtras holds what few connections' write sides need (under mu).
-type writeExtras struct {
-	dones   outq.Dones     // WriteMessageFunc callbacks waiting for their bytes to go out
-	held    outq.Held      // whole messages waiting for a fragmented WriteFrame message to end
-	maskKey func() [4]byte // DialOptions.MaskKey (a test hook), set before the connection starts
-}
-
-// extra returns w's extras, making them on first need (under mu).
-func (w *writeSide) extra() *writeExtras {
-	if w.extras == nil {
-		w.extras = &writeExtras{}
-	}
-	return w.extras
 }
 
 // timers is the connection's place in its loop's timing wheel and what it waits
@@ -202,7 +184,7 @@ func (c *Conn) sharedExtras() *sharedExtras {
 }
 
 type connStats struct {
-	bytesIn, bytesOut, msgsIn, msgsOut, framesIn, framesOut atomic.Uint64
+	bytesIn, bytesOut, msgsIn, msgsOut, framesIn atomic.Uint64 // frames out: the Writer's
 }
 
 // read.flags (owner of the running bit).
@@ -219,14 +201,7 @@ const (
 
 // write.flags (under write.mu).
 const (
-	wfSentClose  uint16 = 1 << iota // our close frame is written or queued
-	wfClosed                        // the socket is closed: no more syscalls on fd
-	wfDrainOwed                     // out went above DrainLowWater: OnDrain is owed
-	wfWriteErr                      // a write failed: the connection is going away
-	wfNoCompress                    // EnableWriteCompression(false)
-	wfShutOwed                      // half-close once the queued output is out (shutdownWrite)
-	wfFragOpen                      // a fragmented WriteFrame message is in progress
-	wfReadHeld                      // reading stopped: output above WriteHighWater (backpressure.go)
+	wfShutOwed   uint16 = 1 << iota // half-close once the queued output is out (shutdownWrite)
 	wfFinishOwed                    // the close handshake is done: finish once output is out
 )
 
@@ -251,7 +226,7 @@ func (c *Conn) LocalAddr() netip.AddrPort {
 	}
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()
-	if c.write.flags&wfClosed != 0 {
+	if c.write.w.Closed() {
 		return netip.AddrPort{}
 	}
 	return localAddr(c.fd.Int())
@@ -296,7 +271,7 @@ func (c *Conn) Stats() Stats {
 	return Stats{
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
 		MessagesIn: s.msgsIn.Load(), MessagesOut: s.msgsOut.Load(),
-		FramesIn: s.framesIn.Load(), FramesOut: s.framesOut.Load(),
+		FramesIn: s.framesIn.Load(), FramesOut: c.write.w.FramesOut(),
 	}
 }
 
@@ -304,10 +279,7 @@ func (c *Conn) Stats() Stats {
 // taken by the socket (ws bufferedAmount).
 func (c *Conn) BufferedAmount() int {
 	c.write.mu.Lock()
-	n := c.pending()
-	if c.write.pongs != nil {
-		n += c.write.pongs.Len()
-	}
+	n := c.pending() + c.write.w.PongLen()
 	c.write.mu.Unlock()
 	return n
 }
@@ -326,10 +298,6 @@ func (c *Conn) Compression() (deflate.Params, bool) {
 // (CRIME/BREACH). Messages under the Options.Threshold are never compressed.
 func (c *Conn) EnableWriteCompression(on bool) {
 	c.write.mu.Lock()
-	if on {
-		c.write.flags &^= wfNoCompress
-	} else {
-		c.write.flags |= wfNoCompress
-	}
+	c.write.w.SetCompression(on)
 	c.write.mu.Unlock()
 }

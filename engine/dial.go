@@ -422,7 +422,7 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	if o.Version == 8 {
 		c.version = 8
 	}
-	c.write.extra().maskKey = o.MaskKey
+	c.write.w.SetMaskKey(o.MaskKey)
 	if o.Handler != nil {
 		c.handler = guard(o.Handler) // guard.go
 	}

@@ -13,6 +13,7 @@ func newEngine(h Handler, cfg *Config) (*engine, error) {
 	e := &engine{cfg: cfg.defaults(), h: guard(h), gconns: map[*Conn]struct{}{}}
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
+	e.cfg.writeLimits.Total = &e.buffered
 	if e.cfg.GoroutinePerConn {
 		return e, nil
 	}

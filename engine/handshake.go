@@ -133,7 +133,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).
 	c.state.Store(uint32(StateOpen))
 	c.write.mu.Lock()
-	err := c.writeRaw(out, nil)
+	err := c.writeRaw(out)
 	c.write.mu.Unlock()
 	if err != nil {
 		c.finish(frame.StatusAbnormalClosure, "", err)
@@ -166,7 +166,7 @@ const rejectLinger = time.Second
 func (c *Conn) reject(out []byte, err error) {
 	c.eng.countRefused(err) // by its status (metrics.go)
 	c.write.mu.Lock()
-	werr := c.writeRaw(out, nil)
+	werr := c.writeRaw(out)
 	c.write.mu.Unlock()
 	if werr != nil || c.loop == nil {
 		c.finish(frame.StatusAbnormalClosure, "", err)

@@ -16,11 +16,9 @@ var maskGens = sync.Pool{New: func() any {
 	return rand.NewChaCha8(seed)
 }}
 
-// nextMask returns a fresh masking key (under mu).
+// nextMask returns a fresh masking key (the Writer's Sink.Mask; a
+// DialOptions.MaskKey hook takes precedence in the Writer).
 func (c *Conn) nextMask() [4]byte {
-	if x := c.write.extras; x != nil && x.maskKey != nil {
-		return x.maskKey()
-	}
 	g := maskGens.Get().(*rand.ChaCha8)
 	v := g.Uint64()
 	maskGens.Put(g)

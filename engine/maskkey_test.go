@@ -272,28 +272,6 @@ func TestMaskKeyConcurrent(t *testing.T) {
 	}
 }
 
-// TestMaskKeyHookWins: DialOptions.MaskKey replaces the generator for that
-// connection only.
-func TestMaskKeyHookWins(t *testing.T) {
-	t.Parallel()
-	fixed := [4]byte{9, 8, 7, 6}
-	c := &Conn{}
-	c.write.extra().maskKey = func() [4]byte { return fixed }
-	other := &Conn{}
-	same := 0
-	for i := range 100 {
-		if k := c.nextMask(); k != fixed {
-			t.Fatalf("key %d = % x, want the hook's % x", i, k, fixed)
-		}
-		if other.nextMask() == fixed {
-			same++
-		}
-	}
-	if same > 1 {
-		t.Fatalf("a connection without the hook got the hook's key %d times", same)
-	}
-}
-
 var maskSink [4]byte
 
 // BenchmarkNextMask: one key per client frame, from a pooled generator (no

@@ -223,11 +223,9 @@ func (c *Conn) writeLoop() {
 	for range g.wch {
 		for {
 			c.write.mu.Lock()
-			if c.write.pongs != nil && c.outLen() == 0 && c.write.flags&wfClosed == 0 {
-				c.putPongs() // queues them
-			}
-			if c.outLen() == 0 || c.write.flags&wfWriteErr != 0 {
-				closed := c.write.flags&wfClosed != 0
+			c.write.w.QueuePongs(c.sink())
+			if c.outLen() == 0 || c.write.w.WriteErr() {
+				closed := c.write.w.Closed()
 				if closed {
 					c.releaseWrite()
 					g.nc.Close() // finish left the close to us, after the last bytes
@@ -247,7 +245,7 @@ func (c *Conn) writeLoop() {
 			c.writtenOut(buf)
 			g.inflight = 0
 			if err != nil {
-				c.write.flags |= wfWriteErr
+				c.write.w.MarkWriteErr()
 			}
 			c.write.mu.Unlock()
 			if err != nil {
@@ -272,7 +270,7 @@ func (c *Conn) inflight() int {
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
 	g := c.goroutine
-	if c.outLen() == 0 && g.inflight == 0 && c.write.pongs == nil || c.closeReq.Load() == closeAbort || c.write.flags&wfWriteErr != 0 {
+	if c.outLen() == 0 && g.inflight == 0 && c.write.w.PongLen() == 0 || c.closeReq.Load() == closeAbort || c.write.w.WriteErr() {
 		c.releaseWrite()
 		g.nc.Close()
 	} else {

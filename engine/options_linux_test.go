@@ -27,7 +27,7 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 	if c.goroutine == nil {
 		c.write.mu.Lock()
 		defer c.write.mu.Unlock()
-		if c.write.flags&wfClosed != 0 {
+		if c.write.w.Closed() {
 			t.Fatal("the connection is closed")
 		}
 		return get(c.fd.Int())

@@ -33,50 +33,15 @@ func (pm *PreparedMessage) Payload() []byte { return pm.m.Payload() }
 // connection's history.
 func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 	c.write.mu.Lock()
-	err := c.writable(pm.m.Opcode())
+	err := c.write.w.Writable(pm.m.Opcode())
 	if err == nil {
-		if c.client {
-			err = c.sendMessage(pm.m.Opcode(), pm.m.Payload(), false, 0)
-		} else {
-			err = c.writePreparedLocked(pm)
-		}
+		err = c.write.w.Prepared(c.sink(), pm.m)
 	}
 	c.write.mu.Unlock()
 	if err == nil {
 		c.stats.msgsOut.Add(1)
 	}
 	return c.afterWrite(err)
-}
-
-// writePreparedLocked is WritePrepared on a server connection (under mu).
-func (c *Conn) writePreparedLocked(pm *PreparedMessage) error {
-	f := pm.m.Frame()
-	compressed := false
-	if c.compression != nil && c.write.flags&wfNoCompress == 0 && c.compression.ShouldCompress(len(pm.m.Payload())) {
-		if err := c.admit(1); err != nil {
-			return err // refused whatever its size: do not compress for it
-		}
-		if z, err := pm.m.Compressed(c.compression.WindowBits(), c.eng.cfg.Compression); err == nil {
-			f, compressed = z, true
-		}
-	}
-	if err := c.admit(len(f)); err != nil {
-		return err
-	}
-	c.stats.framesOut.Add(1)
-	if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
-		if h, _, herr := frame.ParseHeader(f); herr == nil {
-			t.FrameOut(c, h)
-		}
-	}
-	if compressed {
-		c.compression.Advance(pm.m.Payload()) // keep the takeover history what the peer holds
-	}
-	if c.write.flags&wfFragOpen != 0 {
-		c.hold(f, nil)
-		return nil
-	}
-	return c.writeRaw(f, nil)
 }
 
 // Broadcast sends pm to every open connection for which filter (nil: all) returns

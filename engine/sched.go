@@ -87,7 +87,7 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if ev&evDecided != 0 {
 		c.onDecided(w)
 	}
-	if ev&evWrite != 0 && c.queued.Load() {
+	if ev&evWrite != 0 && c.write.w.Queued() {
 		c.flush()
 	}
 	if ev&(evPause|evResume) != 0 {

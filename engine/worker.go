@@ -21,7 +21,9 @@ func newWorker(size int) *worker {
 // poolQueue is the capacity of the worker pool's channel.
 const poolQueue = 4096
 
-func newPool(e *engine, n, bufSize int) *workq.Queue[*Conn] { return startPool(e, n, bufSize, poolQueue) }
+func newPool(e *engine, n, bufSize int) *workq.Queue[*Conn] {
+	return startPool(e, n, bufSize, poolQueue)
+}
 
 // startPool starts n workers on a hand-over queue of qlen (internal/workq: a
 // poster never blocks and never starts a goroutine). A connection is handed
