@@ -40,7 +40,6 @@ func (s *connSink) Queued() {
 
 func (s *connSink) Retry()                  { (*Conn)(s).post(evWrite) }
 func (s *connSink) Inflight() int           { return (*Conn)(s).inflight() }
-func (s *connSink) Mask() [4]byte           { return (*Conn)(s).nextMask() }
 func (s *connSink) FrameOut(h frame.Header) { s.eng.cfg.Trace.FrameOut((*Conn)(s), h) }
 
 func (s *connSink) Env() wswrite.Env {

@@ -179,7 +179,7 @@ func (w *Writer) emit(s Sink, env *Env, fin bool, op frame.Opcode, rsv uint8, p 
 	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(p))}
 	if env.Client {
 		h.Masked = true
-		h.Mask = w.mask(s)
+		h.Mask = w.mask()
 	}
 	var hb [frameBuf]byte
 	hn := frame.PutHeader(hb[:], h)
@@ -205,7 +205,7 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	h := frame.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(p))}
 	if env.Client {
 		h.Masked = true
-		h.Mask = w.mask(s)
+		h.Mask = w.mask()
 	}
 	var fb [frameBuf]byte
 	n := frame.PutHeader(fb[:], h)

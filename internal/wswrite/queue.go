@@ -268,7 +268,7 @@ func (w *Writer) AutoPong(s Sink, payload []byte) {
 	env := s.Env()
 	var key [4]byte
 	if env.Client {
-		key = w.mask(s)
+		key = w.mask()
 	}
 	if w.pongs == nil {
 		w.pongs = outq.GetPongs()

@@ -64,8 +64,6 @@ type Sink interface {
 	Retry()
 	// Inflight is the bytes goroutine mode's writer is writing now (0 on loops).
 	Inflight() int
-	// Mask returns a fresh masking key (client connections).
-	Mask() [4]byte
 	// FrameOut reports a frame going out (only with Limits.Trace).
 	FrameOut(h frame.Header)
 	// Env is what the Writer needs to know about the connection.
@@ -122,8 +120,8 @@ func (w *Writer) extra() *extras {
 	return w.extras
 }
 
-// SetMaskKey makes fn the source of masking keys instead of Sink.Mask (a
-// test hook; set before the connection starts).
+// SetMaskKey makes fn the source of masking keys instead of MaskKey (a test
+// hook; set before the connection starts).
 func (w *Writer) SetMaskKey(fn func() [4]byte) {
 	if fn != nil {
 		w.extra().maskKey = fn
@@ -131,11 +129,11 @@ func (w *Writer) SetMaskKey(fn func() [4]byte) {
 }
 
 // mask returns a fresh masking key.
-func (w *Writer) mask(s Sink) [4]byte {
+func (w *Writer) mask() [4]byte {
 	if x := w.extras; x != nil && x.maskKey != nil {
 		return x.maskKey()
 	}
-	return s.Mask()
+	return MaskKey()
 }
 
 // Queued reports whether output or pongs are queued (any goroutine, no lock).

@@ -41,7 +41,6 @@ func (s *sink) Failed(err error) error { return err }
 func (s *sink) Queued()                { s.queued++ }
 func (s *sink) Retry()                 { s.retries++ }
 func (s *sink) Inflight() int          { return 0 }
-func (s *sink) Mask() [4]byte          { return [4]byte{1, 2, 3, 4} }
 func (s *sink) FrameOut(frame.Header)  {}
 func (s *sink) Env() Env               { return Env{Limits: &s.lim, Client: s.client} }
 
@@ -224,6 +223,7 @@ func TestClientMasksCopy(t *testing.T) {
 	s.client = true
 	var w Writer
 	p := []byte("secret")
+	w.SetMaskKey(func() [4]byte { return [4]byte{1, 2, 3, 4} })
 	w.Message(s, frame.OpBinary, p, true)
 	w.SetMaskKey(func() [4]byte { return [4]byte{9, 9, 9, 9} })
 	w.Control(s, frame.OpPing, p)

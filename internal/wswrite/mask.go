@@ -1,4 +1,4 @@
-package engine
+package wswrite
 
 import (
 	crand "crypto/rand"
@@ -16,9 +16,8 @@ var maskGens = sync.Pool{New: func() any {
 	return rand.NewChaCha8(seed)
 }}
 
-// nextMask returns a fresh masking key (the Writer's Sink.Mask; a
-// DialOptions.MaskKey hook takes precedence in the Writer).
-func (c *Conn) nextMask() [4]byte {
+// MaskKey returns a fresh masking key from the pool of generators.
+func MaskKey() [4]byte {
 	g := maskGens.Get().(*rand.ChaCha8)
 	v := g.Uint64()
 	maskGens.Put(g)
