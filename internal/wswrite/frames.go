@@ -173,20 +173,27 @@ func (w *Writer) Close(s Sink, p []byte) (sent bool, dropped []outq.HeldDone) {
 	return true, w.dropHeld(env.Limits)
 }
 
-// emit commits one frame: header, mask, trace, then the socket or the queue,
-// or the held messages behind a fragmented message (hold).
-func (w *Writer) emit(s Sink, env *Env, fin bool, op frame.Opcode, rsv uint8, p []byte, hold bool) error {
-	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(p))}
+// header makes the header of a frame of n payload bytes (masked with a fresh
+// key on a client), counts the frame and traces it.
+func (w *Writer) header(s Sink, env *Env, fin bool, op frame.Opcode, rsv uint8, n int) frame.Header {
+	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(n)}
 	if env.Client {
 		h.Masked = true
 		h.Mask = w.mask()
 	}
-	var hb [frameBuf]byte
-	hn := frame.PutHeader(hb[:], h)
 	w.frames.Add(1)
 	if env.Limits.Trace {
 		s.FrameOut(h)
 	}
+	return h
+}
+
+// emit commits one frame: header, mask, trace, then the socket or the queue,
+// or the held messages behind a fragmented message (hold).
+func (w *Writer) emit(s Sink, env *Env, fin bool, op frame.Opcode, rsv uint8, p []byte, hold bool) error {
+	h := w.header(s, env, fin, op, rsv, len(p))
+	var hb [frameBuf]byte
+	hn := frame.PutHeader(hb[:], h)
 	if env.Client {
 		return w.writeMasked(s, env.Limits, hb[:hn], h.Mask, p, hold)
 	}
@@ -202,17 +209,9 @@ func (w *Writer) emit(s Sink, env *Env, fin bool, op frame.Opcode, rsv uint8, p 
 // the stack and handed to the socket by value, so that p never reaches the
 // Sink and a caller's stack buffer (a close payload) stays on its stack.
 func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []byte) error {
-	h := frame.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(p))}
-	if env.Client {
-		h.Masked = true
-		h.Mask = w.mask()
-	}
+	h := w.header(s, env, true, op, rsv, len(p))
 	var fb [frameBuf]byte
 	n := frame.PutHeader(fb[:], h)
-	w.frames.Add(1)
-	if env.Limits.Trace {
-		s.FrameOut(h)
-	}
 	if env.Client {
 		return w.writeMasked(s, env.Limits, fb[:n], h.Mask, p, false) // into a pooled copy
 	}
