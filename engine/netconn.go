@@ -207,7 +207,7 @@ func (c *Conn) readLoop(head []byte) {
 // that stops reading blocks no caller, no callback and no keepalive.
 func (c *Conn) netWrite2(a, b []byte) (int, error) { return 0, nil }
 
-// kickWriter wakes the writer goroutine (under mu).
+// kickWriter wakes the writer goroutine (under write.mu).
 func (c *Conn) kickWriter() {
 	select {
 	case c.goroutine.wch <- struct{}{}:
@@ -252,12 +252,12 @@ func (c *Conn) writeLoop() {
 				c.post(evHangUp)
 				continue // closes once finish marks the connection closed
 			}
-			c.post(evWrite) // write completions, OnDrain, `queued`: in the reader
+			c.post(evWrite) // write completions, OnDrain, the queued flag: in the reader
 		}
 	}
 }
 
-// inflight is what goroutine mode's writer is writing right now (under mu).
+// inflight is what goroutine mode's writer is writing right now (under write.mu).
 func (c *Conn) inflight() int {
 	if c.goroutine == nil {
 		return 0
@@ -265,7 +265,7 @@ func (c *Conn) inflight() int {
 	return c.goroutine.inflight
 }
 
-// closeNet closes a goroutine-mode socket in finish (under mu): at once for an
+// closeNet closes a goroutine-mode socket in finish (under write.mu): at once for an
 // abort or after a write error, otherwise once the writer has sent what is queued
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
@@ -276,7 +276,7 @@ func (c *Conn) closeNet() {
 	} else {
 		g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
 	}
-	c.kickWriter() // the writer sees wfClosed and ends
+	c.kickWriter() // the writer sees the Writer closed and ends
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).

@@ -22,7 +22,7 @@ func (c *Conn) closeSocket() {
 	}
 }
 
-// shutLocked half-closes the socket (under mu); only goroutine mode runs here.
+// shutLocked half-closes the socket (under write.mu); only goroutine mode runs here.
 func (c *Conn) shutLocked() {
 	if c.goroutine != nil {
 		if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {

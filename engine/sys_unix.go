@@ -37,7 +37,7 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 	}
 }
 
-// closeSocket closes the socket (under mu, with wfClosed set, so that no other
+// closeSocket closes the socket (under write.mu, with the Writer marked closed, so that no other
 // goroutine can touch a reused fd number afterwards).
 func (c *Conn) closeSocket() {
 	if c.goroutine != nil {
@@ -47,7 +47,7 @@ func (c *Conn) closeSocket() {
 	c.fd.Close() // once; afterwards c.fd.Int() is -1
 }
 
-// shutLocked half-closes the socket (under mu).
+// shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
 	if c.goroutine != nil {
 		if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {
