@@ -1,10 +1,5 @@
 package engine
 
-import (
-	"math/bits"
-	"sync/atomic"
-)
-
 // Backpressure, both ways, by default.
 //
 // Reading: while a connection's outbound bytes are above Config.WriteHighWater,
@@ -35,7 +30,7 @@ import (
 
 // Inbound: the bytes held for connections between reads (a partial frame's
 // buffer in the reader, a message being assembled, compressed frames being
-// collected) are counted in the engine's inBudget by the capacity of their pooled
+// collected) are counted in the engine's inbound total (a wsread.Total) by the capacity of their pooled
 // buffers, charged when a buffer is taken or grows and refunded when it goes back
 // (delivered, failed, finished). The common case, a frame that arrives whole in
 // one read and is delivered as a slice of the read buffer, takes no buffer and
@@ -46,98 +41,18 @@ import (
 // Later) rather than 1009: the message was within the limits; the server is
 // what is short.
 
-// inBudget is the engine's count of inbound bytes held between reads
-// (wsread.Budget). max <= 0: counted, never refused.
-type inBudget struct {
-	n   atomic.Int64
-	max int64
-}
-
-// Charge takes n more bytes unless the total would pass max. A compare-and-swap
-// loop, so that the total never passes it even for a moment (it runs only when
-// a buffer is taken or grows).
-func (b *inBudget) Charge(n int) bool {
-	if b.max <= 0 {
-		b.n.Add(int64(n))
-		return true
-	}
-	for {
-		cur := b.n.Load()
-		if cur+int64(n) > b.max {
-			return false
-		}
-		if b.n.CompareAndSwap(cur, cur+int64(n)) {
-			return true
-		}
-	}
-}
-
-// Refund gives back n bytes charged earlier.
-func (b *inBudget) Refund(n int) { b.n.Add(-int64(n)) }
-
-// admit applies the outbound cap (Config.MaxWriteBuffer) and the engine's budget
-// (Config.MaxTotalBuffered) to n more bytes, under mu.
-func (c *Conn) admit(n int) error {
-	q := c.pending()
-	if q == 0 {
-		return nil
-	}
-	cfg := &c.eng.cfg
-	if q+n <= cfg.MaxWriteBuffer && (cfg.MaxTotalBuffered < 0 || c.eng.buffered.Load()+c.growth(n) <= cfg.MaxTotalBuffered) {
-		return nil
-	}
-	switch cfg.WriteBufferPolicy {
-	case WriteBufferDrop:
-		return ErrMessageDropped
-	case WriteBufferClose:
-		return ErrSlowConsumer
-	}
-	return ErrWriteBufferFull
-}
-
-// growth is the memory queuing n more bytes would add to the engine's total
-// (under mu): nothing when the queue's buffer has room (or gets it by
-// compacting, as enqueue does), else the pooled buffer enqueue takes (a power
-// of two) less the one it gives back.
-func (c *Conn) growth(n int) int64 {
-	live := c.outLen()
-	if cap(c.out)-len(c.out) >= n || (c.outHead >= len(c.out)/2 && cap(c.out)-live >= n) {
-		return 0
-	}
-	size := max(512, 1<<bits.Len(uint(live+n-1)))
-	return int64(max(0, size-cap(c.out)))
-}
-
 // readHeld reports whether reading must stop for now because the connection's
 // output is above Config.WriteHighWater (worker context). Reading stays stopped
-// until the output is down to half the mark (readResumable).
+// until the output is down to half the mark (wswrite.Writer.HoldRead; flush
+// reports when it may resume).
 func (c *Conn) readHeld() bool {
-	if !c.queued.Load() || c.eng.cfg.WriteHighWater < 0 {
+	if !c.write.w.Queued() || c.eng.cfg.WriteHighWater < 0 {
 		return false // nothing queued: the common case costs one atomic load
 	}
-	c.mu.Lock()
-	mark := c.eng.cfg.WriteHighWater
-	if c.wflags&wfReadHeld != 0 {
-		mark /= 2
-	}
-	held := c.pending() > mark && c.wflags&(wfClosed|wfWriteErr) == 0
-	if held {
-		c.wflags |= wfReadHeld
-	} else {
-		c.wflags &^= wfReadHeld
-	}
-	c.mu.Unlock()
+	c.write.mu.Lock()
+	held := c.write.w.HoldRead(c.sink(), &c.eng.cfg.writeLimits)
+	c.write.mu.Unlock()
 	return held
-}
-
-// readResumable reports, once, that reading stopped by readHeld may go on: the
-// output is down to half of WriteHighWater (under mu).
-func (c *Conn) readResumable() bool {
-	if c.wflags&wfReadHeld == 0 || c.pending() > c.eng.cfg.WriteHighWater/2 {
-		return false
-	}
-	c.wflags &^= wfReadHeld
-	return true
 }
 
 // BufferedAmount is the memory the server's connections hold for queued
@@ -151,8 +66,8 @@ func (cl *Client) BufferedAmount() int64 { return cl.e.buffered.Load() }
 
 // BufferedInbound is the number of inbound bytes the server's connections hold
 // between reads now, all together (what Config.MaxTotalInbound bounds).
-func (s *Server) BufferedInbound() int64 { return s.e.inbound.n.Load() }
+func (s *Server) BufferedInbound() int64 { return s.e.inbound.Load() }
 
 // BufferedInbound is the number of inbound bytes the client's connections hold
 // between reads now, all together.
-func (cl *Client) BufferedInbound() int64 { return cl.e.inbound.n.Load() }
+func (cl *Client) BufferedInbound() int64 { return cl.e.inbound.Load() }

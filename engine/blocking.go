@@ -59,12 +59,12 @@ func (queueHandler) OnClose(c *Conn, code frame.StatusCode, reason string, err e
 // whichever comes first: its first message or close (worker context), or a
 // ReadMessage (any goroutine).
 func (c *Conn) serverQueue() *queue {
-	a := c.auxState()
-	if q := a.q.Load(); q != nil {
+	a := c.sharedExtras()
+	if q := a.queue.Load(); q != nil {
 		return q
 	}
-	a.q.CompareAndSwap(nil, newQueue(c.eng.cfg.ReadQueue))
-	return a.q.Load()
+	a.queue.CompareAndSwap(nil, newQueue(c.eng.cfg.ReadQueue))
+	return a.queue.Load()
 }
 
 // ReadMessage returns the next message of a connection dialled without a Handler
@@ -74,9 +74,9 @@ func (c *Conn) serverQueue() *queue {
 // queue (or PauseRead) stopped.
 // When ctx ends first, no message is taken (package netconn relies on it).
 func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
-	q, ok := c.h.(*queue)
+	q, ok := c.handler.(*queue)
 	if !ok {
-		if _, served := c.h.(queueHandler); !served {
+		if _, served := c.handler.(queueHandler); !served {
 			return 0, nil, ErrNoQueue
 		}
 		q = c.serverQueue()

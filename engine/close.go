@@ -81,22 +81,16 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 	if code != 0 {
 		p, _ = frame.AppendClose(p, code, reason)
 	}
-	c.mu.Lock()
-	if c.wflags&(wfSentClose|wfClosed) != 0 {
-		c.mu.Unlock()
+	c.write.mu.Lock()
+	// Behind the pongs owed; messages held behind an unfinished fragmented
+	// message can no longer go out (nothing follows a close, RFC 6455 §5.5.1).
+	sent, dropped := c.write.w.Close(c.sink(), p)
+	c.write.mu.Unlock()
+	if !sent {
 		return false
 	}
-	if c.pong != nil {
-		c.putPongs() // pongs owed for pings that came before go ahead of the close
-	}
-	c.wflags |= wfSentClose
-	c.emit(true, frame.OpClose, 0, p, false)
-	// Messages held behind an unfinished fragmented message can no longer go out
-	// (nothing follows a close, RFC 6455 §5.5.1).
-	dropped := c.dropHeld()
-	c.mu.Unlock()
 	for _, d := range dropped {
-		c.callDoneAny(d.fn, ErrClosed)
+		c.callDoneAny(d.Fn, ErrClosed)
 	}
 	return true
 }
@@ -104,7 +98,7 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 // onCloseRequest runs a local close request in worker context.
 func (c *Conn) onCloseRequest() {
 	if c.State() == StateConnecting {
-		if h, ok := c.pendingHandle(); ok {
+		if h, ok := c.read.pendingHandle(); ok {
 			h.Cancel(ErrServerClosed)
 		}
 		if c.closeReq.Load() == closeBusy {
@@ -116,15 +110,15 @@ func (c *Conn) onCloseRequest() {
 	}
 	switch c.closeReq.Load() {
 	case closeGraceful:
-		if c.rflags&rfRecvClose != 0 && !c.client {
+		if c.read.flags&rfRecvClose != 0 && !c.client {
 			c.finishClean()
 			return
 		}
 		c.armDeadline(c.eng.cfg.CloseTimeout)
 	case closeNow:
-		c.mu.Lock()
-		code, reason := c.closeCd, c.closeRsn
-		c.mu.Unlock()
+		c.write.mu.Lock()
+		code, reason := c.write.closeCode, c.write.closeReason
+		c.write.mu.Unlock()
 		c.finish(code, reason, nil)
 	case closeAbort:
 		c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
@@ -150,7 +144,7 @@ func (c *Conn) onCloseRequest() {
 // frames and waits for the peer to hang up (at most CloseTimeout). It returns false
 // so that checks can end with `return c.fail(err)`.
 func (c *Conn) fail(err error) bool {
-	if c.rflags&(rfDiscard|rfFinished) != 0 {
+	if c.read.flags&(rfDiscard|rfFinished) != 0 {
 		return false
 	}
 	code := frame.StatusProtocolError
@@ -158,8 +152,8 @@ func (c *Conn) fail(err error) bool {
 	if errors.As(err, &pe) {
 		code = pe.Code
 	}
-	c.rflags |= rfDiscard
-	c.ext().failErr = err
+	c.read.flags |= rfDiscard
+	c.read.extra().failErr = err
 	c.releaseRead()
 	c.setCloseStatus(code, "")
 	c.sendClose(code, "")
@@ -174,13 +168,13 @@ func (c *Conn) fail(err error) bool {
 // goroutine mode, where the writer goroutine writes), flush does it once that is
 // out.
 func (c *Conn) shutdownWrite() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.wflags&wfClosed != 0 {
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	if c.write.w.Closed() {
 		return
 	}
 	if c.outLen() > 0 || c.inflight() > 0 {
-		c.wflags |= wfShutOwed
+		c.write.flags |= wfShutOwed
 		return
 	}
 	c.shutLocked()
@@ -193,14 +187,14 @@ func (c *Conn) onPeerClose(payload []byte) {
 		c.fail(err)
 		return
 	}
-	c.rflags |= rfRecvClose
+	c.read.flags |= rfRecvClose
 	c.setCloseStatus(code, string(reason))
 	// Echo the status code (none for 1005, which is never sent on the wire).
 	if code == frame.StatusNoStatusRcvd {
 		code = 0
 	}
 	if c.sendClose(code, "") {
-		c.rflags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
+		c.read.flags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
 	}
 	c.state.Store(uint32(StateClosing))
 	if c.client {
@@ -218,36 +212,36 @@ func (c *Conn) onPeerClose(payload []byte) {
 // (CloseTimeout, armed once) bounds the wait. Goroutine mode's writer already
 // sends the queue before it closes the socket (closeNet).
 func (c *Conn) finishClean() {
-	c.mu.Lock()
-	code, reason := c.closeCd, c.closeRsn
-	wait := c.g == nil && c.outLen() > 0 && c.wflags&(wfWriteErr|wfClosed) == 0 &&
+	c.write.mu.Lock()
+	code, reason := c.write.closeCode, c.write.closeReason
+	wait := c.goroutine == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
-	arm := wait && c.wflags&wfFinishOwed == 0
+	arm := wait && c.write.flags&wfFinishOwed == 0
 	if arm {
-		c.wflags |= wfFinishOwed
+		c.write.flags |= wfFinishOwed
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	if arm {
 		c.armDeadline(c.eng.cfg.CloseTimeout)
 	}
 	if wait {
 		return
 	}
-	c.finish(code, reason, c.failErr())
+	c.finish(code, reason, c.read.failErr())
 }
 
 func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
-	c.mu.Lock()
-	if c.closeCd == 0 {
-		c.closeCd, c.closeRsn = code, reason
+	c.write.mu.Lock()
+	if c.write.closeCode == 0 {
+		c.write.closeCode, c.write.closeReason = code, reason
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 }
 
 // onEOF: the peer closed its side of the TCP connection.
 func (c *Conn) onEOF() {
 	switch {
-	case c.failErr() != nil || c.rflags&rfRecvClose != 0:
+	case c.read.failErr() != nil || c.read.flags&rfRecvClose != 0:
 		c.finishClean()
 	default:
 		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
@@ -256,7 +250,7 @@ func (c *Conn) onEOF() {
 
 // onIOError: a read or write failed; the connection is gone.
 func (c *Conn) onIOError(err error) {
-	if c.failErr() != nil || c.rflags&rfRecvClose != 0 {
+	if c.read.failErr() != nil || c.read.flags&rfRecvClose != 0 {
 		c.finishClean()
 		return
 	}
@@ -271,14 +265,14 @@ func (e *IOError) Unwrap() error { return e.Err }
 
 // releaseRead returns the read side's pooled buffers.
 func (c *Conn) releaseRead() {
-	if c.in != nil {
-		bufpool.Put(c.in)
-		c.in = nil
+	if c.read.unparsed != nil {
+		bufpool.Put(c.read.unparsed)
+		c.read.unparsed = nil
 	}
-	c.rd.Release() // refunds its buffer to the inbound budget
-	if c.msg != nil {
-		c.putMsg(c.msg)
-		c.msg = nil
+	c.read.parser.Release() // refunds its buffer to the inbound budget
+	if c.read.message != nil {
+		c.putMsg(c.read.message)
+		c.read.message = nil
 	}
 }
 
@@ -286,53 +280,49 @@ func (c *Conn) releaseRead() {
 // buffers go back to their pools, the connection leaves its loop and its timer, and
 // OnClose runs if OnOpen did.
 func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
-	if c.rflags&rfFinished != 0 {
+	if c.read.flags&rfFinished != 0 {
 		return
 	}
-	c.rflags |= rfFinished
+	c.read.flags |= rfFinished
 	c.eng.foldStats(c) // before it leaves its loop's table (stats.go)
-	if h, ok := c.pendingHandle(); ok {
+	if h, ok := c.read.pendingHandle(); ok {
 		h.Cancel(err)
-		c.x.req = nil
+		c.read.extras.pending = nil
 	}
 	c.releaseRead()
 	if c.loop != nil {
 		c.loop.remove(c)
 		c.loop.wheel.Cancel(c)
 	}
-	c.mu.Lock()
-	c.wflags |= wfClosed
-	if c.closeCd == 0 || c.closeReq.Load() == closeAbort {
-		c.closeCd, c.closeRsn = code, reason
+	c.write.mu.Lock()
+	c.write.w.MarkClosed()
+	if c.write.closeCode == 0 || c.closeReq.Load() == closeAbort {
+		c.write.closeCode, c.write.closeReason = code, reason
 	}
-	code, reason = c.closeCd, c.closeRsn
-	c.dropHeldDones()
-	if c.rflags&rfOpened != 0 {
-		c.eng.countClose(code, c.rflags&rfPeerFirst != 0) // metrics.go
+	code, reason = c.write.closeCode, c.write.closeReason
+	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
+	if c.read.flags&rfOpened != 0 {
+		c.eng.countClose(code, c.read.flags&rfPeerFirst != 0) // metrics.go
 	}
-	var dones []pendingDone
-	if c.dq != nil {
-		dones, c.dq = c.dq.list, nil
-	}
-	if c.g == nil {
+	if c.goroutine == nil {
 		c.releaseWrite()
 	} // goroutine mode: the writer sends what is queued, then releases and closes
 	c.closeSocket()
-	if c.fl != nil {
-		c.fl.Release() // no writer can be compressing: we hold mu
+	if c.compression != nil {
+		c.compression.Release() // no writer can be compressing: we hold mu
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	c.state.Store(uint32(StateClosed))
-	// After the state: a connAux made from now on sees StateClosed instead.
-	if a := c.aux.Load(); a != nil {
+	// After the state: sharedExtras made from now on sees StateClosed instead.
+	if a := c.extras.Load(); a != nil {
 		close(a.done)
 	}
 	c.runCloseHooks()
 	for _, d := range dones {
-		c.callDone(d.fn, ErrClosed)
+		c.callDone(d.Fn, ErrClosed)
 	}
 	c.eng.connClosed(c)
-	if c.rflags&rfOpened != 0 {
-		c.h.OnClose(c, code, reason, err)
+	if c.read.flags&rfOpened != 0 {
+		c.handler.OnClose(c, code, reason, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/internal/wsread"
+	"github.com/weir-ws/weir/internal/wswrite"
 )
 
 // Dispatch says where callbacks run.
@@ -181,6 +182,9 @@ type Config struct {
 
 	// readLimits are the limits above as the read side takes them, made by defaults.
 	readLimits wsread.Limits
+	// writeLimits are the write policy as the write side takes it, made by
+	// defaults (its Total is set by newEngine).
+	writeLimits wswrite.Limits
 }
 
 // defaults returns a copy of c with every zero field filled in.
@@ -247,6 +251,16 @@ func (c *Config) defaults() Config {
 		MaxFragments:   int64(max(d.MaxFragments, 0)), // 0: no cap
 		SkipUTF8:       d.SkipUTF8Validation,
 		Headers:        d.Trace != nil && d.Trace.FrameIn != nil,
+	}
+	d.writeLimits = wswrite.Limits{
+		MaxBuffer:     d.MaxWriteBuffer,
+		MaxTotal:      d.MaxTotalBuffered,
+		Policy:        [...]wswrite.Policy{WriteBufferError: wswrite.PolicyRefuse, WriteBufferDrop: wswrite.PolicyDrop, WriteBufferClose: wswrite.PolicyClose}[d.WriteBufferPolicy],
+		DrainLowWater: d.DrainLowWater,
+		HighWater:     d.WriteHighWater,
+		FragmentSize:  d.WriteFragmentSize,
+		Trace:         d.Trace != nil && d.Trace.FrameOut != nil,
+		Compression:   d.Compression,
 	}
 	return d
 }

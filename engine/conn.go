@@ -7,9 +7,11 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/wheel"
 	"github.com/weir-ws/weir/internal/wsread"
+	"github.com/weir-ws/weir/internal/wswrite"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -51,159 +53,159 @@ type Stats struct {
 // Conn is one WebSocket connection, server or client side. Its methods are safe from
 // any goroutine. An open, idle Conn on the event loops holds no goroutine and no
 // buffer: it is this struct, found by fd in its loop's table.
+//
+// Its state is in parts, each with one owner (docs/architecture.md):
+//
+//   - identity: what the connection is, set before it is published (before its fd
+//     is watched or its goroutines start; the negotiated facts before its state
+//     becomes open) and only read afterwards;
+//   - read: the read side, reached only by the context that holds the running bit
+//     (sched.go), or by goroutine mode's reader goroutine;
+//   - write: the write side and the close status, under write.mu;
+//   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
+//     the owner of the running bit arms;
+//   - the atomics below, for what goroutines tell each other.
 type Conn struct {
-	// sched serialises all work on the connection: the running bit plus pending events
-	// (see sched.go). Everything marked "worker context" below is touched only while
-	// the running bit is held.
-	sched  atomic.Uint32
-	state  atomic.Uint32
-	paused atomic.Bool // PauseRead: input is not watched
-	queued atomic.Bool // out or pong holds bytes: a writable event means work
+	identity
+	read  readSide
+	write writeSide
+	timers
 
-	fd   sock.FD // raw socket on a loop (owns nothing in goroutine mode)
-	loop *loop
-	eng  *engine
-	h    Handler       // this connection's callbacks (the engine's, or the Dial option's)
-	g    *gstate       // goroutine mode only
-	x    *connExtra    // rarely needed facts, allocated when first needed (worker context)
-	fl   *deflate.Conn // permessage-deflate state when negotiated, else nil
-
-	// Read side, worker context.
-	rd       wsread.Reader // the frame parser: partial frames, limits, message state (read.go)
-	in       []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
-	msg      []byte        // pooled: the fragmented message being assembled
-	rflags   uint16        // rf* bits
-	pingDue  int64         // wheel tick at which an unanswered keepalive ping was sent, 0 when none
-	deadline int64         // wheel tick: handshake or close deadline
-
-	// Write side, under mu.
-	mu         sync.Mutex
-	closeReq   atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
-	wflags     uint16        // wf* bits
-	closeCd    frame.StatusCode
-	out        []byte     // pooled: out[outHead:] is what the socket has not taken yet
-	outHead    int        // bytes of out already written (outq.go compacts rarely)
-	outCharged int64      // capacity of out and hq counted in the engine's total (settle)
-	pong       *pongBuf   // pooled: pongs owed, encoded, waiting for the end of the turn or behind out
-	dq         *doneQueue // WriteMessageFunc callbacks waiting for their bytes to go out
-	hq         *heldQueue // whole messages waiting for a fragmented WriteFrame message to end
-	outOff     int64      // bytes ever queued into out, for write completions
-	closeRsn   string
-
-	tnode    wheel.Node[Conn] // the loop's wheel entry, under the wheel's lock (timer.go)
-	lastRead atomic.Int64     // wheel tick of the last input
-
-	// Facts.
-	client  bool
-	version uint8
-	folded  bool // counted into the engine's totals (under eng.statsMu)
-	remote  netip.AddrPort
-	sub     string
-	user    atomic.Pointer[any]
-	kept    atomic.Pointer[Kept] // set once, before OnOpen; read from any goroutine
-	stats   connStats
-	aux     atomic.Pointer[connAux] // made on first need, from any goroutine
+	// sched serialises all work on the connection: the running bit plus pending
+	// events (see sched.go).
+	sched    atomic.Uint32
+	state    atomic.Uint32
+	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
+	paused   atomic.Bool   // PauseRead: input is not watched
+	folded   bool          // counted into the engine's totals (under eng.statsMu)
+	user     atomic.Pointer[any]
+	kept     atomic.Pointer[Kept]         // set once, before OnOpen; read from any goroutine
+	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
+	stats    connStats
 	// AfterClose funcs (closehook.go).
 	hooks atomic.Pointer[closeHooks]
 }
 
-// connExtra holds what few connections need: a pending
-// asynchronous handshake, the reason a connection failed, a test masking hook.
-type connExtra struct {
-	req     any        // *upgrade.Handle while a deferred verify decision is pending
-	failErr error      // why the connection was failed, reported to OnClose
-	ip      netip.Addr // with ipSet: the client IP it counts under (limits.go)
-	ipSet   bool
-	maskFn  func() [4]byte
+// identity is what a connection is. It is set before the connection is
+// published and never changes afterwards, so any goroutine may read it. The
+// negotiated facts (subprotocol, version, compression) are set by the handshake
+// before the state becomes open, and the state's store publishes them.
+type identity struct {
+	fd          sock.FD   // raw socket on a loop (owns nothing in goroutine mode)
+	client      bool      // this end dialled (next to fd: no padding)
+	version     uint8
+	loop        *loop // its loop (goroutine mode: the engine's timer loop)
+	eng         *engine
+	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
+	goroutine   *goroutineMode // goroutine-per-connection mode only (netconn.go)
+	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
+	remote      netip.AddrPort
+	subprotocol string
 }
 
-// connAux holds what few connections need and any goroutine may set up first
-// (connExtra is worker context only): the ReadMessage queue of a server made
-// without a Handler, and the PingRTT calls waiting for their pongs.
-type connAux struct {
-	q    atomic.Pointer[queue]
-	rtt  atomic.Pointer[rttSet]
-	done chan struct{} // closed by finish, once the connection is closed
+// readSide is the read path's state. Only the context that holds the running
+// bit (a worker, an inline loop, or goroutine mode's reader) touches it.
+type readSide struct {
+	parser   wsread.Reader // partial frames, limits, message state (read.go)
+	unparsed []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
+	message  []byte        // pooled: the fragmented message being assembled
+	flags    uint16        // rf* bits
+	extras   *readExtras   // what few connections need, made on first need
 }
 
-// auxState returns c's connAux, making it on first use (any goroutine).
-func (c *Conn) auxState() *connAux {
-	if a := c.aux.Load(); a != nil {
-		return a
+// readExtras holds what few connections' read sides need: a pending
+// asynchronous handshake, the reason a connection failed, the client IP it is
+// counted under.
+type readExtras struct {
+	pending   *upgrade.Handle // while a deferred verify decision is pending
+	failErr   error           // why the connection was failed, reported to OnClose
+	clientIP  netip.Addr      // with ipCounted: the client IP it counts under (limits.go)
+	ipCounted bool
+}
+
+// extra returns r's extras, making them on first need.
+func (r *readSide) extra() *readExtras {
+	if r.extras == nil {
+		r.extras = &readExtras{}
 	}
-	c.aux.CompareAndSwap(nil, &connAux{done: make(chan struct{})})
-	return c.aux.Load()
+	return r.extras
 }
 
-// ext returns c's extra facts, allocating them (worker context, or before start).
-func (c *Conn) ext() *connExtra {
-	if c.x == nil {
-		c.x = &connExtra{}
-	}
-	return c.x
-}
-
-func (c *Conn) failErr() error {
-	if c.x == nil {
+// failErr is why the connection was failed, or nil.
+func (r *readSide) failErr() error {
+	if r.extras == nil {
 		return nil
 	}
-	return c.x.failErr
+	return r.extras.failErr
 }
 
-func (c *Conn) pendingHandle() (*upgrade.Handle, bool) {
-	if c.x == nil {
+// pendingHandle is the deferred verify decision the handshake waits for.
+func (r *readSide) pendingHandle() (*upgrade.Handle, bool) {
+	if r.extras == nil || r.extras.pending == nil {
 		return nil, false
 	}
-	h, ok := c.x.req.(*upgrade.Handle)
-	return h, ok
+	return r.extras.pending, true
 }
 
-// pongBuf holds the pong frames owed for the pings of one read turn, in order,
-// encoded (RFC 6455 §5.5.3 allows answering only the latest: past pongBatch
-// bytes, or while the socket is full, only the latest is kept).
-type pongBuf struct {
-	n      int // bytes of b in use
-	frames int // pong frames in b[:n]
-	b      [pongBatch]byte
+// writeSide is the write path's state (a wswrite.Writer: its fields are that
+// package's, reached only through its methods) and the close status, all under
+// mu.
+type writeSide struct {
+	mu          sync.Mutex
+	w           wswrite.Writer   // queue, pongs, held messages, completions (writeside.go)
+	flags       uint16           // wf* bits: what the close path still owes
+	closeCode   frame.StatusCode // the close status, once closing (CloseStatus)
+	closeReason string
 }
 
-var pongPool = sync.Pool{New: func() any { return new(pongBuf) }}
+// timers is the connection's place in its loop's timing wheel and what it waits
+// for there.
+type timers struct {
+	tnode    wheel.Node[Conn] // the loop's wheel entry, under the wheel's lock (internal/wheel)
+	pingDue  int64            // tick an unanswered keepalive ping was sent, 0 when none (owner of the running bit)
+	deadline int64            // tick of the handshake or close deadline (owner of the running bit)
+	lastRead atomic.Int64     // tick of the last input (the loop and the running bit's owner)
+}
 
-type doneQueue struct{ list []pendingDone }
+// sharedExtras holds what few connections need and any goroutine may set up
+// first: the ReadMessage queue of a connection made without a Handler, and the
+// PingRTT calls waiting for their pongs.
+type sharedExtras struct {
+	queue atomic.Pointer[queue]
+	rtt   rtt.Set
+	done  chan struct{} // closed by finish, once the connection is closed
+}
+
+// sharedExtras returns c's sharedExtras, making them on first need (any goroutine).
+func (c *Conn) sharedExtras() *sharedExtras {
+	if a := c.extras.Load(); a != nil {
+		return a
+	}
+	c.extras.CompareAndSwap(nil, &sharedExtras{done: make(chan struct{})})
+	return c.extras.Load()
+}
 
 type connStats struct {
-	bytesIn, bytesOut, msgsIn, msgsOut, framesIn, framesOut atomic.Uint64
+	bytesIn, bytesOut, msgsIn, msgsOut, framesIn atomic.Uint64 // frames out: the Writer's
 }
 
-// rflags (worker context).
+// read.flags (owner of the running bit).
 const (
 	rfOpened     uint16 = 1 << iota // OnOpen was called, so OnClose is owed
 	rfRecvClose                     // the peer's close frame arrived
 	rfDiscard                       // failed: input is ignored until the peer hangs up
 	rfFinished                      // finish ran
-	rfHandshake                     // handshake bytes accumulate in `in`
+	rfHandshake                     // handshake bytes accumulate in read.unparsed
 	rfVerifyWait                    // an asynchronous verify decision is pending
-	rfStash                         // `in` holds unparsed bytes kept by PauseRead
+	rfStash                         // read.unparsed holds bytes kept by PauseRead
 	rfPeerFirst                     // the peer's close frame came before ours went out
 )
 
-// wflags (under mu).
+// write.flags (under write.mu).
 const (
-	wfSentClose  uint16 = 1 << iota // our close frame is written or queued
-	wfClosed                        // the socket is closed: no more syscalls on fd
-	wfDrainOwed                     // out went above DrainLowWater: OnDrain is owed
-	wfWriteErr                      // a write failed: the connection is going away
-	wfNoCompress                    // EnableWriteCompression(false)
-	wfShutOwed                      // half-close once the queued output is out (shutdownWrite)
-	wfFragOpen                      // a fragmented WriteFrame message is in progress
-	wfReadHeld                      // reading stopped: output above WriteHighWater (backpressure.go)
+	wfShutOwed   uint16 = 1 << iota // half-close once the queued output is out (shutdownWrite)
 	wfFinishOwed                    // the close handshake is done: finish once output is out
 )
-
-type pendingDone struct {
-	end int64 // outOff value at which the write is complete
-	fn  func(error)
-}
 
 // Kept holds what the verify hook chose to keep from the handshake request.
 type Kept struct {
@@ -221,19 +223,19 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // LocalAddr is the local end of the TCP connection (asked of the socket, so the
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
-	if c.g != nil {
-		return addrPort(c.g.nc.LocalAddr())
+	if c.goroutine != nil {
+		return addrPort(c.goroutine.nc.LocalAddr())
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.wflags&wfClosed != 0 {
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	if c.write.w.Closed() {
 		return netip.AddrPort{}
 	}
 	return c.fd.LocalAddr()
 }
 
 // Subprotocol is the negotiated subprotocol, "" for none.
-func (c *Conn) Subprotocol() string { return c.sub }
+func (c *Conn) Subprotocol() string { return c.subprotocol }
 
 // Version is the WebSocket protocol version of the handshake: 13, or 8.
 func (c *Conn) Version() int { return int(c.version) }
@@ -260,9 +262,9 @@ func (c *Conn) UserData() any {
 // CloseStatus returns the close code and reason once the connection is closing or
 // closed (0 and "" before), so they stay readable after OnClose.
 func (c *Conn) CloseStatus() (frame.StatusCode, string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeCd, c.closeRsn
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	return c.write.closeCode, c.write.closeReason
 }
 
 // Stats returns the connection's traffic counters.
@@ -271,28 +273,25 @@ func (c *Conn) Stats() Stats {
 	return Stats{
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
 		MessagesIn: s.msgsIn.Load(), MessagesOut: s.msgsOut.Load(),
-		FramesIn: s.framesIn.Load(), FramesOut: s.framesOut.Load(),
+		FramesIn: s.framesIn.Load(), FramesOut: c.write.w.FramesOut(),
 	}
 }
 
 // BufferedAmount is the number of bytes written by the application but not yet
 // taken by the socket (ws bufferedAmount).
 func (c *Conn) BufferedAmount() int {
-	c.mu.Lock()
-	n := c.pending()
-	if c.pong != nil {
-		n += c.pong.n
-	}
-	c.mu.Unlock()
+	c.write.mu.Lock()
+	n := c.pending() + c.write.w.PongLen()
+	c.write.mu.Unlock()
 	return n
 }
 
 // Compression reports the negotiated permessage-deflate parameters, if any.
 func (c *Conn) Compression() (deflate.Params, bool) {
-	if c.fl == nil {
+	if c.compression == nil {
 		return deflate.Params{}, false
 	}
-	return c.fl.Params(), true
+	return c.compression.Params(), true
 }
 
 // EnableWriteCompression turns compression of this connection's outgoing messages
@@ -300,11 +299,7 @@ func (c *Conn) Compression() (deflate.Params, bool) {
 // that are already compressed or that mix secrets with attacker-controlled data
 // (CRIME/BREACH). Messages under the Options.Threshold are never compressed.
 func (c *Conn) EnableWriteCompression(on bool) {
-	c.mu.Lock()
-	if on {
-		c.wflags &^= wfNoCompress
-	} else {
-		c.wflags |= wfNoCompress
-	}
-	c.mu.Unlock()
+	c.write.mu.Lock()
+	c.write.w.SetCompression(on)
+	c.write.mu.Unlock()
 }

@@ -180,24 +180,24 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 		nc.Close()
 	} else {
 		c = e.newConn(-1, nil, true)
-		c.g = newGState(nc)
+		c.goroutine = newGoroutineMode(nc)
 		c.remote = addrPort(nc.RemoteAddr())
 	}
-	c.sub = res.Subprotocol
+	c.subprotocol = res.Subprotocol
 	if o.Compression != nil {
 		if p, ok, _ := o.Compression.Accept(res.Extensions); ok {
-			c.fl = deflate.NewConn(p, false, o.Compression)
+			c.compression = deflate.NewConn(p, false, o.Compression)
 		}
 	}
 	if o.Version == 8 {
 		c.version = 8
 	}
-	c.ext().maskFn = o.MaskKey
+	c.write.w.SetMaskKey(o.MaskKey)
 	if o.Handler != nil {
-		c.h = guard(o.Handler) // guard.go
+		c.handler = guard(o.Handler) // guard.go
 	}
-	if c.h == nil {
-		c.h = newQueue(o.ReadQueue)
+	if c.handler == nil {
+		c.handler = newQueue(o.ReadQueue)
 	}
 	if !e.startOpenConn(c, head) {
 		return nil

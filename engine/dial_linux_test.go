@@ -41,10 +41,10 @@ func bindNoPortOpt(t *testing.T, c *Conn) int {
 		}
 		return v
 	}
-	if c.g == nil {
+	if c.goroutine == nil {
 		return get(c.fd.Int())
 	}
-	rc, err := c.g.nc.(*net.TCPConn).SyscallConn()
+	rc, err := c.goroutine.nc.(*net.TCPConn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,9 @@ package engine
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/weir-ws/weir/internal/workq"
+	"github.com/weir-ws/weir/internal/wsread"
 )
 
 // engine is what a Server (and the client side) runs on: the loops, the worker pool,
@@ -11,8 +14,8 @@ type engine struct {
 	cfg   Config
 	h     Handler
 	loops []*loop
-	pool  *pool
-	gl    *loop // timers of goroutine-mode connections
+	pool  *workq.Queue[*Conn] // DispatchPool: the workers' hand-over queue (worker.go)
+	gl    *loop               // timers of goroutine-mode connections
 	srv   *Server
 
 	wg       sync.WaitGroup
@@ -22,7 +25,7 @@ type engine struct {
 	nconns   atomic.Int64
 	nopened  atomic.Uint64 // connections ever counted (stats.go)
 	buffered atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
-	inbound  inBudget      // inbound bytes held between reads (backpressure.go)
+	inbound  wsread.Total  // inbound bytes held between reads (backpressure.go)
 	m        counters      // event counters (metrics.go)
 
 	statsMu  sync.Mutex // stats.go
@@ -35,7 +38,7 @@ type engine struct {
 }
 
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
-	c := &Conn{eng: e, h: e.h, client: client, version: 13}
+	c := &Conn{identity: identity{eng: e, handler: e.h, client: client, version: 13}}
 	if fd >= 0 {
 		c.fd.Own(int(fd))
 	}
@@ -52,7 +55,7 @@ func (e *engine) pickLoop() *loop {
 // connClosed is called once per connection by finish.
 func (e *engine) connClosed(c *Conn) {
 	e.releaseConn(c) // its place under MaxConnsPerIP (limits.go)
-	if c.g != nil {
+	if c.goroutine != nil {
 		e.gmu.Lock()
 		delete(e.gconns, c)
 		e.gmu.Unlock()
@@ -74,12 +77,12 @@ func (e *engine) connClosed(c *Conn) {
 func (c *Conn) opened() {
 	// Open unless a Close from another goroutine already moved it on.
 	c.state.CompareAndSwap(uint32(StateConnecting), uint32(StateOpen))
-	c.rflags |= rfOpened
+	c.read.flags |= rfOpened
 	if c.loop != nil {
 		c.loop.wheel.Cancel(c)
 	}
 	c.armKeepalive()
-	c.h.OnOpen(c)
+	c.handler.OnOpen(c)
 }
 
 // PauseRead stops reading from the connection (ws pause): the socket is no longer
@@ -94,7 +97,7 @@ func (c *Conn) PauseRead() {
 	// owns the connection (evPause), never here: by now the connection may have
 	// closed and its fd number may belong to another one. Goroutine mode has no
 	// poller: its reader checks paused.
-	if c.g == nil && c.State() != StateClosed {
+	if c.goroutine == nil && c.State() != StateClosed {
 		c.post(evPause)
 	}
 }
@@ -118,13 +121,13 @@ func (c *Conn) IsPaused() bool { return c.paused.Load() }
 // after the change, so the owner's last look sees the last call's state: any
 // interleaving of PauseRead and ResumeRead ends as the last one asked.
 func (c *Conn) applyPause(w *worker, resumed bool) {
-	if c.rflags&rfFinished != 0 {
+	if c.read.flags&rfFinished != 0 {
 		return // finished earlier in this turn: its handle is closed
 	}
 	paused := c.paused.Load()
-	if c.g == nil && c.loop != nil && paused != (c.rflags&rfReadOff != 0) {
+	if c.goroutine == nil && c.loop != nil && paused != (c.read.flags&rfReadOff != 0) {
 		if err := c.loop.setRead(c, !paused); err == nil {
-			c.rflags ^= rfReadOff
+			c.read.flags ^= rfReadOff
 		} else {
 			c.eng.cfg.Logger.Warn("weir: poller modify", "err", err)
 		}
@@ -137,10 +140,10 @@ func (c *Conn) applyPause(w *worker, resumed bool) {
 // resumeNow parses what was kept when reading was paused, then reads on: an
 // edge-triggered poller does not report again what arrived while paused.
 func (c *Conn) resumeNow(w *worker) {
-	if c.rflags&rfStash != 0 {
+	if c.read.flags&rfStash != 0 {
 		c.consume(w, nil)
 	}
-	if c.g == nil && c.readReady(w, c.rflags&rfHangUp != 0) {
+	if c.goroutine == nil && c.readReady(w, c.read.flags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

@@ -12,8 +12,9 @@ import (
 
 func newEngine(h Handler, cfg *Config) (*engine, error) {
 	e := &engine{cfg: cfg.defaults(), h: guard(h), gconns: map[*Conn]struct{}{}}
-	e.inbound.max = e.cfg.MaxTotalInbound
+	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
+	e.cfg.writeLimits.Total = &e.buffered
 	if e.cfg.GoroutinePerConn {
 		return e, nil
 	}
@@ -109,8 +110,8 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 // startServerConn puts an accepted socket on a loop in the handshake state.
 func (e *engine) startServerConn(c *Conn) {
 	c.state.Store(uint32(StateConnecting))
-	c.rflags |= rfHandshake
-	if c.g != nil {
+	c.read.flags |= rfHandshake
+	if c.goroutine != nil {
 		e.startNetConn(c, nil)
 		return
 	}
@@ -153,7 +154,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		// on the socket right here (a fresh socket takes a close frame at once).
 		code, reason := goingAway(c)
 		c.sendClose(code, reason)
-		if c.g != nil {
+		if c.goroutine != nil {
 			c.flushNet() // no writer goroutine will run for it
 		}
 		err := ErrServerClosed
@@ -163,13 +164,13 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		c.finish(code, reason, err)
 		return false
 	}
-	if c.g != nil {
+	if c.goroutine != nil {
 		e.startNetConn(c, head)
 		return true
 	}
 	if len(head) > 0 {
-		c.in = append(bufpool.Get(len(head))[:0], head...)
-		c.rflags |= rfStash // parsed first, by resumeNow
+		c.read.unparsed = append(bufpool.Get(len(head))[:0], head...)
+		c.read.flags |= rfStash // parsed first, by resumeNow
 	}
 	// Own the connection before its fd is watched, so that input arriving at once
 	// waits until OnOpen has run (evOpen is handled before evRead).
@@ -206,7 +207,7 @@ func (e *engine) stop() {
 		l.p.Wake()
 	}
 	if e.pool != nil {
-		close(e.pool.stop)
+		e.pool.Stop()
 	}
 	if e.gl != nil {
 		close(e.gl.tick)

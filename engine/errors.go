@@ -6,6 +6,7 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/wsread"
+	"github.com/weir-ws/weir/internal/wswrite"
 )
 
 // CloseError is the close status of a connection: the code and reason the peer sent,
@@ -70,7 +71,7 @@ var (
 // Errors reported to OnClose, returned from Conn methods, or both.
 var (
 	// ErrClosed: the connection is closing or closed; nothing more can be written.
-	ErrClosed = errors.New("weir: connection closed")
+	ErrClosed = wswrite.ErrClosed
 	// ErrAbnormalClosure: the TCP connection ended without a close frame (reported as 1006).
 	ErrAbnormalClosure = errors.New("weir: connection ended without a close frame")
 	// ErrPeerTimeout: keepalive pinged and nothing arrived within the grace period.
@@ -82,13 +83,13 @@ var (
 	// ErrHandshakeTimeout: the opening handshake did not finish within the handshake timeout.
 	ErrHandshakeTimeout = errors.New("weir: handshake timed out")
 	// ErrWriteBufferFull: the per-connection outbound cap was reached (policy WriteBufferError).
-	ErrWriteBufferFull = errors.New("weir: write buffer full")
+	ErrWriteBufferFull = wswrite.ErrFull
 	// ErrMessageDropped: the message was dropped because the outbound cap was reached
 	// (policy WriteBufferDrop).
-	ErrMessageDropped = errors.New("weir: message dropped: write buffer full")
+	ErrMessageDropped = wswrite.ErrDropped
 	// ErrSlowConsumer: the connection was closed with 1008 because its outbound cap was
 	// reached (policy WriteBufferClose).
-	ErrSlowConsumer = errors.New("weir: slow consumer closed")
+	ErrSlowConsumer = wswrite.ErrSlowConsumer
 	// ErrControlTooLong: Ping, Pong or a control frame payload over 125 bytes.
 	ErrControlTooLong = errors.New("weir: control frame payload over 125 bytes")
 	// ErrInvalidCloseCode: Close with a code that may not be sent on the wire.

@@ -24,48 +24,48 @@ func (c *Conn) frameEnd(ev *wsread.Event) {
 		c.stats.msgsIn.Add(1)
 	}
 	if c.eng.cfg.DisableAssembly {
-		c.h.OnFrame(c, *h, payload)
+		c.handler.OnFrame(c, *h, payload)
 		return
 	}
 	if !h.Fin {
-		if c.msgRoom(len(payload), max(len(payload), len(c.msg))) {
-			c.msg = append(c.msg, payload...)
+		if c.msgRoom(len(payload), max(len(payload), len(c.read.message))) {
+			c.read.message = append(c.read.message, payload...)
 		}
 		return
 	}
-	if c.msg == nil {
-		c.h.OnMessage(c, op, payload) // the zero-copy case: a slice of the read buffer
+	if c.read.message == nil {
+		c.handler.OnMessage(c, op, payload) // the zero-copy case: a slice of the read buffer
 		return
 	}
 	if !c.msgRoom(len(payload), len(payload)) {
 		return
 	}
-	msg := append(c.msg, payload...)
-	c.msg = nil
-	c.h.OnMessage(c, op, msg)
+	msg := append(c.read.message, payload...)
+	c.read.message = nil
+	c.handler.OnMessage(c, op, msg)
 	c.putMsg(msg)
 }
 
-// msgRoom makes room in c.msg for n more bytes, growing it by more (at least n)
+// msgRoom makes room in c.read.message for n more bytes, growing it by more (at least n)
 // when it must, and charges the engine's inbound budget for the growth
 // (backpressure.go). Over the budget, the connection fails with 1013
 // (ErrInboundBudget) and msgRoom reports false.
 func (c *Conn) msgRoom(n, more int) bool {
-	old := cap(c.msg)
+	old := cap(c.read.message)
 	switch {
-	case c.msg == nil:
-		c.msg = bufpool.Get(max(n, smallIn))[:0]
-	case old-len(c.msg) < n:
-		c.msg = bufpool.Grow(c.msg, more)
+	case c.read.message == nil:
+		c.read.message = bufpool.Get(max(n, smallIn))[:0]
+	case old-len(c.read.message) < n:
+		c.read.message = bufpool.Grow(c.read.message, more)
 	default:
 		return true
 	}
 	in := &c.eng.inbound
-	if in.Charge(cap(c.msg) - old) {
+	if in.Charge(cap(c.read.message) - old) {
 		return true
 	}
-	bufpool.Put(c.msg)
-	c.msg = nil
+	bufpool.Put(c.read.message)
+	c.read.message = nil
 	in.Refund(old)
 	c.fail(ErrInboundBudget)
 	return false
@@ -83,15 +83,15 @@ func (c *Conn) putMsg(b []byte) {
 func (c *Conn) control(op frame.Opcode, payload []byte) {
 	switch op {
 	case frame.OpPing:
-		pong := c.h.OnPing(c, payload)
+		pong := c.handler.OnPing(c, payload)
 		if pong && !c.eng.cfg.DisableAutoPong && c.State() == StateOpen {
 			c.autoPong(payload)
 		}
 	case frame.OpPong:
-		if c.aux.Load() != nil && c.rttPong(payload) {
+		if c.extras.Load() != nil && c.rttPong(payload) {
 			return // the answer to a PingRTT call (rtt.go)
 		}
-		c.h.OnPong(c, payload)
+		c.handler.OnPong(c, payload)
 	case frame.OpClose:
 		c.onPeerClose(payload)
 	}
@@ -102,24 +102,24 @@ func (c *Conn) control(op frame.Opcode, payload []byte) {
 // 1009), checks text for UTF-8 and delivers it. With DisableAssembly the message
 // is delivered as one OnFrame, since its frames cannot be inflated one by one.
 func (c *Conn) compressedEnd(op frame.Opcode, h *frame.Header, payload []byte) {
-	if !h.Fin || c.msg != nil {
+	if !h.Fin || c.read.message != nil {
 		// The collected frames count against the inbound budget like an
 		// assembled message; the inflated copy lives only for this call.
-		if !c.msgRoom(len(payload), max(len(payload), len(c.msg))) {
+		if !c.msgRoom(len(payload), max(len(payload), len(c.read.message))) {
 			return
 		}
-		c.msg = append(c.msg, payload...)
+		c.read.message = append(c.read.message, payload...)
 		if !h.Fin {
 			return
 		}
-		payload = c.msg
+		payload = c.read.message
 	}
 	limit := c.eng.cfg.MaxMessageSize
 	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
-	msg, err := c.fl.Decompress(dst, payload, limit)
-	if c.msg != nil {
-		c.putMsg(c.msg)
-		c.msg = nil
+	msg, err := c.compression.Decompress(dst, payload, limit)
+	if c.read.message != nil {
+		c.putMsg(c.read.message)
+		c.read.message = nil
 	}
 	if err != nil {
 		bufpool.Put(msg)
@@ -133,9 +133,9 @@ func (c *Conn) compressedEnd(op frame.Opcode, h *frame.Header, payload []byte) {
 	}
 	c.stats.msgsIn.Add(1)
 	if c.eng.cfg.DisableAssembly {
-		c.h.OnFrame(c, frame.Header{Fin: true, Opcode: op, Length: int64(len(msg))}, msg)
+		c.handler.OnFrame(c, frame.Header{Fin: true, Opcode: op, Length: int64(len(msg))}, msg)
 	} else {
-		c.h.OnMessage(c, op, msg)
+		c.handler.OnMessage(c, op, msg)
 	}
 	bufpool.Put(msg)
 }

@@ -13,7 +13,7 @@ import (
 // Handler call goes through one guard (net/http recovers a handler's panic per
 // connection the same way): the Handler is wrapped once, where it is set
 // (newEngine for a Server's or Client's Handler, Dial for DialOptions.Handler),
-// so the call sites stay c.h.OnX(...) and the guard costs one more indirect
+// so the call sites stay c.handler.OnX(...) and the guard costs one more indirect
 // call and an open-coded defer per callback. The handshake's user hooks
 // (upgrade's Verify, CheckOrigin, OnHandshakeError, ...) and WriteMessageFunc's
 // done callbacks run through guardedHook and callDone.
@@ -62,7 +62,7 @@ func (e *PanicError) Unwrap() error { return ErrHandlerPanic }
 // guarded is a Handler whose every call recovers a panic of the one it wraps.
 type guarded struct{ h Handler }
 
-// guard wraps h for c.h. The engine's own handlers (the ReadMessage queues) are
+// guard wraps h for c.handler. The engine's own handlers (the ReadMessage queues) are
 // left bare: they do not panic, and blocking.go finds them by type.
 func guard(h Handler) Handler {
 	switch h.(type) {

@@ -26,18 +26,18 @@ var errBusy = &upgrade.CheckError{Status: http.StatusServiceUnavailable, Reason:
 // handshakeInput takes bytes of a connection in the handshake state.
 func (c *Conn) handshakeInput(w *worker, data []byte) {
 	buf := data
-	if c.in != nil {
-		if cap(c.in)-len(c.in) < len(data) {
-			c.in = bufpool.Grow(c.in, len(data))
+	if c.read.unparsed != nil {
+		if cap(c.read.unparsed)-len(c.read.unparsed) < len(data) {
+			c.read.unparsed = bufpool.Grow(c.read.unparsed, len(data))
 		}
-		c.in = append(c.in, data...)
-		buf = c.in
+		c.read.unparsed = append(c.read.unparsed, data...)
+		buf = c.read.unparsed
 	}
 	u := c.eng.srv.upg
 	n, err := u.Parse(buf, w.req)
 	if err == upgrade.ErrNeedMore {
-		if c.in == nil {
-			c.in = append(bufpool.Get(max(len(data), 1024))[:0], data...)
+		if c.read.unparsed == nil {
+			c.read.unparsed = append(bufpool.Get(max(len(data), 1024))[:0], data...)
 		}
 		return
 	}
@@ -62,8 +62,8 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	w.rsp = out[:0]
 	head := buf[n:]
 	if res.Pending != nil {
-		c.ext().req = res.Pending
-		c.rflags |= rfVerifyWait
+		c.read.extra().pending = res.Pending
+		c.read.flags |= rfVerifyWait
 		// Keep only what followed the request (frames sent early) for later.
 		c.keepHead(head)
 		return
@@ -71,16 +71,16 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	c.completeHandshake(w, out, &res, head)
 }
 
-// keepHead replaces c.in with a pooled copy of head (which may alias c.in).
+// keepHead replaces c.read.unparsed with a pooled copy of head (which may alias c.read.unparsed).
 func (c *Conn) keepHead(head []byte) {
 	var kept []byte
 	if len(head) > 0 {
 		kept = append(bufpool.Get(len(head))[:0], head...)
 	}
-	if c.in != nil {
-		bufpool.Put(c.in)
+	if c.read.unparsed != nil {
+		bufpool.Put(c.read.unparsed)
 	}
-	c.in = kept
+	c.read.unparsed = kept
 }
 
 // HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
@@ -89,12 +89,12 @@ func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 
 // onDecided finishes a deferred handshake (worker context).
 func (c *Conn) onDecided(w *worker) {
-	h, ok := c.pendingHandle()
-	if !ok || c.rflags&rfVerifyWait == 0 {
+	h, ok := c.read.pendingHandle()
+	if !ok || c.read.flags&rfVerifyWait == 0 {
 		return
 	}
-	c.x.req = nil
-	c.rflags &^= rfVerifyWait
+	c.read.extras.pending = nil
+	c.read.flags &^= rfVerifyWait
 	var out []byte
 	var res upgrade.Result
 	if c.guardedHook(func() { out, res = h.Finish(w.rsp[:0]) }) {
@@ -106,21 +106,21 @@ func (c *Conn) onDecided(w *worker) {
 		c.refuse(w.rsp[:0], errBusy)
 		return
 	}
-	c.completeHandshake(w, out, &res, c.in)
-	if c.rflags&rfFinished == 0 && c.g == nil && c.readReady(w, false) {
+	c.completeHandshake(w, out, &res, c.read.unparsed)
+	if c.read.flags&rfFinished == 0 && c.goroutine == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
 }
 
 // completeHandshake writes the answer; on acceptance the connection opens and head
-// (bytes that followed the request, aliasing c.in or the read buffer) is parsed as
+// (bytes that followed the request, aliasing c.read.unparsed or the read buffer) is parsed as
 // frames.
 func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, head []byte) {
 	if !res.Accepted() {
 		c.reject(out, res.Err)
 		return
 	}
-	c.sub = res.Subprotocol
+	c.subprotocol = res.Subprotocol
 	c.version = uint8(res.Version)
 	c.setCompression(res)
 	if res.UserValue != nil {
@@ -132,19 +132,19 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 	// Open before the 101 leaves: a client that saw it finds the connection in
 	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).
 	c.state.Store(uint32(StateOpen))
-	c.mu.Lock()
-	err := c.writeRaw(out, nil)
-	c.mu.Unlock()
+	c.write.mu.Lock()
+	err := c.writeRaw(out)
+	c.write.mu.Unlock()
 	if err != nil {
 		c.finish(frame.StatusAbnormalClosure, "", err)
 		return
 	}
-	c.rflags &^= rfHandshake
+	c.read.flags &^= rfHandshake
 	c.eng.countAccepted()
-	in := c.in
-	c.in = nil
+	in := c.read.unparsed
+	c.read.unparsed = nil
 	c.opened()
-	if len(head) > 0 && c.rflags&rfFinished == 0 {
+	if len(head) > 0 && c.read.flags&rfFinished == 0 {
 		c.parse(head)
 	}
 	if in != nil {
@@ -165,16 +165,16 @@ const rejectLinger = time.Second
 // only then is the socket closed.
 func (c *Conn) reject(out []byte, err error) {
 	c.eng.countRefused(err) // by its status (metrics.go)
-	c.mu.Lock()
-	werr := c.writeRaw(out, nil)
-	c.mu.Unlock()
+	c.write.mu.Lock()
+	werr := c.writeRaw(out)
+	c.write.mu.Unlock()
 	if werr != nil || c.loop == nil {
 		c.finish(frame.StatusAbnormalClosure, "", err)
 		return
 	}
-	c.rflags |= rfDiscard // consume drops input from now on
-	c.rflags &^= rfVerifyWait
-	c.ext().failErr = err // onEOF ends it at once (finishClean)
+	c.read.flags |= rfDiscard // consume drops input from now on
+	c.read.flags &^= rfVerifyWait
+	c.read.extra().failErr = err // onEOF ends it at once (finishClean)
 	c.releaseRead()
 	c.setCloseStatus(frame.StatusAbnormalClosure, "")
 	c.shutdownWrite()
@@ -201,6 +201,6 @@ func (c *Conn) rejectBusy() {
 // setCompression starts permessage-deflate when the handshake negotiated it.
 func (c *Conn) setCompression(res *upgrade.Result) {
 	if a, ok := res.Extensions.(deflate.Agreement); ok {
-		c.fl = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
+		c.compression = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
 	}
 }

@@ -86,8 +86,8 @@ func (c *Conn) admitClientIP(u *upgrade.Upgrader, req *upgrade.Request) bool {
 	if !c.eng.srv.perIP.Admit(ip) {
 		return false
 	}
-	x := c.ext()
-	x.ip, x.ipSet = ip, true
+	x := c.read.extra()
+	x.clientIP, x.ipCounted = ip, true
 	return true
 }
 
@@ -98,8 +98,8 @@ func (e *engine) releaseConn(c *Conn) {
 		return
 	}
 	switch {
-	case c.x != nil && c.x.ipSet:
-		l.Leave(c.x.ip)
+	case c.read.extras != nil && c.read.extras.ipCounted:
+		l.Leave(c.read.extras.clientIP)
 	case !e.proxied(c.remote.Addr()):
 		l.Leave(c.remote.Addr())
 	}
@@ -140,8 +140,8 @@ func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
 	if l := s.perIP; l != nil {
 		if s.e.proxied(remote) {
 			if held.IsValid() {
-				x := c.ext()
-				x.ip, x.ipSet = held, true
+				x := c.read.extra()
+				x.clientIP, x.ipCounted = held, true
 			}
 		} else {
 			room = l.Move(held, remote)

@@ -216,7 +216,7 @@ func (l *loop) post(c *Conn, ev uint32) {
 		c.run(l.w)
 		return
 	}
-	l.eng.pool.put(c)
+	l.eng.pool.Put(c)
 }
 
 func (l *loop) listener(fd int32) *listener {

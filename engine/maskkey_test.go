@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wswrite"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -251,9 +252,8 @@ func TestMaskKeyConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &Conn{}
 			for range per {
-				out[w] = append(out[w], c.nextMask())
+				out[w] = append(out[w], wswrite.MaskKey())
 			}
 		}()
 	}
@@ -272,37 +272,14 @@ func TestMaskKeyConcurrent(t *testing.T) {
 	}
 }
 
-// TestMaskKeyHookWins: DialOptions.MaskKey replaces the generator for that
-// connection only.
-func TestMaskKeyHookWins(t *testing.T) {
-	t.Parallel()
-	fixed := [4]byte{9, 8, 7, 6}
-	c := &Conn{}
-	c.ext().maskFn = func() [4]byte { return fixed }
-	other := &Conn{}
-	same := 0
-	for i := range 100 {
-		if k := c.nextMask(); k != fixed {
-			t.Fatalf("key %d = % x, want the hook's % x", i, k, fixed)
-		}
-		if other.nextMask() == fixed {
-			same++
-		}
-	}
-	if same > 1 {
-		t.Fatalf("a connection without the hook got the hook's key %d times", same)
-	}
-}
-
 var maskSink [4]byte
 
 // BenchmarkNextMask: one key per client frame, from a pooled generator (no
 // syscall, no allocation).
 func BenchmarkNextMask(b *testing.B) {
 	b.ReportAllocs()
-	c := &Conn{}
 	for b.Loop() {
-		maskSink = c.nextMask()
+		maskSink = wswrite.MaskKey()
 	}
 }
 

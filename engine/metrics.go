@@ -98,7 +98,7 @@ func (e *engine) metrics() Metrics {
 	return Metrics{
 		EngineStats:        e.stats(),
 		Buffered:           e.buffered.Load(),
-		BufferedInbound:    e.inbound.n.Load(),
+		BufferedInbound:    e.inbound.Load(),
 		HandshakesAccepted: e.m.Accepted(),
 		HandshakesTimedOut: e.m.hsTimedOut.Load(),
 		HandshakesRefused:  e.m.Refused(),

@@ -19,16 +19,18 @@ import (
 // the engine), and events posted from other goroutines wake the reader out of its
 // read with a past read deadline.
 
-// gstate is what only a goroutine-mode connection needs.
-type gstate struct {
+// goroutineMode is what only a goroutine-mode connection needs: its net.Conn
+// and the channels that wake its reader and writer goroutines (set before they
+// start), and the writer's write in flight (under write.mu).
+type goroutineMode struct {
 	nc       net.Conn
 	wake     chan struct{} // a token when events are posted (for a paused reader)
 	wch      chan struct{} // a token when output is queued (for the writer)
-	inflight int           // bytes the writer is writing now (under mu)
+	inflight int           // bytes the writer is writing now (under write.mu)
 }
 
-func newGState(nc net.Conn) *gstate {
-	return &gstate{nc: nc, wake: make(chan struct{}, 1), wch: make(chan struct{}, 1)}
+func newGoroutineMode(nc net.Conn) *goroutineMode {
+	return &goroutineMode{nc: nc, wake: make(chan struct{}, 1), wch: make(chan struct{}, 1)}
 }
 
 // A goroutine-mode reader reads into netBufSmall bytes while reads are small, so
@@ -113,12 +115,12 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 // writer goroutine (one that arrived while the engine stops), bounded by
 // CloseTimeout.
 func (c *Conn) flushNet() {
-	c.mu.Lock()
+	c.write.mu.Lock()
 	buf := c.takeOut()
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	if len(buf) > 0 {
-		c.g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
-		n, _ := c.g.nc.Write(buf)
+		c.goroutine.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
+		n, _ := c.goroutine.nc.Write(buf)
 		c.stats.bytesOut.Add(uint64(n))
 	}
 	c.writtenOut(buf)
@@ -127,10 +129,10 @@ func (c *Conn) flushNet() {
 // wakeReader makes the reader goroutine look at its pending events.
 func (c *Conn) wakeReader() {
 	select {
-	case c.g.wake <- struct{}{}:
+	case c.goroutine.wake <- struct{}{}:
 	default:
 	}
-	c.g.nc.SetReadDeadline(time.Unix(1, 0))
+	c.goroutine.nc.SetReadDeadline(time.Unix(1, 0))
 }
 
 // readLoop is the reader goroutine: the worker context of a goroutine-mode connection.
@@ -138,18 +140,18 @@ func (c *Conn) readLoop(head []byte) {
 	defer c.eng.wg.Done()
 	w := &worker{buf: bufpool.Get(netBufSmall)}
 	small := 0 // reads in a row that fit netBufSmall, while w.buf is big
-	if c.rflags&rfHandshake != 0 {
+	if c.read.flags&rfHandshake != 0 {
 		w.req = upgrade.NewRequest()
-		w.req.SetTLS(tlsConnOf(c.g.nc)) // hooks see Request.TLS (tls.go)
+		w.req.SetTLS(tlsConnOf(c.goroutine.nc)) // hooks see Request.TLS (tls.go)
 	}
 	defer func() { bufpool.Put(w.buf) }() // w.buf changes size on the way
-	if c.rflags&rfHandshake == 0 {
+	if c.read.flags&rfHandshake == 0 {
 		c.opened() // an adopted or dialled connection: open from the start
 	}
 	if len(head) > 0 {
 		c.consume(w, head)
 	}
-	for c.rflags&rfFinished == 0 {
+	for c.read.flags&rfFinished == 0 {
 		if ev := c.sched.Swap(0); ev != 0 {
 			if ev&evHangUp != 0 {
 				c.onIOError(io.ErrClosedPipe)
@@ -159,14 +161,14 @@ func (c *Conn) readLoop(head []byte) {
 			continue
 		}
 		if c.paused.Load() || c.readHeld() {
-			<-c.g.wake // backpressure: the writer posts evWrite after each write
+			<-c.goroutine.wake // backpressure: the writer posts evWrite after each write
 			continue
 		}
-		c.g.nc.SetReadDeadline(time.Time{})
+		c.goroutine.nc.SetReadDeadline(time.Time{})
 		if c.sched.Load() != 0 {
 			continue
 		}
-		n, err := c.g.nc.Read(w.buf)
+		n, err := c.goroutine.nc.Read(w.buf)
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch()
@@ -186,7 +188,7 @@ func (c *Conn) readLoop(head []byte) {
 				}
 			}
 		}
-		if err != nil && c.rflags&rfFinished == 0 {
+		if err != nil && c.read.flags&rfFinished == 0 {
 			switch {
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				// Woken by post: the events are handled at the top.
@@ -205,10 +207,10 @@ func (c *Conn) readLoop(head []byte) {
 // that stops reading blocks no caller, no callback and no keepalive.
 func (c *Conn) netWrite2(a, b []byte) (int, error) { return 0, nil }
 
-// kickWriter wakes the writer goroutine (under mu).
+// kickWriter wakes the writer goroutine (under write.mu).
 func (c *Conn) kickWriter() {
 	select {
-	case c.g.wch <- struct{}{}:
+	case c.goroutine.wch <- struct{}{}:
 	default:
 	}
 }
@@ -217,20 +219,18 @@ func (c *Conn) kickWriter() {
 // whole and writes it with the lock released.
 func (c *Conn) writeLoop() {
 	defer c.eng.wg.Done()
-	g := c.g
+	g := c.goroutine
 	for range g.wch {
 		for {
-			c.mu.Lock()
-			if c.pong != nil && c.outLen() == 0 && c.wflags&wfClosed == 0 {
-				c.putPongs() // queues them
-			}
-			if c.outLen() == 0 || c.wflags&wfWriteErr != 0 {
-				closed := c.wflags&wfClosed != 0
+			c.write.mu.Lock()
+			c.write.w.QueuePongs(c.sink())
+			if c.outLen() == 0 || c.write.w.WriteErr() {
+				closed := c.write.w.Closed()
 				if closed {
 					c.releaseWrite()
 					g.nc.Close() // finish left the close to us, after the last bytes
 				}
-				c.mu.Unlock()
+				c.write.mu.Unlock()
 				if closed {
 					return
 				}
@@ -238,45 +238,45 @@ func (c *Conn) writeLoop() {
 			}
 			buf := c.takeOut()
 			g.inflight = len(buf)
-			c.mu.Unlock()
+			c.write.mu.Unlock()
 			n, err := g.nc.Write(buf)
 			c.stats.bytesOut.Add(uint64(n))
-			c.mu.Lock()
+			c.write.mu.Lock()
 			c.writtenOut(buf)
 			g.inflight = 0
 			if err != nil {
-				c.wflags |= wfWriteErr
+				c.write.w.MarkWriteErr()
 			}
-			c.mu.Unlock()
+			c.write.mu.Unlock()
 			if err != nil {
 				c.post(evHangUp)
 				continue // closes once finish marks the connection closed
 			}
-			c.post(evWrite) // write completions, OnDrain, `queued`: in the reader
+			c.post(evWrite) // write completions, OnDrain, the queued flag: in the reader
 		}
 	}
 }
 
-// inflight is what goroutine mode's writer is writing right now (under mu).
+// inflight is what goroutine mode's writer is writing right now (under write.mu).
 func (c *Conn) inflight() int {
-	if c.g == nil {
+	if c.goroutine == nil {
 		return 0
 	}
-	return c.g.inflight
+	return c.goroutine.inflight
 }
 
-// closeNet closes a goroutine-mode socket in finish (under mu): at once for an
+// closeNet closes a goroutine-mode socket in finish (under write.mu): at once for an
 // abort or after a write error, otherwise once the writer has sent what is queued
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
-	g := c.g
-	if c.outLen() == 0 && g.inflight == 0 && c.pong == nil || c.closeReq.Load() == closeAbort || c.wflags&wfWriteErr != 0 {
+	g := c.goroutine
+	if c.outLen() == 0 && g.inflight == 0 && c.write.w.PongLen() == 0 || c.closeReq.Load() == closeAbort || c.write.w.WriteErr() {
 		c.releaseWrite()
 		g.nc.Close()
 	} else {
 		g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
 	}
-	c.kickWriter() // the writer sees wfClosed and ends
+	c.kickWriter() // the writer sees the Writer closed and ends
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
@@ -297,7 +297,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 		}
 		e.tuneNet(nc)
 		c := e.newConn(-1, nil, false)
-		c.g = newGState(nc)
+		c.goroutine = newGoroutineMode(nc)
 		c.remote = remote
 		e.startServerConn(c)
 	}

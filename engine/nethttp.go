@@ -73,7 +73,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 	c := e.newConn(-1, nil, false)
 	c.remote = addrPort(nc.RemoteAddr())
 	if !s.adoptRoom(c, held) && !e.stopping.Load() {
-		c.g = newGState(nc)
+		c.goroutine = newGoroutineMode(nc)
 		e.refuseOpen(c)
 		return c
 	}
@@ -82,10 +82,10 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 		c.fd.Own(fd)
 		nc.Close() // the engine owns the duplicate now: still one fd per connection
 	} else {
-		c.g = newGState(nc)
+		c.goroutine = newGoroutineMode(nc)
 	}
 	if res != nil {
-		c.sub = res.Subprotocol
+		c.subprotocol = res.Subprotocol
 		c.setCompression(res)
 		if res.Version != 0 {
 			c.version = uint8(res.Version)

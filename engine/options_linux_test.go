@@ -24,17 +24,17 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 		}
 		return v
 	}
-	if c.g == nil {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.wflags&wfClosed != 0 {
+	if c.goroutine == nil {
+		c.write.mu.Lock()
+		defer c.write.mu.Unlock()
+		if c.write.w.Closed() {
 			t.Fatal("the connection is closed")
 		}
 		return get(c.fd.Int())
 	}
-	sc, ok := c.g.nc.(syscall.Conn)
+	sc, ok := c.goroutine.nc.(syscall.Conn)
 	if !ok {
-		t.Fatalf("goroutine-mode conn %T has no fd", c.g.nc)
+		t.Fatalf("goroutine-mode conn %T has no fd", c.goroutine.nc)
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

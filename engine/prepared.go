@@ -4,58 +4,27 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/weir-ws/weir/bufpool"
-	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/prepared"
 )
 
 // PreparedMessage is a message encoded once and sent to many connections: server
 // frames are not masked, so the same header and payload bytes serve every
 // connection (ws and WebSocket-Node broadcast recipes, gorilla PreparedMessage).
-type PreparedMessage struct {
-	op    frame.Opcode
-	data  []byte // the payload, as given
-	frame []byte // header + payload, for server connections
-
-	// Compressed frames, one per compressor window size (RFC 7692), made on first
-	// use: a compressed message with an empty history is valid on every connection
-	// with that window, with or without context takeover.
-	zmu   sync.Mutex
-	zopts *deflate.Options
-	zfr   [deflate.MaxWindowBits + 1][]byte
-}
-
-// compressedFrame returns pm's frame compressed for a window of wbits.
-func (pm *PreparedMessage) compressedFrame(wbits int, opts *deflate.Options) ([]byte, error) {
-	pm.zmu.Lock()
-	defer pm.zmu.Unlock()
-	if f := pm.zfr[wbits]; f != nil {
-		return f, nil
-	}
-	z, err := deflate.Compress(nil, pm.data, wbits, opts)
-	if err != nil {
-		return nil, err
-	}
-	h := frame.Header{Fin: true, Rsv: frame.Rsv1, Opcode: pm.op, Length: int64(len(z))}
-	f := append(frame.AppendHeader(make([]byte, 0, frame.HeaderSize(h)+len(z)), h), z...)
-	bufpool.Put(z)
-	pm.zfr[wbits] = f
-	return f, nil
-}
+// Compressed frames are made on first use, one per compressor window size
+// (internal/prepared).
+type PreparedMessage struct{ m *prepared.Message }
 
 // NewPreparedMessage copies payload and encodes its frame once.
 func NewPreparedMessage(op frame.Opcode, payload []byte) *PreparedMessage {
-	h := frame.Header{Fin: true, Opcode: op, Length: int64(len(payload))}
-	b := frame.AppendHeader(make([]byte, 0, frame.HeaderSize(h)+len(payload)), h)
-	b = append(b, payload...)
-	return &PreparedMessage{op: op, data: b[len(b)-len(payload):], frame: b}
+	return &PreparedMessage{m: prepared.New(op, payload)}
 }
 
 // Opcode is the message's opcode.
-func (pm *PreparedMessage) Opcode() frame.Opcode { return pm.op }
+func (pm *PreparedMessage) Opcode() frame.Opcode { return pm.m.Opcode() }
 
 // Payload is the message's payload (do not modify it).
-func (pm *PreparedMessage) Payload() []byte { return pm.data }
+func (pm *PreparedMessage) Payload() []byte { return pm.m.Payload() }
 
 // WritePrepared sends a prepared message. On a client connection the frame is masked
 // as usual, into a pooled buffer. It takes the write path's three steps (write.go):
@@ -63,51 +32,16 @@ func (pm *PreparedMessage) Payload() []byte { return pm.data }
 // admitted, and only then sent and, under context takeover, recorded in the
 // connection's history.
 func (c *Conn) WritePrepared(pm *PreparedMessage) error {
-	c.mu.Lock()
-	err := c.writable(pm.op)
+	c.write.mu.Lock()
+	err := c.write.w.Writable(pm.m.Opcode())
 	if err == nil {
-		if c.client {
-			err = c.sendMessage(pm.op, pm.data, false, 0)
-		} else {
-			err = c.writePreparedLocked(pm)
-		}
+		err = c.write.w.Prepared(c.sink(), pm.m)
 	}
-	c.mu.Unlock()
+	c.write.mu.Unlock()
 	if err == nil {
 		c.stats.msgsOut.Add(1)
 	}
 	return c.afterWrite(err)
-}
-
-// writePreparedLocked is WritePrepared on a server connection (under mu).
-func (c *Conn) writePreparedLocked(pm *PreparedMessage) error {
-	f := pm.frame
-	compressed := false
-	if c.fl != nil && c.wflags&wfNoCompress == 0 && c.fl.ShouldCompress(len(pm.data)) {
-		if err := c.admit(1); err != nil {
-			return err // refused whatever its size: do not compress for it
-		}
-		if z, err := pm.compressedFrame(c.fl.WindowBits(), c.eng.cfg.Compression); err == nil {
-			f, compressed = z, true
-		}
-	}
-	if err := c.admit(len(f)); err != nil {
-		return err
-	}
-	c.stats.framesOut.Add(1)
-	if t := c.eng.cfg.Trace; t != nil && t.FrameOut != nil {
-		if h, _, herr := frame.ParseHeader(f); herr == nil {
-			t.FrameOut(c, h)
-		}
-	}
-	if compressed {
-		c.fl.Advance(pm.data) // keep the takeover history what the peer holds
-	}
-	if c.wflags&wfFragOpen != 0 {
-		c.hold(f, nil)
-		return nil
-	}
-	return c.writeRaw(f, nil)
 }
 
 // Broadcast sends pm to every open connection for which filter (nil: all) returns

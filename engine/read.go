@@ -36,18 +36,18 @@ const maxReadsPerTurn = 32
 // short read or EAGAIN). It reports whether it stopped early with more to read.
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	for i := 0; ; i++ {
-		if c.rflags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
+		if c.read.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
 		}
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if i == maxReadsPerTurn && c.g == nil {
+		if i == maxReadsPerTurn && c.goroutine == nil {
 			return true
 		}
 		buf := w.buf
 		direct := false
-		room, err := c.rd.ReadSpace(len(buf))
+		room, err := c.read.parser.ReadSpace(len(buf))
 		if err != nil { // its growth is over the inbound budget
 			c.fail(err)
 			return false
@@ -61,7 +61,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch()
 			if direct {
-				if err := c.rd.Commit(n); err != nil {
+				if err := c.read.parser.Commit(n); err != nil {
 					c.fail(err)
 				} else {
 					c.parse(nil)
@@ -109,33 +109,33 @@ func (c *Conn) touch() {
 
 // consume feeds freshly read bytes (in the worker's buffer) to the protocol.
 func (c *Conn) consume(w *worker, data []byte) {
-	if c.rflags&rfDiscard != 0 {
+	if c.read.flags&rfDiscard != 0 {
 		return
 	}
-	if c.rflags&rfVerifyWait != 0 {
+	if c.read.flags&rfVerifyWait != 0 {
 		// Goroutine mode keeps reading while a deferred verify decision is pending
 		// (to notice a hang-up): keep what comes, within reason, for after it.
-		if len(c.in)+len(data) > maxEarlyBytes {
+		if len(c.read.unparsed)+len(data) > maxEarlyBytes {
 			c.finish(frame.StatusAbnormalClosure, "", errEarlyData)
 			return
 		}
-		if c.in == nil {
-			c.in = bufpool.Get(len(data))[:0]
-		} else if cap(c.in)-len(c.in) < len(data) {
-			c.in = bufpool.Grow(c.in, len(data))
+		if c.read.unparsed == nil {
+			c.read.unparsed = bufpool.Get(len(data))[:0]
+		} else if cap(c.read.unparsed)-len(c.read.unparsed) < len(data) {
+			c.read.unparsed = bufpool.Grow(c.read.unparsed, len(data))
 		}
-		c.in = append(c.in, data...)
+		c.read.unparsed = append(c.read.unparsed, data...)
 		return
 	}
-	if c.rflags&rfHandshake != 0 {
+	if c.read.flags&rfHandshake != 0 {
 		c.handshakeInput(w, data)
 		return
 	}
-	if c.rflags&rfStash != 0 {
+	if c.read.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
-		c.rflags &^= rfStash
-		buf := c.in
-		c.in = nil
+		c.read.flags &^= rfStash
+		buf := c.read.unparsed
+		c.read.unparsed = nil
 		if cap(buf)-len(buf) < len(data) {
 			buf = bufpool.Grow(buf, len(data))
 		}
@@ -151,21 +151,21 @@ func (c *Conn) consume(w *worker, data []byte) {
 // a trailing partial one is kept by the reader. A callback that pauses the
 // connection leaves the rest of data unparsed, kept for ResumeRead.
 func (c *Conn) parse(data []byte) {
-	if !c.rd.Started() {
+	if !c.read.parser.Started() {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
-		c.rd.Start(&c.eng.cfg.readLimits, c.client, c.fl != nil)
+		c.read.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression != nil)
 	}
-	for c.rflags&(rfFinished|rfDiscard) == 0 {
+	for c.read.flags&(rfFinished|rfDiscard) == 0 {
 		if len(data) > 0 && c.paused.Load() {
 			// A callback paused the connection: keep the rest, unparsed, for
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			c.in = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
-			c.rflags |= rfStash
+			c.read.unparsed = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
+			c.read.flags |= rfStash
 			return
 		}
-		ev, n, err := c.rd.Next(data)
+		ev, n, err := c.read.parser.Next(data)
 		data = data[n:]
 		if err != nil {
 			c.fail(err)

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/rtt"
 )
 
 // rttServer is the server end for the PingRTT tests: it hands each connection
@@ -34,8 +34,8 @@ func (h *rttServer) OnPing(c *Conn, p []byte) bool {
 
 // rttPending reports whether PingRTT calls are still registered on c.
 func rttPending(c *Conn) bool {
-	a := c.aux.Load()
-	return a != nil && a.rtt.Load() != nil
+	a := c.extras.Load()
+	return a != nil && !a.rtt.Empty()
 }
 
 // TestPingRTT runs several PingRTT calls at once from each end of a connection,
@@ -78,7 +78,7 @@ func TestPingRTT(t *testing.T) {
 		seen := map[string]bool{}
 		for range 8 {
 			p := cliRecv(t, h.pings, "ping")
-			if len(p) != rttLen || seen[p] {
+			if len(p) != rtt.Len || seen[p] {
 				t.Fatalf("ping payload %x: length %d, seen before %v", p, len(p), seen[p])
 			}
 			seen[p] = true
@@ -206,13 +206,11 @@ func TestPingRTTNode(t *testing.T) {
 
 // pongConn is a bare connection for driving the pong path directly.
 func pongConn(pending int) (*Conn, []byte) {
-	c := &Conn{h: NopHandler{}}
-	for i := range pending {
-		w := &rttWait{ch: make(chan time.Duration, 1)}
-		w.key[rttLen-1] = byte(i + 1)
-		c.auxState().addRTT(w)
+	c := &Conn{identity: identity{handler: NopHandler{}}}
+	for range pending {
+		c.sharedExtras().rtt.Add(rtt.NewWaiter())
 	}
-	return c, make([]byte, rttLen) // a payload no call waits for
+	return c, make([]byte, rtt.Len) // a payload no call waits for
 }
 
 // TestPongPathAllocs checks that a pong costs no allocation, with calls pending

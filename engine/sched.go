@@ -38,7 +38,7 @@ const (
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
 // and the reader is woken out of its blocking read.
 func (c *Conn) post(ev uint32) {
-	if c.g != nil {
+	if c.goroutine != nil {
 		c.sched.Or(ev)
 		c.wakeReader()
 		return
@@ -74,7 +74,7 @@ func (c *Conn) run(w *worker) {
 // handle does one batch of events in worker context. It reports whether input is
 // left to read after the connection's turn.
 func (c *Conn) handle(w *worker, ev uint32) (more bool) {
-	if c.rflags&rfFinished != 0 {
+	if c.read.flags&rfFinished != 0 {
 		return false
 	}
 	if ev&evOpen != 0 {
@@ -87,25 +87,25 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if ev&evDecided != 0 {
 		c.onDecided(w)
 	}
-	if ev&evWrite != 0 && c.queued.Load() {
+	if ev&evWrite != 0 && c.write.w.Queued() {
 		c.flush()
 	}
 	if ev&(evPause|evResume) != 0 {
 		c.applyPause(w, ev&evResume != 0)
 	}
-	if ev&evHangUp != 0 && c.rflags&rfVerifyWait != 0 {
+	if ev&evHangUp != 0 && c.read.flags&rfVerifyWait != 0 {
 		// The peer left while a deferred verify decision was pending: cancel it.
 		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
 		return false
 	}
 	if ev&evHangUp != 0 {
-		c.rflags |= rfHangUp
+		c.read.flags |= rfHangUp
 	}
 	if ev&(evRead|evHangUp) != 0 {
-		more = c.readReady(w, c.rflags&rfHangUp != 0)
+		more = c.readReady(w, c.read.flags&rfHangUp != 0)
 	}
 	if ev&evTimer != 0 {
 		c.onTimer()
 	}
-	return more && c.rflags&rfFinished == 0
+	return more && c.read.flags&rfFinished == 0
 }

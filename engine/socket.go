@@ -9,7 +9,7 @@ import (
 
 // The engine's side of its sockets: internal/sock makes the syscalls; here
 // they meet the engine's policy (admission, TCP options from Config, logging)
-// and goroutine mode, where a connection's socket is a net.Conn (c.g set).
+// and goroutine mode, where a connection's socket is a net.Conn (c.goroutine set).
 
 // listener is a listening socket watched by a loop: accepts happen on the
 // loop, never in a goroutine per connection.
@@ -79,34 +79,34 @@ func (e *engine) tuneNet(nc net.Conn) {
 	}
 }
 
-// Raw socket operations for connections on the loops. In goroutine mode (c.g
+// Raw socket operations for connections on the loops. In goroutine mode (c.goroutine
 // set) they go through the net.Conn instead.
 
 func (c *Conn) sysRead(b []byte) (int, error) { return c.fd.Read(b) }
 
 // sysWrite2 writes a then b without blocking and returns how much the socket took.
 func (c *Conn) sysWrite2(a, b []byte) (int, error) {
-	if c.g != nil {
+	if c.goroutine != nil {
 		return c.netWrite2(a, b)
 	}
 	return c.fd.Write2(a, b)
 }
 
-// closeSocket closes the socket (under mu, with wfClosed set, so that no other
+// closeSocket closes the socket (under write.mu, with the Writer marked closed, so that no other
 // goroutine can touch a reused fd number afterwards).
 func (c *Conn) closeSocket() {
-	if c.g != nil {
+	if c.goroutine != nil {
 		c.closeNet()
 		return
 	}
 	c.fd.Close() // once; afterwards c.fd.Int() is -1
 }
 
-// shutLocked half-closes the socket (under mu).
+// shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
-	if c.g == nil {
+	if c.goroutine == nil {
 		c.fd.Shutdown()
-	} else if cw, ok := c.g.nc.(interface{ CloseWrite() error }); ok {
+	} else if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
 }

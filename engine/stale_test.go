@@ -21,7 +21,7 @@ func TestLoopDropsStaleEvents(t *testing.T) {
 	}
 	defer l.close()
 	const fd = 9 // never a syscall: the connections are not registered
-	older, owner := &Conn{eng: e}, &Conn{eng: e}
+	older, owner := &Conn{identity: identity{eng: e}}, &Conn{identity: identity{eng: e}}
 	older.fd.Own(fd)
 	owner.fd.Own(fd)
 	owner.sched.Store(evRunning)

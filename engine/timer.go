@@ -68,13 +68,13 @@ func (c *Conn) onTimer() {
 		}
 	case StateClosing:
 		if now >= c.deadline {
-			c.mu.Lock()
-			code := c.closeCd
-			c.mu.Unlock()
+			c.write.mu.Lock()
+			code := c.write.closeCode
+			c.write.mu.Unlock()
 			if code == 0 {
 				code = frame.StatusAbnormalClosure
 			}
-			err := c.failErr()
+			err := c.read.failErr()
 			if err == nil {
 				err = ErrCloseTimeout
 			}
@@ -93,7 +93,7 @@ func (c *Conn) keepalive(now int64) {
 	w := c.loop.wheel
 	last := c.lastRead.Load()
 	if cfg.IdleTimeout > 0 && now >= w.After(last, cfg.IdleTimeout) {
-		c.ext().failErr = ErrIdleTimeout
+		c.read.extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
 		c.armDeadline(cfg.CloseTimeout)
 		return

@@ -14,10 +14,10 @@ import (
 // plain connection. Hooks that run during the handshake see the same through
 // upgrade.Request.TLS.
 func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
-	if c.g == nil {
+	if c.goroutine == nil {
 		return tls.ConnectionState{}, false // on the loops: a plain socket
 	}
-	if t := tlsConnOf(c.g.nc); t != nil {
+	if t := tlsConnOf(c.goroutine.nc); t != nil {
 		return t.ConnectionState(), true
 	}
 	return tls.ConnectionState{}, false

@@ -1,6 +1,10 @@
 package wsread
 
-import "github.com/weir-ws/weir/bufpool"
+import (
+	"sync/atomic"
+
+	"github.com/weir-ws/weir/bufpool"
+)
 
 // Budget counts the bytes that Readers hold between calls (a partial frame's
 // buffer), across all the Readers that share it, so that their sum can be
@@ -39,3 +43,36 @@ func (r *Reader) put() {
 	bufpool.Put(r.buf)
 	r.buf = nil
 }
+
+// Total is a Budget shared by many Readers (and by whatever else the caller
+// counts against it): a count with a maximum. Max <= 0: counted, never refused.
+// Set Max before the Total is shared.
+type Total struct {
+	n   atomic.Int64
+	Max int64
+}
+
+// Charge takes n more bytes unless the count would pass Max. A compare-and-swap
+// loop, so that the count never passes it even for a moment (it runs only when
+// a buffer is taken or grows).
+func (t *Total) Charge(n int) bool {
+	if t.Max <= 0 {
+		t.n.Add(int64(n))
+		return true
+	}
+	for {
+		cur := t.n.Load()
+		if cur+int64(n) > t.Max {
+			return false
+		}
+		if t.n.CompareAndSwap(cur, cur+int64(n)) {
+			return true
+		}
+	}
+}
+
+// Refund gives back n bytes charged earlier.
+func (t *Total) Refund(n int) { t.n.Add(-int64(n)) }
+
+// Load is the count now.
+func (t *Total) Load() int64 { return t.n.Load() }

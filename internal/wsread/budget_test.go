@@ -2,6 +2,7 @@ package wsread
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -94,4 +95,59 @@ func TestBudget(t *testing.T) {
 			t.Fatalf("charged %d after Release", b.n.Load())
 		}
 	}
+}
+
+func TestTotal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		max  int64
+		ask  []int
+		ok   []bool
+	}{
+		{"unbounded", 0, []int{1 << 40, 5}, []bool{true, true}},
+		{"bounded", 100, []int{60, 50, 40, 1}, []bool{true, false, true, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tot := &Total{Max: tc.max}
+			var want int64
+			for i, n := range tc.ask {
+				if got := tot.Charge(n); got != tc.ok[i] {
+					t.Fatalf("Charge(%d) = %v", n, got)
+				}
+				if tc.ok[i] {
+					want += int64(n)
+				}
+				if tot.Load() != want {
+					t.Fatalf("Load %d, want %d", tot.Load(), want)
+				}
+			}
+			tot.Refund(int(want))
+			if tot.Load() != 0 {
+				t.Fatalf("Load %d after refunds", tot.Load())
+			}
+		})
+	}
+}
+
+// TestTotalNeverPasses charges from many goroutines at once and checks the
+// count never passes Max, even for a moment (run with -race).
+func TestTotalNeverPasses(t *testing.T) {
+	t.Parallel()
+	tot := &Total{Max: 1000}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 2000 {
+				if tot.Charge(7) {
+					if n := tot.Load(); n > 1000 {
+						t.Errorf("count %d over the maximum", n)
+					}
+					tot.Refund(7)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

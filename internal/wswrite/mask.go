@@ -1,4 +1,4 @@
-package engine
+package wswrite
 
 import (
 	crand "crypto/rand"
@@ -16,11 +16,8 @@ var maskGens = sync.Pool{New: func() any {
 	return rand.NewChaCha8(seed)
 }}
 
-// nextMask returns a fresh masking key (under mu).
-func (c *Conn) nextMask() [4]byte {
-	if c.x != nil && c.x.maskFn != nil {
-		return c.x.maskFn()
-	}
+// MaskKey returns a fresh masking key from the pool of generators.
+func MaskKey() [4]byte {
 	g := maskGens.Get().(*rand.ChaCha8)
 	v := g.Uint64()
 	maskGens.Put(g)

@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/outq"
+	"github.com/weir-ws/weir/internal/wswrite"
+)
+
+// The write side's state is a wswrite.Writer under write.mu: its fields are the
+// package's, reached only through its methods, each called with the lock held.
+// connSink is what the Writer writes through: the connection's socket, its
+// counters and its events.
+
+// connSink is a Conn seen by its Writer (wswrite.Sink), under write.mu.
+type connSink Conn
+
+// sink returns c as its Writer's Sink (no allocation: a pointer in an interface).
+func (c *Conn) sink() wswrite.Sink { return (*connSink)(c) }
+
+func (s *connSink) Write2(hdr wswrite.FrameBuf, hn int, p []byte) (int, error) {
+	c := (*Conn)(s)
+	n, err := c.sysWrite2(hdr[:hn], p)
+	if n > 0 {
+		c.stats.bytesOut.Add(uint64(n))
+	}
+	return n, err
+}
+
+// Failed: the read side finds the connection dead and finishes it.
+func (s *connSink) Failed(err error) error {
+	(*Conn)(s).post(evHangUp)
+	return &IOError{Err: err}
+}
+
+func (s *connSink) Queued() {
+	if s.goroutine != nil {
+		(*Conn)(s).kickWriter()
+	}
+}
+
+func (s *connSink) Retry()                  { (*Conn)(s).post(evWrite) }
+func (s *connSink) Inflight() int           { return (*Conn)(s).inflight() }
+func (s *connSink) FrameOut(h frame.Header) { s.eng.cfg.Trace.FrameOut((*Conn)(s), h) }
+
+func (s *connSink) Env() wswrite.Env {
+	return wswrite.Env{Limits: &s.eng.cfg.writeLimits, Deflate: s.compression, Client: s.client, Goroutine: s.goroutine != nil}
+}
+
+// outLen is the queued bytes the socket has not taken (under write.mu).
+func (c *Conn) outLen() int { return c.write.w.Len() }
+
+// pending is every outbound byte written and not yet taken by the socket (under
+// write.mu).
+func (c *Conn) pending() int { return c.write.w.Pending(c.sink()) }
+
+// writeRaw sends bytes already framed (a handshake answer) under write.mu.
+func (c *Conn) writeRaw(b []byte) error { return c.write.w.WriteRaw(c.sink(), b) }
+
+// flush writes queued output when the socket is writable again (worker context).
+func (c *Conn) flush() {
+	c.write.mu.Lock()
+	f := c.write.w.Flush(c.sink())
+	if f.Empty && c.write.flags&wfShutOwed != 0 && !c.write.w.Closed() {
+		c.write.flags &^= wfShutOwed
+		c.shutLocked() // the failing close frame is out (shutdownWrite)
+	}
+	finish := f.Empty && c.write.flags&wfFinishOwed != 0
+	c.write.mu.Unlock()
+	for _, d := range f.Dones {
+		c.callDone(d.Fn, nil)
+	}
+	if f.Drained && c.read.flags&rfOpened != 0 {
+		c.handler.OnDrain(c)
+	}
+	if f.Resume {
+		c.post(evRead) // read what waited in the kernel (edge-triggered: no new edge)
+	}
+	if finish {
+		c.finishClean() // the close echo and everything before it are out
+	}
+}
+
+// takeOut hands the whole queue to goroutine mode's writer (under write.mu); it
+// stays counted in the engine's total until writtenOut.
+func (c *Conn) takeOut() []byte { return c.write.w.Take(&c.eng.cfg.writeLimits) }
+
+// writtenOut returns a buffer taken by takeOut once written (or failed).
+func (c *Conn) writtenOut(buf []byte) { wswrite.Written(&c.eng.cfg.writeLimits, buf) }
+
+// releaseWrite returns the write side's pooled buffers (under write.mu).
+func (c *Conn) releaseWrite() { c.write.w.Release(&c.eng.cfg.writeLimits) }
+
+// autoPong answers a ping (worker context), batched for the end of the read
+// turn (wswrite.Writer.AutoPong).
+func (c *Conn) autoPong(payload []byte) {
+	c.write.mu.Lock()
+	c.write.w.AutoPong(c.sink(), payload)
+	c.write.mu.Unlock()
+}
+
+// callDones calls done callbacks from any goroutine (callDoneAny).
+func (c *Conn) callDones(dones []outq.Done, err error) {
+	for _, d := range dones {
+		c.callDoneAny(d.Fn, err)
+	}
+}

@@ -1,0 +1,28 @@
+// Package outq holds what one WebSocket connection has written and the socket
+// has not taken yet, socket-free: the outbound byte queue, the whole messages
+// held behind a fragmented message, the completion callbacks waiting for their
+// bytes, and the batch of pongs owed for one read turn.
+//
+// Contract:
+//
+//   - Nothing here does I/O or locks. The engine keeps one of each per
+//     connection under the connection's write mutex; every method is called
+//     with that mutex held (or by the one goroutine that owns the value).
+//   - Memory comes from bufpool and goes back to it: a Queue holds no buffer
+//     while it is empty and released, so an idle connection holds none.
+//   - A partial write advances the Queue's read offset instead of moving the
+//     rest to the front; the buffer is compacted only when it needs room and
+//     its dead prefix is at least half of it, so a large queue drained in small
+//     writes costs linear, not quadratic, copying.
+//   - Growth reports, before anything is appended, the memory an append of n
+//     bytes would add (the pooled buffer it would take less the one it would
+//     give back), so a caller can judge a write against a budget first and
+//     queue it after (encode, admit, commit).
+//   - Offsets count bytes ever appended (Queue.Total): a completion waits for
+//     the offset its message ends at (Dones), which stays valid across
+//     compactions and buffer swaps.
+//   - Pongs keeps at most Batch bytes of encoded pong frames; past that, or
+//     when asked (the socket is full), it keeps only the latest, as RFC 6455
+//     §5.5.3 allows, so a peer that floods pings and never reads cannot grow
+//     the connection's memory.
+package outq

@@ -1,0 +1,53 @@
+package outq
+
+import "github.com/weir-ws/weir/bufpool"
+
+// Held holds whole messages written while a fragmented message is in progress
+// (RFC 6455 §5.4: they may not go between its fragments), with the completion
+// callbacks of those among them, by end offset in the held bytes.
+type Held struct {
+	buf   []byte // pooled
+	dones []HeldDone
+}
+
+// HeldDone is a completion waiting for the held bytes up to End to go out.
+type HeldDone struct {
+	End int
+	Fn  func(error)
+}
+
+// Len is the number of held bytes.
+func (h *Held) Len() int { return len(h.buf) }
+
+// Cap is the memory the held bytes take.
+func (h *Held) Cap() int { return cap(h.buf) }
+
+// Bytes returns the held bytes.
+func (h *Held) Bytes() []byte { return h.buf }
+
+// Hold appends a whole encoded frame, header then payload.
+func (h *Held) Hold(hdr, p []byte) {
+	n := len(hdr) + len(p)
+	if h.buf == nil {
+		h.buf = bufpool.Get(max(n, minBuf))[:0]
+	} else {
+		h.buf = bufpool.Grow(h.buf, n)
+	}
+	h.buf = append(append(h.buf, hdr...), p...)
+}
+
+// AddDone records fn for the message just held.
+func (h *Held) AddDone(fn func(error)) {
+	h.dones = append(h.dones, HeldDone{End: len(h.buf), Fn: fn})
+}
+
+// Release gives the held bytes' buffer back and returns the callbacks; the
+// caller has sent the bytes (or dropped them).
+func (h *Held) Release() []HeldDone {
+	d := h.dones
+	if h.buf != nil {
+		bufpool.Put(h.buf)
+	}
+	h.buf, h.dones = nil, nil
+	return d
+}

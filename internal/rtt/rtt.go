@@ -1,0 +1,112 @@
+package rtt
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+)
+
+// Len is the size of a Waiter's payload: the process prefix, then a counter.
+const Len = 16
+
+var (
+	prefix = func() (p [8]byte) {
+		rand.Read(p[:])
+		return p
+	}()
+	seq atomic.Uint64
+)
+
+// Waiter is one measurement waiting for its pong.
+type Waiter struct {
+	key  [Len]byte
+	sent time.Time
+	ch   chan time.Duration // the round trip, sent once (buffered)
+}
+
+// NewWaiter returns a Waiter with a fresh payload. Start it just before it is
+// published in a Set.
+func NewWaiter() *Waiter {
+	w := &Waiter{ch: make(chan time.Duration, 1)}
+	copy(w.key[:], prefix[:])
+	binary.BigEndian.PutUint64(w.key[len(prefix):], seq.Add(1))
+	return w
+}
+
+// Payload is what the ping must carry (do not modify it).
+func (w *Waiter) Payload() []byte { return w.key[:] }
+
+// Start records the time the measurement starts from.
+func (w *Waiter) Start() { w.sent = time.Now() }
+
+// Done delivers the round trip once the pong arrived.
+func (w *Waiter) Done() <-chan time.Duration { return w.ch }
+
+// Set is the Waiters of one connection.
+type Set struct{ p atomic.Pointer[[]*Waiter] }
+
+// Add publishes w.
+func (s *Set) Add(w *Waiter) {
+	for {
+		old := s.p.Load()
+		var n []*Waiter
+		if old != nil {
+			n = make([]*Waiter, 0, len(*old)+1)
+			n = append(n, *old...)
+		}
+		n = append(n, w)
+		if s.p.CompareAndSwap(old, &n) {
+			return
+		}
+	}
+}
+
+// Remove withdraws w; the last one out leaves the Set empty, back to one atomic
+// load per Deliver.
+func (s *Set) Remove(w *Waiter) {
+	for {
+		old := s.p.Load()
+		if old == nil {
+			return
+		}
+		var n *[]*Waiter
+		if len(*old) > 1 {
+			l := make([]*Waiter, 0, len(*old)-1)
+			for _, x := range *old {
+				if x != w {
+					l = append(l, x)
+				}
+			}
+			n = &l
+		}
+		if s.p.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// Deliver hands a pong's payload p to the Waiter it belongs to. matched says
+// whether one did; fresh says it had no answer yet, and d is then the round
+// trip it got.
+func (s *Set) Deliver(p []byte) (d time.Duration, matched, fresh bool) {
+	l := s.p.Load()
+	if l == nil || len(p) != Len {
+		return 0, false, false
+	}
+	for _, w := range *l {
+		if string(w.key[:]) == string(p) {
+			d = time.Since(w.sent)
+			select {
+			case w.ch <- d:
+				return d, true, true
+			default: // a duplicate pong: the Waiter has its answer already
+				return 0, true, false
+			}
+		}
+	}
+	return 0, false, false
+}
+
+// Empty reports whether no Waiter is in the Set.
+func (s *Set) Empty() bool { return s.p.Load() == nil }

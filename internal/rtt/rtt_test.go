@@ -1,0 +1,101 @@
+package rtt
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestWaiterPayloadsUnique(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 1000 {
+		p := string(NewWaiter().Payload())
+		if len(p) != Len || seen[p] {
+			t.Fatalf("payload %x: length %d, seen before %v", p, len(p), seen[p])
+		}
+		seen[p] = true
+	}
+}
+
+func TestSetDeliver(t *testing.T) {
+	t.Parallel()
+	var s Set
+	if !s.Empty() {
+		t.Fatal("zero Set not empty")
+	}
+	a, b := NewWaiter(), NewWaiter()
+	a.Start()
+	b.Start()
+	s.Add(a)
+	s.Add(b)
+	for _, tc := range []struct {
+		name           string
+		p              []byte
+		matched, fresh bool
+	}{
+		{"other length", []byte("ping"), false, false},
+		{"unknown payload", make([]byte, Len), false, false},
+		{"b", b.Payload(), true, true},
+		{"b again (duplicate)", b.Payload(), true, false},
+		{"a", a.Payload(), true, true},
+	} {
+		d, matched, fresh := s.Deliver(tc.p)
+		if matched != tc.matched || fresh != tc.fresh || (fresh && d < 0) {
+			t.Fatalf("%s: matched %v fresh %v d %v", tc.name, matched, fresh, d)
+		}
+	}
+	if len(a.Done()) != 1 || len(b.Done()) != 1 {
+		t.Fatal("each waiter gets exactly one round trip")
+	}
+	s.Remove(a)
+	if _, matched, _ := s.Deliver(a.Payload()); matched {
+		t.Fatal("a removed waiter matched")
+	}
+	s.Remove(b)
+	s.Remove(b) // twice: nothing
+	if !s.Empty() {
+		t.Fatal("Set not empty after every waiter left")
+	}
+}
+
+// TestSetConcurrent adds, delivers to and removes waiters from many goroutines
+// (run with -race).
+func TestSetConcurrent(t *testing.T) {
+	t.Parallel()
+	var s Set
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				w := NewWaiter()
+				w.Start()
+				s.Add(w)
+				if _, matched, fresh := s.Deliver(w.Payload()); !matched || !fresh {
+					t.Error("own waiter not found")
+				}
+				<-w.Done()
+				s.Remove(w)
+			}
+		})
+	}
+	wg.Wait()
+	if !s.Empty() {
+		t.Fatal("waiters left behind")
+	}
+}
+
+func BenchmarkDeliver(b *testing.B) {
+	for _, n := range []int{0, 4} {
+		b.Run(map[int]string{0: "none", 4: "4 waiting"}[n], func(b *testing.B) {
+			var s Set
+			for range n {
+				s.Add(NewWaiter())
+			}
+			p := make([]byte, Len)
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Deliver(p)
+			}
+		})
+	}
+}

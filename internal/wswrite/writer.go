@@ -1,0 +1,254 @@
+package wswrite
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/outq"
+)
+
+// Errors a write returns.
+var (
+	// ErrClosed: the connection is closing or closed; nothing more can be written.
+	ErrClosed = errors.New("weir: connection closed")
+	// ErrFull: the outbound cap or budget was reached (PolicyRefuse).
+	ErrFull = errors.New("weir: write buffer full")
+	// ErrDropped: the same, under PolicyDrop.
+	ErrDropped = errors.New("weir: message dropped: write buffer full")
+	// ErrSlowConsumer: the same, under PolicyClose: the caller closes with 1008.
+	ErrSlowConsumer = errors.New("weir: slow consumer closed")
+	// ErrFragmentOrder: a continuation frame with no fragmented message in
+	// progress, or a new fragmented data frame while one is (RFC 6455 §5.4).
+	ErrFragmentOrder = errors.New("weir: write: fragment out of order")
+)
+
+// Policy is what a write over the cap or budget gets.
+type Policy uint8
+
+const (
+	PolicyRefuse Policy = iota // ErrFull, nothing sent
+	PolicyDrop                 // ErrDropped, nothing sent
+	PolicyClose                // ErrSlowConsumer: the caller closes the connection
+)
+
+// Limits is the write policy, shared by the Writers of an engine.
+type Limits struct {
+	MaxBuffer     int           // outbound bytes a connection may queue
+	Total         *atomic.Int64 // memory all connections' queues hold (never nil)
+	MaxTotal      int64         // bound of *Total; < 0: none
+	Policy        Policy
+	DrainLowWater int  // Flush reports Drained once pending falls to it after passing it
+	HighWater     int  // HoldRead stops reading above it (< 0: never), resumes at half
+	FragmentSize  int  // messages are cut into frames of at most this payload (0: one frame)
+	Trace         bool // call Sink.FrameOut for every frame
+	Compression   *deflate.Options
+}
+
+// Sink is the connection the Writer writes for. Its methods are called with
+// the caller's lock held.
+type Sink interface {
+	// Write2 writes hdr[:hn] (a header, or a whole control frame) then p without blocking and returns how many
+	// bytes the socket took (and counts them): (n, nil) when it took n and
+	// would block; an error only when the socket failed. Goroutine mode returns
+	// (0, nil): everything queues. It keeps no reference to p. The header comes
+	// by value, so that a header built on the Writer's stack stays there.
+	Write2(hdr [frameBuf]byte, hn int, p []byte) (int, error)
+	// Failed records that a write failed (the connection is going away) and
+	// returns the error the write reports.
+	Failed(err error) error
+	// Queued is called when bytes were queued (goroutine mode wakes its writer).
+	Queued()
+	// Retry asks the connection's owner for a flush turn.
+	Retry()
+	// Inflight is the bytes goroutine mode's writer is writing now (0 on loops).
+	Inflight() int
+	// FrameOut reports a frame going out (only with Limits.Trace).
+	FrameOut(h frame.Header)
+	// Env is what the Writer needs to know about the connection.
+	Env() Env
+}
+
+// Env is what a Writer needs to know about its connection; it does not change
+// once the connection is open.
+type Env struct {
+	Limits    *Limits
+	Deflate   *deflate.Conn // nil: no compression negotiated
+	Client    bool          // frames are masked
+	Goroutine bool          // goroutine mode: a writer goroutine writes the queue
+}
+
+const (
+	fSentClose  uint16 = 1 << iota // our close frame is written or queued
+	fClosed                        // the socket is closed: no more syscalls
+	fDrainOwed                     // pending went above DrainLowWater: Drained is owed
+	fWriteErr                      // a write failed
+	fNoCompress                    // SetCompression(false)
+	fFragOpen                      // a fragmented message is in progress
+	fReadHeld                      // reading stopped: pending above HighWater
+)
+
+// frameBuf is the size of the array a header or a whole control frame is
+// built in (and handed to Sink.Write2 by value).
+const frameBuf = frame.MaxHeaderSize + frame.MaxControlPayload
+
+// FrameBuf is frameBuf, for Sink implementations.
+type FrameBuf = [frameBuf]byte
+
+// Writer is one connection's write side.
+type Writer struct {
+	frames  atomic.Uint64 // frames written, for the connection's counters
+	out     outq.Queue
+	charged int64       // capacity of out and held counted in Limits.Total (settle)
+	pongs   *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
+	extras  *extras     // what few connections need, made on first need
+	flags   uint16
+	queued  atomic.Bool // the queue or pongs hold bytes: a writable event means work
+}
+
+type extras struct {
+	dones   outq.Dones     // completions waiting for their bytes
+	held    outq.Held      // whole messages behind a fragmented message
+	maskKey func() [4]byte // SetMaskKey
+}
+
+func (w *Writer) extra() *extras {
+	if w.extras == nil {
+		w.extras = &extras{}
+	}
+	return w.extras
+}
+
+// SetMaskKey makes fn the source of masking keys instead of MaskKey (a test
+// hook; set before the connection starts).
+func (w *Writer) SetMaskKey(fn func() [4]byte) {
+	if fn != nil {
+		w.extra().maskKey = fn
+	}
+}
+
+// mask returns a fresh masking key.
+func (w *Writer) mask() [4]byte {
+	if x := w.extras; x != nil && x.maskKey != nil {
+		return x.maskKey()
+	}
+	return MaskKey()
+}
+
+// Queued reports whether output or pongs are queued (any goroutine, no lock).
+func (w *Writer) Queued() bool { return w.queued.Load() }
+
+// FramesOut is the number of frames written (any goroutine, no lock).
+func (w *Writer) FramesOut() uint64 { return w.frames.Load() }
+
+// SentClose reports whether our close frame is written or queued.
+func (w *Writer) SentClose() bool { return w.flags&fSentClose != 0 }
+
+// Closed reports whether MarkClosed was called.
+func (w *Writer) Closed() bool { return w.flags&fClosed != 0 }
+
+// MarkClosed records that the socket is closed: nothing is written any more.
+func (w *Writer) MarkClosed() { w.flags |= fClosed }
+
+// WriteErr reports whether a write failed.
+func (w *Writer) WriteErr() bool { return w.flags&fWriteErr != 0 }
+
+// MarkWriteErr records a failed write (goroutine mode's writer).
+func (w *Writer) MarkWriteErr() { w.flags |= fWriteErr }
+
+// SetCompression turns compression of outgoing messages on or off.
+func (w *Writer) SetCompression(on bool) {
+	if on {
+		w.flags &^= fNoCompress
+	} else {
+		w.flags |= fNoCompress
+	}
+}
+
+// Len is the queued bytes the socket has not taken.
+func (w *Writer) Len() int { return w.out.Len() }
+
+// PongLen is the bytes of pongs owed.
+func (w *Writer) PongLen() int {
+	if w.pongs == nil {
+		return 0
+	}
+	return w.pongs.Len()
+}
+
+// Pending is every outbound byte written and not yet taken by the socket: the
+// queue, goroutine mode's write in flight and the held messages.
+func (w *Writer) Pending(s Sink) int {
+	n := w.out.Len() + s.Inflight()
+	if x := w.extras; x != nil {
+		n += x.held.Len()
+	}
+	return n
+}
+
+// Writable reports whether a frame with opcode op may still be written: nothing
+// after the socket closed, and nothing but the close after our close.
+func (w *Writer) Writable(op frame.Opcode) error {
+	if w.flags&fClosed != 0 || (w.flags&fSentClose != 0 && op != frame.OpClose) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// ShouldCompress reports whether a message of n bytes is compressed.
+func (w *Writer) ShouldCompress(env *Env, n int) bool {
+	return env.Deflate != nil && w.flags&fNoCompress == 0 && env.Deflate.ShouldCompress(n)
+}
+
+// Admit applies the outbound cap and the budget to n more bytes: the budget
+// judges the memory queuing them would add (outq.Queue.Growth), nothing when
+// the queue's buffer has room. A write that finds the queue empty always goes
+// ahead (it is tried on the socket first), so every connection can make
+// progress.
+func (w *Writer) Admit(s Sink, lim *Limits, n int) error {
+	q := w.Pending(s)
+	if q == 0 {
+		return nil
+	}
+	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.out.Growth(n) <= lim.MaxTotal) {
+		return nil
+	}
+	switch lim.Policy {
+	case PolicyDrop:
+		return ErrDropped
+	case PolicyClose:
+		return ErrSlowConsumer
+	}
+	return ErrFull
+}
+
+// HoldRead reports whether reading must stop for now because pending output is
+// above Limits.HighWater; once stopped, until it is down to half the mark.
+func (w *Writer) HoldRead(s Sink, lim *Limits) bool {
+	mark := lim.HighWater
+	if w.flags&fReadHeld != 0 {
+		mark /= 2
+	}
+	held := w.Pending(s) > mark && w.flags&(fClosed|fWriteErr) == 0
+	if held {
+		w.flags |= fReadHeld
+	} else {
+		w.flags &^= fReadHeld
+	}
+	return held
+}
+
+// readResumable reports, once, that reading stopped by HoldRead may go on.
+func (w *Writer) readResumable(s Sink, lim *Limits) bool {
+	if w.flags&fReadHeld == 0 || w.Pending(s) > lim.HighWater/2 {
+		return false
+	}
+	w.flags &^= fReadHeld
+	return true
+}
+
+// headerSize is the size of a frame header for n payload bytes.
+func headerSize(env *Env, n int) int {
+	return frame.HeaderSize(frame.Header{Length: int64(n), Masked: env.Client})
+}
