@@ -91,8 +91,8 @@ type Conn struct {
 // negotiated facts (subprotocol, version, compression) are set by the handshake
 // before the state becomes open, and the state's store publishes them.
 type identity struct {
-	fd          sock.FD   // raw socket on a loop (owns nothing in goroutine mode)
-	client      bool      // this end dialled (next to fd: no padding)
+	fd          sock.FD // raw socket on a loop (owns nothing in goroutine mode)
+	client      bool    // this end dialled (next to fd: no padding)
 	version     uint8
 	loop        *loop // its loop (goroutine mode: the engine's timer loop)
 	eng         *engine
