@@ -1,4 +1,4 @@
-package main
+package cli
 
 // weir serve: the demo server. One port speaks HTTP and WebSocket; net/http
 // reads every request and hands WebSocket upgrades to the engine (Server.ServeHTTP),
@@ -44,7 +44,7 @@ flags:
 
 // serve runs the demo server until SIGINT or SIGTERM, then shuts it down
 // gracefully (1001 to every WebSocket, in-flight HTTP requests finished).
-func serve(args []string) error {
+func serve(args []string, h Hooks) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
