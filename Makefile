@@ -2,7 +2,7 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run lint interop natsbridge docs docs-check
+.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run run-cluster lint interop natsbridge docs docs-check
 
 all: test
 
@@ -93,6 +93,12 @@ docs-check:
 ## run: the demo server
 run:
 	$(GO) run ./cmd/weir serve -addr $(ADDR)
+
+## run-cluster: the demo as a cluster: an in-process NATS server and two weir
+## nodes bridged through it (http://127.0.0.1:8081/ and :8082; NATS_ADDR,
+## NODE_A, NODE_B move them). See scripts/run-cluster.sh.
+run-cluster:
+	GO=$(GO) ./scripts/run-cluster.sh
 
 lint: vet docs-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -121,11 +121,12 @@ func buildWeir(t *testing.T) string {
 // serveURL is the page's URL in the first line `weir serve` prints.
 var serveURL = regexp.MustCompile(`http://[^/\s]+/`)
 
-// startWeirServe starts `weir serve` on a free port and returns the page's URL;
-// Cleanup stops it with SIGINT and checks that it exits cleanly.
-func startWeirServe(t *testing.T, bin string) string {
+// startWeirServe starts `weir serve` on a free port, with extra flags if any,
+// and returns the page's URL; Cleanup stops it with SIGINT and checks that it
+// exits cleanly.
+func startWeirServe(t *testing.T, bin string, extra ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, extra...)...)
 	stderr := &tailBuffer{max: 64 << 10}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()

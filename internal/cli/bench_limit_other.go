@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package cli
 
 // openFileLimit is 0 (unknown) where there is no RLIMIT_NOFILE.
 func openFileLimit() int { return 0 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -15,8 +15,12 @@ type demoStats struct {
 	Messages      inOut     `json:"messages"` // data messages
 	Bytes         inOut     `json:"bytes"`    // their payload bytes (no frame headers)
 	Wire          wireStats `json:"wire"`     // the engine's own totals (Server.Stats)
-	Goroutines    int       `json:"goroutines"`
-	Heap          heapStats `json:"heap"`
+	// Rooms is each chat room's connections on this node (pubsub's
+	// Subscribers: a Hub counts its own node).
+	Rooms      map[string]int `json:"rooms"`
+	PubSub     pubsubStats    `json:"pubsub"`
+	Goroutines int            `json:"goroutines"`
+	Heap       heapStats      `json:"heap"`
 }
 
 // wireStats is engine.EngineStats: every connection so far, with frame
@@ -28,6 +32,17 @@ type wireStats struct {
 	Messages inOut  `json:"messages"`
 	BytesIn  uint64 `json:"bytes_in"`
 	BytesOut uint64 `json:"bytes_out"`
+}
+
+// pubsubStats is the chat Hub's pubsub.Stats: publishes made here and
+// received from other nodes, messages delivered and refused here (Messages
+// counts only what this node's own publishes and replies wrote).
+type pubsubStats struct {
+	Published    uint64 `json:"published"`
+	Remote       uint64 `json:"remote"`
+	Delivered    uint64 `json:"delivered"`
+	Dropped      uint64 `json:"dropped"`
+	BridgeErrors uint64 `json:"bridge_errors"`
 }
 
 type connStats struct {
@@ -51,7 +66,15 @@ type heapStats struct {
 func (d *demo) stats() demoStats {
 	h := d.h
 	es := d.srv.Stats()
+	ps := d.hub.Stats()
+	rooms := make(map[string]int, len(chatRooms))
+	for _, r := range chatRooms {
+		rooms[r] = d.hub.Subscribers(roomTopic + r)
+	}
 	return demoStats{
+		Rooms: rooms,
+		PubSub: pubsubStats{Published: ps.Published, Remote: ps.Remote, Delivered: ps.Delivered,
+			Dropped: ps.Dropped, BridgeErrors: ps.BridgeErrors},
 		Wire: wireStats{Opened: es.Opened, Closed: es.Closed,
 			Frames:   inOut{In: es.FramesIn, Out: es.FramesOut},
 			Messages: inOut{In: es.MessagesIn, Out: es.MessagesOut},

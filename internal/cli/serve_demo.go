@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/metrics"
+	"github.com/weir-ws/weir/pubsub"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -24,6 +25,10 @@ type demoOptions struct {
 	AnyOrigin bool           // accept cross-origin handshakes
 	ReusePort bool           // one SO_REUSEPORT listener per loop
 	Metrics   bool           // serve the engine's metrics at /metrics (Prometheus text format)
+	// Bridge, if set, makes the chat's Hub a node of a cluster: the rooms'
+	// messages and notices go to the other nodes and theirs come here. The
+	// demo closes it (through the Hub), also when startDemo fails.
+	Bridge pubsub.Bridge
 }
 
 // demo is a running demo server: net/http in front, the engine behind it for
@@ -31,6 +36,7 @@ type demoOptions struct {
 // waits for its goroutines.
 type demo struct {
 	srv     *engine.Server
+	hub     *pubsub.Hub // the chat's rooms
 	h       *demoHandler
 	hs      *http.Server
 	lns     []net.Listener
@@ -47,12 +53,19 @@ func startDemo(o demoOptions) (*demo, error) {
 	if o.AnyOrigin {
 		u.CheckOrigin = func(*upgrade.Request) bool { return true }
 	}
-	h := &demoHandler{}
-	srv, err := engine.NewServer(h, o.Config, u)
+	hub, err := pubsub.New(&pubsub.Config{Bridge: o.Bridge}) // starts the bridge
 	if err != nil {
+		if o.Bridge != nil {
+			o.Bridge.Close()
+		}
 		return nil, err
 	}
-	h.srv = srv // before any connection can arrive: no listener yet
+	h := &demoHandler{hub: hub}
+	srv, err := engine.NewServer(h, o.Config, u)
+	if err != nil {
+		hub.Close()
+		return nil, err
+	}
 	n := 1
 	if o.ReusePort {
 		if n = runtime.GOMAXPROCS(0); o.Config != nil && o.Config.Loops > 0 {
@@ -62,10 +75,12 @@ func startDemo(o demoOptions) (*demo, error) {
 	lns, err := listenHTTP(o.Addr, o.ReusePort, n)
 	if err != nil {
 		srv.Close()
+		hub.Close()
 		return nil, err
 	}
+	h.node = lns[0].Addr().String() // before any connection can arrive: not serving yet
 	d := &demo{
-		srv: srv, h: h, lns: lns, started: time.Now(),
+		srv: srv, hub: hub, h: h, lns: lns, started: time.Now(),
 		failed: make(chan error, 1),
 	}
 	if o.Metrics {
@@ -105,14 +120,15 @@ func (d *demo) Shutdown(ctx context.Context) error {
 	err := d.hs.Shutdown(ctx)
 	err = errors.Join(err, d.srv.Shutdown(ctx))
 	d.wg.Wait()
-	return err
+	// After the engine: the connections' leave notices go out first.
+	return errors.Join(err, d.hub.Close())
 }
 
 // Close stops everything at once, without close frames.
 func (d *demo) Close() error {
 	err := errors.Join(d.hs.Close(), d.srv.Close())
 	d.wg.Wait()
-	return err
+	return errors.Join(err, d.hub.Close())
 }
 
 // listenHTTP opens the HTTP listeners: one, or n sharing the port with

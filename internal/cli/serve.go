@@ -1,4 +1,4 @@
-package main
+package cli
 
 // weir serve: the demo server. One port speaks HTTP and WebSocket; net/http
 // reads every request and hands WebSocket upgrades to the engine (Server.ServeHTTP),
@@ -7,11 +7,12 @@ package main
 //	GET /            the chat page (demo/index.html, demo.js, demo.css; no external resources)
 //	GET /stats       JSON: connections, messages, bytes, goroutines, heap, uptime
 //	GET /metrics     with -metrics: engine metrics, Prometheus text format (docs/metrics.md)
-//	ws  /chat        the chat: every message is broadcast to every chat connection
+//	ws  /chat        the chat: rooms as topics on a pubsub.Hub (serve_chat.go)
 //	ws  any other    echo: every message is sent back as it came (ws://host/ as before)
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -22,13 +23,15 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/pubsub"
 )
 
 const serveUsage = `usage: weir serve [flags]
 
 The demo server, HTTP and WebSocket on one port:
 
-  http://ADDR/        a small chat page (every message goes to everyone connected)
+  http://ADDR/        a small chat page with rooms (a message goes to everyone
+                      in its room; with -nats, on every node of the cluster)
   http://ADDR/stats   JSON: connections (chat, echo), messages and payload bytes
                       in and out, goroutines, heap, uptime
   http://ADDR/metrics with -metrics: the engine's metrics in the Prometheus text
@@ -42,9 +45,17 @@ socket onto its event loops (or its own goroutine with -goroutine-per-conn).
 flags:
 `
 
+// natsBuild is the binary that has -nats: it lives in the NATS bridge's
+// module, so that this module does not depend on nats.go.
+const natsBuild = "github.com/weir-ws/weir/natsbridge/cmd/weir"
+
+// errNoNATS: -nats given to a build without NATS.
+var errNoNATS = errors.New("serve: this build has no NATS; build " + natsBuild +
+	" (make run-cluster starts a NATS server and two nodes)")
+
 // serve runs the demo server until SIGINT or SIGTERM, then shuts it down
 // gracefully (1001 to every WebSocket, in-flight HTTP requests finished).
-func serve(args []string) error {
+func serve(args []string, h Hooks) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
@@ -63,10 +74,28 @@ func serve(args []string) error {
 	anyOrigin := fs.Bool("any-origin", false, "accept cross-origin handshakes (the page itself is same-origin)")
 	compress := fs.Bool("compress", false, "accept permessage-deflate offers (RFC 7692) with the default options")
 	withMetrics := fs.Bool("metrics", false, "serve the engine's metrics at /metrics, Prometheus text format (docs/metrics.md)")
+	if h.ServeFlags != nil {
+		h.ServeFlags(fs)
+	}
+	var noNATS *string
+	if fs.Lookup("nats") == nil {
+		noNATS = fs.String("nats", "", "join a cluster over NATS: not in this build (see "+natsBuild+")")
+	}
 	fs.Parse(args)
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if noNATS != nil && *noNATS != "" {
+		return errNoNATS
+	}
+	var bridge pubsub.Bridge
+	var about string
+	if h.ServeBridge != nil {
+		var err error
+		if bridge, about, err = h.ServeBridge(); err != nil {
+			return err
+		}
 	}
 
 	cfg := &engine.Config{
@@ -79,12 +108,16 @@ func serve(args []string) error {
 	if *compress {
 		cfg.Compression = &deflate.Options{}
 	}
-	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse, Metrics: *withMetrics})
+	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse,
+		Metrics: *withMetrics, Bridge: bridge})
 	if err != nil {
 		return err
 	}
 	a := d.Addr()
 	fmt.Printf("weir demo on http://%s/ (chat), http://%s/stats, ws://%s/ (echo) (Ctrl-C to stop)\n", a, a, a)
+	if bridge != nil {
+		fmt.Printf("cluster: the chat's rooms are shared through %s\n", about)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
