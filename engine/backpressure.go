@@ -18,15 +18,18 @@ package engine
 // whatever it sends: keeping a connection alive with pongs does not save it from
 // the policy.
 //
-// Writing: besides each connection's cap (MaxWriteBuffer), the outbound bytes of
-// all connections together are bounded by Config.MaxTotalBuffered. A write that
-// would pass either is handled by the WriteBufferPolicy (refused, dropped, or the
-// connection closed with 1008). A write that finds its connection's queue empty
-// always goes ahead (it is tried on the socket first), so every connection can
-// make progress and the total can pass the budget by at most what the sockets
-// refused of those writes. Writes to different connections are judged at the
-// same time, each against the total before the others' buffers grew, so
-// concurrent writers can also pass it by one queue's growth each.
+// Writing: besides each connection's cap (MaxWriteBuffer), the memory all
+// connections' queues hold together is bounded by Config.MaxTotalBuffered,
+// exactly: a write reserves what queuing it would add before anything moves
+// (compare-and-swap on the total, internal/wswrite), so writers on many
+// connections at once cannot pass it. A write that would pass either bound is
+// handled by the WriteBufferPolicy (refused, dropped, or the connection closed
+// with 1008). A write that finds its connection's queue empty is tried on the
+// socket first, which usually takes it all and costs the budget nothing; once
+// the budget could not hold its worst case it must reserve that first, and is
+// refused if it cannot. The queues' buffers live outside the Go heap
+// (internal/pagepool), so the budget bounds resident memory, not only the live
+// heap: nothing on top of it waits for the collector.
 
 // Inbound: the bytes held for connections between reads (a partial frame's
 // buffer in the reader, a message being assembled, compressed frames being

@@ -110,10 +110,13 @@ type Config struct {
 	// stops being read). Default min(256 KiB, MaxWriteBuffer); negative: never stop.
 	WriteHighWater int
 	// MaxTotalBuffered caps the memory that holds outbound bytes queued on all
-	// connections together (the pooled buffers' size, up to twice the bytes in
-	// them): a write that would pass it gets the WriteBufferPolicy, as at
-	// MaxWriteBuffer (a write to a connection with nothing queued still goes
-	// ahead). Default 512 MiB; negative: no cap.
+	// connections together (the buffers' size, up to twice the bytes in them;
+	// they live outside the Go heap, so this bounds resident memory): a write
+	// that would pass it gets the WriteBufferPolicy, as at MaxWriteBuffer. A
+	// write to a connection with nothing queued that the socket takes whole
+	// costs nothing; one that leaves a remainder the budget cannot hold cuts
+	// the connection (ErrBudgetCut), which only a race between writers can
+	// bring about. Default 512 MiB; negative: no cap.
 	MaxTotalBuffered int64
 	// MaxTotalInbound caps the inbound bytes all connections together hold
 	// between reads: partial frames, messages being assembled from fragments and

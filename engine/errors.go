@@ -90,6 +90,13 @@ var (
 	// ErrSlowConsumer: the connection was closed with 1008 because its outbound cap was
 	// reached (policy WriteBufferClose).
 	ErrSlowConsumer = wswrite.ErrSlowConsumer
+	// ErrBudgetCut ends a connection (wrapped in an *IOError, reported to
+	// OnClose) whose socket took part of a frame while Config.MaxTotalBuffered
+	// had no room left for the rest: nothing else can follow half a frame.
+	// Writers that find the budget nearly full are refused before sending
+	// anything instead (WriteBufferPolicy), so this takes a race between
+	// writers on other connections.
+	ErrBudgetCut = wswrite.ErrBudgetCut
 	// ErrControlTooLong: Ping, Pong or a control frame payload over 125 bytes.
 	ErrControlTooLong = errors.New("weir: control frame payload over 125 bytes")
 	// ErrInvalidCloseCode: Close with a code that may not be sent on the wire.

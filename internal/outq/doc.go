@@ -8,8 +8,12 @@
 //   - Nothing here does I/O or locks. The engine keeps one of each per
 //     connection under the connection's write mutex; every method is called
 //     with that mutex held (or by the one goroutine that owns the value).
-//   - Memory comes from bufpool and goes back to it: a Queue holds no buffer
-//     while it is empty and released, so an idle connection holds none.
+//   - The Queue's and Held's buffers come from internal/pagepool, outside the
+//     Go heap, and go back to it (Put for a buffer from Take): their pages are
+//     resident only while they hold output, so what a budget counts of them
+//     (their capacity) is what the process holds, with no collector headroom on
+//     top. A Queue holds no buffer while it is empty and released, so an idle
+//     connection holds none.
 //   - A partial write advances the Queue's read offset instead of moving the
 //     rest to the front; the buffer is compacted only when it needs room and
 //     its dead prefix is at least half of it, so a large queue drained in small

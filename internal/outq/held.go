@@ -1,6 +1,6 @@
 package outq
 
-import "github.com/weir-ws/weir/bufpool"
+import "github.com/weir-ws/weir/internal/pagepool"
 
 // Held holds whole messages written while a fragmented message is in progress
 // (RFC 6455 §5.4: they may not go between its fragments), with the completion
@@ -29,9 +29,9 @@ func (h *Held) Bytes() []byte { return h.buf }
 func (h *Held) Hold(hdr, p []byte) {
 	n := len(hdr) + len(p)
 	if h.buf == nil {
-		h.buf = bufpool.Get(max(n, minBuf))[:0]
+		h.buf = pagepool.Default.Get(max(n, minBuf))[:0]
 	} else {
-		h.buf = bufpool.Grow(h.buf, n)
+		h.buf = grow(h.buf, n)
 	}
 	h.buf = append(append(h.buf, hdr...), p...)
 }
@@ -46,8 +46,20 @@ func (h *Held) AddDone(fn func(error)) {
 func (h *Held) Release() []HeldDone {
 	d := h.dones
 	if h.buf != nil {
-		bufpool.Put(h.buf)
+		pagepool.Default.Put(h.buf)
 	}
 	h.buf, h.dones = nil, nil
 	return d
+}
+
+// grow returns b with room for n more bytes, moving to a larger pooled
+// buffer when it has not.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := pagepool.Default.Get(len(b) + n)[:len(b)]
+	copy(nb, b)
+	pagepool.Default.Put(b)
+	return nb
 }

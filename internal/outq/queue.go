@@ -3,7 +3,7 @@ package outq
 import (
 	"math/bits"
 
-	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/internal/pagepool"
 )
 
 // minBuf is the smallest pooled buffer a Queue takes.
@@ -39,7 +39,7 @@ func (q *Queue) Append(b []byte) {
 	}
 	switch live := q.Len(); {
 	case q.buf == nil:
-		q.buf = bufpool.Get(max(len(b), minBuf))[:0]
+		q.buf = pagepool.Default.Get(max(len(b), minBuf))[:0]
 	case cap(q.buf)-len(q.buf) >= len(b):
 	case q.head >= len(q.buf)/2 && cap(q.buf)-live >= len(b):
 		// Mostly written already: compact in place (copies at most what the
@@ -47,9 +47,9 @@ func (q *Queue) Append(b []byte) {
 		q.buf = q.buf[:copy(q.buf, q.buf[q.head:])]
 		q.head = 0
 	default:
-		nb := bufpool.Get(live + len(b))[:live]
+		nb := pagepool.Default.Get(live + len(b))[:live]
 		copy(nb, q.buf[q.head:])
-		bufpool.Put(q.buf)
+		pagepool.Default.Put(q.buf)
 		q.buf, q.head = nb, 0
 	}
 	q.buf = append(q.buf, b...)
@@ -79,21 +79,24 @@ func (q *Queue) Advance(n int) {
 
 // Take removes every queued byte and returns them in a pooled buffer of their
 // own, for a writer that writes without the lock; the caller returns it with
-// bufpool.Put once written.
+// Put once written.
 func (q *Queue) Take() []byte {
 	b := q.buf[q.head:]
 	if q.head > 0 {
-		b = append(bufpool.Get(len(b))[:0], b...)
-		bufpool.Put(q.buf)
+		b = append(pagepool.Default.Get(len(b))[:0], b...)
+		pagepool.Default.Put(q.buf)
 	}
 	q.buf, q.head = nil, 0
 	return b
 }
 
+// Put gives back a buffer from Take once it is written.
+func Put(b []byte) { pagepool.Default.Put(b) }
+
 // Release drops whatever is queued and gives the buffer back.
 func (q *Queue) Release() {
 	if q.buf != nil {
-		bufpool.Put(q.buf)
+		pagepool.Default.Put(q.buf)
 	}
 	q.buf, q.head = nil, 0
 }

@@ -20,10 +20,12 @@ func (w *Writer) Frame(s Sink, fin bool, op frame.Opcode, rsv uint8, p []byte) (
 		return nil, ErrFragmentOrder
 	}
 	hold := open && op != frame.OpContinuation // a whole message, behind the fragments
-	if err := w.Admit(s, env.Limits, headerSize(&env, len(p))+len(p)); err != nil {
+	if err := w.Admit(s, &env, headerSize(&env, len(p))+len(p)); err != nil {
 		return nil, err
 	}
-	if err := w.emit(s, &env, fin, op, rsv, p, hold); err != nil {
+	err := w.emit(s, &env, fin, op, rsv, p, hold)
+	w.unreserve(env.Limits)
+	if err != nil {
 		return nil, err
 	}
 	switch {
@@ -61,7 +63,7 @@ func (w *Writer) message(s Sink, env *Env, op frame.Opcode, p []byte, compress b
 	if compress {
 		// A queue already at the cap refuses any message: say so before spending
 		// the compression on it.
-		if err := w.Admit(s, env.Limits, 1); err != nil {
+		if err := w.check(s, env.Limits, 1); err != nil {
 			return err
 		}
 	}
@@ -81,12 +83,13 @@ func (w *Writer) message(s Sink, env *Env, op frame.Opcode, p []byte, compress b
 	} else {
 		frag = 0
 	}
-	err := w.Admit(s, env.Limits, n)
+	err := w.Admit(s, env, n)
 	if err == nil {
 		if rsv != 0 {
 			env.Deflate.Advance(plain) // committed: the peer will inflate it
 		}
 		err = w.commitMessage(s, env, op, rsv, p, frag)
+		w.unreserve(env.Limits)
 	}
 	if z != nil {
 		bufpool.Put(z)
@@ -130,16 +133,17 @@ func (w *Writer) Prepared(s Sink, pm *prepared.Message) error {
 	f := pm.Frame()
 	compressed := false
 	if w.ShouldCompress(&env, len(pm.Payload())) {
-		if err := w.Admit(s, env.Limits, 1); err != nil {
+		if err := w.check(s, env.Limits, 1); err != nil {
 			return err // refused whatever its size: do not compress for it
 		}
 		if z, err := pm.Compressed(env.Deflate.WindowBits(), env.Limits.Compression); err == nil {
 			f, compressed = z, true
 		}
 	}
-	if err := w.Admit(s, env.Limits, len(f)); err != nil {
+	if err := w.Admit(s, &env, len(f)); err != nil {
 		return err
 	}
+	defer w.unreserve(env.Limits)
 	w.frames.Add(1)
 	if env.Limits.Trace {
 		if h, _, herr := frame.ParseHeader(f); herr == nil {

@@ -1,7 +1,6 @@
 package wswrite
 
 import (
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/outq"
 )
@@ -34,6 +33,19 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		if n == total {
 			return nil
 		}
+		// What the socket left needs memory the write may not have reserved
+		// (Admit reserves nothing while the budget is far from full). Taken
+		// now, or the connection is cut: part of its frame is on the wire, so
+		// it can neither be refused nor closed with a close frame. That
+		// happens only when the budget filled between Admit and here.
+		if g := w.out.Growth(total - n); lim.MaxTotal >= 0 && g > w.reserved {
+			if !reserve(lim, g-w.reserved) {
+				w.unreserve(lim)
+				w.flags |= fWriteErr
+				return s.Failed(ErrBudgetCut)
+			}
+			w.reserved = g
+		}
 	}
 	if n < hn {
 		w.enqueue(s, lim, hdr[n:])
@@ -41,6 +53,7 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 	} else {
 		w.enqueue(s, lim, p[n-hn:])
 	}
+	w.settle(lim)
 	if tried {
 		// The socket was full a moment ago. Its writable edge may have come and
 		// been skipped before queued was set; one more try after setting it
@@ -59,13 +72,12 @@ func (w *Writer) WriteRaw(s Sink, b []byte) error {
 	return w.writeRaw(s, env.Limits, nil, 0, b)
 }
 
-// enqueue appends b to the queue.
+// enqueue appends b to the queue (the caller settles).
 func (w *Writer) enqueue(s Sink, lim *Limits, b []byte) {
 	if len(b) == 0 {
 		return
 	}
 	w.out.Append(b)
-	w.settle(lim)
 	w.queued.Store(true)
 	s.Queued()
 	if w.out.Len() > lim.DrainLowWater {
@@ -221,7 +233,7 @@ func (w *Writer) Take(lim *Limits) []byte {
 // Written gives back a buffer from Take once written (or failed).
 func Written(lim *Limits, buf []byte) {
 	lim.Total.Add(-int64(cap(buf)))
-	bufpool.Put(buf)
+	outq.Put(buf)
 }
 
 // Release returns the write side's pooled buffers (the connection is over).
@@ -244,9 +256,18 @@ func (w *Writer) settle(lim *Limits) {
 	if x := w.extras; x != nil {
 		now += int64(x.held.Cap())
 	}
-	if d := now - w.charged; d != 0 {
+	d := now - w.charged
+	if d == 0 {
+		return
+	}
+	w.charged = now
+	if d > 0 && w.reserved > 0 { // growth spends the write's reservation first
+		use := min(d, w.reserved)
+		w.reserved -= use
+		d -= use
+	}
+	if d != 0 {
 		lim.Total.Add(d)
-		w.charged = now
 	}
 }
 

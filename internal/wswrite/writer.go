@@ -19,6 +19,10 @@ var (
 	ErrDropped = errors.New("weir: message dropped: write buffer full")
 	// ErrSlowConsumer: the same, under PolicyClose: the caller closes with 1008.
 	ErrSlowConsumer = errors.New("weir: slow consumer closed")
+	// ErrBudgetCut: the socket took part of a frame and the budget
+	// (Limits.MaxTotal) had no room left for the rest: the connection is cut
+	// (a close frame cannot follow half a frame).
+	ErrBudgetCut = errors.New("weir: connection cut: write budget exhausted mid-frame")
 	// ErrFragmentOrder: a continuation frame with no fragmented message in
 	// progress, or a new fragmented data frame while one is (RFC 6455 §5.4).
 	ErrFragmentOrder = errors.New("weir: write: fragment out of order")
@@ -101,6 +105,9 @@ type Writer struct {
 	frames  atomic.Uint64 // frames written, for the connection's counters
 	out     outq.Queue
 	charged int64       // capacity of out and held counted in Limits.Total (settle)
+	// reserved is counted in Limits.Total too: what Admit set aside for the
+	// write in progress and its growth has not spent yet (unreserve).
+	reserved int64
 	pongs   *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
 	extras  *extras     // what few connections need, made on first need
 	flags   uint16
@@ -201,12 +208,46 @@ func (w *Writer) ShouldCompress(env *Env, n int) bool {
 	return env.Deflate != nil && w.flags&fNoCompress == 0 && env.Deflate.ShouldCompress(n)
 }
 
-// Admit applies the outbound cap and the budget to n more bytes: the budget
-// judges the memory queuing them would add (outq.Queue.Growth), nothing when
-// the queue's buffer has room. A write that finds the queue empty always goes
-// ahead (it is tried on the socket first), so every connection can make
-// progress.
-func (w *Writer) Admit(s Sink, lim *Limits, n int) error {
+// Admit applies the outbound cap and the budget to n more bytes and, when it
+// lets them through, reserves in Limits.Total the memory queuing them would add
+// (outq.Queue.Growth: nothing when the queue's buffer has room), so that
+// writers on other connections judged at the same moment see it and the total
+// never passes MaxTotal. The reservation is spent as the queue grows (settle)
+// and what is left is given back when the write ends (unreserve).
+//
+// A write that finds nothing queued is not held to the cap (every connection
+// can make progress) and, on the loops, is tried on the socket first, which
+// usually takes it all: it reserves nothing while the budget could hold its
+// worst case, and writeRaw reserves what the socket left. Once the budget
+// could not, it reserves the worst case first and is refused when that does
+// not fit, with nothing sent. Goroutine mode queues everything, so it always
+// reserves first.
+func (w *Writer) Admit(s Sink, env *Env, n int) error {
+	lim := env.Limits
+	q := w.Pending(s)
+	if q > 0 && q+n > lim.MaxBuffer {
+		return refusal(lim)
+	}
+	if lim.MaxTotal < 0 {
+		return nil
+	}
+	g := w.out.Growth(n)
+	if g == 0 {
+		return nil
+	}
+	if q == 0 && !env.Goroutine && lim.Total.Load()+g <= lim.MaxTotal {
+		return nil
+	}
+	if !reserve(lim, g) {
+		return refusal(lim)
+	}
+	w.reserved += g
+	return nil
+}
+
+// check is Admit without a reservation: whether a write of n bytes could be
+// admitted now (asked before spending compression on a message).
+func (w *Writer) check(s Sink, lim *Limits, n int) error {
 	q := w.Pending(s)
 	if q == 0 {
 		return nil
@@ -214,6 +255,11 @@ func (w *Writer) Admit(s Sink, lim *Limits, n int) error {
 	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.out.Growth(n) <= lim.MaxTotal) {
 		return nil
 	}
+	return refusal(lim)
+}
+
+// refusal is the error the policy gives a write it does not admit.
+func refusal(lim *Limits) error {
 	switch lim.Policy {
 	case PolicyDrop:
 		return ErrDropped
@@ -221,6 +267,29 @@ func (w *Writer) Admit(s Sink, lim *Limits, n int) error {
 		return ErrSlowConsumer
 	}
 	return ErrFull
+}
+
+// reserve adds g to the total unless that would pass MaxTotal: a
+// compare-and-swap loop, so that the total never passes it even for a moment.
+func reserve(lim *Limits, g int64) bool {
+	for {
+		cur := lim.Total.Load()
+		if cur+g > lim.MaxTotal {
+			return false
+		}
+		if lim.Total.CompareAndSwap(cur, cur+g) {
+			return true
+		}
+	}
+}
+
+// unreserve gives back what is left of the write's reservation (the socket
+// took more than the worst case assumed, or the write failed).
+func (w *Writer) unreserve(lim *Limits) {
+	if w.reserved != 0 {
+		lim.Total.Add(-w.reserved)
+		w.reserved = 0
+	}
 }
 
 // HoldRead reports whether reading must stop for now because pending output is

@@ -2,6 +2,7 @@ package wswrite
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,6 +20,7 @@ type sink struct {
 	retries int
 	queued  int
 	failErr error
+	shared  *Limits // when set, the Limits of many sinks (Env)
 }
 
 func newSink(room int) *sink {
@@ -42,7 +44,12 @@ func (s *sink) Queued()                { s.queued++ }
 func (s *sink) Retry()                 { s.retries++ }
 func (s *sink) Inflight() int          { return 0 }
 func (s *sink) FrameOut(frame.Header)  {}
-func (s *sink) Env() Env               { return Env{Limits: &s.lim, Client: s.client} }
+func (s *sink) Env() Env {
+	if s.shared != nil {
+		return Env{Limits: s.shared, Client: s.client}
+	}
+	return Env{Limits: &s.lim, Client: s.client}
+}
 
 // messages parses the wire into payloads (unmasking), failing on anything but
 // whole frames.
@@ -122,6 +129,76 @@ func TestAdmitPolicies(t *testing.T) {
 	if err := w.Message(s, frame.OpBinary, make([]byte, 400), true); err != ErrFull {
 		t.Fatalf("a write that grows past the budget: %v", err)
 	}
+}
+
+// TestBudgetNeverPassed: writers on many connections at once, each socket
+// taking a little and then nothing (peers that stop reading), never take the
+// shared total past MaxTotal, not even for a moment and not with a write that
+// finds its queue empty; and once they are done the total is exactly what the
+// queues hold (no reservation left behind).
+func TestBudgetNeverPassed(t *testing.T) {
+	t.Parallel()
+	var total atomic.Int64
+	lim := &Limits{MaxBuffer: 1 << 20, MaxTotal: 16 << 10, HighWater: 1 << 20, Total: &total}
+	const conns = 64
+	writers := make([]*Writer, conns)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			if v := total.Load(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var refused, cut atomic.Int64
+	for i := range writers {
+		writers[i] = new(Writer)
+		s := newSink(100 + 37*i) // takes a little, then would block
+		s.shared = lim
+		wg.Add(1)
+		go func(w *Writer) {
+			defer wg.Done()
+			for j := range 200 {
+				err := w.Message(s, frame.OpBinary, make([]byte, 200+13*j%900), false)
+				switch {
+				case errors.Is(err, ErrFull):
+					refused.Add(1)
+				case errors.Is(err, ErrBudgetCut):
+					cut.Add(1)
+					return
+				case err != nil:
+					t.Errorf("write: %v", err)
+					return
+				}
+			}
+		}(writers[i])
+	}
+	wg.Wait()
+	close(stop)
+	<-watched
+	if p := peak.Load(); p > lim.MaxTotal {
+		t.Errorf("the total reached %d, over the budget of %d", p, lim.MaxTotal)
+	}
+	var held int64
+	for _, w := range writers {
+		held += int64(w.out.Cap())
+	}
+	if got := total.Load(); got != held {
+		t.Errorf("total %d after the writes, the queues hold %d", got, held)
+	}
+	if refused.Load() == 0 {
+		t.Errorf("no write was refused: the budget was never reached")
+	}
+	t.Logf("peak %d of %d, %d writes refused, %d connections cut", peak.Load(), lim.MaxTotal, refused.Load(), cut.Load())
 }
 
 // TestFragmentedHoldsMessages: whole messages wait behind a fragmented one,
