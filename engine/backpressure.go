@@ -25,9 +25,10 @@ package engine
 // connections at once cannot pass it. A write that would pass either bound is
 // handled by the WriteBufferPolicy (refused, dropped, or the connection closed
 // with 1008). A write that finds its connection's queue empty is tried on the
-// socket first, which usually takes it all and costs the budget nothing; once
-// the budget could not hold its worst case it must reserve that first, and is
-// refused if it cannot. The queues' buffers live outside the Go heap
+// socket first, which usually takes it all and costs the budget nothing, so
+// healthy connections are served while slow ones hold the budget; if the
+// budget cannot take what the socket left, that connection is cut
+// (ErrBudgetCut): the write can no longer be refused. The queues' buffers live outside the Go heap
 // (internal/pagepool), so the budget bounds resident memory, not only the live
 // heap: nothing on top of it waits for the collector.
 

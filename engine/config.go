@@ -114,9 +114,9 @@ type Config struct {
 	// they live outside the Go heap, so this bounds resident memory): a write
 	// that would pass it gets the WriteBufferPolicy, as at MaxWriteBuffer. A
 	// write to a connection with nothing queued that the socket takes whole
-	// costs nothing; one that leaves a remainder the budget cannot hold cuts
-	// the connection (ErrBudgetCut), which only a race between writers can
-	// bring about. Default 512 MiB; negative: no cap.
+	// costs nothing, however full the budget; one that leaves a remainder the
+	// budget cannot hold cuts the connection (ErrBudgetCut). Default 512 MiB;
+	// negative: no cap.
 	MaxTotalBuffered int64
 	// MaxTotalInbound caps the inbound bytes all connections together hold
 	// between reads: partial frames, messages being assembled from fragments and

@@ -92,10 +92,8 @@ var (
 	ErrSlowConsumer = wswrite.ErrSlowConsumer
 	// ErrBudgetCut ends a connection (wrapped in an *IOError, reported to
 	// OnClose) whose socket took part of a frame while Config.MaxTotalBuffered
-	// had no room left for the rest: nothing else can follow half a frame.
-	// Writers that find the budget nearly full are refused before sending
-	// anything instead (WriteBufferPolicy), so this takes a race between
-	// writers on other connections.
+	// had no room left for the rest (a write to an empty queue is not refused:
+	// it costs nothing when the socket takes it whole).
 	ErrBudgetCut = wswrite.ErrBudgetCut
 	// ErrControlTooLong: Ping, Pong or a control frame payload over 125 bytes.
 	ErrControlTooLong = errors.New("weir: control frame payload over 125 bytes")

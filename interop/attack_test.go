@@ -84,13 +84,14 @@ func startTarget(t *testing.T, args ...string) *target {
 
 // targetMem mirrors attacktarget's Mem (the fields the cases read).
 type targetMem struct {
-	RSS, HeapInuse                               int64
-	HeapSys, HeapIdle, Released, StackInuse, Sys int64
-	Goroutines                                   int
-	FDs, Conns                                   int
-	Echoed                                       int64
-	Refused                                      int64
-	Stats                                        struct{ BytesIn, BytesOut uint64 }
+	RSS, HeapInuse int64
+	Goroutines     int
+	FDs, Conns     int
+	Echoed         int64
+	Refused        int64
+	WritesRefused  uint64
+	Budget         int64
+	Stats          struct{ BytesIn, BytesOut uint64 }
 }
 
 func (tg *target) memory(t *testing.T) targetMem {

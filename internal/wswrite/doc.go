@@ -36,10 +36,10 @@
 //   - Limits.Total never passes Limits.MaxTotal: Admit reserves the growth a
 //     write would cause with a compare-and-swap before it commits, the growth
 //     spends the reservation, and the rest is given back when the write ends.
-//     A write to an empty queue on the loops reserves nothing while the
-//     budget could hold its worst case (the socket usually takes it all);
-//     what the socket leaves is reserved after the syscall, and if the budget
-//     filled meanwhile the connection is cut (ErrBudgetCut: half a frame is on
-//     the wire). Control frames are never refused; their growth (at most one
-//     small buffer per connection) is counted as it happens.
+//     A write to an empty queue on the loops reserves nothing up front (the
+//     socket usually takes it all, which costs the budget nothing however full
+//     it is); what the socket leaves is reserved after the syscall, and if the
+//     budget has no room the connection is cut (ErrBudgetCut: the write can
+//     no longer be refused). Control frames are never refused; their growth
+//     (at most one small buffer per connection) is counted as it happens.
 package wswrite

@@ -33,11 +33,12 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		if n == total {
 			return nil
 		}
-		// What the socket left needs memory the write may not have reserved
-		// (Admit reserves nothing while the budget is far from full). Taken
-		// now, or the connection is cut: part of its frame is on the wire, so
-		// it can neither be refused nor closed with a close frame. That
-		// happens only when the budget filled between Admit and here.
+		// What the socket left needs memory the write has not reserved
+		// (Admit reserves nothing for a write to an empty queue on the
+		// loops). Taken now, or the connection is cut: the write was admitted
+		// (a compressed message's history has moved) and part of its frame
+		// may be on the wire, so it can neither be refused nor followed by a
+		// close frame. It takes a full budget and a full socket at once.
 		if g := w.out.Growth(total - n); lim.MaxTotal >= 0 && g > w.reserved {
 			if !reserve(lim, g-w.reserved) {
 				w.unreserve(lim)

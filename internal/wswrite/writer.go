@@ -217,11 +217,11 @@ func (w *Writer) ShouldCompress(env *Env, n int) bool {
 //
 // A write that finds nothing queued is not held to the cap (every connection
 // can make progress) and, on the loops, is tried on the socket first, which
-// usually takes it all: it reserves nothing while the budget could hold its
-// worst case, and writeRaw reserves what the socket left. Once the budget
-// could not, it reserves the worst case first and is refused when that does
-// not fit, with nothing sent. Goroutine mode queues everything, so it always
-// reserves first.
+// usually takes it all and then costs the budget nothing, however full it is:
+// a healthy connection is served while slow ones hold the budget. writeRaw
+// reserves what the socket left; if the budget has no room for it the
+// connection is cut (ErrBudgetCut), since the write can no longer be refused.
+// Goroutine mode queues everything, so it reserves first and may be refused.
 func (w *Writer) Admit(s Sink, env *Env, n int) error {
 	lim := env.Limits
 	q := w.Pending(s)
@@ -235,8 +235,8 @@ func (w *Writer) Admit(s Sink, env *Env, n int) error {
 	if g == 0 {
 		return nil
 	}
-	if q == 0 && !env.Goroutine && lim.Total.Load()+g <= lim.MaxTotal {
-		return nil
+	if q == 0 && !env.Goroutine {
+		return nil // tried on the socket first: writeRaw reserves what it leaves
 	}
 	if !reserve(lim, g) {
 		return refusal(lim)

@@ -45,6 +45,9 @@ type Mem struct {
 	Echoed     int64
 	Refused    int64 // writes the policy refused (any error)
 	Broadcasts int64
+	// Writes the WriteBufferPolicy met (Metrics), broadcasts included.
+	WritesRefused, WritesDropped, WritesClosed uint64
+	Budget                                     int64 // Server.BufferedAmount: what MaxTotalBuffered bounds
 }
 
 type echo struct {
@@ -118,6 +121,7 @@ func main() {
 	}
 	http.HandleFunc("/mem", func(w http.ResponseWriter, _ *http.Request) {
 		runtime.GC()
+		m := srv.Metrics()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		json.NewEncoder(w).Encode(Mem{
@@ -126,7 +130,9 @@ func main() {
 			StackInuse: int64(ms.StackInuse), Sys: int64(ms.Sys),
 			Goroutines: runtime.NumGoroutine(), FDs: fds(), Conns: srv.NumConns(),
 			Stats: srv.Stats(), Echoed: h.echoed.Load(), Refused: h.refused.Load(),
-			Broadcasts: broadcasts.Load(),
+			Broadcasts:    broadcasts.Load(),
+			WritesRefused: m.WritesRefused, WritesDropped: m.WritesDropped, WritesClosed: m.WritesClosed,
+			Budget: srv.BufferedAmount(),
 		})
 	})
 	fmt.Printf("ready %s %s\n", srv.Addr(), mln.Addr())
