@@ -104,14 +104,14 @@ type FrameBuf = [frameBuf]byte
 type Writer struct {
 	frames  atomic.Uint64 // frames written, for the connection's counters
 	out     outq.Queue
-	charged int64       // capacity of out and held counted in Limits.Total (settle)
+	charged int64 // capacity of out and held counted in Limits.Total (settle)
 	// reserved is counted in Limits.Total too: what Admit set aside for the
 	// write in progress and its growth has not spent yet (unreserve).
 	reserved int64
-	pongs   *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
-	extras  *extras     // what few connections need, made on first need
-	flags   uint16
-	queued  atomic.Bool // the queue or pongs hold bytes: a writable event means work
+	pongs    *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
+	extras   *extras     // what few connections need, made on first need
+	flags    uint16
+	queued   atomic.Bool // the queue or pongs hold bytes: a writable event means work
 }
 
 type extras struct {
