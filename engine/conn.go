@@ -77,7 +77,6 @@ type Conn struct {
 	state    atomic.Uint32
 	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
 	paused   atomic.Bool   // PauseRead: input is not watched
-	folded   bool          // counted into the engine's totals (under eng.statsMu)
 	user     atomic.Pointer[any]
 	kept     atomic.Pointer[Kept]         // set once, before OnOpen; read from any goroutine
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
@@ -151,10 +150,13 @@ func (r *readSide) pendingHandle() (*upgrade.Handle, bool) {
 // package's, reached only through its methods) and the close status, all under
 // mu.
 type writeSide struct {
-	mu          sync.Mutex
-	w           wswrite.Writer   // queue, pongs, held messages, completions (writeside.go)
-	flags       uint16           // wf* bits: what the close path still owes
-	closeCode   frame.StatusCode // the close status, once closing (CloseStatus)
+	mu        sync.Mutex
+	w         wswrite.Writer   // queue, pongs, held messages, completions (writeside.go)
+	flags     uint16           // wf* bits: what the close path still owes
+	closeCode frame.StatusCode // the close status, once closing (CloseStatus)
+	// folded: counted into the engine's totals. Under eng.statsMu, not mu:
+	// it sits here only because the padding after closeCode is free.
+	folded      bool
 	closeReason string
 }
 

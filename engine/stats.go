@@ -25,8 +25,8 @@ type EngineStats struct {
 func (e *engine) foldStats(c *Conn) {
 	st := c.Stats()
 	e.statsMu.Lock()
-	if !c.folded {
-		c.folded = true
+	if !c.write.folded {
+		c.write.folded = true
 		e.ended.add(st)
 		e.nclosed++
 	}
@@ -51,7 +51,7 @@ func (e *engine) stats() EngineStats {
 	e.statsMu.Lock()
 	st.Stats, st.Closed = e.ended, e.nclosed
 	for c := range e.conns(anyState) {
-		if !c.folded {
+		if !c.write.folded {
 			st.Stats.add(c.Stats())
 		}
 	}

@@ -39,13 +39,10 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		// (a compressed message's history has moved) and part of its frame
 		// may be on the wire, so it can neither be refused nor followed by a
 		// close frame. It takes a full budget and a full socket at once.
-		if g := w.out.Growth(total - n); lim.MaxTotal >= 0 && g > w.reserved {
-			if !reserve(lim, g-w.reserved) {
-				w.unreserve(lim)
-				w.flags |= fWriteErr
-				return s.Failed(ErrBudgetCut)
-			}
-			w.reserved = g
+		if lim.MaxTotal >= 0 && !w.reserve(lim, w.out.Growth(total-n)) {
+			w.unreserve(lim)
+			w.flags |= fWriteErr
+			return s.Failed(ErrBudgetCut)
 		}
 	}
 	if n < hn {
@@ -253,23 +250,23 @@ func (w *Writer) Release(lim *Limits) {
 // them, since a pooled buffer is up to twice what it holds and stays that size
 // until it is returned. It runs when a buffer is taken, grown or returned.
 func (w *Writer) settle(lim *Limits) {
-	now := int64(w.out.Cap())
-	if x := w.extras; x != nil {
-		now += int64(x.held.Cap())
-	}
+	now := w.holds()
 	d := now - w.charged
-	if d == 0 {
-		return
+	if d == 0 || (d < 0 && w.flags&fReserving != 0) {
+		return // a write in progress keeps its reservation until unreserve
 	}
+	lim.Total.Add(d)
 	w.charged = now
-	if d > 0 && w.reserved > 0 { // growth spends the write's reservation first
-		use := min(d, w.reserved)
-		w.reserved -= use
-		d -= use
+}
+
+// holds is the memory the queue and the held messages hold: their buffers'
+// capacity.
+func (w *Writer) holds() int64 {
+	n := int64(w.out.Cap())
+	if x := w.extras; x != nil {
+		n += int64(x.held.Cap())
 	}
-	if d != 0 {
-		lim.Total.Add(d)
-	}
+	return n
 }
 
 // pongBacklog is the queued output past which goroutine mode keeps only the

@@ -91,6 +91,7 @@ const (
 	fNoCompress                    // SetCompression(false)
 	fFragOpen                      // a fragmented message is in progress
 	fReadHeld                      // reading stopped: pending above HighWater
+	fReserving                     // a write holds a reservation in charged (unreserve ends it)
 )
 
 // frameBuf is the size of the array a header or a whole control frame is
@@ -102,16 +103,16 @@ type FrameBuf = [frameBuf]byte
 
 // Writer is one connection's write side.
 type Writer struct {
-	frames  atomic.Uint64 // frames written, for the connection's counters
-	out     outq.Queue
-	charged int64 // capacity of out and held counted in Limits.Total (settle)
-	// reserved is counted in Limits.Total too: what Admit set aside for the
-	// write in progress and its growth has not spent yet (unreserve).
-	reserved int64
-	pongs    *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
-	extras   *extras     // what few connections need, made on first need
-	flags    uint16
-	queued   atomic.Bool // the queue or pongs hold bytes: a writable event means work
+	frames atomic.Uint64 // frames written, for the connection's counters
+	out    outq.Queue
+	// charged is what Limits.Total counts for this Writer: the capacity of
+	// out and held (settle), plus, while a write is in progress (fReserving),
+	// the growth Admit reserved for it and it has not used yet.
+	charged int64
+	pongs   *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
+	extras  *extras     // what few connections need, made on first need
+	flags   uint16
+	queued  atomic.Bool // the queue or pongs hold bytes: a writable event means work
 }
 
 type extras struct {
@@ -238,10 +239,9 @@ func (w *Writer) Admit(s Sink, env *Env, n int) error {
 	if q == 0 && !env.Goroutine {
 		return nil // tried on the socket first: writeRaw reserves what it leaves
 	}
-	if !reserve(lim, g) {
+	if !w.reserve(lim, g) {
 		return refusal(lim)
 	}
-	w.reserved += g
 	return nil
 }
 
@@ -269,26 +269,35 @@ func refusal(lim *Limits) error {
 	return ErrFull
 }
 
-// reserve adds g to the total unless that would pass MaxTotal: a
-// compare-and-swap loop, so that the total never passes it even for a moment.
-func reserve(lim *Limits, g int64) bool {
+// reserve makes sure charged covers the memory the Writer would hold after
+// growing by g, adding what is missing to the total unless that would pass
+// MaxTotal: a compare-and-swap loop, so that the total never passes it even
+// for a moment. The reservation lasts until unreserve.
+func (w *Writer) reserve(lim *Limits, g int64) bool {
+	need := w.holds() + g - w.charged
+	if need <= 0 {
+		return true
+	}
 	for {
 		cur := lim.Total.Load()
-		if cur+g > lim.MaxTotal {
+		if cur+need > lim.MaxTotal {
 			return false
 		}
-		if lim.Total.CompareAndSwap(cur, cur+g) {
-			return true
+		if lim.Total.CompareAndSwap(cur, cur+need) {
+			break
 		}
 	}
+	w.charged += need
+	w.flags |= fReserving
+	return true
 }
 
-// unreserve gives back what is left of the write's reservation (the socket
-// took more than the worst case assumed, or the write failed).
+// unreserve ends the write in progress: charged (and the total) come back to
+// what the Writer holds, giving back what the reservation did not use.
 func (w *Writer) unreserve(lim *Limits) {
-	if w.reserved != 0 {
-		lim.Total.Add(-w.reserved)
-		w.reserved = 0
+	if w.flags&fReserving != 0 {
+		w.flags &^= fReserving
+		w.settle(lim)
 	}
 }
 
