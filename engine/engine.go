@@ -21,6 +21,7 @@ type engine struct {
 	wg       sync.WaitGroup
 	stopped  atomic.Bool // loops and workers are to exit
 	stopping atomic.Bool // no new connections
+	aborting atomic.Bool // Close (or Shutdown past its deadline): connections end without a word
 	next     atomic.Uint32
 	nconns   atomic.Int64
 	nopened  atomic.Uint64 // connections ever counted (stats.go)

@@ -59,6 +59,9 @@ func TestEngineStats(t *testing.T) {
 			t.Fatal(monoErr)
 		}
 		want := EngineStats{Conns: n / 2, Opened: n, Closed: n / 2}
+		// A message is counted once its write returns, which may be just after
+		// the client read the echo: wait for the last count to land.
+		waitFor(t, func() bool { return s.Stats().MessagesOut == sent.MessagesIn })
 		got := s.Stats()
 		if got.Conns != want.Conns || got.Opened != want.Opened || got.Closed != want.Closed {
 			t.Fatalf("server connections %d now, %d opened, %d closed; want %+v", got.Conns, got.Opened, got.Closed, want)

@@ -45,6 +45,10 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		c.refuse(w.rsp[:0], err)
 		return
 	}
+	if c.eng.aborting.Load() {
+		c.Abort() // Close: no answer to anyone
+		return
+	}
 	if c.eng.stopping.Load() {
 		c.refuse(w.rsp[:0], errBusy)
 		return

@@ -157,6 +157,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // no connection open. stopping is set already, and done is closed by the last
 // connection to go.
 func (e *engine) abortAll(done <-chan struct{}) {
+	e.aborting.Store(true)
 	deadline := time.After(5 * time.Second)
 	for e.nconns.Load() > 0 {
 		// Rescan: a connection being registered right now shows up on a later pass
@@ -186,6 +187,7 @@ func (e *engine) closedChan() <-chan struct{} {
 
 // Close closes every connection at once, without close frames, and stops the server.
 func (s *Server) Close() error {
+	s.e.aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
 	s.stopAccepting()
 	s.e.abortAll(s.e.closedChan())
 	s.stop()
