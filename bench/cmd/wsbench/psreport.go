@@ -41,7 +41,7 @@ func runPsReport(args []string) {
 		mdDir, _ = filepath.Abs(mdDir)
 		rep = &reporter{w: &strings.Builder{}, charts: *charts, mdDir: mdDir}
 	}
-	s := psMarkdown(outs, rep)
+	s := psMethodology + psMarkdown(outs, rep)
 	if *md == "" {
 		fmt.Print(s)
 		return
@@ -50,6 +50,58 @@ func runPsReport(args []string) {
 		fatal(err)
 	}
 }
+
+// psSection is the "Pub/sub" section of docs/benchmarks.md: the runs in
+// folder (results/pubsub/*.json, fanout before chat before nats), or nothing
+// when there are none.
+func (p *reporter) psSection(folder string) {
+	files, _ := filepath.Glob(filepath.Join(folder, "*.json"))
+	var outs []psOut
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var o psOut
+		if json.Unmarshal(b, &o) == nil && len(o.Steps) > 0 {
+			outs = append(outs, o)
+		}
+	}
+	if len(outs) == 0 {
+		return
+	}
+	rank := map[string]int{"fanout": 0, "chat": 1, "nats": 2}
+	slices.SortStableFunc(outs, func(a, b psOut) int { return rank[a.Shape] - rank[b.Shape] })
+	p.f("## Pub/sub\n\n")
+	p.w.WriteString(psMethodology)
+	p.w.WriteString(psMarkdown(outs, p))
+}
+
+// psMethodology says how the pub/sub figures are made.
+const psMethodology = `Generated from bench/results/pubsub/*.json (` + "`wsbench pubsub`" + `, one file per
+shape and size; the commands are under each table). Every server is its own process
+(bench/servers/psweir: weir's pubsub.Hub; psgws: a topic map and gws.Broadcaster's
+loop; pscentrifuge: centrifuge's Node with its WebSocket handler and in-memory
+broker, JSON protocol; servers/nodews/pubsub.js: a Map of Sets and ws.send).
+Publishes reach every server the same way, on a plain TCP ingress
+(bench/internal/srvkit/pubsub.go), so the figures compare the fan-out. The
+subscribers (one goroutine each, a minimal client that reads frames) and the
+publisher run in two more processes (` + "`wsbench psgen`" + `); every payload
+carries the publisher's wall clock and each subscriber records the delivery
+latency. Per round (servers in a rotated order) the publish rate is stepped up
+until the delivery p99 passes the limit or fewer than 80 % of the expected
+deliveries arrive. *max deliveries/s* is the best step within the limit; the
+efficiency figures (deliveries per server CPU-second: utime+stime of the server's
+process over the window) are compared at the *common rate*, the highest step every
+server of the round was measured at, and paired per round (weir ÷ server in the
+same round). Medians over rounds, [min-max] in brackets.
+
+The machine has 2 cores shared with other work (load1 in the tables: 5-40 during
+these runs), the generator competes with the server for them, and the kernel's
+loopback delivery is charged to the writing process, so the absolute figures are
+low and noisy; the paired ratios are the figures to read.
+
+`
 
 // medRange is "median [min-max]" of v with format f.
 func medRange(f string, v []float64) string {
@@ -192,11 +244,12 @@ func psMarkdown(outs []psOut, rep *reporter) string {
 			}
 			b.WriteString("\n")
 			if rep != nil {
-				rep.w.Reset()
-				rep.chart(fmt.Sprintf("pubsub-%s-%d", o.Shape, size),
+				cr := *rep
+				cr.w = &strings.Builder{}
+				cr.chart(fmt.Sprintf("pubsub-%s-%d", o.Shape, size),
 					fmt.Sprintf("pub/sub %s, %d B: deliveries per server CPU-second (commit %s)", o.Shape, size, o.Commit),
 					"deliveries / CPU-s (higher is better)", chartLabels, chartVals)
-				b.WriteString(rep.w.String())
+				b.WriteString(cr.w.String())
 			}
 		}
 	}

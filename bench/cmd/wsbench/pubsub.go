@@ -17,7 +17,8 @@ import (
 // pubsub is "wsbench pubsub": issue 16's pub/sub benchmarks. Every server runs
 // in its own process (servers/ps*, servers/nodews/pubsub.js); the subscribers
 // and the publisher run in -gens psgen processes. Per round (servers in a
-// rotated order) and message size, the publish rate is stepped up through -rates
+// rotated order) and message size, after 2 s at the first rate unmeasured, the
+// publish rate is stepped up through -rates
 // until the delivery p99 passes -p99 or fewer than 80% of the expected
 // deliveries arrive; each step is -warm then a -win window in which the
 // deliveries, their latency and the server's CPU (utime+stime of its process)
@@ -312,6 +313,10 @@ func (r *runner) psReady(gs []*psGenProc, sps []*srvProc, subs int) error {
 // of each generator (nats shape): its figures are then kept per node.
 func (r *runner) psSteps(name string, gs []*psGenProc, sps []*srvProc, c psCell, round, size int, nodeOf []string) ([]psStep, error) {
 	gs[0].send("size " + strconv.Itoa(size))
+	// Warm up at the first rate, unmeasured: the first publishes to fresh
+	// connections pay for their write buffers and the runtime's growth.
+	gs[0].send(fmt.Sprintf("rate %g", c.rates[0]))
+	time.Sleep(2 * time.Second)
 	var steps []psStep
 	per := float64(c.subs) / float64(c.topics) // deliveries per publish
 	for _, rate := range c.rates {
