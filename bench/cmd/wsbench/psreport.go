@@ -41,7 +41,7 @@ func runPsReport(args []string) {
 		mdDir, _ = filepath.Abs(mdDir)
 		rep = &reporter{w: &strings.Builder{}, charts: *charts, mdDir: mdDir}
 	}
-	s := psMethodology + psMarkdown(outs, rep)
+	s := "## Pub/sub\n\n" + psMethodology + psMarkdown(outs, rep)
 	if *md == "" {
 		fmt.Print(s)
 		return
