@@ -19,8 +19,8 @@ import (
 // and the publisher run in -gens psgen processes. Per round (servers in a
 // rotated order) and message size, after 2 s at the first rate unmeasured, the
 // publish rate is stepped up through -rates
-// until the delivery p99 passes -p99 or fewer than 80% of the expected
-// deliveries arrive; each step is -warm then a -win window in which the
+// until the delivery p99 passes -p99 or, once a window holds 10 publishes or
+// more, fewer than 80% of the expected deliveries arrive; each step is -warm then a -win window in which the
 // deliveries, their latency and the server's CPU (utime+stime of its process)
 // are counted.
 //
@@ -358,7 +358,7 @@ func (r *runner) psSteps(name string, gs []*psGenProc, sps []*srvProc, c psCell,
 			st.P50us, st.P99us = histQuantile(h, .5), histQuantile(h, .99)
 			r.progress("%.0f deliveries/s, p99 %.1f ms, CPU %.2f µs/delivery, load %.0f\n",
 				float64(st.Delivered)/secs, st.P99us/1e3, cpu/float64(max(1, st.Delivered))*1e6, st.Load1)
-			if st.P99us > float64(c.p99)/1e3 || float64(st.Delivered) < 0.8*st.Expected {
+			if !st.ok(float64(c.p99) / 1e6) {
 				stop = true
 			}
 			steps = append(steps, st)
