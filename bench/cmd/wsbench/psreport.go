@@ -88,16 +88,18 @@ Publishes reach every server the same way, on a plain TCP ingress
 subscribers (one goroutine each, a minimal client that reads frames) and the
 publisher run in two more processes (` + "`wsbench psgen`" + `); every payload
 carries the publisher's wall clock and each subscriber records the delivery
-latency. Per round (servers in a rotated order) the publish rate is stepped up
-until the delivery p99 passes the limit or (windows of 10 publishes or more)
-fewer than 80 % of the expected deliveries arrive. *max deliveries/s* is the best step within the limit; the
-efficiency figures (deliveries per server CPU-second: utime+stime of the server's
-process over the window) are compared at the *common rate*, the highest step every
-server of the round passed (or, if none did, was measured at), and paired per round (weir ÷ server in the
-same round). Medians over rounds, [min-max] in brackets.
+latency. Per round (servers in a rotated order), after 2 s unmeasured at the
+first rate, the publish rate is stepped up until the delivery p99 passes the
+limit or (windows of 10 publishes or more) fewer than 80 % of the expected
+deliveries arrive. *max deliveries/s* is the best step within the limit; the
+efficiency figures (deliveries per server CPU-second: utime+stime of the
+server's process over the window) are compared at the *common rate*, the
+highest step every server of the round passed (or, if none did, was measured
+at), and paired per round (weir ÷ server in the same round). Medians over
+rounds, [min-max] in brackets.
 
-The machine has 2 cores shared with other work (load1 in the tables: 5-40 during
-these runs), the generator competes with the server for them, and the kernel's
+The machine has 2 cores shared with other work (its load1 during each cell is in
+the tables), the generator competes with the server for them, and the kernel's
 loopback delivery is charged to the writing process, so the absolute figures are
 low and noisy; the paired ratios are the figures to read.
 
@@ -259,7 +261,7 @@ func psMarkdown(outs []psOut, rep *reporter) string {
 				cr := *rep
 				cr.w = &strings.Builder{}
 				cr.chart(fmt.Sprintf("pubsub-%s-%d", o.Shape, size),
-					fmt.Sprintf("pub/sub %s, %d B: deliveries per server CPU-second (commit %s)", o.Shape, size, o.Commit),
+					fmt.Sprintf("%s %d B: deliveries/CPU-s (commit %s)", o.Shape, size, o.Commit),
 					"deliveries / CPU-s (higher is better)", chartLabels, chartVals)
 				b.WriteString(cr.w.String())
 			}

@@ -134,6 +134,7 @@ func runPubsub(args []string) {
 	win := fs.Duration("win", 2*time.Second, "measuring window per step")
 	p99 := fs.Duration("p99", 100*time.Millisecond, "stop stepping past this delivery p99")
 	out := fs.String("out", "", "write the steps as JSON here")
+	profDir := fs.String("profile", "", "write each Go server's CPU profile into this folder")
 	fs.Parse(args)
 
 	if *topics == 0 {
@@ -174,7 +175,7 @@ func runPubsub(args []string) {
 	if *shape == "nats" {
 		servers = []server{{name: "weir-nats"}}
 	}
-	c := psCell{subs: *subs, topics: *topics, gens: *nGens, sizes: sizes, rates: rates,
+	c := psCell{profDir: *profDir, subs: *subs, topics: *topics, gens: *nGens, sizes: sizes, rates: rates,
 		warm: *warm, win: *win, p99: *p99}
 	for round := range *rounds {
 		for _, s := range rotated(servers, round) {
@@ -224,6 +225,7 @@ func gitCommit(dir string) string {
 
 // psCell is a run's settings.
 type psCell struct {
+	profDir            string
 	subs, topics, gens int
 	sizes              []int
 	rates              []float64
@@ -233,7 +235,12 @@ type psCell struct {
 // psRun measures one server in one round: connect, then every size's steps.
 func (r *runner) psRun(s server, c psCell, round int) ([]psStep, error) {
 	r.label = fmt.Sprintf("r%d %s", round, s.name)
-	sp, err := r.startServer(s, false, "")
+	prof := ""
+	if c.profDir != "" && s.goSrv {
+		os.MkdirAll(c.profDir, 0o755)
+		prof = fmt.Sprintf("%s/ps-%s-r%d.pprof", c.profDir, s.name, round)
+	}
+	sp, err := r.startServer(s, false, prof)
 	if err != nil {
 		return nil, err
 	}
