@@ -5,6 +5,8 @@
 //	wsbench gen ...   (a load-generator process; started by run)
 //	wsbench ratio [-servers a,b] [-rounds 5] [-noise "flags of bin/noise"] [-perf]
 //	wsbench chop [-servers a,b] [-chops 64,2048] [-gap 0]
+//	wsbench pubsub [-shape fanout|chat|nats] [-servers a,b] [-sizes 128,4096] [-rates ...]
+//	wsbench psreport -in a.json,b.json -md out.md -charts dir
 //
 // run is started from the bench folder (it runs bin/* and servers/nodews).
 package main
@@ -30,6 +32,12 @@ func main() {
 		runRatio(os.Args[2:])
 	case "chop":
 		runChop(os.Args[2:])
+	case "pubsub":
+		runPubsub(os.Args[2:])
+	case "psgen":
+		runPsGen(os.Args[2:])
+	case "psreport":
+		runPsReport(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
 		os.Exit(2)

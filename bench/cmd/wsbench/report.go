@@ -132,6 +132,7 @@ func (p *reporter) write() {
 	p.storm()
 	p.echo(true)
 	p.idle(true)
+	p.psSection(filepath.Join(filepath.Dir(p.in), "pubsub"))
 	if len(r.Failures) > 0 {
 		p.f("## Failures during the run\n\n")
 		for _, f := range r.Failures {

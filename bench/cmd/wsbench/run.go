@@ -203,6 +203,7 @@ type srvProc struct {
 	pid   int
 	ws    string
 	stats string
+	pub   string // pub/sub servers: the publish ingress
 }
 
 func freePort() string {
@@ -255,6 +256,8 @@ func (r *runner) startServer(s server, deflate bool, profile string) (*srvProc, 
 				p.stats = v
 			case "pid":
 				p.pid, _ = strconv.Atoi(v)
+			case "pub":
+				p.pub = v
 			}
 		}
 		time.Sleep(300 * time.Millisecond) // let a just-started runtime settle

@@ -23,6 +23,9 @@ type Options struct {
 	Deflate    bool   // negotiate permessage-deflate where the library supports it
 	Mode       string // library-specific variant (weir: pool, inline, goroutine)
 	CPUProfile string // write a CPU profile here until the process is signalled
+	PubAddr    string // pub/sub servers: the publish ingress address (StartIngress)
+
+	pubBound string // the ingress address actually bound, once started
 }
 
 // Parse reads the common flags.
@@ -33,6 +36,7 @@ func Parse() *Options {
 	flag.BoolVar(&o.Deflate, "deflate", false, "negotiate permessage-deflate")
 	flag.StringVar(&o.Mode, "mode", "", "library-specific variant")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until SIGTERM")
+	flag.StringVar(&o.PubAddr, "pub", "127.0.0.1:0", "pub/sub servers: publish ingress address")
 	flag.Parse()
 	return o
 }
@@ -91,7 +95,11 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 		writeJSON(w, map[string]any{"sent": n, "loop_ns": time.Since(start).Nanoseconds()})
 	})
 	go http.Serve(ln, mux)
-	fmt.Printf("LISTEN ws=%s stats=%s pid=%d\n", wsAddr, ln.Addr(), os.Getpid())
+	pub := ""
+	if o.pubBound != "" {
+		pub = " pub=" + o.pubBound
+	}
+	fmt.Printf("LISTEN ws=%s stats=%s pid=%d%s\n", wsAddr, ln.Addr(), os.Getpid(), pub)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
