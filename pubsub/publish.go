@@ -18,14 +18,15 @@ import (
 // write buffer gets the engine's WriteBufferPolicy and is not counted (see
 // Stats.Dropped); the error is about the publish itself (ErrInvalidTopic,
 // ErrWildcardPublish, ErrOpcode, ErrInvalidUTF8, ErrHubClosed) or the
-// bridge's, after the local delivery.
+// bridge's. The bridge gets the message before the local fan-out, so other
+// nodes do not wait for this node's writes (Bridge.Publish only queues).
 func (h *Hub) Publish(topic string, op frame.Opcode, payload []byte) (int, error) {
 	if err := h.checkPublish(topic, op, payload); err != nil {
 		return 0, err
 	}
 	h.published.Add(1)
-	n := h.deliver(topic, nil, op, payload)
-	return n, h.toBridge(topic, op, payload)
+	berr := h.toBridge(topic, op, payload) // first: see Publish
+	return h.deliver(topic, nil, op, payload), berr
 }
 
 // PublishPrepared is Publish of a message already prepared, for a message
@@ -36,8 +37,8 @@ func (h *Hub) PublishPrepared(topic string, pm *engine.PreparedMessage) (int, er
 		return 0, err
 	}
 	h.published.Add(1)
-	n := h.deliver(topic, pm, op, payload)
-	return n, h.toBridge(topic, op, payload)
+	berr := h.toBridge(topic, op, payload) // first: see Publish
+	return h.deliver(topic, pm, op, payload), berr
 }
 
 func (h *Hub) checkPublish(topic string, op frame.Opcode, payload []byte) error {
