@@ -432,3 +432,31 @@ func TestTLSLoopStorm(t *testing.T) {
 		t.Fatalf("%d upgraded, %d refused", ok, refused)
 	}
 }
+
+// burstHandler writes n messages of size bytes at OnOpen.
+type burstHandler struct {
+	NopHandler
+	n, size int
+}
+
+func (h burstHandler) OnOpen(c *Conn) {
+	for i := range h.n {
+		c.WriteMessage(frame.OpBinary, bytes.Repeat([]byte{byte(i)}, h.size))
+	}
+}
+
+// TestTLSLoopBacklog has the server write 4 MiB to a client that reads late:
+// the socket takes part of a sealed batch, the rest waits sealed (never
+// sealed twice), and every byte arrives in order.
+func TestTLSLoopBacklog(t *testing.T) {
+	t.Parallel()
+	_, addr := startTLS(t, burstHandler{n: 64, size: 64 << 10}, Config{})
+	rc := dialRawTLS(t, addr, nil)
+	time.Sleep(200 * time.Millisecond) // let the server's socket fill
+	for i := range 64 {
+		_, got := rc.readMessage()
+		if !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, 64<<10)) {
+			t.Fatalf("message %d differs (%d bytes)", i, len(got))
+		}
+	}
+}
