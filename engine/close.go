@@ -270,6 +270,7 @@ func (c *Conn) releaseRead() {
 		c.read.unparsed = nil
 	}
 	c.read.parser.Release() // refunds its buffer to the inbound budget
+	c.tlsReleaseRead()
 	if c.read.message != nil {
 		c.putMsg(c.read.message)
 		c.read.message = nil

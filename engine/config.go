@@ -157,6 +157,13 @@ type Config struct {
 	// ReusePort gives every loop its own SO_REUSEPORT listener (Linux), so accepts
 	// spread across loops without a shared queue.
 	ReusePort bool
+	// MaxTLSHandshakes bounds the TLS handshakes of ListenTLS running at once,
+	// each on a short-lived goroutine: a connection waits for a slot at most
+	// HandshakeTimeout, then is closed unanswered (TLSMetrics.Busy), and the
+	// ones behind it wait in the listen backlog. A handshake is mostly CPU (a
+	// signature, a key exchange), so more slots than cores only help clients
+	// on slow links. Default: max(64, 16×GOMAXPROCS).
+	MaxTLSHandshakes int
 	// GoroutinePerConn runs every connection in the goroutine-per-connection mode
 	// (one reader goroutine each, blocking writes) even where a poller exists.
 	GoroutinePerConn bool
@@ -241,6 +248,9 @@ func (c *Config) defaults() Config {
 	}
 	if d.MaxTotalInbound == 0 {
 		d.MaxTotalInbound = max(256<<20, 4*min(d.MaxMessageSize, math.MaxInt64/4))
+	}
+	if d.MaxTLSHandshakes <= 0 {
+		d.MaxTLSHandshakes = max(64, 16*procs)
 	}
 	if d.Backlog <= 0 {
 		d.Backlog = 1024

@@ -97,6 +97,7 @@ type identity struct {
 	eng         *engine
 	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
 	goroutine   *goroutineMode // goroutine-per-connection mode only (netconn.go)
+	tls         *tlsState      // wss on the loops only: the record layer (tlsloop.go); its parts have the owners of the Conn's
 	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	remote      netip.AddrPort
 	subprotocol string

@@ -34,6 +34,11 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		buf = c.read.unparsed
 	}
 	u := c.eng.srv.upg
+	if c.tls != nil {
+		w.req.SetTLS(c.tls) // hooks see Request.TLS (tls.go)
+	} else if c.goroutine == nil {
+		w.req.SetTLS(nil) // the worker's request view served a wss connection before
+	}
 	n, err := u.Parse(buf, w.req)
 	if err == upgrade.ErrNeedMore {
 		if c.read.unparsed == nil {

@@ -129,6 +129,13 @@ func dialRawResp(t testing.TB, addr string, extra ...string) (*rawClient, *http.
 	if err != nil {
 		t.Fatal(err)
 	}
+	return handshakeRaw(t, nc, addr, extra...)
+}
+
+// handshakeRaw sends the opening handshake on nc (TCP, or TLS: tlsloop_test.go)
+// and reads the response.
+func handshakeRaw(t testing.TB, nc net.Conn, addr string, extra ...string) (*rawClient, *http.Response) {
+	t.Helper()
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(20 * time.Second))
 	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +

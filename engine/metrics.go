@@ -31,7 +31,8 @@ type (
 // counters are the engine's event counters (engine.m).
 type counters struct {
 	opmetrics.Counters
-	hsTimedOut atomic.Uint64 // timer.go
+	hsTimedOut  atomic.Uint64 // timer.go
+	tlsCounters               // tlsaccept.go
 }
 
 func (e *engine) countAccepted() { e.m.Accept() }
@@ -90,6 +91,8 @@ type Metrics struct {
 	WritesRefused, WritesDropped, WritesClosed uint64
 	// PingRTT is the histogram of PingRTT round trips that got their pong.
 	PingRTT Histogram
+	// TLS counts what happened to the connections of ListenTLS.
+	TLS TLSMetrics
 }
 
 // metrics makes the snapshot. Its cost is that of stats (a walk over the
@@ -107,6 +110,7 @@ func (e *engine) metrics() Metrics {
 		WritesDropped:      e.m.Writes(opmetrics.WriteDropped),
 		WritesClosed:       e.m.Writes(opmetrics.WriteClosed),
 		PingRTT:            e.m.RTT(),
+		TLS:                e.m.snapshot(),
 	}
 }
 

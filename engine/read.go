@@ -45,6 +45,22 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if i == maxReadsPerTurn && c.goroutine == nil {
 			return true
 		}
+		if c.tls != nil {
+			// wss on the loops: records are opened before the protocol sees
+			// a byte (tlsloop.go), in the worker's buffer behind the kept
+			// partial record.
+			n, full, err := c.readTLS(w)
+			if n > 0 {
+				if !full && !hup {
+					return false // a short read drained the socket
+				}
+				continue
+			}
+			if c.readErr(err) {
+				continue
+			}
+			return false
+		}
 		buf := w.buf
 		direct := false
 		room, err := c.read.parser.ReadSpace(len(buf))
@@ -75,19 +91,26 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			}
 			continue
 		}
-		if err == nil { // n == 0: the peer closed its side
-			c.onEOF()
-			return false
-		}
-		if sock.IsAgain(err) {
-			return false
-		}
-		if sock.IsIntr(err) {
+		if c.readErr(err) {
 			continue
 		}
-		c.onIOError(err)
 		return false
 	}
+}
+
+// readErr handles a read that returned no bytes and reports whether to read
+// again (an interrupted call).
+func (c *Conn) readErr(err error) (again bool) {
+	switch {
+	case err == nil: // n == 0: the peer closed its side
+		c.onEOF()
+	case sock.IsAgain(err):
+	case sock.IsIntr(err):
+		return true
+	default:
+		c.onIOError(err)
+	}
+	return false
 }
 
 // touch records input for keepalive and idle timing.

@@ -27,6 +27,7 @@ type Server struct {
 	closed    bool
 	netLns    []net.Listener   // served in goroutine mode
 	perIP     *iplimit.Counter // Config.MaxConnsPerIP; nil without it (limits.go)
+	tls       *tlsAccept       // ListenTLS's handshake slots (tlsaccept.go); nil before
 }
 
 // NewServer returns a server that calls h for every connection. A nil h queues
@@ -204,6 +205,7 @@ func (s *Server) stopAccepting() {
 		ln.Close()
 	}
 	s.listeners, s.netLns = nil, nil
+	s.tls.stop() // cut the TLS handshakes in flight
 	s.mu.Unlock()
 }
 

@@ -99,12 +99,19 @@ func (c *Conn) closeSocket() {
 		c.closeNet()
 		return
 	}
+	if c.tls != nil {
+		c.tlsSayBye() // close_notify, or the alert a bad record calls for
+		c.tlsDropBacklog()
+	}
 	c.fd.Close() // once; afterwards c.fd.Int() is -1
 }
 
 // shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
 	if c.goroutine == nil {
+		if c.tls != nil {
+			c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
+		}
 		c.fd.Shutdown()
 	} else if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()

@@ -14,6 +14,9 @@ import (
 // plain connection. Hooks that run during the handshake see the same through
 // upgrade.Request.TLS.
 func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
+	if c.tls != nil {
+		return c.tls.state, true // wss on the loops
+	}
 	if c.goroutine == nil {
 		return tls.ConnectionState{}, false // on the loops: a plain socket
 	}

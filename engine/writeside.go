@@ -19,6 +19,9 @@ func (c *Conn) sink() wswrite.Sink { return (*connSink)(c) }
 
 func (s *connSink) Write2(hdr wswrite.FrameBuf, hn int, p []byte) (int, error) {
 	c := (*Conn)(s)
+	if c.tls != nil {
+		return c.tlsWrite2(hdr[:hn], p) // sealed: counts its own bytes (tlsloop.go)
+	}
 	n, err := c.sysWrite2(hdr[:hn], p)
 	if n > 0 {
 		c.stats.bytesOut.Add(uint64(n))

@@ -37,22 +37,30 @@ func SealedLen(n int) int {
 // bytes each, to dst and returns the extended slice. p must not overlap
 // dst[len(dst):cap(dst)]. When dst has room nothing is allocated.
 func (w *Writer) AppendSeal(dst, p []byte) ([]byte, error) {
+	return w.AppendSeal2(dst, p, nil)
+}
+
+// AppendSeal2 is AppendSeal of a followed by b, as if they were one slice: a
+// WebSocket frame header and its payload share their records (no record of
+// its own for a 2-byte header). Neither may overlap dst[len(dst):cap(dst)].
+func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
 	if w.closed {
 		return dst, ErrClosed
 	}
-	for len(p) > 0 {
+	for len(a)+len(b) > 0 {
 		if w.sealed >= w.autoUpdate() {
 			var err error
 			if dst, err = w.AppendKeyUpdate(dst, false); err != nil {
 				return dst, err
 			}
 		}
-		n := min(len(p), MaxPlaintext)
+		na := min(len(a), MaxPlaintext)
+		nb := min(len(b), MaxPlaintext-na)
 		var err error
-		if dst, err = w.seal(dst, p[:n], typeAppData); err != nil {
+		if dst, err = w.seal2(dst, a[:na], b[:nb], typeAppData); err != nil {
 			return dst, err
 		}
-		p = p[n:]
+		a, b = a[na:], b[nb:]
 	}
 	return dst, nil
 }
@@ -64,24 +72,30 @@ func (w *Writer) autoUpdate() uint64 {
 	return w.AutoUpdate
 }
 
-// seal appends one record: header, then content || type encrypted in place
-// (RFC 8446 §5.2), then the tag.
+// seal appends one record of content.
 func (w *Writer) seal(dst, content []byte, typ byte) ([]byte, error) {
+	return w.seal2(dst, content, nil, typ)
+}
+
+// seal2 appends one record: header, then content (a || b) || type encrypted
+// in place (RFC 8446 §5.2), then the tag.
+func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	nonce, err := w.k.next()
 	if err != nil {
 		return dst, err
 	}
 	w.sealed++
-	n := len(content) + Overhead
+	cn := len(a) + len(b)
+	n := cn + Overhead
 	off := len(dst)
 	dst = slices.Grow(dst, HeaderLen+n)[:off+HeaderLen+n]
 	hdr := dst[off : off+HeaderLen]
 	hdr[0], hdr[1], hdr[2], hdr[3], hdr[4] = typeAppData, 3, 3, byte(n>>8), byte(n)
 	copy(w.k.ad[:], hdr)
 	body := dst[off+HeaderLen:]
-	copy(body, content)
-	body[len(content)] = typ
-	w.k.aead.Seal(body[:0], nonce, body[:len(content)+1], w.k.ad[:])
+	copy(body[copy(body, a):], b)
+	body[cn] = typ
+	w.k.aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad[:])
 	return dst, nil
 }
 
