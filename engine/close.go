@@ -117,7 +117,7 @@ func (c *Conn) onCloseRequest() {
 		c.armDeadline(c.eng.cfg.CloseTimeout)
 	case closeNow:
 		c.write.mu.Lock()
-		code, reason := c.write.closeCode, c.write.closeReason
+		code, reason := c.write.closeCode, c.write.reason()
 		c.write.mu.Unlock()
 		c.finish(code, reason, nil)
 	case closeAbort:
@@ -213,7 +213,7 @@ func (c *Conn) onPeerClose(payload []byte) {
 // sends the queue before it closes the socket (closeNet).
 func (c *Conn) finishClean() {
 	c.write.mu.Lock()
-	code, reason := c.write.closeCode, c.write.closeReason
+	code, reason := c.write.closeCode, c.write.reason()
 	wait := c.goroutine == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
 	arm := wait && c.write.flags&wfFinishOwed == 0
@@ -233,7 +233,7 @@ func (c *Conn) finishClean() {
 func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
 	c.write.mu.Lock()
 	if c.write.closeCode == 0 {
-		c.write.closeCode, c.write.closeReason = code, reason
+		c.write.setStatus(code, reason)
 	}
 	c.write.mu.Unlock()
 }
@@ -298,9 +298,9 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	c.write.mu.Lock()
 	c.write.w.MarkClosed()
 	if c.write.closeCode == 0 || c.closeReq.Load() == closeAbort {
-		c.write.closeCode, c.write.closeReason = code, reason
+		c.write.setStatus(code, reason)
 	}
-	code, reason = c.write.closeCode, c.write.closeReason
+	code, reason = c.write.closeCode, c.write.reason()
 	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
 	if c.read.flags&rfOpened != 0 {
 		c.eng.countClose(code, c.read.flags&rfPeerFirst != 0) // metrics.go

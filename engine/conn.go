@@ -157,8 +157,27 @@ type writeSide struct {
 	closeCode frame.StatusCode // the close status, once closing (CloseStatus)
 	// folded: counted into the engine's totals. Under eng.statsMu, not mu:
 	// it sits here only because the padding after closeCode is free.
-	folded      bool
-	closeReason string
+	folded bool
+	// closeReason is the close status's reason, nil for none: a pointer, not a
+	// string, to keep the Conn in its 512-byte size class (TestConnSize); set
+	// once per connection, when it closes (reason).
+	closeReason *string
+}
+
+// reason is the close status's reason (under mu).
+func (w *writeSide) reason() string {
+	if w.closeReason == nil {
+		return ""
+	}
+	return *w.closeReason
+}
+
+// setStatus sets the close status (under mu).
+func (w *writeSide) setStatus(code frame.StatusCode, reason string) {
+	w.closeCode, w.closeReason = code, nil
+	if reason != "" {
+		w.closeReason = &reason
+	}
 }
 
 // timers is the connection's place in its loop's timing wheel and what it waits
@@ -267,7 +286,7 @@ func (c *Conn) UserData() any {
 func (c *Conn) CloseStatus() (frame.StatusCode, string) {
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()
-	return c.write.closeCode, c.write.closeReason
+	return c.write.closeCode, c.write.reason()
 }
 
 // Stats returns the connection's traffic counters.
