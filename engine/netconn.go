@@ -283,22 +283,34 @@ func (c *Conn) closeNet() {
 func (e *engine) acceptLoop(ln net.Listener) {
 	defer e.wg.Done()
 	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
-			}
+		nc, remote, ok := e.acceptAdmitted(ln)
+		if !ok {
 			return
-		}
-		remote := addrPort(nc.RemoteAddr())
-		if !e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
-			nc.Close()
-			continue
 		}
 		e.tuneNet(nc)
 		c := e.newConn(-1, nil, false)
 		c.goroutine = newGoroutineMode(nc)
 		c.remote = remote
 		e.startServerConn(c)
+	}
+}
+
+// acceptAdmitted accepts from a listener the engine does not watch until a
+// connection is admitted (admitAccepted: not stopping, under the caps; others
+// are closed at once), or reports false once the listener is closed.
+func (e *engine) acceptAdmitted(ln net.Listener) (net.Conn, netip.AddrPort, bool) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return nil, netip.AddrPort{}, false
+		}
+		remote := addrPort(nc.RemoteAddr())
+		if e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
+			return nc, remote, true
+		}
+		nc.Close()
 	}
 }

@@ -119,17 +119,9 @@ func (a *tlsAccept) stop() {
 func (e *engine) acceptTLS(ln net.Listener, a *tlsAccept) {
 	defer e.wg.Done()
 	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
-			}
+		nc, remote, ok := e.acceptAdmitted(ln) // netconn.go
+		if !ok {
 			return
-		}
-		remote := addrPort(nc.RemoteAddr())
-		if !e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
-			nc.Close()
-			continue
 		}
 		var deadline time.Time
 		if d := e.cfg.HandshakeTimeout; d > 0 {

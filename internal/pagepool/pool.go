@@ -1,6 +1,7 @@
 package pagepool
 
 import (
+	"cmp"
 	"math/bits"
 	"slices"
 	"sync"
@@ -140,7 +141,7 @@ func (p *Pool) addSpan(sp span) {
 	if cur := p.spans.Load(); cur != nil {
 		next = slices.Clone(*cur)
 	}
-	i, _ := slices.BinarySearchFunc(next, sp.lo, func(s span, lo uintptr) int { return cmpUintptr(s.lo, lo) })
+	i, _ := slices.BinarySearchFunc(next, sp.lo, func(s span, lo uintptr) int { return cmp.Compare(s.lo, lo) })
 	next = slices.Insert(next, i, sp)
 	p.spans.Store(&next)
 	p.mapped.Add(int64(sp.hi - sp.lo))
@@ -156,7 +157,7 @@ func (p *Pool) owns(ptr uintptr, size int) bool {
 	}
 	sp := *cur
 	// The last span starting at or before ptr.
-	i, found := slices.BinarySearchFunc(sp, ptr, func(s span, v uintptr) int { return cmpUintptr(s.lo, v) })
+	i, found := slices.BinarySearchFunc(sp, ptr, func(s span, v uintptr) int { return cmp.Compare(s.lo, v) })
 	if !found {
 		i--
 	}
@@ -164,16 +165,6 @@ func (p *Pool) owns(ptr uintptr, size int) bool {
 		return false
 	}
 	return (ptr-sp[i].lo)&uintptr(size-1) == 0
-}
-
-func cmpUintptr(a, b uintptr) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func pop(l *[]unsafe.Pointer) unsafe.Pointer {
