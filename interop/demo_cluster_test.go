@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -25,15 +24,8 @@ import (
 // room on the other and no other room. Like TestDemoChromium, it records
 // nothing for docs/conformance.md, and under CI=true it must not skip.
 func TestDemoClusterChromium(t *testing.T) {
-	version, err := probeChromium()
-	if err != nil {
-		if inCI || !errors.Is(err, errPeerMissing) {
-			t.Fatalf("chromium: %v", err)
-		}
-		t.Skipf("chromium: %v", err)
-	}
+	needChromium(t)
 	t.Parallel()
-	t.Logf("chromium %s", version)
 
 	weir, natsdemo := buildClusterDemo(t)
 	natsURL := startNATSDemo(t, natsdemo)

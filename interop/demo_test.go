@@ -23,15 +23,8 @@ import (
 // each send a message through the UI, and each tab's log must show both. It is
 // not part of the conformance matrix and records nothing for docs/conformance.md.
 func TestDemoChromium(t *testing.T) {
-	version, err := probeChromium()
-	if err != nil {
-		if inCI || !errors.Is(err, errPeerMissing) {
-			t.Fatalf("chromium: %v", err)
-		}
-		t.Skipf("chromium: %v", err)
-	}
+	needChromium(t)
 	t.Parallel()
-	t.Logf("chromium %s", version)
 
 	bin := buildWeir(t)
 	base := startWeirServe(t, bin)
@@ -182,4 +175,18 @@ func getJSON(url string, v any) error {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// needChromium fails the test when Chromium is broken or, under CI=true,
+// missing; it skips it when Chromium is missing elsewhere.
+func needChromium(t *testing.T) {
+	t.Helper()
+	version, err := probeChromium()
+	if err != nil {
+		if inCI || !errors.Is(err, errPeerMissing) {
+			t.Fatalf("chromium: %v", err)
+		}
+		t.Skipf("chromium: %v", err)
+	}
+	t.Logf("chromium %s", version)
 }
