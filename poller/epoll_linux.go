@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// epollWait is unix.EpollWait, a variable so that tests can count the calls.
+var epollWait = unix.EpollWait
+
 // Poller watches fds for readiness; see the package documentation.
 type Poller struct {
 	lifecycle
@@ -113,7 +116,7 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 	if p.prc != nil {
 		n, err = p.parkWait(p.raw[:len(events)], timeoutMsec)
 	} else {
-		n, err = unix.EpollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
+		n, err = epollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
 	}
 	j := 0
 	for i := 0; i < n; i++ {
@@ -226,10 +229,12 @@ func (p *Poller) ParkInRuntime() bool {
 // hand-off of the P; parked here, the loop is woken by the runtime's own poll,
 // on a thread that is already running, as goroutines blocked in net.Conn
 // reads are.
+//
+// The first poll is RawConn.Read's own first call of pollOnce, made before
+// it parks: polling here as well would be one empty epoll_wait per park.
 func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
-	n, err := unix.EpollWait(p.epfd, raw, 0)
-	if n != 0 || (err != nil && err != unix.EINTR) || timeoutMsec == 0 {
-		return n, err
+	if timeoutMsec == 0 {
+		return epollWait(p.epfd, raw, 0)
 	}
 	var dl time.Time
 	if timeoutMsec > 0 {
@@ -238,7 +243,7 @@ func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
 	p.park.SetReadDeadline(dl)
 	p.pollB = raw
 	rerr := p.prc.Read(p.poll)
-	n, err = p.pollN, p.pollE
+	n, err := p.pollN, p.pollE
 	p.pollB, p.pollN, p.pollE = nil, 0, nil
 	if rerr != nil {
 		if errors.Is(rerr, os.ErrDeadlineExceeded) {
@@ -255,6 +260,6 @@ func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
 // pollOnce is the RawConn.Read callback: false parks until the epoll fd is
 // readable again.
 func (p *Poller) pollOnce(fd uintptr) bool {
-	p.pollN, p.pollE = unix.EpollWait(int(fd), p.pollB, 0)
+	p.pollN, p.pollE = epollWait(int(fd), p.pollB, 0)
 	return p.pollN != 0 || (p.pollE != nil && p.pollE != unix.EINTR)
 }

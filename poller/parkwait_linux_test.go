@@ -1,0 +1,47 @@
+package poller_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/poller"
+	"golang.org/x/sys/unix"
+)
+
+// TestParkPollsOnce: a parked Wait that finds nothing and is woken by input
+// makes two epoll_wait calls, the poll that finds nothing (after which it
+// parks) and the one that takes the event; a third (an empty poll before the
+// runtime's own first poll) is one syscall per park for nothing. Not
+// parallel: it swaps the package's epoll_wait for a counting one.
+func TestParkPollsOnce(t *testing.T) {
+	p, err := poller.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.ParkInRuntime() {
+		t.Skip("the runtime did not take the epoll fd")
+	}
+	a, b := socketPair(t)
+	if err := p.Add(a, 7, poller.Read); err != nil {
+		t.Fatal(err)
+	}
+	polls := poller.CountPolls(t, p)
+	go func() {
+		time.Sleep(20 * time.Millisecond) // mostly after Wait parked; either way the count holds
+		unix.Write(b, []byte{1})
+	}()
+	events := make([]poller.Event, 8)
+	for range 100 { // a wake-up without the event (none expected) just loops
+		n, err := p.Wait(events, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+	}
+	if got := polls.Load(); got > 2 {
+		t.Fatalf("a parked Wait made %d epoll_wait calls, want at most 2", got)
+	}
+}
