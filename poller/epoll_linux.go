@@ -13,6 +13,10 @@ import (
 // epollWait is unix.EpollWait, a variable so that tests can count the calls.
 var epollWait = unix.EpollWait
 
+// setDeadline is (*os.File).SetReadDeadline, a variable so that tests can
+// count the calls.
+var setDeadline = (*os.File).SetReadDeadline
+
 // Poller watches fds for readiness; see the package documentation.
 type Poller struct {
 	lifecycle
@@ -28,6 +32,7 @@ type Poller struct {
 	pollN int                   // pollOnce's result
 	pollE error
 	pollB []unix.EpollEvent
+	dl    time.Time // the deadline armed on park (zero: none)
 
 	raw   []unix.EpollEvent // Wait's scratch, grown to len(events)
 	drain [8]byte           // Wait's eventfd read buffer
@@ -230,6 +235,13 @@ func (p *Poller) ParkInRuntime() bool {
 // on a thread that is already running, as goroutines blocked in net.Conn
 // reads are.
 //
+// A deadline is armed only when it changes: an event loop parks many times
+// per tick of its timing wheel, each time until the same instant (rounded
+// to the millisecond), and re-arming the runtime's timer for each park is a
+// lock and a timer-heap update for nothing. A deadline within 1 ms of the
+// armed one (and not yet passed) is taken as the same: Wait's timeout is in
+// milliseconds anyway.
+//
 // The first poll is RawConn.Read's own first call of pollOnce, made before
 // it parks: polling here as well would be one empty epoll_wait per park.
 func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
@@ -238,9 +250,16 @@ func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
 	}
 	var dl time.Time
 	if timeoutMsec > 0 {
-		dl = time.Now().Add(time.Duration(timeoutMsec) * time.Millisecond)
+		now := time.Now()
+		dl = now.Add(time.Duration(timeoutMsec) * time.Millisecond)
+		if !p.dl.IsZero() && p.dl.After(now) && absDur(p.dl.Sub(dl)) <= time.Millisecond {
+			dl = p.dl // the armed deadline will do
+		}
 	}
-	p.park.SetReadDeadline(dl)
+	if dl != p.dl {
+		setDeadline(p.park, dl)
+		p.dl = dl
+	}
 	p.pollB = raw
 	rerr := p.prc.Read(p.poll)
 	n, err := p.pollN, p.pollE
@@ -255,6 +274,13 @@ func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
 		err = nil
 	}
 	return n, err
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // pollOnce is the RawConn.Read callback: false parks until the epoll fd is

@@ -1,7 +1,9 @@
 package poller
 
 import (
+	"os"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,5 +39,20 @@ func CountPolls(t interface{ Cleanup(func()) }, p *Poller) *atomic.Int64 {
 		return prev(fd, ev, ms)
 	}
 	t.Cleanup(func() { epollWait = prev })
+	return &n
+}
+
+// CountDeadlines counts the deadlines parked Waits arm on p until the test ends.
+func CountDeadlines(t interface{ Cleanup(func()) }, p *Poller) *atomic.Int64 {
+	var n atomic.Int64
+	park := p.park
+	prev := setDeadline
+	setDeadline = func(f *os.File, dl time.Time) error {
+		if f == park {
+			n.Add(1)
+		}
+		return prev(f, dl)
+	}
+	t.Cleanup(func() { setDeadline = prev })
 	return &n
 }

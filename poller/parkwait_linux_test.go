@@ -45,3 +45,43 @@ func TestParkPollsOnce(t *testing.T) {
 		t.Fatalf("a parked Wait made %d epoll_wait calls, want at most 2", got)
 	}
 }
+
+// TestParkKeepsDeadline: parked Waits whose timeouts end at the same instant
+// (as an event loop's do within one tick of its timing wheel) arm the
+// runtime's deadline timer once, not once per park; one ending elsewhere, or
+// none, arms again. Not parallel: it swaps the package's deadline setter.
+func TestParkKeepsDeadline(t *testing.T) {
+	p, err := poller.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.ParkInRuntime() {
+		t.Skip("the runtime did not take the epoll fd")
+	}
+	arms := poller.CountDeadlines(t, p)
+	events := make([]poller.Event, 8)
+	wait := func(ms int) {
+		t.Helper()
+		if err := p.Wake(); err != nil { // returns at once (after parking or not)
+			t.Fatal(err)
+		}
+		if _, err := p.Wait(events, ms); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ten Waits until one instant 10 s away: the later ones ask for a
+	// millisecond or so less each, as the loop computes its timeout anew.
+	end := time.Now().Add(10 * time.Second)
+	for range 10 {
+		wait(int(time.Until(end).Milliseconds()) + 1) // as wheel.UntilNext rounds
+	}
+	if got := arms.Load(); got != 1 {
+		t.Fatalf("10 parks with one deadline armed it %d times, want 1", got)
+	}
+	wait(60_000) // another deadline
+	wait(-1)     // none
+	if got := arms.Load(); got != 3 {
+		t.Fatalf("a new deadline and then none: %d arms in all, want 3", got)
+	}
+}
