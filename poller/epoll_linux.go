@@ -105,7 +105,8 @@ func (p *Poller) ctl(op, fd int, tok uint32, in Interest) error {
 // Wait blocks until at least one watched fd is ready, Wake is called, or
 // timeoutMsec milliseconds pass (-1: no limit, 0: poll), and fills
 // events[:n] with up to len(events) events. A wake-up, a timeout and an
-// interrupted system call (EINTR) all return (0, nil).
+// interrupted system call (EINTR) all return (0, nil). After ParkInRuntime
+// the timeout may end up to 1 ms early or late (see parkWait).
 func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 	if len(events) == 0 {
 		return 0, errNoRoom

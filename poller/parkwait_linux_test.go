@@ -14,14 +14,7 @@ import (
 // runtime's own first poll) is one syscall per park for nothing. Not
 // parallel: it swaps the package's epoll_wait for a counting one.
 func TestParkPollsOnce(t *testing.T) {
-	p, err := poller.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if !p.ParkInRuntime() {
-		t.Skip("the runtime did not take the epoll fd")
-	}
+	p := parkedPoller(t)
 	a, b := socketPair(t)
 	if err := p.Add(a, 7, poller.Read); err != nil {
 		t.Fatal(err)
@@ -51,14 +44,7 @@ func TestParkPollsOnce(t *testing.T) {
 // runtime's deadline timer once, not once per park; one ending elsewhere, or
 // none, arms again. Not parallel: it swaps the package's deadline setter.
 func TestParkKeepsDeadline(t *testing.T) {
-	p, err := poller.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if !p.ParkInRuntime() {
-		t.Skip("the runtime did not take the epoll fd")
-	}
+	p := parkedPoller(t)
 	arms := poller.CountDeadlines(t, p)
 	events := make([]poller.Event, 8)
 	wait := func(ms int) {
@@ -84,4 +70,18 @@ func TestParkKeepsDeadline(t *testing.T) {
 	if got := arms.Load(); got != 3 {
 		t.Fatalf("a new deadline and then none: %d arms in all, want 3", got)
 	}
+}
+
+// parkedPoller is a Poller whose Wait parks in Go's netpoller, in either pass.
+func parkedPoller(t *testing.T) *poller.Poller {
+	t.Helper()
+	p, err := poller.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if !p.ParkInRuntime() {
+		t.Skip("the runtime did not take the epoll fd")
+	}
+	return p
 }
