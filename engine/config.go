@@ -17,7 +17,8 @@ type Dispatch uint8
 
 const (
 	// DispatchPool runs reads, frame parsing and callbacks on a bounded pool of worker
-	// goroutines (Config.Workers). A slow callback ties up one worker, not a loop.
+	// goroutines (Config.Workers), and small batches on the loop (engine doc). A slow
+	// callback ties up one goroutine, not a loop.
 	DispatchPool Dispatch = iota
 	// DispatchInline runs them on the event loop itself: the fewest context switches,
 	// but a callback that blocks stalls every connection on that loop.

@@ -11,7 +11,9 @@
 // across the loops (Config.Loops, default GOMAXPROCS). Listening sockets are watched too and accepted on the loop
 // (non-blocking accept4). A ready socket becomes an event bit on its connection; the
 // poster that finds the connection idle hands it to a worker (Config.Workers,
-// default 4×GOMAXPROCS) or, under DispatchInline, runs it on the loop. The worker
+// default 4×GOMAXPROCS) or, under DispatchInline, runs it on the loop. Under
+// DispatchPool a loop whose wait returned a small batch (at most 4 events) runs
+// those connections itself too: a hand-off costs a thread wake-up per read. The worker
 // reads into a buffer it owns, parses the handshake or frames in place, unmasks in
 // place, and calls the Handler. After the read the connection holds no buffer unless
 // a frame or message is still in flight: an idle connection is its Conn struct and
@@ -21,9 +23,12 @@
 //
 //   - Conn methods are safe from any goroutine.
 //   - Handler calls for one connection never overlap and arrive in order. They run on
-//     a worker (or the loop, under DispatchInline): a handler that blocks ties up
-//     that worker, and under DispatchInline stalls the whole loop. Hand long work to
-//     a goroutine of your own.
+//     a worker or on a loop goroutine. Under DispatchPool a handler that blocks ties
+//     up the goroutine it runs on, never its loop for long: a turn on the loop that
+//     has lasted 20 ms is left behind and another goroutine takes the loop over, and
+//     after a turn of 0.5 ms or more the loop hands its turns to the pool for 100 ms.
+//     Under DispatchInline a handler that blocks stalls the whole loop. Hand long
+//     work to a goroutine of your own.
 //   - A payload slice passed to a callback is valid only until the callback returns;
 //     copy it to keep it. Writes never keep or modify the caller's slice.
 //   - Protocol violations close the connection with the RFC 6455 code (1002, 1007,

@@ -18,7 +18,11 @@ type loop struct {
 	p      *poller.Poller
 	wheel  *wheel.Wheel[Conn]
 	w      *worker // DispatchInline: the loop is the worker
+	inline bool    // DispatchInline
 	events []poller.Event
+
+	// DispatchPool: small batches run on the loop goroutine (loop_turns.go).
+	turns turns
 
 	mu        sync.Mutex
 	conns     []*Conn // indexed by fd
@@ -45,16 +49,18 @@ func newLoop(e *engine) (*loop, error) {
 		batch:     make([]*Conn, 256),
 		listeners: map[int32]*listener{},
 	}
+	l.w = newWorker(e.cfg.ReadBufferSize)
 	if e.cfg.Dispatch == DispatchInline {
 		// The loop does all the work itself: it keeps its thread and blocks in
 		// epoll_wait.
-		l.w = newWorker(e.cfg.ReadBufferSize)
+		l.inline = true
 	} else {
 		// The loop only hands work to the pool: with nothing to do it parks in
 		// Go's netpoller, so waking it costs no thread switch and the workers
 		// get its CPU (half the context switches of blocking in epoll_wait,
 		// docs/architecture.md).
 		p.ParkInRuntime()
+		l.initTurns()
 	}
 	return l, nil
 }
@@ -109,9 +115,11 @@ func (l *loop) enqueue(c *Conn) {
 	l.p.Wake()
 }
 
-// run is the loop goroutine.
+// run is the loop goroutine. Under DispatchPool a goroutine that took the loop
+// over from one stuck in a handler (turns.go) runs it too, with its own worker.
 func (l *loop) run() {
 	defer l.eng.wg.Done()
+	r := l.newRunner()
 	var inbox []*Conn
 	for {
 		n, err := l.p.Wait(l.events, l.wheel.UntilNext(time.Now()))
@@ -124,19 +132,25 @@ func (l *loop) run() {
 			continue
 		}
 		now := l.wheel.Publish(time.Now())
+		r.take = !l.inline && l.turns.onLoop(n)
 		l.mu.Lock()
 		l.lookup(l.events[:n])
 		inbox, l.inbox = l.inbox, inbox[:0]
 		l.mu.Unlock()
-		l.deliver(l.events[:n], now)
+		l.deliver(r, l.events[:n], now)
 		for i, c := range inbox {
 			c.run(l.w)
 			inbox[i] = nil
 		}
 		for _, c := range l.wheel.Advance(time.Now()) {
-			l.post(c, evTimer)
+			l.post(r, c, evTimer)
 		}
 		l.retryAccepts()
+		// Last, when nothing of the loop's own state is left to touch: a turn
+		// that blocks for good leaves the loop to another goroutine.
+		if !l.runTaken(r) {
+			return
+		}
 	}
 }
 
@@ -175,7 +189,7 @@ func (l *loop) lookup(events []poller.Event) {
 // deliver posts each event of a looked-up batch to its connection, or accepts on
 // its listener (token 0). Stale events are dropped. Input is stamped with now,
 // the tick the loop woke in: the input arrived before it (timer.go).
-func (l *loop) deliver(events []poller.Event, now int64) {
+func (l *loop) deliver(r *runner, events []poller.Event, now int64) {
 	for i, ev := range events {
 		c := l.batch[i]
 		l.batch[i] = nil
@@ -201,19 +215,24 @@ func (l *loop) deliver(events []poller.Event, now int64) {
 		if bits&evRead != 0 && c.lastRead.Load() < now {
 			c.lastRead.Store(now)
 		}
-		l.post(c, bits)
+		l.post(r, c, bits)
 	}
 }
 
 // post is Conn.post from the loop goroutine: under DispatchInline it runs the
-// connection right here.
-func (l *loop) post(c *Conn, ev uint32) {
+// connection right here; under DispatchPool it keeps it for runTaken when this
+// batch is small (turns.go), else hands it to the pool.
+func (l *loop) post(r *runner, c *Conn, ev uint32) {
 	old := c.sched.Or(ev | evRunning)
 	if old&evRunning != 0 {
 		return
 	}
-	if l.w != nil {
+	if l.inline {
 		c.run(l.w)
+		return
+	}
+	if r.take && len(r.taken) < cap(r.taken) {
+		r.taken = append(r.taken, c)
 		return
 	}
 	l.eng.pool.Put(c)
@@ -227,6 +246,9 @@ func (l *loop) listener(fd int32) *listener {
 }
 
 func (l *loop) close() {
+	if l.turns.watch != nil {
+		l.turns.watch.Stop()
+	}
 	if l.p != nil {
 		l.p.Close()
 	}

@@ -42,7 +42,7 @@ func TestLoopDropsStaleEvents(t *testing.T) {
 		owner.sched.Store(evRunning)
 		events := []poller.Event{tc.ev}
 		l.lookup(events)
-		l.deliver(events, 0)
+		l.deliver(&runner{}, events, 0)
 		if got := owner.sched.Load() &^ evRunning; got != tc.want {
 			t.Errorf("%s: pending events %#x, want %#x", tc.name, got, tc.want)
 		}

@@ -10,6 +10,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// epollWait is unix.EpollWait, a variable so that tests can count the calls.
+var epollWait = unix.EpollWait
+
+// setDeadline is (*os.File).SetReadDeadline, a variable so that tests can
+// count the calls.
+var setDeadline = (*os.File).SetReadDeadline
+
 // Poller watches fds for readiness; see the package documentation.
 type Poller struct {
 	lifecycle
@@ -25,6 +32,7 @@ type Poller struct {
 	pollN int                   // pollOnce's result
 	pollE error
 	pollB []unix.EpollEvent
+	dl    time.Time // the deadline armed on park (zero: none)
 
 	raw   []unix.EpollEvent // Wait's scratch, grown to len(events)
 	drain [8]byte           // Wait's eventfd read buffer
@@ -97,7 +105,8 @@ func (p *Poller) ctl(op, fd int, tok uint32, in Interest) error {
 // Wait blocks until at least one watched fd is ready, Wake is called, or
 // timeoutMsec milliseconds pass (-1: no limit, 0: poll), and fills
 // events[:n] with up to len(events) events. A wake-up, a timeout and an
-// interrupted system call (EINTR) all return (0, nil).
+// interrupted system call (EINTR) all return (0, nil). After ParkInRuntime
+// the timeout may end up to 1 ms early or late (see parkWait).
 func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 	if len(events) == 0 {
 		return 0, errNoRoom
@@ -113,7 +122,7 @@ func (p *Poller) Wait(events []Event, timeoutMsec int) (int, error) {
 	if p.prc != nil {
 		n, err = p.parkWait(p.raw[:len(events)], timeoutMsec)
 	} else {
-		n, err = unix.EpollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
+		n, err = epollWait(p.epfd, p.raw[:len(events)], timeoutMsec)
 	}
 	j := 0
 	for i := 0; i < n; i++ {
@@ -226,19 +235,35 @@ func (p *Poller) ParkInRuntime() bool {
 // hand-off of the P; parked here, the loop is woken by the runtime's own poll,
 // on a thread that is already running, as goroutines blocked in net.Conn
 // reads are.
+//
+// A deadline is armed only when it changes: an event loop parks many times
+// per tick of its timing wheel, each time until the same instant (rounded
+// to the millisecond), and re-arming the runtime's timer for each park is a
+// lock and a timer-heap update for nothing. A deadline within 1 ms of the
+// armed one (and not yet passed) is taken as the same: Wait's timeout is in
+// milliseconds anyway.
+//
+// The first poll is RawConn.Read's own first call of pollOnce, made before
+// it parks: polling here as well would be one empty epoll_wait per park.
 func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
-	n, err := unix.EpollWait(p.epfd, raw, 0)
-	if n != 0 || (err != nil && err != unix.EINTR) || timeoutMsec == 0 {
-		return n, err
+	if timeoutMsec == 0 {
+		return epollWait(p.epfd, raw, 0)
 	}
 	var dl time.Time
 	if timeoutMsec > 0 {
-		dl = time.Now().Add(time.Duration(timeoutMsec) * time.Millisecond)
+		now := time.Now()
+		dl = now.Add(time.Duration(timeoutMsec) * time.Millisecond)
+		if !p.dl.IsZero() && p.dl.After(now) && absDur(p.dl.Sub(dl)) <= time.Millisecond {
+			dl = p.dl // the armed deadline will do
+		}
 	}
-	p.park.SetReadDeadline(dl)
+	if dl != p.dl {
+		setDeadline(p.park, dl)
+		p.dl = dl
+	}
 	p.pollB = raw
 	rerr := p.prc.Read(p.poll)
-	n, err = p.pollN, p.pollE
+	n, err := p.pollN, p.pollE
 	p.pollB, p.pollN, p.pollE = nil, 0, nil
 	if rerr != nil {
 		if errors.Is(rerr, os.ErrDeadlineExceeded) {
@@ -252,9 +277,16 @@ func (p *Poller) parkWait(raw []unix.EpollEvent, timeoutMsec int) (int, error) {
 	return n, err
 }
 
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
 // pollOnce is the RawConn.Read callback: false parks until the epoll fd is
 // readable again.
 func (p *Poller) pollOnce(fd uintptr) bool {
-	p.pollN, p.pollE = unix.EpollWait(int(fd), p.pollB, 0)
+	p.pollN, p.pollE = epollWait(int(fd), p.pollB, 0)
 	return p.pollN != 0 || (p.pollE != nil && p.pollE != unix.EINTR)
 }

@@ -31,7 +31,15 @@ type server struct {
 }
 
 func allServers() []server {
-	return []server{
+	// Other builds of weir's pool-mode server (bin/weir@TAG, e.g. built from the
+	// main branch) can be named in -servers for paired before/after runs.
+	var extra []server
+	if ps, _ := filepath.Glob("bin/weir@*"); len(ps) > 0 {
+		for _, p := range ps {
+			extra = append(extra, server{name: filepath.Base(p), cmd: []string{p}, deflate: true, goSrv: true})
+		}
+	}
+	return append([]server{
 		{name: "weir", cmd: []string{"bin/weir"}, deflate: true, goSrv: true},
 		{name: "weir-inline", cmd: []string{"bin/weir", "-mode", "inline"}, deflate: true, goSrv: true},
 		{name: "weir-goroutine", cmd: []string{"bin/weir", "-mode", "goroutine"}, deflate: true, goSrv: true},
@@ -42,7 +50,7 @@ func allServers() []server {
 		{name: "coder", cmd: []string{"bin/coder"}, deflate: true, goSrv: true},
 		{name: "nodews", cmd: []string{"node", "--expose-gc", "servers/nodews/server.js"}, deflate: true},
 		{name: "rawtcp", cmd: []string{"bin/rawtcp"}, raw: true, goSrv: true},
-	}
+	}, extra...)
 }
 
 // plan holds a run's settings.

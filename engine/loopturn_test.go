@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// stackHandler echoes and reports whether each message was handled on a
+// loop goroutine (its stack holds loop.run) rather than on a pool worker.
+type stackHandler struct {
+	NopHandler
+	onLoop chan bool
+	block  chan struct{} // a message "block" waits here
+	held   chan bool     // whether "block" waits on a loop goroutine
+}
+
+func onLoopGoroutine() bool {
+	buf := make([]byte, 64<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	return bytes.Contains(buf, []byte("(*loop).run"))
+}
+
+func (h *stackHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
+	if string(p) == "block" {
+		h.held <- onLoopGoroutine()
+		<-h.block
+		return
+	}
+	select {
+	case h.onLoop <- onLoopGoroutine():
+	default:
+	}
+	c.WriteMessage(op, p)
+}
+
+// TestPoolRunsLoneReadOnLoop: under DispatchPool, a lone ready connection (a
+// small batch) is run by the loop itself, not handed to a worker: the hand-off
+// would cost a channel send, a thread wake-up and two context switches per read
+// (issue 15).
+func TestPoolRunsLoneReadOnLoop(t *testing.T) {
+	t.Parallel()
+	h := &stackHandler{onLoop: make(chan bool, 1)}
+	s, addr := startServer(t, h, Config{Loops: 1}, nil)
+	rc := dialRaw(t, addr)
+	s.e.loops[0].turns.slowUntil.Store(0) // as below: no slow phase from the handshake
+	rc.send(true, frame.OpText, []byte("hello"))
+	if _, p := rc.readMessage(); string(p) != "hello" {
+		t.Fatalf("echo %q", p)
+	}
+	if !<-h.onLoop {
+		t.Fatal("a lone read was handed to the pool, want it run on the loop")
+	}
+}
+
+// TestPoolBlockedHandlerDoesNotStallLoop: under DispatchPool, a handler that
+// blocks (here: until the test ends) while the loop runs it must not stall the
+// other connections of that loop: another goroutine takes the loop over.
+func TestPoolBlockedHandlerDoesNotStallLoop(t *testing.T) {
+	t.Parallel()
+	h := &stackHandler{onLoop: make(chan bool, 16), block: make(chan struct{}), held: make(chan bool, 1)}
+	s, addr := startServer(t, h, Config{Loops: 1}, nil)
+	a, b := dialRaw(t, addr), dialRaw(t, addr)
+	t.Cleanup(func() { close(h.block) }) // before the server's Close (cleanups run last-in first)
+	// A slow handshake turn (on a busy machine, under -race) may have put the
+	// loop in its slow phase, where "block" would go to the pool: end it.
+	s.e.loops[0].turns.slowUntil.Store(0)
+	a.send(true, frame.OpText, []byte("block"))
+	if !<-h.held {
+		t.Fatal(`"block" was handed to the pool: the test needs it on the loop`)
+	}
+	for i := range 3 {
+		done := make(chan []byte, 1)
+		go func() {
+			b.send(true, frame.OpText, []byte("ping"))
+			_, p := b.readMessage()
+			done <- p
+		}()
+		select {
+		case p := <-done:
+			if string(p) != "ping" {
+				t.Fatalf("round %d: echo %q", i, p)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: no echo while another connection's handler blocks", i)
+		}
+	}
+}
