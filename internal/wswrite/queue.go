@@ -33,13 +33,14 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		if n == total {
 			return nil
 		}
-		// What the socket left needs memory the write has not reserved
-		// (Admit reserves nothing for a write to an empty queue on the
-		// loops). Taken now, or the connection is cut: the write was admitted
+		// What the socket left of an admitted write needs memory it has not
+		// reserved (Admit reserves nothing for a write to an empty queue on
+		// the loops; control frames and pongs are never admitted nor refused,
+		// and count as they grow). Taken now, or the connection is cut: the write was admitted
 		// (a compressed message's history has moved) and part of its frame
 		// may be on the wire, so it can neither be refused nor followed by a
 		// close frame. It takes a full budget and a full socket at once.
-		if lim.MaxTotal >= 0 && !w.reserve(lim, w.out.Growth(total-n)) {
+		if lim.MaxTotal >= 0 && w.flags&fAdmitted != 0 && !w.reserve(lim, w.out.Growth(total-n)) {
 			w.unreserve(lim)
 			w.flags |= fWriteErr
 			return s.Failed(ErrBudgetCut)

@@ -92,6 +92,7 @@ const (
 	fFragOpen                      // a fragmented message is in progress
 	fReadHeld                      // reading stopped: pending above HighWater
 	fReserving                     // a write holds a reservation in charged (unreserve ends it)
+	fAdmitted                      // an admitted write is in progress (Admit to unreserve)
 )
 
 // frameBuf is the size of the array a header or a whole control frame is
@@ -229,19 +230,16 @@ func (w *Writer) Admit(s Sink, env *Env, n int) error {
 	if q > 0 && q+n > lim.MaxBuffer {
 		return refusal(lim)
 	}
-	if lim.MaxTotal < 0 {
-		return nil
+	g := int64(0)
+	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine) {
+		// (Nothing queued on the loops: tried on the socket first, and writeRaw
+		// reserves what it leaves.)
+		g = w.out.Growth(n)
 	}
-	g := w.out.Growth(n)
-	if g == 0 {
-		return nil
-	}
-	if q == 0 && !env.Goroutine {
-		return nil // tried on the socket first: writeRaw reserves what it leaves
-	}
-	if !w.reserve(lim, g) {
+	if g > 0 && !w.reserve(lim, g) {
 		return refusal(lim)
 	}
+	w.flags |= fAdmitted
 	return nil
 }
 
@@ -295,8 +293,9 @@ func (w *Writer) reserve(lim *Limits, g int64) bool {
 // unreserve ends the write in progress: charged (and the total) come back to
 // what the Writer holds, giving back what the reservation did not use.
 func (w *Writer) unreserve(lim *Limits) {
-	if w.flags&fReserving != 0 {
-		w.flags &^= fReserving
+	reserving := w.flags&fReserving != 0
+	w.flags &^= fReserving | fAdmitted
+	if reserving {
 		w.settle(lim)
 	}
 }

@@ -201,6 +201,30 @@ func TestBudgetNeverPassed(t *testing.T) {
 	t.Logf("peak %d of %d, %d writes refused, %d connections cut", peak.Load(), lim.MaxTotal, refused.Load(), cut.Load())
 }
 
+// TestBudgetControlFramesSettle: writes that are never admitted (control
+// frames, raw bytes) count what they queue as it grows and give it back when
+// it goes, holding no reservation open (a close frame queued on a full socket
+// once left its 512 bytes counted for good).
+func TestBudgetControlFramesSettle(t *testing.T) {
+	t.Parallel()
+	s := newSink(0)
+	s.lim.MaxTotal = 1 << 20
+	var w Writer
+	if err := w.Control(s, frame.OpPing, []byte("p")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRaw(s, []byte("raw bytes")); err != nil {
+		t.Fatal(err)
+	}
+	if got, holds := s.total.Load(), int64(w.out.Cap()); got != holds {
+		t.Errorf("total %d with %d queued", got, holds)
+	}
+	w.Release(&s.lim)
+	if got := s.total.Load(); got != 0 {
+		t.Errorf("total %d after the queue was released", got)
+	}
+}
+
 // TestFragmentedHoldsMessages: whole messages wait behind a fragmented one,
 // control frames go between its fragments, completions fire as bytes go out.
 func TestFragmentedHoldsMessages(t *testing.T) {
