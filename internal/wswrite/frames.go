@@ -143,7 +143,6 @@ func (w *Writer) Prepared(s Sink, pm *prepared.Message) error {
 	if err := w.Admit(s, &env, len(f)); err != nil {
 		return err
 	}
-	defer w.unreserve(env.Limits)
 	w.frames.Add(1)
 	if env.Limits.Trace {
 		if h, _, herr := frame.ParseHeader(f); herr == nil {
@@ -153,11 +152,14 @@ func (w *Writer) Prepared(s Sink, pm *prepared.Message) error {
 	if compressed {
 		env.Deflate.Advance(pm.Payload()) // keep the takeover history what the peer holds
 	}
+	var err error
 	if w.flags&fFragOpen != 0 {
 		w.hold(env.Limits, f, nil)
-		return nil
+	} else {
+		err = w.writeRaw(s, env.Limits, nil, 0, f)
 	}
-	return w.writeRaw(s, env.Limits, nil, 0, f)
+	w.unreserve(env.Limits)
+	return err
 }
 
 // Close writes our close frame with payload p once, behind the pongs owed; it
