@@ -1,12 +1,9 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -128,38 +125,7 @@ func buildClusterDemo(t *testing.T) (weir, natsdemo string) {
 func startNATSDemo(t *testing.T, bin string) string {
 	t.Helper()
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	stderr := &tailBuffer{max: 64 << 10}
-	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	first := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(stdout)
-		line, _ := br.ReadString('\n')
-		first <- strings.TrimSpace(line)
-		io.Copy(io.Discard, br)
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if err := cmd.Process.Signal(os.Interrupt); err != nil {
-			cmd.Process.Kill()
-		}
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("natsdemo after SIGINT: %v\n%s", err, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("natsdemo still running 15s after SIGINT\n%s", stderr.String())
-		}
-	})
+	first, stderr := startFirstLine(t, cmd, "natsdemo")
 	select {
 	case u := <-first:
 		if !strings.HasPrefix(u, "nats://") {

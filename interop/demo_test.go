@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -120,38 +121,7 @@ var serveURL = regexp.MustCompile(`http://[^/\s]+/`)
 func startWeirServe(t *testing.T, bin string, extra ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, extra...)...)
-	stderr := &tailBuffer{max: 64 << 10}
-	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	first := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(stdout)
-		line, _ := br.ReadString('\n')
-		first <- line
-		io.Copy(io.Discard, br)
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if err := cmd.Process.Signal(os.Interrupt); err != nil {
-			cmd.Process.Kill()
-		}
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("weir serve after SIGINT: %v\n%s", err, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("weir serve still running 15s after SIGINT\n%s", stderr.String())
-		}
-	})
+	first, stderr := startFirstLine(t, cmd, "weir serve")
 	select {
 	case line := <-first:
 		u := serveURL.FindString(line)
@@ -189,4 +159,44 @@ func needChromium(t *testing.T) {
 		t.Skipf("chromium: %v", err)
 	}
 	t.Logf("chromium %s", version)
+}
+
+// startFirstLine starts cmd and returns a channel with the first line it
+// prints (trimmed) and its stderr's tail. Cleanup stops it with SIGINT and
+// checks that it exits cleanly within 15 s.
+func startFirstLine(t *testing.T, cmd *exec.Cmd, name string) (<-chan string, *tailBuffer) {
+	t.Helper()
+	stderr := &tailBuffer{max: 64 << 10}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	first := make(chan string, 1)
+	go func() {
+		br := bufio.NewReader(stdout)
+		line, _ := br.ReadString('\n')
+		first <- strings.TrimSpace(line)
+		io.Copy(io.Discard, br)
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			cmd.Process.Kill()
+		}
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("%s after SIGINT: %v\n%s", name, err, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("%s still running 15s after SIGINT\n%s", name, stderr.String())
+		}
+	})
+	return first, stderr
 }
