@@ -85,6 +85,12 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 	// Behind the pongs owed; messages held behind an unfinished fragmented
 	// message can no longer go out (nothing follows a close, RFC 6455 §5.5.1).
 	sent, dropped := c.write.w.Close(c.sink(), p)
+	if sent {
+		// Under write.mu: a writer refused because the close frame is queued
+		// must find the connection closing, not open (RFC 6455 §7.1.3: the
+		// closing handshake has started once a close frame is sent).
+		c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
+	}
 	c.write.mu.Unlock()
 	if !sent {
 		return false

@@ -25,8 +25,9 @@ func TestClientWriteWhileFailingRace(t *testing.T) {
 		c := cliDial(t, cl, "ws://"+addr+"/", nil)
 		// Write until the failure shows; a full write buffer (goroutine mode
 		// queues every write for its writer) is not it.
+		var err error
 		for i := 0; ; i++ {
-			err := c.WriteText("hello")
+			err = c.WriteText("hello")
 			if err != nil && !errors.Is(err, ErrWriteBufferFull) {
 				break
 			}
@@ -35,7 +36,7 @@ func TestClientWriteWhileFailingRace(t *testing.T) {
 			}
 		}
 		if c.State() != StateClosing && c.State() != StateClosed {
-			t.Fatalf("state %v after a refused write", c.State())
+			t.Fatalf("state %v after a refused write (%v)", c.State(), err)
 		}
 	})
 }
