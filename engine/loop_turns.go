@@ -27,6 +27,9 @@ const (
 	// stuckAfter: a turn on the loop that has lasted this long is taken for
 	// blocked, and another goroutine takes the loop over.
 	stuckAfter = 20 * time.Millisecond
+	// takeoverLogEvery: takeovers are counted (Metrics.LoopTakeovers) and
+	// logged at most this often, so a starved machine does not flood the log.
+	takeoverLogEvery = time.Minute
 )
 
 // runner is what one goroutine running a loop owns: the worker its turns run
@@ -113,7 +116,7 @@ func (l *loop) watchdog() {
 		t.gen.Add(1)
 		l.eng.wg.Add(1) // the blocked runner has not called Done: the count is not 0
 		go l.run()
-		l.eng.cfg.Logger.Warn("weir: a handler blocked its event loop; another goroutine runs the loop")
+		l.eng.tookOver()
 	}
 	if t.busy.Swap(false) || t.start.Load() != 0 {
 		t.watch.Reset(stuckAfter)
@@ -124,4 +127,17 @@ func (l *loop) watchdog() {
 	if t.start.Load() != 0 && t.watching.CompareAndSwap(false, true) {
 		t.watch.Reset(stuckAfter)
 	}
+}
+
+// tookOver counts a loop takeover and logs it, at most once per
+// takeoverLogEvery with the count so far.
+func (e *engine) tookOver() {
+	n := e.m.takeovers.Add(1)
+	now := time.Now().UnixNano()
+	last := e.m.takeoverLog.Load()
+	if last != 0 && now-last < int64(takeoverLogEvery) || !e.m.takeoverLog.CompareAndSwap(last, now) {
+		return
+	}
+	e.cfg.Logger.Warn("weir: a handler blocked its event loop for 20 ms; another goroutine runs the loop",
+		"takeovers", n)
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +88,23 @@ func TestPoolBlockedHandlerDoesNotStallLoop(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("round %d: no echo while another connection's handler blocks", i)
 		}
+	}
+}
+
+// TestTakeoverLogRateLimited: every takeover is counted, but a starved machine
+// (CI under -race takes over loops dozens of times a minute) logs it once a
+// minute, not once each.
+func TestTakeoverLogRateLimited(t *testing.T) {
+	t.Parallel()
+	var logs syncBuf
+	s, _ := startServer(t, NopHandler{}, Config{Loops: 1, Logger: logTo(&logs)}, nil)
+	for range 50 {
+		s.e.tookOver()
+	}
+	if n := s.Metrics().LoopTakeovers; n != 50 {
+		t.Fatalf("LoopTakeovers = %d, want 50", n)
+	}
+	if n := strings.Count(logs.String(), "blocked its event loop"); n != 1 {
+		t.Fatalf("%d log lines for 50 takeovers in a minute, want 1:\n%s", n, logs.String())
 	}
 }

@@ -32,6 +32,8 @@ type (
 type counters struct {
 	opmetrics.Counters
 	hsTimedOut  atomic.Uint64 // timer.go
+	takeovers   atomic.Uint64 // loop_turns.go
+	takeoverLog atomic.Int64  // when a takeover was last logged (Unix ns)
 	tlsCounters               // tlsaccept.go
 }
 
@@ -89,6 +91,10 @@ type Metrics struct {
 	// the outbound cap under WriteBufferError, WriteBufferDrop and
 	// WriteBufferClose.
 	WritesRefused, WritesDropped, WritesClosed uint64
+	// LoopTakeovers counts the times a handler run on an event loop
+	// (DispatchPool) held it for 20 ms and another goroutine took the loop
+	// over. A steady rise means handlers block, or the machine is starved.
+	LoopTakeovers uint64
 	// PingRTT is the histogram of PingRTT round trips that got their pong.
 	PingRTT Histogram
 	// TLS counts what happened to the connections of ListenTLS.
@@ -109,6 +115,7 @@ func (e *engine) metrics() Metrics {
 		WritesRefused:      e.m.Writes(opmetrics.WriteRefused),
 		WritesDropped:      e.m.Writes(opmetrics.WriteDropped),
 		WritesClosed:       e.m.Writes(opmetrics.WriteClosed),
+		LoopTakeovers:      e.m.takeovers.Load(),
 		PingRTT:            e.m.RTT(),
 		TLS:                e.m.snapshot(),
 	}

@@ -121,6 +121,7 @@ func Families(m engine.Metrics, namespace string) []Family {
 		one("bytes_sent_total", "Bytes sent on WebSocket connections.", Counter, float64(m.BytesOut)),
 		closes,
 		writes,
+		one("loop_takeovers_total", "Times a handler held an event loop for 20 ms and another goroutine took the loop over.", Counter, float64(m.LoopTakeovers)),
 		one("buffered_bytes", "Memory holding outbound bytes queued now, all connections together.", Gauge, float64(m.Buffered)),
 		one("buffered_inbound_bytes", "Memory holding partial inbound frames and messages now, all connections together.", Gauge, float64(m.BufferedInbound)),
 		{Name: n("ping_rtt_seconds"), Kind: Histogram, Help: "Round trips of PingRTT pings to their pongs.", Series: []Series{{Hist: h}}},

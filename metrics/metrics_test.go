@@ -26,6 +26,7 @@ func sample() engine.Metrics {
 	m.HandshakesRefused = []engine.StatusCount{{Status: 403, Count: 2}, {Status: 0, Count: 1}}
 	m.Closes = []engine.CloseCount{{Code: "1000", Peer: true, Count: 3}, {Code: "application", Count: 1}}
 	m.WritesRefused, m.WritesDropped, m.WritesClosed = 5, 6, 1
+	m.LoopTakeovers = 9
 	m.PingRTT = engine.Histogram{
 		Bounds: []time.Duration{time.Millisecond, time.Second},
 		Counts: []uint64{1, 2}, Count: 3, Sum: 2500 * time.Millisecond,
@@ -52,6 +53,7 @@ func TestWriteText(t *testing.T) {
 		"weir_writes_refused_total{policy=\"error\"} 5\n",
 		"weir_writes_refused_total{policy=\"drop\"} 6\n",
 		"weir_writes_refused_total{policy=\"close\"} 1\n",
+		"weir_loop_takeovers_total 9\n",
 		"weir_buffered_bytes 4096\n",
 		"weir_buffered_inbound_bytes 2048\n",
 		"# TYPE weir_ping_rtt_seconds histogram\n" +
@@ -97,7 +99,7 @@ func TestFamiliesStable(t *testing.T) {
 	}
 	defer s.Close()
 	a := Families(s.Metrics(), "ns")
-	if len(a) != 17 {
+	if len(a) != 18 {
 		t.Fatalf("%d families", len(a))
 	}
 	for _, f := range a {
