@@ -133,8 +133,8 @@ func TestCollector(t *testing.T) {
 	if err := testutil.CollectAndCompare(c, strings.NewReader(expected), names...); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(c); n != 63 {
-		t.Fatalf("%d series, want 63 (13 single, 10 statuses, 36 closes, 3 policies, the histogram)", n)
+	if n := testutil.CollectAndCount(c); n != 64 {
+		t.Fatalf("%d series, want 64 (14 single, 10 statuses, 36 closes, 3 policies, the histogram)", n)
 	}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(`
 # HELP weir_closes_total Connections that opened and ended, by close status (application: 3000-4999) and by who started the closing handshake.
