@@ -108,7 +108,10 @@ type Config struct {
 	// WriteHighWater: while a connection's outbound bytes are above it, the
 	// engine stops reading from that connection, and resumes once they are back
 	// to half of it (backpressure: a peer that does not read what it asked for
-	// stops being read). Default min(256 KiB, MaxWriteBuffer); negative: never stop.
+	// stops being read). Default min(64 KiB, MaxWriteBuffer), as uWebSockets'
+	// maxBackpressure: N stalled peers then hold about N × 64 KiB, and a peer
+	// that reads keeps its socket buffer's worth in flight anyway, so the mark
+	// costs it nothing. Negative: never stop.
 	WriteHighWater int
 	// MaxTotalBuffered caps the memory that holds outbound bytes queued on all
 	// connections together (the buffers' size, up to twice the bytes in them;
@@ -242,7 +245,7 @@ func (c *Config) defaults() Config {
 		d.MaxWriteBuffer = 4 << 20
 	}
 	if d.WriteHighWater == 0 {
-		d.WriteHighWater = min(256<<10, d.MaxWriteBuffer)
+		d.WriteHighWater = min(64<<10, d.MaxWriteBuffer)
 	}
 	if d.MaxTotalBuffered == 0 {
 		d.MaxTotalBuffered = 512 << 20

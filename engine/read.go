@@ -29,12 +29,21 @@ const maxEarlyBytes = 64 << 10
 var errEarlyData = errors.New("weir: too much data before the handshake was answered")
 
 // maxReadsPerTurn bounds the reads one connection gets before others have a turn
-// (a flooding peer must not hold a worker, or an inline loop, forever).
-const maxReadsPerTurn = 32
+// (a flooding peer must not hold a worker, or an inline loop, forever), and
+// maxTurnBytes the bytes: a read of a large frame's payload goes straight into
+// its buffer and may take more than a read buffer's worth. A flooder then
+// holds a worker for 128 KiB of input and its echoes, not for 32 full reads (2
+// MiB with the default buffer): with hundreds of flooders queued, that is what
+// a fresh connection waits for (issue 12).
+const (
+	maxReadsPerTurn = 32
+	maxTurnBytes    = 128 << 10
+)
 
 // readReady reads what the socket has (the poller is edge-triggered, so until a
 // short read or EAGAIN). It reports whether it stopped early with more to read.
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
+	got := 0 // bytes read this turn
 	for i := 0; ; i++ {
 		if c.read.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
@@ -42,7 +51,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if i == maxReadsPerTurn && c.goroutine == nil {
+		if (i == maxReadsPerTurn || got >= maxTurnBytes) && c.goroutine == nil {
 			return true
 		}
 		if c.tls != nil {
@@ -50,6 +59,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			// a byte (tlsloop.go), in the worker's buffer behind the kept
 			// partial record.
 			n, full, err := c.readTLS(w)
+			got += n
 			if n > 0 {
 				if !full && !hup {
 					return false // a short read drained the socket
@@ -73,6 +83,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			buf, direct = room, true
 		}
 		n, err := c.sysRead(buf)
+		got += n
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch()

@@ -47,13 +47,14 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 	return p
 }
 
-// requeue puts c, whose running bit its worker keeps, at the back of the queue.
+// requeue puts c, whose running bit its worker keeps and which has more input
+// to read, behind the fresh work: the pool's back lane (internal/workq).
 func (e *engine) requeue(c *Conn) {
 	if e.pool == nil {
 		c.loop.enqueue(c)
 		return
 	}
-	e.pool.Put(c)
+	e.pool.PutBack(c)
 }
 
 // dispatch hands c, whose running bit the caller set, to its runner.

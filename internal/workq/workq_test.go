@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestPutNeverBlocks: with nobody taking and the channel full, Put neither
@@ -28,8 +29,8 @@ func TestPutNeverBlocks(t *testing.T) {
 			t.Fatalf("item %d: got %d, %v", i, v, ok)
 		}
 	}
-	if q.Overflow() != 0 || len(q.q) != 0 {
-		t.Fatalf("left behind: %d in overflow, %d in the channel", q.Overflow(), len(q.q))
+	if q.Overflow() != 0 || len(q.fresh.ch) != 0 {
+		t.Fatalf("left behind: %d in overflow, %d in the channel", q.Overflow(), len(q.fresh.ch))
 	}
 }
 
@@ -108,5 +109,68 @@ func BenchmarkPutGet(b *testing.B) {
 	for b.Loop() {
 		q.Put(v)
 		q.Get()
+	}
+}
+
+// TestFreshFirstBackNotStarved: fresh work is taken before work put back,
+// but one take in backEvery tries the back lane first, so a steady stream of
+// fresh work does not starve it.
+func TestFreshFirstBackNotStarved(t *testing.T) {
+	t.Parallel()
+	q := New[string](64)
+	defer q.Stop()
+	for range 20 {
+		q.PutBack("back")
+	}
+	for range 20 {
+		q.Put("fresh")
+	}
+	var got []string
+	for range 8 {
+		v, _ := q.Get()
+		got = append(got, v)
+	}
+	fresh := 0
+	for _, v := range got {
+		if v == "fresh" {
+			fresh++
+		}
+	}
+	if fresh != 8-8/backEvery {
+		t.Fatalf("first 8 takes %v: %d fresh, want %d (one in %d from the back lane)", got, fresh, 8-8/backEvery, backEvery)
+	}
+	// With no fresh work left (14 fresh remain: 18 takes of which one in
+	// backEvery went to the back lane first), the back lane is taken every time.
+	for range 18 {
+		q.Get()
+	}
+	for range 8 {
+		if v, _ := q.Get(); v != "back" {
+			t.Fatalf("took %q with only back work queued", v)
+		}
+	}
+}
+
+// TestGetWakesForEitherLane: a waiting Get takes work put in either lane.
+func TestGetWakesForEitherLane(t *testing.T) {
+	t.Parallel()
+	for _, back := range []bool{false, true} {
+		q := New[int](1)
+		got := make(chan int)
+		go func() { v, _ := q.Get(); got <- v }()
+		if back {
+			q.PutBack(2)
+		} else {
+			q.Put(1)
+		}
+		select {
+		case v := <-got:
+			if want := map[bool]int{false: 1, true: 2}[back]; v != want {
+				t.Fatalf("got %d, want %d", v, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("back=%v: Get never woke", back)
+		}
+		q.Stop()
 	}
 }
