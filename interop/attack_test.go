@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,30 +31,63 @@ import (
 var attackLong = flag.Bool("attack-long", false, "run the attack cases at full size and print figures")
 
 var (
-	targetOnce sync.Once
-	targetBin  string
-	targetErr  error
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
 )
 
-// buildTarget builds attacktarget once per test binary.
+// buildTarget builds attacktarget, and freshclient beside it, once per test
+// binary, and returns attacktarget's path.
 func buildTarget(t *testing.T) string {
 	t.Helper()
-	targetOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "weir-attack")
-		if err != nil {
-			targetErr = err
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "weir-attack")
+		if buildErr != nil {
 			return
 		}
-		targetBin = filepath.Join(dir, "attacktarget")
-		out, err := exec.Command("go", "build", "-o", targetBin, "./attacktarget").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", buildDir+"/", "./attacktarget", "./freshclient").CombinedOutput()
 		if err != nil {
-			targetErr = fmt.Errorf("go build ./attacktarget: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build ./attacktarget ./freshclient: %v\n%s", err, out)
 		}
 	})
-	if targetErr != nil {
-		t.Fatal(targetErr)
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return targetBin
+	return filepath.Join(buildDir, "attacktarget")
+}
+
+// freshClients starts freshclient against the target: count handshakes and
+// echoes, one every period, from a process of its own (so that the attackers'
+// goroutines in this process do not delay it). The returned function waits for
+// them and returns their times, in order.
+func (tg *target) freshClients(t *testing.T, count int, every time.Duration) func() []time.Duration {
+	t.Helper()
+	buildTarget(t)
+	cmd := exec.Command(filepath.Join(buildDir, "freshclient"), "-addr", tg.ws, "-count", fmt.Sprint(count), "-every", every.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return func() []time.Duration {
+		var ds []time.Duration
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			ns, err := strconv.ParseInt(sc.Text(), 10, 64)
+			if err != nil {
+				t.Fatalf("fresh client: %s", sc.Text())
+			}
+			ds = append(ds, time.Duration(ns))
+		}
+		if err := cmd.Wait(); err != nil || len(ds) != count {
+			t.Fatalf("fresh client: %d of %d probes, %v", len(ds), count, err)
+		}
+		return ds
+	}
 }
 
 // target is a running attacktarget process.

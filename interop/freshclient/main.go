@@ -1,0 +1,114 @@
+// Command freshclient is the fresh client of the attack cases: in a process of
+// its own, so that what it measures is the server under attack, not the
+// scheduler of the test process whose goroutines are the attackers. Every
+// -every it dials -addr, completes a WebSocket handshake, sends a text message
+// and waits for its echo (skipping any other message, such as a broadcast),
+// then prints the time all that took, in nanoseconds, one line each; on a
+// failure it prints "error" and the reason and exits 1.
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "", "host:port of the server")
+	every := flag.Duration("every", time.Second, "time between probes")
+	count := flag.Int("count", 10, "number of probes")
+	flag.Parse()
+	for i := range *count {
+		if i > 0 {
+			time.Sleep(*every)
+		}
+		d, err := probe(*addr)
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println(d.Nanoseconds())
+	}
+}
+
+const text = "still there?"
+
+// probe runs one handshake and echo.
+func probe(addr string) (time.Duration, error) {
+	start := time.Now()
+	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return 0, fmt.Errorf("handshake: %w", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return 0, fmt.Errorf("handshake: status %d", resp.StatusCode)
+	}
+	// A masked text frame (RFC 6455 §5.2, §5.3: a client masks every frame).
+	mask := [4]byte{1, 2, 3, 4}
+	f := append([]byte{0x81, 0x80 | byte(len(text))}, mask[:]...)
+	for i := range len(text) {
+		f = append(f, text[i]^mask[i%4])
+	}
+	if _, err := nc.Write(f); err != nil {
+		return 0, err
+	}
+	for {
+		op, p, err := readFrame(br)
+		if err != nil {
+			return 0, fmt.Errorf("echo: %w", err)
+		}
+		if op == 0x1 {
+			if string(p) != text {
+				return 0, fmt.Errorf("echo: %q", p)
+			}
+			return time.Since(start), nil
+		}
+		if op == 0x8 {
+			return 0, fmt.Errorf("echo: the server closed (%x)", p)
+		}
+	}
+}
+
+// readFrame reads one unmasked server frame (any size: broadcasts are skipped).
+func readFrame(br *bufio.Reader) (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	if n > 16<<20 {
+		return 0, nil, fmt.Errorf("frame of %d bytes", n)
+	}
+	p := make([]byte, n)
+	_, err := io.ReadFull(br, p)
+	return h[0] & 0x0f, p, err
+}
