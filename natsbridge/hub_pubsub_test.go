@@ -1,3 +1,5 @@
+//go:build !fuzzonly
+
 // The cluster test over the real pubsub.Hub: WebSocket clients subscribed
 // on three weir nodes, each node's Hub bridged to its own NATS server of a
 // three-server cluster. (localHub, in hub_test.go, stays for the tests that

@@ -106,6 +106,10 @@ func TestEnvelope(t *testing.T) {
 	}
 }
 
+// The fuzz targets live in this file, the one test file without the
+// !fuzzonly constraint: make natsbridge fuzzes with -tags fuzzonly, so that
+// the instrumented build leaves out the tests that start NATS servers.
+
 // FuzzDecode: any bytes from NATS decode without panic, and what decodes
 // encodes back to the same bytes.
 func FuzzDecode(f *testing.F) {

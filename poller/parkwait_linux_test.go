@@ -58,17 +58,33 @@ func TestParkKeepsDeadline(t *testing.T) {
 	}
 	// Ten Waits until one instant 10 s away: the later ones ask for a
 	// millisecond or so less each, as the loop computes its timeout anew.
-	end := time.Now().Add(10 * time.Second)
-	for range 10 {
-		wait(int(time.Until(end).Milliseconds()) + 1) // as wheel.UntilNext rounds
+	// Each Wait's deadline is its own time.Now plus the rounded timeout, so
+	// a scheduling delay of a millisecond or more between the test's
+	// time.Until and parkWait's time.Now (a preempted goroutine on a loaded
+	// machine, -race) moves it past the 1 ms slack and arms it again, as it
+	// would in the loop: that re-arm is right. So a burst is retried until
+	// one ran without such a delay; a park that re-armed every time would
+	// arm 10 times in every burst.
+	best := int64(-1)
+	for attempt := 0; attempt < 20 && best != 1; attempt++ {
+		wait(-1) // no deadline armed: the burst's first Wait arms one
+		arms.Store(0)
+		end := time.Now().Add(10 * time.Second)
+		for range 10 {
+			wait(int(time.Until(end).Milliseconds()) + 1) // as wheel.UntilNext rounds
+		}
+		if got := arms.Load(); best < 0 || got < best {
+			best = got
+		}
 	}
-	if got := arms.Load(); got != 1 {
-		t.Fatalf("10 parks with one deadline armed it %d times, want 1", got)
+	if best != 1 {
+		t.Fatalf("10 parks with one deadline armed it %d times at best in 20 bursts, want 1", best)
 	}
+	arms.Store(0)
 	wait(60_000) // another deadline
 	wait(-1)     // none
-	if got := arms.Load(); got != 3 {
-		t.Fatalf("a new deadline and then none: %d arms in all, want 3", got)
+	if got := arms.Load(); got != 2 {
+		t.Fatalf("a new deadline and then none: %d arms, want 2", got)
 	}
 }
 
