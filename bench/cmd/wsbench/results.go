@@ -57,6 +57,11 @@ type IdleRow struct {
 	Threads         int64   `json:"threads"`
 	KernelTCPPerKiB float64 `json:"kernel_tcp_mem_per_conn_kib"`
 	SlabPerConnKiB  float64 `json:"slab_per_conn_kib"`
+	// TLS: a wss run; TLSLoop and TLSGoroutine are weir's counters of the
+	// connections that ran on the loops and in goroutine mode.
+	TLS          bool   `json:"tls,omitempty"`
+	TLSLoop      uint64 `json:"tls_loop,omitempty"`
+	TLSGoroutine uint64 `json:"tls_goroutine,omitempty"`
 }
 
 // BcastRow is one broadcast measurement (median of the repeats).
