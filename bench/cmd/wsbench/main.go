@@ -7,6 +7,7 @@
 //	wsbench chop [-servers a,b] [-chops 64,2048] [-gap 0]
 //	wsbench pubsub [-shape fanout|chat|nats] [-servers a,b] [-sizes 128,4096] [-rates ...]
 //	wsbench psreport -in a.json,b.json -md out.md -charts dir
+//	wsbench tlsstorm [-servers a,b] [-rounds 3] [-dur 3s] [-conc 32]   (wss handshakes, full and resumed)
 //
 // run is started from the bench folder (it runs bin/* and servers/nodews).
 package main
@@ -36,6 +37,8 @@ func main() {
 		runPubsub(os.Args[2:])
 	case "psgen":
 		runPsGen(os.Args[2:])
+	case "tlsstorm":
+		runTLSStorm(os.Args[2:])
 	case "psreport":
 		runPsReport(os.Args[2:])
 	default:
