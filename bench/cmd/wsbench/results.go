@@ -62,6 +62,10 @@ type IdleRow struct {
 	TLS          bool   `json:"tls,omitempty"`
 	TLSLoop      uint64 `json:"tls_loop,omitempty"`
 	TLSGoroutine uint64 `json:"tls_goroutine,omitempty"`
+	// RSSFreedPerConnKiB is the RSS growth once more, after the server's
+	// debug.FreeOSMemory (/free): without what the runtime had not yet
+	// returned to the OS (Go servers; -1: not measured).
+	RSSFreedPerConnKiB float64 `json:"rss_freed_per_conn_kib,omitempty"`
 }
 
 // BcastRow is one broadcast measurement (median of the repeats).

@@ -513,6 +513,14 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	time.Sleep(500 * time.Millisecond)
 	rss1, _ := statusKiB(sp.pid, "VmRSS")
 	tcp1, slab1 := sockstatTCPMemBytes(), slabBytes()
+	rssFree := int64(-1)
+	if s.goSrv {
+		var ok map[string]any
+		if sp.get("/free", &ok) == nil {
+			time.Sleep(500 * time.Millisecond)
+			rssFree, _ = statusKiB(sp.pid, "VmRSS")
+		}
+	}
 	if got == 0 {
 		r.fail("no connections")
 		return
@@ -521,7 +529,10 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		RSSPerConnKiB: float64(rss1-rss0) / float64(got), HeapPerConnKiB: -1,
 		Goroutines: int64(st1.Goroutines), Threads: threads(sp.pid),
 		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1,
-		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine}
+		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine, RSSFreedPerConnKiB: -1}
+	if rssFree >= 0 {
+		row.RSSFreedPerConnKiB = float64(rssFree-rss0) / float64(got)
+	}
 	if s.goSrv {
 		row.HeapPerConnKiB = (st1.HeapAlloc - st0.HeapAlloc) / 1024 / float64(got)
 	}
@@ -529,8 +540,8 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		row.SlabPerConnKiB = float64(slab1-slab0) / 1024 / float64(got)
 	}
 	r.res.Idle = append(r.res.Idle, row)
-	r.progress("RSS %.2f KiB/conn, heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn, tls loop/goroutine %d/%d\n",
-		row.RSSPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
+	r.progress("RSS %.2f KiB/conn (%.2f after FreeOSMemory), heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn, tls loop/goroutine %d/%d\n",
+		row.RSSPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
 }
 
 func (r *runner) bcast(s server) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -94,6 +95,14 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 			}
 		}
 		writeJSON(w, st)
+	})
+	// /free returns what the runtime holds but does not use to the OS
+	// (debug.FreeOSMemory: a GC, then the scavenger at once), so that an idle
+	// measurement can tell memory the server keeps from memory the runtime has
+	// not yet handed back after the connect phase's garbage.
+	mux.HandleFunc("/free", func(w http.ResponseWriter, _ *http.Request) {
+		debug.FreeOSMemory()
+		writeJSON(w, map[string]any{"ok": true})
 	})
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
