@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -104,6 +105,8 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 		debug.FreeOSMemory()
 		writeJSON(w, map[string]any{"ok": true})
 	})
+	// /debug/pprof/ (heap, goroutine, ...): what an idle connection holds.
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
 		if size <= 0 {
