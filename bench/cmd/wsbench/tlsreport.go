@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,7 @@ func tlsMarkdown(r *tlsRun, p *reporter) string {
 	f("The `tls loop` column is weir's own count (`Server.TLSMetrics().Loop`) of connections that ran on the\n")
 	f("loops. Load average during the run (2 cores, shared with other work):\n\n```\n%s\n```\n\n", r.load)
 
+	b.WriteString(tlsGoals(r))
 	f("### Idle wss connections\n\n`%s`\n\n", r.idle.Command)
 	f("*RSS* is the server's VmRSS growth per connection 3.5 s after the last connected (as in *Idle cost*);\n")
 	f("*RSS, freed* the same after the server ran debug.FreeOSMemory (what the runtime still held from the\n")
@@ -97,7 +99,7 @@ func tlsMarkdown(r *tlsRun, p *reporter) string {
 	var rss []float64
 	for _, row := range r.idle.Idle {
 		tl := "-"
-		if isWeir(row.Server) {
+		if row.Server == "weir" || row.Server == "weir-inline" { // goroutine mode: tls.NewListener, no counters
 			tl = fmt.Sprintf("%d / %d", row.TLSLoop, row.TLSGoroutine)
 		}
 		freed := "-"
@@ -204,4 +206,71 @@ func size2(n int) string {
 		return fmt.Sprintf("%d KiB", n/1024)
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// Issue #17's goals for wss on the loops.
+const (
+	goalIdleRSSKiB = 2.0 // user-space RSS per idle wss connection
+)
+
+// tlsGoals checks the run against issue #17's goals, each line met or not
+// with its figure.
+func tlsGoals(r *tlsRun) string {
+	var b strings.Builder
+	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	mark := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	f("Issue #17's goals, checked against this run:\n\n")
+	for _, row := range r.idle.Idle {
+		if row.Server != "weir" {
+			continue
+		}
+		f("- Idle wss RSS at most %.0f KiB per connection: %s, %.2f KiB (%.2f after debug.FreeOSMemory; Go heap %.2f KiB).\n",
+			goalIdleRSSKiB, mark(row.RSSPerConnKiB <= goalIdleRSSKiB), row.RSSPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB)
+		per := float64(row.Goroutines) / float64(max(row.Conns, 1))
+		f("- No goroutine per idle wss connection: %s, %d goroutines in the process for %d connections (%d on the loops).\n",
+			mark(per < 0.01), row.Goroutines, row.Conns, row.TLSLoop)
+	}
+	sizes := map[int]bool{}
+	peersOf := map[string]bool{}
+	for _, c := range r.echo.Cells {
+		sizes[c.Size] = true
+		if c.Server != "weir" {
+			peersOf[c.Server] = true
+		}
+	}
+	for _, size := range slices.Sorted(maps.Keys(sizes)) {
+		worst, worstPeer, all := 0.0, "", true
+		for _, peer := range slices.Sorted(maps.Keys(peersOf)) {
+			var ratios []float64
+			for _, w := range r.echo.Cells {
+				if w.Server != "weir" || w.Size != size || w.Msgs == 0 {
+					continue
+				}
+				for _, c := range r.echo.Cells {
+					if c.Server == peer && c.Size == size && c.Round == w.Round && c.Msgs > 0 {
+						ratios = append(ratios, w.CPUus/c.CPUus)
+					}
+				}
+			}
+			if len(ratios) == 0 {
+				continue
+			}
+			m := median(slices.Clone(ratios))
+			if m >= 1 {
+				all = false
+			}
+			if m > worst {
+				worst, worstPeer = m, peer
+			}
+		}
+		f("- wss echo %s, server CPU per message below every peer's: %s (closest: weir ÷ %s = %.2f, median of paired rounds).\n",
+			size2(size), mark(all), worstPeer, worst)
+	}
+	f("\n")
+	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ func runTLSStorm(args []string) {
 	dur := fs.Duration("dur", 3*time.Second, "storm length per cell")
 	conc := fs.Int("conc", 32, "dialling goroutines")
 	out := fs.String("out", "", "write the cells as JSON here")
+	prof := fs.String("profile", "", "write CPU profiles of the weir servers into this folder")
 	fs.Parse(args)
 	want := strings.Split(*only, ",")
 	servers := slices.DeleteFunc(allServers(), func(s server) bool { return !slices.Contains(want, s.name) })
@@ -79,7 +81,12 @@ func runTLSStorm(args []string) {
 	for round := range *rounds {
 		for _, s := range rotated(servers, round) {
 			r.label = fmt.Sprintf("r%d %s", round, s.name)
-			sp, err := r.startServer(s, false, "")
+			profile := ""
+			if *prof != "" && isWeir(s.name) {
+				os.MkdirAll(*prof, 0o755)
+				profile, _ = filepath.Abs(filepath.Join(*prof, fmt.Sprintf("tlsstorm-%s-r%d.pprof", s.name, round)))
+			}
+			sp, err := r.startServer(s, false, profile)
 			if err != nil {
 				r.fail("%v", err)
 				continue
@@ -235,7 +242,7 @@ func tlsStormReport(cells []stormCell, servers []server) string {
 				}
 				rate, cpu, ld = append(rate, c.PerSec), append(cpu, c.CPUus), append(ld, c.Load1)
 				n, res, errs = n+c.Handshakes, res+c.Resumed, errs+c.Errors
-				if w := get("weir", mode, c.Round); w != nil && w.CPUus > 0 && c.CPUus > 0 {
+				if w := get("weir", mode, c.Round); w != nil && w != c && w.CPUus > 0 && c.CPUus > 0 {
 					ratio = append(ratio, w.CPUus/c.CPUus)
 				}
 			}
