@@ -19,8 +19,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -76,20 +76,17 @@ type testCert struct {
 	spki              string // base64 SHA-256 of the SubjectPublicKeyInfo (Chromium's pin)
 }
 
-var (
-	wssCertOnce sync.Once
-	wssCert     *testCert
-	wssCertErr  error
-)
-
-// sharedCert makes the run's certificate once; its files stay in a temp
-// folder until the process ends (TestMain belongs to the whole suite).
-func sharedCert() (*testCert, error) {
-	wssCertOnce.Do(func() { wssCert, wssCertErr = makeCert() })
-	return wssCert, wssCertErr
+// newTestCert makes a certificate for one test, its files in t.TempDir().
+func newTestCert(t *testing.T) *testCert {
+	t.Helper()
+	c, err := makeCert(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
-func makeCert() (*testCert, error) {
+func makeCert(dir string) (*testCert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -114,10 +111,6 @@ func makeCert() (*testCert, error) {
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
-	dir, err := os.MkdirTemp("", "weir-interop-tls-")
-	if err != nil {
-		return nil, err
-	}
 	c := &testCert{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"), pool: x509.NewCertPool()}
 	if err := errors.Join(os.WriteFile(c.certFile, certPEM, 0o644), os.WriteFile(c.keyFile, keyPEM, 0o600)); err != nil {
 		return nil, err

@@ -18,10 +18,7 @@ import (
 // docs/conformance.md.
 func TestTLSMatrix(t *testing.T) {
 	t.Parallel()
-	c, err := sharedCert()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newTestCert(t)
 	for _, p := range wssPeers(c) {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()

@@ -30,10 +30,7 @@ func TestTLSOpenSSL(t *testing.T) {
 		}
 		t.Skipf("openssl: %v (apt-get install openssl)", err)
 	}
-	c, err := sharedCert()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newTestCert(t)
 	h := &sslEcho{closed: make(chan sslClose, 4)}
 	srv, err := engine.NewServer(h, &engine.Config{}, nil)
 	if err != nil {
