@@ -80,7 +80,8 @@ func mrf(v []float64, f string) string {
 func tlsMarkdown(r *tlsRun, p *reporter) string {
 	var b strings.Builder
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	f("Generated from bench/results/tls/*.json (`results/tls/run.sh`, commit %s). Every server serves wss with\n", r.commit)
+	f("Generated from bench/results/tls/*.json (`results/tls/run.sh`, commit %.12s; the notes on the run,\n", r.commit)
+	f("an earlier run and the profiles are in bench/results/tls-*.md). Every server serves wss with\n")
 	f("one self-signed ECDSA P-256 certificate and crypto/tls defaults (nbio: its fork of crypto/tls in\n")
 	f("llib); the clients (weir's client in `wsbench gen` processes, and for the storm a crypto/tls client\n")
 	f("in wsbench) negotiate TLS 1.3 with TLS_AES_128_GCM_SHA256. weir serves through `Server.ListenTLS`:\n")
