@@ -39,7 +39,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.20.4 // indirect
-	github.com/lesismal/llib v1.2.2 // indirect
+	github.com/lesismal/llib v1.2.2
 	github.com/lesismal/nbio v1.6.7
 	github.com/lxzan/gws v1.8.9
 	github.com/maypok86/otter/v2 v2.4.0 // indirect

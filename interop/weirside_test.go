@@ -296,14 +296,14 @@ func openServerSide(p *peerSpec, cp clientPeer, sc *scenario, v variant) (*excha
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := srv.Listen("127.0.0.1:0"); err != nil {
+	if err := v.wss.listen(srv); err != nil { // nil wss: srv.Listen
 		return nil, nil, err
 	}
-	stop := func() { srv.Close() }
+	stop := func() { v.wss.check(srv); srv.Close() }
 	id := nextID()
 	port := srv.Addr().(*net.TCPAddr).Port
 	x := &exchange{peer: p, role: weirServer, rec: rec}
-	x.reports = cp.dial(dialCmd{ID: id, URL: peerURL(port, sc.pathOr(), id), Protocols: sc.protocols(), Version: sc.version})
+	x.reports = cp.dial(dialCmd{ID: id, URL: v.wss.url(peerURL(port, sc.pathOr(), id)), Protocols: sc.protocols(), Version: sc.version})
 	select {
 	case x.c = <-rec.open:
 	case r := <-x.reports:

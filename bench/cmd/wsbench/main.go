@@ -7,6 +7,8 @@
 //	wsbench chop [-servers a,b] [-chops 64,2048] [-gap 0]
 //	wsbench pubsub [-shape fanout|chat|nats] [-servers a,b] [-sizes 128,4096] [-rates ...]
 //	wsbench psreport -in a.json,b.json -md out.md -charts dir
+//	wsbench tlsstorm [-servers a,b] [-rounds 3] [-dur 3s] [-conc 32]   (wss handshakes, full and resumed)
+//	wsbench tlsreport [results/tls]   (the wss tables of a results/tls/run.sh run)
 //
 // run is started from the bench folder (it runs bin/* and servers/nodews).
 package main
@@ -36,6 +38,10 @@ func main() {
 		runPubsub(os.Args[2:])
 	case "psgen":
 		runPsGen(os.Args[2:])
+	case "tlsreport":
+		runTLSReport(os.Args[2:])
+	case "tlsstorm":
+		runTLSStorm(os.Args[2:])
 	case "psreport":
 		runPsReport(os.Args[2:])
 	default:

@@ -42,6 +42,9 @@ type ratioCell struct {
 	Load1    float64            `json:"load1"`
 	Threads  int64              `json:"threads"`
 	RunqWait float64            `json:"runq_wait_us_per_msg"` // schedstat: time runnable but not running
+	// wss runs: weir's counters after the window (loop vs goroutine mode).
+	TLSLoop      uint64 `json:"tls_loop,omitempty"`
+	TLSGoroutine uint64 `json:"tls_goroutine,omitempty"`
 }
 
 type ratioOut struct {
@@ -70,6 +73,7 @@ func runRatio(args []string) {
 	usePerf := fs.Bool("perf", false, "count syscalls with perf stat -p during each window")
 	out := fs.String("out", "", "write the cells as JSON here")
 	base := fs.String("base", "rawtcp,gws", "baselines the ratios are taken against")
+	useTLS := fs.Bool("tls", false, "wss: servers with a self-signed certificate, generators over TLS (tls.go)")
 	fs.Parse(args)
 
 	var sizes []int
@@ -86,6 +90,10 @@ func runRatio(args []string) {
 	self, _ := os.Executable()
 	dir, _ := os.Getwd()
 	r := &runner{p: plan{perGen: 8000, nsrc: 8}, dir: dir, self: self, res: &Results{}}
+	servers = keepTLS(*useTLS, servers)
+	if *useTLS {
+		r.setupTLS()
+	}
 
 	if *noise != "" {
 		nc := exec.Command(filepath.Join(dir, "bin/noise"), strings.Fields(*noise)...)
@@ -158,6 +166,10 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 		sw1, nv1 := ctxSwitches(sp.pid)
 		rq1 := runqWait(sp.pid)
 		thr := threads(sp.pid)
+		var ts tlsStats
+		if r.tlsCert != "" {
+			sp.get("/stats", &ts)
+		}
 		ms, err := gs.collect(loadgen.EvResult, 30*time.Second, nil)
 		gs.send(loadgen.CmdStop)
 		gs.quit()
@@ -169,7 +181,8 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 			continue
 		}
 		c := ratioCell{Server: s.name, Round: round, Size: size, Conns: got,
-			Seconds: t1.Sub(t0).Seconds(), Load1: load1(), Threads: thr}
+			Seconds: t1.Sub(t0).Seconds(), Load1: load1(), Threads: thr,
+			TLSLoop: ts.Loop, TLSGoroutine: ts.Goroutine}
 		var counts loadgen.Hist
 		for _, m := range ms {
 			c.Msgs += m.Msgs
@@ -188,8 +201,8 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 			}
 		}
 		c.P99us = float64(counts.Quantile(.99)) / float64(time.Microsecond)
-		r.progress("%.0f msg/s, CPU %.2f µs/msg, ctxsw %.3f/msg, load %.1f\n",
-			float64(c.Msgs)/c.Seconds, c.CPUus, c.CtxSw, c.Load1)
+		r.progress("%.0f msg/s, CPU %.2f µs/msg, ctxsw %.3f/msg, load %.1f, tls loop/goroutine %d/%d\n",
+			float64(c.Msgs)/c.Seconds, c.CPUus, c.CtxSw, c.Load1, c.TLSLoop, c.TLSGoroutine)
 		cells = append(cells, c)
 	}
 	return cells

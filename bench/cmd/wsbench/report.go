@@ -133,6 +133,7 @@ func (p *reporter) write() {
 	p.echo(true)
 	p.idle(true)
 	p.psSection(filepath.Join(filepath.Dir(p.in), "pubsub"))
+	p.tlsSection(filepath.Join(filepath.Dir(p.in), "tls"))
 	if len(r.Failures) > 0 {
 		p.f("## Failures during the run\n\n")
 		for _, f := range r.Failures {

@@ -57,6 +57,15 @@ type IdleRow struct {
 	Threads         int64   `json:"threads"`
 	KernelTCPPerKiB float64 `json:"kernel_tcp_mem_per_conn_kib"`
 	SlabPerConnKiB  float64 `json:"slab_per_conn_kib"`
+	// TLS: a wss run; TLSLoop and TLSGoroutine are weir's counters of the
+	// connections that ran on the loops and in goroutine mode.
+	TLS          bool   `json:"tls,omitempty"`
+	TLSLoop      uint64 `json:"tls_loop,omitempty"`
+	TLSGoroutine uint64 `json:"tls_goroutine,omitempty"`
+	// RSSFreedPerConnKiB is the RSS growth once more, after the server's
+	// debug.FreeOSMemory (/free): without what the runtime had not yet
+	// returned to the OS (Go servers; -1: not measured).
+	RSSFreedPerConnKiB float64 `json:"rss_freed_per_conn_kib,omitempty"`
 }
 
 // BcastRow is one broadcast measurement (median of the repeats).

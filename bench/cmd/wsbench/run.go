@@ -78,6 +78,8 @@ type runner struct {
 	self  string
 	res   *Results
 	label string
+
+	tlsCert, tlsKey string // wss runs (-tls): the servers' certificate and key (tls.go)
 }
 
 func runRun(args []string) {
@@ -89,6 +91,7 @@ func runRun(args []string) {
 	prof := fs.String("profile", "", "write CPU profiles of the weir servers into this folder")
 	rounds := fs.Int("rounds", 0, "run every echo cell and storm this many times, servers in a rotated order, and keep the medians (0: 3, or 1 with -quick)")
 	merge := fs.String("merge", "", "read this results file and replace only the scenarios run now (the rest is kept); written to -out")
+	useTLS := fs.Bool("tls", false, "wss: servers with a self-signed certificate, generators over TLS (tls.go)")
 	fs.Parse(args)
 
 	p := plan{
@@ -139,6 +142,11 @@ func runRun(args []string) {
 	if *only != "" {
 		want := strings.Split(*only, ",")
 		servers = slices.DeleteFunc(servers, func(s server) bool { return !slices.Contains(want, s.name) })
+	}
+	servers = keepTLS(*useTLS, servers)
+	if *useTLS {
+		r.setupTLS()
+		r.res.Settings["tls"] = true
 	}
 	t0 := time.Now()
 	if p.scenarios["echo"] {
@@ -226,6 +234,7 @@ func freePort() string {
 func (r *runner) startServer(s server, deflate bool, profile string) (*srvProc, error) {
 	args := append([]string{}, s.cmd[1:]...)
 	args = append(args, "-addr", freePort(), "-stats", freePort())
+	args = append(args, r.serverArgs()...)
 	if deflate {
 		args = append(args, "-deflate")
 	}
@@ -328,7 +337,7 @@ func (r *runner) startGens(s server, target string, n, procs int, o loadgen.Opti
 	if procs <= 0 {
 		procs = max(1, (n+r.p.perGen-1)/r.p.perGen)
 	}
-	o.Target, o.Conns, o.Sources, o.Raw = target, n, r.p.nsrc, s.raw
+	o.Target, o.Conns, o.Sources, o.Raw = r.target(target), n, r.p.nsrc, s.raw
 	f, err := loadgen.StartFleet(context.Background(), loadgen.Split(o, procs), r.spawn, nil)
 	if err != nil {
 		return nil, 0, err
@@ -462,12 +471,16 @@ type srvStats struct {
 	HeapAlloc  float64 `json:"heap_alloc"`
 	Goroutines float64 `json:"goroutines"`
 	Conns      float64 `json:"conns"`
+	tlsStats
 }
 
 func (r *runner) idle(s server, deflate bool, n int) {
 	r.label = fmt.Sprintf("idle %s %d", s.name, n)
 	if deflate {
 		r.label = "deflate-" + r.label
+	}
+	if r.tlsCert != "" {
+		r.label = "wss " + r.label
 	}
 	sp, err := r.startServer(s, deflate, "")
 	if err != nil {
@@ -500,6 +513,14 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	time.Sleep(500 * time.Millisecond)
 	rss1, _ := statusKiB(sp.pid, "VmRSS")
 	tcp1, slab1 := sockstatTCPMemBytes(), slabBytes()
+	rssFree := int64(-1)
+	if s.goSrv {
+		var ok map[string]any
+		if sp.get("/free", &ok) == nil {
+			time.Sleep(500 * time.Millisecond)
+			rssFree, _ = statusKiB(sp.pid, "VmRSS")
+		}
+	}
 	if got == 0 {
 		r.fail("no connections")
 		return
@@ -507,7 +528,11 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	row := IdleRow{Server: s.name, Deflate: deflate, Conns: got,
 		RSSPerConnKiB: float64(rss1-rss0) / float64(got), HeapPerConnKiB: -1,
 		Goroutines: int64(st1.Goroutines), Threads: threads(sp.pid),
-		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1}
+		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1,
+		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine, RSSFreedPerConnKiB: -1}
+	if rssFree >= 0 {
+		row.RSSFreedPerConnKiB = float64(rssFree-rss0) / float64(got)
+	}
 	if s.goSrv {
 		row.HeapPerConnKiB = (st1.HeapAlloc - st0.HeapAlloc) / 1024 / float64(got)
 	}
@@ -515,8 +540,8 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		row.SlabPerConnKiB = float64(slab1-slab0) / 1024 / float64(got)
 	}
 	r.res.Idle = append(r.res.Idle, row)
-	r.progress("RSS %.2f KiB/conn, heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn\n",
-		row.RSSPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB)
+	r.progress("RSS %.2f KiB/conn (%.2f after FreeOSMemory), heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn, tls loop/goroutine %d/%d\n",
+		row.RSSPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
 }
 
 func (r *runner) bcast(s server) {

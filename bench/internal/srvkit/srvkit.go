@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -24,6 +26,12 @@ type Options struct {
 	Mode       string // library-specific variant (weir: pool, inline, goroutine)
 	CPUProfile string // write a CPU profile here until the process is signalled
 	PubAddr    string // pub/sub servers: the publish ingress address (StartIngress)
+	TLSCert    string // serve wss with this certificate (PEM) ...
+	TLSKey     string // ... and key (TLS, TLSConfig)
+
+	// Extra, when set before Serve, adds its entries to every /stats answer
+	// (e.g. weir's TLS counters: how many connections ran on the loops).
+	Extra func() map[string]any
 
 	pubBound string // the ingress address actually bound, once started
 }
@@ -37,6 +45,8 @@ func Parse() *Options {
 	flag.StringVar(&o.Mode, "mode", "", "library-specific variant")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	flag.StringVar(&o.PubAddr, "pub", "127.0.0.1:0", "pub/sub servers: publish ingress address")
+	flag.StringVar(&o.TLSCert, "tls-cert", "", "serve wss: certificate PEM file (with -tls-key)")
+	flag.StringVar(&o.TLSKey, "tls-key", "", "serve wss: key PEM file")
 	flag.Parse()
 	return o
 }
@@ -72,15 +82,31 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		writeJSON(w, map[string]any{
+		st := map[string]any{
 			"heap_alloc":  m.HeapAlloc,
 			"heap_inuse":  m.HeapInuse,
 			"stack_inuse": m.StackInuse,
 			"sys":         m.Sys,
 			"goroutines":  runtime.NumGoroutine(),
 			"conns":       conns(),
-		})
+		}
+		if o.Extra != nil {
+			for k, v := range o.Extra() {
+				st[k] = v
+			}
+		}
+		writeJSON(w, st)
 	})
+	// /free returns what the runtime holds but does not use to the OS
+	// (debug.FreeOSMemory: a GC, then the scavenger at once), so that an idle
+	// measurement can tell memory the server keeps from memory the runtime has
+	// not yet handed back after the connect phase's garbage.
+	mux.HandleFunc("/free", func(w http.ResponseWriter, _ *http.Request) {
+		debug.FreeOSMemory()
+		writeJSON(w, map[string]any{"ok": true})
+	})
+	// /debug/pprof/ (heap, goroutine, ...): what an idle connection holds.
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
 		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
 		if size <= 0 {

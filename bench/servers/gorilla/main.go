@@ -4,6 +4,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -51,6 +52,9 @@ func main() {
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		srvkit.Fatal(err)
+	}
+	if o.TLS() {
+		ln = tls.NewListener(ln, o.TLSConfig()) // wss: crypto/tls under gorilla
 	}
 	go http.Serve(ln, h)
 	srvkit.Serve(o, ln.Addr().String(), func(p []byte) int {

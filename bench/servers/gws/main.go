@@ -4,6 +4,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"net"
 
 	"github.com/lxzan/gws"
@@ -32,7 +33,11 @@ func main() {
 	if err != nil {
 		srvkit.Fatal(err)
 	}
-	go srv.RunListener(ln)
+	wsLn := ln
+	if o.TLS() {
+		wsLn = tls.NewListener(ln, o.TLSConfig()) // wss: crypto/tls under gws (what RunTLS does)
+	}
+	go srv.RunListener(wsLn)
 	srvkit.Serve(o, ln.Addr().String(), func(p []byte) int {
 		b := gws.NewBroadcaster(gws.OpcodeBinary, p)
 		defer b.Close()

@@ -1,9 +1,11 @@
 // Command nbio is the benchmark server for github.com/lesismal/nbio (v1.6.7): the
 // nbhttp engine in its default non-blocking mode (pollers, no goroutine per
 // connection), echo in OnMessage, broadcast by WriteMessage to each connection.
+// -tls-cert/-tls-key serve wss with nbio's TLS (llib/std/crypto/tls).
 package main
 
 import (
+	"github.com/lesismal/llib/std/crypto/tls"
 	"net/http"
 
 	"github.com/lesismal/nbio/nbhttp"
@@ -25,12 +27,23 @@ func main() {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		up.Upgrade(w, r, nil)
 	})
-	eng := nbhttp.NewEngine(nbhttp.Config{
+	conf := nbhttp.Config{
 		Network:                 "tcp",
 		Addrs:                   []string{o.Addr},
 		Handler:                 h,
 		ReleaseWebsocketPayload: true,
-	})
+	}
+	if o.TLS() {
+		// wss: nbio's own TLS (its fork of crypto/tls in llib, records
+		// processed on its pollers), as in nbio's examples/websocket_tls.
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			srvkit.Fatal(err)
+		}
+		conf.Addrs, conf.AddrsTLS = nil, []string{o.Addr}
+		conf.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	eng := nbhttp.NewEngine(conf)
 	if err := eng.Start(); err != nil {
 		srvkit.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Command weir is the benchmark server for weir itself: echo every message, broadcast
 // on the stats trigger. -mode picks the engine variant: pool (default: loops plus the
 // worker pool), inline (callbacks on the loops) or goroutine (one goroutine per
-// connection).
+// connection). -tls-cert/-tls-key serve wss through Server.ListenTLS.
 package main
 
 import (
@@ -34,7 +34,17 @@ func main() {
 	if err != nil {
 		srvkit.Fatal(err)
 	}
-	if err := srv.Listen(o.Addr); err != nil {
+	if o.TLS() {
+		// wss: on the loops for TLS 1.3 AES-GCM (goroutine mode: tls.NewListener).
+		err = srv.ListenTLS(o.Addr, o.TLSConfig())
+		o.Extra = func() map[string]any {
+			m := srv.TLSMetrics()
+			return map[string]any{"tls_loop": m.Loop, "tls_goroutine": m.Goroutine, "tls_failed": m.Failed, "tls_busy": m.Busy}
+		}
+	} else {
+		err = srv.Listen(o.Addr)
+	}
+	if err != nil {
 		srvkit.Fatal(err)
 	}
 	srvkit.Serve(o, srv.Addr().String(), func(p []byte) int {

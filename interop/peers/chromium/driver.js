@@ -19,8 +19,10 @@ const readline = require('readline');
 const { chromium } = require('playwright-core');
 
 const EXECUTABLE = process.env.WEIR_CHROMIUM || '/usr/bin/chromium';
+// WEIR_CHROMIUM_ARGS adds flags (tls_helpers_test.go: the pin of its certificate).
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  .concat((process.env.WEIR_CHROMIUM_ARGS || '').split(' ').filter(Boolean));
 
 function out(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -35,12 +37,17 @@ const files = {
 
 function serve() {
   return new Promise((resolve) => {
-    const server = http.createServer((req, res) => {
+    // WEIR_PAGE_CERT and WEIR_PAGE_KEY serve the page over https (wss cells).
+    const tlsOpts = process.env.WEIR_PAGE_CERT &&
+      { cert: fs.readFileSync(process.env.WEIR_PAGE_CERT), key: fs.readFileSync(process.env.WEIR_PAGE_KEY) };
+    const handler = (req, res) => {
       const f = files[req.url];
       if (!f) { res.writeHead(404); res.end(); return; }
       res.writeHead(200, { 'Content-Type': f[0] });
       res.end(f[1]);
-    });
+    };
+    const server = tlsOpts ? require('https').createServer(tlsOpts, handler) : http.createServer(handler);
+    server.scheme = tlsOpts ? 'https' : 'http';
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
 }
@@ -63,7 +70,7 @@ async function main() {
     const m = /WebSocket connection to '([^']+)' failed/.exec(msg.text());
     if (m) noteFailure(m[1], msg.text());
   });
-  await page.goto('http://127.0.0.1:' + server.address().port + '/');
+  await page.goto(server.scheme + '://127.0.0.1:' + server.address().port + '/');
   const cdp = await ctx.newCDPSession(page);
   const version = ((await cdp.send('Browser.getVersion')).product || '').replace(/^[^/]*\//, '');
   await cdp.detach();

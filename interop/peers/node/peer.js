@@ -263,7 +263,8 @@ function shedClient(cmd) {
   const key = shed.generateKey();
   const headers = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': String(cmd.version || 13), 'Sec-WebSocket-Key': key };
   if (cmd.protocols && cmd.protocols.length) headers['Sec-WebSocket-Protocol'] = cmd.protocols.join(', ');
-  const req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: headers });
+  const transport = u.protocol === 'wss:' ? require('https') : http; // wss: tls_matrix_test.go
+  const req = transport.request({ hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: headers });
   req.on('upgrade', (res, socket, head) => {
     let ws;
     try {

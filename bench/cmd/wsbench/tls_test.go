@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/weir-ws/weir/bench/internal/srvkit"
+	"github.com/weir-ws/weir/engine"
+)
+
+// tlsTestServer is weir's ListenTLS on a loopback port with a fresh
+// certificate, and the roots that trust it.
+func tlsTestServer(t *testing.T) (addr string, roots *x509.CertPool, srv *engine.Server) {
+	t.Helper()
+	o := &srvkit.Options{}
+	var err error
+	if o.TLSCert, o.TLSKey, err = srvkit.WriteSelfSigned(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	srv, err = engine.NewServer(engine.NopHandler{}, &engine.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ListenTLS("127.0.0.1:0", o.TLSConfig()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	pem, err := os.ReadFile(o.TLSCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	return srv.Addr().String(), roots, srv
+}
+
+// TestWSSHandshake: the storm's handshake completes the upgrade over TLS 1.3,
+// resumes with a session cache from the second connection on and not without
+// one, and refuses a server it cannot verify.
+func TestWSSHandshake(t *testing.T) {
+	t.Parallel()
+	addr, roots, srv := tlsTestServer(t)
+	for _, tt := range []struct {
+		name       string
+		cache      bool
+		wantResume []bool
+	}{
+		{"full", false, []bool{false, false, false}},
+		{"resumed", true, []bool{false, true, true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
+			if tt.cache {
+				cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			}
+			for i, want := range tt.wantResume {
+				did, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), cfg)
+				if err != nil {
+					t.Fatalf("handshake %d: %v", i, err)
+				}
+				if did != want {
+					t.Errorf("handshake %d: resumed %v, want %v", i, did, want)
+				}
+			}
+		})
+	}
+	t.Run("untrusted", func(t *testing.T) {
+		t.Parallel()
+		_, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), &tls.Config{ServerName: "127.0.0.1", RootCAs: x509.NewCertPool()})
+		var ue x509.UnknownAuthorityError
+		if !errors.As(err, &ue) {
+			t.Errorf("err = %v, want an unknown authority", err)
+		}
+	})
+	t.Run("tls 1.2 refused by the storm", func(t *testing.T) {
+		t.Parallel()
+		_, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MaxVersion: tls.VersionTLS12})
+		if err == nil || !strings.Contains(err.Error(), "not TLS 1.3") {
+			t.Errorf("err = %v, want the TLS 1.3 check", err)
+		}
+	})
+	_ = srv
+}
+
+// TestTLSStormReport: weir's own row has no ratio; a peer's is weir's CPU
+// divided by its own, per round.
+func TestTLSStormReport(t *testing.T) {
+	t.Parallel()
+	cells := []stormCell{
+		{Server: "weir", Mode: "full", Round: 0, Handshakes: 10, PerSec: 100, CPUus: 600},
+		{Server: "gorilla", Mode: "full", Round: 0, Handshakes: 10, PerSec: 90, CPUus: 500},
+		{Server: "weir", Mode: "full", Round: 1, Handshakes: 10, PerSec: 100, CPUus: 400},
+		{Server: "gorilla", Mode: "full", Round: 1, Handshakes: 10, PerSec: 90, CPUus: 500},
+	}
+	out := tlsStormReport(cells, []server{{name: "weir"}, {name: "gorilla"}})
+	for _, want := range []string{
+		"| weir | 100 [100-100] | 500 [400-600] | - |",
+		"| gorilla | 90 [90-90] | 500 [500-500] | 1.00 [0.80-1.20] |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestTLSGoals: each goal line says met or not met with its figure.
+func TestTLSGoals(t *testing.T) {
+	t.Parallel()
+	r := &tlsRun{}
+	r.idle.Idle = []IdleRow{{Server: "weir", Conns: 1000, RSSPerConnKiB: 2.5, RSSFreedPerConnKiB: 1.5, HeapPerConnKiB: 1, Goroutines: 16, TLSLoop: 1000}}
+	r.echo.Cells = []ratioCell{
+		{Server: "weir", Size: 64, Round: 0, Msgs: 1, CPUus: 10},
+		{Server: "gws", Size: 64, Round: 0, Msgs: 1, CPUus: 20},
+		{Server: "nbio", Size: 64, Round: 0, Msgs: 1, CPUus: 8},
+	}
+	out := tlsGoals(r)
+	for _, want := range []string{
+		"at most 2 KiB per connection: **not met**, 2.50 KiB",
+		"No goroutine per idle wss connection: met, 16 goroutines",
+		"below every peer's: **not met** (closest: weir ÷ nbio = 1.25",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("goals lack %q:\n%s", want, out)
+		}
+	}
+}
