@@ -299,3 +299,46 @@ func TestDialTLSBadRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestDialTLSCloseNotify: a client on the loops that closes sends its close
+// frame, reads the server's, and ends the TLS stream with close_notify
+// (RFC 8446 §6.1) before its FIN.
+func TestDialTLSCloseNotify(t *testing.T) {
+	t.Parallel()
+	end := make(chan error, 1)
+	addr := startRecServer(t, func(s *recServer, resp string) {
+		s.send(s.seal([]byte(resp)))
+		for len(s.plain) < 2 || len(s.plain) < 6+int(s.plain[1]&0x7f) {
+			if err := s.fill(); err != nil {
+				end <- err
+				return
+			}
+		}
+		if s.plain[0] != 0x88 {
+			t.Errorf("client sent %x, not a close frame", s.plain[0])
+		}
+		s.plain = nil
+		s.send(s.seal(frameBytes(true, frame.OpClose, 0, []byte{3, 232}, false)))
+		for {
+			if err := s.fill(); err != nil {
+				end <- err
+				return
+			}
+		}
+	})
+	peer := newCliPeer(false)
+	// The server keeps its TCP side open (to read what comes last): the
+	// client waits CloseTimeout for it (RFC 6455 §7.1.1), then closes.
+	cl := cliClient(t, peer, Config{CloseTimeout: 100 * time.Millisecond})
+	c := cliDial(t, cl, "wss://"+addr+"/", &DialOptions{TLSConfig: clientTLS(t)})
+	if !onLoops(c) {
+		t.Fatal("client not on the loops")
+	}
+	c.Close(frame.StatusNormalClosure, "")
+	if rec := cliRecv(t, peer.closed, "OnClose"); rec.code != frame.StatusNormalClosure {
+		t.Fatalf("client closed with %d %v", rec.code, rec.err)
+	}
+	if err := cliRecv(t, end, "server's end"); err != io.EOF {
+		t.Fatalf("server's stream ended with %v, want close_notify (io.EOF)", err)
+	}
+}
