@@ -46,6 +46,13 @@ type Options struct {
 	// OnRequest may change the request just before it is written (ws
 	// finishRequest); it runs for every redirect too.
 	OnRequest func(r *upgrade.ClientRequest) error
+	// TLSHandshake, when set, runs the TLS client handshake for wss instead
+	// of tls.Client(nc, cfg).HandshakeContext: nc is the socket (or proxy
+	// tunnel), cfg a private clone of TLSConfig with ServerName set. The
+	// net.Conn it returns carries the opening handshake and becomes
+	// Result.Conn; on error it must not close nc. engine.Client sets it so
+	// that a wss connection can move onto its loops afterwards.
+	TLSHandshake func(ctx context.Context, nc net.Conn, cfg *tls.Config) (net.Conn, error)
 	// Compression offers permessage-deflate with these options (nil: no offer).
 	// ws offers by default; weir asks you to opt in, since compressing secrets
 	// next to attacker-controlled data invites CRIME/BREACH-style attacks.
@@ -54,8 +61,9 @@ type Options struct {
 
 // Result is an upgraded connection.
 type Result struct {
-	// Conn is the connection past the 101: a *tls.Conn for wss, else what
-	// the dialer (or proxy) returned.
+	// Conn is the connection past the 101: a *tls.Conn for wss (or what
+	// Options.TLSHandshake returned), else what the dialer (or proxy)
+	// returned.
 	Conn net.Conn
 	// Head holds the bytes read past the 101 response: the first frame bytes.
 	// It is the caller's.

@@ -47,13 +47,25 @@ func Transport(ctx context.Context, network, addr string, secure bool, host stri
 		}
 		cfg.ServerName = name
 	}
+	if o.TLSHandshake != nil {
+		tc, err := o.TLSHandshake(ctx, nc, cfg)
+		if err != nil {
+			return nil, tlsFailed(ctx, nc, err)
+		}
+		return tc, nil
+	}
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		nc.Close()
-		if ctx.Err() != nil {
-			err = fmt.Errorf("weir: TLS handshake: %w (%v)", ctx.Err(), err)
-		}
-		return nil, err
+		return nil, tlsFailed(ctx, nc, err)
 	}
 	return tc, nil
+}
+
+// tlsFailed closes nc after a failed TLS handshake and says why.
+func tlsFailed(ctx context.Context, nc net.Conn, err error) error {
+	nc.Close()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("weir: TLS handshake: %w (%v)", ctx.Err(), err)
+	}
+	return err
 }

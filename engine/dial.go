@@ -12,6 +12,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/dial"
 	"github.com/weir-ws/weir/internal/sockopt"
+	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/proxy"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -123,7 +124,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 // Dial connects like the package-level Dial, on this client's loops. The dial itself
 // (TCP, proxy, TLS, handshake, redirects: package dial) runs on the calling
 // goroutine; once open, a plain TCP or Unix connection moves onto the loops, and
-// a TLS one runs in goroutine mode (crypto/tls needs a net.Conn).
+// so does a wss one that negotiated TLS 1.3 with an AES-GCM suite, with the
+// record layer of docs/tls-design.md; other TLS connections run in goroutine
+// mode on their tls.Conn.
 func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.Response, error) {
 	var o DialOptions
 	if opts != nil {
@@ -132,7 +135,11 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 	if cl.e.stopping.Load() {
 		return nil, nil, ErrClientClosed
 	}
-	r, err := dial.Dial(ctx, rawURL, o.dialOptions())
+	do := o.dialOptions()
+	if cl.loopTLS() {
+		do.TLSHandshake = cl.tlsHandshake // dialtls.go
+	}
+	r, err := dial.Dial(ctx, rawURL, do)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,20 +175,31 @@ func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts
 	return c, nil
 }
 
+// clientNetConn makes the Conn of an upgraded plain connection: on the loops
+// when its fd can be taken (nc is then closed), else in goroutine mode.
+func (e *engine) clientNetConn(nc net.Conn) *Conn {
+	e.tuneNet(nc)
+	if fd, ok := e.takeFD(nc); ok {
+		c := e.newConn(int32(fd), nil, true)
+		c.remote = addrPort(nc.RemoteAddr())
+		nc.Close()
+		return c
+	}
+	c := e.newConn(-1, nil, true)
+	c.goroutine = newGoroutineMode(nc)
+	c.remote = addrPort(nc.RemoteAddr())
+	return c
+}
+
 // open starts a dialled, upgraded connection on the client's engine, or returns nil
 // when Close came first (the connection was told going-away and closed).
 func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {
 	e := cl.e
-	e.tuneNet(nc)
 	var c *Conn
-	if fd, ok := e.takeFD(nc); ok {
-		c = e.newConn(int32(fd), nil, true)
-		c.remote = addrPort(nc.RemoteAddr())
-		nc.Close()
+	if cc, ok := nc.(*tlshand.ClientConn); ok {
+		c, head = e.clientTLSConn(cc, head) // dialtls.go
 	} else {
-		c = e.newConn(-1, nil, true)
-		c.goroutine = newGoroutineMode(nc)
-		c.remote = addrPort(nc.RemoteAddr())
+		c = e.clientNetConn(nc)
 	}
 	c.subprotocol = res.Subprotocol
 	if o.Compression != nil {

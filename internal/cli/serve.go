@@ -38,6 +38,8 @@ The demo server, HTTP and WebSocket on one port:
                       format (handshakes, closes, refused writes, ping RTT, ...)
   ws://ADDR/chat      the chat's WebSocket (JSON text messages)
   ws://ADDR/...       any other path echoes every message back (ws://ADDR/ as before)
+  wss://TLSADDR/...   with -tls-cert and -tls-key: the same WebSockets over TLS,
+                      accepted by the engine itself (-tls-addr), on its event loops
 
 net/http reads each request; upgrades are handed to the engine, which moves the
 socket onto its event loops (or its own goroutine with -goroutine-per-conn).
@@ -73,6 +75,7 @@ func serve(args []string, h Hooks) error {
 	maxConns := fs.Int("max-conns", 0, "WebSocket connection cap (0: none)")
 	anyOrigin := fs.Bool("any-origin", false, "accept cross-origin handshakes (the page itself is same-origin)")
 	compress := fs.Bool("compress", false, "accept permessage-deflate offers (RFC 7692) with the default options")
+	tlsf := addServeTLSFlags(fs) // serve_tls.go
 	withMetrics := fs.Bool("metrics", false, "serve the engine's metrics at /metrics, Prometheus text format (docs/metrics.md)")
 	if h.ServeFlags != nil {
 		h.ServeFlags(fs)
@@ -88,6 +91,10 @@ func serve(args []string, h Hooks) error {
 	}
 	if noNATS != nil && *noNATS != "" {
 		return errNoNATS
+	}
+	tlsCfg, err := tlsf.config()
+	if err != nil {
+		return err
 	}
 	var bridge pubsub.Bridge
 	var about string
@@ -109,12 +116,15 @@ func serve(args []string, h Hooks) error {
 		cfg.Compression = &deflate.Options{}
 	}
 	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse,
-		Metrics: *withMetrics, Bridge: bridge})
+		Metrics: *withMetrics, Bridge: bridge, TLSAddr: *tlsf.addr, TLS: tlsCfg})
 	if err != nil {
 		return err
 	}
 	a := d.Addr()
 	fmt.Printf("weir demo on http://%s/ (chat), http://%s/stats, ws://%s/ (echo) (Ctrl-C to stop)\n", a, a, a)
+	if tlsCfg != nil {
+		fmt.Printf("wss://%s/ (echo; /chat the chat) on the event loops\n", d.srv.Addr())
+	}
 	if bridge != nil {
 		fmt.Printf("cluster: the chat's rooms are shared through %s\n", about)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"log/slog"
@@ -29,6 +30,10 @@ type demoOptions struct {
 	// messages and notices go to the other nodes and theirs come here. The
 	// demo closes it (through the Hub), also when startDemo fails.
 	Bridge pubsub.Bridge
+	// TLS, if set, serves wss on TLSAddr with the engine's own listener
+	// (engine.Server.ListenTLS: on the event loops); the page stays on Addr.
+	TLS     *tls.Config
+	TLSAddr string
 }
 
 // demo is a running demo server: net/http in front, the engine behind it for
@@ -79,6 +84,16 @@ func startDemo(o demoOptions) (*demo, error) {
 		return nil, err
 	}
 	h.node = lns[0].Addr().String() // before any connection can arrive: not serving yet
+	if o.TLS != nil {
+		if err := srv.ListenTLS(o.TLSAddr, o.TLS); err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			srv.Close()
+			hub.Close()
+			return nil, err
+		}
+	}
 	d := &demo{
 		srv: srv, hub: hub, h: h, lns: lns, started: time.Now(),
 		failed: make(chan error, 1),

@@ -36,6 +36,14 @@ type recConn struct {
 	entry   *entry // registered key log entry, nil if none
 	written []byte // our own bytes, up to captureMax
 	over    bool   // written overflowed: counting impossible
+
+	// Client, after the handshake (client.go): the bytes handed to
+	// crypto/tls (for the shadow Reader), up to captureMax, and stop, set
+	// while HandOff drains crypto/tls: at a record boundary Read answers
+	// errWouldBlock instead of reading.
+	handed     []byte
+	handedOver bool
+	stop       bool
 }
 
 func newRecConn(c net.Conn, server bool, log *keyLog) *recConn {
@@ -79,6 +87,9 @@ func (c *recConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if c.stop && c.left == 0 {
+		return 0, errWouldBlock
+	}
 	if c.left == 0 {
 		if err := c.fill(5); err != nil {
 			return 0, err
@@ -101,6 +112,13 @@ func (c *recConn) Read(p []byte) (int, error) {
 		}
 	}
 	n := copy(p[:min(len(p), c.left)], c.buf[c.r:c.w])
+	if c.handed != nil && !c.handedOver {
+		if len(c.handed)+n > captureMax {
+			c.handedOver = true
+		} else {
+			c.handed = append(c.handed, c.buf[c.r:c.r+n]...)
+		}
+	}
 	c.r += n
 	c.left -= n
 	return n, nil

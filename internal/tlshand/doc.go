@@ -26,6 +26,16 @@
 //     with a ClientSessionCache (crypto/tls cannot take tickets read by the
 //     record layer). Result.Conn is then a working tls.Conn (the wrapper
 //     turns into a pass-through) and the connection stays in goroutine mode.
+//   - Clients (ClientConn, client.go) hand off later: after the WebSocket
+//     opening handshake, which runs through the returned *tls.Conn, so
+//     crypto/tls takes the server's early NewSessionTicket messages into
+//     the ClientSessionCache. The wrapper keeps the records it hands
+//     crypto/tls after the handshake (bounded) and a shadow Reader opens
+//     them, ending in crypto/tls's receive state; HandOff first drains
+//     crypto/tls's decrypted input (Result.Plain) by answering a temporary
+//     net.Error at a record boundary, which crypto/tls does not keep. Until
+//     HandOff succeeds crypto/tls's state is untouched: every fallback
+//     (ErrGoroutineMode, Fallback) leaves a working tls.Conn.
 //   - In loop mode Result.Conn must not be used again (its keys and sequence
 //     numbers are stale: closing it would send a bad close_notify): the
 //     caller takes the socket, Result.Reader/Writer and Result.Leftover, and

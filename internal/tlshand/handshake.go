@@ -59,6 +59,10 @@ type Result struct {
 	// Leftover are bytes read past the handshake: records for Reader, to be
 	// fed before anything read from the socket next.
 	Leftover []byte
+	// Plain (ClientConn.HandOff only) is plaintext crypto/tls had decrypted
+	// and the caller not yet read: it comes before Leftover's records, in
+	// loop mode and in goroutine mode alike.
+	Plain []byte
 }
 
 // Server runs the server handshake on conn.
