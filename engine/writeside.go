@@ -37,7 +37,7 @@ func (s *connSink) Failed(err error) error {
 
 func (s *connSink) Queued() {
 	if s.goroutine != nil {
-		(*Conn)(s).kickWriter()
+		s.goroutine.Kick() // the writer goroutine writes it
 	}
 }
 
