@@ -44,7 +44,7 @@ func (c *Conn) AfterClose(fn func(*Conn)) bool {
 }
 
 // runCloseHooks calls the hooks added by AfterClose, once (finish).
-func (c *Conn) runCloseHooks() {
+func (c *Conn) runCloseHooks(w *worker) {
 	h := c.hooks.Load()
 	if h == nil {
 		if c.hooks.CompareAndSwap(nil, hooksRan) {
@@ -57,13 +57,13 @@ func (c *Conn) runCloseHooks() {
 	h.ran, h.fns = true, nil
 	h.mu.Unlock()
 	for _, fn := range fns {
-		c.callCloseHook(fn)
+		c.callCloseHook(w, fn)
 	}
 }
 
 // callCloseHook runs fn under the callbacks' guard: a panic is logged, and the
 // connection, finished already, is left as it is (guard.go).
-func (c *Conn) callCloseHook(fn func(*Conn)) {
-	defer c.recoverCallback("AfterClose hook")
+func (c *Conn) callCloseHook(w *worker, fn func(*Conn)) {
+	defer c.recoverCallback(w, "AfterClose hook")
 	fn(c)
 }

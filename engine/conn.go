@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/owned"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/wheel"
@@ -59,15 +60,16 @@ type Stats struct {
 //   - identity: what the connection is, set before it is published (before its fd
 //     is watched or its goroutines start; the negotiated facts before its state
 //     becomes open) and only read afterwards;
-//   - read: the read side, reached only by the context that holds the running bit
-//     (sched.go), or by goroutine mode's reader goroutine;
+//   - read: the read side, reached only with a *worker in hand (internal/owned):
+//     the key of the context that holds the running bit (sched.go), which is a
+//     worker, an inline loop, or goroutine mode's reader goroutine;
 //   - write: the write side and the close status, under write.mu;
 //   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
 //     the owner of the running bit arms;
 //   - the atomics below, for what goroutines tell each other.
 type Conn struct {
 	identity
-	read  readSide
+	read  owned.By[readSide, *worker] // read.Get(w): only the running bit's holder has a w
 	write writeSide
 	timers
 
@@ -104,7 +106,9 @@ type identity struct {
 }
 
 // readSide is the read path's state. Only the context that holds the running
-// bit (a worker, an inline loop, or goroutine mode's reader) touches it.
+// bit (a worker, an inline loop, or goroutine mode's reader) touches it: Conn
+// keeps it in an owned.By keyed by *worker, so code with no worker in hand
+// (a Conn method called from any goroutine) cannot name it.
 type readSide struct {
 	parser   wsread.Reader // partial frames, limits, message state (read.go)
 	unparsed []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)

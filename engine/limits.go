@@ -78,7 +78,7 @@ func (e *engine) proxied(a netip.Addr) bool {
 // admitClientIP counts a connection from a trusted proxy under the client IP
 // of its parsed request (worker context) and reports whether the cap leaves it
 // room; without room nothing stays counted.
-func (c *Conn) admitClientIP(u *upgrade.Upgrader, req *upgrade.Request) bool {
+func (c *Conn) admitClientIP(w *worker, u *upgrade.Upgrader, req *upgrade.Request) bool {
 	if !c.eng.proxied(c.remote.Addr()) {
 		return true
 	}
@@ -86,20 +86,21 @@ func (c *Conn) admitClientIP(u *upgrade.Upgrader, req *upgrade.Request) bool {
 	if !c.eng.srv.perIP.Admit(ip) {
 		return false
 	}
-	x := c.read.extra()
+	x := c.read.Get(w).extra()
 	x.clientIP, x.ipCounted = ip, true
 	return true
 }
 
 // releaseConn undoes what admitting a server connection counted (connClosed).
-func (e *engine) releaseConn(c *Conn) {
+func (e *engine) releaseConn(w *worker, c *Conn) {
+	r := c.read.Get(w)
 	l := e.perIP()
 	if c.client || l == nil {
 		return
 	}
 	switch {
-	case c.read.extras != nil && c.read.extras.ipCounted:
-		l.Leave(c.read.extras.clientIP)
+	case r.extras != nil && r.extras.ipCounted:
+		l.Leave(r.extras.clientIP)
 	case !e.proxied(c.remote.Addr()):
 		l.Leave(c.remote.Addr())
 	}
@@ -140,7 +141,7 @@ func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
 	if l := s.perIP; l != nil {
 		if s.e.proxied(remote) {
 			if held.IsValid() {
-				x := c.read.extra()
+				x := c.read.Get(creator).extra() // not published yet
 				x.clientIP, x.ipCounted = held, true
 			}
 		} else {
@@ -161,5 +162,5 @@ func (e *engine) refuseOpen(c *Conn) {
 	c.state.Store(uint32(StateOpen))
 	c.sendClose(frame.StatusTryAgainLater, reasonTryLater)
 	c.flushNet() // no writer goroutine runs for it
-	c.finish(frame.StatusTryAgainLater, reasonTryLater, ErrTooManyConns)
+	c.finish(creator, frame.StatusTryAgainLater, reasonTryLater, ErrTooManyConns)
 }

@@ -104,11 +104,11 @@ func (c *Conn) flushNet() {
 func (c *Conn) readLoop(head []byte) {
 	defer c.eng.wg.Done()
 	r := &netReader{c: c}
-	if c.read.flags&rfHandshake != 0 {
+	if c.read.Get(&r.w).flags&rfHandshake != 0 {
 		r.w.req = upgrade.NewRequest()
 		r.w.req.SetTLS(tlsConnOf(c.goroutine.nc)) // hooks see Request.TLS (tls.go)
 	} else {
-		c.opened() // an adopted or dialled connection: open from the start
+		c.opened(&r.w) // an adopted or dialled connection: open from the start
 	}
 	if len(head) > 0 {
 		c.consume(&r.w, head)
@@ -124,7 +124,7 @@ type netReader struct {
 	w worker
 }
 
-func (r *netReader) Done() bool { return r.c.read.flags&rfFinished != 0 }
+func (r *netReader) Done() bool { return r.c.read.Get(&r.w).flags&rfFinished != 0 }
 
 func (r *netReader) Events() bool {
 	c := r.c
@@ -133,7 +133,7 @@ func (r *netReader) Events() bool {
 	case ev == 0:
 		return false
 	case ev&evHangUp != 0: // the writer failed
-		c.onIOError(io.ErrClosedPipe)
+		c.onIOError(&r.w, io.ErrClosedPipe)
 	default:
 		c.handle(&r.w, ev&^evRead) // the reader reads by itself
 	}
@@ -148,8 +148,8 @@ func (r *netReader) Input(p []byte) {
 	r.c.consume(&r.w, p) // keeps no reference into p
 }
 
-func (r *netReader) EOF()             { r.c.onEOF() }
-func (r *netReader) Failed(err error) { r.c.onIOError(err) }
+func (r *netReader) EOF()             { r.c.onEOF(&r.w) }
+func (r *netReader) Failed(err error) { r.c.onIOError(&r.w, err) }
 
 // wakeReader makes the reader goroutine look at its pending events.
 func (c *Conn) wakeReader() { c.goroutine.Wake() }

@@ -55,7 +55,7 @@ func (c *Conn) armKeepalive() {
 }
 
 // onTimer runs when the connection's wheel entry fires (worker context).
-func (c *Conn) onTimer() {
+func (c *Conn) onTimer(w *worker) {
 	if c.loop == nil {
 		return
 	}
@@ -64,7 +64,7 @@ func (c *Conn) onTimer() {
 	case StateConnecting:
 		if now >= c.deadline {
 			c.eng.m.hsTimedOut.Add(1) // metrics.go
-			c.finish(frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
+			c.finish(w, frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
 		}
 	case StateClosing:
 		if now >= c.deadline {
@@ -74,26 +74,26 @@ func (c *Conn) onTimer() {
 			if code == 0 {
 				code = frame.StatusAbnormalClosure
 			}
-			err := c.read.failErr()
+			err := c.read.Get(w).failErr()
 			if err == nil {
 				err = ErrCloseTimeout
 			}
-			c.finish(code, "", err)
+			c.finish(w, code, "", err)
 		}
 	case StateOpen:
-		c.keepalive(now)
+		c.keepalive(w, now)
 	}
 }
 
 // keepalive: WebSocket-Node's scheme on the wheel. After PingInterval without input a
 // ping goes out; any input counts as the answer; nothing within PongTimeout drops
 // the connection (1006, no close frame). IdleTimeout closes with 1001.
-func (c *Conn) keepalive(now int64) {
+func (c *Conn) keepalive(w *worker, now int64) {
 	cfg := &c.eng.cfg
-	w := c.loop.wheel
+	wh := c.loop.wheel
 	last := c.lastRead.Load()
-	if cfg.IdleTimeout > 0 && now >= w.After(last, cfg.IdleTimeout) {
-		c.read.extra().failErr = ErrIdleTimeout
+	if cfg.IdleTimeout > 0 && now >= wh.After(last, cfg.IdleTimeout) {
+		c.read.Get(w).extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
 		c.armDeadline(cfg.CloseTimeout)
 		return
@@ -104,16 +104,16 @@ func (c *Conn) keepalive(now int64) {
 		}
 		switch {
 		case c.pingDue != 0 && cfg.PongTimeout > 0:
-			if now >= w.After(c.pingDue, cfg.PongTimeout) {
-				c.finish(frame.StatusAbnormalClosure, "", ErrPeerTimeout)
+			if now >= wh.After(c.pingDue, cfg.PongTimeout) {
+				c.finish(w, frame.StatusAbnormalClosure, "", ErrPeerTimeout)
 				return
 			}
 		case c.pingDue != 0: // PongTimeout < 0: ping on, never drop
-			if now >= w.After(c.pingDue, cfg.PingInterval) {
+			if now >= wh.After(c.pingDue, cfg.PingInterval) {
 				c.pingDue = now
 				c.Ping(nil)
 			}
-		case now >= w.After(last, cfg.PingInterval):
+		case now >= wh.After(last, cfg.PingInterval):
 			c.pingDue = now
 			c.Ping(nil)
 		}
