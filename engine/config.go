@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/internal/keepalive"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
 )
@@ -196,6 +197,9 @@ type Config struct {
 	// writeLimits are the write policy as the write side takes it, made by
 	// defaults (its Total is set by newEngine).
 	writeLimits wswrite.Limits
+	// keepalive is PingInterval, PongTimeout and IdleTimeout as the
+	// keepalive checks take them (timer.go), made by defaults.
+	keepalive keepalive.Policy
 }
 
 // defaults returns a copy of c with every zero field filled in.
@@ -266,6 +270,7 @@ func (c *Config) defaults() Config {
 		SkipUTF8:       d.SkipUTF8Validation,
 		Headers:        d.Trace != nil && d.Trace.FrameIn != nil,
 	}
+	d.keepalive = keepalive.Policy{Ping: d.PingInterval, Pong: d.PongTimeout, Idle: d.IdleTimeout}
 	d.writeLimits = wswrite.Limits{
 		MaxBuffer:     d.MaxWriteBuffer,
 		MaxTotal:      d.MaxTotalBuffered,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/keepalive"
 	"github.com/weir-ws/weir/internal/wheel"
 )
 
@@ -23,34 +24,15 @@ func newWheel(res time.Duration) *wheel.Wheel[Conn] {
 	return wheel.New(res, func(c *Conn) *wheel.Node[Conn] { return &c.tnode })
 }
 
-// armKeepalive schedules the next keepalive or idle check of an open connection.
+// armKeepalive schedules the next keepalive or idle check of an open
+// connection (internal/keepalive says when).
 func (c *Conn) armKeepalive() {
-	cfg := &c.eng.cfg
-	if c.loop == nil || (cfg.PingInterval < 0 && cfg.IdleTimeout <= 0) {
+	if c.loop == nil {
 		return
 	}
-	w := c.loop.wheel
-	last := c.lastRead.Load()
-	next := int64(-1)
-	if cfg.PingInterval > 0 {
-		if c.pingDue != 0 && last < c.pingDue {
-			if cfg.PongTimeout > 0 {
-				next = w.After(c.pingDue, cfg.PongTimeout)
-			} else {
-				next = w.After(c.pingDue, cfg.PingInterval) // ping only: keep the NAT warm
-			}
-		} else {
-			next = w.After(last, cfg.PingInterval)
-		}
-	}
-	if cfg.IdleTimeout > 0 {
-		idle := w.After(last, cfg.IdleTimeout)
-		if next < 0 || idle < next {
-			next = idle
-		}
-	}
-	if next >= 0 {
-		w.Schedule(c, next)
+	wh := c.loop.wheel
+	if next := c.eng.cfg.keepalive.Next(wh, c.lastRead.Load(), c.pingDue); next >= 0 {
+		wh.Schedule(c, next)
 	}
 }
 
@@ -85,38 +67,23 @@ func (c *Conn) onTimer(w *worker) {
 	}
 }
 
-// keepalive: WebSocket-Node's scheme on the wheel. After PingInterval without input a
-// ping goes out; any input counts as the answer; nothing within PongTimeout drops
-// the connection (1006, no close frame). IdleTimeout closes with 1001.
+// keepalive runs a keepalive check (internal/keepalive: WebSocket-Node's
+// scheme on the wheel). After PingInterval without input a ping goes out; any
+// input counts as the answer; nothing within PongTimeout drops the connection
+// (1006, no close frame). IdleTimeout closes with 1001.
 func (c *Conn) keepalive(w *worker, now int64) {
 	cfg := &c.eng.cfg
-	wh := c.loop.wheel
-	last := c.lastRead.Load()
-	if cfg.IdleTimeout > 0 && now >= wh.After(last, cfg.IdleTimeout) {
+	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), &c.pingDue) {
+	case keepalive.Close:
 		c.read.Get(w).extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
 		c.armDeadline(cfg.CloseTimeout)
 		return
-	}
-	if cfg.PingInterval > 0 {
-		if c.pingDue != 0 && last >= c.pingDue {
-			c.pingDue = 0 // input arrived since the ping
-		}
-		switch {
-		case c.pingDue != 0 && cfg.PongTimeout > 0:
-			if now >= wh.After(c.pingDue, cfg.PongTimeout) {
-				c.finish(w, frame.StatusAbnormalClosure, "", ErrPeerTimeout)
-				return
-			}
-		case c.pingDue != 0: // PongTimeout < 0: ping on, never drop
-			if now >= wh.After(c.pingDue, cfg.PingInterval) {
-				c.pingDue = now
-				c.Ping(nil)
-			}
-		case now >= wh.After(last, cfg.PingInterval):
-			c.pingDue = now
-			c.Ping(nil)
-		}
+	case keepalive.Drop:
+		c.finish(w, frame.StatusAbnormalClosure, "", ErrPeerTimeout)
+		return
+	case keepalive.Ping:
+		c.Ping(nil)
 	}
 	c.armKeepalive()
 }
