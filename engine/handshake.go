@@ -7,6 +7,7 @@ import (
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -59,8 +60,8 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		c.refuse(w, w.rsp[:0], errBusy)
 		return
 	}
-	if !c.admitClientIP(w, u, w.req) {
-		c.refuse(w, w.rsp[:0], tooMany(reasonTooManyIP)) // limits.go
+	if !c.admitClientIP(w, w.req) {
+		c.refuse(w, w.rsp[:0], admit.TooMany(admit.ReasonTooManyIP)) // limits.go
 		return
 	}
 	var out []byte

@@ -25,7 +25,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.e.proxied(ip) {
 		ip = s.upg.ClientIPHTTP(r) // counted under the client behind the proxy (limits.go)
 	}
-	if he := s.admitHTTP(ip); he != nil {
+	if he := s.gate.HTTP(ip); he != nil {
 		s.e.countRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
 		return
@@ -35,7 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handshakeRefusal(err) {
 			s.e.countRefused(err)
 		}
-		s.perIP.Leave(ip)
+		s.gate.PerIP().Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
 	s.e.countAccepted()
