@@ -134,15 +134,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 		c.reject(w, out, res.Err)
 		return
 	}
-	c.subprotocol = res.Subprotocol
-	c.version = uint8(res.Version)
-	c.setCompression(res)
-	if res.UserValue != nil {
-		c.SetUserData(res.UserValue)
-	}
-	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
-	}
+	c.takeResult(res)
 	// Open before the 101 leaves: a client that saw it finds the connection in
 	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).
 	c.state.Store(uint32(StateOpen))
@@ -213,9 +205,21 @@ func (c *Conn) rejectBusy() {
 	c.post(evClose)
 }
 
-// setCompression starts permessage-deflate when the handshake negotiated it.
-func (c *Conn) setCompression(res *upgrade.Result) {
+// takeResult sets what an accepted handshake negotiated and what its hooks
+// kept, before the connection's state becomes open (which publishes them):
+// subprotocol, version, permessage-deflate, user data, the kept request.
+func (c *Conn) takeResult(res *upgrade.Result) {
+	c.subprotocol = res.Subprotocol
+	if res.Version != 0 {
+		c.version = uint8(res.Version)
+	}
 	if a, ok := res.Extensions.(deflate.Agreement); ok {
 		c.compression = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
+	}
+	if res.UserValue != nil {
+		c.SetUserData(res.UserValue)
+	}
+	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
+		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
 	}
 }

@@ -85,17 +85,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 		c.goroutine = newGoroutineMode(nc)
 	}
 	if res != nil {
-		c.subprotocol = res.Subprotocol
-		c.setCompression(res)
-		if res.Version != 0 {
-			c.version = uint8(res.Version)
-		}
-		if res.UserValue != nil {
-			c.SetUserData(res.UserValue)
-		}
-		if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-			c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
-		}
+		c.takeResult(res) // handshake.go
 	}
 	e.startOpenConn(c, head)
 	return c
