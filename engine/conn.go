@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/hooks"
 	"github.com/weir-ws/weir/internal/owned"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
@@ -84,7 +85,7 @@ type Conn struct {
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
 	stats    connStats
 	// AfterClose funcs (closehook.go).
-	hooks atomic.Pointer[closeHooks]
+	hooks atomic.Pointer[hooks.List[*Conn]]
 }
 
 // identity is what a connection is. It is set before the connection is

@@ -61,7 +61,7 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		return
 	}
 	if !c.admitClientIP(w, w.req) {
-		c.refuse(w, w.rsp[:0], admit.TooMany(admit.ReasonTooManyIP)) // limits.go
+		c.refuse(w, w.rsp[:0], admit.TooMany(admit.ReasonTooManyIP)) // 503 (internal/admit)
 		return
 	}
 	var out []byte
