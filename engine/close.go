@@ -121,7 +121,7 @@ func (c *Conn) onCloseRequest(w *worker) {
 			c.finishClean(w)
 			return
 		}
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	case closeNow:
 		c.write.mu.Lock()
 		code, reason := c.write.closeCode, c.write.reason()
@@ -142,7 +142,7 @@ func (c *Conn) onCloseRequest(w *worker) {
 		if c.sendClose(goingAway(c)) {
 			c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
 		}
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	}
 }
 
@@ -167,7 +167,7 @@ func (c *Conn) fail(w *worker, err error) bool {
 	c.sendClose(code, "")
 	c.state.Store(uint32(StateClosing))
 	c.shutdownWrite()
-	c.armDeadline(c.eng.cfg.CloseTimeout)
+	c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	return false
 }
 
@@ -208,7 +208,7 @@ func (c *Conn) onPeerClose(w *worker, payload []byte) {
 	c.state.Store(uint32(StateClosing))
 	if c.client {
 		// §7.1.1: the server closes TCP first; a client waits for it.
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 		return
 	}
 	c.finishClean(w)
@@ -231,7 +231,7 @@ func (c *Conn) finishClean(w *worker) {
 	}
 	c.write.mu.Unlock()
 	if arm {
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	}
 	if wait {
 		return

@@ -66,7 +66,7 @@ type Stats struct {
 //     worker, an inline loop, or goroutine mode's reader goroutine;
 //   - write: the write side and the close status, under write.mu;
 //   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
-//     the owner of the running bit arms;
+//     the owner of the running bit arms (keyed by *worker like the read side);
 //   - the atomics below, for what goroutines tell each other.
 type Conn struct {
 	identity
@@ -188,10 +188,16 @@ func (w *writeSide) setStatus(code frame.StatusCode, reason string) {
 // timers is the connection's place in its loop's timing wheel and what it waits
 // for there.
 type timers struct {
-	tnode    wheel.Node[Conn] // the loop's wheel entry, under the wheel's lock (internal/wheel)
-	pingDue  int64            // tick an unanswered keepalive ping was sent, 0 when none (owner of the running bit)
-	deadline int64            // tick of the handshake or close deadline (owner of the running bit)
-	lastRead atomic.Int64     // tick of the last input (the loop and the running bit's owner)
+	tnode    wheel.Node[Conn]             // the loop's wheel entry, under the wheel's lock (internal/wheel)
+	due      owned.By[deadlines, *worker] // what the running bit's holder arms: due.Get(w)
+	lastRead atomic.Int64                 // tick of the last input (the loop and the running bit's owner)
+}
+
+// deadlines are the ticks the context holding the running bit waits for
+// (timer.go), kept like the read side: only a worker reaches them.
+type deadlines struct {
+	ping  int64 // tick an unanswered keepalive ping was sent, 0 when none (internal/keepalive)
+	until int64 // tick of the handshake or close deadline
 }
 
 // sharedExtras holds what few connections need and any goroutine may set up

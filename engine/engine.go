@@ -89,7 +89,7 @@ func (c *Conn) opened(w *worker) {
 	if c.loop != nil {
 		c.loop.wheel.Cancel(c)
 	}
-	c.armKeepalive()
+	c.armKeepalive(w)
 	c.callOnOpen(w)
 }
 

@@ -119,7 +119,7 @@ func (e *engine) startServerConn(c *Conn) {
 	// whole handshake (and arm keepalive) before this goroutine goes on.
 	c.loop = e.pickLoop()
 	if e.cfg.HandshakeTimeout > 0 {
-		c.armDeadline(e.cfg.HandshakeTimeout)
+		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
 	if err := c.loop.add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)

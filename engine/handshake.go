@@ -185,7 +185,7 @@ func (c *Conn) reject(w *worker, out []byte, err error) {
 	c.releaseRead(w)
 	c.setCloseStatus(frame.StatusAbnormalClosure, "")
 	c.shutdownWrite()
-	c.armDeadline(min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
+	c.armDeadline(w, min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
 }
 
 // refuse answers err (Upgrader.Refuse, which tells OnHandshakeError) and closes

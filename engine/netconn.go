@@ -73,7 +73,7 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 		c.sched.Or(evClose) // the reader handles it first thing
 	}
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
-		c.armDeadline(e.cfg.HandshakeTimeout)
+		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
 	e.wg.Add(2)
 	go c.readLoop(head)
@@ -144,7 +144,7 @@ func (r *netReader) Held() bool { return r.c.paused.Load() || r.c.readHeld() }
 
 func (r *netReader) Input(p []byte) {
 	r.c.stats.bytesIn.Add(uint64(len(p)))
-	r.c.touch()
+	r.c.touch(&r.w)
 	r.c.consume(&r.w, p) // keeps no reference into p
 }
 

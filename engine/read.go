@@ -76,7 +76,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		n, err := c.sysRead(buf)
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
-			c.touch()
+			c.touch(w)
 			if direct {
 				if err := r.parser.Commit(n); err != nil {
 					c.fail(w, err)
@@ -115,7 +115,7 @@ func (c *Conn) readErr(w *worker, err error) (again bool) {
 }
 
 // touch records input for keepalive and idle timing.
-func (c *Conn) touch() {
+func (c *Conn) touch(w *worker) {
 	if c.loop == nil {
 		return
 	}
@@ -123,11 +123,11 @@ func (c *Conn) touch() {
 	if c.lastRead.Load() != now {
 		c.lastRead.Store(now)
 	}
-	if c.pingDue != 0 {
+	if due := c.due.Get(w); due.ping != 0 {
 		// Input answers a keepalive ping: the next one is due PingInterval from now,
 		// not at the end of the grace period the wheel entry waits for.
-		c.pingDue = 0
-		c.armKeepalive()
+		due.ping = 0
+		c.armKeepalive(w)
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 
 // armDeadline sets the handshake or close deadline d from now and schedules it:
 // the first tick that begins at or after now+d, from the clock (never early).
-func (c *Conn) armDeadline(d time.Duration) {
-	w := c.loop.wheel
-	c.deadline = w.At(time.Now().Add(d))
-	w.Schedule(c, c.deadline)
+func (c *Conn) armDeadline(w *worker, d time.Duration) {
+	due := c.due.Get(w)
+	due.until = c.loop.wheel.At(time.Now().Add(d))
+	c.loop.wheel.Schedule(c, due.until)
 }
 
 // newWheel is a loop's timing wheel of connections: each has one entry, at its
@@ -26,12 +26,12 @@ func newWheel(res time.Duration) *wheel.Wheel[Conn] {
 
 // armKeepalive schedules the next keepalive or idle check of an open
 // connection (internal/keepalive says when).
-func (c *Conn) armKeepalive() {
+func (c *Conn) armKeepalive(w *worker) {
 	if c.loop == nil {
 		return
 	}
 	wh := c.loop.wheel
-	if next := c.eng.cfg.keepalive.Next(wh, c.lastRead.Load(), c.pingDue); next >= 0 {
+	if next := c.eng.cfg.keepalive.Next(wh, c.lastRead.Load(), c.due.Get(w).ping); next >= 0 {
 		wh.Schedule(c, next)
 	}
 }
@@ -44,12 +44,12 @@ func (c *Conn) onTimer(w *worker) {
 	now := c.loop.wheel.Now()
 	switch c.State() {
 	case StateConnecting:
-		if now >= c.deadline {
+		if now >= c.due.Get(w).until {
 			c.eng.m.hsTimedOut.Add(1) // metrics.go
 			c.finish(w, frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
 		}
 	case StateClosing:
-		if now >= c.deadline {
+		if now >= c.due.Get(w).until {
 			c.write.mu.Lock()
 			code := c.write.closeCode
 			c.write.mu.Unlock()
@@ -73,11 +73,11 @@ func (c *Conn) onTimer(w *worker) {
 // (1006, no close frame). IdleTimeout closes with 1001.
 func (c *Conn) keepalive(w *worker, now int64) {
 	cfg := &c.eng.cfg
-	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), &c.pingDue) {
+	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), &c.due.Get(w).ping) {
 	case keepalive.Close:
 		c.read.Get(w).extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
-		c.armDeadline(cfg.CloseTimeout)
+		c.armDeadline(w, cfg.CloseTimeout)
 		return
 	case keepalive.Drop:
 		c.finish(w, frame.StatusAbnormalClosure, "", ErrPeerTimeout)
@@ -85,5 +85,5 @@ func (c *Conn) keepalive(w *worker, now int64) {
 	case keepalive.Ping:
 		c.Ping(nil)
 	}
-	c.armKeepalive()
+	c.armKeepalive(w)
 }

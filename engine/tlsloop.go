@@ -67,7 +67,7 @@ func (c *Conn) readTLS(w *worker) (n int, full bool, err error) {
 	n, err = c.sysRead(buf[k:])
 	if n > 0 {
 		c.stats.bytesIn.Add(uint64(n))
-		c.touch()
+		c.touch(w)
 		c.tlsInput(w, buf[:k+n])
 	}
 	return n, k+n == len(buf), err
