@@ -128,10 +128,10 @@ func (r *netReader) Done() bool { return r.c.read.Get(&r.w).flags&rfFinished != 
 
 func (r *netReader) Events() bool {
 	c := r.c
-	ev := c.sched.Swap(0)
-	switch {
-	case ev == 0:
-		return false
+	if c.sched.Load() == 0 {
+		return false // the common case: a load, not a swap
+	}
+	switch ev := c.sched.Swap(0); {
 	case ev&evHangUp != 0: // the writer failed
 		c.onIOError(&r.w, io.ErrClosedPipe)
 	default:
