@@ -102,55 +102,57 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 }
 
 // onCloseRequest runs a local close request in worker context.
-func (c *Conn) onCloseRequest() {
+func (c *Conn) onCloseRequest(w *worker) {
+	r := c.read.Get(w)
 	if c.State() == StateConnecting {
-		if h, ok := c.read.pendingHandle(); ok {
+		if h, ok := r.pendingHandle(); ok {
 			h.Cancel(ErrServerClosed)
 		}
 		if c.closeReq.Load() == closeBusy {
-			c.refuse(nil, errBusy)
+			c.refuse(w, nil, errBusy)
 		} else {
-			c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
+			c.finish(w, frame.StatusAbnormalClosure, "", ErrAborted)
 		}
 		return
 	}
 	switch c.closeReq.Load() {
 	case closeGraceful:
-		if c.read.flags&rfRecvClose != 0 && !c.client {
-			c.finishClean()
+		if r.flags&rfRecvClose != 0 && !c.client {
+			c.finishClean(w)
 			return
 		}
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	case closeNow:
 		c.write.mu.Lock()
 		code, reason := c.write.closeCode, c.write.reason()
 		c.write.mu.Unlock()
-		c.finish(code, reason, nil)
+		c.finish(w, code, reason, nil)
 	case closeAbort:
-		c.finish(frame.StatusAbnormalClosure, "", ErrAborted)
+		c.finish(w, frame.StatusAbnormalClosure, "", ErrAborted)
 	case closeSlow:
-		c.finish(frame.StatusPolicyViolation, "slow consumer", ErrSlowConsumer)
+		c.finish(w, frame.StatusPolicyViolation, "slow consumer", ErrSlowConsumer)
 	case closeBusy:
 		// Shutdown (or a late accept) asked for a 503 while the handshake was in
 		// flight, and the handshake completed first: the connection is open, so
 		// it gets what Shutdown gives open connections, going-away.
 		if !c.closeReq.CompareAndSwap(closeBusy, closeGraceful) {
-			c.onCloseRequest() // an Abort came meanwhile
+			c.onCloseRequest(w) // an Abort came meanwhile
 			return
 		}
 		if c.sendClose(goingAway(c)) {
 			c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
 		}
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	}
 }
 
 // fail fails the WebSocket connection (RFC 6455 §7.1.7) for err, a
 // *frame.ProtocolError: it sends a close frame with err's code, stops reading
 // frames and waits for the peer to hang up (at most CloseTimeout). It returns false
-// so that checks can end with `return c.fail(err)`.
-func (c *Conn) fail(err error) bool {
-	if c.read.flags&(rfDiscard|rfFinished) != 0 {
+// so that checks can end with `return c.fail(w, err)`.
+func (c *Conn) fail(w *worker, err error) bool {
+	r := c.read.Get(w)
+	if r.flags&(rfDiscard|rfFinished) != 0 {
 		return false
 	}
 	code := frame.StatusProtocolError
@@ -158,14 +160,14 @@ func (c *Conn) fail(err error) bool {
 	if errors.As(err, &pe) {
 		code = pe.Code
 	}
-	c.read.flags |= rfDiscard
-	c.read.extra().failErr = err
-	c.releaseRead()
+	r.flags |= rfDiscard
+	r.extra().failErr = err
+	c.releaseRead(w)
 	c.setCloseStatus(code, "")
 	c.sendClose(code, "")
 	c.state.Store(uint32(StateClosing))
 	c.shutdownWrite()
-	c.armDeadline(c.eng.cfg.CloseTimeout)
+	c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	return false
 }
 
@@ -187,28 +189,29 @@ func (c *Conn) shutdownWrite() {
 }
 
 // onPeerClose handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5).
-func (c *Conn) onPeerClose(payload []byte) {
+func (c *Conn) onPeerClose(w *worker, payload []byte) {
+	r := c.read.Get(w)
 	code, reason, err := frame.ParseClose(payload)
 	if err != nil {
-		c.fail(err)
+		c.fail(w, err)
 		return
 	}
-	c.read.flags |= rfRecvClose
+	r.flags |= rfRecvClose
 	c.setCloseStatus(code, string(reason))
 	// Echo the status code (none for 1005, which is never sent on the wire).
 	if code == frame.StatusNoStatusRcvd {
 		code = 0
 	}
 	if c.sendClose(code, "") {
-		c.read.flags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
+		r.flags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
 	}
 	c.state.Store(uint32(StateClosing))
 	if c.client {
 		// §7.1.1: the server closes TCP first; a client waits for it.
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 		return
 	}
-	c.finishClean()
+	c.finishClean(w)
 }
 
 // finishClean ends a connection whose close handshake completed. On the loops,
@@ -217,7 +220,7 @@ func (c *Conn) onPeerClose(payload []byte) {
 // finishClean again once the queue is empty, and the close deadline
 // (CloseTimeout, armed once) bounds the wait. Goroutine mode's writer already
 // sends the queue before it closes the socket (closeNet).
-func (c *Conn) finishClean() {
+func (c *Conn) finishClean(w *worker) {
 	c.write.mu.Lock()
 	code, reason := c.write.closeCode, c.write.reason()
 	wait := c.goroutine == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
@@ -228,12 +231,12 @@ func (c *Conn) finishClean() {
 	}
 	c.write.mu.Unlock()
 	if arm {
-		c.armDeadline(c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng.cfg.CloseTimeout)
 	}
 	if wait {
 		return
 	}
-	c.finish(code, reason, c.read.failErr())
+	c.finish(w, code, reason, c.read.Get(w).failErr())
 }
 
 func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
@@ -245,22 +248,24 @@ func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
 }
 
 // onEOF: the peer closed its side of the TCP connection.
-func (c *Conn) onEOF() {
+func (c *Conn) onEOF(w *worker) {
+	r := c.read.Get(w)
 	switch {
-	case c.read.failErr() != nil || c.read.flags&rfRecvClose != 0:
-		c.finishClean()
+	case r.failErr() != nil || r.flags&rfRecvClose != 0:
+		c.finishClean(w)
 	default:
-		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
+		c.finish(w, frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
 	}
 }
 
 // onIOError: a read or write failed; the connection is gone.
-func (c *Conn) onIOError(err error) {
-	if c.read.failErr() != nil || c.read.flags&rfRecvClose != 0 {
-		c.finishClean()
+func (c *Conn) onIOError(w *worker, err error) {
+	r := c.read.Get(w)
+	if r.failErr() != nil || r.flags&rfRecvClose != 0 {
+		c.finishClean(w)
 		return
 	}
-	c.finish(frame.StatusAbnormalClosure, "", &IOError{Err: err})
+	c.finish(w, frame.StatusAbnormalClosure, "", &IOError{Err: err})
 }
 
 // IOError wraps a socket error that ended a connection.
@@ -270,33 +275,35 @@ func (e *IOError) Error() string { return "weir: i/o: " + e.Err.Error() }
 func (e *IOError) Unwrap() error { return e.Err }
 
 // releaseRead returns the read side's pooled buffers.
-func (c *Conn) releaseRead() {
-	if c.read.unparsed != nil {
-		bufpool.Put(c.read.unparsed)
-		c.read.unparsed = nil
+func (c *Conn) releaseRead(w *worker) {
+	r := c.read.Get(w)
+	if r.unparsed != nil {
+		bufpool.Put(r.unparsed)
+		r.unparsed = nil
 	}
-	c.read.parser.Release() // refunds its buffer to the inbound budget
+	r.parser.Release() // refunds its buffer to the inbound budget
 	c.tlsReleaseRead()
-	if c.read.message != nil {
-		c.putMsg(c.read.message)
-		c.read.message = nil
+	if r.message != nil {
+		c.putMsg(r.message)
+		r.message = nil
 	}
 }
 
 // finish closes the connection for good (worker context): the socket is closed,
 // buffers go back to their pools, the connection leaves its loop and its timer, and
 // OnClose runs if OnOpen did.
-func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
-	if c.read.flags&rfFinished != 0 {
+func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error) {
+	r := c.read.Get(w)
+	if r.flags&rfFinished != 0 {
 		return
 	}
-	c.read.flags |= rfFinished
+	r.flags |= rfFinished
 	c.eng.foldStats(c) // before it leaves its loop's table (stats.go)
-	if h, ok := c.read.pendingHandle(); ok {
+	if h, ok := r.pendingHandle(); ok {
 		h.Cancel(err)
-		c.read.extras.pending = nil
+		r.extras.pending = nil
 	}
-	c.releaseRead()
+	c.releaseRead(w)
 	if c.loop != nil {
 		c.loop.remove(c)
 		c.loop.wheel.Cancel(c)
@@ -308,8 +315,8 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	}
 	code, reason = c.write.closeCode, c.write.reason()
 	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
-	if c.read.flags&rfOpened != 0 {
-		c.eng.countClose(code, c.read.flags&rfPeerFirst != 0) // metrics.go
+	if r.flags&rfOpened != 0 {
+		c.eng.countClose(code, r.flags&rfPeerFirst != 0) // metrics.go
 	}
 	if c.goroutine == nil {
 		c.releaseWrite()
@@ -324,12 +331,12 @@ func (c *Conn) finish(code frame.StatusCode, reason string, err error) {
 	if a := c.extras.Load(); a != nil {
 		close(a.done)
 	}
-	c.runCloseHooks()
+	c.runCloseHooks(w)
 	for _, d := range dones {
-		c.callDone(d.Fn, ErrClosed)
+		c.callDone(w, d.Fn, ErrClosed)
 	}
-	c.eng.connClosed(c)
-	if c.read.flags&rfOpened != 0 {
-		c.handler.OnClose(c, code, reason, err)
+	c.eng.connClosed(w, c)
+	if r.flags&rfOpened != 0 {
+		c.callOnClose(w, code, reason, err)
 	}
 }

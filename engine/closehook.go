@@ -1,24 +1,17 @@
 package engine
 
-import "sync"
+import "github.com/weir-ws/weir/internal/hooks"
 
 // Close hooks let a layer above the engine (a topic index, a presence table)
 // forget a connection when it closes without asking every application to
 // forward OnClose to it: the application that forgets would leak the
-// connection's entries, and the Conn with them.
-
-// closeHooks are the funcs waiting for a connection's end. ran is set once, by
-// finish; a hook added after that is refused, so each one runs exactly once or
-// not at all (then its caller knows).
-type closeHooks struct {
-	mu  sync.Mutex
-	ran bool
-	fns []func(*Conn)
-}
+// connection's entries, and the Conn with them. A connection's hooks are a
+// hooks.List made on first need (Conn.hooks); finish takes them once, so
+// each one runs exactly once or is refused (then its caller knows).
 
 // hooksRan stands for the list of a connection that closed before anyone
 // added a hook: shared, never changed.
-var hooksRan = &closeHooks{ran: true}
+var hooksRan = hooks.Ended[*Conn]()
 
 // AfterClose registers fn to be called once, after the connection is closed
 // (its state is StateClosed, its socket released) and before Handler.OnClose,
@@ -31,20 +24,14 @@ var hooksRan = &closeHooks{ran: true}
 func (c *Conn) AfterClose(fn func(*Conn)) bool {
 	h := c.hooks.Load()
 	if h == nil {
-		c.hooks.CompareAndSwap(nil, &closeHooks{})
+		c.hooks.CompareAndSwap(nil, &hooks.List[*Conn]{})
 		h = c.hooks.Load()
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ran {
-		return false
-	}
-	h.fns = append(h.fns, fn)
-	return true
+	return h.Add(fn)
 }
 
 // runCloseHooks calls the hooks added by AfterClose, once (finish).
-func (c *Conn) runCloseHooks() {
+func (c *Conn) runCloseHooks(w *worker) {
 	h := c.hooks.Load()
 	if h == nil {
 		if c.hooks.CompareAndSwap(nil, hooksRan) {
@@ -52,18 +39,14 @@ func (c *Conn) runCloseHooks() {
 		}
 		h = c.hooks.Load()
 	}
-	h.mu.Lock()
-	fns := h.fns
-	h.ran, h.fns = true, nil
-	h.mu.Unlock()
-	for _, fn := range fns {
-		c.callCloseHook(fn)
+	for _, fn := range h.Take() {
+		c.callCloseHook(w, fn)
 	}
 }
 
 // callCloseHook runs fn under the callbacks' guard: a panic is logged, and the
 // connection, finished already, is left as it is (guard.go).
-func (c *Conn) callCloseHook(fn func(*Conn)) {
-	defer c.recoverCallback("AfterClose hook")
+func (c *Conn) callCloseHook(w *worker, fn func(*Conn)) {
+	defer c.recoverCallback(w, "AfterClose hook")
 	fn(c)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/internal/keepalive"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
 )
@@ -141,7 +142,7 @@ type Config struct {
 	// MaxConnsPerIP caps the connections from one remote IP address, handshakes in
 	// progress included (a new one over it is closed at once; through ServeHTTP it
 	// gets 503). Behind the Upgrader's TrustedProxies it counts the client IP
-	// the handshake resolves instead of the proxy (limits.go). Default: no cap.
+	// the handshake resolves instead of the proxy (internal/admit). Default: no cap.
 	MaxConnsPerIP int
 	// TCPKeepAlive sets the kernel's TCP keepalive on accepted, adopted and
 	// dialled TCP sockets (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT;
@@ -199,6 +200,9 @@ type Config struct {
 	// writeLimits are the write policy as the write side takes it, made by
 	// defaults (its Total is set by newEngine).
 	writeLimits wswrite.Limits
+	// keepalive is PingInterval, PongTimeout and IdleTimeout as the
+	// keepalive checks take them (timer.go), made by defaults.
+	keepalive keepalive.Policy
 }
 
 // defaults returns a copy of c with every zero field filled in.
@@ -269,6 +273,7 @@ func (c *Config) defaults() Config {
 		SkipUTF8:       d.SkipUTF8Validation,
 		Headers:        d.Trace != nil && d.Trace.FrameIn != nil,
 	}
+	d.keepalive = keepalive.Policy{Ping: d.PingInterval, Pong: d.PongTimeout, Idle: d.IdleTimeout}
 	d.writeLimits = wswrite.Limits{
 		MaxBuffer:     d.MaxWriteBuffer,
 		MaxTotal:      d.MaxTotalBuffered,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/hooks"
+	"github.com/weir-ws/weir/internal/owned"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/wheel"
@@ -59,15 +61,16 @@ type Stats struct {
 //   - identity: what the connection is, set before it is published (before its fd
 //     is watched or its goroutines start; the negotiated facts before its state
 //     becomes open) and only read afterwards;
-//   - read: the read side, reached only by the context that holds the running bit
-//     (sched.go), or by goroutine mode's reader goroutine;
+//   - read: the read side, reached only with a *worker in hand (internal/owned):
+//     the key of the context that holds the running bit (sched.go), which is a
+//     worker, an inline loop, or goroutine mode's reader goroutine;
 //   - write: the write side and the close status, under write.mu;
 //   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
-//     the owner of the running bit arms;
+//     the owner of the running bit arms (keyed by *worker like the read side);
 //   - the atomics below, for what goroutines tell each other.
 type Conn struct {
 	identity
-	read  readSide
+	read  owned.By[readSide, *worker] // read.Get(w): only the running bit's holder has a w
 	write writeSide
 	timers
 
@@ -82,7 +85,7 @@ type Conn struct {
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
 	stats    connStats
 	// AfterClose funcs (closehook.go).
-	hooks atomic.Pointer[closeHooks]
+	hooks atomic.Pointer[hooks.List[*Conn]]
 }
 
 // identity is what a connection is. It is set before the connection is
@@ -104,7 +107,9 @@ type identity struct {
 }
 
 // readSide is the read path's state. Only the context that holds the running
-// bit (a worker, an inline loop, or goroutine mode's reader) touches it.
+// bit (a worker, an inline loop, or goroutine mode's reader) touches it: Conn
+// keeps it in an owned.By keyed by *worker, so code with no worker in hand
+// (a Conn method called from any goroutine) cannot name it.
 type readSide struct {
 	parser   wsread.Reader // partial frames, limits, message state (read.go)
 	unparsed []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
@@ -183,10 +188,16 @@ func (w *writeSide) setStatus(code frame.StatusCode, reason string) {
 // timers is the connection's place in its loop's timing wheel and what it waits
 // for there.
 type timers struct {
-	tnode    wheel.Node[Conn] // the loop's wheel entry, under the wheel's lock (internal/wheel)
-	pingDue  int64            // tick an unanswered keepalive ping was sent, 0 when none (owner of the running bit)
-	deadline int64            // tick of the handshake or close deadline (owner of the running bit)
-	lastRead atomic.Int64     // tick of the last input (the loop and the running bit's owner)
+	tnode    wheel.Node[Conn]             // the loop's wheel entry, under the wheel's lock (internal/wheel)
+	due      owned.By[deadlines, *worker] // what the running bit's holder arms: due.Get(w)
+	lastRead atomic.Int64                 // tick of the last input (the loop and the running bit's owner)
+}
+
+// deadlines are the ticks the context holding the running bit waits for
+// (timer.go), kept like the read side: only a worker reaches them.
+type deadlines struct {
+	ping  int64 // tick an unanswered keepalive ping was sent, 0 when none (internal/keepalive)
+	until int64 // tick of the handshake or close deadline
 }
 
 // sharedExtras holds what few connections need and any goroutine may set up

@@ -212,7 +212,7 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	}
 	c.write.w.SetMaskKey(o.MaskKey)
 	if o.Handler != nil {
-		c.handler = guard(o.Handler) // guard.go
+		c.handler = o.Handler
 	}
 	if c.handler == nil {
 		c.handler = newQueue(o.ReadQueue)

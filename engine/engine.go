@@ -38,6 +38,13 @@ type engine struct {
 	gconns map[*Conn]struct{} // goroutine-mode connections
 }
 
+// creator is the key (conn.go) of a goroutine that makes a connection: until
+// the connection is published (its fd watched, its goroutines started) nobody
+// else can reach it, so its maker owns the read side, and ends it with finish
+// when it cannot start. A worker with no buffers: nothing is read before
+// publication.
+var creator = new(worker)
+
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
 	c := &Conn{identity: identity{eng: e, handler: e.h, client: client, version: 13}}
 	if fd >= 0 {
@@ -54,8 +61,8 @@ func (e *engine) pickLoop() *loop {
 }
 
 // connClosed is called once per connection by finish.
-func (e *engine) connClosed(c *Conn) {
-	e.releaseConn(c) // its place under MaxConnsPerIP (limits.go)
+func (e *engine) connClosed(w *worker, c *Conn) {
+	e.releaseConn(w, c) // its place under MaxConnsPerIP (limits.go)
 	if c.goroutine != nil {
 		e.gmu.Lock()
 		delete(e.gconns, c)
@@ -75,15 +82,15 @@ func (e *engine) connClosed(c *Conn) {
 }
 
 // opened moves a connection to the open state and tells the handler (worker context).
-func (c *Conn) opened() {
+func (c *Conn) opened(w *worker) {
 	// Open unless a Close from another goroutine already moved it on.
 	c.state.CompareAndSwap(uint32(StateConnecting), uint32(StateOpen))
-	c.read.flags |= rfOpened
+	c.read.Get(w).flags |= rfOpened
 	if c.loop != nil {
 		c.loop.wheel.Cancel(c)
 	}
-	c.armKeepalive()
-	c.handler.OnOpen(c)
+	c.armKeepalive(w)
+	c.callOnOpen(w)
 }
 
 // PauseRead stops reading from the connection (ws pause): the socket is no longer
@@ -122,13 +129,14 @@ func (c *Conn) IsPaused() bool { return c.paused.Load() }
 // after the change, so the owner's last look sees the last call's state: any
 // interleaving of PauseRead and ResumeRead ends as the last one asked.
 func (c *Conn) applyPause(w *worker, resumed bool) {
-	if c.read.flags&rfFinished != 0 {
+	r := c.read.Get(w)
+	if r.flags&rfFinished != 0 {
 		return // finished earlier in this turn: its handle is closed
 	}
 	paused := c.paused.Load()
-	if c.goroutine == nil && c.loop != nil && paused != (c.read.flags&rfReadOff != 0) {
+	if c.goroutine == nil && c.loop != nil && paused != (r.flags&rfReadOff != 0) {
 		if err := c.loop.setRead(c, !paused); err == nil {
-			c.read.flags ^= rfReadOff
+			r.flags ^= rfReadOff
 		} else {
 			c.eng.cfg.Logger.Warn("weir: poller modify", "err", err)
 		}
@@ -141,10 +149,11 @@ func (c *Conn) applyPause(w *worker, resumed bool) {
 // resumeNow parses what was kept when reading was paused, then reads on: an
 // edge-triggered poller does not report again what arrived while paused.
 func (c *Conn) resumeNow(w *worker) {
-	if c.read.flags&rfStash != 0 {
+	r := c.read.Get(w)
+	if r.flags&rfStash != 0 {
 		c.consume(w, nil)
 	}
-	if c.goroutine == nil && c.readReady(w, c.read.flags&rfHangUp != 0) {
+	if c.goroutine == nil && c.readReady(w, r.flags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func newEngine(h Handler, cfg *Config) (*engine, error) {
-	e := &engine{cfg: cfg.defaults(), h: guard(h), gconns: map[*Conn]struct{}{}}
+	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
 	e.cfg.writeLimits.Total = &e.buffered
@@ -110,7 +110,7 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 // startServerConn puts an accepted socket on a loop in the handshake state.
 func (e *engine) startServerConn(c *Conn) {
 	c.state.Store(uint32(StateConnecting))
-	c.read.flags |= rfHandshake
+	c.read.Get(creator).flags |= rfHandshake
 	if c.goroutine != nil {
 		e.startNetConn(c, nil)
 		return
@@ -119,11 +119,11 @@ func (e *engine) startServerConn(c *Conn) {
 	// whole handshake (and arm keepalive) before this goroutine goes on.
 	c.loop = e.pickLoop()
 	if e.cfg.HandshakeTimeout > 0 {
-		c.armDeadline(e.cfg.HandshakeTimeout)
+		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
 	if err := c.loop.add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
-		c.finish(1006, "", err)
+		c.finish(creator, 1006, "", err)
 		return
 	}
 	e.abortIfStopping(c)
@@ -165,7 +165,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		if c.client {
 			err = ErrClientClosed
 		}
-		c.finish(code, reason, err)
+		c.finish(creator, code, reason, err)
 		return false
 	}
 	if c.goroutine != nil {
@@ -173,15 +173,15 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		return true
 	}
 	if len(head) > 0 {
-		c.read.unparsed = append(bufpool.Get(len(head))[:0], head...)
-		c.read.flags |= rfStash // parsed first, by resumeNow
+		c.read.Get(creator).unparsed = append(bufpool.Get(len(head))[:0], head...)
+		c.read.Get(creator).flags |= rfStash // parsed first, by resumeNow
 	}
 	// Own the connection before its fd is watched, so that input arriving at once
 	// waits until OnOpen has run (evOpen is handled before evRead).
 	c.sched.Store(evOpen | evRunning)
 	if err := e.pickLoop().add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
-		c.finish(1006, "", err)
+		c.finish(creator, 1006, "", err)
 		return true // ended, but not for stopping: OnClose has the error
 	}
 	e.dispatch(c)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
 )
@@ -106,5 +107,5 @@ var (
 	// ErrNotOpen: the operation needs an open connection.
 	ErrNotOpen = errors.New("weir: connection not open")
 	// ErrTooManyConns: the server's connection cap was reached.
-	ErrTooManyConns = errors.New("weir: too many connections")
+	ErrTooManyConns = admit.ErrTooMany
 )

@@ -8,15 +8,16 @@ import (
 
 // frameEnd handles a complete, unmasked frame that the reader has checked (RFC 6455
 // §5 rules, limits, UTF-8 of uncompressed text).
-func (c *Conn) frameEnd(ev *wsread.Event) {
+func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
+	r := c.read.Get(w)
 	h, payload := &ev.Header, ev.Payload
 	c.stats.framesIn.Add(1)
 	if h.Opcode.IsControl() {
-		c.control(h.Opcode, payload)
+		c.control(w, h.Opcode, payload)
 		return
 	}
 	if ev.Compressed {
-		c.compressedEnd(ev.Op, h, payload)
+		c.compressedEnd(w, ev.Op, h, payload)
 		return
 	}
 	op := ev.Op
@@ -24,50 +25,51 @@ func (c *Conn) frameEnd(ev *wsread.Event) {
 		c.stats.msgsIn.Add(1)
 	}
 	if c.eng.cfg.DisableAssembly {
-		c.handler.OnFrame(c, *h, payload)
+		c.callOnFrame(w, *h, payload)
 		return
 	}
 	if !h.Fin {
-		if c.msgRoom(len(payload), max(len(payload), len(c.read.message))) {
-			c.read.message = append(c.read.message, payload...)
+		if c.msgRoom(w, len(payload), max(len(payload), len(r.message))) {
+			r.message = append(r.message, payload...)
 		}
 		return
 	}
-	if c.read.message == nil {
-		c.handler.OnMessage(c, op, payload) // the zero-copy case: a slice of the read buffer
+	if r.message == nil {
+		c.callOnMessage(w, op, payload) // the zero-copy case: a slice of the read buffer
 		return
 	}
-	if !c.msgRoom(len(payload), len(payload)) {
+	if !c.msgRoom(w, len(payload), len(payload)) {
 		return
 	}
-	msg := append(c.read.message, payload...)
-	c.read.message = nil
-	c.handler.OnMessage(c, op, msg)
+	msg := append(r.message, payload...)
+	r.message = nil
+	c.callOnMessage(w, op, msg)
 	c.putMsg(msg)
 }
 
-// msgRoom makes room in c.read.message for n more bytes, growing it by more (at least n)
+// msgRoom makes room in r.message for n more bytes, growing it by more (at least n)
 // when it must, and charges the engine's inbound budget for the growth
 // (backpressure.go). Over the budget, the connection fails with 1013
 // (ErrInboundBudget) and msgRoom reports false.
-func (c *Conn) msgRoom(n, more int) bool {
-	old := cap(c.read.message)
+func (c *Conn) msgRoom(w *worker, n, more int) bool {
+	r := c.read.Get(w)
+	old := cap(r.message)
 	switch {
-	case c.read.message == nil:
-		c.read.message = bufpool.Get(max(n, smallIn))[:0]
-	case old-len(c.read.message) < n:
-		c.read.message = bufpool.Grow(c.read.message, more)
+	case r.message == nil:
+		r.message = bufpool.Get(max(n, smallIn))[:0]
+	case old-len(r.message) < n:
+		r.message = bufpool.Grow(r.message, more)
 	default:
 		return true
 	}
 	in := &c.eng.inbound
-	if in.Charge(cap(c.read.message) - old) {
+	if in.Charge(cap(r.message) - old) {
 		return true
 	}
-	bufpool.Put(c.read.message)
-	c.read.message = nil
+	bufpool.Put(r.message)
+	r.message = nil
 	in.Refund(old)
-	c.fail(ErrInboundBudget)
+	c.fail(w, ErrInboundBudget)
 	return false
 }
 
@@ -80,10 +82,10 @@ func (c *Conn) putMsg(b []byte) {
 
 // control handles ping, pong and close frames (RFC 6455 §5.5), which may arrive
 // between the fragments of a message.
-func (c *Conn) control(op frame.Opcode, payload []byte) {
+func (c *Conn) control(w *worker, op frame.Opcode, payload []byte) {
 	switch op {
 	case frame.OpPing:
-		pong := c.handler.OnPing(c, payload)
+		pong := c.callOnPing(w, payload)
 		if pong && !c.eng.cfg.DisableAutoPong && c.State() == StateOpen {
 			c.autoPong(payload)
 		}
@@ -91,9 +93,9 @@ func (c *Conn) control(op frame.Opcode, payload []byte) {
 		if c.extras.Load() != nil && c.rttPong(payload) {
 			return // the answer to a PingRTT call (rtt.go)
 		}
-		c.handler.OnPong(c, payload)
+		c.callOnPong(w, payload)
 	case frame.OpClose:
-		c.onPeerClose(payload)
+		c.onPeerClose(w, payload)
 	}
 }
 
@@ -101,41 +103,42 @@ func (c *Conn) control(op frame.Opcode, payload []byte) {
 // inflates it (the limit applies to the inflated size: RFC 7692 §8 bombs end in
 // 1009), checks text for UTF-8 and delivers it. With DisableAssembly the message
 // is delivered as one OnFrame, since its frames cannot be inflated one by one.
-func (c *Conn) compressedEnd(op frame.Opcode, h *frame.Header, payload []byte) {
-	if !h.Fin || c.read.message != nil {
+func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payload []byte) {
+	r := c.read.Get(w)
+	if !h.Fin || r.message != nil {
 		// The collected frames count against the inbound budget like an
 		// assembled message; the inflated copy lives only for this call.
-		if !c.msgRoom(len(payload), max(len(payload), len(c.read.message))) {
+		if !c.msgRoom(w, len(payload), max(len(payload), len(r.message))) {
 			return
 		}
-		c.read.message = append(c.read.message, payload...)
+		r.message = append(r.message, payload...)
 		if !h.Fin {
 			return
 		}
-		payload = c.read.message
+		payload = r.message
 	}
 	limit := c.eng.cfg.MaxMessageSize
 	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
 	msg, err := c.compression.Decompress(dst, payload, limit)
-	if c.read.message != nil {
-		c.putMsg(c.read.message)
-		c.read.message = nil
+	if r.message != nil {
+		c.putMsg(r.message)
+		r.message = nil
 	}
 	if err != nil {
 		bufpool.Put(msg)
-		c.fail(err)
+		c.fail(w, err)
 		return
 	}
 	if op == frame.OpText && !c.eng.cfg.SkipUTF8Validation && !frame.ValidUTF8(msg) {
 		bufpool.Put(msg)
-		c.fail(ErrTextNotUTF8)
+		c.fail(w, ErrTextNotUTF8)
 		return
 	}
 	c.stats.msgsIn.Add(1)
 	if c.eng.cfg.DisableAssembly {
-		c.handler.OnFrame(c, frame.Header{Fin: true, Opcode: op, Length: int64(len(msg))}, msg)
+		c.callOnFrame(w, frame.Header{Fin: true, Opcode: op, Length: int64(len(msg))}, msg)
 	} else {
-		c.handler.OnMessage(c, op, msg)
+		c.callOnMessage(w, op, msg)
 	}
 	bufpool.Put(msg)
 }

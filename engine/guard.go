@@ -11,10 +11,10 @@ import (
 // event loops (DispatchInline) and from reader goroutines; a panic escaping any
 // of them would end the process and every other connection with it. So every
 // Handler call goes through one guard (net/http recovers a handler's panic per
-// connection the same way): the Handler is wrapped once, where it is set
-// (newEngine for a Server's or Client's Handler, Dial for DialOptions.Handler),
-// so the call sites stay c.handler.OnX(...) and the guard costs one more indirect
-// call and an open-coded defer per callback. The handshake's user hooks
+// connection the same way): the call points below (c.callOnX(w, ...)), one per
+// callback, each a direct call and an open-coded defer around the Handler's.
+// They take the worker because a panic fails the connection, which reaches
+// its read side (conn.go). The handshake's user hooks
 // (upgrade's Verify, CheckOrigin, OnHandshakeError, ...) and WriteMessageFunc's
 // done callbacks run through guardedHook and callDone.
 //
@@ -59,59 +59,49 @@ func (e *PanicError) Error() string {
 // Unwrap returns ErrHandlerPanic, so CloseStatus(err) is 1011.
 func (e *PanicError) Unwrap() error { return ErrHandlerPanic }
 
-// guarded is a Handler whose every call recovers a panic of the one it wraps.
-type guarded struct{ h Handler }
+// The Handler's call points: each calls one callback under the guard, in
+// worker context (w: a panic fails the connection, which takes its read side).
 
-// guard wraps h for c.handler. The engine's own handlers (the ReadMessage queues) are
-// left bare: they do not panic, and blocking.go finds them by type.
-func guard(h Handler) Handler {
-	switch h.(type) {
-	case nil, *guarded, *queue, queueHandler:
-		return h
-	}
-	return &guarded{h: h}
+func (c *Conn) callOnOpen(w *worker) {
+	defer c.recoverCallback(w, "OnOpen")
+	c.handler.OnOpen(c)
 }
 
-func (g *guarded) OnOpen(c *Conn) {
-	defer c.recoverCallback("OnOpen")
-	g.h.OnOpen(c)
+func (c *Conn) callOnMessage(w *worker, op frame.Opcode, p []byte) {
+	defer c.recoverCallback(w, "OnMessage")
+	c.handler.OnMessage(c, op, p)
 }
 
-func (g *guarded) OnMessage(c *Conn, op frame.Opcode, p []byte) {
-	defer c.recoverCallback("OnMessage")
-	g.h.OnMessage(c, op, p)
+func (c *Conn) callOnFrame(w *worker, h frame.Header, p []byte) {
+	defer c.recoverCallback(w, "OnFrame")
+	c.handler.OnFrame(c, h, p)
 }
 
-func (g *guarded) OnFrame(c *Conn, h frame.Header, p []byte) {
-	defer c.recoverCallback("OnFrame")
-	g.h.OnFrame(c, h, p)
+// callOnPing reports false (no automatic pong) when the handler panicked.
+func (c *Conn) callOnPing(w *worker, p []byte) (pong bool) {
+	defer c.recoverCallback(w, "OnPing")
+	return c.handler.OnPing(c, p)
 }
 
-// OnPing reports false (no automatic pong) when the handler panicked.
-func (g *guarded) OnPing(c *Conn, p []byte) (pong bool) {
-	defer c.recoverCallback("OnPing")
-	return g.h.OnPing(c, p)
+func (c *Conn) callOnPong(w *worker, p []byte) {
+	defer c.recoverCallback(w, "OnPong")
+	c.handler.OnPong(c, p)
 }
 
-func (g *guarded) OnPong(c *Conn, p []byte) {
-	defer c.recoverCallback("OnPong")
-	g.h.OnPong(c, p)
+func (c *Conn) callOnDrain(w *worker) {
+	defer c.recoverCallback(w, "OnDrain")
+	c.handler.OnDrain(c)
 }
 
-func (g *guarded) OnDrain(c *Conn) {
-	defer c.recoverCallback("OnDrain")
-	g.h.OnDrain(c)
-}
-
-func (g *guarded) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
-	defer c.recoverCallback("OnClose")
-	g.h.OnClose(c, code, reason, err)
+func (c *Conn) callOnClose(w *worker, code frame.StatusCode, reason string, err error) {
+	defer c.recoverCallback(w, "OnClose")
+	c.handler.OnClose(c, code, reason, err)
 }
 
 // callDone calls a WriteMessageFunc done callback in worker context (flush,
 // finish) under the guard.
-func (c *Conn) callDone(fn func(error), err error) {
-	defer c.recoverCallback("WriteMessageFunc done")
+func (c *Conn) callDone(w *worker, fn func(error), err error) {
+	defer c.recoverCallback(w, "WriteMessageFunc done")
 	fn(err)
 }
 
@@ -136,23 +126,23 @@ func (c *Conn) callDoneAny(fn func(error), err error) {
 // the deferred function itself: recover only works when called directly by one.
 // Under PanicPropagate it does not call recover, so the panic goes on with its
 // stack intact.
-func (c *Conn) recoverCallback(callback string) {
+func (c *Conn) recoverCallback(w *worker, callback string) {
 	if c.eng.cfg.PanicPolicy == PanicPropagate {
 		return
 	}
 	if r := recover(); r != nil {
-		c.handlerPanicked(callback, r)
+		c.handlerPanicked(w, callback, r)
 	}
 }
 
 // handlerPanicked logs a recovered panic and fails the connection with 1011.
 // fail does nothing once the connection is failing or finished (a panic in
 // OnClose): the log line is all that is left to do.
-func (c *Conn) handlerPanicked(callback string, r any) {
+func (c *Conn) handlerPanicked(w *worker, callback string, r any) {
 	err := &PanicError{Callback: callback, Value: r, Stack: debug.Stack()}
 	c.eng.cfg.Logger.Error("weir: handler panicked; closing the connection with 1011",
 		"callback", callback, "panic", fmt.Sprint(r), "remote", c.remote, "stack", string(err.Stack))
-	c.fail(err)
+	c.fail(w, err)
 }
 
 // guardedHook runs f, a call into the Upgrader that may run user hooks during

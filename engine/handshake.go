@@ -7,6 +7,7 @@ import (
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -25,13 +26,14 @@ var errBusy = &upgrade.CheckError{Status: http.StatusServiceUnavailable, Reason:
 
 // handshakeInput takes bytes of a connection in the handshake state.
 func (c *Conn) handshakeInput(w *worker, data []byte) {
+	r := c.read.Get(w)
 	buf := data
-	if c.read.unparsed != nil {
-		if cap(c.read.unparsed)-len(c.read.unparsed) < len(data) {
-			c.read.unparsed = bufpool.Grow(c.read.unparsed, len(data))
+	if r.unparsed != nil {
+		if cap(r.unparsed)-len(r.unparsed) < len(data) {
+			r.unparsed = bufpool.Grow(r.unparsed, len(data))
 		}
-		c.read.unparsed = append(c.read.unparsed, data...)
-		buf = c.read.unparsed
+		r.unparsed = append(r.unparsed, data...)
+		buf = r.unparsed
 	}
 	u := c.eng.srv.upg
 	if c.tls != nil {
@@ -41,13 +43,13 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	}
 	n, err := u.Parse(buf, w.req)
 	if err == upgrade.ErrNeedMore {
-		if c.read.unparsed == nil {
-			c.read.unparsed = append(bufpool.Get(max(len(data), 1024))[:0], data...)
+		if r.unparsed == nil {
+			r.unparsed = append(bufpool.Get(max(len(data), 1024))[:0], data...)
 		}
 		return
 	}
 	if err != nil {
-		c.refuse(w.rsp[:0], err)
+		c.refuse(w, w.rsp[:0], err)
 		return
 	}
 	if c.eng.aborting.Load() {
@@ -55,41 +57,42 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 		return
 	}
 	if c.eng.stopping.Load() {
-		c.refuse(w.rsp[:0], errBusy)
+		c.refuse(w, w.rsp[:0], errBusy)
 		return
 	}
-	if !c.admitClientIP(u, w.req) {
-		c.refuse(w.rsp[:0], tooMany(reasonTooManyIP)) // limits.go
+	if !c.admitClientIP(w, w.req) {
+		c.refuse(w, w.rsp[:0], admit.TooMany(admit.ReasonTooManyIP)) // 503 (internal/admit)
 		return
 	}
 	var out []byte
 	var res upgrade.Result
 	if c.guardedHook(func() { out, res = u.Handshake(w.req, c.remote, w.rsp[:0], c) }) {
-		c.refuse(w.rsp[:0], errHookPanic) // a user hook panicked (guard.go)
+		c.refuse(w, w.rsp[:0], errHookPanic) // a user hook panicked (guard.go)
 		return
 	}
 	w.rsp = out[:0]
 	head := buf[n:]
 	if res.Pending != nil {
-		c.read.extra().pending = res.Pending
-		c.read.flags |= rfVerifyWait
+		r.extra().pending = res.Pending
+		r.flags |= rfVerifyWait
 		// Keep only what followed the request (frames sent early) for later.
-		c.keepHead(head)
+		c.keepHead(w, head)
 		return
 	}
 	c.completeHandshake(w, out, &res, head)
 }
 
-// keepHead replaces c.read.unparsed with a pooled copy of head (which may alias c.read.unparsed).
-func (c *Conn) keepHead(head []byte) {
+// keepHead replaces r.unparsed with a pooled copy of head (which may alias r.unparsed).
+func (c *Conn) keepHead(w *worker, head []byte) {
+	r := c.read.Get(w)
 	var kept []byte
 	if len(head) > 0 {
 		kept = append(bufpool.Get(len(head))[:0], head...)
 	}
-	if c.read.unparsed != nil {
-		bufpool.Put(c.read.unparsed)
+	if r.unparsed != nil {
+		bufpool.Put(r.unparsed)
 	}
-	c.read.unparsed = kept
+	r.unparsed = kept
 }
 
 // HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
@@ -98,46 +101,40 @@ func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 
 // onDecided finishes a deferred handshake (worker context).
 func (c *Conn) onDecided(w *worker) {
-	h, ok := c.read.pendingHandle()
-	if !ok || c.read.flags&rfVerifyWait == 0 {
+	r := c.read.Get(w)
+	h, ok := r.pendingHandle()
+	if !ok || r.flags&rfVerifyWait == 0 {
 		return
 	}
-	c.read.extras.pending = nil
-	c.read.flags &^= rfVerifyWait
+	r.extras.pending = nil
+	r.flags &^= rfVerifyWait
 	var out []byte
 	var res upgrade.Result
 	if c.guardedHook(func() { out, res = h.Finish(w.rsp[:0]) }) {
-		c.refuse(w.rsp[:0], errHookPanic)
+		c.refuse(w, w.rsp[:0], errHookPanic)
 		return
 	}
 	w.rsp = out[:0]
 	if c.eng.stopping.Load() && res.Accepted() {
-		c.refuse(w.rsp[:0], errBusy)
+		c.refuse(w, w.rsp[:0], errBusy)
 		return
 	}
-	c.completeHandshake(w, out, &res, c.read.unparsed)
-	if c.read.flags&rfFinished == 0 && c.goroutine == nil && c.readReady(w, false) {
+	c.completeHandshake(w, out, &res, r.unparsed)
+	if r.flags&rfFinished == 0 && c.goroutine == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
 }
 
 // completeHandshake writes the answer; on acceptance the connection opens and head
-// (bytes that followed the request, aliasing c.read.unparsed or the read buffer) is parsed as
+// (bytes that followed the request, aliasing r.unparsed or the read buffer) is parsed as
 // frames.
 func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, head []byte) {
+	r := c.read.Get(w)
 	if !res.Accepted() {
-		c.reject(out, res.Err)
+		c.reject(w, out, res.Err)
 		return
 	}
-	c.subprotocol = res.Subprotocol
-	c.version = uint8(res.Version)
-	c.setCompression(res)
-	if res.UserValue != nil {
-		c.SetUserData(res.UserValue)
-	}
-	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
-	}
+	c.takeResult(res)
 	// Open before the 101 leaves: a client that saw it finds the connection in
 	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).
 	c.state.Store(uint32(StateOpen))
@@ -145,16 +142,16 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 	err := c.writeRaw(out)
 	c.write.mu.Unlock()
 	if err != nil {
-		c.finish(frame.StatusAbnormalClosure, "", err)
+		c.finish(w, frame.StatusAbnormalClosure, "", err)
 		return
 	}
-	c.read.flags &^= rfHandshake
+	r.flags &^= rfHandshake
 	c.eng.countAccepted()
-	in := c.read.unparsed
-	c.read.unparsed = nil
-	c.opened()
-	if len(head) > 0 && c.read.flags&rfFinished == 0 {
-		c.parse(head)
+	in := r.unparsed
+	r.unparsed = nil
+	c.opened(w)
+	if len(head) > 0 && r.flags&rfFinished == 0 {
+		c.parse(w, head)
 	}
 	if in != nil {
 		bufpool.Put(in)
@@ -172,33 +169,34 @@ const rejectLinger = time.Second
 // bytes). So the answer is followed by a half-close (FIN once it is out), and
 // input is read and dropped until the peer hangs up or rejectLinger passes;
 // only then is the socket closed.
-func (c *Conn) reject(out []byte, err error) {
+func (c *Conn) reject(w *worker, out []byte, err error) {
+	r := c.read.Get(w)
 	c.eng.countRefused(err) // by its status (metrics.go)
 	c.write.mu.Lock()
 	werr := c.writeRaw(out)
 	c.write.mu.Unlock()
 	if werr != nil || c.loop == nil {
-		c.finish(frame.StatusAbnormalClosure, "", err)
+		c.finish(w, frame.StatusAbnormalClosure, "", err)
 		return
 	}
-	c.read.flags |= rfDiscard // consume drops input from now on
-	c.read.flags &^= rfVerifyWait
-	c.read.extra().failErr = err // onEOF ends it at once (finishClean)
-	c.releaseRead()
+	r.flags |= rfDiscard // consume drops input from now on
+	r.flags &^= rfVerifyWait
+	r.extra().failErr = err // onEOF ends it at once (finishClean)
+	c.releaseRead(w)
 	c.setCloseStatus(frame.StatusAbnormalClosure, "")
 	c.shutdownWrite()
-	c.armDeadline(min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
+	c.armDeadline(w, min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
 }
 
 // refuse answers err (Upgrader.Refuse, which tells OnHandshakeError) and closes
 // the connection as reject does. A panicking OnHandshakeError still gets the
 // answer written.
-func (c *Conn) refuse(dst []byte, err error) {
+func (c *Conn) refuse(w *worker, dst []byte, err error) {
 	var out []byte
 	if c.guardedHook(func() { out = c.eng.srv.upg.Refuse(dst, c.remote, err) }) {
 		out = upgrade.AppendError(dst, err)
 	}
-	c.reject(out, err)
+	c.reject(w, out, err)
 }
 
 // rejectBusy answers a handshake in flight with 503 (Shutdown).
@@ -207,9 +205,21 @@ func (c *Conn) rejectBusy() {
 	c.post(evClose)
 }
 
-// setCompression starts permessage-deflate when the handshake negotiated it.
-func (c *Conn) setCompression(res *upgrade.Result) {
+// takeResult sets what an accepted handshake negotiated and what its hooks
+// kept, before the connection's state becomes open (which publishes them):
+// subprotocol, version, permessage-deflate, user data, the kept request.
+func (c *Conn) takeResult(res *upgrade.Result) {
+	c.subprotocol = res.Subprotocol
+	if res.Version != 0 {
+		c.version = uint8(res.Version)
+	}
 	if a, ok := res.Extensions.(deflate.Agreement); ok {
 		c.compression = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
+	}
+	if res.UserValue != nil {
+		c.SetUserData(res.UserValue)
+	}
+	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
+		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
 	}
 }

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/perconn"
 )
 
 // Goroutine mode's reader moves between its 1 KiB and 16 KiB buffers with the
-// size of its reads (netconn.go). Sizes around both edges, runs of small
+// size of its reads (internal/perconn). Sizes around both edges, runs of small
 // messages long enough to shrink it again, and messages far over 16 KiB must all
 // arrive whole and in order, on the server and on the client.
 func TestGoroutineReadBufferSizes(t *testing.T) {
@@ -17,9 +18,9 @@ func TestGoroutineReadBufferSizes(t *testing.T) {
 	_, addr := startServer(t, newCliPeer(true), cfg, nil)
 	c := cliDial(t, cliClient(t, nil, cfg), "ws://"+addr+"/", nil)
 	var sizes []int
-	for _, burst := range []int{netBufSmall - 10, netBufSmall, netBufSmall + 1, netBufSize - 4, netBufSize, netBufSize + 1, 100_000} {
+	for _, burst := range []int{perconn.SmallBuf - 10, perconn.SmallBuf, perconn.SmallBuf + 1, perconn.BigBuf - 4, perconn.BigBuf, perconn.BigBuf + 1, 100_000} {
 		sizes = append(sizes, burst)
-		for range netShrinkAfter + 2 {
+		for range perconn.ShrinkAfter + 2 {
 			sizes = append(sizes, 10) // small reads: back to the small buffer
 		}
 	}

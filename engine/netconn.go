@@ -1,59 +1,37 @@
 package engine
 
 import (
-	"errors"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
-	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
 // Goroutine-per-connection mode: the same Conn, state machine and callbacks over a
-// net.Conn, with one reader goroutine per connection and blocking writes. It serves
-// connections whose fd cannot be taken (a *tls.Conn), platforms without a poller,
-// and Config.GoroutinePerConn. Timers use a wheel of their own (one goroutine for
-// the engine), and events posted from other goroutines wake the reader out of its
-// read with a past read deadline.
+// net.Conn, with one reader goroutine per connection and blocking writes
+// (internal/perconn runs both goroutines; the Conn is their Reader and Writer).
+// It serves connections whose fd cannot be taken (a *tls.Conn), platforms
+// without a poller, and Config.GoroutinePerConn. Timers use a wheel of their own
+// (one goroutine for the engine), and events posted from other goroutines wake
+// the reader out of its read with a past read deadline.
 
-// goroutineMode is what only a goroutine-mode connection needs: its net.Conn
-// and the channels that wake its reader and writer goroutines (set before they
-// start), and the writer's write in flight (under write.mu).
+// goroutineMode is what only a goroutine-mode connection needs: its socket
+// with the channels that wake its reader and writer goroutines (set before
+// they start), and the writer's write in flight (under write.mu).
 type goroutineMode struct {
-	nc       net.Conn
-	wake     chan struct{} // a token when events are posted (for a paused reader)
-	wch      chan struct{} // a token when output is queued (for the writer)
-	inflight int           // bytes the writer is writing now (under write.mu)
+	*perconn.Socket
+	nc       net.Conn // the Socket's
+	inflight int      // bytes the writer is writing now (under write.mu)
 }
 
 func newGoroutineMode(nc net.Conn) *goroutineMode {
-	return &goroutineMode{nc: nc, wake: make(chan struct{}, 1), wch: make(chan struct{}, 1)}
+	return &goroutineMode{Socket: perconn.New(nc), nc: nc}
 }
 
-// A goroutine-mode reader reads into netBufSmall bytes while reads are small, so
-// that an idle connection, blocked in Read, holds 1 KiB rather than 16: it moves
-// to netBufSize when a read fills the small buffer (more is waiting), and back
-// after netShrinkAfter reads in a row that would have fit the small one (not at
-// the first: a message just over 1 KiB would then cost two reads every time).
-// Buffers come from bufpool: a move allocates nothing.
-const (
-	netBufSmall    = 1 << 10
-	netBufSize     = 16 << 10
-	netShrinkAfter = 8
-)
-
-func addrPort(a net.Addr) netip.AddrPort {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.AddrPort()
-	case interface{ AddrPort() netip.AddrPort }:
-		return a.AddrPort()
-	}
-	return netip.AddrPort{}
-}
+func addrPort(a net.Addr) netip.AddrPort { return perconn.AddrPort(a) }
 
 // timerLoop returns the engine's timer-only loop for goroutine-mode connections,
 // starting it on first use.
@@ -66,24 +44,18 @@ func (e *engine) timerLoop() *loop {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			t := time.NewTicker(e.cfg.TimerResolution)
-			defer t.Stop()
-			for {
-				select {
-				case now := <-t.C:
-					for _, c := range l.wheel.Advance(now) {
-						c.post(evTimer)
-					}
-				case <-l.tick:
-					return
+			perconn.Tick(e.cfg.TimerResolution, l.tick, func(now time.Time) {
+				for _, c := range l.wheel.Advance(now) {
+					c.post(evTimer)
 				}
-			}
+			})
 		}()
 	}
 	return e.gl
 }
 
-// startNetConn starts the reader goroutine of a goroutine-mode connection.
+// startNetConn starts the reader and writer goroutines of a goroutine-mode
+// connection.
 func (e *engine) startNetConn(c *Conn, head []byte) {
 	c.loop = e.timerLoop()
 	c.lastRead.Store(c.loop.wheel.Now())
@@ -101,11 +73,14 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 		c.sched.Or(evClose) // the reader handles it first thing
 	}
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
-		c.armDeadline(e.cfg.HandshakeTimeout)
+		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
 	e.wg.Add(2)
 	go c.readLoop(head)
-	go c.writeLoop()
+	go func() {
+		defer e.wg.Done()
+		c.goroutine.WriteLoop((*netWriter)(c))
+	}()
 	if stopping && open {
 		c.Close(goingAway(c))
 	}
@@ -119,87 +94,65 @@ func (c *Conn) flushNet() {
 	buf := c.takeOut()
 	c.write.mu.Unlock()
 	if len(buf) > 0 {
-		c.goroutine.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
-		n, _ := c.goroutine.nc.Write(buf)
-		c.stats.bytesOut.Add(uint64(n))
+		c.stats.bytesOut.Add(uint64(c.goroutine.WriteNow(buf, c.eng.cfg.CloseTimeout)))
 	}
 	c.writtenOut(buf)
 }
 
-// wakeReader makes the reader goroutine look at its pending events.
-func (c *Conn) wakeReader() {
-	select {
-	case c.goroutine.wake <- struct{}{}:
-	default:
-	}
-	c.goroutine.nc.SetReadDeadline(time.Unix(1, 0))
-}
-
-// readLoop is the reader goroutine: the worker context of a goroutine-mode connection.
+// readLoop is the reader goroutine: the worker context of a goroutine-mode
+// connection.
 func (c *Conn) readLoop(head []byte) {
 	defer c.eng.wg.Done()
-	w := &worker{buf: bufpool.Get(netBufSmall)}
-	small := 0 // reads in a row that fit netBufSmall, while w.buf is big
-	if c.read.flags&rfHandshake != 0 {
-		w.req = upgrade.NewRequest()
-		w.req.SetTLS(tlsConnOf(c.goroutine.nc)) // hooks see Request.TLS (tls.go)
-	}
-	defer func() { bufpool.Put(w.buf) }() // w.buf changes size on the way
-	if c.read.flags&rfHandshake == 0 {
-		c.opened() // an adopted or dialled connection: open from the start
+	r := &netReader{c: c}
+	if c.read.Get(&r.w).flags&rfHandshake != 0 {
+		r.w.req = upgrade.NewRequest()
+		r.w.req.SetTLS(tlsConnOf(c.goroutine.nc)) // hooks see Request.TLS (tls.go)
+	} else {
+		c.opened(&r.w) // an adopted or dialled connection: open from the start
 	}
 	if len(head) > 0 {
-		c.consume(w, head)
+		c.consume(&r.w, head)
 	}
-	for c.read.flags&rfFinished == 0 {
-		if ev := c.sched.Swap(0); ev != 0 {
-			if ev&evHangUp != 0 {
-				c.onIOError(io.ErrClosedPipe)
-				continue
-			}
-			c.handle(w, ev&^evRead)
-			continue
-		}
-		if c.paused.Load() || c.readHeld() {
-			<-c.goroutine.wake // backpressure: the writer posts evWrite after each write
-			continue
-		}
-		c.goroutine.nc.SetReadDeadline(time.Time{})
-		if c.sched.Load() != 0 {
-			continue
-		}
-		n, err := c.goroutine.nc.Read(w.buf)
-		if n > 0 {
-			c.stats.bytesIn.Add(uint64(n))
-			c.touch()
-			c.consume(w, w.buf[:n]) // keeps no reference into w.buf
-			switch {
-			case n == len(w.buf) && n < netBufSize:
-				bufpool.Put(w.buf)
-				w.buf = bufpool.Get(netBufSize)
-				small = 0
-			case len(w.buf) == netBufSmall:
-			case n > netBufSmall:
-				small = 0
-			default:
-				if small++; small >= netShrinkAfter {
-					bufpool.Put(w.buf)
-					w.buf = bufpool.Get(netBufSmall)
-				}
-			}
-		}
-		if err != nil && c.read.flags&rfFinished == 0 {
-			switch {
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				// Woken by post: the events are handled at the top.
-			case errors.Is(err, io.EOF):
-				c.onEOF()
-			default:
-				c.onIOError(err)
-			}
-		}
-	}
+	c.goroutine.ReadLoop(r)
 }
+
+// netReader is a goroutine-mode connection seen by its reader goroutine
+// (perconn.Reader), with the worker its turns run on: the handshake's request
+// view and answer (its read buffer is perconn's).
+type netReader struct {
+	c *Conn
+	w worker
+}
+
+func (r *netReader) Done() bool { return r.c.read.Get(&r.w).flags&rfFinished != 0 }
+
+func (r *netReader) Events() bool {
+	c := r.c
+	if c.sched.Load() == 0 {
+		return false // the common case: a load, not a swap
+	}
+	switch ev := c.sched.Swap(0); {
+	case ev&evHangUp != 0: // the writer failed
+		c.onIOError(&r.w, io.ErrClosedPipe)
+	default:
+		c.handle(&r.w, ev&^evRead) // the reader reads by itself
+	}
+	return true
+}
+
+func (r *netReader) Held() bool { return r.c.paused.Load() || r.c.readHeld() }
+
+func (r *netReader) Input(p []byte) {
+	r.c.stats.bytesIn.Add(uint64(len(p)))
+	r.c.touch(&r.w)
+	r.c.consume(&r.w, p) // keeps no reference into p
+}
+
+func (r *netReader) EOF()             { r.c.onEOF(&r.w) }
+func (r *netReader) Failed(err error) { r.c.onIOError(&r.w, err) }
+
+// wakeReader makes the reader goroutine look at its pending events.
+func (c *Conn) wakeReader() { c.goroutine.Wake() }
 
 // netWrite2 is sysWrite2 in goroutine mode: the socket never takes bytes directly.
 // Everything is queued (under the MaxWriteBuffer policy, as on the loops) and the
@@ -207,54 +160,44 @@ func (c *Conn) readLoop(head []byte) {
 // that stops reading blocks no caller, no callback and no keepalive.
 func (c *Conn) netWrite2(a, b []byte) (int, error) { return 0, nil }
 
-// kickWriter wakes the writer goroutine (under write.mu).
-func (c *Conn) kickWriter() {
-	select {
-	case c.goroutine.wch <- struct{}{}:
-	default:
+// netWriter is a goroutine-mode connection seen by its writer goroutine
+// (perconn.Writer): it takes the outbound buffer whole, under write.mu, and
+// perconn writes it with the lock released.
+type netWriter Conn
+
+func (nw *netWriter) Take() (buf []byte, closed bool) {
+	c := (*Conn)(nw)
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	c.write.w.QueuePongs(c.sink())
+	if c.outLen() == 0 || c.write.w.WriteErr() {
+		closed = c.write.w.Closed()
+		if closed {
+			c.releaseWrite()
+			c.goroutine.nc.Close() // finish left the close to us, after the last bytes
+		}
+		return nil, closed
 	}
+	buf = c.takeOut()
+	c.goroutine.inflight = len(buf)
+	return buf, false
 }
 
-// writeLoop is a goroutine-mode connection's writer: it takes the outbound buffer
-// whole and writes it with the lock released.
-func (c *Conn) writeLoop() {
-	defer c.eng.wg.Done()
-	g := c.goroutine
-	for range g.wch {
-		for {
-			c.write.mu.Lock()
-			c.write.w.QueuePongs(c.sink())
-			if c.outLen() == 0 || c.write.w.WriteErr() {
-				closed := c.write.w.Closed()
-				if closed {
-					c.releaseWrite()
-					g.nc.Close() // finish left the close to us, after the last bytes
-				}
-				c.write.mu.Unlock()
-				if closed {
-					return
-				}
-				break
-			}
-			buf := c.takeOut()
-			g.inflight = len(buf)
-			c.write.mu.Unlock()
-			n, err := g.nc.Write(buf)
-			c.stats.bytesOut.Add(uint64(n))
-			c.write.mu.Lock()
-			c.writtenOut(buf)
-			g.inflight = 0
-			if err != nil {
-				c.write.w.MarkWriteErr()
-			}
-			c.write.mu.Unlock()
-			if err != nil {
-				c.post(evHangUp)
-				continue // closes once finish marks the connection closed
-			}
-			c.post(evWrite) // write completions, OnDrain, the queued flag: in the reader
-		}
+func (nw *netWriter) Written(buf []byte, n int, err error) {
+	c := (*Conn)(nw)
+	c.stats.bytesOut.Add(uint64(n))
+	c.write.mu.Lock()
+	c.writtenOut(buf)
+	c.goroutine.inflight = 0
+	if err != nil {
+		c.write.w.MarkWriteErr()
 	}
+	c.write.mu.Unlock()
+	if err != nil {
+		c.post(evHangUp) // closes once finish marks the connection closed
+		return
+	}
+	c.post(evWrite) // write completions, OnDrain, the queued flag: in the reader
 }
 
 // inflight is what goroutine mode's writer is writing right now (under write.mu).
@@ -276,7 +219,7 @@ func (c *Conn) closeNet() {
 	} else {
 		g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
 	}
-	c.kickWriter() // the writer sees the Writer closed and ends
+	g.Kick() // the writer sees the Writer closed and ends
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
@@ -299,18 +242,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 // connection is admitted (admitAccepted: not stopping, under the caps; others
 // are closed at once), or reports false once the listener is closed.
 func (e *engine) acceptAdmitted(ln net.Listener) (net.Conn, netip.AddrPort, bool) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
-			}
-			return nil, netip.AddrPort{}, false
-		}
-		remote := addrPort(nc.RemoteAddr())
-		if e.admitAccepted(remote.Addr()) { // stopping, or at a cap (limits.go)
-			return nc, remote, true
-		}
-		nc.Close()
-	}
+	return perconn.Accept(ln, func(remote netip.AddrPort) bool {
+		return e.admitAccepted(remote.Addr()) // stopping, or at a cap (limits.go)
+	})
 }

@@ -25,7 +25,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.e.proxied(ip) {
 		ip = s.upg.ClientIPHTTP(r) // counted under the client behind the proxy (limits.go)
 	}
-	if he := s.admitHTTP(ip); he != nil {
+	if he := s.gate.HTTP(ip); he != nil {
 		s.e.countRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
 		return
@@ -35,7 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handshakeRefusal(err) {
 			s.e.countRefused(err)
 		}
-		s.perIP.Leave(ip)
+		s.gate.PerIP().Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
 	s.e.countAccepted()
@@ -85,17 +85,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 		c.goroutine = newGoroutineMode(nc)
 	}
 	if res != nil {
-		c.subprotocol = res.Subprotocol
-		c.setCompression(res)
-		if res.Version != 0 {
-			c.version = uint8(res.Version)
-		}
-		if res.UserValue != nil {
-			c.SetUserData(res.UserValue)
-		}
-		if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-			c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
-		}
+		c.takeResult(res) // handshake.go
 	}
 	e.startOpenConn(c, head)
 	return c

@@ -43,9 +43,10 @@ const (
 // readReady reads what the socket has (the poller is edge-triggered, so until a
 // short read or EAGAIN). It reports whether it stopped early with more to read.
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
+	r := c.read.Get(w)
 	got := 0 // bytes read this turn
 	for i := 0; ; i++ {
-		if c.read.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
+		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
 		}
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
@@ -66,16 +67,16 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 				}
 				continue
 			}
-			if c.readErr(err) {
+			if c.readErr(w, err) {
 				continue
 			}
 			return false
 		}
 		buf := w.buf
 		direct := false
-		room, err := c.read.parser.ReadSpace(len(buf))
+		room, err := r.parser.ReadSpace(len(buf))
 		if err != nil { // its growth is over the inbound budget
-			c.fail(err)
+			c.fail(w, err)
 			return false
 		}
 		if room != nil {
@@ -86,12 +87,12 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		got += n
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
-			c.touch()
+			c.touch(w)
 			if direct {
-				if err := c.read.parser.Commit(n); err != nil {
-					c.fail(err)
+				if err := r.parser.Commit(n); err != nil {
+					c.fail(w, err)
 				} else {
-					c.parse(nil)
+					c.parse(w, nil)
 				}
 			} else {
 				c.consume(w, buf[:n])
@@ -102,7 +103,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			}
 			continue
 		}
-		if c.readErr(err) {
+		if c.readErr(w, err) {
 			continue
 		}
 		return false
@@ -111,21 +112,21 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 
 // readErr handles a read that returned no bytes and reports whether to read
 // again (an interrupted call).
-func (c *Conn) readErr(err error) (again bool) {
+func (c *Conn) readErr(w *worker, err error) (again bool) {
 	switch {
 	case err == nil: // n == 0: the peer closed its side
-		c.onEOF()
+		c.onEOF(w)
 	case sock.IsAgain(err):
 	case sock.IsIntr(err):
 		return true
 	default:
-		c.onIOError(err)
+		c.onIOError(w, err)
 	}
 	return false
 }
 
 // touch records input for keepalive and idle timing.
-func (c *Conn) touch() {
+func (c *Conn) touch(w *worker) {
 	if c.loop == nil {
 		return
 	}
@@ -133,76 +134,78 @@ func (c *Conn) touch() {
 	if c.lastRead.Load() != now {
 		c.lastRead.Store(now)
 	}
-	if c.pingDue != 0 {
+	if due := c.due.Get(w); due.ping != 0 {
 		// Input answers a keepalive ping: the next one is due PingInterval from now,
 		// not at the end of the grace period the wheel entry waits for.
-		c.pingDue = 0
-		c.armKeepalive()
+		due.ping = 0
+		c.armKeepalive(w)
 	}
 }
 
 // consume feeds freshly read bytes (in the worker's buffer) to the protocol.
 func (c *Conn) consume(w *worker, data []byte) {
-	if c.read.flags&rfDiscard != 0 {
+	r := c.read.Get(w)
+	if r.flags&rfDiscard != 0 {
 		return
 	}
-	if c.read.flags&rfVerifyWait != 0 {
+	if r.flags&rfVerifyWait != 0 {
 		// Goroutine mode keeps reading while a deferred verify decision is pending
 		// (to notice a hang-up): keep what comes, within reason, for after it.
-		if len(c.read.unparsed)+len(data) > maxEarlyBytes {
-			c.finish(frame.StatusAbnormalClosure, "", errEarlyData)
+		if len(r.unparsed)+len(data) > maxEarlyBytes {
+			c.finish(w, frame.StatusAbnormalClosure, "", errEarlyData)
 			return
 		}
-		if c.read.unparsed == nil {
-			c.read.unparsed = bufpool.Get(len(data))[:0]
-		} else if cap(c.read.unparsed)-len(c.read.unparsed) < len(data) {
-			c.read.unparsed = bufpool.Grow(c.read.unparsed, len(data))
+		if r.unparsed == nil {
+			r.unparsed = bufpool.Get(len(data))[:0]
+		} else if cap(r.unparsed)-len(r.unparsed) < len(data) {
+			r.unparsed = bufpool.Grow(r.unparsed, len(data))
 		}
-		c.read.unparsed = append(c.read.unparsed, data...)
+		r.unparsed = append(r.unparsed, data...)
 		return
 	}
-	if c.read.flags&rfHandshake != 0 {
+	if r.flags&rfHandshake != 0 {
 		c.handshakeInput(w, data)
 		return
 	}
-	if c.read.flags&rfStash != 0 {
+	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
-		c.read.flags &^= rfStash
-		buf := c.read.unparsed
-		c.read.unparsed = nil
+		r.flags &^= rfStash
+		buf := r.unparsed
+		r.unparsed = nil
 		if cap(buf)-len(buf) < len(data) {
 			buf = bufpool.Grow(buf, len(data))
 		}
 		buf = append(buf, data...)
-		c.parse(buf)
+		c.parse(w, buf)
 		bufpool.Put(buf)
 		return
 	}
-	c.parse(data)
+	c.parse(w, data)
 }
 
 // parse runs the frame reader over data: whole frames in it are handled in place,
 // a trailing partial one is kept by the reader. A callback that pauses the
 // connection leaves the rest of data unparsed, kept for ResumeRead.
-func (c *Conn) parse(data []byte) {
-	if !c.read.parser.Started() {
+func (c *Conn) parse(w *worker, data []byte) {
+	r := c.read.Get(w)
+	if !r.parser.Started() {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
-		c.read.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression != nil)
+		r.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression != nil)
 	}
-	for c.read.flags&(rfFinished|rfDiscard) == 0 {
+	for r.flags&(rfFinished|rfDiscard) == 0 {
 		if len(data) > 0 && c.paused.Load() {
 			// A callback paused the connection: keep the rest, unparsed, for
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			c.read.unparsed = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
-			c.read.flags |= rfStash
+			r.unparsed = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
+			r.flags |= rfStash
 			return
 		}
-		ev, n, err := c.read.parser.Next(data)
+		ev, n, err := r.parser.Next(data)
 		data = data[n:]
 		if err != nil {
-			c.fail(err)
+			c.fail(w, err)
 			return
 		}
 		switch ev.Kind {
@@ -212,6 +215,6 @@ func (c *Conn) parse(data []byte) {
 			c.eng.cfg.Trace.FrameIn(c, ev.Header) // Limits.Headers is set only with a tracer
 			continue
 		}
-		c.frameEnd(&ev)
+		c.frameEnd(w, &ev)
 	}
 }

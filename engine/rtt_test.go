@@ -206,7 +206,7 @@ func TestPingRTTNode(t *testing.T) {
 
 // pongConn is a bare connection for driving the pong path directly.
 func pongConn(pending int) (*Conn, []byte) {
-	c := &Conn{identity: identity{handler: NopHandler{}}}
+	c := &Conn{identity: identity{handler: NopHandler{}, eng: &engine{}}} // eng: the guard reads its PanicPolicy
 	for range pending {
 		c.sharedExtras().rtt.Add(rtt.NewWaiter())
 	}
@@ -218,7 +218,7 @@ func pongConn(pending int) (*Conn, []byte) {
 func TestPongPathAllocs(t *testing.T) {
 	for _, pending := range []int{0, 1, 4} {
 		c, p := pongConn(pending)
-		if n := testing.AllocsPerRun(100, func() { c.control(frame.OpPong, p) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { c.control(creator, frame.OpPong, p) }); n != 0 {
 			t.Errorf("%d pending: %v allocs per pong", pending, n)
 		}
 	}
@@ -233,7 +233,7 @@ func BenchmarkPongPath(b *testing.B) {
 			c, p := pongConn(bc.pending)
 			b.ReportAllocs()
 			for b.Loop() {
-				c.control(frame.OpPong, p)
+				c.control(creator, frame.OpPong, p) // the test made c: it owns it
 			}
 		})
 	}

@@ -74,38 +74,38 @@ func (c *Conn) run(w *worker) {
 // handle does one batch of events in worker context. It reports whether input is
 // left to read after the connection's turn.
 func (c *Conn) handle(w *worker, ev uint32) (more bool) {
-	if c.read.flags&rfFinished != 0 {
+	if c.read.Get(w).flags&rfFinished != 0 {
 		return false
 	}
 	if ev&evOpen != 0 {
-		c.opened()
+		c.opened(w)
 		c.resumeNow(w) // frames that arrived with the handshake, then the socket
 	}
 	if ev&evClose != 0 {
-		c.onCloseRequest()
+		c.onCloseRequest(w)
 	}
 	if ev&evDecided != 0 {
 		c.onDecided(w)
 	}
 	if ev&evWrite != 0 && c.write.w.Queued() {
-		c.flush()
+		c.flush(w)
 	}
 	if ev&(evPause|evResume) != 0 {
 		c.applyPause(w, ev&evResume != 0)
 	}
-	if ev&evHangUp != 0 && c.read.flags&rfVerifyWait != 0 {
+	if ev&evHangUp != 0 && c.read.Get(w).flags&rfVerifyWait != 0 {
 		// The peer left while a deferred verify decision was pending: cancel it.
-		c.finish(frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
+		c.finish(w, frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
 		return false
 	}
 	if ev&evHangUp != 0 {
-		c.read.flags |= rfHangUp
+		c.read.Get(w).flags |= rfHangUp
 	}
 	if ev&(evRead|evHangUp) != 0 {
-		more = c.readReady(w, c.read.flags&rfHangUp != 0)
+		more = c.readReady(w, c.read.Get(w).flags&rfHangUp != 0)
 	}
 	if ev&evTimer != 0 {
-		c.onTimer()
+		c.onTimer(w)
 	}
-	return more && c.read.flags&rfFinished == 0
+	return more && c.read.Get(w).flags&rfFinished == 0
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/iplimit"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -25,9 +26,9 @@ type Server struct {
 	addr      net.Addr
 	done      chan struct{}
 	closed    bool
-	netLns    []net.Listener   // served in goroutine mode
-	perIP     *iplimit.Counter // Config.MaxConnsPerIP; nil without it (limits.go)
-	tls       *tlsAccept       // ListenTLS's handshake slots (tlsaccept.go); nil before
+	netLns    []net.Listener // served in goroutine mode
+	gate      *admit.Gate    // Config.MaxConns, MaxConnsPerIP (limits.go)
+	tls       *tlsAccept     // ListenTLS's handshake slots (tlsaccept.go); nil before
 }
 
 // NewServer returns a server that calls h for every connection. A nil h queues
@@ -63,7 +64,8 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		uc.HandshakeTimeout = e.cfg.HandshakeTimeout
 		u = &uc
 	}
-	s := &Server{e: e, upg: u, done: make(chan struct{}), perIP: iplimit.New(e.cfg.MaxConnsPerIP)}
+	s := &Server{e: e, upg: u, done: make(chan struct{})}
+	s.gate = admit.New(e.cfg.MaxConns, &e.nconns, iplimit.New(e.cfg.MaxConnsPerIP), u)
 	e.srv = s
 	return s, nil
 }

@@ -113,7 +113,7 @@ func (c *Conn) shutLocked() {
 			c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
 		}
 		c.fd.Shutdown()
-	} else if cw, ok := c.goroutine.nc.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
+	} else {
+		c.goroutine.CloseWrite()
 	}
 }

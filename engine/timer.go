@@ -4,15 +4,16 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/keepalive"
 	"github.com/weir-ws/weir/internal/wheel"
 )
 
 // armDeadline sets the handshake or close deadline d from now and schedules it:
 // the first tick that begins at or after now+d, from the clock (never early).
-func (c *Conn) armDeadline(d time.Duration) {
-	w := c.loop.wheel
-	c.deadline = w.At(time.Now().Add(d))
-	w.Schedule(c, c.deadline)
+func (c *Conn) armDeadline(w *worker, d time.Duration) {
+	due := c.due.Get(w)
+	due.until = c.loop.wheel.At(time.Now().Add(d))
+	c.loop.wheel.Schedule(c, due.until)
 }
 
 // newWheel is a loop's timing wheel of connections: each has one entry, at its
@@ -23,100 +24,66 @@ func newWheel(res time.Duration) *wheel.Wheel[Conn] {
 	return wheel.New(res, func(c *Conn) *wheel.Node[Conn] { return &c.tnode })
 }
 
-// armKeepalive schedules the next keepalive or idle check of an open connection.
-func (c *Conn) armKeepalive() {
-	cfg := &c.eng.cfg
-	if c.loop == nil || (cfg.PingInterval < 0 && cfg.IdleTimeout <= 0) {
+// armKeepalive schedules the next keepalive or idle check of an open
+// connection (internal/keepalive says when).
+func (c *Conn) armKeepalive(w *worker) {
+	if c.loop == nil {
 		return
 	}
-	w := c.loop.wheel
-	last := c.lastRead.Load()
-	next := int64(-1)
-	if cfg.PingInterval > 0 {
-		if c.pingDue != 0 && last < c.pingDue {
-			if cfg.PongTimeout > 0 {
-				next = w.After(c.pingDue, cfg.PongTimeout)
-			} else {
-				next = w.After(c.pingDue, cfg.PingInterval) // ping only: keep the NAT warm
-			}
-		} else {
-			next = w.After(last, cfg.PingInterval)
-		}
-	}
-	if cfg.IdleTimeout > 0 {
-		idle := w.After(last, cfg.IdleTimeout)
-		if next < 0 || idle < next {
-			next = idle
-		}
-	}
-	if next >= 0 {
-		w.Schedule(c, next)
+	wh := c.loop.wheel
+	if next := c.eng.cfg.keepalive.Next(wh, c.lastRead.Load(), c.due.Get(w).ping); next >= 0 {
+		wh.Schedule(c, next)
 	}
 }
 
 // onTimer runs when the connection's wheel entry fires (worker context).
-func (c *Conn) onTimer() {
+func (c *Conn) onTimer(w *worker) {
 	if c.loop == nil {
 		return
 	}
 	now := c.loop.wheel.Now()
 	switch c.State() {
 	case StateConnecting:
-		if now >= c.deadline {
+		if now >= c.due.Get(w).until {
 			c.eng.m.hsTimedOut.Add(1) // metrics.go
-			c.finish(frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
+			c.finish(w, frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
 		}
 	case StateClosing:
-		if now >= c.deadline {
+		if now >= c.due.Get(w).until {
 			c.write.mu.Lock()
 			code := c.write.closeCode
 			c.write.mu.Unlock()
 			if code == 0 {
 				code = frame.StatusAbnormalClosure
 			}
-			err := c.read.failErr()
+			err := c.read.Get(w).failErr()
 			if err == nil {
 				err = ErrCloseTimeout
 			}
-			c.finish(code, "", err)
+			c.finish(w, code, "", err)
 		}
 	case StateOpen:
-		c.keepalive(now)
+		c.keepalive(w, now)
 	}
 }
 
-// keepalive: WebSocket-Node's scheme on the wheel. After PingInterval without input a
-// ping goes out; any input counts as the answer; nothing within PongTimeout drops
-// the connection (1006, no close frame). IdleTimeout closes with 1001.
-func (c *Conn) keepalive(now int64) {
+// keepalive runs a keepalive check (internal/keepalive: WebSocket-Node's
+// scheme on the wheel). After PingInterval without input a ping goes out; any
+// input counts as the answer; nothing within PongTimeout drops the connection
+// (1006, no close frame). IdleTimeout closes with 1001.
+func (c *Conn) keepalive(w *worker, now int64) {
 	cfg := &c.eng.cfg
-	w := c.loop.wheel
-	last := c.lastRead.Load()
-	if cfg.IdleTimeout > 0 && now >= w.After(last, cfg.IdleTimeout) {
-		c.read.extra().failErr = ErrIdleTimeout
+	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), &c.due.Get(w).ping) {
+	case keepalive.Close:
+		c.read.Get(w).extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
-		c.armDeadline(cfg.CloseTimeout)
+		c.armDeadline(w, cfg.CloseTimeout)
 		return
+	case keepalive.Drop:
+		c.finish(w, frame.StatusAbnormalClosure, "", ErrPeerTimeout)
+		return
+	case keepalive.Ping:
+		c.Ping(nil)
 	}
-	if cfg.PingInterval > 0 {
-		if c.pingDue != 0 && last >= c.pingDue {
-			c.pingDue = 0 // input arrived since the ping
-		}
-		switch {
-		case c.pingDue != 0 && cfg.PongTimeout > 0:
-			if now >= w.After(c.pingDue, cfg.PongTimeout) {
-				c.finish(frame.StatusAbnormalClosure, "", ErrPeerTimeout)
-				return
-			}
-		case c.pingDue != 0: // PongTimeout < 0: ping on, never drop
-			if now >= w.After(c.pingDue, cfg.PingInterval) {
-				c.pingDue = now
-				c.Ping(nil)
-			}
-		case now >= w.After(last, cfg.PingInterval):
-			c.pingDue = now
-			c.Ping(nil)
-		}
-	}
-	c.armKeepalive()
+	c.armKeepalive(w)
 }

@@ -59,7 +59,7 @@ func (c *Conn) readTLS(w *worker) (n int, full bool, err error) {
 	if t.fresh {
 		t.fresh = false
 		c.tlsInput(w, buf[:copy(buf, t.partial)])
-		if c.read.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
+		if c.read.Get(w).flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return 1, false, nil // the caller's checks stop it
 		}
 	}
@@ -67,7 +67,7 @@ func (c *Conn) readTLS(w *worker) (n int, full bool, err error) {
 	n, err = c.sysRead(buf[k:])
 	if n > 0 {
 		c.stats.bytesIn.Add(uint64(n))
-		c.touch()
+		c.touch(w)
 		c.tlsInput(w, buf[:k+n])
 	}
 	return n, k+n == len(buf), err
@@ -102,25 +102,25 @@ func (c *Conn) tlsInput(w *worker, data []byte) {
 	if res.Plain > 0 {
 		c.consume(w, data[:res.Plain]) // authenticated data before any error goes first
 	}
-	if err == nil || c.read.flags&rfFinished != 0 {
+	if err == nil || c.read.Get(w).flags&rfFinished != 0 {
 		return
 	}
 	if err == io.EOF { // close_notify: the peer's end of the stream
-		c.onEOF()
+		c.onEOF(w)
 		return
 	}
 	var ae *tlsrec.AlertError
 	if errors.As(err, &ae) && ae.Remote {
 		t.alert = -1 // §6: nothing goes back after a fatal alert
-		c.onIOError(err)
+		c.onIOError(w, err)
 		return
 	}
 	if code, ok := tlsrec.AlertToSend(err); ok {
 		t.alert = int16(code)
 	}
 	c.eng.m.tlsRecordErrors.Add(1) // metrics.go
-	c.read.extra().failErr = &TLSError{Err: err}
-	c.finish(frame.StatusAbnormalClosure, "", c.read.failErr())
+	c.read.Get(w).extra().failErr = &TLSError{Err: err}
+	c.finish(w, frame.StatusAbnormalClosure, "", c.read.Get(w).failErr())
 }
 
 // TLSError is a TLS record error that ended a connection on the loops (a

@@ -37,7 +37,7 @@ func (s *connSink) Failed(err error) error {
 
 func (s *connSink) Queued() {
 	if s.goroutine != nil {
-		(*Conn)(s).kickWriter()
+		s.goroutine.Kick() // the writer goroutine writes it
 	}
 }
 
@@ -60,7 +60,7 @@ func (c *Conn) pending() int { return c.write.w.Pending(c.sink()) }
 func (c *Conn) writeRaw(b []byte) error { return c.write.w.WriteRaw(c.sink(), b) }
 
 // flush writes queued output when the socket is writable again (worker context).
-func (c *Conn) flush() {
+func (c *Conn) flush(w *worker) {
 	c.write.mu.Lock()
 	f := c.write.w.Flush(c.sink())
 	if f.Empty && c.write.flags&wfShutOwed != 0 && !c.write.w.Closed() {
@@ -70,16 +70,16 @@ func (c *Conn) flush() {
 	finish := f.Empty && c.write.flags&wfFinishOwed != 0
 	c.write.mu.Unlock()
 	for _, d := range f.Dones {
-		c.callDone(d.Fn, nil)
+		c.callDone(w, d.Fn, nil)
 	}
-	if f.Drained && c.read.flags&rfOpened != 0 {
-		c.handler.OnDrain(c)
+	if f.Drained && c.read.Get(w).flags&rfOpened != 0 {
+		c.callOnDrain(w)
 	}
 	if f.Resume {
 		c.post(evRead) // read what waited in the kernel (edge-triggered: no new edge)
 	}
 	if finish {
-		c.finishClean() // the close echo and everything before it are out
+		c.finishClean(w) // the close echo and everything before it are out
 	}
 }
 

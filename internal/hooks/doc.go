@@ -1,0 +1,14 @@
+// Package hooks keeps the funcs waiting for something's end (a connection's
+// close: engine.Conn.AfterClose), each run exactly once or refused.
+//
+// Contract:
+//
+//   - Add, from any goroutine, keeps fn and reports true until Take has run;
+//     after that it refuses fn and reports false, so whoever added it knows
+//     it will not run (and can clean up itself).
+//   - Take, once, marks the list ended and returns the funcs added before,
+//     in order; the caller runs them. A later Take returns nothing.
+//   - A List made by Ended is ended from the start: shared by everything
+//     that ended before anyone added a hook, it never changes.
+//   - The zero List is empty and open.
+package hooks
