@@ -215,6 +215,17 @@ func (w *Writer) emit(s Sink, env *Env, fin bool, op frame.Opcode, rsv uint8, p 
 // the stack and handed to the socket by value, so that p never reaches the
 // Sink and a caller's stack buffer (a close payload) stays on its stack.
 func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []byte) error {
+	// Never refused, but never past the budget either: behind a queue whose
+	// growth the budget cannot hold (the peer is not reading what is queued),
+	// the frame is left out. A ping or pong the peer would not read is no
+	// loss (keepalive then drops it), and neither is the close frame of a
+	// connection whose closing handshake cannot complete (CloseTimeout ends it).
+	if lim := env.Limits; lim.MaxTotal >= 0 && w.out.Len() > 0 && w.flags&fReserving == 0 {
+		if !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
+			return nil
+		}
+		defer w.unreserve(lim)
+	}
 	h := w.header(s, env, true, op, rsv, len(p))
 	var fb [frameBuf]byte
 	n := frame.PutHeader(fb[:], h)

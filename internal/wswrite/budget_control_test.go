@@ -1,0 +1,37 @@
+package wswrite
+
+import (
+	"testing"
+
+	"github.com/weir-ws/weir/frame"
+)
+
+// TestBudgetControlFramesBehindFullQueue: a control frame queued behind output
+// the peer is not reading must not take the total past MaxTotal. Before, a
+// ping appended to a full 8 KiB queue doubled its buffer: the total went to
+// 16 KiB with a budget of 8 KiB (interop's broadcast attack saw the queues
+// pass the budget once keepalive pinged the stalled peers).
+func TestBudgetControlFramesBehindFullQueue(t *testing.T) {
+	t.Parallel()
+	for _, op := range []frame.Opcode{frame.OpPing, frame.OpPong} {
+		s := newSink(0) // the socket takes nothing
+		s.lim.MaxTotal = 8 << 10
+		var w Writer
+		if err := w.Message(s, frame.OpBinary, make([]byte, 8188), false); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Control(s, op, []byte("p")); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.total.Load(); got > s.lim.MaxTotal {
+			t.Errorf("%v: total %d, over the budget of %d", op, got, s.lim.MaxTotal)
+		}
+		if sent, _ := w.Close(s, nil); !sent {
+			t.Errorf("the close was not recorded as sent")
+		}
+		if got := s.total.Load(); got > s.lim.MaxTotal {
+			t.Errorf("%v then close: total %d, over the budget of %d", op, got, s.lim.MaxTotal)
+		}
+		w.Release(&s.lim)
+	}
+}
