@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -63,16 +64,7 @@ func buildTarget(t *testing.T) string {
 func (tg *target) freshClients(t *testing.T, count int, every time.Duration) func() []time.Duration {
 	t.Helper()
 	buildTarget(t)
-	cmd := exec.Command(filepath.Join(buildDir, "freshclient"), "-addr", tg.ws, "-count", fmt.Sprint(count), "-every", every.String())
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	cmd, out := startBuilt(t, "freshclient", "-addr", tg.ws, "-count", fmt.Sprint(count), "-every", every.String())
 	return func() []time.Duration {
 		var ds []time.Duration
 		sc := bufio.NewScanner(out)
@@ -96,9 +88,11 @@ type target struct {
 	cmd     *exec.Cmd
 }
 
-func startTarget(t *testing.T, args ...string) *target {
+// startBuilt starts one of buildTarget's programs, killed when the test ends,
+// and returns its stdout.
+func startBuilt(t *testing.T, name string, args ...string) (*exec.Cmd, io.Reader) {
 	t.Helper()
-	cmd := exec.Command(buildTarget(t), args...)
+	cmd := exec.Command(filepath.Join(buildDir, name), args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -108,6 +102,13 @@ func startTarget(t *testing.T, args ...string) *target {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, out
+}
+
+func startTarget(t *testing.T, args ...string) *target {
+	t.Helper()
+	buildTarget(t)
+	cmd, out := startBuilt(t, "attacktarget", args...)
 	line, err := bufio.NewReader(out).ReadString('\n')
 	f := strings.Fields(line)
 	if err != nil || len(f) != 3 || f[0] != "ready" {
