@@ -35,3 +35,31 @@ func TestBudgetControlFramesBehindFullQueue(t *testing.T) {
 		w.Release(&s.lim)
 	}
 }
+
+// TestBudgetControlFrameEmptyQueueFullSocket: with the budget spent by other
+// connections, a ping to a connection with nothing queued goes to the socket
+// as always; if the socket takes none of it, it is left out rather than
+// queued past the budget (interop's broadcast attack, keepalive with no
+// pongs: 8.0 MiB held with a budget of 8 MiB). A socket with room still gets
+// it: a healthy connection's keepalive does not depend on the budget.
+func TestBudgetControlFrameEmptyQueueFullSocket(t *testing.T) {
+	t.Parallel()
+	for _, room := range []int{0, 1 << 10} {
+		s := newSink(room)
+		s.lim.MaxTotal = 8 << 10
+		s.total.Store(s.lim.MaxTotal) // spent by the others
+		var w Writer
+		if err := w.Control(s, frame.OpPing, []byte("p")); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.total.Load(); got != s.lim.MaxTotal {
+			t.Errorf("room %d: total %d, budget %d", room, got, s.lim.MaxTotal)
+		}
+		if room > 0 && len(s.wire) != 3 {
+			t.Errorf("room %d: %d bytes on the wire, want the 3-byte ping", room, len(s.wire))
+		}
+		if room == 0 && w.Pending(s) != 0 {
+			t.Errorf("room 0: %d bytes queued past the budget", w.Pending(s))
+		}
+	}
+}

@@ -220,11 +220,20 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	// the frame is left out. A ping or pong the peer would not read is no
 	// loss (keepalive then drops it), and neither is the close frame of a
 	// connection whose closing handshake cannot complete (CloseTimeout ends it).
-	if lim := env.Limits; lim.MaxTotal >= 0 && w.out.Len() > 0 && w.flags&fReserving == 0 {
-		if !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
+	// On an empty queue it goes to the socket as always (a healthy peer's
+	// keepalive does not depend on the budget), and writeRaw leaves it out if
+	// the socket took none of it and the budget cannot hold it.
+	if lim := env.Limits; lim.MaxTotal >= 0 && w.flags&fReserving == 0 {
+		if w.out.Len() > 0 && !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
 			return nil
 		}
-		defer w.unreserve(lim)
+		w.flags |= fControl
+		defer func() {
+			w.flags &^= fControl
+			if w.flags&fReserving != 0 {
+				w.unreserve(lim)
+			}
+		}()
 	}
 	h := w.header(s, env, true, op, rsv, len(p))
 	var fb [frameBuf]byte

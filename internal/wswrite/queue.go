@@ -40,7 +40,10 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		// (a compressed message's history has moved) and part of its frame
 		// may be on the wire, so it can neither be refused nor followed by a
 		// close frame. It takes a full budget and a full socket at once.
-		if lim.MaxTotal >= 0 && w.flags&fAdmitted != 0 && !w.reserve(lim, w.out.Growth(total-n)) {
+		if lim.MaxTotal >= 0 && w.flags&(fAdmitted|fControl) != 0 && !w.reserve(lim, w.out.Growth(total-n)) {
+			if w.flags&fAdmitted == 0 && n == 0 {
+				return nil // a control frame, none of it on the wire: left out (emitControl)
+			}
 			w.unreserve(lim)
 			w.flags |= fWriteErr
 			return s.Failed(ErrBudgetCut)

@@ -93,6 +93,7 @@ const (
 	fReadHeld                      // reading stopped: pending above HighWater
 	fReserving                     // a write holds a reservation in charged (unreserve ends it)
 	fAdmitted                      // an admitted write is in progress (Admit to unreserve)
+	fControl                       // a control frame is being written (emitControl)
 )
 
 // frameBuf is the size of the array a header or a whole control frame is
