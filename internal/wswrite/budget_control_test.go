@@ -63,3 +63,26 @@ func TestBudgetControlFrameEmptyQueueFullSocket(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkControlBudgeted: a ping under a budget, straight to the socket and
+// behind queued output (the reservation path of emitControl).
+func BenchmarkControlBudgeted(b *testing.B) {
+	for _, queued := range []bool{false, true} {
+		b.Run(map[bool]string{false: "straight", true: "queued"}[queued], func(b *testing.B) {
+			s := newSink(0)
+			s.lim.MaxTotal = 1 << 20
+			s.wire = make([]byte, 0, 4096)
+			var w Writer
+			b.ReportAllocs()
+			for b.Loop() {
+				s.room, s.wire = 1<<20, s.wire[:0]
+				if queued {
+					s.room = 0
+				}
+				w.Control(s, frame.OpPing, []byte("p"))
+				s.room = 1 << 20
+				w.Flush(s)
+			}
+		})
+	}
+}

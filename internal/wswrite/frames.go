@@ -223,18 +223,24 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	// On an empty queue it goes to the socket as always (a healthy peer's
 	// keepalive does not depend on the budget), and writeRaw leaves it out if
 	// the socket took none of it and the budget cannot hold it.
-	if lim := env.Limits; lim.MaxTotal >= 0 && w.flags&fReserving == 0 {
-		if w.out.Len() > 0 && !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
-			return nil
-		}
-		w.flags |= fControl
-		defer func() {
-			w.flags &^= fControl
-			if w.flags&fReserving != 0 {
-				w.unreserve(lim)
-			}
-		}()
+	lim := env.Limits
+	if lim.MaxTotal < 0 || w.flags&fReserving != 0 {
+		return w.controlFrame(s, env, op, rsv, p)
 	}
+	if w.out.Len() > 0 && !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
+		return nil
+	}
+	w.flags |= fControl
+	err := w.controlFrame(s, env, op, rsv, p)
+	w.flags &^= fControl
+	if w.flags&fReserving != 0 {
+		w.unreserve(lim)
+	}
+	return err
+}
+
+// controlFrame encodes and commits one control frame (emitControl).
+func (w *Writer) controlFrame(s Sink, env *Env, op frame.Opcode, rsv uint8, p []byte) error {
 	h := w.header(s, env, true, op, rsv, len(p))
 	var fb [frameBuf]byte
 	n := frame.PutHeader(fb[:], h)
