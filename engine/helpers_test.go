@@ -280,7 +280,16 @@ func (rc *rawClient) expectEOF() {
 func mustEqual(t testing.TB, got, want []byte) {
 	t.Helper()
 	if !bytes.Equal(got, want) {
-		t.Fatalf("payload mismatch: got %d bytes %q..., want %d bytes %q...", len(got), trunc(got), len(want), trunc(want))
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		j := len(got)
+		for j > i && j <= len(want) && got[j-1] == want[j-1] {
+			j--
+		}
+		t.Fatalf("payload mismatch: got %d bytes, want %d; first difference at %d, last at %d: got %q..., want %q...",
+			len(got), len(want), i, j-1, trunc(got[min(i, len(got)):]), trunc(want[min(i, len(want)):]))
 	}
 }
 

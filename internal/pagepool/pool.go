@@ -100,9 +100,14 @@ func (p *Pool) Put(b []byte) {
 		c.mu.Unlock()
 		return
 	}
+	c.mu.Unlock()
+	// Released before it goes on the free list, never after: once listed, a
+	// Get may hand it out, and a release then would zero its new owner's
+	// bytes (TestReleaseBeforeReuse). The syscall runs outside the lock.
+	release(b[:size])
+	c.mu.Lock()
 	c.cold = append(c.cold, ptr)
 	c.mu.Unlock()
-	release(b[:size]) // outside the lock: a syscall
 }
 
 // Stats reports the pool's memory now.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -93,6 +94,37 @@ func TestConcurrentDisjoint(t *testing.T) {
 	wg.Wait()
 	if st := p.Stats(); st.InUse != 0 {
 		t.Errorf("in use %d after all came back", st.InUse)
+	}
+}
+
+// A buffer given back to the kernel is handed out again only after its pages
+// were released: a Get racing the Put that releases them must never have its
+// bytes zeroed under it. A class no warm list holds (1 MiB > KeepWarm) is
+// released at every Put.
+func TestReleaseBeforeReuse(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	const size = 1 << 20
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 2000 {
+				b := p.Get(size)
+				b[0] = byte(g + 1) // one page: a release zeroes it
+				runtime.Gosched()
+				if b[0] != byte(g+1) {
+					bad.Add(1)
+				}
+				p.Put(b)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := bad.Load(); n > 0 {
+		t.Errorf("%d buffers had bytes zeroed under their owner (released after they were handed out again)", n)
 	}
 }
 
