@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/weir-ws/weir/bench/internal/srvkit"
@@ -61,7 +62,7 @@ func keepTLS(on bool, servers []server) []server {
 	}
 	var out []server
 	for _, s := range servers {
-		if tlsServers[s.name] {
+		if tlsServers[s.name] || strings.HasPrefix(s.name, "weir@") { // other weir builds (before/after runs)
 			out = append(out, s)
 		} else {
 			fmt.Fprintf(os.Stderr, "wss: skipping %s (no TLS variant)\n", s.name)
