@@ -139,7 +139,7 @@ func TestDropOpenEveryPoint(t *testing.T) {
 	}
 }
 
-// feedDropping is feed with a Drop after every Decrypt.
+// feedDropping is feed with a Drop after every Decrypt (no KeyUpdate requests).
 func feedDropping(r *Reader, stream []byte, cuts []int) ([]byte, error) {
 	var out, buf []byte
 	prev := 0
@@ -156,6 +156,9 @@ func feedDropping(r *Reader, stream []byte, cuts []int) ([]byte, error) {
 			return out, err
 		}
 		buf = append(buf[:0], buf[res.Plain:res.Plain+res.Rest]...)
+	}
+	if len(buf) > 0 {
+		return out, io.ErrUnexpectedEOF
 	}
 	return out, nil
 }

@@ -12,3 +12,7 @@ bin/wsbench run -tls -scenarios idle -servers weir,weir@before,nbio,gorilla,gws 
 bin/wsbench ratio -tls -servers weir,weir@before,gws,gorilla,nbio -base weir@before,gws,nbio,gorilla \
   -conns 1000 -sizes 64 -rounds 3 -warm 1s -win 3s -out $O/echo.json > $O/echo.md
 { date -u; uptime; } >> $O/load.txt
+# the busy path once more, weir against its base alone, 5 rounds
+bin/wsbench ratio -tls -servers weir,weir@before -base weir@before \
+  -conns 1000 -sizes 64 -rounds 5 -warm 1s -win 3s -out $O/echo-pair.json > $O/echo-pair.md
+{ date -u; uptime; } >> $O/load.txt
