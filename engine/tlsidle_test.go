@@ -63,7 +63,7 @@ func TestTLSLoopIdleFootprint(t *testing.T) {
 	if g1-g0 > 8 {
 		t.Errorf("goroutines grew by %d for %d idle connections", g1-g0, n)
 	}
-	if perConn > 8<<10 {
+	if perConn > 2304 { // 2.25 KiB: about 1.4 with the idle AEAD drop (internal/tlsrec/idle.go), 2.9 without
 		t.Errorf("heap per idle connection %.0f B", perConn)
 	}
 }

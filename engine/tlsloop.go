@@ -70,6 +70,7 @@ func (c *Conn) readTLS(w *worker) (n int, full bool, err error) {
 		c.touch(w)
 		c.tlsInput(w, buf[:k+n])
 	}
+	t.r.Relax() // an idle read side keeps no AEAD (internal/tlsrec/idle.go)
 	return n, k+n == len(buf), err
 }
 
@@ -143,6 +144,7 @@ func (e *TLSError) Unwrap() error { return e.Err }
 // sequence number is never spent twice.
 func (c *Conn) tlsWrite2(a, b []byte) (int, error) {
 	t := c.tls
+	defer t.w.Relax() // an idle write side keeps no AEAD (internal/tlsrec/idle.go)
 	done := 0
 	if t.backlog != nil {
 		n, err := c.fd.Write2(t.backlog[t.boff:], nil)

@@ -58,11 +58,20 @@ func configs(t *testing.T, ourServer bool) (ours, peer *tls.Config) {
 // TestStdlibPeerEcho: every size class both ways, records cut at random
 // points on both sides, our side as server and as client, then KeyUpdates
 // (ours with update_requested, which crypto/tls answers with its own) and
-// close_notify both ways.
+// close_notify both ways. The drop variants let our AEADs go after every
+// Decrypt and around every seal (tlsrec's idle drop): crypto/tls on the other
+// end sees the same stream, KeyUpdates in both directions included.
 func TestStdlibPeerEcho(t *testing.T) {
 	t.Parallel()
-	for _, ourServer := range []bool{true, false} {
-		t.Run(map[bool]string{true: "server", false: "client"}[ourServer], func(t *testing.T) {
+	for _, v := range []struct {
+		ourServer, drop bool
+	}{{true, false}, {false, false}, {true, true}, {false, true}} {
+		ourServer := v.ourServer
+		name := map[bool]string{true: "server", false: "client"}[ourServer]
+		if v.drop {
+			name += "-drop"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ours, peer := configs(t, ourServer)
 			var tickets int
@@ -74,6 +83,7 @@ func TestStdlibPeerEcho(t *testing.T) {
 				t.Fatal("no writer")
 			}
 			l := newLoop(t, a, res, 7)
+			l.drop = v.drop
 			rng := mrand.New(mrand.NewPCG(3, 4))
 			var wg sync.WaitGroup
 			defer wg.Wait()

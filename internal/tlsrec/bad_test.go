@@ -24,11 +24,12 @@ func TestBadRecords(t *testing.T) {
 	// sealRaw seals inner as the whole inner plaintext (content type included).
 	sealRaw := func(inner []byte) []byte {
 		w, _ := NewWriter(testKeys(tls.TLS_AES_128_GCM_SHA256))
+		aead, _ := w.k.aeadFor()
 		nonce, _ := w.k.next()
 		n := len(inner) + tagLen
 		b := []byte{typeAppData, 3, 3, byte(n >> 8), byte(n)}
 		copy(w.k.ad[:], b)
-		return w.k.aead.Seal(b, nonce, inner, w.k.ad[:])
+		return aead.Seal(b, nonce, inner, w.k.ad[:])
 	}
 	tests := []struct {
 		name string

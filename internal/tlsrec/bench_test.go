@@ -47,3 +47,51 @@ func itoa(n int) string {
 	}
 	return "16KiB"
 }
+
+// BenchmarkRebuild is what laziness costs a record when the AEAD was dropped
+// (idle.go): Drop, then seal 64 bytes (which builds the AEAD again) or open
+// one. Against BenchmarkSeal/BenchmarkOpen it prices IdleAfter: a direction
+// pays it at most once per burst, and only after IdleAfter without a burst.
+func BenchmarkRebuild(b *testing.B) {
+	for _, suite := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384} {
+		name := map[uint16]string{tls.TLS_AES_128_GCM_SHA256: "AES128", tls.TLS_AES_256_GCM_SHA384: "AES256"}[suite]
+		p := make([]byte, 64)
+		b.Run(name+"/seal64-kept", func(b *testing.B) {
+			w, _ := NewWriter(testKeys(suite))
+			dst := make([]byte, 0, SealedLen(64))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst, _ = w.AppendSeal(dst[:0], p)
+			}
+		})
+		b.Run(name+"/seal64-dropped", func(b *testing.B) {
+			w, _ := NewWriter(testKeys(suite))
+			dst := make([]byte, 0, SealedLen(64))
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Drop()
+				dst, _ = w.AppendSeal(dst[:0], p)
+			}
+		})
+		b.Run(name+"/open64-dropped", func(b *testing.B) {
+			w, r := pair(b, suite, ReaderOptions{})
+			w.AutoUpdate = 1 << 62
+			buf := make([]byte, 0, SealedLen(64))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = w.AppendSeal(buf[:0], p)
+				r.Drop()
+				if _, err := r.Decrypt(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/relax", func(b *testing.B) {
+			w, _ := NewWriter(testKeys(suite))
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Relax()
+			}
+		})
+	}
+}

@@ -8,8 +8,8 @@ package tlsrec
 // sealed under the application key (its NewSessionTicket). stream is
 // overwritten.
 func CountOpened(k Keys, stream []byte) (uint64, error) {
-	t, err := newTrafficKey(k)
-	if err != nil {
+	var t trafficKey
+	if err := t.init(k); err != nil {
 		return 0, err
 	}
 	var n uint64
@@ -26,13 +26,17 @@ func CountOpened(k Keys, stream []byte) (uint64, error) {
 			}
 			continue
 		}
+		aead, err := t.aeadFor()
+		if err != nil {
+			return n, err
+		}
 		seq := t.seq
 		nonce, err := t.next()
 		if err != nil {
 			return n, err
 		}
 		copy(t.ad[:], rec[:HeaderLen])
-		if _, err := t.aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], t.ad[:]); err != nil {
+		if _, err := aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], t.ad[:]); err != nil {
 			if n > 0 {
 				return n, local(AlertBadRecordMAC, "record after protected ones does not open")
 			}

@@ -47,48 +47,64 @@ func Supported(suite uint16) bool {
 	return suite == tls.TLS_AES_128_GCM_SHA256 || suite == tls.TLS_AES_256_GCM_SHA384
 }
 
-// trafficKey is one direction's AEAD state. nonce and ad live here, not on the
-// stack: slices passed to the cipher.AEAD interface escape, and this keeps the
-// per-record path free of allocations.
+// trafficKey is one direction's keying state. What a record needs between
+// records is small and kept: the secret (for KeyUpdate), the key, the IV and
+// the sequence number, inline in this one struct. The AEAD built from the key
+// (AES key schedules and the GHASH table, about 0.9 KB) is a cache: built at
+// the first record that needs it (aeadFor) and dropped by drop when the
+// direction goes idle (Reader.Relax, Writer.Relax). Dropping touches neither
+// the key nor seq, so a rebuilt AEAD continues the same nonce sequence
+// (RFC 8446 §5.3): no nonce is ever used twice under one key, across any
+// number of drops. nonce and ad live here, not on the stack: slices passed to
+// the cipher.AEAD interface escape, and this keeps the per-record path free of
+// allocations.
 type trafficKey struct {
 	suite  uint16
-	hash   func() hash.Hash
-	secret []byte
-	aead   cipher.AEAD
+	keyLen uint8
+	secLen uint8
+	secret [48]byte // secret[:secLen]: this key's traffic secret (§7.1)
+	key    [32]byte // key[:keyLen] = HKDF-Expand-Label(secret, "key", "", keyLen) (§7.3)
 	iv     [12]byte
 	seq    uint64
+	aead   cipher.AEAD // nil until needed and after drop
 	nonce  [12]byte
 	ad     [HeaderLen]byte
 }
 
-func newTrafficKey(k Keys) (*trafficKey, error) {
-	t := &trafficKey{suite: k.Suite, seq: k.Seq}
+// init sets t up for k, copying the secret; no AEAD is built yet.
+func (t *trafficKey) init(k Keys) error {
+	*t = trafficKey{suite: k.Suite}
 	switch k.Suite {
 	case tls.TLS_AES_128_GCM_SHA256:
-		t.hash = sha256.New
+		t.keyLen = 16
 	case tls.TLS_AES_256_GCM_SHA384:
-		t.hash = sha512.New384
+		t.keyLen = 32
 	default:
-		return nil, ErrUnsupportedSuite
+		return ErrUnsupportedSuite
 	}
 	if len(k.Secret) != t.hash().Size() {
-		return nil, ErrUnsupportedSuite
+		return ErrUnsupportedSuite
 	}
-	if err := t.set(append([]byte(nil), k.Secret...)); err != nil {
-		return nil, err
+	if err := t.set(k.Secret); err != nil {
+		return err
 	}
 	t.seq = k.Seq
-	return t, nil
+	return nil
 }
 
-// set installs secret: key and iv by HKDF-Expand-Label (RFC 8446 §7.3),
-// sequence number back to 0.
-func (t *trafficKey) set(secret []byte) error {
-	keyLen := 16
+// hash is the suite's hash (RFC 8446 B.4).
+func (t *trafficKey) hash() hash.Hash {
 	if t.suite == tls.TLS_AES_256_GCM_SHA384 {
-		keyLen = 32
+		return sha512.New384()
 	}
-	key, err := expandLabel(t.hash, secret, "key", keyLen)
+	return sha256.New()
+}
+
+// set installs secret (copied): key and iv by HKDF-Expand-Label (RFC 8446
+// §7.3), sequence number back to 0, and the AEAD of the old key dropped, so
+// that nothing is ever sealed or opened under the old key again.
+func (t *trafficKey) set(secret []byte) error {
+	key, err := expandLabel(t.hash, secret, "key", int(t.keyLen))
 	if err != nil {
 		return err
 	}
@@ -96,29 +112,47 @@ func (t *trafficKey) set(secret []byte) error {
 	if err != nil {
 		return err
 	}
-	block, err := aes.NewCipher(key)
+	clear(t.secret[:])
+	t.secLen = uint8(copy(t.secret[:], secret))
+	copy(t.key[:], key)
 	clear(key)
+	copy(t.iv[:], iv)
+	t.aead, t.seq = nil, 0
+	return nil
+}
+
+// aeadFor returns the AEAD of the current key, building it if it was dropped
+// or never built (AES-GCM from crypto/aes and crypto/cipher).
+func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
+	if t.aead != nil {
+		return t.aead, nil
+	}
+	block, err := aes.NewCipher(t.key[:t.keyLen])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	clear(t.secret)
-	t.secret, t.aead, t.seq = secret, aead, 0
-	copy(t.iv[:], iv)
-	return nil
+	t.aead = aead
+	return aead, nil
 }
+
+// drop lets the AEAD go (its memory to the garbage collector); the next record
+// builds it again from the kept key. seq is untouched.
+func (t *trafficKey) drop() { t.aead = nil }
 
 // update moves to the next application traffic secret (RFC 8446 §7.2):
 // secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).
 func (t *trafficKey) update() error {
-	next, err := expandLabel(t.hash, t.secret, "traffic upd", len(t.secret))
+	next, err := expandLabel(t.hash, t.secret[:t.secLen], "traffic upd", int(t.secLen))
 	if err != nil {
 		return err
 	}
-	return t.set(next)
+	err = t.set(next)
+	clear(next)
+	return err
 }
 
 // next computes the nonce of the current record (RFC 8446 §5.3: the 64-bit

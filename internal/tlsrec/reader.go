@@ -24,19 +24,20 @@ type ReaderOptions struct {
 // Reader is the receive side of a TLS 1.3 connection after the handshake. It
 // is owned by one context (the one reading the connection).
 type Reader struct {
-	k   *trafficKey
-	opt ReaderOptions
-	hs  []byte // a post-handshake message cut across records; nil when none
-	err error  // sticky: the first error ends the Reader
+	k    trafficKey
+	opt  ReaderOptions
+	hs   []byte // a post-handshake message cut across records; nil when none
+	err  error  // sticky: the first error ends the Reader
+	idle idler  // idle.go
 }
 
 // NewReader returns a Reader for the peer's traffic keys.
 func NewReader(k Keys, opt ReaderOptions) (*Reader, error) {
-	t, err := newTrafficKey(k)
-	if err != nil {
+	r := &Reader{opt: opt}
+	if err := r.k.init(k); err != nil {
 		return nil, err
 	}
-	return &Reader{k: t, opt: opt}, nil
+	return r, nil
 }
 
 // Record is what Open found at the front of its buffer.
@@ -96,12 +97,16 @@ func (r *Reader) open(buf []byte) (Record, error) {
 	}
 	rec := Record{N: HeaderLen + n}
 	body := buf[HeaderLen : HeaderLen+n]
+	aead, err := r.k.aeadFor() // built again here after Relax dropped it
+	if err != nil {
+		return Record{}, err
+	}
 	nonce, err := r.k.next()
 	if err != nil {
 		return Record{}, err
 	}
 	copy(r.k.ad[:], buf[:HeaderLen])
-	pt, err := r.k.aead.Open(body[:0], nonce, body, r.k.ad[:])
+	pt, err := aead.Open(body[:0], nonce, body, r.k.ad[:])
 	if err != nil {
 		return Record{}, local(AlertBadRecordMAC, "record authentication failed")
 	}

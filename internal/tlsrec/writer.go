@@ -5,22 +5,23 @@ import "slices"
 // Writer is the send side of a TLS 1.3 connection after the handshake. It is
 // owned by one context (whoever holds the connection's write lock).
 type Writer struct {
-	k      *trafficKey
+	k      trafficKey
 	closed bool
 	// AutoUpdate is the number of records sealed under one key before the
 	// Writer precedes the next record with a KeyUpdate of its own; 0 means
 	// AutoUpdateRecords.
 	AutoUpdate uint64
 	sealed     uint64 // records sealed under the current key
+	idle       idler  // idle.go
 }
 
 // NewWriter returns a Writer for this side's traffic keys.
 func NewWriter(k Keys) (*Writer, error) {
-	t, err := newTrafficKey(k)
-	if err != nil {
+	w := &Writer{sealed: k.Seq}
+	if err := w.k.init(k); err != nil {
 		return nil, err
 	}
-	return &Writer{k: t, sealed: k.Seq}, nil
+	return w, nil
 }
 
 // SealedLen is the number of bytes AppendSeal appends for n bytes of
@@ -80,6 +81,10 @@ func (w *Writer) seal(dst, content []byte, typ byte) ([]byte, error) {
 // seal2 appends one record: header, then content (a || b) || type encrypted
 // in place (RFC 8446 §5.2), then the tag.
 func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
+	aead, err := w.k.aeadFor() // built again here after Relax dropped it
+	if err != nil {
+		return dst, err
+	}
 	nonce, err := w.k.next()
 	if err != nil {
 		return dst, err
@@ -95,7 +100,7 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	body := dst[off+HeaderLen:]
 	copy(body[copy(body, a):], b)
 	body[cn] = typ
-	w.k.aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad[:])
+	aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad[:])
 	return dst, nil
 }
 

@@ -513,6 +513,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	time.Sleep(500 * time.Millisecond)
 	rss1, _ := statusKiB(sp.pid, "VmRSS")
 	tcp1, slab1 := sockstatTCPMemBytes(), slabBytes()
+	if s.goSrv && r.p.profileDir != "" {
+		r.saveIdleProfiles(sp, s.name) // tls.go: heap profile and MemStats, for the idle breakdown
+	}
 	rssFree := int64(-1)
 	if s.goSrv {
 		var ok map[string]any

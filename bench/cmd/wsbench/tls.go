@@ -2,7 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/weir-ws/weir/bench/internal/srvkit"
 )
@@ -57,7 +62,7 @@ func keepTLS(on bool, servers []server) []server {
 	}
 	var out []server
 	for _, s := range servers {
-		if tlsServers[s.name] {
+		if tlsServers[s.name] || strings.HasPrefix(s.name, "weir@") { // other weir builds (before/after runs)
 			out = append(out, s)
 		} else {
 			fmt.Fprintf(os.Stderr, "wss: skipping %s (no TLS variant)\n", s.name)
@@ -71,4 +76,26 @@ type tlsStats struct {
 	Loop      uint64 `json:"tls_loop"`
 	Goroutine uint64 `json:"tls_goroutine"`
 	Failed    uint64 `json:"tls_failed"`
+}
+
+// saveIdleProfiles writes what an idle server holds into the -profile folder:
+// idle-<name>.heap (/debug/pprof/heap after a GC; the server samples finer
+// with SRVKIT_MEMPROFILERATE) and idle-<name>.memstats.json (runtime.MemStats:
+// heap in use, idle, released, stacks, the GC goal), taken before /free.
+func (r *runner) saveIdleProfiles(sp *srvProc, name string) {
+	os.MkdirAll(r.p.profileDir, 0o755)
+	c := http.Client{Timeout: 30 * time.Second}
+	for path, file := range map[string]string{"/debug/pprof/heap?gc=1": ".heap", "/memstats": ".memstats.json"} {
+		resp, err := c.Get("http://" + sp.stats + path)
+		if err != nil {
+			r.progress("%s: %v\n", path, err)
+			continue
+		}
+		f, err := os.Create(filepath.Join(r.p.profileDir, "idle-"+name+file))
+		if err == nil {
+			io.Copy(f, resp.Body)
+			f.Close()
+		}
+		resp.Body.Close()
+	}
 }

@@ -130,3 +130,39 @@ func TestTLSGoals(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSIdleSection: a results/tls-idle run (no storm.json) reads, and
+// renders one heading level down, with weir@before's loop counter and no
+// storm section.
+func TestTLSIdleSection(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() + "/tls-idle"
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"idle.json": `{"command":"wsbench run -tls","idle":[{"server":"weir","conns":10,"rss_per_conn_kib":3,"tls":true,"tls_loop":10},` +
+			`{"server":"weir@before","conns":10,"rss_per_conn_kib":6,"tls":true,"tls_loop":10}]}`,
+		"echo.json": `{"command":"wsbench ratio -tls","cells":[{"server":"weir","round":0,"size":64,"conns":10,"msgs":5,"seconds":1,"cpu_us_per_msg":10},` +
+			`{"server":"weir@before","round":0,"size":64,"conns":10,"msgs":5,"seconds":1,"cpu_us_per_msg":10}]}`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := readTLSRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := tlsIdleSection(r)
+	for _, want := range []string{"### After the idle AEAD drop", "\n#### Idle wss connections", "\n##### 10 connections × 64 B",
+		"| weir@before | 10 | 6.00 |", "10 / 0 |", "bench/results/tls-idle/*.json"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("section lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Handshake storm") || strings.Contains(out, "\n### Idle") {
+		t.Errorf("storm section or unshifted heading:\n%s", out)
+	}
+}

@@ -25,12 +25,16 @@ type tlsRun struct {
 		Cells   []stormCell `json:"cells"`
 	}
 	commit, load string
+	dir          string // the folder, as named under bench/
 }
 
 func readTLSRun(dir string) (*tlsRun, error) {
 	r := &tlsRun{}
 	for name, v := range map[string]any{"echo.json": &r.echo, "idle.json": &r.idle, "storm.json": &r.storm} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil && name == "storm.json" && os.IsNotExist(err) {
+			continue // a run without the storm (results/tls-idle)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -41,6 +45,7 @@ func readTLSRun(dir string) (*tlsRun, error) {
 	c, _ := os.ReadFile(filepath.Join(dir, "commit.txt"))
 	l, _ := os.ReadFile(filepath.Join(dir, "load.txt"))
 	r.commit, r.load = strings.TrimSpace(string(c)), strings.TrimSpace(string(l))
+	r.dir = "results/" + filepath.Base(dir)
 	return r, nil
 }
 
@@ -53,6 +58,10 @@ func runTLSReport(args []string) {
 	if err != nil {
 		fatal(err)
 	}
+	if filepath.Base(dir) == "tls-idle" {
+		fmt.Print(tlsIdleSection(r))
+		return
+	}
 	fmt.Print(tlsMarkdown(r, nil))
 }
 
@@ -64,6 +73,20 @@ func (p *reporter) tlsSection(dir string) {
 	}
 	p.f("## wss: TLS 1.3 on the loops (issue #17)\n\n")
 	p.w.WriteString(tlsMarkdown(r, p))
+	// The idle run after the idle AEAD drop (results/tls-idle/run.sh), with
+	// weir's base build as weir@before: its tables one heading level down, no charts.
+	if ri, err := readTLSRun(filepath.Join(filepath.Dir(dir), "tls-idle")); err == nil {
+		p.w.WriteString(tlsIdleSection(ri))
+	}
+}
+
+// tlsIdleSection renders a results/tls-idle run as a subsection.
+func tlsIdleSection(r *tlsRun) string {
+	md := tlsMarkdown(r, nil)
+	md = strings.ReplaceAll(md, "\n#### ", "\n##### ")
+	md = strings.ReplaceAll(md, "\n### ", "\n#### ")
+	return "### After the idle AEAD drop (internal/tlsrec/idle.go)\n\n" +
+		"`weir@before` is weir's server built from the base commit, without the drop, in the same run.\n\n" + md
 }
 
 // mrf is "median [min-max]" of v with format f.
@@ -80,7 +103,7 @@ func mrf(v []float64, f string) string {
 func tlsMarkdown(r *tlsRun, p *reporter) string {
 	var b strings.Builder
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	f("Generated from bench/results/tls/*.json (`results/tls/run.sh`, commit %.12s; the notes on the run,\n", r.commit)
+	f("Generated from bench/%s/*.json (`%s/run.sh`, commit %.12s; the notes on the run,\n", r.dir, r.dir, r.commit)
 	f("an earlier run and the profiles are in bench/results/tls-*.md). Every server serves wss with\n")
 	f("one self-signed ECDSA P-256 certificate and crypto/tls defaults (nbio: its fork of crypto/tls in\n")
 	f("llib); the clients (weir's client in `wsbench gen` processes, and for the storm a crypto/tls client\n")
@@ -100,7 +123,7 @@ func tlsMarkdown(r *tlsRun, p *reporter) string {
 	var rss []float64
 	for _, row := range r.idle.Idle {
 		tl := "-"
-		if row.Server == "weir" || row.Server == "weir-inline" { // goroutine mode: tls.NewListener, no counters
+		if row.Server == "weir" || row.Server == "weir-inline" || strings.HasPrefix(row.Server, "weir@") { // goroutine mode: tls.NewListener, no counters
 			tl = fmt.Sprintf("%d / %d", row.TLSLoop, row.TLSGoroutine)
 		}
 		freed := "-"
@@ -192,6 +215,9 @@ func tlsMarkdown(r *tlsRun, p *reporter) string {
 	stRounds := 0
 	for _, c := range r.storm.Cells {
 		stRounds = max(stRounds, c.Round+1)
+	}
+	if len(r.storm.Cells) == 0 {
+		return b.String()
 	}
 	f("### Handshake storm over TLS\n\n`%s`, %d rounds. One handshake is TCP + TLS 1.3 + the WebSocket upgrade; the\n", r.storm.Command, stRounds)
 	f("connection is then dropped. \"full\": no session cache (ECDHE and a certificate signature each time);\n")

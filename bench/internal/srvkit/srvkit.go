@@ -48,6 +48,12 @@ func Parse() *Options {
 	flag.StringVar(&o.TLSCert, "tls-cert", "", "serve wss: certificate PEM file (with -tls-key)")
 	flag.StringVar(&o.TLSKey, "tls-key", "", "serve wss: key PEM file")
 	flag.Parse()
+	// SRVKIT_MEMPROFILERATE samples the heap profile (/debug/pprof/heap) finer
+	// than the default 512 KiB, for a per-connection breakdown (set early: it
+	// applies to allocations from then on).
+	if v, err := strconv.Atoi(os.Getenv("SRVKIT_MEMPROFILERATE")); err == nil && v > 0 {
+		runtime.MemProfileRate = v
+	}
 	return o
 }
 
@@ -104,6 +110,21 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 	mux.HandleFunc("/free", func(w http.ResponseWriter, _ *http.Request) {
 		debug.FreeOSMemory()
 		writeJSON(w, map[string]any{"ok": true})
+	})
+	// /memstats is runtime.MemStats after a GC (without the size-class table):
+	// where RSS goes beyond the live heap (heap idle not yet released, the GC
+	// goal, stacks, span metadata).
+	mux.HandleFunc("/memstats", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		m.BySize = [61]struct {
+			Size    uint32
+			Mallocs uint64
+			Frees   uint64
+		}{}
+		m.PauseNs, m.PauseEnd = [256]uint64{}, [256]uint64{}
+		writeJSON(w, m)
 	})
 	// /debug/pprof/ (heap, goroutine, ...): what an idle connection holds.
 	mux.HandleFunc("/debug/pprof/", httppprof.Index)

@@ -1,0 +1,67 @@
+package tlsrec
+
+import "time"
+
+// Idle connections keep no AEAD. An AES-GCM AEAD (both AES key schedules and
+// the GHASH table) is about 0.9 KB per direction, more than half of what an
+// idle wss connection held; the key, IV, secret and sequence number it is
+// built from are under 0.1 KB. So each direction builds its AEAD at the first
+// record that needs it and lets it go when the direction turns out idle;
+// rebuilding costs about as much as sealing a few dozen small records
+// (BenchmarkRebuild), so a busy direction must keep it.
+//
+// The rule, applied by Relax, which the owner calls after each burst of I/O
+// (the read side after each read, the write side after each socket write):
+// when the previous burst ended at least IdleAfter before this one (or this is
+// the first), the AEAD is dropped. A direction with records closer together
+// than IdleAfter never rebuilds; a sparse one rebuilds once per burst, at most
+// once per IdleAfter. A direction that was busy and then stops keeps its AEAD
+// until its next burst: with keepalive (PingInterval) that is the next ping or
+// pong, after which both directions drop.
+//
+// Dropping is safe at any point between records: the sequence number and the
+// key stay, so the rebuilt AEAD continues the nonce sequence (RFC 8446 §5.3),
+// and a KeyUpdate (§4.6.3) replaces key and IV and drops the old key's AEAD,
+// whether or not one was built.
+
+// IdleAfter is the gap between bursts after which a direction drops its AEAD.
+const IdleAfter = time.Second
+
+// epoch makes the monotonic clock an int64 (time.Since reads the monotonic
+// clock, so wall-clock steps do not matter).
+var epoch = time.Now()
+
+// idler is one direction's record of its last burst.
+type idler struct {
+	last int64 // nanoseconds since epoch at the previous Relax; 0: none yet
+}
+
+func (d *idler) relax(k *trafficKey) {
+	now := int64(time.Since(epoch)) + 1
+	if d.last == 0 || now-d.last >= int64(IdleAfter) {
+		k.drop()
+	}
+	d.last = now
+}
+
+// Relax marks the end of a burst of reads (see IdleAfter); it drops the
+// receive AEAD when the previous burst was at least IdleAfter ago. Read side
+// only, like Open.
+func (r *Reader) Relax() { r.idle.relax(&r.k) }
+
+// Relax marks the end of a burst of writes (see IdleAfter); it drops the send
+// AEAD when the previous burst was at least IdleAfter ago. Write side only,
+// like AppendSeal.
+func (w *Writer) Relax() { w.idle.relax(&w.k) }
+
+// Drop lets the receive AEAD go now; the next record builds it again.
+func (r *Reader) Drop() { r.k.drop() }
+
+// Drop lets the send AEAD go now; the next record builds it again.
+func (w *Writer) Drop() { w.k.drop() }
+
+// Holding reports whether the Reader holds an AEAD (tests, metrics).
+func (r *Reader) Holding() bool { return r.k.aead != nil }
+
+// Holding reports whether the Writer holds an AEAD (tests, metrics).
+func (w *Writer) Holding() bool { return w.k.aead != nil }
