@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"net"
@@ -139,17 +140,28 @@ func TestTLSLoopDialEcho(t *testing.T) {
 	if !<-h.mode {
 		t.Fatal("not on the loops")
 	}
+	// The echoes are read while the messages go out: 6 MiB written before
+	// reading any would pass the client's MaxWriteBuffer once the server,
+	// its output above WriteHighWater, stops reading.
+	read := make(chan error, 1)
+	go func() {
+		for i := range 200 {
+			op, got, err := c.ReadMessage(context.Background())
+			if err != nil || op != frame.OpBinary || !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, i*301)) {
+				read <- fmt.Errorf("message %d: %v %d bytes", i, err, len(got))
+				return
+			}
+		}
+		read <- nil
+	}()
 	for i := range 200 {
 		msg := bytes.Repeat([]byte{byte(i)}, i*301)
 		if err := c.WriteMessage(frame.OpBinary, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i := range 200 {
-		op, got, err := c.ReadMessage(context.Background())
-		if err != nil || op != frame.OpBinary || !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, i*301)) {
-			t.Fatalf("message %d: %v %d bytes", i, err, len(got))
-		}
+	if err := <-read; err != nil {
+		t.Fatal(err)
 	}
 	if st, ok := c.TLSConnectionState(); !ok || st.Version != tls.VersionTLS13 {
 		t.Fatalf("client TLS state %v %#x", ok, st.Version)
