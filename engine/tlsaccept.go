@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/internal/tlshand"
+	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
 // wss on the loops, the way in: ListenTLS accepts on a goroutine of its own,
@@ -206,12 +206,8 @@ func (e *engine) handshakeTLS(nc net.Conn, a *tlsAccept, remote netip.AddrPort, 
 	e.m.tlsLoop.Add(1)
 	c = e.newConn(int32(fd), nil, false)
 	c.remote = remote
-	c.tls = &tlsState{state: res.State, r: res.Reader, w: res.Writer}
+	c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover) // the leftover is opened by the first read turn
 	fresh := len(res.Leftover) > 0
-	if fresh { // opened by the first read turn
-		c.tls.partial = append(bufpool.Get(max(len(res.Leftover), smallIn))[:0], res.Leftover...)
-		c.tls.fresh = true
-	}
 	e.startServerConn(c)
 	if fresh {
 		c.post(evRead) // the request may have come with the Finished: no edge will report it
