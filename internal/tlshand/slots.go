@@ -31,19 +31,18 @@ func (s *Slots) Acquire(deadline time.Time) bool {
 		return true
 	default:
 	}
-	var wait <-chan time.Time
+	ctx := s.ctx
 	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		wait = t.C
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	select {
 	case s.ch <- struct{}{}:
 		return true
-	case <-wait:
-	case <-s.ctx.Done():
+	case <-ctx.Done(): // the deadline, or Stop
+		return false
 	}
-	return false
 }
 
 // Release gives back a slot Acquire took.

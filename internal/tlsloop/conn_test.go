@@ -3,7 +3,6 @@ package tlsloop
 import (
 	"bytes"
 	"crypto/tls"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -72,7 +71,7 @@ func read(t *testing.T, c *Conn, stream []byte, rng *rand.Rand) ([]byte, error) 
 func TestInputSplits(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := range 60 {
+	for round := range 40 {
 		c, peer, _ := conn(t, nil)
 		var want, stream []byte
 		for range 1 + rng.IntN(6) {
@@ -136,11 +135,11 @@ func TestFail(t *testing.T) {
 				return
 			}
 			_, err = peerIn.Decrypt(s.out)
-			var ae *tlsrec.AlertError
+			ae, _ := err.(*tlsrec.AlertError)
 			switch {
 			case tc.fault == PeerClosed && err != io.EOF:
 				t.Fatalf("peer read %v, want close_notify", err)
-			case tc.fault == BadRecord && (!errors.As(err, &ae) || ae.Code != tlsrec.AlertBadRecordMAC):
+			case tc.fault == BadRecord && (ae == nil || ae.Code != tlsrec.AlertBadRecordMAC):
 				t.Fatalf("peer read %v, want bad_record_mac", err)
 			}
 		})
@@ -175,7 +174,7 @@ func (s *socket) Held(d int) { s.held += d }
 func TestWrite2Backlog(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
-	for round := range 20 {
+	for round := range 12 {
 		c, _, peerIn := conn(t, nil)
 		s := &socket{}
 		var want, queue []byte
