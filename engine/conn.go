@@ -11,6 +11,7 @@ import (
 	"github.com/weir-ws/weir/internal/owned"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/tlsloop"
 	"github.com/weir-ws/weir/internal/wheel"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
@@ -100,7 +101,7 @@ type identity struct {
 	eng         *engine
 	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
 	goroutine   *goroutineMode // goroutine-per-connection mode only (netconn.go)
-	tls         *tlsState      // wss on the loops only: the record layer (tlsloop.go); its parts have the owners of the Conn's
+	tls         *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
 	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	remote      netip.AddrPort
 	subprotocol string

@@ -5,8 +5,8 @@ import (
 	"crypto/tls"
 	"net"
 
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/internal/tlshand"
+	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
 // wss dialled on the loops (docs/tls-design.md, "Client"): the dialling
@@ -44,7 +44,7 @@ func (cl *Client) TLSMetrics() TLSMetrics { return cl.e.m.snapshot() }
 // goroutine mode on its tls.Conn. head (the bytes read past the 101) gets
 // the plaintext crypto/tls had decrypted and not yet handed out, which
 // follows it in the stream; the records read ahead after that are opened by
-// the first read turn (tlsState.fresh).
+// the first read turn (tlsloop.Conn.Fresh).
 func (e *engine) clientTLSConn(cc *tlshand.ClientConn, head []byte) (*Conn, []byte) {
 	raw := cc.Raw()
 	e.tuneNet(raw)
@@ -57,11 +57,8 @@ func (e *engine) clientTLSConn(cc *tlshand.ClientConn, head []byte) (*Conn, []by
 			raw.Close()
 			c := e.newConn(int32(fd), nil, true)
 			c.remote = addrPort(raw.RemoteAddr())
-			c.tls = &tlsState{state: res.State, r: res.Reader, w: res.Writer}
-			if len(res.Leftover) > 0 {
-				c.tls.partial = append(bufpool.Get(max(len(res.Leftover), smallIn))[:0], res.Leftover...)
-				c.tls.fresh = true // opened by the read turn that evOpen starts
-			}
+			// The leftover is opened by the read turn that evOpen starts.
+			c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover)
 			e.m.tlsLoop.Add(1)
 			return c, head
 		}

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/fanout"
 	"github.com/weir-ws/weir/internal/prepared"
 )
 
@@ -55,48 +53,30 @@ func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 // connLists recycles Broadcast's snapshots of the connection tables, so a
 // broadcast allocates nothing per connection (nor per empty fd-table slot) in
 // steady state.
-var connLists = sync.Pool{New: func() any { return new([]*Conn) }}
+var connLists fanout.Lists[*Conn]
 
+// broadcast writes pm to each loop's connections on a goroutine of its own
+// and to goroutine mode's on the caller's (internal/fanout).
 func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
-	var (
-		wg    sync.WaitGroup
-		total atomic.Int64
-	)
-	send := func(lp *[]*Conn) {
-		n := 0
-		for i, c := range *lp {
-			if c.State() == StateOpen && (filter == nil || filter(c)) && c.WritePrepared(pm) == nil {
-				n++
+	return fanout.Run(&connLists, len(e.loops)+1, func(i int, dst []*Conn) []*Conn {
+		if i == len(e.loops) {
+			e.gmu.Lock()
+			for c := range e.gconns {
+				dst = append(dst, c)
 			}
-			(*lp)[i] = nil // no reference kept in the pool
+			e.gmu.Unlock()
+			return dst
 		}
-		*lp = (*lp)[:0]
-		connLists.Put(lp)
-		total.Add(int64(n))
-	}
-	for _, l := range e.loops {
-		lp := connLists.Get().(*[]*Conn)
+		l := e.loops[i]
 		l.mu.Lock()
 		for _, c := range l.conns {
 			if c != nil {
-				*lp = append(*lp, c)
+				dst = append(dst, c)
 			}
 		}
 		l.mu.Unlock()
-		if len(*lp) == 0 {
-			connLists.Put(lp)
-			continue
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); send(lp) }()
-	}
-	lp := connLists.Get().(*[]*Conn)
-	e.gmu.Lock()
-	for c := range e.gconns {
-		*lp = append(*lp, c)
-	}
-	e.gmu.Unlock()
-	send(lp)
-	wg.Wait()
-	return int(total.Load())
+		return dst
+	}, func(c *Conn) bool {
+		return c.State() == StateOpen && (filter == nil || filter(c)) && c.WritePrepared(pm) == nil
+	})
 }

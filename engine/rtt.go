@@ -36,20 +36,12 @@ func (c *Conn) PingRTT(ctx context.Context) (time.Duration, error) {
 		code, reason := c.CloseStatus()
 		return 0, &CloseError{Code: code, Reason: reason}
 	}
-	select {
-	case d := <-w.Done():
-		return d, nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	case <-a.done:
-		select {
-		case d := <-w.Done(): // the pong came just before the end
-			return d, nil
-		default:
-		}
+	d, ended, err := w.Wait(ctx, a.done)
+	if ended {
 		code, reason := c.CloseStatus()
 		return 0, &CloseError{Code: code, Reason: reason}
 	}
+	return d, err
 }
 
 // rttPong hands a pong to the PingRTT call whose payload it carries and reports

@@ -11,6 +11,7 @@ import (
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/iplimit"
+	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -28,7 +29,7 @@ type Server struct {
 	closed    bool
 	netLns    []net.Listener // served in goroutine mode
 	gate      *admit.Gate    // Config.MaxConns, MaxConnsPerIP (limits.go)
-	tls       *tlsAccept     // ListenTLS's handshake slots (tlsaccept.go); nil before
+	tls       *tlshand.Slots // ListenTLS's handshake slots (tlsaccept.go); nil before
 }
 
 // NewServer returns a server that calls h for every connection. A nil h queues
@@ -207,7 +208,7 @@ func (s *Server) stopAccepting() {
 		ln.Close()
 	}
 	s.listeners, s.netLns = nil, nil
-	s.tls.stop() // cut the TLS handshakes in flight
+	s.tls.Stop() // cut the TLS handshakes in flight
 	s.mu.Unlock()
 }
 

@@ -15,7 +15,7 @@ import (
 // upgrade.Request.TLS.
 func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
 	if c.tls != nil {
-		return c.tls.state, true // wss on the loops
+		return c.tls.ConnectionState(), true // wss on the loops
 	}
 	if c.goroutine == nil {
 		return tls.ConnectionState{}, false // on the loops: a plain socket

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -9,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/internal/tlshand"
+	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
 // wss on the loops, the way in: ListenTLS accepts on a goroutine of its own,
@@ -55,16 +54,6 @@ func (m *tlsCounters) snapshot() TLSMetrics {
 // TLSMetrics returns the counters of the server's TLS listeners.
 func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.snapshot() }
 
-// tlsAccept is a Server's TLS side: the prepared config (one clone, so that
-// session tickets work across connections), the handshake slots and the
-// context that cuts the handshakes in flight when the Server stops.
-type tlsAccept struct {
-	p      *tlshand.Prepared
-	slots  chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
 // ListenTLS is Listen with TLS: wss on the loops. cfg is used as
 // crypto/tls uses it (certificates, GetCertificate, ALPN, client
 // certificates, session resumption); it is cloned once here, so later
@@ -94,29 +83,22 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	if e.cfg.GoroutinePerConn || len(e.loops) == 0 {
 		return e.serveListener(s, tls.NewListener(ln, cfg))
 	}
-	if s.tls == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.tls = &tlsAccept{slots: make(chan struct{}, e.cfg.MaxTLSHandshakes), ctx: ctx, cancel: cancel}
+	if s.tls == nil { // one set of slots for all of the Server's TLS listeners
+		s.tls = tlshand.NewSlots(e.cfg.MaxTLSHandshakes)
 	}
-	a := *s.tls
-	a.p = tlshand.Prepare(cfg, tlshand.Options{})
+	// One clone of cfg per listener, so that session tickets work across
+	// its connections.
+	p := tlshand.Prepare(cfg, tlshand.Options{})
 	s.netLns = append(s.netLns, ln)
 	e.wg.Add(1)
-	go e.acceptTLS(ln, &a)
+	go e.acceptTLS(ln, p, s.tls)
 	return nil
-}
-
-// stop cuts the handshakes in flight (Server.stopAccepting).
-func (a *tlsAccept) stop() {
-	if a != nil {
-		a.cancel()
-	}
 }
 
 // acceptTLS accepts from a TLS listener. A connection waits for a handshake
 // slot until its HandshakeTimeout; connections behind it wait in the listen
 // backlog. So a storm of handshakes costs at most MaxTLSHandshakes goroutines.
-func (e *engine) acceptTLS(ln net.Listener, a *tlsAccept) {
+func (e *engine) acceptTLS(ln net.Listener, p *tlshand.Prepared, slots *tlshand.Slots) {
 	defer e.wg.Done()
 	for {
 		nc, remote, ok := e.acceptAdmitted(ln) // netconn.go
@@ -127,38 +109,15 @@ func (e *engine) acceptTLS(ln net.Listener, a *tlsAccept) {
 		if d := e.cfg.HandshakeTimeout; d > 0 {
 			deadline = time.Now().Add(d)
 		}
-		if !a.acquire(deadline) {
+		if !slots.Acquire(deadline) {
 			e.m.tlsBusy.Add(1)
 			e.unadmit(remote.Addr())
 			nc.Close()
 			continue
 		}
 		e.wg.Add(1)
-		go e.handshakeTLS(nc, a, remote, deadline)
+		go e.handshakeTLS(nc, p, slots, remote, deadline)
 	}
-}
-
-// acquire takes a handshake slot, waiting until deadline (zero: no limit) or
-// until the Server stops, and reports whether it got one.
-func (a *tlsAccept) acquire(deadline time.Time) bool {
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	default:
-	}
-	var wait <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		wait = t.C
-	}
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	case <-wait:
-	case <-a.ctx.Done():
-	}
-	return false
 }
 
 // unadmit undoes admitAccepted for a connection that never became a Conn.
@@ -170,13 +129,13 @@ func (e *engine) unadmit(addr netip.Addr) {
 
 // handshakeTLS runs one TLS handshake in its slot and starts the connection:
 // on a loop with its record layer, or in goroutine mode with its tls.Conn.
-func (e *engine) handshakeTLS(nc net.Conn, a *tlsAccept, remote netip.AddrPort, deadline time.Time) {
+func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.Slots, remote netip.AddrPort, deadline time.Time) {
 	defer e.wg.Done()
-	defer func() { <-a.slots }()
+	defer slots.Release()
 	// The deadline cuts a client that drips its ClientHello (a TLS slowloris);
 	// the context cuts every handshake when the Server stops.
 	nc.SetDeadline(deadline)
-	res, err := a.p.Server(a.ctx, nc)
+	res, err := p.Server(slots.Context(), nc)
 	if err != nil && !errors.Is(err, tlshand.ErrGoroutineMode) {
 		e.m.tlsFailed.Add(1)
 		e.unadmit(remote.Addr())
@@ -206,12 +165,8 @@ func (e *engine) handshakeTLS(nc net.Conn, a *tlsAccept, remote netip.AddrPort, 
 	e.m.tlsLoop.Add(1)
 	c = e.newConn(int32(fd), nil, false)
 	c.remote = remote
-	c.tls = &tlsState{state: res.State, r: res.Reader, w: res.Writer}
+	c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover) // the leftover is opened by the first read turn
 	fresh := len(res.Leftover) > 0
-	if fresh { // opened by the first read turn
-		c.tls.partial = append(bufpool.Get(max(len(res.Leftover), smallIn))[:0], res.Leftover...)
-		c.tls.fresh = true
-	}
 	e.startServerConn(c)
 	if fresh {
 		c.post(evRead) // the request may have come with the Finished: no edge will report it

@@ -13,4 +13,6 @@
 //     goroutine; the zero Set is empty and ready.
 //   - A Waiter gets at most one round trip: a duplicate pong is matched (not
 //     passed on as an ordinary pong) but not delivered again.
+//   - Wait blocks until the round trip, the caller's context or the
+//     connection's end, and prefers a round trip already delivered to the end.
 package rtt

@@ -1,6 +1,7 @@
 package rtt
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"sync/atomic"
@@ -42,6 +43,25 @@ func (w *Waiter) Start() { w.sent = time.Now() }
 
 // Done delivers the round trip once the pong arrived.
 func (w *Waiter) Done() <-chan time.Duration { return w.ch }
+
+// Wait waits for the round trip until ctx ends (its error) or closed is
+// closed (ended: the connection closed first). A pong that arrived just
+// before the close still counts.
+func (w *Waiter) Wait(ctx context.Context, closed <-chan struct{}) (d time.Duration, ended bool, err error) {
+	select {
+	case d := <-w.ch:
+		return d, false, nil
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	case <-closed:
+		select {
+		case d := <-w.ch: // the pong came just before the end
+			return d, false, nil
+		default:
+		}
+		return 0, true, nil
+	}
+}
 
 // Set is the Waiters of one connection.
 type Set struct{ p atomic.Pointer[[]*Waiter] }

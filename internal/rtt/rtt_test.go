@@ -1,6 +1,7 @@
 package rtt
 
 import (
+	"context"
 	"sync"
 	"testing"
 )
@@ -97,5 +98,44 @@ func BenchmarkDeliver(b *testing.B) {
 				s.Deliver(p)
 			}
 		})
+	}
+}
+
+// TestWait: the round trip, the context's end, the connection's end, and a
+// round trip delivered before the end, which wins over it.
+func TestWait(t *testing.T) {
+	t.Parallel()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	closed := make(chan struct{})
+	close(closed)
+	for _, tc := range []struct {
+		name      string
+		ctx       context.Context
+		closed    chan struct{}
+		delivered bool
+		ended     bool
+		err       error
+	}{
+		{"round trip", context.Background(), nil, true, false, nil},
+		{"context ends", cancelled, nil, false, false, context.Canceled},
+		{"connection ends", context.Background(), closed, false, true, nil},
+		{"round trip before the end", context.Background(), closed, true, false, nil},
+	} {
+		for range 20 { // select picks at random among ready cases
+			w := NewWaiter()
+			w.Start()
+			var s Set
+			s.Add(w)
+			if tc.delivered {
+				if _, matched, _ := s.Deliver(w.Payload()); !matched {
+					t.Fatalf("%s: the pong was not matched", tc.name)
+				}
+			}
+			d, ended, err := w.Wait(tc.ctx, tc.closed)
+			if ended != tc.ended || err != tc.err || d < 0 {
+				t.Fatalf("%s: Wait = %v, %v, %v", tc.name, d, ended, err)
+			}
+		}
 	}
 }

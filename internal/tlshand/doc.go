@@ -40,4 +40,7 @@
 //     numbers are stale: closing it would send a bad close_notify): the
 //     caller takes the socket, Result.Reader/Writer and Result.Leftover, and
 //     keeps Result.State for Conn.TLSConnectionState.
+//   - Slots (slots.go) bound the handshakes a server runs at once: Acquire
+//     waits for a slot until the connection's deadline or Stop, which also
+//     ends Context, the handshakes' context.
 package tlshand

@@ -1,0 +1,136 @@
+package tlsloop
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+
+	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/internal/tlsrec"
+)
+
+// Conn is a loop-mode TLS connection's record layer, in the same parts as
+// the engine's Conn: state is identity (set before the connection is
+// published); r, partial, fresh and alert belong to the read side (the owner
+// of the running bit); w, backlog, covers and updateOwed to the write side
+// (under the write lock).
+type Conn struct {
+	state tls.ConnectionState
+
+	r       *tlsrec.Reader
+	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
+	fresh   bool   // partial holds the leftover, not yet opened
+	alert   int16  // the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
+
+	w          *tlsrec.Writer
+	backlog    []byte // pooled: sealed bytes the socket has not taken, from boff
+	boff       int
+	covers     int  // the plaintext bytes at the front of the Writer's output that backlog carries
+	updateOwed bool // the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
+}
+
+// smallKeep is the smallest pooled size taken to keep bytes.
+const smallKeep = 64
+
+// ReadRoom is the smallest buffer a read should use: room for the kept
+// partial record and a whole record more. A smaller worker buffer is
+// replaced by a pooled one of this size for the read.
+const ReadRoom = 2 * (tlsrec.HeaderLen + tlsrec.MaxCiphertext)
+
+// New returns the record layer of a connection whose handshake handed off
+// with state, r and w. leftover (the bytes read past the handshake) is
+// copied; when there is any, Fresh reports true once, and the first read
+// turn opens it before reading the socket. It must fit in ReadRoom (it does:
+// tlshand reads ahead at most 4 KiB).
+func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover []byte) *Conn {
+	t := &Conn{state: state, r: r, w: w}
+	if len(leftover) > 0 {
+		t.partial = append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...)
+		t.fresh = true
+	}
+	return t
+}
+
+// ConnectionState makes a Conn an upgrade.TLSConn (Request.TLS in the hooks).
+func (t *Conn) ConnectionState() tls.ConnectionState { return t.state }
+
+// Fresh reports, once, whether the handshake's leftover waits to be opened
+// (read side): the caller then opens Kept's bytes with Input before reading
+// the socket.
+func (t *Conn) Fresh() bool {
+	f := t.fresh
+	t.fresh = false
+	return f
+}
+
+// RelaxRead lets an idle read side drop its AEAD (tlsrec.Reader.Relax),
+// after each read (read side).
+func (t *Conn) RelaxRead() { t.r.Relax() }
+
+// Kept copies the bytes of the partial record kept since the last Input to
+// the front of buf and returns how many (read side). buf must have ReadRoom.
+func (t *Conn) Kept(buf []byte) int { return copy(buf, t.partial) }
+
+// Input opens the records in data (the kept partial record followed by what
+// was just read, in a buffer the read side may overwrite), keeps a trailing
+// partial record, and returns the plaintext now at data's front (read side).
+// update reports that the peer asked for a KeyUpdate (pass it on with
+// OweUpdate, under the write lock). On an error the plaintext returned is the
+// authenticated data before it, to be delivered before the error is handled
+// (Fail).
+func (t *Conn) Input(data []byte) (plain []byte, update bool, err error) {
+	res, err := t.r.Decrypt(data)
+	rest := data[res.Plain : res.Plain+res.Rest]
+	switch {
+	case len(rest) == 0 && t.partial != nil:
+		bufpool.Put(t.partial)
+		t.partial = nil
+	case len(rest) > 0 && cap(t.partial) >= len(rest):
+		t.partial = append(t.partial[:0], rest...)
+	case len(rest) > 0:
+		if t.partial != nil {
+			bufpool.Put(t.partial)
+		}
+		t.partial = append(bufpool.Get(max(len(rest), smallKeep))[:0], rest...)
+	}
+	return data[:res.Plain], res.UpdateRequested, err
+}
+
+// Fault is what an error from Input means for the connection.
+type Fault uint8
+
+const (
+	// PeerClosed: a close_notify, the peer's end of the stream (its EOF).
+	PeerClosed Fault = iota + 1
+	// PeerAlert: the peer sent a fatal alert; nothing goes back (RFC 8446 §6).
+	PeerAlert
+	// BadRecord: a record failed here (authentication, plaintext after the
+	// handshake, over the size limit, ...); Bye sends its alert (§6.2).
+	BadRecord
+)
+
+// Fail says what err, returned by Input, means, and sets what Bye sends
+// (read side). Call it only when the connection is still running: one that
+// finished while handling the plaintext before err has said its goodbye.
+func (t *Conn) Fail(err error) Fault {
+	if err == io.EOF {
+		return PeerClosed
+	}
+	var ae *tlsrec.AlertError
+	if errors.As(err, &ae) && ae.Remote {
+		t.alert = -1
+		return PeerAlert
+	}
+	if code, ok := tlsrec.AlertToSend(err); ok {
+		t.alert = int16(code)
+	}
+	return BadRecord
+}
+
+// ReleaseRead gives back the read side's partial record.
+func (t *Conn) ReleaseRead() {
+	if t.partial != nil {
+		bufpool.Put(t.partial)
+		t.partial = nil
+	}
+}
