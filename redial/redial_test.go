@@ -174,7 +174,9 @@ func TestRunGivesUp(t *testing.T) {
 	var waits []time.Duration
 	ctx, _ := testCtx(t)
 	err = Run(ctx, newClient(t), "ws://"+addr+"/", engine.NopHandler{}, &Options{
-		MinDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Jitter: -1, MaxElapsed: 60 * time.Millisecond,
+		// MaxElapsed leaves room for four retries on a loaded box: at 60 ms
+		// a run at load 10 gave up after three.
+		MinDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Jitter: -1, MaxElapsed: time.Second,
 		OnRetry: func(err error, wait time.Duration) {
 			mu.Lock()
 			waits = append(waits, wait)
