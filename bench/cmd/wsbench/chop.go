@@ -33,7 +33,24 @@ func runChop(args []string) {
 	gap := fs.Duration("gap", 0, "spin this long between chops")
 	nodelay := fs.Bool("nodelay", true, "TCP_NODELAY on the client")
 	usePerf := fs.Bool("perf", false, "count the server's syscalls (perf stat -p) and context switches per chop")
+	addr := fs.String("addr", "", "run the client only, against a server already listening here (for perf record)")
 	fs.Parse(args)
+	if *addr != "" {
+		for _, cs := range strings.Split(*chopsF, ",") {
+			chop, err := strconv.Atoi(strings.TrimSpace(cs))
+			if err != nil || chop <= 0 {
+				fatal(fmt.Errorf("bad chop %q", cs))
+			}
+			for range *reps {
+				d, err := chopOnce(*addr, *size, chop, *gap, *nodelay)
+				if err != nil {
+					fatal(err)
+				}
+				fmt.Printf("%s %d B chops: %.1f ms\n", *addr, chop, d.Seconds()*1e3)
+			}
+		}
+		return
+	}
 
 	want := strings.Split(*only, ",")
 	servers := slices.DeleteFunc(allServers(), func(s server) bool { return !slices.Contains(want, s.name) || s.raw })
