@@ -30,8 +30,6 @@
 //
 // Every fd this package hands out (Listen, Listener.Accept, TakeConn,
 // FromListener) is non-blocking and close-on-exec, and the caller owns it.
-// An FD must own only such an fd: on Linux its Read and Write2 are raw system
-// calls, made without telling the scheduler (read_linux.go says why).
 // Accepted sockets are not tuned: TuneAccepted sets TCP_NODELAY and the
 // caller's TCPOptions once the caller has decided to keep the socket.
 //

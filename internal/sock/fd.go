@@ -22,9 +22,7 @@ func nextGen() uint32 {
 }
 
 // Own takes ownership of fd with a new generation. It is called once, before
-// the FD is shared with other goroutines. fd must be non-blocking (as every fd
-// this package hands out is): on Linux, Read and Write2 are raw system calls,
-// which would hold their thread and its P for as long as a call blocked.
+// the FD is shared with other goroutines.
 func (f *FD) Own(fd int) {
 	f.num = int32(fd) + 1
 	f.gen = nextGen()
