@@ -25,15 +25,6 @@ func writev2(fd int, a, b []byte) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	if n == 1 {
-		// One contiguous run (a header alone, a queue's bytes, a TLS record):
-		// write(2), which skips writev's iovec copy and checks.
-		r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(iov[0].Base)), uintptr(iov[0].Len))
-		if e != 0 {
-			return -1, e
-		}
-		return int(r), nil
-	}
 	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
 	if e != 0 {
 		return -1, e
