@@ -15,7 +15,7 @@ func closeFD(fd int) error { return unix.Close(fd) }
 // Read is read(2) on the owned socket: n is never negative. A closed FD fails
 // with EBADF.
 func (f *FD) Read(b []byte) (int, error) {
-	n, err := sysRead(f.Int(), b)
+	n, err := unix.Read(f.Int(), b)
 	return max(n, 0), err
 }
 

@@ -6,9 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writev2 is writev(2) of two slices with the iovec array on the stack (unix.Writev
-// would allocate one per call), a raw system call on a non-blocking fd
-// (read_linux.go says why).
+// writev2 is writev(2) of two slices with the iovec array on the stack: unix.Writev
+// would allocate one per call.
 func writev2(fd int, a, b []byte) (int, error) {
 	var iov [2]unix.Iovec
 	n := 0
@@ -25,7 +24,7 @@ func writev2(fd int, a, b []byte) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+	r, _, e := unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
 	if e != 0 {
 		return -1, e
 	}
