@@ -6,35 +6,12 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// epollWait is epoll_wait(2), a variable so that tests can count the calls.
-var epollWait = epollWaitSys
-
-// epollWaitSys is unix.EpollWait, except that a poll (timeout 0) is a raw
-// system call: one that cannot block needs no word with the scheduler, and the
-// word costs more than the call. unix.EpollWait goes through
-// runtime.entersyscall/exitsyscall, and entersyscall wakes sysmon whenever
-// sysmon sleeps because every P is idle, as it does between the small reads
-// of a quiet connection: a futex wake and a context switch per poll (issue
-// 15, perf15-chop-2026-12-06.md). A blocking wait keeps the scheduler's
-// path, so that its P is handed off while it sleeps.
-func epollWaitSys(epfd int, events []unix.EpollEvent, msec int) (int, error) {
-	if msec != 0 || len(events) == 0 {
-		return unix.EpollWait(epfd, events, msec)
-	}
-	// epoll_pwait with a nil sigmask is epoll_wait (epoll_wait(2)), and
-	// arm64 has only the former.
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
-		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
+// epollWait is unix.EpollWait, a variable so that tests can count the calls.
+var epollWait = unix.EpollWait
 
 // setDeadline is (*os.File).SetReadDeadline, a variable so that tests can
 // count the calls.
