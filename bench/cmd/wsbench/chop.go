@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -23,7 +24,9 @@ import (
 // each chop is its own segment), and waits for the echo. The figure is the time
 // from the first write to the last echoed byte, per chop. -gap spins that long
 // between chops (an autobahn client spends tens of µs of CPU per chop). Every
-// server is its own process, started once per chop size and repetition.
+// server is its own process, started once per chop size and repetition; the
+// repetitions are interleaved across servers, and the first server's elapsed
+// time is paired with each other's, rep by rep.
 func runChop(args []string) {
 	fs := flag.NewFlagSet("chop", flag.ExitOnError)
 	only := fs.String("servers", "weir,weir-inline,weir-goroutine,gorilla", "servers")
@@ -33,73 +36,131 @@ func runChop(args []string) {
 	gap := fs.Duration("gap", 0, "spin this long between chops")
 	nodelay := fs.Bool("nodelay", true, "TCP_NODELAY on the client")
 	usePerf := fs.Bool("perf", false, "count the server's syscalls (perf stat -p) and context switches per chop")
+	addr := fs.String("addr", "", "run the client only, against a server already listening here (for perf record)")
 	fs.Parse(args)
+	if *addr != "" {
+		for _, cs := range strings.Split(*chopsF, ",") {
+			chop, err := strconv.Atoi(strings.TrimSpace(cs))
+			if err != nil || chop <= 0 {
+				fatal(fmt.Errorf("bad chop %q", cs))
+			}
+			for range *reps {
+				d, err := chopOnce(*addr, *size, chop, *gap, *nodelay)
+				if err != nil {
+					fatal(err)
+				}
+				fmt.Printf("%s %d B chops: %.1f ms\n", *addr, chop, d.Seconds()*1e3)
+			}
+		}
+		return
+	}
 
 	want := strings.Split(*only, ",")
 	servers := slices.DeleteFunc(allServers(), func(s server) bool { return !slices.Contains(want, s.name) || s.raw })
+	// In the order given: the first is the reference of the paired ratios.
+	slices.SortStableFunc(servers, func(a, b server) int {
+		return slices.Index(want, a.name) - slices.Index(want, b.name)
+	})
 	killChildrenOnSignal()
 	dir, _ := os.Getwd()
 	r := &runner{dir: dir, res: &Results{}}
-	fmt.Printf("\n`wsbench chop %s`\n\n| server | chop B | chops | total ms (median [min-max]) | µs/chop | server CPU µs/chop |\n|---|---|---|---|---|---|\n", strings.Join(args, " "))
+	fmt.Printf("\n`wsbench chop %s`\n\nRepetitions interleaved (rep 1 of every server, then rep 2, ...; the order rotates per rep).\n\n| server | chop B | chops | total ms (median [min-max]) | µs/chop | server CPU µs/chop |\n|---|---|---|---|---|---|\n", strings.Join(args, " "))
+	var ratios []string
 	for _, cs := range strings.Split(*chopsF, ",") {
 		chop, err := strconv.Atoi(strings.TrimSpace(cs))
 		if err != nil || chop <= 0 {
 			fatal(fmt.Errorf("bad chop %q", cs))
 		}
-		for _, s := range servers {
-			var tot, cpu []float64
-			var pm []map[string]float64
-			for rep := range *reps {
-				r.label = fmt.Sprintf("chop %s %dB #%d", s.name, chop, rep)
-				sp, err := r.startServer(s, false, "")
+		n := float64((*size + chop - 1) / chop)
+		// tot[i][rep], NaN where a rep failed, so that reps stay paired.
+		tot := make([][]float64, len(servers))
+		cpu := make([][]float64, len(servers))
+		pm := make([][]map[string]float64, len(servers))
+		for rep := range *reps {
+			for k := range servers {
+				i := (k + rep) % len(servers)
+				d, c, m, err := r.chopRep(servers[i], rep, *size, chop, *gap, *nodelay, *usePerf)
 				if err != nil {
 					r.fail("%v", err)
+					tot[i] = append(tot[i], math.NaN())
+					cpu[i] = append(cpu[i], math.NaN())
 					continue
 				}
-				n := float64((*size + chop - 1) / chop)
-				var perfOut bytes.Buffer
-				var perfCmd *exec.Cmd
-				if *usePerf {
-					perfCmd = exec.Command("perf", "stat", "-x,", "-p", strconv.Itoa(sp.pid),
-						"-e", strings.Join(perfEvents, ","))
-					perfCmd.Stderr = &perfOut
-					if perfCmd.Start() != nil {
-						perfCmd = nil
-					}
-					time.Sleep(200 * time.Millisecond)
+				tot[i] = append(tot[i], d*1e3)
+				cpu[i] = append(cpu[i], c)
+				if m != nil {
+					pm[i] = append(pm[i], m)
 				}
-				c0 := sp.cpu()
-				sw0, _ := ctxSwitches(sp.pid)
-				d, err := chopOnce(sp.ws, *size, chop, *gap, *nodelay)
-				c1 := sp.cpu()
-				sw1, _ := ctxSwitches(sp.pid)
-				if perfCmd != nil {
-					perfCmd.Process.Signal(os.Interrupt)
-					perfCmd.Wait()
-					m := parsePerf(perfOut.Bytes(), n)
-					m["ctxsw(proc)"] = (sw1 - sw0) / n
-					pm = append(pm, m)
-				}
-				sp.stop()
-				if err != nil {
-					r.fail("%v", err)
-					continue
-				}
-				tot = append(tot, d.Seconds()*1e3)
-				cpu = append(cpu, c1-c0)
 			}
-			if len(tot) == 0 {
+		}
+		for i, s := range servers {
+			ok := slices.DeleteFunc(slices.Clone(tot[i]), math.IsNaN)
+			if len(ok) == 0 {
 				continue
 			}
-			n := float64((*size + chop - 1) / chop)
-			med := median(slices.Clone(tot))
+			med := median(slices.Clone(ok))
 			fmt.Printf("| %s | %d | %.0f | %.1f [%.1f-%.1f] | %.1f | %.1f |\n", s.name, chop, n, med,
-				slices.Min(tot), slices.Max(tot), med*1e3/n, median(cpu)*1e6/n)
-			if len(pm) > 0 {
-				fmt.Printf("|  per chop (median of reps, whole server incl. handshake) | | | %s | | |\n", perfSummary(pm))
+				slices.Min(ok), slices.Max(ok), med*1e3/n, median(slices.DeleteFunc(slices.Clone(cpu[i]), math.IsNaN))*1e6/n)
+			if len(pm[i]) > 0 {
+				fmt.Printf("|  per chop (median of reps, whole server incl. handshake) | | | %s | | |\n", perfSummary(pm[i]))
+			}
+			if i == 0 {
+				continue
+			}
+			var q []float64
+			for rep := range tot[i] {
+				if a, b := tot[i][rep], tot[0][rep]; !math.IsNaN(a) && !math.IsNaN(b) && b > 0 {
+					q = append(q, a/b)
+				}
+			}
+			if len(q) > 0 {
+				ratios = append(ratios, fmt.Sprintf("| %d B | %s / %s | %.2f [%.2f-%.2f] | %d |", chop, servers[0].name, s.name,
+					1/median(slices.Clone(q)), 1/slices.Max(q), 1/slices.Min(q), len(q)))
 			}
 		}
 	}
+	if len(ratios) > 0 {
+		fmt.Printf("\nPaired by rep: elapsed time of the first server over each other's.\n\n| chop | ratio | median [min-max] | reps |\n|---|---|---|---|\n%s\n", strings.Join(ratios, "\n"))
+	}
+}
+
+// chopRep runs one repetition against a fresh server process: the elapsed time
+// (s), the server's CPU time (s) and, with usePerf, its syscall counts per chop.
+func (r *runner) chopRep(s server, rep, size, chop int, gap time.Duration, nodelay, usePerf bool) (float64, float64, map[string]float64, error) {
+	r.label = fmt.Sprintf("chop %s %dB #%d", s.name, chop, rep)
+	sp, err := r.startServer(s, false, "")
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer sp.stop()
+	n := float64((size + chop - 1) / chop)
+	var perfOut bytes.Buffer
+	var perfCmd *exec.Cmd
+	if usePerf {
+		perfCmd = exec.Command("perf", "stat", "-x,", "-p", strconv.Itoa(sp.pid),
+			"-e", strings.Join(perfEvents, ","))
+		perfCmd.Stderr = &perfOut
+		if perfCmd.Start() != nil {
+			perfCmd = nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c0 := sp.cpu()
+	sw0, _ := ctxSwitches(sp.pid)
+	d, err := chopOnce(sp.ws, size, chop, gap, nodelay)
+	c1 := sp.cpu()
+	sw1, _ := ctxSwitches(sp.pid)
+	var m map[string]float64
+	if perfCmd != nil {
+		perfCmd.Process.Signal(os.Interrupt)
+		perfCmd.Wait()
+		m = parsePerf(perfOut.Bytes(), n)
+		m["ctxsw(proc)"] = (sw1 - sw0) / n
+	}
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return d.Seconds(), c1 - c0, m, nil
 }
 
 // chopOnce dials addr, upgrades, sends the chopped frame and reads the echo.
