@@ -35,9 +35,19 @@ var errEarlyData = errors.New("weir: too much data before the handshake was answ
 // holds a worker for 128 KiB of input and its echoes, not for 32 full reads (2
 // MiB with the default buffer): with hundreds of flooders queued, that is what
 // a fresh connection waits for (issue 12).
+//
+// Under DispatchPool a turn taken from the fresh lane (the connection is not
+// heavy) ends sooner, once it has read lightTurnBytes: with the default read
+// buffer, after its first full read. A turn that ends on its budget makes the
+// connection heavy (stHeavy, sched.go): its later turns, whatever wakes them,
+// wait in the back lane with the full budget, until one drains the socket. So
+// the fresh lane only ever holds light work: a fresh connection's handshake
+// waits behind one read of each flooder at most, not behind every flooder's
+// every edge (issue 12: 200 senders that never read).
 const (
 	maxReadsPerTurn = 32
 	maxTurnBytes    = 128 << 10
+	lightTurnBytes  = 16 << 10
 )
 
 // readReady reads what the socket has (the poller is edge-triggered, so until a
@@ -45,6 +55,7 @@ const (
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
 	got := 0 // bytes read this turn
+	budget, heavy := c.turnBudget()
 	for i := 0; ; i++ {
 		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
@@ -52,7 +63,10 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if (i == maxReadsPerTurn || got >= maxTurnBytes) && c.goroutine == nil {
+		if (i == maxReadsPerTurn || got >= budget) && c.goroutine == nil {
+			if !heavy && c.eng.pool != nil {
+				c.sched.Or(stHeavy)
+			}
 			return true
 		}
 		if c.tls != nil {
@@ -63,13 +77,15 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			got += n
 			if n > 0 {
 				if !full && !hup {
-					return false // a short read drained the socket
+					c.drained(heavy, got) // a short read drained the socket
+					return false
 				}
 				continue
 			}
 			if c.readErr(w, err) {
 				continue
 			}
+			c.drained(heavy, got)
 			return false
 		}
 		buf := w.buf
@@ -99,6 +115,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			}
 			if n < len(buf) && !hup {
 				// A short read drained the socket; new data brings a new edge.
+				c.drained(heavy, got)
 				return false
 			}
 			continue
@@ -106,7 +123,32 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readErr(w, err) {
 			continue
 		}
+		c.drained(heavy, got)
 		return false
+	}
+}
+
+// turnBudget is the bytes a read turn may take (see lightTurnBytes) and
+// whether the connection is heavy.
+func (c *Conn) turnBudget() (int, bool) {
+	if c.sched.Load()&stHeavy != 0 {
+		return maxTurnBytes, true
+	}
+	if c.eng.pool == nil {
+		return maxTurnBytes, false // inline loops and goroutine mode have one lane
+	}
+	return lightTurnBytes, false
+}
+
+// drained ends a heavy connection's heaviness when its turn read the socket
+// dry having read less than a light turn may: a flooder whose heavy turn
+// happens to catch up with its input stays heavy (its next edge would bring
+// another full read into the fresh lane), while a connection that sent one
+// burst is light again from its next small read. An error or EOF ends the
+// connection, and what it leaves no longer matters.
+func (c *Conn) drained(heavy bool, got int) {
+	if heavy && got < lightTurnBytes {
+		c.sched.And(^stHeavy)
 	}
 }
 
