@@ -61,8 +61,9 @@ func (c *Conn) post(ev uint32) {
 }
 
 // run drains c's events until none is left, then releases the running bit. It must
-// be called only by the goroutine that set the bit (through post).
-func (c *Conn) run(w *worker) {
+// be called only by the goroutine that set the bit (through post). It reports
+// whether the turn ended on its read budget, with c queued behind others.
+func (c *Conn) run(w *worker) (requeued bool) {
 	for {
 		ev := c.sched.Load()
 		if !c.sched.CompareAndSwap(ev, evRunning|ev&stHeavy) {
@@ -74,12 +75,12 @@ func (c *Conn) run(w *worker) {
 			// in this turn is kept in rflags (rfHangUp).
 			c.sched.Or(evRead)
 			c.eng.requeue(c)
-			return
+			return true
 		}
 		// Release, keeping stHeavy for the next post: only if no event came
 		// meanwhile.
 		if ev = c.sched.Load(); ev&evMask == 0 && c.sched.CompareAndSwap(ev, ev&stHeavy) {
-			return
+			return false
 		}
 	}
 }

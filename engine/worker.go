@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"runtime"
+
 	"github.com/weir-ws/weir/internal/workq"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -40,7 +42,15 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 				if !ok {
 					return
 				}
-				c.run(w)
+				if c.run(w) {
+					// A turn cut by its budget: let the goroutines waiting
+					// for a P run (the loops among them) before this worker
+					// takes the next turn. Workers that always find work never
+					// block, so otherwise only preemption, every 10 ms,
+					// rotates them: with Workers above GOMAXPROCS, a flood
+					// held a loop off its P for 30 to 300 ms (issue 12).
+					runtime.Gosched()
+				}
 			}
 		}()
 	}
