@@ -221,21 +221,24 @@ func (l *loop) deliver(r *runner, events []poller.Event, now int64) {
 
 // post is Conn.post from the loop goroutine: under DispatchInline it runs the
 // connection right here; under DispatchPool it keeps it for runTaken when this
-// batch is small (turns.go), else hands it to the pool.
+// batch is small (turns.go), else hands it to the pool. A heavy connection
+// (stHeavy) goes to the pool's back lane: its turn would hold up the loop's
+// polls, and fresh work comes first.
 func (l *loop) post(r *runner, c *Conn, ev uint32) {
 	old := c.sched.Or(ev | evRunning)
 	if old&evRunning != 0 {
 		return
 	}
-	if l.inline {
+	switch {
+	case l.inline:
 		c.run(l.w)
-		return
-	}
-	if r.take && len(r.taken) < cap(r.taken) {
+	case old&stHeavy != 0:
+		l.eng.pool.PutBack(c)
+	case r.take && len(r.taken) < cap(r.taken):
 		r.taken = append(r.taken, c)
-		return
+	default:
+		l.eng.pool.Put(c)
 	}
-	l.eng.pool.Put(c)
 }
 
 func (l *loop) listener(fd int32) *listener {

@@ -35,9 +35,22 @@ var errEarlyData = errors.New("weir: too much data before the handshake was answ
 // holds a worker for 128 KiB of input and its echoes, not for 32 full reads (2
 // MiB with the default buffer): with hundreds of flooders queued, that is what
 // a fresh connection waits for (issue 12).
+//
+// Under DispatchPool a turn taken from the fresh lane (the connection is not
+// heavy) reads at most lightTurnBytes: a message of up to 16 KiB and its
+// header still come in one read, and so do the echo benchmarks'. A turn that
+// ends on its budget makes the connection heavy (stHeavy, sched.go): its later
+// turns, whatever wakes them, wait in the back lane with the full budget,
+// until one reads the socket dry with little read. So the fresh lane only
+// ever holds light work: when 200 connections start flooding at once, a fresh
+// client's handshake and first message wait behind at most 32 KiB of each
+// (issue 12: measured, that surge is what the first probe of
+// TestAttackNeverReads waited for), not behind 128 KiB and the echoes of
+// every flooder's every edge.
 const (
 	maxReadsPerTurn = 32
 	maxTurnBytes    = 128 << 10
+	lightTurnBytes  = 32 << 10
 )
 
 // readReady reads what the socket has (the poller is edge-triggered, so until a
@@ -45,6 +58,7 @@ const (
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
 	got := 0 // bytes read this turn
+	budget, heavy, light := c.turnBudget()
 	for i := 0; ; i++ {
 		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
@@ -52,7 +66,10 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if (i == maxReadsPerTurn || got >= maxTurnBytes) && c.goroutine == nil {
+		if (i == maxReadsPerTurn || got >= budget) && c.goroutine == nil {
+			if light {
+				c.sched.Or(stHeavy)
+			}
 			return true
 		}
 		if c.tls != nil {
@@ -63,13 +80,15 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			got += n
 			if n > 0 {
 				if !full && !hup {
-					return false // a short read drained the socket
+					c.drained(heavy, got) // a short read drained the socket
+					return false
 				}
 				continue
 			}
 			if c.readErr(w, err) {
 				continue
 			}
+			c.drained(heavy, got)
 			return false
 		}
 		buf := w.buf
@@ -82,6 +101,9 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if room != nil {
 			// A large frame in flight: read straight into its buffer, no copy.
 			buf, direct = room, true
+		}
+		if light && len(buf) > budget-got {
+			buf = buf[:budget-got] // a light turn reads no more than its budget
 		}
 		n, err := c.sysRead(buf)
 		got += n
@@ -99,6 +121,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			}
 			if n < len(buf) && !hup {
 				// A short read drained the socket; new data brings a new edge.
+				c.drained(heavy, got)
 				return false
 			}
 			continue
@@ -106,7 +129,33 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readErr(w, err) {
 			continue
 		}
+		c.drained(heavy, got)
 		return false
+	}
+}
+
+// turnBudget is the bytes a read turn may take, whether the connection is
+// heavy, and whether the turn is light (see lightTurnBytes): its reads are
+// cut to what is left of the budget.
+func (c *Conn) turnBudget() (budget int, heavy, light bool) {
+	switch {
+	case c.sched.Load()&stHeavy != 0:
+		return maxTurnBytes, true, false
+	case c.eng.pool == nil || c.goroutine != nil:
+		return maxTurnBytes, false, false // inline loops and goroutine mode have one lane
+	}
+	return lightTurnBytes, false, true
+}
+
+// drained ends a heavy connection's heaviness when its turn read the socket
+// dry having read less than a light turn may: a flooder whose heavy turn
+// happens to catch up with its input stays heavy (its next edge would bring
+// another full read into the fresh lane), while a connection that sent one
+// burst is light again from its next small read. An error or EOF ends the
+// connection, and what it leaves no longer matters.
+func (c *Conn) drained(heavy bool, got int) {
+	if heavy && got < lightTurnBytes {
+		c.sched.And(^stHeavy)
 	}
 }
 

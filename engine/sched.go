@@ -18,6 +18,17 @@ const (
 	evPause                      // PauseRead: switch input interest off
 	evOpen                       // an adopted, already upgraded connection starts
 	evRunning uint32 = 1 << 31
+
+	// stHeavy is not an event but a state kept in the sched word, so that a
+	// poster on any goroutine can read it where it hands the connection over:
+	// the connection's last read turn ended on its budget (read.go), so its
+	// next turn, whatever wakes it, waits in the pool's back lane behind fresh
+	// work, until a turn reads the socket dry with little read (Conn.drained).
+	// Set and cleared only by the owner (the holder of the running bit);
+	// posters only read it.
+	stHeavy uint32 = 1 << 30
+	// evMask: the event bits of a sched word.
+	evMask = ^(evRunning | stHeavy)
 )
 
 // rflags bits owned by the scheduling code, numbered from the top so that they
@@ -50,23 +61,26 @@ func (c *Conn) post(ev uint32) {
 }
 
 // run drains c's events until none is left, then releases the running bit. It must
-// be called only by the goroutine that set the bit (through post).
-func (c *Conn) run(w *worker) {
+// be called only by the goroutine that set the bit (through post). It reports
+// whether the turn ended on its read budget, with c queued behind others.
+func (c *Conn) run(w *worker) (requeued bool) {
 	for {
 		ev := c.sched.Load()
-		if !c.sched.CompareAndSwap(ev, evRunning) {
+		if !c.sched.CompareAndSwap(ev, evRunning|ev&stHeavy) {
 			continue
 		}
-		if ev&^evRunning != 0 && c.handle(w, ev&^evRunning) {
+		if ev&evMask != 0 && c.handle(w, ev&evMask) {
 			// More input is waiting but others get a turn first: keep the running
 			// bit (nobody else may take c) and queue c behind them. A hang-up seen
 			// in this turn is kept in rflags (rfHangUp).
 			c.sched.Or(evRead)
 			c.eng.requeue(c)
-			return
+			return true
 		}
-		if c.sched.CompareAndSwap(evRunning, 0) {
-			return
+		// Release, keeping stHeavy for the next post: only if no event came
+		// meanwhile.
+		if ev = c.sched.Load(); ev&evMask == 0 && c.sched.CompareAndSwap(ev, ev&stHeavy) {
+			return false
 		}
 	}
 }

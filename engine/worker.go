@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"runtime"
+
 	"github.com/weir-ws/weir/internal/workq"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -40,7 +42,15 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 				if !ok {
 					return
 				}
-				c.run(w)
+				if c.run(w) {
+					// A turn cut by its budget: let the goroutines waiting
+					// for a P run (the loops among them) before this worker
+					// takes the next turn. Workers that always find work never
+					// block, so otherwise only preemption, every 10 ms,
+					// rotates them: with Workers above GOMAXPROCS, a flood
+					// held a loop off its P for 30 to 300 ms (issue 12).
+					runtime.Gosched()
+				}
 			}
 		}()
 	}
@@ -61,10 +71,17 @@ func (e *engine) requeue(c *Conn) {
 // It is called from any goroutine (the loop has its own path, loop.post), so under
 // DispatchInline it queues c on its loop's inbox. A full pool queue never blocks the
 // poster: a worker posting to another connection must not wait for the workers.
+// A heavy connection (stHeavy: its last read turn ended on its budget) goes to
+// the back lane even with fresh input: a flooder's every edge would otherwise
+// queue it ahead of the work put back, and each of its turns ahead of a fresh
+// connection's handshake (issue 12).
 func (e *engine) dispatch(c *Conn) {
-	if e.pool == nil {
+	switch {
+	case e.pool == nil:
 		c.loop.enqueue(c)
-		return
+	case c.sched.Load()&stHeavy != 0:
+		e.pool.PutBack(c)
+	default:
+		e.pool.Put(c)
 	}
-	e.pool.Put(c)
 }
