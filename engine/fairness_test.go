@@ -62,22 +62,32 @@ func TestFloodersDoNotStarveFreshInput(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	sent := h.handled.Load()
-	probe.send(true, frame.OpText, []byte("probe"))
-	var at int64
-	select {
-	case at = <-h.atProbe:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the probe was never delivered")
+	// Three probes, one after another; the verdict is on the best of them.
+	// The bytes counted from the probe's send include the time the loop
+	// takes to see it arrive, which on a busy box is sometimes a few ms
+	// (3-4 MiB handled, before and after the fix alike); starvation is a turn
+	// of every flooder for every probe.
+	best := int64(math.MaxInt64)
+	var seen []int64
+	for range 3 {
+		sent := h.handled.Load()
+		probe.send(true, frame.OpText, []byte("probe"))
+		var at int64
+		select {
+		case at = <-h.atProbe:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the probe was never delivered")
+		}
+		seen = append(seen, (at-sent)>>10)
+		best = min(best, at-sent)
 	}
 	// One turn in progress plus one more per lane switch: a few hundred KiB.
 	// Before the fix: a turn of every flooder, 16 × up to 2 MiB.
-	if d := at - sent; d > 2<<20 {
-		t.Fatalf("%d MiB of the flooders' messages handled between the probe's arrival and its delivery, want at most 2",
-			d>>20)
-	} else {
-		t.Logf("%d KiB handled before the probe", d>>10)
+	if best > 2<<20 {
+		t.Fatalf("at best %d MiB of the flooders' messages handled between a probe's arrival and its delivery (KiB per probe: %v), want at most 2",
+			best>>20, seen)
 	}
+	t.Logf("KiB handled before each probe: %v", seen)
 }
 
 // TestFloodHelperProcess is the child process of
