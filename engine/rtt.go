@@ -51,9 +51,6 @@ func (c *Conn) rttPong(p []byte) bool {
 	if a == nil {
 		return false
 	}
-	d, matched, fresh := a.rtt.Deliver(p)
-	if fresh {
-		c.eng.observeRTT(d) // metrics.go
-	}
+	_, matched, _ := a.rtt.Deliver(p, c.eng.observeRTT) // metrics.go, before the caller wakes
 	return matched
 }

@@ -24,6 +24,8 @@ type Waiter struct {
 	key  [Len]byte
 	sent time.Time
 	ch   chan time.Duration // the round trip, sent once (buffered)
+
+	answered atomic.Bool // a pong has claimed ch
 }
 
 // NewWaiter returns a Waiter with a fresh payload. Start it just before it is
@@ -108,21 +110,23 @@ func (s *Set) Remove(w *Waiter) {
 
 // Deliver hands a pong's payload p to the Waiter it belongs to. matched says
 // whether one did; fresh says it had no answer yet, and d is then the round
-// trip it got.
-func (s *Set) Deliver(p []byte) (d time.Duration, matched, fresh bool) {
+// trip it got, given to observe (if not nil) before the Waiter wakes.
+func (s *Set) Deliver(p []byte, observe func(time.Duration)) (d time.Duration, matched, fresh bool) {
 	l := s.p.Load()
 	if l == nil || len(p) != Len {
 		return 0, false, false
 	}
 	for _, w := range *l {
 		if string(w.key[:]) == string(p) {
-			d = time.Since(w.sent)
-			select {
-			case w.ch <- d:
-				return d, true, true
-			default: // a duplicate pong: the Waiter has its answer already
-				return 0, true, false
+			if !w.answered.CompareAndSwap(false, true) {
+				return 0, true, false // a duplicate pong: the Waiter has its answer already
 			}
+			d = time.Since(w.sent)
+			if observe != nil {
+				observe(d) // first: whoever the Waiter wakes may read the metrics at once
+			}
+			w.ch <- d // buffered, and sent once (answered)
+			return d, true, true
 		}
 	}
 	return 0, false, false

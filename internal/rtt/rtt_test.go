@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestWaiterPayloadsUnique(t *testing.T) {
@@ -40,7 +41,7 @@ func TestSetDeliver(t *testing.T) {
 		{"b again (duplicate)", b.Payload(), true, false},
 		{"a", a.Payload(), true, true},
 	} {
-		d, matched, fresh := s.Deliver(tc.p)
+		d, matched, fresh := s.Deliver(tc.p, nil)
 		if matched != tc.matched || fresh != tc.fresh || (fresh && d < 0) {
 			t.Fatalf("%s: matched %v fresh %v d %v", tc.name, matched, fresh, d)
 		}
@@ -49,7 +50,7 @@ func TestSetDeliver(t *testing.T) {
 		t.Fatal("each waiter gets exactly one round trip")
 	}
 	s.Remove(a)
-	if _, matched, _ := s.Deliver(a.Payload()); matched {
+	if _, matched, _ := s.Deliver(a.Payload(), nil); matched {
 		t.Fatal("a removed waiter matched")
 	}
 	s.Remove(b)
@@ -71,7 +72,7 @@ func TestSetConcurrent(t *testing.T) {
 				w := NewWaiter()
 				w.Start()
 				s.Add(w)
-				if _, matched, fresh := s.Deliver(w.Payload()); !matched || !fresh {
+				if _, matched, fresh := s.Deliver(w.Payload(), nil); !matched || !fresh {
 					t.Error("own waiter not found")
 				}
 				<-w.Done()
@@ -95,7 +96,7 @@ func BenchmarkDeliver(b *testing.B) {
 			p := make([]byte, Len)
 			b.ReportAllocs()
 			for b.Loop() {
-				s.Deliver(p)
+				s.Deliver(p, nil)
 			}
 		})
 	}
@@ -128,7 +129,7 @@ func TestWait(t *testing.T) {
 			var s Set
 			s.Add(w)
 			if tc.delivered {
-				if _, matched, _ := s.Deliver(w.Payload()); !matched {
+				if _, matched, _ := s.Deliver(w.Payload(), nil); !matched {
 					t.Fatalf("%s: the pong was not matched", tc.name)
 				}
 			}
@@ -137,5 +138,30 @@ func TestWait(t *testing.T) {
 				t.Fatalf("%s: Wait = %v, %v, %v", tc.name, d, ended, err)
 			}
 		}
+	}
+}
+
+// A fresh answer is observed (a metrics histogram) before its Waiter wakes, so
+// a caller that reads the metrics after PingRTT returns finds it counted.
+func TestDeliverObservesBeforeWaking(t *testing.T) {
+	t.Parallel()
+	var s Set
+	w := NewWaiter()
+	w.Start()
+	s.Add(w)
+	observed := 0
+	_, matched, fresh := s.Deliver(w.Payload(), func(time.Duration) {
+		observed++
+		select {
+		case <-w.Done():
+			t.Error("the Waiter had its answer before the observer ran")
+		default:
+		}
+	})
+	if !matched || !fresh || observed != 1 {
+		t.Fatalf("matched %v fresh %v observed %d", matched, fresh, observed)
+	}
+	if _, _, fresh := s.Deliver(w.Payload(), func(time.Duration) { observed++ }); fresh || observed != 1 {
+		t.Fatalf("a duplicate pong: fresh %v observed %d", fresh, observed)
 	}
 }
