@@ -20,7 +20,10 @@ type Bridge interface {
 	Start(deliver func(topic string, op frame.Opcode, payload []byte)) error
 	// Publish sends a publish made on this node to the other nodes. It must
 	// not block on the network for long: a bridge queues and reports loss in
-	// its own counters rather than stall the publisher.
+	// its own counters rather than stall the publisher. The Hub calls it
+	// before the local fan-out and then yields the processor once
+	// (runtime.Gosched), so that a goroutine Publish woke to send gets to
+	// run before the fan-out's writes, not after them.
 	Publish(topic string, op frame.Opcode, payload []byte) error
 	// Interest reports that this node now has (on) or no longer has (!on)
 	// local subscribers of topic, which may be a wildcard pattern. Interests

@@ -27,7 +27,10 @@ import (
 // records now minus that stamp per delivery. Commands on stdin, one a line:
 // "rate R" (publishes/s, publisher only), "size S", "mark" (zero the counters),
 // "report" (print them as one JSON line). "ready N FAILED" is printed once
-// everyone is connected and has asked to subscribe.
+// everyone is connected and has asked to subscribe. With -firsts the report
+// also lists, per publish (its stamp), this process's first delivery latency,
+// so that "wsbench pubsub -shape nats" can pair node B's first delivery of a
+// publish with node A's: the NATS hop alone, without either node's fan-out.
 
 const histBuckets = 240 // log buckets of latency, growth histG, from 1 µs
 
@@ -48,6 +51,10 @@ type psReport struct {
 	Delivered uint64   `json:"n"`
 	Sent      uint64   `json:"sent"`
 	Hist      []uint64 `json:"h"`
+	// FirstStamps[i] is a publish's stamp and FirstNs[i] the latency of its
+	// first delivery here (-firsts only).
+	FirstStamps []uint64 `json:"fs,omitempty"`
+	FirstNs     []int64  `json:"fl,omitempty"`
 }
 
 func histQuantile(h []uint64, q float64) float64 {
@@ -75,6 +82,22 @@ type psGen struct {
 	sent      atomic.Uint64
 	rate      atomic.Uint64 // math.Float64bits of publishes/s
 	size      atomic.Int64
+
+	firstsOn bool
+	fmu      sync.Mutex
+	firsts   map[uint64]int64 // stamp -> first delivery latency, ns
+}
+
+// maxFirsts bounds the per-publish map of a window (a few seconds at the
+// nats shape's rates need a few thousand).
+const maxFirsts = 1 << 16
+
+func (g *psGen) first(stamp uint64, ns int64) {
+	g.fmu.Lock()
+	if v, ok := g.firsts[stamp]; !ok && len(g.firsts) < maxFirsts || ok && ns < v {
+		g.firsts[stamp] = ns
+	}
+	g.fmu.Unlock()
 }
 
 func (g *psGen) mark() {
@@ -83,6 +106,9 @@ func (g *psGen) mark() {
 	}
 	g.delivered.Store(0)
 	g.sent.Store(0)
+	g.fmu.Lock()
+	clear(g.firsts)
+	g.fmu.Unlock()
 }
 
 func (g *psGen) report() psReport {
@@ -90,6 +116,12 @@ func (g *psGen) report() psReport {
 	for i := range g.hist {
 		r.Hist[i] = g.hist[i].Load()
 	}
+	g.fmu.Lock()
+	for st, ns := range g.firsts {
+		r.FirstStamps = append(r.FirstStamps, st)
+		r.FirstNs = append(r.FirstNs, ns)
+	}
+	g.fmu.Unlock()
 	return r
 }
 
@@ -102,9 +134,10 @@ func runPsGen(args []string) {
 	topics := fs.Int("topics", 1, "topics the subscribers are spread over")
 	ptopics := fs.Int("ptopics", 1, "topics the publisher goes round")
 	proto := fs.String("proto", "ws", "ws (first message is the topic) or centrifuge (its JSON protocol)")
+	firsts := fs.Bool("firsts", false, "report each publish's first delivery latency")
 	fs.Parse(args)
 
-	g := &psGen{}
+	g := &psGen{firstsOn: *firsts, firsts: make(map[uint64]int64)}
 	g.size.Store(128)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
@@ -265,6 +298,9 @@ func (g *psGen) read(c net.Conn, br *bufio.Reader, centrifuge bool) {
 			}
 			g.delivered.Add(1)
 			g.hist[histIdx(float64(now-int64(ts))/1e3)].Add(1)
+			if g.firstsOn {
+				g.first(ts, now-int64(ts))
+			}
 		}
 	}
 }

@@ -26,8 +26,10 @@ import (
 //
 // -shape fanout: -subs subscribers of one topic. chat: -subs subscribers over
 // -topics topics, publishes going round the topics. nats: two weir nodes over
-// NATS (node A runs the NATS server in-process), half the subscribers on each,
-// publishes on A; the latency is reported per node.
+// NATS (node A runs the NATS server in-process, or with -nats-own a process
+// of its own), half the subscribers on each, publishes on A; the latency is
+// reported per node, and node B's first delivery of each publish is paired
+// with node A's (the hop alone).
 
 // psServer is a pub/sub server program.
 var psServers = []server{
@@ -52,6 +54,12 @@ type psStep struct {
 	P50us     float64 `json:"p50_us"`
 	P99us     float64 `json:"p99_us"`
 	Load1     float64 `json:"load1"`
+	// nats shape, node B's step: the hop alone. Per publish, node B's first
+	// delivery latency minus node A's (paired by the publish's stamp), over
+	// HopN publishes seen on both nodes in the window.
+	HopN     int     `json:"hop_n,omitempty"`
+	HopP50us float64 `json:"hop_p50_us,omitempty"`
+	HopP90us float64 `json:"hop_p90_us,omitempty"`
 }
 
 type psOut struct {
@@ -135,6 +143,7 @@ func runPubsub(args []string) {
 	p99 := fs.Duration("p99", 100*time.Millisecond, "stop stepping past this delivery p99")
 	out := fs.String("out", "", "write the steps as JSON here")
 	profDir := fs.String("profile", "", "write each Go server's CPU profile into this folder")
+	natsOwn := fs.Bool("nats-own", false, "nats shape: run the NATS server in a process of its own, not in node A's")
 	fs.Parse(args)
 
 	if *topics == 0 {
@@ -176,7 +185,7 @@ func runPubsub(args []string) {
 		servers = []server{{name: "weir-nats"}}
 	}
 	c := psCell{profDir: *profDir, subs: *subs, topics: *topics, gens: *nGens, sizes: sizes, rates: rates,
-		warm: *warm, win: *win, p99: *p99}
+		warm: *warm, win: *win, p99: *p99, natsOwn: *natsOwn}
 	for round := range *rounds {
 		for _, s := range rotated(servers, round) {
 			var steps []psStep
@@ -230,6 +239,7 @@ type psCell struct {
 	sizes              []int
 	rates              []float64
 	warm, win, p99     time.Duration
+	natsOwn            bool // nats shape: NATS server in its own process
 }
 
 // psRun measures one server in one round: connect, then every size's steps.
@@ -368,6 +378,9 @@ func (r *runner) psSteps(name string, gs []*psGenProc, sps []*srvProc, c psCell,
 			if !st.ok(float64(c.p99) / 1e6) {
 				stop = true
 			}
+			if k == "B" {
+				st.HopN, st.HopP50us, st.HopP90us = psHop(groups["A"], groups["B"])
+			}
 			steps = append(steps, st)
 		}
 		if stop {
@@ -436,7 +449,18 @@ func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 	r.label = fmt.Sprintf("r%d weir-nats", round)
 	natsAddr := freePort()
 	url := "nats://" + natsAddr
-	a, err := r.startServer(server{name: "weir-A", cmd: []string{"bin/psweir", "-nats-listen", natsAddr, "-nats-url", url}}, false, "")
+	aCmd := []string{"bin/psweir", "-nats-listen", natsAddr, "-nats-url", url}
+	if c.natsOwn {
+		// A psweir with no subscribers and no bridge: a NATS server in a
+		// process of its own, as a deployment would have it.
+		ns, err := r.startServer(server{name: "nats", cmd: []string{"bin/psweir", "-nats-listen", natsAddr}}, false, "")
+		if err != nil {
+			return nil, err
+		}
+		defer ns.stop()
+		aCmd = []string{"bin/psweir", "-nats-url", url}
+	}
+	a, err := r.startServer(server{name: "weir-A", cmd: aCmd}, false, "")
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +479,7 @@ func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 	}()
 	for i, sp := range []*srvProc{a, b} {
 		args := []string{"-ws", sp.ws, "-subs", strconv.Itoa(half), "-topics", strconv.Itoa(c.topics),
-			"-ptopics", strconv.Itoa(c.topics)}
+			"-ptopics", strconv.Itoa(c.topics), "-firsts"}
 		if i == 0 {
 			args = append(args, "-pub", a.pub)
 		}
@@ -477,4 +501,34 @@ func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 		}
 	}
 	return steps, nil
+}
+
+// psHop pairs node B's first delivery of each publish with node A's (by the
+// publish's stamp) and returns how many publishes both saw and the p50 and
+// p90 of B's minus A's, in µs.
+func psHop(a, b []psReport) (int, float64, float64) {
+	firsts := func(reps []psReport) map[uint64]int64 {
+		m := map[uint64]int64{}
+		for _, r := range reps {
+			for i, st := range r.FirstStamps[:min(len(r.FirstStamps), len(r.FirstNs))] {
+				if v, ok := m[st]; !ok || r.FirstNs[i] < v {
+					m[st] = r.FirstNs[i]
+				}
+			}
+		}
+		return m
+	}
+	fa, fb := firsts(a), firsts(b)
+	var d []float64
+	for st, nb := range fb {
+		if na, ok := fa[st]; ok {
+			d = append(d, float64(nb-na)/1e3)
+		}
+	}
+	if len(d) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(d)
+	q := func(p float64) float64 { return d[min(len(d)-1, int(p*float64(len(d))))] }
+	return len(d), q(.5), q(.9)
 }
