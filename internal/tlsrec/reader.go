@@ -105,8 +105,7 @@ func (r *Reader) open(buf []byte) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	copy(r.k.ad[:], buf[:HeaderLen])
-	pt, err := aead.Open(body[:0], nonce, body, r.k.ad[:])
+	pt, err := aead.Open(body[:0], nonce, body, r.k.ad(buf[:HeaderLen]))
 	if err != nil {
 		return Record{}, local(AlertBadRecordMAC, "record authentication failed")
 	}

@@ -96,11 +96,10 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	dst = slices.Grow(dst, HeaderLen+n)[:off+HeaderLen+n]
 	hdr := dst[off : off+HeaderLen]
 	hdr[0], hdr[1], hdr[2], hdr[3], hdr[4] = typeAppData, 3, 3, byte(n>>8), byte(n)
-	copy(w.k.ad[:], hdr)
 	body := dst[off+HeaderLen:]
 	copy(body[copy(body, a):], b)
 	body[cn] = typ
-	aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad[:])
+	aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad(hdr))
 	return dst, nil
 }
 
