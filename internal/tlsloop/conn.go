@@ -13,20 +13,23 @@ import (
 // the engine's Conn: state is identity (set before the connection is
 // published); r, partial, fresh and alert belong to the read side (the owner
 // of the running bit); w, backlog, covers and updateOwed to the write side
-// (under the write lock).
+// (under the write lock). The Reader and Writer are inline: an idle
+// connection's record layer is this one allocation (docs/tls-design.md,
+// "Memory").
 type Conn struct {
 	state tls.ConnectionState
 
-	r       *tlsrec.Reader
+	r       tlsrec.Reader
 	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
-	fresh   bool   // partial holds the leftover, not yet opened
-	alert   int16  // the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
 
-	w          *tlsrec.Writer
-	backlog    []byte // pooled: sealed bytes the socket has not taken, from boff
-	boff       int
-	covers     int  // the plaintext bytes at the front of the Writer's output that backlog carries
-	updateOwed bool // the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
+	w       tlsrec.Writer
+	backlog []byte // pooled: sealed bytes the socket has not taken, from boff
+	boff    int32  // < len(backlog), at most SealedLen(Batch) plus a KeyUpdate
+	covers  int32  // the plaintext bytes at the front of the Writer's output that backlog carries (<= Batch)
+
+	alert      int16 // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
+	fresh      bool  // read side: partial holds the leftover, not yet opened
+	updateOwed bool  // write side: the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
 }
 
 // smallKeep is the smallest pooled size taken to keep bytes.
@@ -41,9 +44,11 @@ const ReadRoom = 2 * (tlsrec.HeaderLen + tlsrec.MaxCiphertext)
 // with state, r and w. leftover (the bytes read past the handshake) is
 // copied; when there is any, Fresh reports true once, and the first read
 // turn opens it before reading the socket. It must fit in ReadRoom (it does:
-// tlshand reads ahead at most 4 KiB).
+// tlshand reads ahead at most 4 KiB). r and w move into the Conn: they are
+// copied and cleared (their secrets with them) and must not be used again.
 func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover []byte) *Conn {
-	t := &Conn{state: state, r: r, w: w}
+	t := &Conn{state: state, r: *r, w: *w}
+	*r, *w = tlsrec.Reader{}, tlsrec.Writer{}
 	if len(leftover) > 0 {
 		t.partial = append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...)
 		t.fresh = true

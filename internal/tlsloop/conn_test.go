@@ -87,7 +87,7 @@ func TestInputSplits(t *testing.T) {
 		}
 		cut := rng.IntN(min(len(stream), 4096) + 1) // tlshand's read-ahead bounds the leftover
 		if cut > 0 {
-			c = New(c.state, c.r, c.w, stream[:cut])
+			c = New(c.state, &c.r, &c.w, stream[:cut])
 		}
 		got, err := read(t, c, stream[cut:], rng)
 		if err != nil || !bytes.Equal(got, want) {

@@ -34,17 +34,17 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 	done := 0
 	if t.backlog != nil {
 		n, err := s.Write2(t.backlog[t.boff:], nil)
-		t.boff += n
+		t.boff += int32(n)
 		if err != nil {
 			return 0, err
 		}
-		if t.boff < len(t.backlog) {
+		if int(t.boff) < len(t.backlog) {
 			return 0, nil
 		}
 		t.DropBacklog(s)
 		// The bytes the backlog carried are out: skip them.
-		skip := min(t.covers, len(a)+len(b))
-		t.covers -= skip
+		skip := min(int(t.covers), len(a)+len(b))
+		t.covers -= int32(skip)
 		done = skip
 		if t.covers > 0 {
 			return done, nil
@@ -74,7 +74,7 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 			return done, err
 		}
 		if n < len(buf) {
-			t.backlog, t.boff, t.covers = buf, n, na+nb
+			t.backlog, t.boff, t.covers = buf, int32(n), int32(na+nb) // n < len(buf), na+nb <= Batch
 			s.Held(cap(buf))
 			return done, nil
 		}
