@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/weir-ws/weir/internal/tlsrec"
 )
@@ -229,5 +230,15 @@ func TestDropBacklog(t *testing.T) {
 	c.DropBacklog(s)
 	if s.held != 0 || c.backlog != nil {
 		t.Fatalf("held %d after DropBacklog", s.held)
+	}
+}
+
+// TestConnSize: an idle loop-mode connection's record layer is this one
+// allocation (Reader and Writer inline, docs/tls-design.md "Memory"); it stays
+// in the runtime's 480-byte size class. Of it, tls.ConnectionState is 192
+// bytes with Go 1.26, each direction's key state 64.
+func TestConnSize(t *testing.T) {
+	if s := unsafe.Sizeof(Conn{}); s > 480 {
+		t.Errorf("tlsloop.Conn is %d bytes, over the 480-byte size class", s)
 	}
 }
