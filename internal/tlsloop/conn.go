@@ -12,7 +12,7 @@ import (
 // Conn is a loop-mode TLS connection's record layer, in the same parts as
 // the engine's Conn: state is identity (set before the connection is
 // published); r, partial, fresh and alert belong to the read side (the owner
-// of the running bit); w, backlog, covers and updateOwed to the write side
+// of the running bit); w, bl and updateOwed to the write side
 // (under the write lock). The Reader and Writer are inline: an idle
 // connection's record layer is this one allocation (docs/tls-design.md,
 // "Memory").
@@ -22,15 +22,25 @@ type Conn struct {
 	r       tlsrec.Reader
 	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
 
-	w       tlsrec.Writer
-	backlog []byte // pooled: sealed bytes the socket has not taken, from boff
-	boff    int32  // < len(backlog), at most SealedLen(Batch) plus a KeyUpdate
-	covers  int32  // the plaintext bytes at the front of the Writer's output that backlog carries (<= Batch)
+	w  tlsrec.Writer
+	bl *backlog // write side: nil until the first write the socket took only part of, then kept
 
 	alert      int16 // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
 	fresh      bool  // read side: partial holds the leftover, not yet opened
 	updateOwed bool  // write side: the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
 }
+
+// backlog is the write side's sealed bytes the socket has not taken. It is
+// behind a pointer because most connections never have one (the socket took
+// every write whole), and an idle connection should not carry its 32 bytes.
+type backlog struct {
+	buf    []byte // pooled: sealed bytes the socket has not taken, from off; nil when none
+	off    int
+	covers int // the plaintext bytes at the front of the Writer's output that buf carries
+}
+
+// backlogged reports whether sealed bytes wait for the socket (write side).
+func (t *Conn) backlogged() bool { return t.bl != nil && t.bl.buf != nil }
 
 // smallKeep is the smallest pooled size taken to keep bytes.
 const smallKeep = 64

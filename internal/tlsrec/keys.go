@@ -61,6 +61,7 @@ func Supported(suite uint16) bool {
 type trafficKey struct {
 	suite  uint16
 	secLen uint8
+	closed bool     // the Writer's: nothing more is sealed (here to use the padding)
 	secret [48]byte // secret[:secLen]: this key's traffic secret (§7.1)
 	seq    uint64
 	live   *liveKey // nil until needed and after drop
