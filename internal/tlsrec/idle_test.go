@@ -202,8 +202,8 @@ func TestRelax(t *testing.T) {
 }
 
 // TestDropAllocs: a Drop costs nothing; the rebuild is the HMAC of derive
-// (key and IV from the secret) and the AEAD's allocations (13 with Go 1.26),
-// and sealing with an AEAD in place allocates nothing.
+// (key and IV from the secret) and the AEAD's allocations (13 with Go 1.26,
+// 15 under -race), and sealing with an AEAD in place allocates nothing.
 func TestDropAllocs(t *testing.T) {
 	w, _ := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
 	dst := make([]byte, 0, 256)
@@ -212,7 +212,7 @@ func TestDropAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { mustSeal(t, w, dst, p) }); a != 0 {
 		t.Errorf("seal with the AEAD built: %v allocs", a)
 	}
-	if a := testing.AllocsPerRun(100, func() { w.Drop(); mustSeal(t, w, dst, p) }); a > 14 {
+	if a := testing.AllocsPerRun(100, func() { w.Drop(); mustSeal(t, w, dst, p) }); a > 16 {
 		t.Errorf("drop + rebuild + seal: %v allocs", a)
 	}
 }
