@@ -12,22 +12,35 @@ import (
 // Conn is a loop-mode TLS connection's record layer, in the same parts as
 // the engine's Conn: state is identity (set before the connection is
 // published); r, partial, fresh and alert belong to the read side (the owner
-// of the running bit); w, backlog, covers and updateOwed to the write side
-// (under the write lock).
+// of the running bit); w, bl and updateOwed to the write side
+// (under the write lock). The Reader and Writer are inline: an idle
+// connection's record layer is this one allocation (docs/tls-design.md,
+// "Memory").
 type Conn struct {
 	state tls.ConnectionState
 
-	r       *tlsrec.Reader
+	r       tlsrec.Reader
 	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
-	fresh   bool   // partial holds the leftover, not yet opened
-	alert   int16  // the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
 
-	w          *tlsrec.Writer
-	backlog    []byte // pooled: sealed bytes the socket has not taken, from boff
-	boff       int
-	covers     int  // the plaintext bytes at the front of the Writer's output that backlog carries
-	updateOwed bool // the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
+	w  tlsrec.Writer
+	bl *backlog // write side: nil until the first write the socket took only part of, then kept
+
+	alert      int16 // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
+	fresh      bool  // read side: partial holds the leftover, not yet opened
+	updateOwed bool  // write side: the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
 }
+
+// backlog is the write side's sealed bytes the socket has not taken. It is
+// behind a pointer because most connections never have one (the socket took
+// every write whole), and an idle connection should not carry its 32 bytes.
+type backlog struct {
+	buf    []byte // pooled: sealed bytes the socket has not taken, from off; nil when none
+	off    int
+	covers int // the plaintext bytes at the front of the Writer's output that buf carries
+}
+
+// backlogged reports whether sealed bytes wait for the socket (write side).
+func (t *Conn) backlogged() bool { return t.bl != nil && t.bl.buf != nil }
 
 // smallKeep is the smallest pooled size taken to keep bytes.
 const smallKeep = 64
@@ -41,9 +54,11 @@ const ReadRoom = 2 * (tlsrec.HeaderLen + tlsrec.MaxCiphertext)
 // with state, r and w. leftover (the bytes read past the handshake) is
 // copied; when there is any, Fresh reports true once, and the first read
 // turn opens it before reading the socket. It must fit in ReadRoom (it does:
-// tlshand reads ahead at most 4 KiB).
+// tlshand reads ahead at most 4 KiB). r and w move into the Conn: they are
+// copied and cleared (their secrets with them) and must not be used again.
 func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover []byte) *Conn {
-	t := &Conn{state: state, r: r, w: w}
+	t := &Conn{state: state, r: *r, w: *w}
+	*r, *w = tlsrec.Reader{}, tlsrec.Writer{}
 	if len(leftover) > 0 {
 		t.partial = append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...)
 		t.fresh = true

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/weir-ws/weir/internal/tlsrec"
 )
@@ -87,7 +88,7 @@ func TestInputSplits(t *testing.T) {
 		}
 		cut := rng.IntN(min(len(stream), 4096) + 1) // tlshand's read-ahead bounds the leftover
 		if cut > 0 {
-			c = New(c.state, c.r, c.w, stream[:cut])
+			c = New(c.state, &c.r, &c.w, stream[:cut])
 		}
 		got, err := read(t, c, stream[cut:], rng)
 		if err != nil || !bytes.Equal(got, want) {
@@ -198,7 +199,7 @@ func TestWrite2Backlog(t *testing.T) {
 			}
 			queue = queue[n:]
 		}
-		for s.take = 1 << 30; len(queue) > 0 || c.backlog != nil; {
+		for s.take = 1 << 30; len(queue) > 0 || c.backlogged(); {
 			n, err := c.Write2(s, queue, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -227,7 +228,17 @@ func TestDropBacklog(t *testing.T) {
 		t.Fatalf("held %d after a short write", s.held)
 	}
 	c.DropBacklog(s)
-	if s.held != 0 || c.backlog != nil {
+	if s.held != 0 || c.backlogged() {
 		t.Fatalf("held %d after DropBacklog", s.held)
+	}
+}
+
+// TestConnSize: an idle loop-mode connection's record layer is this one
+// allocation (Reader and Writer inline, docs/tls-design.md "Memory"); it stays
+// in the runtime's 448-byte size class. Of it, tls.ConnectionState is 192
+// bytes with Go 1.26, each direction's key state 64.
+func TestConnSize(t *testing.T) {
+	if s := unsafe.Sizeof(Conn{}); s > 448 {
+		t.Errorf("tlsloop.Conn is %d bytes, over the 448-byte size class", s)
 	}
 }

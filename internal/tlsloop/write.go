@@ -32,21 +32,22 @@ func (t *Conn) OweUpdate() { t.updateOwed = true }
 func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 	defer t.w.Relax() // an idle write side keeps no AEAD (internal/tlsrec/idle.go)
 	done := 0
-	if t.backlog != nil {
-		n, err := s.Write2(t.backlog[t.boff:], nil)
-		t.boff += n
+	if t.backlogged() {
+		bl := t.bl
+		n, err := s.Write2(bl.buf[bl.off:], nil)
+		bl.off += n
 		if err != nil {
 			return 0, err
 		}
-		if t.boff < len(t.backlog) {
+		if bl.off < len(bl.buf) {
 			return 0, nil
 		}
 		t.DropBacklog(s)
 		// The bytes the backlog carried are out: skip them.
-		skip := min(t.covers, len(a)+len(b))
-		t.covers -= skip
+		skip := min(bl.covers, len(a)+len(b))
+		bl.covers -= skip
 		done = skip
-		if t.covers > 0 {
+		if bl.covers > 0 {
 			return done, nil
 		}
 		sa := min(skip, len(a))
@@ -74,7 +75,10 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 			return done, err
 		}
 		if n < len(buf) {
-			t.backlog, t.boff, t.covers = buf, n, na+nb
+			if t.bl == nil {
+				t.bl = new(backlog) // once per connection, kept
+			}
+			t.bl.buf, t.bl.off, t.bl.covers = buf, n, na+nb
 			s.Held(cap(buf))
 			return done, nil
 		}
@@ -87,12 +91,12 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 
 // DropBacklog gives the backlog back (under the write lock).
 func (t *Conn) DropBacklog(s Socket) {
-	if t.backlog == nil {
+	if !t.backlogged() {
 		return
 	}
-	s.Held(-cap(t.backlog))
-	bufpool.Put(t.backlog)
-	t.backlog, t.boff = nil, 0
+	s.Held(-cap(t.bl.buf))
+	bufpool.Put(t.bl.buf)
+	t.bl.buf, t.bl.off = nil, 0
 }
 
 // Bye seals what this side says last on the TLS stream (under the write
@@ -117,8 +121,8 @@ func (t *Conn) Bye(s Socket) {
 		return // sealed already (a half-close came first)
 	}
 	var head []byte
-	if t.backlog != nil {
-		head = t.backlog[t.boff:]
+	if t.backlogged() {
+		head = t.bl.buf[t.bl.off:]
 	}
 	s.Write2(head, rec)
 }

@@ -28,8 +28,7 @@ func TestBadRecords(t *testing.T) {
 		nonce, _ := w.k.next()
 		n := len(inner) + tagLen
 		b := []byte{typeAppData, 3, 3, byte(n >> 8), byte(n)}
-		copy(w.k.ad[:], b)
-		return aead.Seal(b, nonce, inner, w.k.ad[:])
+		return aead.Seal(b, nonce, inner, w.k.ad(b))
 	}
 	tests := []struct {
 		name string

@@ -35,8 +35,7 @@ func CountOpened(k Keys, stream []byte) (uint64, error) {
 		if err != nil {
 			return n, err
 		}
-		copy(t.ad[:], rec[:HeaderLen])
-		if _, err := aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], t.ad[:]); err != nil {
+		if _, err := aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], t.ad(rec[:HeaderLen])); err != nil {
 			if n > 0 {
 				return n, local(AlertBadRecordMAC, "record after protected ones does not open")
 			}

@@ -9,7 +9,8 @@
 // Contract:
 //
 //   - Suites: TLS_AES_128_GCM_SHA256 and TLS_AES_256_GCM_SHA384, with AES-GCM
-//     from crypto/aes + crypto/cipher and HKDF from crypto/hkdf, nothing else.
+//     from crypto/aes + crypto/cipher and HKDF from crypto/hkdf and crypto/hmac,
+//     nothing else.
 //     TLS_CHACHA20_POLY1305_SHA256 needs golang.org/x/crypto, which the main
 //     module may not import: NewReader and NewWriter return
 //     ErrUnsupportedSuite and the caller keeps the connection in goroutine
@@ -38,13 +39,14 @@
 //     the same data and the same error (the fuzz target checks it). A partial
 //     record stays in the caller's buffer: an idle connection with no partial
 //     record holds no buffer here, only the keys.
-//   - Idle (idle.go): each direction builds its AES-GCM AEAD (about 0.9 KB:
-//     key schedules, GHASH table) at the first record that needs it and drops
-//     it when the owner's Relax finds the direction idle (no burst for
-//     IdleAfter); Drop drops it at once. What stays is the secret, key, IV
-//     and sequence number, inline in the Reader or Writer (one allocation of
-//     under 0.25 KB each). The sequence number survives a drop, so a rebuilt
-//     AEAD never reuses a nonce, and a KeyUpdate drops the old key's AEAD.
+//   - Idle (idle.go): each direction derives its key and IV and builds its
+//     AES-GCM AEAD (about 0.9 KB: key schedules, GHASH table) at the first
+//     record that needs them and drops them when the owner's Relax finds the
+//     direction idle (no burst for IdleAfter); Drop drops them at once. What
+//     stays is the suite, the secret and the sequence number, 64 bytes inline
+//     in the Reader or Writer. The sequence number survives a drop and the
+//     secret gives the same key and IV again, so a rebuilt AEAD never reuses
+//     a nonce; a KeyUpdate drops the old key's derived state.
 //   - Alerts: close_notify ends the stream with io.EOF; any other alert is a
 //     remote *AlertError. A violation is a local *AlertError whose alert the
 //     caller must send (AlertToSend, then Writer.AppendAlert) and write

@@ -4,11 +4,12 @@ import "time"
 
 // Idle connections keep no AEAD. An AES-GCM AEAD (both AES key schedules and
 // the GHASH table) is about 0.9 KB per direction, more than half of what an
-// idle wss connection held; the key, IV, secret and sequence number it is
-// built from are under 0.1 KB. So each direction builds its AEAD at the first
-// record that needs it and lets it go when the direction turns out idle;
-// rebuilding costs about as much as sealing a few dozen small records
-// (BenchmarkRebuild), so a busy direction must keep it.
+// idle wss connection held; the secret and sequence number its key and IV
+// are derived from are 64 bytes (keys.go). So each direction derives key and
+// IV and builds its AEAD at the first record that needs it and lets them go
+// when the direction turns out idle; rebuilding (two HMACs and AES-GCM)
+// costs about as much as sealing a dozen small records (BenchmarkRebuild),
+// so a busy direction must keep it.
 //
 // The rule, applied by Relax, which the owner calls after each burst of I/O
 // (the read side after each read, the write side after each socket write):
@@ -20,9 +21,9 @@ import "time"
 // pong, after which both directions drop.
 //
 // Dropping is safe at any point between records: the sequence number and the
-// key stay, so the rebuilt AEAD continues the nonce sequence (RFC 8446 §5.3),
-// and a KeyUpdate (§4.6.3) replaces key and IV and drops the old key's AEAD,
-// whether or not one was built.
+// secret stay, so the rebuilt AEAD has the same key and IV and continues the
+// nonce sequence (RFC 8446 §5.3), and a KeyUpdate (§4.6.3) replaces the
+// secret and drops the old key's AEAD, whether or not one was built.
 
 // IdleAfter is the gap between bursts after which a direction drops its AEAD.
 const IdleAfter = time.Second
@@ -61,7 +62,7 @@ func (r *Reader) Drop() { r.k.drop() }
 func (w *Writer) Drop() { w.k.drop() }
 
 // Holding reports whether the Reader holds an AEAD (tests, metrics).
-func (r *Reader) Holding() bool { return r.k.aead != nil }
+func (r *Reader) Holding() bool { return r.k.live != nil }
 
 // Holding reports whether the Writer holds an AEAD (tests, metrics).
-func (w *Writer) Holding() bool { return w.k.aead != nil }
+func (w *Writer) Holding() bool { return w.k.live != nil }

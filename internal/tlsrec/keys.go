@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
@@ -47,49 +48,56 @@ func Supported(suite uint16) bool {
 	return suite == tls.TLS_AES_128_GCM_SHA256 || suite == tls.TLS_AES_256_GCM_SHA384
 }
 
-// trafficKey is one direction's keying state. What a record needs between
-// records is small and kept: the secret (for KeyUpdate), the key, the IV and
-// the sequence number, inline in this one struct. The AEAD built from the key
-// (AES key schedules and the GHASH table, about 0.9 KB) is a cache: built at
-// the first record that needs it (aeadFor) and dropped by drop when the
-// direction goes idle (Reader.Relax, Writer.Relax). Dropping touches neither
-// the key nor seq, so a rebuilt AEAD continues the same nonce sequence
-// (RFC 8446 §5.3): no nonce is ever used twice under one key, across any
-// number of drops. nonce and ad live here, not on the stack: slices passed to
-// the cipher.AEAD interface escape, and this keeps the per-record path free of
-// allocations.
+// trafficKey is one direction's keying state. Between records it keeps only
+// what cannot be derived again: the suite, the traffic secret (RFC 8446 §7.1)
+// and the sequence number, inline (64 bytes). Everything derived from the
+// secret is a cache, live, built at the first record that needs it (aeadFor:
+// key and IV by HKDF-Expand-Label, §7.3, then the AEAD: AES key schedules and
+// the GHASH table, about 0.9 KB) and dropped whole by drop when the direction
+// goes idle (Reader.Relax, Writer.Relax). Dropping touches neither the secret
+// nor seq, so a rebuilt cache derives the same key and IV and continues the
+// same nonce sequence (§5.3): no nonce is ever used twice under one key,
+// across any number of drops.
 type trafficKey struct {
 	suite  uint16
-	keyLen uint8
 	secLen uint8
+	closed bool     // the Writer's: nothing more is sealed (here to use the padding)
 	secret [48]byte // secret[:secLen]: this key's traffic secret (§7.1)
-	key    [32]byte // key[:keyLen] = HKDF-Expand-Label(secret, "key", "", keyLen) (§7.3)
-	iv     [12]byte
 	seq    uint64
-	aead   cipher.AEAD // nil until needed and after drop
-	nonce  [12]byte
-	ad     [HeaderLen]byte
+	live   *liveKey // nil until needed and after drop
 }
 
-// init sets t up for k, copying the secret; no AEAD is built yet.
+// liveKey is what a direction derives from its secret to seal or open
+// records. nonce and ad live here, not on the stack: slices passed to the
+// cipher.AEAD interface escape, and this keeps the per-record path free of
+// allocations.
+type liveKey struct {
+	aead  cipher.AEAD
+	iv    [12]byte // HKDF-Expand-Label(secret, "iv", "", 12) (§7.3)
+	nonce [12]byte
+	ad    [HeaderLen]byte
+}
+
+// init sets t up for k, copying the secret; nothing is derived yet.
 func (t *trafficKey) init(k Keys) error {
 	*t = trafficKey{suite: k.Suite}
-	switch k.Suite {
-	case tls.TLS_AES_128_GCM_SHA256:
-		t.keyLen = 16
-	case tls.TLS_AES_256_GCM_SHA384:
-		t.keyLen = 32
-	default:
+	if t.keyLen() == 0 || len(k.Secret) != t.hash().Size() {
 		return ErrUnsupportedSuite
 	}
-	if len(k.Secret) != t.hash().Size() {
-		return ErrUnsupportedSuite
-	}
-	if err := t.set(k.Secret); err != nil {
-		return err
-	}
+	t.set(k.Secret)
 	t.seq = k.Seq
 	return nil
+}
+
+// keyLen is the suite's AES key length; 0 for a suite not run here.
+func (t *trafficKey) keyLen() int {
+	switch t.suite {
+	case tls.TLS_AES_128_GCM_SHA256:
+		return 16
+	case tls.TLS_AES_256_GCM_SHA384:
+		return 32
+	}
+	return 0
 }
 
 // hash is the suite's hash (RFC 8446 B.4).
@@ -100,34 +108,28 @@ func (t *trafficKey) hash() hash.Hash {
 	return sha256.New()
 }
 
-// set installs secret (copied): key and iv by HKDF-Expand-Label (RFC 8446
-// §7.3), sequence number back to 0, and the AEAD of the old key dropped, so
-// that nothing is ever sealed or opened under the old key again.
-func (t *trafficKey) set(secret []byte) error {
-	key, err := expandLabel(t.hash, secret, "key", int(t.keyLen))
-	if err != nil {
-		return err
-	}
-	iv, err := expandLabel(t.hash, secret, "iv", 12)
-	if err != nil {
-		return err
-	}
+// set installs secret (copied), sequence number back to 0, and drops what was
+// derived from the old secret, so that nothing is ever sealed or opened under
+// the old key again.
+func (t *trafficKey) set(secret []byte) {
 	clear(t.secret[:])
 	t.secLen = uint8(copy(t.secret[:], secret))
-	copy(t.key[:], key)
-	clear(key)
-	copy(t.iv[:], iv)
-	t.aead, t.seq = nil, 0
-	return nil
+	t.drop()
+	t.seq = 0
 }
 
-// aeadFor returns the AEAD of the current key, building it if it was dropped
-// or never built (AES-GCM from crypto/aes and crypto/cipher).
+// aeadFor returns the AEAD of the current key, deriving key and IV from the
+// secret (RFC 8446 §7.3) and building AES-GCM (crypto/aes, crypto/cipher)
+// if they were dropped or never built.
 func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
-	if t.aead != nil {
-		return t.aead, nil
+	if t.live != nil {
+		return t.live.aead, nil
 	}
-	block, err := aes.NewCipher(t.key[:t.keyLen])
+	var key [32]byte
+	l := &liveKey{}
+	t.derive(key[:t.keyLen()], l.iv[:])
+	defer clear(key[:])
+	block, err := aes.NewCipher(key[:t.keyLen()])
 	if err != nil {
 		return nil, err
 	}
@@ -135,13 +137,46 @@ func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.aead = aead
+	l.aead = aead
+	t.live = l
 	return aead, nil
 }
 
-// drop lets the AEAD go (its memory to the garbage collector); the next record
-// builds it again from the kept key. seq is untouched.
-func (t *trafficKey) drop() { t.aead = nil }
+// derive fills key and iv with HKDF-Expand-Label(secret, "key" / "iv", "",
+// len) (RFC 8446 §7.1, §7.3). Both are shorter than the hash, so each
+// HKDF-Expand (RFC 5869 §2.3) is its first block alone, T(1) =
+// HMAC(secret, HkdfLabel || 0x01): one HMAC keyed once serves both, a third
+// of the allocations of two crypto/hkdf calls (BenchmarkRebuild);
+// TestDeriveMatchesHKDF checks it against expandLabel.
+func (t *trafficKey) derive(key, iv []byte) {
+	mac := hmac.New(t.hash, t.secret[:t.secLen])
+	var sum [sha512.Size384]byte
+	for _, out := range [2]struct {
+		label string
+		b     []byte
+	}{{"key", key}, {"iv", iv}} {
+		var info [2 + 1 + 6 + 3 + 1 + 1]byte // HkdfLabel (§7.1) and the counter
+		n := len(out.b)
+		hl := append(info[:0], byte(n>>8), byte(n), byte(6+len(out.label)))
+		hl = append(hl, "tls13 "...)
+		hl = append(hl, out.label...)
+		hl = append(hl, 0, 1) // empty context; T(1)'s counter
+		mac.Reset()
+		mac.Write(hl)
+		copy(out.b, mac.Sum(sum[:0]))
+	}
+	clear(sum[:])
+}
+
+// drop lets the derived state go (its memory to the garbage collector; the
+// IV is cleared first); the next record derives it again from the kept
+// secret. seq is untouched.
+func (t *trafficKey) drop() {
+	if t.live != nil {
+		clear(t.live.iv[:])
+		t.live = nil
+	}
+}
 
 // update moves to the next application traffic secret (RFC 8446 §7.2):
 // secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).
@@ -150,24 +185,32 @@ func (t *trafficKey) update() error {
 	if err != nil {
 		return err
 	}
-	err = t.set(next)
+	t.set(next)
 	clear(next)
-	return err
+	return nil
 }
 
 // next computes the nonce of the current record (RFC 8446 §5.3: the 64-bit
 // sequence number, big-endian, left-padded to the IV length, XORed with the
-// IV) and advances the sequence number, which never reaches 2^64-1.
+// IV) and advances the sequence number, which never reaches 2^64-1. Call it
+// after aeadFor.
 func (t *trafficKey) next() ([]byte, error) {
 	if t.seq >= math.MaxUint64-1 {
 		return nil, ErrSeqExhausted
 	}
-	t.nonce = t.iv
+	l := t.live
+	l.nonce = l.iv
 	for i := 0; i < 8; i++ {
-		t.nonce[4+i] ^= byte(t.seq >> (56 - 8*i))
+		l.nonce[4+i] ^= byte(t.seq >> (56 - 8*i))
 	}
 	t.seq++
-	return t.nonce[:], nil
+	return l.nonce[:], nil
+}
+
+// ad returns the additional data of the record whose header is hdr (§5.2:
+// the header itself). Call it after aeadFor.
+func (t *trafficKey) ad(hdr []byte) []byte {
+	return t.live.ad[:copy(t.live.ad[:], hdr)]
 }
 
 // expandLabel is HKDF-Expand-Label with an empty context (RFC 8446 §7.1).

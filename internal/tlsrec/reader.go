@@ -26,9 +26,9 @@ type ReaderOptions struct {
 type Reader struct {
 	k    trafficKey
 	opt  ReaderOptions
-	hs   []byte // a post-handshake message cut across records; nil when none
-	err  error  // sticky: the first error ends the Reader
-	idle idler  // idle.go
+	hs   *[]byte // a post-handshake message cut across records; nil when none (a pointer: rare, and a Reader lives in every idle connection)
+	err  error   // sticky: the first error ends the Reader
+	idle idler   // idle.go
 }
 
 // NewReader returns a Reader for the peer's traffic keys.
@@ -105,8 +105,7 @@ func (r *Reader) open(buf []byte) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	copy(r.k.ad[:], buf[:HeaderLen])
-	pt, err := aead.Open(body[:0], nonce, body, r.k.ad[:])
+	pt, err := aead.Open(body[:0], nonce, body, r.k.ad(buf[:HeaderLen]))
 	if err != nil {
 		return Record{}, local(AlertBadRecordMAC, "record authentication failed")
 	}
@@ -158,11 +157,11 @@ func (r *Reader) open(buf []byte) (Record, error) {
 func (r *Reader) handshake(content []byte) (bool, error) {
 	data := content
 	if r.hs != nil {
-		if len(r.hs)+len(content) > 4+maxHandshakeMsg+MaxPlaintext {
+		if len(*r.hs)+len(content) > 4+maxHandshakeMsg+MaxPlaintext {
 			return false, local(AlertDecodeError, "handshake message too long")
 		}
-		r.hs = append(r.hs, content...)
-		data = r.hs
+		*r.hs = append(*r.hs, content...)
+		data = *r.hs
 	}
 	upd := false
 	for len(data) > 0 {
@@ -183,9 +182,10 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 		}
 		// A message continues in the next record; keep its bytes.
 		if r.hs == nil {
-			r.hs = append(make([]byte, 0, len(data)+64), data...)
+			b := append(make([]byte, 0, len(data)+64), data...)
+			r.hs = &b
 		} else {
-			r.hs = r.hs[:copy(r.hs, data)]
+			*r.hs = (*r.hs)[:copy(*r.hs, data)]
 		}
 		return upd, nil
 	}

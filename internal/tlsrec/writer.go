@@ -5,8 +5,7 @@ import "slices"
 // Writer is the send side of a TLS 1.3 connection after the handshake. It is
 // owned by one context (whoever holds the connection's write lock).
 type Writer struct {
-	k      trafficKey
-	closed bool
+	k trafficKey // k.closed: the Writer seals nothing more (after an alert or a failed KeyUpdate)
 	// AutoUpdate is the number of records sealed under one key before the
 	// Writer precedes the next record with a KeyUpdate of its own; 0 means
 	// AutoUpdateRecords.
@@ -45,7 +44,7 @@ func (w *Writer) AppendSeal(dst, p []byte) ([]byte, error) {
 // WebSocket frame header and its payload share their records (no record of
 // its own for a 2-byte header). Neither may overlap dst[len(dst):cap(dst)].
 func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
-	if w.closed {
+	if w.k.closed {
 		return dst, ErrClosed
 	}
 	for len(a)+len(b) > 0 {
@@ -96,11 +95,10 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	dst = slices.Grow(dst, HeaderLen+n)[:off+HeaderLen+n]
 	hdr := dst[off : off+HeaderLen]
 	hdr[0], hdr[1], hdr[2], hdr[3], hdr[4] = typeAppData, 3, 3, byte(n>>8), byte(n)
-	copy(w.k.ad[:], hdr)
 	body := dst[off+HeaderLen:]
 	copy(body[copy(body, a):], b)
 	body[cn] = typ
-	aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad[:])
+	aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad(hdr))
 	return dst, nil
 }
 
@@ -108,7 +106,7 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 // current key, and moves the send side to the next traffic secret. With
 // requestUpdate the peer must answer with its own; Reader handles it.
 func (w *Writer) AppendKeyUpdate(dst []byte, requestUpdate bool) ([]byte, error) {
-	if w.closed {
+	if w.k.closed {
 		return dst, ErrClosed
 	}
 	var req byte
@@ -121,7 +119,7 @@ func (w *Writer) AppendKeyUpdate(dst []byte, requestUpdate bool) ([]byte, error)
 		return dst, err
 	}
 	if err := w.k.update(); err != nil {
-		w.closed = true
+		w.k.closed = true
 		return dst, err
 	}
 	w.sealed = 0
@@ -141,11 +139,11 @@ func (w *Writer) AppendAlert(dst []byte, code uint8) ([]byte, error) {
 }
 
 func (w *Writer) alert(dst []byte, level, code uint8) ([]byte, error) {
-	if w.closed {
+	if w.k.closed {
 		return dst, ErrClosed
 	}
 	msg := [2]byte{level, code}
 	dst, err := w.seal(dst, msg[:], typeAlert)
-	w.closed = true
+	w.k.closed = true
 	return dst, err
 }
