@@ -32,6 +32,21 @@ type bnClient struct {
 
 func newBNClient(tb testing.TB, cfg Config, size int) *bnClient {
 	tb.Helper()
+	c := dialBNClient(tb, cfg, size)
+	c.roundTrip(tb)
+	hdr := len(c.in) - size
+	h, n, err := frame.ParseHeader(c.in)
+	if err != nil || n != hdr || h.Opcode != frame.OpBinary || !h.Fin || h.Length != int64(size) {
+		tb.Fatalf("echo header %+v (%d bytes) %v", h, n, err)
+	}
+	mustEqual(tb, c.in[n:], c.want)
+	return c
+}
+
+// dialBNClient starts an echo server with cfg (no keepalive) and connects a
+// bnClient to it, its frame of size bytes prepared.
+func dialBNClient(tb testing.TB, cfg Config, size int) *bnClient {
+	tb.Helper()
 	cfg.PingInterval = -1
 	_, addr := startServer(tb, bnEcho{}, cfg, nil)
 	rc := dialRaw(tb, addr)
@@ -48,12 +63,6 @@ func newBNClient(tb testing.TB, cfg Config, size int) *bnClient {
 		in:   make([]byte, hdr+size),
 		want: payload,
 	}
-	c.roundTrip(tb)
-	h, n, err := frame.ParseHeader(c.in)
-	if err != nil || n != hdr || h.Opcode != frame.OpBinary || !h.Fin || h.Length != int64(size) {
-		tb.Fatalf("echo header %+v (%d bytes) %v", h, n, err)
-	}
-	mustEqual(tb, c.in[n:], payload)
 	return c
 }
 

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/weir-ws/weir/frame"
 )
 
 // BenchmarkChop is the conformance suite's cases 9.5/9.6 (and bench's
@@ -50,36 +48,19 @@ func BenchmarkChop(b *testing.B) {
 
 // chopClient sends one prepared masked frame in chops and reads its echo.
 type chopClient struct {
-	nc   *net.TCPConn
-	br   io.Reader
-	out  []byte // the masked frame
-	in   []byte // header and payload of the echo
-	want []byte
+	*bnClient
+	nc *net.TCPConn
 }
 
 func newChopClient(tb testing.TB, cfg Config, size int) *chopClient {
 	tb.Helper()
-	cfg.PingInterval = -1
-	_, addr := startServer(tb, bnEcho{}, cfg, nil)
-	rc := dialRaw(tb, addr)
-	rc.nc.SetDeadline(time.Time{})
-	tc, ok := rc.nc.(*net.TCPConn)
+	c := dialBNClient(tb, cfg, size)
+	tc, ok := c.nc.(*net.TCPConn)
 	if !ok {
-		tb.Fatalf("not TCP: %T", rc.nc)
+		tb.Fatalf("not TCP: %T", c.nc)
 	}
 	tc.SetNoDelay(true) // Go's default too; said here because the benchmark needs it
-	payload := make([]byte, size)
-	for i := range payload {
-		payload[i] = byte(i * 7)
-	}
-	hdr := frame.HeaderSize(frame.Header{Fin: true, Opcode: frame.OpBinary, Length: int64(size)})
-	return &chopClient{
-		nc:   tc,
-		br:   rc.br,
-		out:  frameBytes(true, frame.OpBinary, 0, payload, true),
-		in:   make([]byte, hdr+size),
-		want: payload,
-	}
+	return &chopClient{bnClient: c, nc: tc}
 }
 
 func (c *chopClient) send(tb testing.TB, chop int, gap time.Duration) {
