@@ -223,7 +223,8 @@ func (l *loop) deliver(r *runner, events []poller.Event, now int64) {
 // connection right here; under DispatchPool it keeps it for runTaken when this
 // batch is small (turns.go), else hands it to the pool. A heavy connection
 // (stHeavy) goes to the pool's back lane: its turn would hold up the loop's
-// polls, and fresh work comes first.
+// polls, and fresh work comes first; a handshake not run here goes to the
+// front lane (Conn.frontLane).
 func (l *loop) post(r *runner, c *Conn, ev uint32) {
 	old := c.sched.Or(ev | evRunning)
 	if old&evRunning != 0 {
@@ -236,6 +237,8 @@ func (l *loop) post(r *runner, c *Conn, ev uint32) {
 		l.eng.pool.PutBack(c)
 	case r.take && len(r.taken) < cap(r.taken):
 		r.taken = append(r.taken, c)
+	case c.frontLane():
+		l.eng.pool.PutFront(c)
 	default:
 		l.eng.pool.Put(c)
 	}

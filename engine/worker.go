@@ -57,6 +57,17 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 	return p
 }
 
+// frontLane reports whether c's turn goes to the pool's front lane: a server
+// connection still in its handshake. Its turn is one small request and its
+// client waits on the answer before it sends anything more: behind the fresh
+// turns of hundreds of flooders that just woke up, it waited 50-120 ms under
+// load (issue 12). Its turns end with the 101 (or the refusal): the request
+// is bounded by the header limit and the handshake timeout, so a peer cannot
+// keep work in the front lane beyond its own handshake.
+func (c *Conn) frontLane() bool {
+	return !c.client && c.state.Load() == uint32(StateConnecting)
+}
+
 // requeue puts c, whose running bit its worker keeps and which has more input
 // to read, behind the fresh work: the pool's back lane (internal/workq).
 func (e *engine) requeue(c *Conn) {
@@ -81,6 +92,8 @@ func (e *engine) dispatch(c *Conn) {
 		c.loop.enqueue(c)
 	case c.sched.Load()&stHeavy != 0:
 		e.pool.PutBack(c)
+	case c.frontLane():
+		e.pool.PutFront(c)
 	default:
 		e.pool.Put(c)
 	}

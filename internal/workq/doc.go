@@ -11,6 +11,10 @@
 //     has more to do. Fresh work is taken first, except that one take in four
 //     tries the back lane first, so neither lane starves: a connection with a
 //     little new input is not queued behind a turn of every busy one.
+//   - A third lane, PutFront, goes before fresh work (the one take in four
+//     for the back lane still comes first): for small work a client waits on,
+//     such as a handshake, which must not queue behind a turn of every
+//     connection that just woke up.
 //   - Order is kept within a lane: an item put after another is taken after
 //     it, overflow or not.
 //   - Nothing is lost or duplicated: every item put is taken exactly once,

@@ -12,15 +12,18 @@ const backEvery = 4
 // Queue hands items to workers in two lanes: fresh work (Put) and work that
 // had a turn and has more to do (PutBack). Fresh work goes first, so an item
 // with a little to do is not queued behind every item with a lot.
+//
+// A third lane, the front (PutFront), goes before fresh work: for small work
+// that a client waits on before it can send any more, such as a handshake.
 type Queue[T any] struct {
-	fresh, back lane[T]
-	stop        chan struct{}
-	takes       atomic.Uint32
+	front, fresh, back lane[T]
+	stop               chan struct{}
+	takes              atomic.Uint32
 }
 
 // New returns a Queue whose lanes' channels hold n items each.
 func New[T any](n int) *Queue[T] {
-	return &Queue[T]{fresh: newLane[T](n), back: newLane[T](n), stop: make(chan struct{})}
+	return &Queue[T]{front: newLane[T](n), fresh: newLane[T](n), back: newLane[T](n), stop: make(chan struct{})}
 }
 
 // Get takes the next item, waiting for one; false once the Queue is stopped.
@@ -30,10 +33,16 @@ func (p *Queue[T]) Get() (T, bool) {
 			return v, true
 		}
 	}
+	if v, ok := p.front.poll(); ok {
+		return v, true
+	}
 	if v, ok := p.fresh.poll(); ok {
 		return v, true
 	}
 	select {
+	case v := <-p.front.ch:
+		p.front.refill()
+		return v, true
 	case v := <-p.fresh.ch:
 		p.fresh.refill()
 		return v, true
@@ -49,12 +58,23 @@ func (p *Queue[T]) Get() (T, bool) {
 // Put queues fresh work without blocking.
 func (p *Queue[T]) Put(v T) { p.fresh.put(v) }
 
+// PutFront queues work that goes before fresh work, without blocking.
+func (p *Queue[T]) PutFront(v T) { p.front.put(v) }
+
 // PutBack queues work that has just had a turn and has more to do, without
 // blocking: it waits behind fresh work (see backEvery).
 func (p *Queue[T]) PutBack(v T) { p.back.put(v) }
 
-// Overflow is the number of items waiting in overflow, both lanes.
-func (p *Queue[T]) Overflow() int { return int(p.fresh.nover.Load() + p.back.nover.Load()) }
+// Waiting reports whether any item waits to be taken, in either lane: every
+// worker is busy (or about to take it). A racy snapshot, for heuristics.
+func (p *Queue[T]) Waiting() bool {
+	return len(p.front.ch) > 0 || len(p.fresh.ch) > 0 || len(p.back.ch) > 0 || p.Overflow() > 0
+}
+
+// Overflow is the number of items waiting in overflow, all lanes.
+func (p *Queue[T]) Overflow() int {
+	return int(p.front.nover.Load() + p.fresh.nover.Load() + p.back.nover.Load())
+}
 
 // Stop makes every Get, waiting or later, report false. Call it once.
 func (p *Queue[T]) Stop() { close(p.stop) }

@@ -174,3 +174,43 @@ func TestGetWakesForEitherLane(t *testing.T) {
 		q.Stop()
 	}
 }
+
+// TestFrontFirst: work put in the front lane is taken before fresh work put
+// earlier, overflow or not, and in order; the back lane keeps its one take
+// in four. A waiting Get wakes for front work too.
+func TestFrontFirst(t *testing.T) {
+	t.Parallel()
+	q := New[int](2)
+	defer q.Stop()
+	for i := range 4 {
+		q.Put(i) // 2 in the channel, 2 in overflow
+	}
+	q.PutBack(50)
+	for i := 100; i < 104; i++ {
+		q.PutFront(i)
+	}
+	if !q.Waiting() {
+		t.Fatal("Waiting: false with items queued")
+	}
+	// Takes 1-3: front; take 4: back (one in four); then front, then fresh.
+	want := []int{100, 101, 102, 50, 103, 0, 1, 2, 3}
+	for i, w := range want {
+		if v, ok := q.Get(); !ok || v != w {
+			t.Fatalf("take %d: got %d, %v; want %d", i+1, v, ok, w)
+		}
+	}
+	if q.Waiting() {
+		t.Fatal("Waiting: true with nothing queued")
+	}
+	done := make(chan int)
+	go func() { v, _ := q.Get(); done <- v }()
+	q.PutFront(7)
+	select {
+	case v := <-done:
+		if v != 7 {
+			t.Fatalf("a waiting Get took %d, want 7", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a waiting Get did not wake for front work")
+	}
+}

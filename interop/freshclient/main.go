@@ -39,6 +39,10 @@ func main() {
 
 const text = "still there?"
 
+// phases: a probe that took at least this long is broken down on stderr
+// (dial, handshake, echo), so a slow one says where its time went.
+var phases = flag.Duration("phases", 20*time.Millisecond, "break down probes at least this long on stderr (0: never)")
+
 // probe runs one handshake and echo.
 func probe(addr string) (time.Duration, error) {
 	start := time.Now()
@@ -50,6 +54,7 @@ func probe(addr string) (time.Duration, error) {
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	dialed := time.Now()
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -58,6 +63,7 @@ func probe(addr string) (time.Duration, error) {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return 0, fmt.Errorf("handshake: status %d", resp.StatusCode)
 	}
+	upgraded := time.Now()
 	// A masked text frame (RFC 6455 §5.2, §5.3: a client masks every frame).
 	mask := [4]byte{1, 2, 3, 4}
 	f := append([]byte{0x81, 0x80 | byte(len(text))}, mask[:]...)
@@ -76,7 +82,12 @@ func probe(addr string) (time.Duration, error) {
 			if string(p) != text {
 				return 0, fmt.Errorf("echo: %q", p)
 			}
-			return time.Since(start), nil
+			d := time.Since(start)
+			if *phases > 0 && d >= *phases {
+				fmt.Fprintf(os.Stderr, "freshclient: probe took %v: dial %v, handshake %v, echo %v\n",
+					d, dialed.Sub(start), upgraded.Sub(dialed), time.Since(upgraded))
+			}
+			return d, nil
 		}
 		if op == 0x8 {
 			return 0, fmt.Errorf("echo: the server closed (%x)", p)
