@@ -19,7 +19,8 @@ type engine struct {
 	srv   *Server
 
 	wg       sync.WaitGroup
-	stopped  atomic.Bool // loops and workers are to exit
+	stopMu   sync.Mutex  // orders stop against a takeover's wg.Add (loop_turns.go)
+	stopped  atomic.Bool // loops and workers are to exit (set under stopMu)
 	stopping atomic.Bool // no new connections
 	aborting atomic.Bool // Close (or Shutdown past its deadline): connections end without a word
 	next     atomic.Uint32

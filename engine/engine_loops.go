@@ -204,7 +204,10 @@ func goingAway(c *Conn) (frame.StatusCode, string) {
 }
 
 func (e *engine) stop() {
-	if e.stopped.Swap(true) {
+	e.stopMu.Lock()
+	already := e.stopped.Swap(true)
+	e.stopMu.Unlock() // no takeover adds a runner after this: wg.Wait below sees every one
+	if already {
 		return
 	}
 	for _, l := range e.loops {

@@ -113,8 +113,18 @@ func (l *loop) watchdog() {
 		return // watching stays set: nothing arms the timer again
 	}
 	if s := t.start.Load(); s != 0 && time.Duration(t.now()-s) >= stuckAfter && t.start.CompareAndSwap(s, 0) {
+		// Under stopMu: a stop that began after the check above would
+		// otherwise have its wg.Wait race this Add (and return before the new
+		// runner ends, which then polls a closed poller); once stopped, no
+		// runner is added.
+		l.eng.stopMu.Lock()
+		if l.eng.stopped.Load() {
+			l.eng.stopMu.Unlock()
+			return
+		}
 		t.gen.Add(1)
-		l.eng.wg.Add(1) // the blocked runner has not called Done: the count is not 0
+		l.eng.wg.Add(1)
+		l.eng.stopMu.Unlock()
 		go l.run()
 		l.eng.tookOver()
 	}
