@@ -28,10 +28,19 @@ type panicky struct {
 	fired  chan struct{}
 	opened chan *Conn
 	closed chan closeRecord
+
+	// For OnDrain: the connection that queued the big message, and a signal
+	// once it has. Only its OnDrain may panic: in goroutine mode every write
+	// is queued, so the bystander's echo owes an OnDrain too, and one that
+	// came after arming took the panic meant for this connection (which then
+	// never wrote, and the test waited for keepalive).
+	drainer atomic.Pointer[Conn]
+	wrote   chan struct{}
 }
 
 func newPanicky(in string) *panicky {
-	return &panicky{in: in, fired: make(chan struct{}, 1), opened: make(chan *Conn, 8), closed: make(chan closeRecord, 8)}
+	return &panicky{in: in, fired: make(chan struct{}, 1), opened: make(chan *Conn, 8), closed: make(chan closeRecord, 8),
+		wrote: make(chan struct{})}
 }
 
 func (h *panicky) maybe(where string) {
@@ -44,10 +53,12 @@ func (h *panicky) maybe(where string) {
 func (h *panicky) OnOpen(c *Conn) {
 	h.opened <- c
 	h.maybe("OnOpen")
-	if h.in == "OnDrain" && h.armed.Load() {
-		// More than the socket takes at once, so the rest waits in the buffer and
-		// OnDrain comes once it is out.
+	if h.in == "OnDrain" && h.armed.Load() && h.drainer.CompareAndSwap(nil, c) {
+		// More than the socket takes at once while the peer does not read
+		// (it waits for wrote), so the rest waits in the buffer and OnDrain
+		// comes once it is out.
 		c.WriteMessage(frame.OpBinary, make([]byte, 8<<20))
+		close(h.wrote)
 	}
 }
 
@@ -63,7 +74,11 @@ func (h *panicky) OnFrame(c *Conn, fh frame.Header, p []byte) {
 
 func (h *panicky) OnPing(c *Conn, p []byte) bool { h.maybe("OnPing"); return true }
 func (h *panicky) OnPong(c *Conn, p []byte)      { h.maybe("OnPong") }
-func (h *panicky) OnDrain(c *Conn)               { h.maybe("OnDrain") }
+func (h *panicky) OnDrain(c *Conn) {
+	if c == h.drainer.Load() {
+		h.maybe("OnDrain")
+	}
+}
 
 func (h *panicky) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
 	h.closed <- closeRecord{code, reason, err}
@@ -135,6 +150,11 @@ func TestHandlerPanicServer(t *testing.T) {
 				case "OnPong":
 					rc.send(true, frame.OpPong, []byte("p"))
 				case "OnDrain":
+					select {
+					case <-h.wrote: // read only once the message is queued
+					case <-time.After(30 * time.Second):
+						t.Fatal("OnOpen never wrote the big message")
+					}
 					if op, p := rc.readMessage(); op != frame.OpBinary || len(p) != 8<<20 {
 						t.Fatalf("big message: %v %d bytes", op, len(p))
 					}
