@@ -65,12 +65,6 @@ func (p *Queue[T]) PutFront(v T) { p.front.put(v) }
 // blocking: it waits behind fresh work (see backEvery).
 func (p *Queue[T]) PutBack(v T) { p.back.put(v) }
 
-// Waiting reports whether any item waits to be taken, in either lane: every
-// worker is busy (or about to take it). A racy snapshot, for heuristics.
-func (p *Queue[T]) Waiting() bool {
-	return len(p.front.ch) > 0 || len(p.fresh.ch) > 0 || len(p.back.ch) > 0 || p.Overflow() > 0
-}
-
 // Overflow is the number of items waiting in overflow, all lanes.
 func (p *Queue[T]) Overflow() int {
 	return int(p.front.nover.Load() + p.fresh.nover.Load() + p.back.nover.Load())
