@@ -242,3 +242,35 @@ func TestConnSize(t *testing.T) {
 		t.Errorf("tlsloop.Conn is %d bytes, over the 448-byte size class", s)
 	}
 }
+
+// TestWrite2ShortHandBack: once a backlog is out, the plaintext it carried is
+// skipped even when the caller hands it back over several writes, fewer bytes
+// at a time: none of it is sealed twice.
+func TestWrite2ShortHandBack(t *testing.T) {
+	t.Parallel()
+	c, _, peerIn := conn(t, nil)
+	want := make([]byte, 1000)
+	for i := range want {
+		want[i] = byte(i)
+	}
+	s := &socket{take: 10}
+	if n, err := c.Write2(s, want, nil); n != 0 || err != nil {
+		t.Fatalf("Write2 = %d, %v; want 0 taken whole", n, err)
+	}
+	s.take = 1 << 30
+	queue := want
+	for _, k := range []int{100, 300, len(want)} { // handed back in three goes
+		n, err := c.Write2(s, queue[:min(k, len(queue))], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queue = queue[n:]
+	}
+	if len(queue) != 0 || c.backlogged() {
+		t.Fatalf("%d bytes left, backlog %v", len(queue), c.backlogged())
+	}
+	r, err := peerIn.Decrypt(s.out)
+	if err != nil || r.Rest != 0 || !bytes.Equal(s.out[:r.Plain], want) {
+		t.Fatalf("peer opened %d of %d bytes (rest %d), err %v", r.Plain, len(want), r.Rest, err)
+	}
+}

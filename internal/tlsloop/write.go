@@ -43,11 +43,15 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 			return 0, nil
 		}
 		t.DropBacklog(s)
-		// The bytes the backlog carried are out: skip them.
-		skip := min(bl.covers, len(a)+len(b))
-		bl.covers -= skip
+	}
+	if t.bl != nil && t.bl.covers > 0 {
+		// The bytes the backlog carried are out: skip them, here or, if the
+		// caller handed back fewer this time, in its next writes (never
+		// sealed twice).
+		skip := min(t.bl.covers, len(a)+len(b))
+		t.bl.covers -= skip
 		done = skip
-		if bl.covers > 0 {
+		if t.bl.covers > 0 {
 			return done, nil
 		}
 		sa := min(skip, len(a))
