@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/opmetrics"
+	"github.com/weir-ws/weir/internal/turns"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -31,10 +32,9 @@ type (
 // counters are the engine's event counters (engine.m).
 type counters struct {
 	opmetrics.Counters
-	hsTimedOut  atomic.Uint64 // timer.go
-	takeovers   atomic.Uint64 // loop_turns.go
-	takeoverLog atomic.Int64  // when a takeover was last logged (Unix ns)
-	tlsCounters               // tlsaccept.go
+	hsTimedOut  atomic.Uint64   // timer.go
+	takeovers   turns.Takeovers // loop_turns.go
+	tlsCounters                 // tlsaccept.go
 }
 
 func (e *engine) countAccepted() { e.m.Accept() }
