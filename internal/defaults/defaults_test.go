@@ -2,6 +2,7 @@ package defaults
 
 import (
 	"math"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -18,16 +19,15 @@ type values struct {
 	MaxTLSHandshakes, Backlog                  int
 }
 
+// fields points each field of Fields at v's field of the same name, so no
+// field of Fields can be left nil by the tests.
 func (v *values) fields() Fields {
-	return Fields{
-		Loops: &v.Loops, Workers: &v.Workers, ReadBufferSize: &v.ReadBufferSize,
-		MaxMessageSize: &v.MaxMessageSize, MaxFrameSize: &v.MaxFrameSize, MaxFragments: &v.MaxFragments,
-		HandshakeTimeout: &v.HandshakeTimeout, CloseTimeout: &v.CloseTimeout,
-		PingInterval: &v.PingInterval, PongTimeout: &v.PongTimeout, TimerResolution: &v.TimerResolution,
-		MaxWriteBuffer: &v.MaxWriteBuffer, WriteHighWater: &v.WriteHighWater,
-		MaxTotalBuffered: &v.MaxTotalBuffered, MaxTotalInbound: &v.MaxTotalInbound,
-		MaxTLSHandshakes: &v.MaxTLSHandshakes, Backlog: &v.Backlog,
+	var f Fields
+	fv, vv := reflect.ValueOf(&f).Elem(), reflect.ValueOf(v).Elem()
+	for i := range fv.NumField() {
+		fv.Field(i).Set(vv.FieldByName(fv.Type().Field(i).Name).Addr())
 	}
+	return f
 }
 
 func TestFill(t *testing.T) {
