@@ -63,3 +63,69 @@ func TestAddRacesTake(t *testing.T) {
 		}
 	}
 }
+
+// A Slot makes its List on the first Add; Take on a slot nobody added to
+// allocates nothing and ends it with the shared list, which then refuses.
+// (Not parallel: AllocsPerRun.)
+func TestSlot(t *testing.T) {
+	ended := Ended[int]()
+	var s Slot[int]
+	ran := 0
+	if !s.Add(func(int) { ran++ }) {
+		t.Fatal("Add to a fresh slot refused")
+	}
+	for _, fn := range s.Take(ended) {
+		fn(0)
+	}
+	if ran != 1 {
+		t.Fatalf("ran %d, want 1", ran)
+	}
+	if s.Add(func(int) {}) {
+		t.Fatal("Add after Take accepted")
+	}
+
+	empty := make([]Slot[int], 101) // AllocsPerRun runs once more to warm up
+	i := 0
+	if n := testing.AllocsPerRun(100, func() {
+		if fns := empty[i].Take(ended); fns != nil {
+			t.Fatal("an empty slot returned funcs")
+		}
+		i++
+	}); n != 0 {
+		t.Fatalf("Take on an empty slot allocated %v times", n)
+	}
+	if empty[0].Add(func(int) {}) {
+		t.Fatal("Add after an empty slot's Take accepted")
+	}
+}
+
+// Adds racing the first Take of a slot: whatever each is told (kept or
+// refused) holds, as for a List.
+func TestSlotAddRacesTake(t *testing.T) {
+	t.Parallel()
+	ended := Ended[int]()
+	for range 200 {
+		var s Slot[int]
+		var mu sync.Mutex
+		accepted, ran := 0, 0
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s.Add(func(int) { mu.Lock(); ran++; mu.Unlock() }) {
+					mu.Lock()
+					accepted++
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, fn := range s.Take(ended) {
+			fn(0)
+		}
+		wg.Wait()
+		if accepted != ran {
+			t.Fatalf("%d accepted, %d ran", accepted, ran)
+		}
+	}
+}
