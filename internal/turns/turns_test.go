@@ -131,3 +131,17 @@ func TestTakeoversLogRate(t *testing.T) {
 		t.Fatalf("Load = %d", k.Load())
 	}
 }
+
+// BenchmarkTurn is the bookkeeping of one turn on the loop: OnLoop, Gen,
+// Begin and End (the watchdog armed once, as under steady turns).
+func BenchmarkTurn(b *testing.B) {
+	b.ReportAllocs()
+	tr := &Turns{}
+	tr.Start(func() bool { return true }, func() bool { return true })
+	defer tr.Stop()
+	for b.Loop() {
+		if tr.OnLoop(1) && tr.Gen() == 0 {
+			tr.End(tr.Begin())
+		}
+	}
+}
