@@ -316,7 +316,7 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	code, reason = c.write.closeCode, c.write.reason()
 	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
 	if r.flags&rfOpened != 0 {
-		c.eng.countClose(code, r.flags&rfPeerFirst != 0) // metrics.go
+		c.eng.m.Close(code, r.flags&rfPeerFirst != 0) // internal/opmetrics
 	}
 	if c.goroutine == nil {
 		c.releaseWrite()

@@ -6,8 +6,8 @@ import "github.com/weir-ws/weir/internal/hooks"
 // forget a connection when it closes without asking every application to
 // forward OnClose to it: the application that forgets would leak the
 // connection's entries, and the Conn with them. A connection's hooks are a
-// hooks.List made on first need (Conn.hooks); finish takes them once, so
-// each one runs exactly once or is refused (then its caller knows).
+// hooks.List made on first need (Conn.hooks, a hooks.Slot); finish takes them
+// once, so each one runs exactly once or is refused (then its caller knows).
 
 // hooksRan stands for the list of a connection that closed before anyone
 // added a hook: shared, never changed.
@@ -21,25 +21,11 @@ var hooksRan = hooks.Ended[*Conn]()
 // block. A panic in fn is logged (Config.Logger) unless PanicPolicy is
 // PanicPropagate, and the other hooks and OnClose still run. fn stays
 // referenced until the connection closes.
-func (c *Conn) AfterClose(fn func(*Conn)) bool {
-	h := c.hooks.Load()
-	if h == nil {
-		c.hooks.CompareAndSwap(nil, &hooks.List[*Conn]{})
-		h = c.hooks.Load()
-	}
-	return h.Add(fn)
-}
+func (c *Conn) AfterClose(fn func(*Conn)) bool { return c.hooks.Add(fn) }
 
 // runCloseHooks calls the hooks added by AfterClose, once (finish).
 func (c *Conn) runCloseHooks(w *worker) {
-	h := c.hooks.Load()
-	if h == nil {
-		if c.hooks.CompareAndSwap(nil, hooksRan) {
-			return
-		}
-		h = c.hooks.Load()
-	}
-	for _, fn := range h.Take() {
+	for _, fn := range c.hooks.Take(hooksRan) {
 		c.callCloseHook(w, fn)
 	}
 }

@@ -2,12 +2,12 @@ package engine
 
 import (
 	"log/slog"
-	"math"
 	"net"
 	"runtime"
 	"time"
 
 	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/internal/defaults"
 	"github.com/weir-ws/weir/internal/keepalive"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
@@ -205,64 +205,22 @@ type Config struct {
 	keepalive keepalive.Policy
 }
 
-// defaults returns a copy of c with every zero field filled in.
+// defaults returns a copy of c with every zero field filled in (the values:
+// internal/defaults) and the limits the read and write sides take made from it.
 func (c *Config) defaults() Config {
 	var d Config
 	if c != nil {
 		d = *c
 	}
-	procs := runtime.GOMAXPROCS(0)
-	if d.Loops <= 0 {
-		d.Loops = procs
-	}
-	if d.Workers <= 0 {
-		d.Workers = max(4, 4*procs)
-	}
-	if d.ReadBufferSize <= 0 {
-		d.ReadBufferSize = 64 << 10
-	}
-	if d.MaxMessageSize <= 0 {
-		d.MaxMessageSize = 16 << 20
-	}
-	if d.MaxFrameSize <= 0 {
-		d.MaxFrameSize = d.MaxMessageSize
-	}
-	if d.MaxFragments == 0 {
-		d.MaxFragments = int(min(max(16384, d.MaxMessageSize/fragmentBytes), math.MaxInt32))
-	}
-	if d.HandshakeTimeout == 0 {
-		d.HandshakeTimeout = 10 * time.Second
-	}
-	if d.CloseTimeout <= 0 {
-		d.CloseTimeout = 5 * time.Second
-	}
-	if d.PingInterval == 0 {
-		d.PingInterval = 20 * time.Second
-	}
-	if d.PongTimeout == 0 {
-		d.PongTimeout = 10 * time.Second
-	}
-	if d.TimerResolution <= 0 {
-		d.TimerResolution = 100 * time.Millisecond
-	}
-	if d.MaxWriteBuffer <= 0 {
-		d.MaxWriteBuffer = 4 << 20
-	}
-	if d.WriteHighWater == 0 {
-		d.WriteHighWater = min(64<<10, d.MaxWriteBuffer)
-	}
-	if d.MaxTotalBuffered == 0 {
-		d.MaxTotalBuffered = 512 << 20
-	}
-	if d.MaxTotalInbound == 0 {
-		d.MaxTotalInbound = max(256<<20, 4*min(d.MaxMessageSize, math.MaxInt64/4))
-	}
-	if d.MaxTLSHandshakes <= 0 {
-		d.MaxTLSHandshakes = max(64, 16*procs)
-	}
-	if d.Backlog <= 0 {
-		d.Backlog = 1024
-	}
+	defaults.Fill(runtime.GOMAXPROCS(0), defaults.Fields{
+		Loops: &d.Loops, Workers: &d.Workers, ReadBufferSize: &d.ReadBufferSize,
+		MaxMessageSize: &d.MaxMessageSize, MaxFrameSize: &d.MaxFrameSize, MaxFragments: &d.MaxFragments,
+		HandshakeTimeout: &d.HandshakeTimeout, CloseTimeout: &d.CloseTimeout,
+		PingInterval: &d.PingInterval, PongTimeout: &d.PongTimeout, TimerResolution: &d.TimerResolution,
+		MaxWriteBuffer: &d.MaxWriteBuffer, WriteHighWater: &d.WriteHighWater,
+		MaxTotalBuffered: &d.MaxTotalBuffered, MaxTotalInbound: &d.MaxTotalInbound,
+		MaxTLSHandshakes: &d.MaxTLSHandshakes, Backlog: &d.Backlog,
+	})
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -286,7 +244,3 @@ func (c *Config) defaults() Config {
 	}
 	return d
 }
-
-// fragmentBytes is the average fragment size the default MaxFragments allows for
-// a message of MaxMessageSize bytes.
-const fragmentBytes = 128

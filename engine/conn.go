@@ -86,7 +86,7 @@ type Conn struct {
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
 	stats    connStats
 	// AfterClose funcs (closehook.go).
-	hooks atomic.Pointer[hooks.List[*Conn]]
+	hooks hooks.Slot[*Conn]
 }
 
 // identity is what a connection is. It is set before the connection is

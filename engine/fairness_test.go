@@ -45,7 +45,7 @@ func TestFloodersDoNotStarveFreshInput(t *testing.T) {
 	s, addr := startServer(t, h, Config{Loops: 1, Workers: 1, MaxMessageSize: 1 << 20}, nil)
 	// Every event goes to the pool, as on a busy machine, where the loop's
 	// turns are slow and it hands everything over (loop_turns.go).
-	s.e.loops[0].turns.slowUntil.Store(math.MaxInt64)
+	s.e.loops[0].turns.SetSlowUntil(math.MaxInt64)
 	probe := dialRaw(t, addr)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFloodHelperProcess$")
 	cmd.Env = append(os.Environ(), "WEIR_FLOOD_ADDR="+addr)

@@ -146,7 +146,7 @@ func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, hea
 		return
 	}
 	r.flags &^= rfHandshake
-	c.eng.countAccepted()
+	c.eng.m.Accept()
 	in := r.unparsed
 	r.unparsed = nil
 	c.opened(w)

@@ -3,6 +3,7 @@ package engine
 import (
 	"testing"
 
+	"github.com/weir-ws/weir/internal/turns"
 	"github.com/weir-ws/weir/internal/workq"
 )
 
@@ -32,7 +33,7 @@ func TestHeavyGoesToBackLane(t *testing.T) {
 	// The loop's own post: a small batch would run on the loop (r.take), but
 	// not a heavy connection's turn.
 	l := &loop{eng: e}
-	r := &runner{take: true, taken: make([]*Conn, 0, loopBatch)}
+	r := &runner{take: true, taken: make([]*Conn, 0, turns.Batch)}
 	loopHeavy := &Conn{identity: identity{eng: e}}
 	loopHeavy.sched.Store(stHeavy)
 	l.post(r, loopHeavy, evRead)

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weir-ws/weir/internal/turns"
 	"github.com/weir-ws/weir/internal/wheel"
 	"github.com/weir-ws/weir/poller"
 )
@@ -22,7 +23,7 @@ type loop struct {
 	events []poller.Event
 
 	// DispatchPool: small batches run on the loop goroutine (loop_turns.go).
-	turns turns
+	turns turns.Turns
 
 	mu        sync.Mutex
 	conns     []*Conn // indexed by fd
@@ -132,7 +133,7 @@ func (l *loop) run() {
 			continue
 		}
 		now := l.wheel.Publish(time.Now())
-		r.take = !l.inline && l.turns.onLoop(n)
+		r.take = !l.inline && l.turns.OnLoop(n)
 		l.mu.Lock()
 		l.lookup(l.events[:n])
 		inbox, l.inbox = l.inbox, inbox[:0]
@@ -252,9 +253,7 @@ func (l *loop) listener(fd int32) *listener {
 }
 
 func (l *loop) close() {
-	if l.turns.watch != nil {
-		l.turns.watch.Stop()
-	}
+	l.turns.Stop()
 	if l.p != nil {
 		l.p.Close()
 	}

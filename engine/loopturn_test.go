@@ -47,7 +47,7 @@ func TestPoolRunsLoneReadOnLoop(t *testing.T) {
 	h := &stackHandler{onLoop: make(chan bool, 1)}
 	s, addr := startServer(t, h, Config{Loops: 1}, nil)
 	rc := dialRaw(t, addr)
-	s.e.loops[0].turns.slowUntil.Store(0) // as below: no slow phase from the handshake
+	s.e.loops[0].turns.SetSlowUntil(0) // as below: no slow phase from the handshake
 	rc.send(true, frame.OpText, []byte("hello"))
 	if _, p := rc.readMessage(); string(p) != "hello" {
 		t.Fatalf("echo %q", p)
@@ -68,7 +68,7 @@ func TestPoolBlockedHandlerDoesNotStallLoop(t *testing.T) {
 	t.Cleanup(func() { close(h.block) }) // before the server's Close (cleanups run last-in first)
 	// A slow handshake turn (on a busy machine, under -race) may have put the
 	// loop in its slow phase, where "block" would go to the pool: end it.
-	s.e.loops[0].turns.slowUntil.Store(0)
+	s.e.loops[0].turns.SetSlowUntil(0)
 	a.send(true, frame.OpText, []byte("block"))
 	if !<-h.held {
 		t.Fatal(`"block" was handed to the pool: the test needs it on the loop`)

@@ -2,11 +2,9 @@ package engine
 
 import (
 	"errors"
-	"sync/atomic"
-	"time"
 
-	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/opmetrics"
+	"github.com/weir-ws/weir/internal/turns"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -31,35 +29,12 @@ type (
 // counters are the engine's event counters (engine.m).
 type counters struct {
 	opmetrics.Counters
-	hsTimedOut  atomic.Uint64 // timer.go
-	takeovers   atomic.Uint64 // loop_turns.go
-	takeoverLog atomic.Int64  // when a takeover was last logged (Unix ns)
-	tlsCounters               // tlsaccept.go
+	takeovers   turns.Takeovers // loop_turns.go
+	tlsCounters                 // tlsaccept.go
 }
-
-func (e *engine) countAccepted() { e.m.Accept() }
 
 // countRefused counts a refused handshake by the status err answers with.
 func (e *engine) countRefused(err error) { e.m.Refuse(upgrade.StatusOf(err)) }
-
-// countClose counts the end of a connection that opened (finish).
-func (e *engine) countClose(code frame.StatusCode, peer bool) { e.m.Close(code, peer) }
-
-// countWrite counts a write the WriteBufferPolicy refused (afterWrite; nil and
-// other errors cost one comparison each).
-func (e *engine) countWrite(err error) {
-	switch err {
-	case ErrWriteBufferFull:
-		e.m.Write(opmetrics.WriteRefused)
-	case ErrMessageDropped:
-		e.m.Write(opmetrics.WriteDropped)
-	case ErrSlowConsumer:
-		e.m.Write(opmetrics.WriteClosed)
-	}
-}
-
-// observeRTT records a ping round trip.
-func (e *engine) observeRTT(d time.Duration) { e.m.ObserveRTT(d) }
 
 // Metrics is a snapshot of what a gateway operator watches: the traffic
 // totals of EngineStats plus the event counters. Every counter only grows;
@@ -109,7 +84,7 @@ func (e *engine) metrics() Metrics {
 		Buffered:           e.buffered.Load(),
 		BufferedInbound:    e.inbound.Load(),
 		HandshakesAccepted: e.m.Accepted(),
-		HandshakesTimedOut: e.m.hsTimedOut.Load(),
+		HandshakesTimedOut: e.m.TimedOut(),
 		HandshakesRefused:  e.m.Refused(),
 		Closes:             e.m.Closes(),
 		WritesRefused:      e.m.Writes(opmetrics.WriteRefused),

@@ -38,7 +38,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gate.PerIP().Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
-	s.e.countAccepted()
+	s.e.m.Accept()
 	s.adopt(nc, head, &res, ip)
 }
 

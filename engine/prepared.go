@@ -59,23 +59,7 @@ var connLists fanout.Lists[*Conn]
 // and to goroutine mode's on the caller's (internal/fanout).
 func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 	return fanout.Run(&connLists, len(e.loops)+1, func(i int, dst []*Conn) []*Conn {
-		if i == len(e.loops) {
-			e.gmu.Lock()
-			for c := range e.gconns {
-				dst = append(dst, c)
-			}
-			e.gmu.Unlock()
-			return dst
-		}
-		l := e.loops[i]
-		l.mu.Lock()
-		for _, c := range l.conns {
-			if c != nil {
-				dst = append(dst, c)
-			}
-		}
-		l.mu.Unlock()
-		return dst
+		return e.connsOf(i, anyState, dst) // server.go
 	}, func(c *Conn) bool {
 		return c.State() == StateOpen && (filter == nil || filter(c)) && c.WritePrepared(pm) == nil
 	})

@@ -226,28 +226,40 @@ func (s *Server) stop() {
 func (e *engine) conns(st State) iter.Seq[*Conn] {
 	return func(yield func(*Conn) bool) {
 		var list []*Conn
-		for _, l := range e.loops {
-			l.mu.Lock()
-			for _, c := range l.conns {
-				if c != nil && (st == anyState || c.State() == st) {
-					list = append(list, c)
-				}
-			}
-			l.mu.Unlock()
+		for i := range len(e.loops) + 1 {
+			list = e.connsOf(i, st, list)
 		}
-		e.gmu.Lock()
-		for c := range e.gconns {
-			if st == anyState || c.State() == st {
-				list = append(list, c)
-			}
-		}
-		e.gmu.Unlock()
 		for _, c := range list {
 			if !yield(c) {
 				return
 			}
 		}
 	}
+}
+
+// connsOf appends to dst the connections of loop i (i == len(e.loops): the
+// goroutine-mode ones) in state st (anyState: all), taken under that table's
+// lock (conns, and Broadcast's snapshot of each loop).
+func (e *engine) connsOf(i int, st State, dst []*Conn) []*Conn {
+	if i == len(e.loops) {
+		e.gmu.Lock()
+		for c := range e.gconns {
+			if st == anyState || c.State() == st {
+				dst = append(dst, c)
+			}
+		}
+		e.gmu.Unlock()
+		return dst
+	}
+	l := e.loops[i]
+	l.mu.Lock()
+	for _, c := range l.conns {
+		if c != nil && (st == anyState || c.State() == st) {
+			dst = append(dst, c)
+		}
+	}
+	l.mu.Unlock()
+	return dst
 }
 
 // anyState matches every state in conns.

@@ -45,7 +45,7 @@ func (c *Conn) onTimer(w *worker) {
 	switch c.State() {
 	case StateConnecting:
 		if now >= c.due.Get(w).until {
-			c.eng.m.hsTimedOut.Add(1) // metrics.go
+			c.eng.m.TimeOut() // internal/opmetrics
 			c.finish(w, frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
 		}
 	case StateClosing:

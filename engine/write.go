@@ -158,7 +158,7 @@ var ErrBadOpcode = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason:
 // afterWrite turns policy results into their effect outside the lock.
 func (c *Conn) afterWrite(err error) error {
 	if err != nil {
-		c.eng.countWrite(err) // metrics.go
+		c.eng.m.WriteErr(err) // internal/opmetrics
 	}
 	if err == ErrSlowConsumer {
 		c.sendClose(frame.StatusPolicyViolation, "slow consumer")

@@ -11,4 +11,7 @@
 //   - A List made by Ended is ended from the start: shared by everything
 //     that ended before anyone added a hook, it never changes.
 //   - The zero List is empty and open.
+//   - A Slot makes its List on the first Add, and Take on a Slot nobody added
+//     to ends it with the shared Ended list it is given: a hook nobody asked
+//     for costs one nil pointer.
 package hooks

@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wswrite"
 )
 
 // Counters are one engine's event counters.
 type Counters struct {
 	accepted atomic.Uint64
+	timedOut atomic.Uint64
 	refused  [nRefuse]atomic.Uint64
 	closes   [2][nCloseCodes]atomic.Uint64
 	writes   [nWritePolicies]atomic.Uint64
@@ -20,6 +22,9 @@ type Counters struct {
 
 // Accept counts a handshake answered 101.
 func (m *Counters) Accept() { m.accepted.Add(1) }
+
+// TimeOut counts a handshake on the loops that did not finish in time.
+func (m *Counters) TimeOut() { m.timedOut.Add(1) }
 
 // Refuse counts a handshake refused with an HTTP status.
 func (m *Counters) Refuse(status int) { m.refused[refuseIndex(status)].Add(1) }
@@ -38,6 +43,21 @@ func (m *Counters) Close(code frame.StatusCode, peer bool) {
 // WriteClosed.
 func (m *Counters) Write(policy int) { m.writes[policy].Add(1) }
 
+// WriteErr counts a write by the error the write side returned: the refusals
+// of the WriteBufferPolicy (wswrite.ErrFull, ErrDropped, ErrSlowConsumer)
+// under their policy; nil and other errors are not counted (one comparison
+// each).
+func (m *Counters) WriteErr(err error) {
+	switch err {
+	case wswrite.ErrFull:
+		m.Write(WriteRefused)
+	case wswrite.ErrDropped:
+		m.Write(WriteDropped)
+	case wswrite.ErrSlowConsumer:
+		m.Write(WriteClosed)
+	}
+}
+
 // ObserveRTT records a ping round trip.
 func (m *Counters) ObserveRTT(d time.Duration) {
 	i := 0
@@ -50,6 +70,9 @@ func (m *Counters) ObserveRTT(d time.Duration) {
 
 // Accepted is the number of handshakes answered 101.
 func (m *Counters) Accepted() uint64 { return m.accepted.Load() }
+
+// TimedOut is the number of handshakes that timed out.
+func (m *Counters) TimedOut() uint64 { return m.timedOut.Load() }
 
 // Writes is the number of writes refused under policy.
 func (m *Counters) Writes(policy int) uint64 { return m.writes[policy].Load() }

@@ -1,7 +1,8 @@
 // Package opmetrics holds the engine's operator event counters (docs/metrics.md)
 // and the fixed tables that label them: refused handshakes by HTTP status,
 // closes by close code and by who started the closing handshake, writes the
-// WriteBufferPolicy refused, and the ping round-trip histogram.
+// WriteBufferPolicy refused (WriteErr tells them by wswrite's errors),
+// handshakes that timed out, and the ping round-trip histogram.
 //
 // # Contract
 //

@@ -1,10 +1,12 @@
 package opmetrics
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wswrite"
 )
 
 // The tables map codes and statuses outside them to "other", never out of range.
@@ -63,5 +65,22 @@ func TestCounters(t *testing.T) {
 	}
 	if n := len(m.Closes()); n != 2*nCloseCodes {
 		t.Errorf("%d close series, want %d", n, 2*nCloseCodes)
+	}
+}
+
+// TestWriteErr: each WriteBufferPolicy refusal counts under its policy; nil and
+// other errors count nothing.
+func TestWriteErr(t *testing.T) {
+	t.Parallel()
+	var m Counters
+	for _, err := range []error{nil, errors.New("other"), wswrite.ErrClosed, wswrite.ErrFull, wswrite.ErrDropped, wswrite.ErrDropped, wswrite.ErrSlowConsumer} {
+		m.WriteErr(err)
+	}
+	if r, d, c := m.Writes(WriteRefused), m.Writes(WriteDropped), m.Writes(WriteClosed); r != 1 || d != 2 || c != 1 {
+		t.Fatalf("refused %d, dropped %d, closed %d; want 1, 2, 1", r, d, c)
+	}
+	m.TimeOut()
+	if m.TimedOut() != 1 {
+		t.Fatalf("TimedOut = %d, want 1", m.TimedOut())
 	}
 }
