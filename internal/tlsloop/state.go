@@ -13,8 +13,9 @@ import (
 // are nil on a server connection without a client certificate (peer
 // certificates, verified chains, SCTs, OCSP, tls-unique, which TLS 1.3 never
 // has), so ident keeps what is set: version, suite, curve and flags in 8
-// bytes, ALPN and SNI, the slices behind a pointer only when one of them is
-// set, and crypto/tls's exporter (ConnectionState.ExportKeyingMaterial): 56
+// bytes, ALPN and SNI as one string shared by the connections that have the
+// same (names.go), the slices behind a pointer only when one of them is set,
+// and crypto/tls's exporter (ConnectionState.ExportKeyingMaterial): 40
 // bytes. ConnectionState rebuilds the struct on request, equal field by
 // field (TestStateRebuilt, against crypto/tls's own state for TLS 1.2 and
 // 1.3, with and without client certificates, resumed, ALPN; exported keying
@@ -91,14 +92,13 @@ const (
 // ident is a compacted tls.ConnectionState (identity: set by New, read-only
 // after, any goroutine may read it).
 type ident struct {
-	ekm  ekmFunc // crypto/tls's exporter, as in the state
-	alpn string
-	sni  string
-	rare *rareState // nil when all of its slices are
+	ekm   ekmFunc    // crypto/tls's exporter, as in the state
+	names string     // the ALPN protocol (names[:alpnLen]), then the SNI (names.go)
+	rare  *rareState // nil when all of its slices are
 
 	version, suite uint16
 	curve          tls.CurveID
-	flags          uint8
+	flags, alpnLen uint8
 }
 
 // rareState is what a ConnectionState keeps only sometimes: the peer's
@@ -116,12 +116,12 @@ type rareState struct {
 
 // compact returns st's ident.
 func compact(st *tls.ConnectionState) ident {
-	if ekmOffset == 0 {
+	if ekmOffset == 0 || len(st.NegotiatedProtocol) > maxALPN {
 		full := *st
 		return ident{rare: &rareState{full: &full}}
 	}
 	id := ident{
-		ekm: *ekmOf(st), alpn: st.NegotiatedProtocol, sni: st.ServerName,
+		ekm: *ekmOf(st), names: intern(st.NegotiatedProtocol, st.ServerName), alpnLen: uint8(len(st.NegotiatedProtocol)),
 		version: st.Version, suite: st.CipherSuite, curve: st.CurveID,
 	}
 	for _, f := range [...]struct {
@@ -148,7 +148,7 @@ func (id *ident) state() tls.ConnectionState {
 	}
 	st := tls.ConnectionState{
 		Version: id.version, CipherSuite: id.suite, CurveID: id.curve,
-		NegotiatedProtocol: id.alpn, ServerName: id.sni,
+		NegotiatedProtocol: id.names[:id.alpnLen], ServerName: id.names[id.alpnLen:],
 		HandshakeComplete:          id.flags&fComplete != 0,
 		DidResume:                  id.flags&fResumed != 0,
 		NegotiatedProtocolIsMutual: id.flags&fALPNMutual != 0,

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"reflect"
@@ -183,9 +184,77 @@ func TestStateFallback(t *testing.T) {
 	sameState(t, "fallback", s, id.state())
 }
 
-// TestIdentSize: the compact state is 56 bytes (tls.ConnectionState is 192).
+// TestIdentSize: the compact state is 40 bytes (tls.ConnectionState is 192).
 func TestIdentSize(t *testing.T) {
-	if s := unsafe.Sizeof(ident{}); s > 56 {
-		t.Errorf("ident is %d bytes, over 56", s)
+	if s := unsafe.Sizeof(ident{}); s > 40 {
+		t.Errorf("ident is %d bytes, over 40", s)
+	}
+}
+
+// TestInternShares: connections with the same ALPN protocol and SNI share
+// one string (names.go), whichever of the two they have, and get their own
+// back.
+func TestInternShares(t *testing.T) {
+	for _, c := range []struct{ alpn, sni string }{
+		{"", ""}, {"", "shares.example"}, {"http/1.1", ""}, {"http/1.1", "shares.example"}, {"weir", "x"},
+	} {
+		var first *byte
+		for i := range 3 {
+			// Each connection's strings are its own copies, as crypto/tls's are.
+			st := tls.ConnectionState{NegotiatedProtocol: string([]byte(c.alpn)), ServerName: string([]byte(c.sni))}
+			id := compact(&st)
+			got := id.state()
+			if got.NegotiatedProtocol != c.alpn || got.ServerName != c.sni {
+				t.Fatalf("%q %q: rebuilt %q %q", c.alpn, c.sni, got.NegotiatedProtocol, got.ServerName)
+			}
+			if i == 0 {
+				first = unsafe.StringData(id.names)
+			} else if unsafe.StringData(id.names) != first {
+				t.Errorf("%q %q: connection %d has its own copy", c.alpn, c.sni, i)
+			}
+		}
+	}
+}
+
+// TestInternBounded: the table of names stops growing at maxInterned
+// strings and keeps no string over maxInternLen; names past either still
+// come back right.
+func TestInternBounded(t *testing.T) {
+	interned.mu.Lock()
+	saved := interned.m
+	interned.m = nil
+	interned.mu.Unlock()
+	defer func() { // not parallel: the table is put back before any parallel test runs
+		interned.mu.Lock()
+		interned.m = saved
+		interned.mu.Unlock()
+	}()
+	long := string(bytes.Repeat([]byte("a"), maxInternLen))
+	for i := range maxInterned + 50 {
+		alpn, sni := "p", fmt.Sprintf("host%d.example", i)
+		if i%7 == 0 {
+			sni = long
+		}
+		if got := intern(alpn, sni); got != alpn+sni {
+			t.Fatalf("intern(%q, %q) = %q", alpn, sni, got)
+		}
+	}
+	interned.mu.Lock()
+	n := len(interned.m)
+	for k := range interned.m {
+		if len(k) > maxInternLen {
+			t.Errorf("a %d-byte string was kept", len(k))
+		}
+	}
+	interned.mu.Unlock()
+	if n != maxInterned {
+		t.Errorf("%d strings kept, want %d", n, maxInterned)
+	}
+	// An ALPN protocol over RFC 7301's 255 bytes (never negotiated by
+	// crypto/tls, but not ours to trust): the whole state is kept.
+	st := tls.ConnectionState{NegotiatedProtocol: string(bytes.Repeat([]byte("p"), 256)), ServerName: "x"}
+	id := compact(&st)
+	if got := id.state(); got.NegotiatedProtocol != st.NegotiatedProtocol || got.ServerName != "x" {
+		t.Errorf("a 256-byte protocol came back as %d bytes", len(got.NegotiatedProtocol))
 	}
 }
