@@ -10,14 +10,14 @@ import (
 )
 
 // Conn is a loop-mode TLS connection's record layer, in the same parts as
-// the engine's Conn: state is identity (set before the connection is
-// published); r, partial, fresh and alert belong to the read side (the owner
+// the engine's Conn: id is identity (set before the connection is
+// published, then only read); r, partial, fresh and alert belong to the read side (the owner
 // of the running bit); w, bl and updateOwed to the write side
 // (under the write lock). The Reader and Writer are inline: an idle
 // connection's record layer is this one allocation (docs/tls-design.md,
 // "Memory").
 type Conn struct {
-	state tls.ConnectionState
+	id ident // the handshake's tls.ConnectionState, compacted (state.go)
 
 	r       tlsrec.Reader
 	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
@@ -57,7 +57,7 @@ const ReadRoom = 2 * (tlsrec.HeaderLen + tlsrec.MaxCiphertext)
 // tlshand reads ahead at most 4 KiB). r and w move into the Conn: they are
 // copied and cleared (their secrets with them) and must not be used again.
 func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover []byte) *Conn {
-	t := &Conn{state: state, r: *r, w: *w}
+	t := &Conn{id: compact(&state), r: *r, w: *w}
 	*r, *w = tlsrec.Reader{}, tlsrec.Writer{}
 	if len(leftover) > 0 {
 		t.partial = append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...)
@@ -66,8 +66,9 @@ func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover
 	return t
 }
 
-// ConnectionState makes a Conn an upgrade.TLSConn (Request.TLS in the hooks).
-func (t *Conn) ConnectionState() tls.ConnectionState { return t.state }
+// ConnectionState makes a Conn an upgrade.TLSConn (Request.TLS in the hooks):
+// the state New was given, rebuilt from its compact form (state.go).
+func (t *Conn) ConnectionState() tls.ConnectionState { return t.id.state() }
 
 // Fresh reports, once, whether the handshake's leftover waits to be opened
 // (read side): the caller then opens Kept's bytes with Input before reading

@@ -9,7 +9,9 @@
 //
 //   - A Conn is made by New once the handshake hands off, before the
 //     connection is published. ConnectionState never changes afterwards, so
-//     any goroutine may call it (it makes a Conn an upgrade.TLSConn).
+//     any goroutine may call it (it makes a Conn an upgrade.TLSConn). It is
+//     rebuilt on each call from a compact form (state.go) and equals the
+//     state New was given, field by field, ExportKeyingMaterial included.
 //   - Its parts have the owners of the engine's Conn. The read side (Fresh,
 //     Kept, Input, Fail, ReleaseRead) belongs to the context that holds the
 //     connection's running bit; the write side (OweUpdate, Write2,

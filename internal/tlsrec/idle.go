@@ -28,32 +28,34 @@ import "time"
 // IdleAfter is the gap between bursts after which a direction drops its AEAD.
 const IdleAfter = time.Second
 
-// epoch makes the monotonic clock an int64 (time.Since reads the monotonic
+// epoch makes the monotonic clock a number (time.Since reads the monotonic
 // clock, so wall-clock steps do not matter).
 var epoch = time.Now()
 
-// idler is one direction's record of its last burst.
-type idler struct {
-	last int64 // nanoseconds since epoch at the previous Relax; 0: none yet
-}
+// relax records the end of a burst in t.last: milliseconds since epoch,
+// odd (0 means none yet), in 32 bits to fit the key's padding. They wrap
+// every 49.7 days; the subtraction below is modular, so a gap is measured
+// right unless it is itself over 49.7 days, when a gap of a multiple of that
+// plus under a second would keep the AEAD one burst longer: memory, never
+// keys or nonces, which a drop does not touch.
+func (t *trafficKey) relax() { t.relaxAt(uint32(time.Since(epoch)/time.Millisecond) | 1) }
 
-func (d *idler) relax(k *trafficKey) {
-	now := int64(time.Since(epoch)) + 1
-	if d.last == 0 || now-d.last >= int64(IdleAfter) {
-		k.drop()
+func (t *trafficKey) relaxAt(now uint32) {
+	if t.last == 0 || now-t.last >= uint32(IdleAfter/time.Millisecond) {
+		t.drop()
 	}
-	d.last = now
+	t.last = now
 }
 
 // Relax marks the end of a burst of reads (see IdleAfter); it drops the
 // receive AEAD when the previous burst was at least IdleAfter ago. Read side
 // only, like Open.
-func (r *Reader) Relax() { r.idle.relax(&r.k) }
+func (r *Reader) Relax() { r.k.relax() }
 
 // Relax marks the end of a burst of writes (see IdleAfter); it drops the send
 // AEAD when the previous burst was at least IdleAfter ago. Write side only,
 // like AppendSeal.
-func (w *Writer) Relax() { w.idle.relax(&w.k) }
+func (w *Writer) Relax() { w.k.relax() }
 
 // Drop lets the receive AEAD go now; the next record builds it again.
 func (r *Reader) Drop() { r.k.drop() }

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // wop is one step of a send-side script: seal n bytes, or a KeyUpdate.
@@ -185,8 +187,8 @@ func TestRelax(t *testing.T) {
 			t.Fatalf("%s: no AEAD right after a record", name)
 		}
 		if back { // the previous burst was IdleAfter ago
-			w.idle.last -= int64(IdleAfter)
-			r.idle.last -= int64(IdleAfter)
+			w.k.last -= uint32(IdleAfter / time.Millisecond)
+			r.k.last -= uint32(IdleAfter / time.Millisecond)
 		}
 		w.Relax()
 		r.Relax()
@@ -204,6 +206,29 @@ func TestRelax(t *testing.T) {
 // TestDropAllocs: a Drop costs nothing; the rebuild is the HMAC of derive
 // (key and IV from the secret) and the AEAD's allocations (13 with Go 1.26,
 // 15 under -race), and sealing with an AEAD in place allocates nothing.
+// TestRelaxClock: the 32-bit millisecond clock of Relax measures gaps across
+// its wrap (every 49.7 days): a burst 999 ms after the previous keeps the
+// AEAD, one 1000 ms after drops it, wherever the two fall.
+func TestRelaxClock(t *testing.T) {
+	t.Parallel()
+	w, _ := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
+	for _, at := range []uint32{1, 12345, math.MaxUint32 - 998, math.MaxUint32 - 400, math.MaxUint32} {
+		for _, c := range []struct {
+			gap  uint32
+			drop bool
+		}{{0, false}, {999, false}, {1000, true}, {5000, true}} {
+			w.k.last = at
+			if _, err := w.AppendSeal(nil, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			w.k.relaxAt(at + c.gap)
+			if w.Holding() == c.drop {
+				t.Errorf("previous burst at %d ms, this one %d ms later: holding %v", at, c.gap, w.Holding())
+			}
+		}
+	}
+}
+
 func TestDropAllocs(t *testing.T) {
 	w, _ := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
 	dst := make([]byte, 0, 256)

@@ -60,9 +60,10 @@ func Supported(suite uint16) bool {
 // across any number of drops.
 type trafficKey struct {
 	suite  uint16
-	secLen uint8
-	closed bool     // the Writer's: nothing more is sealed (here to use the padding)
-	secret [48]byte // secret[:secLen]: this key's traffic secret (§7.1)
+	closed bool     // the Writer's: nothing more is sealed
+	client bool     // the Reader's: it is a client's, a NewSessionTicket is allowed
+	secret [48]byte // secret[:secretLen()]: this key's traffic secret (§7.1)
+	last   uint32   // idle.go: when the previous burst ended (in the padding before seq)
 	seq    uint64
 	live   *liveKey // nil until needed and after drop
 }
@@ -100,6 +101,15 @@ func (t *trafficKey) keyLen() int {
 	return 0
 }
 
+// secretLen is the length of the suite's traffic secrets: its hash's
+// (RFC 8446 §7.1, Derive-Secret; init checks it).
+func (t *trafficKey) secretLen() int {
+	if t.suite == tls.TLS_AES_256_GCM_SHA384 {
+		return sha512.Size384
+	}
+	return sha256.Size
+}
+
 // hash is the suite's hash (RFC 8446 B.4).
 func (t *trafficKey) hash() hash.Hash {
 	if t.suite == tls.TLS_AES_256_GCM_SHA384 {
@@ -113,7 +123,7 @@ func (t *trafficKey) hash() hash.Hash {
 // the old key again.
 func (t *trafficKey) set(secret []byte) {
 	clear(t.secret[:])
-	t.secLen = uint8(copy(t.secret[:], secret))
+	copy(t.secret[:], secret)
 	t.drop()
 	t.seq = 0
 }
@@ -149,7 +159,7 @@ func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
 // of the allocations of two crypto/hkdf calls (BenchmarkRebuild);
 // TestDeriveMatchesHKDF checks it against expandLabel.
 func (t *trafficKey) derive(key, iv []byte) {
-	mac := hmac.New(t.hash, t.secret[:t.secLen])
+	mac := hmac.New(t.hash, t.secret[:t.secretLen()])
 	var sum [sha512.Size384]byte
 	for _, out := range [2]struct {
 		label string
@@ -181,7 +191,7 @@ func (t *trafficKey) drop() {
 // update moves to the next application traffic secret (RFC 8446 §7.2):
 // secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).
 func (t *trafficKey) update() error {
-	next, err := expandLabel(t.hash, t.secret[:t.secLen], "traffic upd", int(t.secLen))
+	next, err := expandLabel(t.hash, t.secret[:t.secretLen()], "traffic upd", t.secretLen())
 	if err != nil {
 		return err
 	}

@@ -24,18 +24,43 @@ type ReaderOptions struct {
 // Reader is the receive side of a TLS 1.3 connection after the handshake. It
 // is owned by one context (the one reading the connection).
 type Reader struct {
-	k    trafficKey
-	opt  ReaderOptions
-	hs   *[]byte // a post-handshake message cut across records; nil when none (a pointer: rare, and a Reader lives in every idle connection)
-	err  error   // sticky: the first error ends the Reader
-	idle idler   // idle.go
+	k    trafficKey // k.client: ReaderOptions.Client
+	more *readerMore
+}
+
+// readerMore is what a Reader needs only sometimes, behind a pointer made on
+// first need: a Reader lives in every idle connection, and these are nil in
+// nearly all of them.
+type readerMore struct {
+	hs       *[]byte          // a post-handshake message cut across records; nil when none
+	err      error            // sticky: the first error ends the Reader
+	onTicket func(msg []byte) // ReaderOptions.OnSessionTicket
+}
+
+func (r *Reader) extra() *readerMore {
+	if r.more == nil {
+		r.more = &readerMore{}
+	}
+	return r.more
+}
+
+// pendingHS is the post-handshake message cut across records, nil if none.
+func (r *Reader) pendingHS() *[]byte {
+	if r.more == nil {
+		return nil
+	}
+	return r.more.hs
 }
 
 // NewReader returns a Reader for the peer's traffic keys.
 func NewReader(k Keys, opt ReaderOptions) (*Reader, error) {
-	r := &Reader{opt: opt}
+	r := &Reader{}
 	if err := r.k.init(k); err != nil {
 		return nil, err
+	}
+	r.k.client = opt.Client
+	if opt.OnSessionTicket != nil {
+		r.extra().onTicket = opt.OnSessionTicket
 	}
 	return r, nil
 }
@@ -61,13 +86,14 @@ type Record struct {
 // remote *AlertError after any other alert, a local *AlertError (whose alert
 // the caller must send, see AlertToSend) for a bad record; errors are sticky.
 func (r *Reader) Open(buf []byte) (Record, error) {
-	if r.err != nil {
-		return Record{}, r.err
+	if r.more != nil && r.more.err != nil {
+		return Record{}, r.more.err
 	}
 	rec, err := r.open(buf)
 	if err != nil {
-		r.err = err
-		r.hs = nil
+		m := r.extra()
+		m.err = err
+		m.hs = nil
 	}
 	return rec, err
 }
@@ -121,7 +147,7 @@ func (r *Reader) open(buf []byte) (Record, error) {
 		return Record{}, local(AlertUnexpectedMessage, "record with no content type")
 	}
 	typ, content := pt[i], pt[:i]
-	if typ != typeHandshake && r.hs != nil {
+	if typ != typeHandshake && r.pendingHS() != nil {
 		// §5.1: handshake messages are not interleaved with other types.
 		return Record{}, local(AlertUnexpectedMessage, "record inside a fragmented handshake message")
 	}
@@ -152,16 +178,16 @@ func (r *Reader) open(buf []byte) (Record, error) {
 }
 
 // handshake processes the post-handshake messages of one record (RFC 8446
-// §4.6), reassembling a message cut across records in r.hs, which grows only
+// §4.6), reassembling a message cut across records in more.hs, which grows only
 // as bytes arrive and is bounded by maxHandshakeMsg.
 func (r *Reader) handshake(content []byte) (bool, error) {
 	data := content
-	if r.hs != nil {
-		if len(*r.hs)+len(content) > 4+maxHandshakeMsg+MaxPlaintext {
+	if hs := r.pendingHS(); hs != nil {
+		if len(*hs)+len(content) > 4+maxHandshakeMsg+MaxPlaintext {
 			return false, local(AlertDecodeError, "handshake message too long")
 		}
-		*r.hs = append(*r.hs, content...)
-		data = *r.hs
+		*hs = append(*hs, content...)
+		data = *hs
 	}
 	upd := false
 	for len(data) > 0 {
@@ -181,15 +207,17 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 			}
 		}
 		// A message continues in the next record; keep its bytes.
-		if r.hs == nil {
+		if hs := r.pendingHS(); hs == nil {
 			b := append(make([]byte, 0, len(data)+64), data...)
-			r.hs = &b
+			r.extra().hs = &b
 		} else {
-			*r.hs = (*r.hs)[:copy(*r.hs, data)]
+			*hs = (*hs)[:copy(*hs, data)]
 		}
 		return upd, nil
 	}
-	r.hs = nil
+	if r.more != nil {
+		r.more.hs = nil
+	}
 	return upd, nil
 }
 
@@ -214,11 +242,11 @@ func (r *Reader) message(msg []byte, last bool) (bool, error) {
 		}
 		return msg[4] == 1, nil
 	case hsNewSessionTicket:
-		if !r.opt.Client {
+		if !r.k.client {
 			return false, local(AlertUnexpectedMessage, "NewSessionTicket sent to a server")
 		}
-		if r.opt.OnSessionTicket != nil {
-			r.opt.OnSessionTicket(msg)
+		if r.more != nil && r.more.onTicket != nil {
+			r.more.onTicket(msg)
 		}
 		return false, nil
 	default:
@@ -266,4 +294,4 @@ func (r *Reader) Decrypt(buf []byte) (Result, error) {
 
 // Pending reports whether the Reader holds a post-handshake message cut
 // across records (and so memory).
-func (r *Reader) Pending() bool { return r.hs != nil }
+func (r *Reader) Pending() bool { return r.pendingHS() != nil }

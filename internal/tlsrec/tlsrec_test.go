@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -97,7 +98,7 @@ func TestSeqExhausted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.AutoUpdate = 1 << 63 // keep the automatic update out of the way
+	w.AutoUpdate = math.MaxUint32 // keep the automatic update out of the way
 	w.sealed = 0
 	if _, err := w.AppendSeal(nil, []byte("a")); err != nil {
 		t.Fatal(err)

@@ -8,15 +8,17 @@ type Writer struct {
 	k trafficKey // k.closed: the Writer seals nothing more (after an alert or a failed KeyUpdate)
 	// AutoUpdate is the number of records sealed under one key before the
 	// Writer precedes the next record with a KeyUpdate of its own; 0 means
-	// AutoUpdateRecords.
-	AutoUpdate uint64
-	sealed     uint64 // records sealed under the current key
-	idle       idler  // idle.go
+	// AutoUpdateRecords. (32 bits: §5.5's limit for AES-GCM is 2^24.5.)
+	AutoUpdate uint32
+	// sealed counts the records sealed under the current key. It cannot
+	// wrap: an application data record is sealed only below AutoUpdate, and
+	// after it at most the KeyUpdate, which restarts it, or the last alert.
+	sealed uint32
 }
 
 // NewWriter returns a Writer for this side's traffic keys.
 func NewWriter(k Keys) (*Writer, error) {
-	w := &Writer{sealed: k.Seq}
+	w := &Writer{sealed: uint32(min(k.Seq, AutoUpdateRecords))}
 	if err := w.k.init(k); err != nil {
 		return nil, err
 	}
@@ -65,7 +67,7 @@ func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
 	return dst, nil
 }
 
-func (w *Writer) autoUpdate() uint64 {
+func (w *Writer) autoUpdate() uint32 {
 	if w.AutoUpdate == 0 {
 		return AutoUpdateRecords
 	}
