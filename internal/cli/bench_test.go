@@ -171,6 +171,13 @@ func TestBenchFailures(t *testing.T) {
 	if !errors.Is(err, errBenchFailed) {
 		t.Fatalf("%d errors of 40: %v, want errBenchFailed", r.Errors, err)
 	}
+	// The first run's connections must be gone from the server before the
+	// second starts, or the cap refuses all 40 of its own (seen at load 12).
+	for deadline := time.Now().Add(10 * time.Second); srv.NumConns() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first run left %d connections on the server", srv.NumConns())
+		}
+	}
 	// A budget that covers them: it passes.
 	r, _ = runBenchJSON(t, "-scenario", "idle", "-c", "40", "-duration", "300ms", "-max-errors", "30", srv.Addr().String())
 	if r.Errors == 0 || r.Errors > 30 {
@@ -264,7 +271,10 @@ func TestBenchRate(t *testing.T) {
 	t.Parallel()
 	srv := startBenchServer(t, engine.Config{})
 	r, _ := runBenchJSON(t, "-c", "20", "-rate", "400", "-duration", "1s", "-warmup", "200ms", srv.Addr().String())
-	if r.Rate != 400 || r.Sent == 0 || r.Msgs == 0 || r.Msgs > r.Sent+20 || r.Errors != 0 {
+	// Echoes in flight when the window opens are counted in it: at most what
+	// the 200 ms warm-up sent (80), whatever the latency (p99 97 ms at load 12
+	// gave 437 echoes for 414 sends).
+	if r.Rate != 400 || r.Sent == 0 || r.Msgs == 0 || r.Msgs > r.Sent+80+20 || r.Errors != 0 {
 		t.Fatalf("open loop: %+v", r)
 	}
 	// At most what the schedule allows in the window, with room for a slow report.
