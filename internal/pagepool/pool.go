@@ -19,10 +19,11 @@ const (
 	// before further frees are given back to the kernel.
 	KeepWarm = 256 << 10
 
-	minShift = 9  // 512 B
-	maxShift = 24 // 16 MiB
-	pageSize = 4096
-	slabSize = 256 << 10 // what one mapping holds at least
+	minShift  = 9  // 512 B
+	maxShift  = 24 // 16 MiB
+	pageSize  = 1 << pageShift
+	pageShift = 12
+	slabSize  = 256 << 10 // what one mapping holds at least
 )
 
 // Pool is a set of size classes over mapped slabs. The zero Pool is ready to
@@ -32,6 +33,8 @@ type Pool struct {
 	spans   atomic.Pointer[[]span] // every mapping, sorted by start (copy on write)
 	mapMu   sync.Mutex             // serializes additions to spans
 	inUse   atomic.Int64           // bytes handed out and not yet put back
+	warm    atomic.Int64           // bytes on the warm lists (changed under their class's lock)
+	peak    atomic.Int64           // the most inUse has been
 	mapped  atomic.Int64           // bytes of address space mapped
 }
 
@@ -54,6 +57,7 @@ type span struct {
 type Stats struct {
 	InUse  int64 // bytes in buffers handed out and not yet put back
 	Warm   int64 // free bytes kept resident for reuse
+	Peak   int64 // the most ever in use at once: InUse + Warm stays within it
 	Mapped int64 // address space mapped in all
 }
 
@@ -68,9 +72,14 @@ func (p *Pool) Get(n int) []byte {
 	c := &p.classes[s]
 	c.mu.Lock()
 	ptr := pop(&c.warm)
-	if ptr == nil {
-		ptr = pop(&c.cold)
+	if ptr != nil {
+		// Resident already: in use + warm stays the same.
+		p.warm.Add(-int64(size))
+		p.inUse.Add(int64(size))
+		c.mu.Unlock()
+		return unsafe.Slice((*byte)(ptr), size)[:n]
 	}
+	ptr = pop(&c.cold)
 	if ptr == nil {
 		ptr = p.refill(c, size)
 	}
@@ -78,7 +87,12 @@ func (p *Pool) Get(n int) []byte {
 	if ptr == nil {
 		return make([]byte, n, size) // the kernel refused: the heap serves
 	}
-	p.inUse.Add(int64(size))
+	// New resident memory: keep in use + warm within the peak in use.
+	in := p.inUse.Add(int64(size))
+	peak := p.raisePeak(in)
+	if over := in + p.warm.Load() - peak; over > 0 {
+		p.trim(over)
+	}
 	return unsafe.Slice((*byte)(ptr), size)[:n]
 }
 
@@ -95,8 +109,11 @@ func (p *Pool) Put(b []byte) {
 	p.inUse.Add(-int64(size))
 	c := &p.classes[bits.TrailingZeros(uint(size))]
 	c.mu.Lock()
+	// Kept warm, in use + warm does not change: within the peak as before.
+	// Below a page a buffer shares its pages and stays resident anyway.
 	if size < pageSize || (len(c.warm)+1)*size <= KeepWarm {
 		c.warm = append(c.warm, ptr)
+		p.warm.Add(int64(size))
 		c.mu.Unlock()
 		return
 	}
@@ -112,14 +129,49 @@ func (p *Pool) Put(b []byte) {
 
 // Stats reports the pool's memory now.
 func (p *Pool) Stats() Stats {
-	st := Stats{InUse: p.inUse.Load(), Mapped: p.mapped.Load()}
-	for s := minShift; s <= maxShift; s++ {
-		c := &p.classes[s]
-		c.mu.Lock()
-		st.Warm += int64(len(c.warm)) << s
-		c.mu.Unlock()
+	return Stats{InUse: p.inUse.Load(), Warm: p.warm.Load(), Peak: p.peak.Load(), Mapped: p.mapped.Load()}
+}
+
+// raisePeak makes the peak at least in and returns it.
+func (p *Pool) raisePeak(in int64) int64 {
+	for {
+		cur := p.peak.Load()
+		if in <= cur {
+			return cur
+		}
+		if p.peak.CompareAndSwap(cur, in) {
+			return in
+		}
 	}
-	return st
+}
+
+// trim gives at least n bytes of warm buffers back to the kernel, largest
+// classes first (fewest calls), when a Get has made new memory resident past
+// the peak in use: warm buffers are kept only within what callers have held at
+// once, never on top of it. Buffers below a page cannot be given back (they
+// share pages); they count as warm, and the peak covers them unless they
+// alone pass it.
+func (p *Pool) trim(n int64) {
+	for s := maxShift; s >= pageShift && n > 0; s-- {
+		c := &p.classes[s]
+		for n > 0 {
+			c.mu.Lock()
+			ptr := pop(&c.warm)
+			if ptr != nil {
+				p.warm.Add(-int64(1) << s)
+			}
+			c.mu.Unlock()
+			if ptr == nil {
+				break
+			}
+			// Released before it goes on the cold list (as in Put).
+			release(unsafe.Slice((*byte)(ptr), 1<<s))
+			c.mu.Lock()
+			c.cold = append(c.cold, ptr)
+			c.mu.Unlock()
+			n -= 1 << s
+		}
+	}
 }
 
 // refill maps a new slab for class c (under c.mu), keeps all but one of its

@@ -195,3 +195,58 @@ func BenchmarkGetPutParallel(b *testing.B) {
 		}
 	})
 }
+
+// The pool keeps nothing resident past the most its callers ever held at
+// once: free buffers stay warm only while in use + warm is within that peak,
+// so a caller that bounds what it holds (the engine's MaxTotalBuffered) bounds
+// the pool's resident memory by the same figure. The pattern is a crowd of
+// outbound queues growing under a budget (8 KiB, then 16, then 32: each move
+// takes the bigger buffer before giving back the smaller), then draining.
+func TestResidentWithinPeak(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	const n = 64
+	bufs := make([][]byte, n)
+	var held, peak int64
+	check := func(when string) {
+		t.Helper()
+		peak = max(peak, held)
+		if st := p.Stats(); st.InUse != held || st.InUse+st.Warm > peak {
+			t.Fatalf("%s: in use %d (callers hold %d) + warm %d = %d resident, past the peak in use %d",
+				when, st.InUse, held, st.Warm, st.InUse+st.Warm, peak)
+		}
+	}
+	for i := range bufs {
+		bufs[i] = p.Get(8 << 10)
+		held += 8 << 10
+		check("filling")
+	}
+	for _, size := range []int{16 << 10, 32 << 10} {
+		for i, b := range bufs {
+			nb := p.Get(size)
+			held += int64(size)
+			check("growing")
+			p.Put(b)
+			held -= int64(cap(b))
+			bufs[i] = nb
+			check("growing")
+		}
+	}
+	// Drained and filled again to the same peak: warm buffers serve it.
+	for i, b := range bufs {
+		p.Put(b)
+		held -= int64(cap(b))
+		bufs[i] = nil
+		check("draining")
+	}
+	for i := range bufs {
+		bufs[i] = p.Get(32 << 10)
+		held += 32 << 10
+		check("refilling")
+	}
+	for _, b := range bufs {
+		p.Put(b)
+		held -= int64(cap(b))
+	}
+	check("drained")
+}
