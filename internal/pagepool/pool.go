@@ -24,6 +24,7 @@ const (
 	pageSize  = 1 << pageShift
 	pageShift = 12
 	slabSize  = 256 << 10 // what one mapping holds at least
+	maxSlab   = 16 << 20  // what one mapping holds at most, unless one buffer is larger
 )
 
 // Pool is a set of size classes over mapped slabs. The zero Pool is ready to
@@ -42,9 +43,10 @@ type Pool struct {
 var Default Pool
 
 type class struct {
-	mu   sync.Mutex
-	warm []unsafe.Pointer // free, pages resident
-	cold []unsafe.Pointer // free, pages given back (or never touched)
+	mu     sync.Mutex
+	warm   []unsafe.Pointer // free, pages resident
+	cold   []unsafe.Pointer // free, pages given back (or never touched)
+	mapped int              // bytes mapped for this class
 }
 
 // span is one mapping, carved into buffers of one class.
@@ -176,13 +178,18 @@ func (p *Pool) trim(n int64) {
 
 // refill maps a new slab for class c (under c.mu), keeps all but one of its
 // buffers on the cold list (untouched pages are not resident) and returns that
-// one; nil if the kernel refused.
+// one; nil if the kernel refused. A slab is as large as what the class has
+// mapped already (from slabSize to maxSlab, powers of two): the span list is
+// copied whole at each mapping, so filling a class takes a few mappings and
+// makes little garbage, and untouched address space costs no memory.
 func (p *Pool) refill(c *class, size int) unsafe.Pointer {
-	n := max(size, slabSize)
+	n := max(size, slabSize, min(c.mapped, maxSlab))
+	n &^= size - 1 // a whole number of buffers (all powers of two)
 	mem := mapSlab(n)
 	if mem == nil {
 		return nil
 	}
+	c.mapped += n
 	base := unsafe.Pointer(unsafe.SliceData(mem))
 	p.addSpan(span{uintptr(base), uintptr(base) + uintptr(n), uint(bits.TrailingZeros(uint(size)))})
 	for off := n - size; off > 0; off -= size {
