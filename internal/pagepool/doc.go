@@ -26,9 +26,10 @@
 //   - Free buffers stay warm (resident, for reuse) up to KeepWarm bytes per
 //     size class, and only while in use + warm is within the peak in use: a
 //     Get that makes new memory resident past it gives warm buffers back to
-//     the kernel first (largest first). Buffers below a page share pages and
-//     are never given back; the peak covers them unless they alone pass it.
-//     Concurrent Gets may pass the peak by the buffers they take at once.
+//     the kernel first (largest first; below a page, the pages whose buffers
+//     are all free). Concurrent Gets may pass the peak by the buffers they
+//     take at once, and a page below a page's classes is resident from its
+//     first buffer handed out (at most a page per class past the count).
 //   - Memory is never unmapped, only advised away (MADV_DONTNEED): a stale
 //     slice reads zeros or another owner's bytes, as with any buffer pool,
 //     but never faults. The mapped address space grows to the largest amount

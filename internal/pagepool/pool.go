@@ -47,6 +47,10 @@ type class struct {
 	warm   []unsafe.Pointer // free, pages resident
 	cold   []unsafe.Pointer // free, pages given back (or never touched)
 	mapped int              // bytes mapped for this class
+	// Below a page only (small.go): buffers in use per page handed from,
+	// and how many of those pages have none.
+	used  map[unsafe.Pointer]int32
+	empty int
 }
 
 // span is one mapping, carved into buffers of one class.
@@ -57,10 +61,13 @@ type span struct {
 
 // Stats is a snapshot of a pool's memory.
 type Stats struct {
-	InUse  int64 // bytes in buffers handed out and not yet put back
-	Warm   int64 // free bytes kept resident for reuse
-	Peak   int64 // the most ever in use at once: InUse + Warm stays within it
-	Mapped int64 // address space mapped in all
+	InUse int64 // bytes in buffers handed out and not yet put back
+	Warm  int64 // free bytes kept resident for reuse
+	// WarmSmall is the part of Warm in classes below a page, which share
+	// pages and are never given back.
+	WarmSmall int64
+	Peak      int64 // the most ever in use at once: InUse + Warm stays within it
+	Mapped    int64 // address space mapped in all
 }
 
 // Get returns a slice of length n with a class-sized capacity (see the package
@@ -76,6 +83,9 @@ func (p *Pool) Get(n int) []byte {
 	ptr := pop(&c.warm)
 	if ptr != nil {
 		// Resident already: in use + warm stays the same.
+		if size < pageSize {
+			c.tookSmall(ptr)
+		}
 		p.warm.Add(-int64(size))
 		p.inUse.Add(int64(size))
 		c.mu.Unlock()
@@ -84,6 +94,9 @@ func (p *Pool) Get(n int) []byte {
 	ptr = pop(&c.cold)
 	if ptr == nil {
 		ptr = p.refill(c, size)
+	}
+	if ptr != nil && size < pageSize {
+		c.tookSmall(ptr)
 	}
 	c.mu.Unlock()
 	if ptr == nil {
@@ -112,7 +125,11 @@ func (p *Pool) Put(b []byte) {
 	c := &p.classes[bits.TrailingZeros(uint(size))]
 	c.mu.Lock()
 	// Kept warm, in use + warm does not change: within the peak as before.
-	// Below a page a buffer shares its pages and stays resident anyway.
+	// Below a page a buffer shares its page: it stays warm, and its page goes
+	// back once all of them are free and trim needs it (small.go).
+	if size < pageSize {
+		c.gaveSmall(ptr)
+	}
 	if size < pageSize || (len(c.warm)+1)*size <= KeepWarm {
 		c.warm = append(c.warm, ptr)
 		p.warm.Add(int64(size))
@@ -131,7 +148,14 @@ func (p *Pool) Put(b []byte) {
 
 // Stats reports the pool's memory now.
 func (p *Pool) Stats() Stats {
-	return Stats{InUse: p.inUse.Load(), Warm: p.warm.Load(), Peak: p.peak.Load(), Mapped: p.mapped.Load()}
+	st := Stats{InUse: p.inUse.Load(), Warm: p.warm.Load(), Peak: p.peak.Load(), Mapped: p.mapped.Load()}
+	for s := minShift; s < pageShift; s++ {
+		c := &p.classes[s]
+		c.mu.Lock()
+		st.WarmSmall += int64(len(c.warm)) << s
+		c.mu.Unlock()
+	}
+	return st
 }
 
 // raisePeak makes the peak at least in and returns it.
@@ -150,9 +174,8 @@ func (p *Pool) raisePeak(in int64) int64 {
 // trim gives at least n bytes of warm buffers back to the kernel, largest
 // classes first (fewest calls), when a Get has made new memory resident past
 // the peak in use: warm buffers are kept only within what callers have held at
-// once, never on top of it. Buffers below a page cannot be given back (they
-// share pages); they count as warm, and the peak covers them unless they
-// alone pass it.
+// once, never on top of it. Below a page, buffers share pages: what can go
+// back then is the pages whose buffers are all free (small.go).
 func (p *Pool) trim(n int64) {
 	for s := maxShift; s >= pageShift && n > 0; s-- {
 		c := &p.classes[s]
@@ -173,6 +196,9 @@ func (p *Pool) trim(n int64) {
 			c.mu.Unlock()
 			n -= 1 << s
 		}
+	}
+	for s := pageShift - 1; s >= minShift && n > 0; s-- {
+		n -= p.trimSmall(s)
 	}
 }
 

@@ -269,3 +269,45 @@ func TestFewSpans(t *testing.T) {
 		p.Put(b)
 	}
 }
+
+// Buffers below a page share pages, but a page whose buffers are all free is
+// given back like a larger buffer when new memory would pass the peak: small
+// queues that came and went (a ping queued to each of a crowd of stalled
+// connections) do not stay resident on top of the large ones that follow.
+func TestResidentWithinPeakSmall(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	small := make([][]byte, 1024) // 512 KiB of 512-byte buffers
+	for i := range small {
+		small[i] = p.Get(100)
+		small[i][0] = 1 // touched: resident
+	}
+	for _, b := range small {
+		p.Put(b)
+	}
+	big := make([][]byte, 64) // then 512 KiB of 8 KiB ones
+	for i := range big {
+		big[i] = p.Get(8 << 10)
+	}
+	st := p.Stats()
+	if st.InUse+st.Warm > st.Peak {
+		t.Errorf("in use %d + warm %d (%d below a page) = %d resident, past the peak in use %d",
+			st.InUse, st.Warm, st.WarmSmall, st.InUse+st.Warm, st.Peak)
+	}
+	// What was given back is handed out again, zeroed (released), and every
+	// buffer is still distinct.
+	seen := map[*byte]bool{}
+	for i := range small {
+		small[i] = p.Get(512)
+		if seen[&small[i][0]] {
+			t.Fatalf("buffer %p handed out twice", &small[i][0])
+		}
+		seen[&small[i][0]] = true
+	}
+	for _, b := range append(small, big...) {
+		p.Put(b)
+	}
+	if st := p.Stats(); st.InUse != 0 {
+		t.Errorf("in use %d after every buffer came back", st.InUse)
+	}
+}
