@@ -3,8 +3,8 @@ package engine
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"net"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
