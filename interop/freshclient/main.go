@@ -44,28 +44,29 @@ const text = "still there?"
 
 var serverPID int
 
-// runWait is the time the threads of process pid ("self" for 0) have spent
-// runnable but waiting for a CPU, summed (the second field of each thread's
-// /proc/PID/task/TID/schedstat); 0 where the kernel does not report it. A
-// slow probe whose own wait grew as much as it took was not slowed by the
-// server but by the scheduler: this process was not running.
-func runWait(pid int) time.Duration {
+// sched is the time the threads of process pid ("self" for 0) have spent
+// running and runnable but waiting for a CPU, summed over threads (the first
+// two fields of each /proc/PID/task/TID/schedstat); zero where the kernel
+// does not report them. A slow probe during which the server's threads
+// waited for a CPU longer than they ran was slowed by the machine, not by
+// what the server did; a client that waited as long as the probe took was
+// itself not running.
+func sched(pid int) (run, wait time.Duration) {
 	dir := "/proc/self/task"
 	if pid > 0 {
 		dir = fmt.Sprintf("/proc/%d/task", pid)
 	}
 	tasks, _ := os.ReadDir(dir)
-	var sum int64
 	for _, t := range tasks {
 		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
 		if err != nil {
 			continue
 		}
-		var run, wait int64
-		fmt.Sscan(string(b), &run, &wait)
-		sum += wait
+		var r, w int64
+		fmt.Sscan(string(b), &r, &w)
+		run, wait = run+time.Duration(r), wait+time.Duration(w)
 	}
-	return time.Duration(sum)
+	return run, wait
 }
 
 // phases: a probe that took at least this long is broken down on stderr
@@ -74,7 +75,8 @@ var phases = flag.Duration("phases", 20*time.Millisecond, "break down probes at 
 
 // probe runs one handshake and echo.
 func probe(addr string) (time.Duration, error) {
-	waitSelf, waitServer := runWait(0), runWait(serverPID)
+	_, waitSelf := sched(0)
+	runServer, waitServer := sched(serverPID)
 	start := time.Now()
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
@@ -115,9 +117,11 @@ func probe(addr string) (time.Duration, error) {
 			}
 			d := time.Since(start)
 			if *phases > 0 && d >= *phases {
-				fmt.Fprintf(os.Stderr, "freshclient: probe took %v: dial %v (connect %v), handshake %v, echo %v; run-queue wait: this client's threads %v, the server's %v\n",
+				_, ws := sched(0)
+				rs, wsv := sched(serverPID)
+				fmt.Fprintf(os.Stderr, "freshclient: probe took %v: dial %v (connect %v), handshake %v, echo %v; run-queue wait: this client's threads %v, the server's %v (the server ran %v)\n",
 					d, dialed.Sub(start), connected.Sub(start), upgraded.Sub(dialed), time.Since(upgraded),
-					runWait(0)-waitSelf, runWait(serverPID)-waitServer)
+					ws-waitSelf, wsv-waitServer, rs-runServer)
 			}
 			return d, nil
 		}
