@@ -64,7 +64,7 @@ func buildTarget(t *testing.T) string {
 func (tg *target) freshClients(t *testing.T, count int, every time.Duration) func() []time.Duration {
 	t.Helper()
 	buildTarget(t)
-	cmd, out := startBuilt(t, "freshclient", "-addr", tg.ws, "-count", fmt.Sprint(count), "-every", every.String())
+	cmd, out := startBuilt(t, "freshclient", "-addr", tg.ws, "-count", fmt.Sprint(count), "-every", every.String(), "-server-pid", fmt.Sprint(tg.cmd.Process.Pid))
 	return func() []time.Duration {
 		var ds []time.Duration
 		sc := bufio.NewScanner(out)
@@ -127,6 +127,26 @@ type targetMem struct {
 	WritesRefused  uint64
 	Budget         int64
 	Stats          struct{ BytesIn, BytesOut uint64 }
+
+	StackInuse                                int64
+	PoolInUse, PoolWarm, PoolPeak, PoolMapped int64
+	PoolWarmSmall                             int64
+	RssAnon, RssFile                          int64
+	RuntimeHeld, NextGC                       int64
+	HeapIdleHeld, GCSys, MSpanSys, OtherSys   int64
+	Threads                                   int64
+}
+
+// breakdown says where RSS growth from before to m went, in MiB: the outbound
+// pool's buffers in use and warm, the Go heap in use, stacks, the runtime's
+// held memory (heap, stacks and its own, less what it released), and file
+// pages.
+func breakdown(before, m targetMem) string {
+	return fmt.Sprintf("RSS %+.1f = anon %+.1f + file %+.1f; pool in use %+.1f, warm %+.1f (below a page %+.1f; peak in use %.1f), mapped %+.1f; heap in use %+.1f, stacks %+.1f, runtime held %+.1f (next GC %.1f; idle heap %+.1f, GC metadata %+.1f, spans %+.1f, other %+.1f); threads %+d",
+		mib(m.RSS-before.RSS), mib(m.RssAnon-before.RssAnon), mib(m.RssFile-before.RssFile),
+		mib(m.PoolInUse-before.PoolInUse), mib(m.PoolWarm-before.PoolWarm), mib(m.PoolWarmSmall-before.PoolWarmSmall), mib(m.PoolPeak), mib(m.PoolMapped-before.PoolMapped),
+		mib(m.HeapInuse-before.HeapInuse), mib(m.StackInuse-before.StackInuse), mib(m.RuntimeHeld-before.RuntimeHeld), mib(m.NextGC),
+		mib(m.HeapIdleHeld-before.HeapIdleHeld), mib(m.GCSys-before.GCSys), mib(m.MSpanSys-before.MSpanSys), mib(m.OtherSys-before.OtherSys), m.Threads-before.Threads)
 }
 
 func (tg *target) memory(t *testing.T) targetMem {
@@ -141,6 +161,40 @@ func (tg *target) memory(t *testing.T) targetMem {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// saveProfile saves the target's pprof profile name (allocs, heap) in the
+// directory $ATTACK_PPROF_DIR, if set, as test-name.name.pb.gz: what a case
+// allocated, for finding what grows under an attack.
+func (tg *target) saveProfile(t *testing.T, name string) {
+	t.Helper()
+	dir := os.Getenv("ATTACK_PPROF_DIR")
+	if dir == "" {
+		return
+	}
+	resp, err := http.Get("http://" + tg.mem + "/debug/pprof/" + name)
+	if err != nil {
+		t.Logf("profile %s: %v", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_", ",", "").Replace(t.Name())+"."+name+".pb.gz"), b, 0o644)
+	}
+	if err != nil {
+		t.Logf("profile %s: %v", name, err)
+	}
+}
+
+// startBroadcast starts a target's broadcast (-broadcast-wait).
+func (tg *target) startBroadcast(t *testing.T) {
+	t.Helper()
+	resp, err := http.Get("http://" + tg.mem + "/start")
+	if err != nil {
+		t.Fatalf("target /start: %v", err)
+	}
+	resp.Body.Close()
 }
 
 // alive checks that the target still answers: a fresh client's handshake and

@@ -10,6 +10,7 @@ func mapSlab(n int) []byte {
 	if err != nil {
 		return nil
 	}
+	noHugePages(b)
 	return b
 }
 

@@ -19,10 +19,12 @@ const (
 	// before further frees are given back to the kernel.
 	KeepWarm = 256 << 10
 
-	minShift = 9  // 512 B
-	maxShift = 24 // 16 MiB
-	pageSize = 4096
-	slabSize = 256 << 10 // what one mapping holds at least
+	minShift  = 9  // 512 B
+	maxShift  = 24 // 16 MiB
+	pageSize  = 1 << pageShift
+	pageShift = 12
+	slabSize  = 256 << 10 // what one mapping holds at least
+	maxSlab   = 16 << 20  // what one mapping holds at most, unless one buffer is larger
 )
 
 // Pool is a set of size classes over mapped slabs. The zero Pool is ready to
@@ -32,6 +34,8 @@ type Pool struct {
 	spans   atomic.Pointer[[]span] // every mapping, sorted by start (copy on write)
 	mapMu   sync.Mutex             // serializes additions to spans
 	inUse   atomic.Int64           // bytes handed out and not yet put back
+	warm    atomic.Int64           // bytes on the warm lists (changed under their class's lock)
+	peak    atomic.Int64           // the most inUse has been
 	mapped  atomic.Int64           // bytes of address space mapped
 }
 
@@ -39,9 +43,14 @@ type Pool struct {
 var Default Pool
 
 type class struct {
-	mu   sync.Mutex
-	warm []unsafe.Pointer // free, pages resident
-	cold []unsafe.Pointer // free, pages given back (or never touched)
+	mu     sync.Mutex
+	warm   []unsafe.Pointer // free, pages resident
+	cold   []unsafe.Pointer // free, pages given back (or never touched)
+	mapped int              // bytes mapped for this class
+	// Below a page only (small.go): buffers in use per page handed from,
+	// and how many of those pages have none.
+	used  map[unsafe.Pointer]int32
+	empty int
 }
 
 // span is one mapping, carved into buffers of one class.
@@ -52,9 +61,13 @@ type span struct {
 
 // Stats is a snapshot of a pool's memory.
 type Stats struct {
-	InUse  int64 // bytes in buffers handed out and not yet put back
-	Warm   int64 // free bytes kept resident for reuse
-	Mapped int64 // address space mapped in all
+	InUse int64 // bytes in buffers handed out and not yet put back
+	Warm  int64 // free bytes kept resident for reuse
+	// WarmSmall is the part of Warm in classes below a page, which share
+	// pages and are never given back.
+	WarmSmall int64
+	Peak      int64 // the most ever in use at once: InUse + Warm stays within it
+	Mapped    int64 // address space mapped in all
 }
 
 // Get returns a slice of length n with a class-sized capacity (see the package
@@ -68,17 +81,33 @@ func (p *Pool) Get(n int) []byte {
 	c := &p.classes[s]
 	c.mu.Lock()
 	ptr := pop(&c.warm)
-	if ptr == nil {
-		ptr = pop(&c.cold)
+	if ptr != nil {
+		// Resident already: in use + warm stays the same.
+		if size < pageSize {
+			c.tookSmall(ptr)
+		}
+		p.warm.Add(-int64(size))
+		p.inUse.Add(int64(size))
+		c.mu.Unlock()
+		return unsafe.Slice((*byte)(ptr), size)[:n]
 	}
+	ptr = pop(&c.cold)
 	if ptr == nil {
 		ptr = p.refill(c, size)
+	}
+	if ptr != nil && size < pageSize {
+		c.tookSmall(ptr)
 	}
 	c.mu.Unlock()
 	if ptr == nil {
 		return make([]byte, n, size) // the kernel refused: the heap serves
 	}
-	p.inUse.Add(int64(size))
+	// New resident memory: keep in use + warm within the peak in use.
+	in := p.inUse.Add(int64(size))
+	peak := p.raisePeak(in)
+	if over := in + p.warm.Load() - peak; over > 0 {
+		p.trim(over)
+	}
 	return unsafe.Slice((*byte)(ptr), size)[:n]
 }
 
@@ -95,8 +124,15 @@ func (p *Pool) Put(b []byte) {
 	p.inUse.Add(-int64(size))
 	c := &p.classes[bits.TrailingZeros(uint(size))]
 	c.mu.Lock()
+	// Kept warm, in use + warm does not change: within the peak as before.
+	// Below a page a buffer shares its page: it stays warm, and its page goes
+	// back once all of them are free and trim needs it (small.go).
+	if size < pageSize {
+		c.gaveSmall(ptr)
+	}
 	if size < pageSize || (len(c.warm)+1)*size <= KeepWarm {
 		c.warm = append(c.warm, ptr)
+		p.warm.Add(int64(size))
 		c.mu.Unlock()
 		return
 	}
@@ -112,25 +148,74 @@ func (p *Pool) Put(b []byte) {
 
 // Stats reports the pool's memory now.
 func (p *Pool) Stats() Stats {
-	st := Stats{InUse: p.inUse.Load(), Mapped: p.mapped.Load()}
-	for s := minShift; s <= maxShift; s++ {
+	st := Stats{InUse: p.inUse.Load(), Warm: p.warm.Load(), Peak: p.peak.Load(), Mapped: p.mapped.Load()}
+	for s := minShift; s < pageShift; s++ {
 		c := &p.classes[s]
 		c.mu.Lock()
-		st.Warm += int64(len(c.warm)) << s
+		st.WarmSmall += int64(len(c.warm)) << s
 		c.mu.Unlock()
 	}
 	return st
 }
 
+// raisePeak makes the peak at least in and returns it.
+func (p *Pool) raisePeak(in int64) int64 {
+	for {
+		cur := p.peak.Load()
+		if in <= cur {
+			return cur
+		}
+		if p.peak.CompareAndSwap(cur, in) {
+			return in
+		}
+	}
+}
+
+// trim gives at least n bytes of warm buffers back to the kernel, largest
+// classes first (fewest calls), when a Get has made new memory resident past
+// the peak in use: warm buffers are kept only within what callers have held at
+// once, never on top of it. Below a page, buffers share pages: what can go
+// back then is the pages whose buffers are all free (small.go).
+func (p *Pool) trim(n int64) {
+	for s := maxShift; s >= pageShift && n > 0; s-- {
+		c := &p.classes[s]
+		for n > 0 {
+			c.mu.Lock()
+			ptr := pop(&c.warm)
+			if ptr != nil {
+				p.warm.Add(-int64(1) << s)
+			}
+			c.mu.Unlock()
+			if ptr == nil {
+				break
+			}
+			// Released before it goes on the cold list (as in Put).
+			release(unsafe.Slice((*byte)(ptr), 1<<s))
+			c.mu.Lock()
+			c.cold = append(c.cold, ptr)
+			c.mu.Unlock()
+			n -= 1 << s
+		}
+	}
+	for s := pageShift - 1; s >= minShift && n > 0; s-- {
+		n -= p.trimSmall(s)
+	}
+}
+
 // refill maps a new slab for class c (under c.mu), keeps all but one of its
 // buffers on the cold list (untouched pages are not resident) and returns that
-// one; nil if the kernel refused.
+// one; nil if the kernel refused. A slab is as large as what the class has
+// mapped already (from slabSize to maxSlab, powers of two): the span list is
+// copied whole at each mapping, so filling a class takes a few mappings and
+// makes little garbage, and untouched address space costs no memory.
 func (p *Pool) refill(c *class, size int) unsafe.Pointer {
-	n := max(size, slabSize)
+	n := max(size, slabSize, min(c.mapped, maxSlab))
+	n &^= size - 1 // a whole number of buffers (all powers of two)
 	mem := mapSlab(n)
 	if mem == nil {
 		return nil
 	}
+	c.mapped += n
 	base := unsafe.Pointer(unsafe.SliceData(mem))
 	p.addSpan(span{uintptr(base), uintptr(base) + uintptr(n), uint(bits.TrailingZeros(uint(size)))})
 	for off := n - size; off > 0; off -= size {

@@ -195,3 +195,119 @@ func BenchmarkGetPutParallel(b *testing.B) {
 		}
 	})
 }
+
+// The pool keeps nothing resident past the most its callers ever held at
+// once: free buffers stay warm only while in use + warm is within that peak,
+// so a caller that bounds what it holds (the engine's MaxTotalBuffered) bounds
+// the pool's resident memory by the same figure. The pattern is a crowd of
+// outbound queues growing under a budget (8 KiB, then 16, then 32: each move
+// takes the bigger buffer before giving back the smaller), then draining.
+func TestResidentWithinPeak(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	const n = 64
+	bufs := make([][]byte, n)
+	var held, peak int64
+	check := func(when string) {
+		t.Helper()
+		peak = max(peak, held)
+		if st := p.Stats(); st.InUse != held || st.InUse+st.Warm > peak {
+			t.Fatalf("%s: in use %d (callers hold %d) + warm %d = %d resident, past the peak in use %d",
+				when, st.InUse, held, st.Warm, st.InUse+st.Warm, peak)
+		}
+	}
+	for i := range bufs {
+		bufs[i] = p.Get(8 << 10)
+		held += 8 << 10
+		check("filling")
+	}
+	for _, size := range []int{16 << 10, 32 << 10} {
+		for i, b := range bufs {
+			nb := p.Get(size)
+			held += int64(size)
+			check("growing")
+			p.Put(b)
+			held -= int64(cap(b))
+			bufs[i] = nb
+			check("growing")
+		}
+	}
+	// Drained and filled again to the same peak: warm buffers serve it.
+	for i, b := range bufs {
+		p.Put(b)
+		held -= int64(cap(b))
+		bufs[i] = nil
+		check("draining")
+	}
+	for i := range bufs {
+		bufs[i] = p.Get(32 << 10)
+		held += 32 << 10
+		check("refilling")
+	}
+	for _, b := range bufs {
+		p.Put(b)
+		held -= int64(cap(b))
+	}
+	check("drained")
+}
+
+// A class's slabs grow with what it has mapped, so that the span list, copied
+// whole at every new mapping (owns reads it without a lock), stays short and
+// filling a pool makes little garbage: 64 MiB of 8 KiB buffers take a few
+// dozen mappings, not 256.
+func TestFewSpans(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	bufs := make([][]byte, 0, 8192)
+	for range cap(bufs) {
+		bufs = append(bufs, p.Get(8<<10))
+	}
+	if n := len(*p.spans.Load()); n > 16 {
+		t.Errorf("%d mappings for 64 MiB of one class", n)
+	}
+	for _, b := range bufs {
+		p.Put(b)
+	}
+}
+
+// Buffers below a page share pages, but a page whose buffers are all free is
+// given back like a larger buffer when new memory would pass the peak: small
+// queues that came and went (a ping queued to each of a crowd of stalled
+// connections) do not stay resident on top of the large ones that follow.
+func TestResidentWithinPeakSmall(t *testing.T) {
+	t.Parallel()
+	var p Pool
+	small := make([][]byte, 1024) // 512 KiB of 512-byte buffers
+	for i := range small {
+		small[i] = p.Get(100)
+		small[i][0] = 1 // touched: resident
+	}
+	for _, b := range small {
+		p.Put(b)
+	}
+	big := make([][]byte, 64) // then 512 KiB of 8 KiB ones
+	for i := range big {
+		big[i] = p.Get(8 << 10)
+	}
+	st := p.Stats()
+	if st.InUse+st.Warm > st.Peak {
+		t.Errorf("in use %d + warm %d (%d below a page) = %d resident, past the peak in use %d",
+			st.InUse, st.Warm, st.WarmSmall, st.InUse+st.Warm, st.Peak)
+	}
+	// What was given back is handed out again, zeroed (released), and every
+	// buffer is still distinct.
+	seen := map[*byte]bool{}
+	for i := range small {
+		small[i] = p.Get(512)
+		if seen[&small[i][0]] {
+			t.Fatalf("buffer %p handed out twice", &small[i][0])
+		}
+		seen[&small[i][0]] = true
+	}
+	for _, b := range append(small, big...) {
+		p.Put(b)
+	}
+	if st := p.Stats(); st.InUse != 0 {
+		t.Errorf("in use %d after every buffer came back", st.InUse)
+	}
+}

@@ -4,7 +4,9 @@
 //
 // It prints one line, "ready WS MEM", with the WebSocket address and the
 // address of a plain HTTP endpoint: GET /mem answers with the process's memory
-// (after a GC), goroutines, open fds and the server's totals, as JSON.
+// (after a GC), goroutines, open fds and the server's totals, as JSON; with
+// -broadcast-wait, GET /start starts the broadcast (so that a test can measure
+// the server with its connections open before it begins).
 package main
 
 import (
@@ -20,12 +22,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/pagepool"
 )
 
 // Mem is what GET /mem reports.
@@ -48,6 +53,20 @@ type Mem struct {
 	// Writes the WriteBufferPolicy met (Metrics), broadcasts included.
 	WritesRefused, WritesDropped, WritesClosed uint64
 	Budget                                     int64 // Server.BufferedAmount: what MaxTotalBuffered bounds
+	// The outbound pool (internal/pagepool): buffers handed out, free ones
+	// kept resident, address space mapped.
+	PoolInUse, PoolWarm, PoolPeak, PoolMapped int64
+	PoolWarmSmall                             int64 // of PoolWarm, below a page
+	// From /proc/self/status: anonymous and file-backed resident memory.
+	RssAnon, RssFile int64
+	// Runtime: memory the Go runtime holds from the OS and has not released
+	// (Sys - HeapReleased), and the GC's goal.
+	RuntimeHeld, NextGC int64
+	// Parts of RuntimeHeld besides the heap in use and stacks: heap spans
+	// free but not yet returned, the collector's metadata, span structures,
+	// the rest; and the process's OS threads.
+	HeapIdleHeld, GCSys, MSpanSys, OtherSys int64
+	Threads                                 int64
 }
 
 type echo struct {
@@ -64,7 +83,7 @@ func (h *echo) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) {
 }
 
 func main() {
-	mode := flag.String("mode", "pool", "pool, inline or goroutine")
+	mode := flag.String("mode", "pool", "pool, inline, goroutine, or gorilla (gorilla/websocket, for comparison)")
 	compress := flag.Bool("compress", false, "permessage-deflate")
 	bsize := flag.Int("broadcast-size", 4096, "broadcast message size")
 	bevery := flag.Duration("broadcast-every", 0, "broadcast period (0: none)")
@@ -73,6 +92,7 @@ func main() {
 	maxWrite := flag.Int("max-write-buffer", 0, "Config.MaxWriteBuffer")
 	policy := flag.String("policy", "error", "WriteBufferPolicy: error, drop or close")
 	budget := flag.Int64("max-total-buffered", 0, "Config.MaxTotalBuffered")
+	bwait := flag.Bool("broadcast-wait", false, "start broadcasting at the first GET /start, not at once")
 	flag.Parse()
 
 	cfg := &engine.Config{
@@ -97,6 +117,13 @@ func main() {
 	if *compress {
 		cfg.Compression = &deflate.Options{}
 	}
+	if *mode == "gorilla" {
+		mln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			log.Fatal(err)
+		}
+		serveGorilla(mln)
+	}
 	h := &echo{}
 	srv, err := engine.NewServer(h, cfg, nil)
 	if err != nil {
@@ -106,9 +133,16 @@ func main() {
 		log.Fatal(err)
 	}
 	var broadcasts atomic.Int64
+	start := make(chan struct{})
+	var startOnce sync.Once
+	http.HandleFunc("/start", func(http.ResponseWriter, *http.Request) { startOnce.Do(func() { close(start) }) })
+	if !*bwait {
+		startOnce.Do(func() { close(start) })
+	}
 	if *bevery > 0 {
 		pm := engine.NewPreparedMessage(frame.OpBinary, make([]byte, *bsize))
 		go func() {
+			<-start
 			for range time.Tick(*bevery) {
 				srv.Broadcast(pm, nil)
 				broadcasts.Add(1)
@@ -120,37 +154,83 @@ func main() {
 		log.Fatal(err)
 	}
 	http.HandleFunc("/mem", func(w http.ResponseWriter, _ *http.Request) {
-		runtime.GC()
-		m := srv.Metrics()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		json.NewEncoder(w).Encode(Mem{
-			RSS: rss(), HeapInuse: int64(ms.HeapInuse), HeapAlloc: int64(ms.HeapAlloc),
-			HeapSys: int64(ms.HeapSys), HeapIdle: int64(ms.HeapIdle), Released: int64(ms.HeapReleased),
-			StackInuse: int64(ms.StackInuse), Sys: int64(ms.Sys),
-			Goroutines: runtime.NumGoroutine(), FDs: fds(), Conns: srv.NumConns(),
-			Stats: srv.Stats(), Echoed: h.echoed.Load(), Refused: h.refused.Load(),
+		m, ps := srv.Metrics(), pagepool.Default.Stats()
+		writeMem(w, Mem{
+			Conns: srv.NumConns(), Stats: srv.Stats(), Echoed: h.echoed.Load(), Refused: h.refused.Load(),
 			Broadcasts:    broadcasts.Load(),
 			WritesRefused: m.WritesRefused, WritesDropped: m.WritesDropped, WritesClosed: m.WritesClosed,
-			Budget: srv.BufferedAmount(),
+			Budget:    srv.BufferedAmount(),
+			PoolInUse: ps.InUse, PoolWarm: ps.Warm, PoolPeak: ps.Peak, PoolMapped: ps.Mapped, PoolWarmSmall: ps.WarmSmall,
 		})
 	})
 	fmt.Printf("ready %s %s\n", srv.Addr(), mln.Addr())
 	log.Fatal(http.Serve(mln, nil))
 }
 
-func rss() int64 {
+// writeMem completes m with the process's figures and sends it. What
+// allocates (the caller's figures, the fd count) comes before the collection,
+// so that the memory figures are the server's and not this handler's.
+func writeMem(w http.ResponseWriter, m Mem) {
+	m.FDs = fds()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m.RSS, m.RssAnon, m.RssFile = rss(), status("RssAnon:"), status("RssFile:")
+	m.HeapInuse, m.HeapAlloc, m.HeapSys = int64(ms.HeapInuse), int64(ms.HeapAlloc), int64(ms.HeapSys)
+	m.HeapIdle, m.Released = int64(ms.HeapIdle), int64(ms.HeapReleased)
+	m.StackInuse, m.Sys = int64(ms.StackInuse), int64(ms.Sys)
+	m.RuntimeHeld, m.NextGC = int64(ms.Sys-ms.HeapReleased), int64(ms.NextGC)
+	m.HeapIdleHeld, m.GCSys = int64(ms.HeapIdle-ms.HeapReleased), int64(ms.GCSys)
+	m.MSpanSys, m.OtherSys = int64(ms.MSpanSys), int64(ms.OtherSys)
+	m.Goroutines, m.Threads = runtime.NumGoroutine(), status("Threads:")
+	json.NewEncoder(w).Encode(m)
+}
+
+func rss() int64 { return status("VmRSS:") }
+
+// status is a field of /proc/self/status: a "kB" one in bytes, a count
+// (Threads) as it is.
+func status(field string) int64 {
 	b, _ := os.ReadFile("/proc/self/status")
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			if len(f) > 2 && f[2] == "kB" {
+				v <<= 10
+			}
+			return v
 		}
 	}
 	return 0
 }
 
+var dents = make([]byte, 64<<10)
+
+// fds counts the open fds from /proc/self/fd's entries, read into a buffer
+// kept for it (os.ReadDir allocates per entry: thousands under attack, heap
+// growth that would be the measurement's, not the server's). Less "." and
+// "..", and the fd reading them.
 func fds() int {
-	ents, _ := os.ReadDir("/proc/self/fd")
-	return len(ents)
+	d, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	defer syscall.Close(d)
+	n := 0
+	for {
+		got, err := syscall.Getdents(d, dents)
+		if err != nil || got <= 0 {
+			break
+		}
+		// linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+		for off := 0; off+18 < got; {
+			reclen := int(dents[off+16]) | int(dents[off+17])<<8
+			if reclen == 0 {
+				break
+			}
+			n++
+			off += reclen
+		}
+	}
+	return n - 3
 }

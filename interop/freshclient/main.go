@@ -4,7 +4,9 @@
 // -every it dials -addr, completes a WebSocket handshake, sends a text message
 // and waits for its echo (skipping any other message, such as a broadcast),
 // then prints the time all that took, in nanoseconds, one line each; on a
-// failure it prints "error" and the reason and exits 1.
+// failure it prints "error" and the reason and exits 1. A probe slower than
+// -phases is broken down on stderr: dial, handshake, echo, and how long this
+// process's threads (and, with -server-pid, the server's) waited for a CPU.
 package main
 
 import (
@@ -23,6 +25,7 @@ func main() {
 	addr := flag.String("addr", "", "host:port of the server")
 	every := flag.Duration("every", time.Second, "time between probes")
 	count := flag.Int("count", 10, "number of probes")
+	flag.IntVar(&serverPID, "server-pid", 0, "the server's pid: a slow probe's breakdown says how long its threads waited to run")
 	flag.Parse()
 	for i := range *count {
 		if i > 0 {
@@ -39,12 +42,41 @@ func main() {
 
 const text = "still there?"
 
+var serverPID int
+
+// sched is the time the threads of process pid ("self" for 0) have spent
+// running and runnable but waiting for a CPU, summed over threads (the first
+// two fields of each /proc/PID/task/TID/schedstat); zero where the kernel
+// does not report them. A slow probe during which the server's threads
+// waited for a CPU longer than they ran was slowed by the machine, not by
+// what the server did; a client that waited as long as the probe took was
+// itself not running.
+func sched(pid int) (run, wait time.Duration) {
+	dir := "/proc/self/task"
+	if pid > 0 {
+		dir = fmt.Sprintf("/proc/%d/task", pid)
+	}
+	tasks, _ := os.ReadDir(dir)
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		var r, w int64
+		fmt.Sscan(string(b), &r, &w)
+		run, wait = run+time.Duration(r), wait+time.Duration(w)
+	}
+	return run, wait
+}
+
 // phases: a probe that took at least this long is broken down on stderr
 // (dial, handshake, echo), so a slow one says where its time went.
 var phases = flag.Duration("phases", 20*time.Millisecond, "break down probes at least this long on stderr (0: never)")
 
 // probe runs one handshake and echo.
 func probe(addr string) (time.Duration, error) {
+	_, waitSelf := sched(0)
+	runServer, waitServer := sched(serverPID)
 	start := time.Now()
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
@@ -52,6 +84,7 @@ func probe(addr string) (time.Duration, error) {
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	connected := time.Now()
 	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
 	dialed := time.Now()
@@ -84,8 +117,11 @@ func probe(addr string) (time.Duration, error) {
 			}
 			d := time.Since(start)
 			if *phases > 0 && d >= *phases {
-				fmt.Fprintf(os.Stderr, "freshclient: probe took %v: dial %v, handshake %v, echo %v\n",
-					d, dialed.Sub(start), upgraded.Sub(dialed), time.Since(upgraded))
+				_, ws := sched(0)
+				rs, wsv := sched(serverPID)
+				fmt.Fprintf(os.Stderr, "freshclient: probe took %v: dial %v (connect %v), handshake %v, echo %v; run-queue wait: this client's threads %v, the server's %v (the server ran %v)\n",
+					d, dialed.Sub(start), connected.Sub(start), upgraded.Sub(dialed), time.Since(upgraded),
+					ws-waitSelf, wsv-waitServer, rs-runServer)
 			}
 			return d, nil
 		}
