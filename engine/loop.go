@@ -210,6 +210,9 @@ func (l *loop) deliver(r *runner, events []poller.Event, now int64) {
 		if ev.Flags&(poller.HangUp|poller.Error) != 0 {
 			bits |= evRead | evHangUp
 		}
+		if ev.Flags&poller.Error != 0 {
+			bits |= evReset
+		}
 		if ev.Flags&poller.Writable != 0 {
 			bits |= evWrite
 		}

@@ -17,6 +17,7 @@ const (
 	evResume                     // ResumeRead
 	evPause                      // PauseRead: switch input interest off
 	evOpen                       // an adopted, already upgraded connection starts
+	evReset                      // the poller saw ERR: the transport may be lost (handle)
 	evRunning uint32 = 1 << 31
 
 	// stHeavy is not an event but a state kept in the sched word, so that a
@@ -94,6 +95,21 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if ev&evOpen != 0 {
 		c.opened(w)
 		c.resumeNow(w) // frames that arrived with the handshake, then the socket
+	}
+	if ev&evReset != 0 {
+		// The socket has an error: a reset, or a timeout (TCP_USER_TIMEOUT,
+		// retransmissions given up). The peer is gone, so finish now rather
+		// than read what it left queued first (Linux hands that out before
+		// the error): RFC 793 §3.4, a reset flushes the queues; and megabytes
+		// left by a peer that sent and never read would hold the connection
+		// for seconds, or for good while its reading is paused. With no
+		// pending error (taken by a write that failed first), the hang-up
+		// below reads to EOF as before. Before anything that writes (the
+		// close request, the flush), which would take the error.
+		if err := c.fd.Err(); err != nil {
+			c.onIOError(w, err)
+			return false
+		}
 	}
 	if ev&evClose != 0 {
 		c.onCloseRequest(w)

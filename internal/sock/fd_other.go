@@ -14,6 +14,7 @@ func closeFD(int) error { return nil }
 func (f *FD) Read([]byte) (int, error)        { return 0, ErrUnsupported }
 func (f *FD) Write2(a, b []byte) (int, error) { return 0, ErrUnsupported }
 func (f *FD) Shutdown() error                 { return ErrUnsupported }
+func (f *FD) Err() error                      { return nil }
 func (f *FD) LocalAddr() netip.AddrPort       { return netip.AddrPort{} }
 
 func IsAgain(error) bool { return false }

@@ -35,6 +35,16 @@ func (f *FD) Write2(a, b []byte) (int, error) {
 	}
 }
 
+// Err takes the socket's pending error (SO_ERROR, which reading clears):
+// nil when there is none or the FD is closed.
+func (f *FD) Err() error {
+	v, err := unix.GetsockoptInt(f.Int(), unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil || v == 0 {
+		return nil
+	}
+	return syscall.Errno(v)
+}
+
 // Shutdown half-closes the socket: the peer reads EOF once what was written
 // is out.
 func (f *FD) Shutdown() error { return unix.Shutdown(f.Int(), unix.SHUT_WR) }
