@@ -47,8 +47,8 @@ func (c *Conn) WritePrepared(pm *PreparedMessage) error {
 
 // Broadcast sends pm to every open connection for which filter (nil: all) returns
 // true, and returns how many took it. Each loop's connections are written by their
-// own goroutine, so a broadcast uses every core; a slow consumer gets the
-// WriteBufferPolicy, never a block.
+// own goroutine, so a broadcast uses every core, in batches (WritePreparedMany);
+// a slow consumer gets the WriteBufferPolicy, never a block.
 func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 	return s.e.broadcast(pm, filter)
 }
@@ -59,7 +59,8 @@ func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 var connLists fanout.Lists[*Conn]
 
 // broadcast writes pm to each loop's connections on a goroutine of its own
-// and to goroutine mode's on the caller's (internal/fanout).
+// and to goroutine mode's on the caller's (internal/fanout), in batches
+// (WritePreparedMany).
 func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 	return fanout.Run(&connLists, len(e.loops)+1, func(i int, dst []*Conn) []*Conn {
 		if i == len(e.loops) {
@@ -79,8 +80,14 @@ func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 		}
 		l.mu.Unlock()
 		return dst
-	}, func(c *Conn) bool {
-		return c.State() == StateOpen && (filter == nil || filter(c)) && c.WritePrepared(pm) == nil
+	}, func(conns []*Conn) int {
+		keep := conns[:0] // the open ones filter lets through, sent to as a batch
+		for _, c := range conns {
+			if c.State() == StateOpen && (filter == nil || filter(c)) {
+				keep = append(keep, c)
+			}
+		}
+		return WritePreparedMany(keep, pm)
 	})
 }
 
