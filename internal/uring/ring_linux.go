@@ -23,8 +23,9 @@ const (
 	offSQEs      = 0x10000000
 	sqeSize      = 64
 	cqeSize      = 16
-	opSend       = 26 // IORING_OP_SEND
-	enterGetEvts = 1  // IORING_ENTER_GETEVENTS
+	opSend       = 26     // IORING_OP_SEND
+	enterGetEvts = 1      // IORING_ENTER_GETEVENTS
+	featRWCurPos = 1 << 3 // IORING_FEAT_RW_CUR_POS: Linux 5.6, with IORING_OP_SEND
 )
 
 // Ring is one io_uring with room for Cap sends per Send.
@@ -87,6 +88,12 @@ func newRing() (*Ring, error) {
 		return nil, e
 	}
 	u32 := func(off int) uint32 { return *(*uint32)(unsafe.Pointer(&p[off])) }
+	if u32(20)&featRWCurPos == 0 {
+		// Before Linux 5.6 (the first kernel with this feature bit) there is
+		// no IORING_OP_SEND: every send would fail with EINVAL.
+		unix.Close(int(fd))
+		return nil, unix.ENOSYS
+	}
 	sqEntries, cqEntries := u32(0), u32(4)
 	r := &Ring{fd: int(fd)}
 	var err error
@@ -150,10 +157,12 @@ const Unknown int32 = math.MinInt32
 
 // Send submits the sends added since the last Send and waits for all of
 // them: res[i] (len(res) >= the number added) is the i-th one's result, bytes
-// sent or a negative errno. An error means the ring itself failed: the sends
-// it did not report are Unknown, the ring is retired (its buffers stay
-// reachable for good, since the kernel may still read them) and no ring is
-// made again; the caller must not Put it.
+// sent or a negative errno. An error means the ring itself failed (say, a
+// seccomp filter that lets io_uring_setup through but not io_uring_enter):
+// the sends never submitted are 0 (not sent), those submitted and not
+// reported Unknown; the ring is retired (its buffers stay reachable for
+// good, since the kernel may still read them), no ring is made again, and
+// the caller must not Put it.
 func (r *Ring) Send(res []int32) error {
 	n := r.n
 	if n == 0 {
@@ -171,6 +180,12 @@ func (r *Ring) Send(res []int32) error {
 		k, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(n-seen), enterGetEvts, 0, 0)
 		if e != 0 && e != unix.EINTR && e != unix.EAGAIN && e != unix.EBUSY {
 			err = e
+			// The kernel takes the queue in order: the sends past those
+			// submitted never went out (0 bytes, no error: the caller
+			// queues them for its own system calls).
+			for i := submitted; i < n; i++ {
+				res[i] = 0
+			}
 			break
 		}
 		if e == 0 {
