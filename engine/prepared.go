@@ -101,11 +101,15 @@ func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 // to the kernel with one io_uring_enter, and what a socket did not take is
 // queued before the lock is let go (PreparedSent), as WritePrepared would
 // queue it. That is one system call per batch instead of one writev per
-// receiver; the others get WritePrepared.
+// receiver; the others get WritePrepared, and so do all where io_uring is
+// missing or refused, or when internal/uring's rings are all in use.
 func WritePreparedMany(conns []*Conn, pm *PreparedMessage) int {
+	if len(conns) < 2 {
+		return writeEach(conns, pm) // one system call either way
+	}
 	r := uring.Get()
 	if r == nil {
-		return writeEach(conns, pm)
+		return writeEach(conns, pm) // no io_uring here, or every ring in use
 	}
 	b := batches.Get().(*batch)
 	n := 0

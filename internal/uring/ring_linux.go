@@ -40,9 +40,16 @@ type Ring struct {
 	bufs                   [][]byte // their buffers, kept reachable until Send returns
 }
 
+// maxRings bounds the rings made: at most this many fan-outs batch at once,
+// the others write with their own system calls. Rings are never closed, so
+// there is no setup-and-teardown churn under many concurrent publishers; each
+// holds about 30 KiB of ring memory and an fd.
+const maxRings = 16
+
 var (
-	disabled atomic.Bool // setup failed once: io_uring is not to be had here
-	free     = make(chan *Ring, 8)
+	disabled atomic.Bool  // setup failed once: io_uring is not to be had here
+	made     atomic.Int32 // rings made (at most maxRings)
+	free     = make(chan *Ring, maxRings)
 	// retired keeps failed rings, their buffers included, reachable forever.
 	retired struct {
 		sync.Mutex
@@ -51,7 +58,7 @@ var (
 )
 
 // Get returns a ring to use, from the free list or new, or nil where
-// io_uring cannot be used.
+// io_uring cannot be used or maxRings are in use.
 func Get() *Ring {
 	select {
 	case r := <-free:
@@ -61,23 +68,23 @@ func Get() *Ring {
 	if disabled.Load() {
 		return nil
 	}
+	if made.Add(1) > maxRings {
+		made.Add(-1)
+		return nil
+	}
 	r, err := newRing()
 	if err != nil {
+		made.Add(-1)
 		disabled.Store(true)
 		return nil
 	}
 	return r
 }
 
-// Put gives r back for the next Get (or closes it when enough are kept).
+// Put gives r back for the next Get.
 func Put(r *Ring) {
-	if r == nil {
-		return
-	}
-	select {
-	case free <- r:
-	default:
-		r.close()
+	if r != nil {
+		free <- r // never blocks: at most maxRings exist
 	}
 }
 

@@ -80,3 +80,30 @@ func TestSend(t *testing.T) {
 		t.Fatalf("full socket: %d", res[0])
 	}
 }
+
+// TestGetBounded: no more than maxRings are out at once; the next Get is nil
+// (its caller writes with its own system calls) until one is put back.
+func TestGetBounded(t *testing.T) {
+	// Not parallel: it takes every ring.
+	var out []*Ring
+	for {
+		r := Get()
+		if r == nil {
+			break
+		}
+		out = append(out, r)
+		if len(out) > maxRings {
+			t.Fatalf("%d rings out at once", len(out))
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("io_uring not available here")
+	}
+	Put(out[0])
+	if r := Get(); r != out[0] {
+		t.Fatal("a ring put back was not reused")
+	}
+	for _, r := range out {
+		Put(r)
+	}
+}
