@@ -75,7 +75,10 @@ func Get() *Ring {
 	r, err := newRing()
 	if err != nil {
 		made.Add(-1)
-		disabled.Store(true)
+		switch err {
+		case unix.ENOSYS, unix.EPERM, unix.EACCES, unix.EINVAL:
+			disabled.Store(true) // not to be had here; EMFILE, ENOMEM and the like pass
+		}
 		return nil
 	}
 	return r
