@@ -1,6 +1,8 @@
 // Package pubsub is a topic index over engine connections: connections
 // subscribe to topics, a publish reaches the connections subscribed to its
-// topic, framed once and written to each with the engine's own write path.
+// topic, framed once and written to each with the engine's own write path,
+// in batches of one system call each where the engine can
+// (engine.WritePreparedMany).
 //
 // Contract:
 //   - A Hub is safe from any goroutine. Subscribe, Unsubscribe, Publish and a

@@ -198,14 +198,10 @@ func (h *Hub) fan(list []*engine.Conn, pm *engine.PreparedMessage) int {
 	return n
 }
 
+// fanSerial writes pm to list on this goroutine: batched, one system call
+// per batch of receivers where the engine can (engine.WritePreparedMany).
 func fanSerial(list []*engine.Conn, pm *engine.PreparedMessage) int {
-	n := 0
-	for _, c := range list {
-		if c.WritePrepared(pm) == nil {
-			n++
-		}
-	}
-	return n
+	return engine.WritePreparedMany(list, pm)
 }
 
 // fanParallel splits list into contiguous parts of at least p/2 receivers,

@@ -6,12 +6,14 @@
 // Contract:
 //
 //   - Run calls collect for each group in turn on the caller's goroutine
-//     (which may take the group's lock around it), and send for every item
-//     of the snapshots: the last group's on the caller's goroutine, the
-//     others' on a goroutine per non-empty snapshot. It returns once every
-//     send has returned, with the number that reported true.
+//     (which may take the group's lock around it), and send once per
+//     non-empty snapshot, with all its items (so that a send can batch them,
+//     engine.WritePreparedMany): the last group's on the caller's goroutine,
+//     the others' on a goroutine each. It returns once every send has
+//     returned, with the sum of what they returned.
 //   - The snapshots' slices come from a Lists and go back to it cleared, so
 //     a fan-out in steady state allocates nothing per receiver and keeps no
 //     receiver referenced.
-//   - send must be safe to call from several goroutines at once.
+//   - send must be safe to call from several goroutines at once; it may
+//     reorder or overwrite the snapshot it is given, and must not keep it.
 package fanout

@@ -23,11 +23,11 @@ func (l *Lists[T]) put(p *[]T) {
 }
 
 // Run snapshots each of n groups with collect, which appends group i's
-// receivers to dst and returns it, and calls send for each receiver: the
-// last group on the caller's goroutine, the others on a goroutine per
-// non-empty snapshot. It returns, once all are done, how many sends
-// reported true.
-func Run[T any](lists *Lists[T], n int, collect func(i int, dst []T) []T, send func(T) bool) int {
+// receivers to dst and returns it, and calls send with each non-empty
+// snapshot (which it may reorder or overwrite, not keep): the last group's on
+// the caller's goroutine, the others on a goroutine each. It returns, once
+// all are done, the sum of what the sends returned.
+func Run[T any](lists *Lists[T], n int, collect func(i int, dst []T) []T, send func([]T) int) int {
 	var run struct { // one allocation for what the goroutines share
 		wg    sync.WaitGroup
 		total atomic.Int64
@@ -50,13 +50,11 @@ func Run[T any](lists *Lists[T], n int, collect func(i int, dst []T) []T, send f
 }
 
 // sendAll sends to the receivers of one snapshot, gives it back and adds
-// the sends that reported true to total.
-func sendAll[T any](lists *Lists[T], p *[]T, send func(T) bool, total *atomic.Int64) {
+// what send returned to total.
+func sendAll[T any](lists *Lists[T], p *[]T, send func([]T) int, total *atomic.Int64) {
 	k := 0
-	for _, x := range *p {
-		if send(x) {
-			k++
-		}
+	if len(*p) > 0 {
+		k = send(*p)
 	}
 	lists.put(p)
 	total.Add(int64(k))

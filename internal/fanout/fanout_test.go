@@ -29,11 +29,17 @@ func TestRun(t *testing.T) {
 		seen := map[*int]int{}
 		got := Run(&lists, len(groups), func(i int, dst []*int) []*int {
 			return append(dst, groups[i]...)
-		}, func(x *int) bool {
+		}, func(xs []*int) int {
+			k := 0
 			mu.Lock()
-			seen[x]++
+			for _, x := range xs {
+				seen[x]++
+				if *x%2 == 0 {
+					k++
+				}
+			}
 			mu.Unlock()
-			return *x%2 == 0
+			return k
 		})
 		if got != want {
 			t.Errorf("%v: Run = %d, want %d", sizes, got, want)
@@ -58,6 +64,6 @@ func BenchmarkRun(b *testing.B) {
 	g := make([]int, 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		Run(&lists, 4, func(_ int, dst []int) []int { return append(dst, g...) }, func(int) bool { return true })
+		Run(&lists, 4, func(_ int, dst []int) []int { return append(dst, g...) }, func(xs []int) int { return len(xs) })
 	}
 }

@@ -20,50 +20,56 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		h = *hb
 		hdr = hb[:hn]
 	}
-	total := hn + len(p)
-	n := 0
-	tried := w.out.Len() == 0 && w.pongs == nil
-	if tried {
-		var err error
-		n, err = s.Write2(h, hn, p)
-		if err != nil {
-			w.flags |= fWriteErr
-			return s.Failed(err)
-		}
-		if n == total {
-			return nil
-		}
-		// What the socket left of an admitted write needs memory it has not
-		// reserved (Admit reserves nothing for a write to an empty queue on
-		// the loops; control frames and pongs are never admitted nor refused,
-		// and count as they grow). Taken now, or the connection is cut: the write was admitted
-		// (a compressed message's history has moved) and part of its frame
-		// may be on the wire, so it can neither be refused nor followed by a
-		// close frame. It takes a full budget and a full socket at once.
-		if lim.MaxTotal >= 0 && w.flags&(fAdmitted|fControl) != 0 && !w.reserve(lim, w.out.Growth(total-n)) {
-			if w.flags&fAdmitted == 0 && n == 0 {
-				return nil // a control frame, none of it on the wire: left out (emitControl)
-			}
-			w.unreserve(lim)
-			w.flags |= fWriteErr
-			return s.Failed(ErrBudgetCut)
-		}
+	if w.out.Len() == 0 && w.pongs == nil {
+		n, err := s.Write2(h, hn, p)
+		return w.tried(s, lim, hdr, p, n, err)
 	}
-	if n < hn {
+	w.enqueue(s, lim, hdr)
+	w.enqueue(s, lim, p)
+	w.settle(lim)
+	return nil
+}
+
+// tried ends a write offered to the socket with nothing queued (writeRaw, or
+// a batched send: PreparedSent): the socket took n bytes of hdr then p, or
+// failed with err.
+func (w *Writer) tried(s Sink, lim *Limits, hdr, p []byte, n int, err error) error {
+	if err != nil {
+		w.flags |= fWriteErr
+		return s.Failed(err)
+	}
+	total := len(hdr) + len(p)
+	if n == total {
+		return nil
+	}
+	// What the socket left of an admitted write needs memory it has not
+	// reserved (Admit reserves nothing for a write to an empty queue on
+	// the loops; control frames and pongs are never admitted nor refused,
+	// and count as they grow). Taken now, or the connection is cut: the write was admitted
+	// (a compressed message's history has moved) and part of its frame
+	// may be on the wire, so it can neither be refused nor followed by a
+	// close frame. It takes a full budget and a full socket at once.
+	if lim.MaxTotal >= 0 && w.flags&(fAdmitted|fControl) != 0 && !w.reserve(lim, w.out.Growth(total-n)) {
+		if w.flags&fAdmitted == 0 && n == 0 {
+			return nil // a control frame, none of it on the wire: left out (emitControl)
+		}
+		w.unreserve(lim)
+		w.flags |= fWriteErr
+		return s.Failed(ErrBudgetCut)
+	}
+	if n < len(hdr) {
 		w.enqueue(s, lim, hdr[n:])
 		w.enqueue(s, lim, p)
 	} else {
-		w.enqueue(s, lim, p[n-hn:])
+		w.enqueue(s, lim, p[n-len(hdr):])
 	}
 	w.settle(lim)
-	if tried {
-		// The socket was full a moment ago. Its writable edge may have come and
-		// been skipped before queued was set; one more try after setting it
-		// closes that window (a later edge then finds queued set).
-		w.writeOut(s, lim)
-		if w.out.Len() == 0 {
-			s.Retry() // let the owner clear queued and owe no drain
-		}
+	// The socket was full a moment ago. Its writable edge may have come and
+	// been skipped before queued was set; one more try after setting it
+	// closes that window (a later edge then finds queued set).
+	w.writeOut(s, lim)
+	if w.out.Len() == 0 {
+		s.Retry() // let the owner clear queued and owe no drain
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,18 @@ var psServers = []server{
 	{name: "gws", cmd: []string{"bin/psgws"}, goSrv: true},
 	{name: "centrifuge", cmd: []string{"bin/pscentrifuge"}, goSrv: true},
 	{name: "nodews", cmd: []string{"node", "servers/nodews/pubsub.js"}},
+}
+
+// psOtherWeirs are other builds of psweir (bin/psweir@TAG, e.g. built from the
+// base commit), named weir@TAG in -servers for paired before/after runs.
+func psOtherWeirs() []server {
+	var extra []server
+	ps, _ := filepath.Glob("bin/psweir@*")
+	for _, p := range ps {
+		tag := strings.TrimPrefix(filepath.Base(p), "psweir")
+		extra = append(extra, server{name: "weir" + tag, cmd: []string{p}, goSrv: true})
+	}
+	return extra
 }
 
 // psStep is one rate step of one server, round and size.
@@ -178,7 +191,7 @@ func runPubsub(args []string) {
 	res := psOut{Command: "wsbench pubsub " + strings.Join(args, " "), Shape: *shape, Subs: *subs,
 		Topics: *topics, P99ms: float64(*p99) / 1e6, Started: time.Now().UTC().Format(time.RFC3339),
 		Commit: gitCommit(dir)}
-	servers := slices.DeleteFunc(slices.Clone(psServers), func(s server) bool {
+	servers := slices.DeleteFunc(append(slices.Clone(psServers), psOtherWeirs()...), func(s server) bool {
 		return !slices.Contains(strings.Split(*only, ","), s.name)
 	})
 	if *shape == "nats" {

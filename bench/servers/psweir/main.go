@@ -22,6 +22,7 @@ import (
 var (
 	natsListen = flag.String("nats-listen", "", "run a NATS server in this process on host:port")
 	natsURL    = flag.String("nats-url", "", "bridge the Hub over NATS at this URL")
+	parallel   = flag.Int("parallel", 0, "pubsub.Config.ParallelFanout (0: its default)")
 )
 
 // subscriber subscribes a connection to the topic its first message names.
@@ -53,7 +54,7 @@ func main() {
 			srvkit.Fatal(errString("nats server not ready"))
 		}
 	}
-	cfg := &pubsub.Config{}
+	cfg := &pubsub.Config{ParallelFanout: *parallel}
 	if *natsURL != "" {
 		cfg.Bridge = natsbridge.New(natsbridge.Config{URL: *natsURL})
 	}
