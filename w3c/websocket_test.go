@@ -393,7 +393,12 @@ func TestSlowCallbacks(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	close(release)
-	waitDone(t, ws)
+	select {
+	case <-ws.Done():
+	case <-time.After(30 * time.Second):
+		q, paused := queued()
+		t.Fatalf("no close event 30 s after the release; state %d, %d queued, paused %v", ws.ReadyState(), q, paused)
+	}
 	if len(got) != n {
 		t.Fatalf("%d messages, want %d", len(got), n)
 	}
