@@ -18,9 +18,12 @@
 //     keeps no reference to the buffers nor to the fd numbers afterwards, so
 //     the caller may hold each fd's owner lock around the call and release it
 //     after (an fd is resolved when the batch is submitted, under that lock).
-//   - Every send is MSG_DONTWAIT: a full socket gives a short count or
-//     EAGAIN, never a wait; results are what send(2) would return (n >= 0, or
-//     a negative errno).
+//   - Every send is MSG_DONTWAIT and every fd given to Add must be O_NONBLOCK
+//     (as every socket on weir's loops is): without them io_uring may wait for
+//     room (it arms a poll and sends when the socket drains), and a receiver
+//     that never reads would hold Send, and the fan-out, for good. With both,
+//     a full socket gives a short count or EAGAIN, never a wait (TestSend);
+//     results are what send(2) would return (n >= 0, or a negative errno).
 //   - Get returns nil where io_uring is missing or refused (other systems,
 //     old kernels, a seccomp filter, kernel.io_uring_disabled): the caller
 //     then writes with its ordinary system calls.
