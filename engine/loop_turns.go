@@ -41,21 +41,24 @@ func (l *loop) newRunner() *runner {
 }
 
 // runTaken runs the connections kept from this batch, and reports whether r
-// still runs the loop: false if it was left behind while a turn blocked.
+// still runs the loop: false if it was left behind while a turn blocked (the
+// watchdog claimed the turn: turns.End).
 func (l *loop) runTaken(r *runner) bool {
 	t := &l.turns
+	left := false
 	for i, c := range r.taken {
 		r.taken[i] = nil
-		if t.Gen() != r.gen {
+		if left || t.Gen() != r.gen {
+			left = true
 			l.eng.pool.Put(c) // left behind: no more turns here
 			continue
 		}
 		s := t.Begin()
 		c.run(r.w)
-		t.End(s)
+		left = t.End(s)
 	}
 	r.taken = r.taken[:0]
-	return t.Gen() == r.gen
+	return !left && t.Gen() == r.gen
 }
 
 // takeOver starts a new runner for a loop whose turn is stuck (the watchdog's

@@ -85,13 +85,20 @@ func (t *Turns) Begin() int64 {
 }
 
 // End marks the end of the turn Begin started at s; a turn of SlowTurn or more
-// starts the slow phase.
-func (t *Turns) End(s int64) {
+// starts the slow phase. It reports whether the runner was left behind during
+// the turn: the watchdog claimed the turn (or another runner's turn began,
+// which only happens after a takeover). The runner must then run no more turns
+// nor touch the loop, even if Gen has not moved yet: the watchdog bumps it
+// only after its claim, in takeOver, and a runner that checked Gen in between
+// went on polling beside the new one (two goroutines on one loop's poller and
+// timing wheel, seen by -race under load).
+func (t *Turns) End(s int64) (left bool) {
 	e := t.now()
-	t.start.CompareAndSwap(s, 0) // not if the watchdog took it (or a newer turn began)
+	left = !t.start.CompareAndSwap(s, 0)
 	if time.Duration(e-s) >= SlowTurn {
 		t.slowUntil.Store(e + int64(SlowFor))
 	}
+	return left
 }
 
 // watchdog runs on its timer while turns run on the loop: a turn that has

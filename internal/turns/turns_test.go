@@ -145,3 +145,37 @@ func BenchmarkTurn(b *testing.B) {
 		}
 	}
 }
+
+// TestLeftBehindBeforeGenMoves: the watchdog claims a stuck turn and only then
+// bumps the generation (in takeOver, after the engine's stop lock). A turn that
+// ends in between must still learn it was left behind: a runner that went by
+// Gen alone polled on beside the new runner (-race saw two goroutines in one
+// loop's poller and timing wheel, under load).
+func TestLeftBehindBeforeGenMoves(t *testing.T) {
+	t.Parallel()
+	claimed, bump := make(chan struct{}), make(chan struct{})
+	var tr *Turns
+	tr = stuckTurns(func() bool { return false }, func() bool {
+		close(claimed)
+		<-bump // descheduled between the claim and the bump
+		tr.LeaveBehind()
+		return true
+	})
+	defer tr.Stop()
+	gen := tr.Gen()
+	tr.Begin()
+	const s = 1
+	tr.start.Store(s) // as if the turn began a second ago (stuckTurns' clock): stuck
+	go tr.watchdog()
+	<-claimed
+	left := tr.End(s)
+	if tr.Gen() != gen {
+		t.Fatal("the generation moved before the bump")
+	}
+	// The old runner's check was Gen() == its generation: true here, so it
+	// went on running the loop.
+	if !left {
+		t.Fatal("a turn the watchdog claimed ended without being told it was left behind")
+	}
+	close(bump)
+}
