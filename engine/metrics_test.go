@@ -196,7 +196,10 @@ func TestMetricsWritePolicy(t *testing.T) {
 			if m.WritesRefused+m.WritesDropped+m.WritesClosed != 1 {
 				t.Fatalf("refusals counted under other policies: %+v", m)
 			}
-			if m.Buffered == 0 {
+			// Under WriteBufferClose the refusal also closes the connection
+			// (evClose, on its loop), which frees its queue: Buffered may
+			// already be 0 (1 in 100 runs on a quiet machine).
+			if m.Buffered == 0 && tc.policy != WriteBufferClose {
 				t.Fatal("Buffered is 0 with a full queue")
 			}
 		})
