@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"debug/buildinfo"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -190,7 +191,7 @@ func runPubsub(args []string) {
 	r := &runner{dir: dir, self: self, res: &Results{}}
 	res := psOut{Command: "wsbench pubsub " + strings.Join(args, " "), Shape: *shape, Subs: *subs,
 		Topics: *topics, P99ms: float64(*p99) / 1e6, Started: time.Now().UTC().Format(time.RFC3339),
-		Commit: gitCommit(dir)}
+		Commit: binCommit("bin/psweir", dir)}
 	servers := slices.DeleteFunc(append(slices.Clone(psServers), psOtherWeirs()...), func(s server) bool {
 		return !slices.Contains(strings.Split(*only, ","), s.name)
 	})
@@ -235,6 +236,29 @@ func atoiList(s string) []int {
 		out = append(out, n)
 	}
 	return out
+}
+
+// binCommit is the commit the server binary at bin was built from, read from
+// its build info (vcs.revision, "-dirty" when the tree had changes), so a
+// result names what ran even when the checkout has moved on since the build.
+// A binary built without VCS stamping (GOFLAGS=-buildvcs=false) falls back to
+// the checkout's HEAD, marked as such.
+func binCommit(bin, dir string) string {
+	if info, err := buildinfo.ReadFile(bin); err == nil {
+		var rev, dirty string
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 7:
+				rev = s.Value[:7]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "-dirty"
+			}
+		}
+		if rev != "" {
+			return rev + dirty
+		}
+	}
+	return gitCommit(dir) + " (checkout HEAD; binary not stamped, build with -buildvcs=auto)"
 }
 
 func gitCommit(dir string) string {
