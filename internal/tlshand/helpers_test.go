@@ -2,20 +2,15 @@ package tlshand
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/weir-ws/weir/internal/testcert"
 	"github.com/weir-ws/weir/internal/tlsrec"
 )
 
@@ -27,24 +22,10 @@ var (
 
 func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
+		var err error
+		if cert, roots, err = testcert.New("weir.test"); err != nil {
 			panic(err)
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "weir.test"},
-			DNSNames: []string{"weir.test"}, NotBefore: time.Now().Add(-time.Hour),
-			NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		leaf, _ := x509.ParseCertificate(der)
-		cert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-		roots = x509.NewCertPool()
-		roots.AddCert(leaf)
 	})
 	return cert, roots
 }

@@ -101,9 +101,15 @@ func TestStdlibPeerEcho(t *testing.T) {
 					t.Fatalf("size %d: read %d bytes, err %v", n, len(got), err)
 				}
 				wg.Wait()
-				l.write(got)
+				// The echo is written while the peer reads it: a 1 MiB write
+				// with nobody reading can fill both loopback buffers (seen: the
+				// write blocked 28 s, and past a 15 s test timeout).
+				wrote := make(chan struct{})
+				go func() { defer close(wrote); l.write(got) }()
 				back := make([]byte, n)
-				if _, err := io.ReadFull(pc, back); err != nil || !bytes.Equal(back, msg) {
+				_, err = io.ReadFull(pc, back)
+				<-wrote
+				if err != nil || !bytes.Equal(back, msg) {
 					t.Fatalf("size %d: peer read err %v", n, err)
 				}
 			}
