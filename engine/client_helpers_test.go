@@ -3,16 +3,10 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"sync"
@@ -20,6 +14,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/testcert"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -249,46 +244,17 @@ var (
 func cliTestCert(t testing.TB) cliCert {
 	t.Helper()
 	cliCertOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		cert, pool, err := testcert.New("127.0.0.1", "::1", "localhost")
 		if err != nil {
 			cliCertErr = err
 			return
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          big.NewInt(1),
-			Subject:               pkix.Name{CommonName: "weir test"},
-			NotBefore:             time.Now().Add(-time.Hour),
-			NotAfter:              time.Now().Add(24 * time.Hour),
-			KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-			ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			BasicConstraintsValid: true,
-			IsCA:                  true,
-			DNSNames:              []string{"localhost"},
-			IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		certPEM, keyPEM, err := testcert.PEM(cert)
 		if err != nil {
 			cliCertErr = err
 			return
 		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			cliCertErr = err
-			return
-		}
-		leaf, err := x509.ParseCertificate(der)
-		if err != nil {
-			cliCertErr = err
-			return
-		}
-		pool := x509.NewCertPool()
-		pool.AddCert(leaf)
-		cliCertVal = cliCert{
-			cert:    tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
-			pool:    pool,
-			certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}),
-		}
+		cliCertVal = cliCert{cert: cert, pool: pool, certPEM: certPEM, keyPEM: keyPEM}
 	})
 	if cliCertErr != nil {
 		t.Fatal(cliCertErr)

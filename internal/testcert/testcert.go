@@ -7,8 +7,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -49,4 +53,36 @@ func New(names ...string) (tls.Certificate, *x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}
+
+// PEM encodes c's leaf certificate and its ECDSA key (as New makes them) in
+// PEM, the form tls.LoadX509KeyPair and Node's https read.
+func PEM(c tls.Certificate) (certPEM, keyPEM []byte, err error) {
+	key, ok := c.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok || len(c.Certificate) == 0 {
+		return nil, nil, errors.New("testcert: not a certificate New made")
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
+}
+
+// WriteFiles writes c and its key in PEM into dir as cert.pem and key.pem
+// and returns the two file names.
+func WriteFiles(c tls.Certificate, dir string) (certFile, keyFile string, err error) {
+	certPEM, keyPEM, err := PEM(c)
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
 }
