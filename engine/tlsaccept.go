@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"time"
 
+	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/internal/tlsloop"
 )
@@ -24,35 +24,13 @@ import (
 // HandshakeTimeout for one of the Config.MaxTLSHandshakes handshake slots.
 var ErrTLSBusy = errors.New("weir: too many TLS handshakes in progress")
 
-// tlsCounters are the TLS event counters (engine.m).
-type tlsCounters struct {
-	tlsLoop, tlsGoroutine, tlsFailed, tlsBusy, tlsRecordErrors atomic.Uint64
-}
-
-// TLSMetrics count what happened to the connections of ListenTLS.
-type TLSMetrics struct {
-	// Loop counts handshakes whose connection moved onto the loops.
-	Loop uint64
-	// Goroutine counts handshakes whose connection stayed in goroutine mode
-	// (TLS 1.2, ChaCha20-Poly1305, ...: docs/tls-design.md).
-	Goroutine uint64
-	// Failed counts TLS handshakes that failed or timed out (HandshakeTimeout).
-	Failed uint64
-	// Busy counts connections closed unanswered because every handshake slot
-	// (MaxTLSHandshakes) stayed taken for their HandshakeTimeout.
-	Busy uint64
-	// RecordErrors counts loop connections ended by a bad record (failed
-	// authentication, plaintext, over the size limit, ...): alert sent, closed.
-	RecordErrors uint64
-}
-
-func (m *tlsCounters) snapshot() TLSMetrics {
-	return TLSMetrics{Loop: m.tlsLoop.Load(), Goroutine: m.tlsGoroutine.Load(), Failed: m.tlsFailed.Load(),
-		Busy: m.tlsBusy.Load(), RecordErrors: m.tlsRecordErrors.Load()}
-}
+// TLSMetrics count what happened to the connections of ListenTLS (and of a
+// Client's wss dials): handshakes moved onto the loops, kept in goroutine
+// mode, failed, turned away busy, and record errors (internal/opmetrics).
+type TLSMetrics = opmetrics.TLS
 
 // TLSMetrics returns the counters of the server's TLS listeners.
-func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.snapshot() }
+func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.tls.Snapshot() }
 
 // ListenTLS is Listen with TLS: wss on the loops. cfg is used as
 // crypto/tls uses it (certificates, GetCertificate, ALPN, client
@@ -110,7 +88,7 @@ func (e *engine) acceptTLS(ln net.Listener, p *tlshand.Prepared, slots *tlshand.
 			deadline = time.Now().Add(d)
 		}
 		if !slots.Acquire(deadline) {
-			e.m.tlsBusy.Add(1)
+			e.m.tls.Busy.Add(1)
 			e.unadmit(remote.Addr())
 			nc.Close()
 			continue
@@ -137,7 +115,7 @@ func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.S
 	nc.SetDeadline(deadline)
 	res, err := p.Server(slots.Context(), nc)
 	if err != nil && !errors.Is(err, tlshand.ErrGoroutineMode) {
-		e.m.tlsFailed.Add(1)
+		e.m.tls.Failed.Add(1)
 		e.unadmit(remote.Addr())
 		nc.Close()
 		return
@@ -146,7 +124,7 @@ func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.S
 	e.tuneNet(nc)
 	var c *Conn
 	if err != nil { // goroutine mode: res.Conn is a working tls.Conn
-		e.m.tlsGoroutine.Add(1)
+		e.m.tls.Goroutine.Add(1)
 		c = e.newConn(-1, nil, false)
 		c.goroutine = newGoroutineMode(res.Conn)
 		c.remote = remote
@@ -158,11 +136,11 @@ func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.S
 	fd, ok := e.takeFD(nc)
 	nc.Close() // the loop owns the duplicate (or nobody, if it failed)
 	if !ok {
-		e.m.tlsFailed.Add(1)
+		e.m.tls.Failed.Add(1)
 		e.unadmit(remote.Addr())
 		return
 	}
-	e.m.tlsLoop.Add(1)
+	e.m.tls.Loop.Add(1)
 	c = e.newConn(int32(fd), nil, false)
 	c.remote = remote
 	c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover) // the leftover is opened by the first read turn
