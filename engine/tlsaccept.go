@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"time"
 
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/tlshand"
@@ -13,8 +12,9 @@ import (
 )
 
 // wss on the loops, the way in: ListenTLS accepts on a goroutine of its own,
-// runs crypto/tls's handshake (internal/tlshand) on a short-lived goroutine
-// per connection, at most Config.MaxTLSHandshakes at once, and moves the raw
+// runs crypto/tls's handshake (internal/tlshand: its Acceptor) on a
+// short-lived goroutine per connection, at most Config.MaxTLSHandshakes at
+// once, and moves the raw
 // socket with its record layer onto a loop (tlsloop.go), where the WebSocket
 // handshake and everything after runs as on ws://. What the record layer
 // cannot run (TLS 1.2, ChaCha20-Poly1305, ...: tlshand.ErrGoroutineMode)
@@ -68,34 +68,25 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	// its connections.
 	p := tlshand.Prepare(cfg, tlshand.Options{})
 	s.netLns = append(s.netLns, ln)
-	e.wg.Add(1)
-	go e.acceptTLS(ln, p, s.tls)
+	a := &tlshand.Acceptor{
+		Prepared: p, Slots: s.tls, Timeout: e.cfg.HandshakeTimeout,
+		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // netconn.go
+		Go:     e.goCounted,
+		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.unadmit(r.Addr()) },
+		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.unadmit(r.Addr()) },
+		Done:   e.startTLS,
+	}
+	e.goCounted(a.Serve)
 	return nil
 }
 
-// acceptTLS accepts from a TLS listener. A connection waits for a handshake
-// slot until its HandshakeTimeout; connections behind it wait in the listen
-// backlog. So a storm of handshakes costs at most MaxTLSHandshakes goroutines.
-func (e *engine) acceptTLS(ln net.Listener, p *tlshand.Prepared, slots *tlshand.Slots) {
-	defer e.wg.Done()
-	for {
-		nc, remote, ok := e.acceptAdmitted(ln) // netconn.go
-		if !ok {
-			return
-		}
-		var deadline time.Time
-		if d := e.cfg.HandshakeTimeout; d > 0 {
-			deadline = time.Now().Add(d)
-		}
-		if !slots.Acquire(deadline) {
-			e.m.tls.Busy.Add(1)
-			e.unadmit(remote.Addr())
-			nc.Close()
-			continue
-		}
-		e.wg.Add(1)
-		go e.handshakeTLS(nc, p, slots, remote, deadline)
-	}
+// goCounted runs f on a goroutine that stop waits for.
+func (e *engine) goCounted(f func()) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
 }
 
 // unadmit undoes admitAccepted for a connection that never became a Conn.
@@ -105,25 +96,13 @@ func (e *engine) unadmit(addr netip.Addr) {
 	}
 }
 
-// handshakeTLS runs one TLS handshake in its slot and starts the connection:
-// on a loop with its record layer, or in goroutine mode with its tls.Conn.
-func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.Slots, remote netip.AddrPort, deadline time.Time) {
-	defer e.wg.Done()
-	defer slots.Release()
-	// The deadline cuts a client that drips its ClientHello (a TLS slowloris);
-	// the context cuts every handshake when the Server stops.
-	nc.SetDeadline(deadline)
-	res, err := p.Server(slots.Context(), nc)
-	if err != nil && !errors.Is(err, tlshand.ErrGoroutineMode) {
-		e.m.tls.Failed.Add(1)
-		e.unadmit(remote.Addr())
-		nc.Close()
-		return
-	}
-	nc.SetDeadline(time.Time{})
+// startTLS starts a connection whose TLS handshake is done
+// (tlshand.Acceptor.Done): on a loop with its record layer, or in goroutine
+// mode with its tls.Conn.
+func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Result, goroutine bool) {
 	e.tuneNet(nc)
 	var c *Conn
-	if err != nil { // goroutine mode: res.Conn is a working tls.Conn
+	if goroutine { // res.Conn is a working tls.Conn
 		e.m.tls.Goroutine.Add(1)
 		c = e.newConn(-1, nil, false)
 		c.goroutine = newGoroutineMode(res.Conn)
