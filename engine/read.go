@@ -22,6 +22,17 @@ import (
 // smallIn is the smallest pooled size taken to keep bytes.
 const smallIn = 64
 
+// keep appends data to buf, a pooled buffer (nil: a new one of at least min
+// bytes), growing it in the pool when it must.
+func keep(buf, data []byte, min int) []byte {
+	if buf == nil {
+		buf = bufpool.Get(max(len(data), min))[:0]
+	} else if cap(buf)-len(buf) < len(data) {
+		buf = bufpool.Grow(buf, len(data))
+	}
+	return append(buf, data...)
+}
+
 // maxEarlyBytes caps what a client may send while its handshake waits for a
 // deferred decision.
 const maxEarlyBytes = 64 << 10
@@ -204,12 +215,7 @@ func (c *Conn) consume(w *worker, data []byte) {
 			c.finish(w, frame.StatusAbnormalClosure, "", errEarlyData)
 			return
 		}
-		if r.unparsed == nil {
-			r.unparsed = bufpool.Get(len(data))[:0]
-		} else if cap(r.unparsed)-len(r.unparsed) < len(data) {
-			r.unparsed = bufpool.Grow(r.unparsed, len(data))
-		}
-		r.unparsed = append(r.unparsed, data...)
+		r.unparsed = keep(r.unparsed, data, 0)
 		return
 	}
 	if r.flags&rfHandshake != 0 {
@@ -219,12 +225,8 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
 		r.flags &^= rfStash
-		buf := r.unparsed
+		buf := keep(r.unparsed, data, 0)
 		r.unparsed = nil
-		if cap(buf)-len(buf) < len(data) {
-			buf = bufpool.Grow(buf, len(data))
-		}
-		buf = append(buf, data...)
 		c.parse(w, buf)
 		bufpool.Put(buf)
 		return
@@ -247,7 +249,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			r.unparsed = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
+			r.unparsed = keep(nil, data, smallIn)
 			r.flags |= rfStash
 			return
 		}
