@@ -94,7 +94,7 @@ type identity struct {
 	loop        *loop // its loop (goroutine mode: the engine's timer loop)
 	eng         *engine
 	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
-	goroutine   *goroutineMode // goroutine-per-connection mode only (netconn.go)
+	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go)
 	tls         *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
 	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	remote      netip.AddrPort

@@ -70,7 +70,7 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	s.netLns = append(s.netLns, ln)
 	a := &tlshand.Acceptor{
 		Prepared: p, Slots: s.tls, Timeout: e.cfg.HandshakeTimeout,
-		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // netconn.go
+		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
 		Go:     e.goCounted,
 		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.unadmit(r.Addr()) },
 		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.unadmit(r.Addr()) },
