@@ -8,6 +8,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/hooks"
+	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/owned"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
@@ -42,16 +43,9 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Stats are a connection's traffic counters, each way. Bytes count what crossed
-// the socket for this connection: frames, close frames included, and on the
-// engine's own listener the handshake too; frames that arrived together with
-// the handshake (the head given to Adopt, or read past a client's 101) count as
-// input.
-type Stats struct {
-	BytesIn, BytesOut       uint64
-	MessagesIn, MessagesOut uint64
-	FramesIn, FramesOut     uint64
-}
+// Stats are a connection's traffic counters, each way (see
+// opmetrics.Stats for what they count).
+type Stats = opmetrics.Stats
 
 // Conn is one WebSocket connection, server or client side. Its methods are safe from
 // any goroutine. An open, idle Conn on the event loops holds no goroutine and no
@@ -100,7 +94,7 @@ type identity struct {
 	loop        *loop // its loop (goroutine mode: the engine's timer loop)
 	eng         *engine
 	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
-	goroutine   *goroutineMode // goroutine-per-connection mode only (netconn.go)
+	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go)
 	tls         *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
 	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	remote      netip.AddrPort

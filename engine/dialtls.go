@@ -37,7 +37,7 @@ func (cl *Client) loopTLS() bool {
 // TLSMetrics returns the counters of the client's wss connections: Loop and
 // Goroutine count the hand-offs of Dial (a failed TLS handshake is Dial's
 // error, not counted).
-func (cl *Client) TLSMetrics() TLSMetrics { return cl.e.m.snapshot() }
+func (cl *Client) TLSMetrics() TLSMetrics { return cl.e.m.tls.Snapshot() }
 
 // clientTLSConn makes the Conn of a wss connection dialled through
 // tlshand: on a loop with the record layer when the hand-off works, else in
@@ -59,12 +59,12 @@ func (e *engine) clientTLSConn(cc *tlshand.ClientConn, head []byte) (*Conn, []by
 			c.remote = addrPort(raw.RemoteAddr())
 			// The leftover is opened by the read turn that evOpen starts.
 			c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover)
-			e.m.tlsLoop.Add(1)
+			e.m.tls.Loop.Add(1)
 			return c, head
 		}
 		cc.Fallback() // crypto/tls's state is untouched: the tls.Conn goes on
 	}
-	e.m.tlsGoroutine.Add(1)
+	e.m.tls.Goroutine.Add(1)
 	c := e.newConn(-1, nil, true)
 	c.goroutine = newGoroutineMode(cc)
 	c.remote = addrPort(raw.RemoteAddr())

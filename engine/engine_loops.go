@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/poller"
@@ -173,7 +172,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		return true
 	}
 	if len(head) > 0 {
-		c.read.Get(creator).unparsed = append(bufpool.Get(len(head))[:0], head...)
+		c.read.Get(creator).unparsed = keep(nil, head, 0)
 		c.read.Get(creator).flags |= rfStash // parsed first, by resumeNow
 	}
 	// Own the connection before its fd is watched, so that input arriving at once

@@ -51,7 +51,7 @@ func TestEngineStats(t *testing.T) {
 				cliCloseRead(t, c) // half of them end, one close handshake each
 				cliRecv(t, srv.closed, "server OnClose")
 			}
-			sent.add(c.Stats())
+			sent.Add(c.Stats())
 		}
 		close(stop)
 		scrapes.Wait()

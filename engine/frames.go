@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/assemble"
 	"github.com/weir-ws/weir/internal/wsread"
 )
 
@@ -28,57 +29,33 @@ func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
 		c.callOnFrame(w, *h, payload)
 		return
 	}
-	if !h.Fin {
-		if c.msgRoom(w, len(payload), max(len(payload), len(r.message))) {
-			r.message = append(r.message, payload...)
-		}
-		return
-	}
-	if r.message == nil {
+	if h.Fin && r.message == nil {
 		c.callOnMessage(w, op, payload) // the zero-copy case: a slice of the read buffer
 		return
 	}
-	if !c.msgRoom(w, len(payload), len(payload)) {
+	if !c.collect(w, payload, h.Fin) || !h.Fin {
 		return
 	}
-	msg := append(r.message, payload...)
+	msg := r.message
 	r.message = nil
 	c.callOnMessage(w, op, msg)
 	c.putMsg(msg)
 }
 
-// msgRoom makes room in r.message for n more bytes, growing it by more (at least n)
-// when it must, and charges the engine's inbound budget for the growth
+// collect appends a frame's payload to the message being assembled
+// (internal/assemble), charging the engine's inbound budget for the growth
 // (backpressure.go). Over the budget, the connection fails with 1013
-// (ErrInboundBudget) and msgRoom reports false.
-func (c *Conn) msgRoom(w *worker, n, more int) bool {
-	r := c.read.Get(w)
-	old := cap(r.message)
-	switch {
-	case r.message == nil:
-		r.message = bufpool.Get(max(n, smallIn))[:0]
-	case old-len(r.message) < n:
-		r.message = bufpool.Grow(r.message, more)
-	default:
-		return true
+// (ErrInboundBudget) and collect reports false.
+func (c *Conn) collect(w *worker, payload []byte, last bool) bool {
+	if !assemble.Append(&c.read.Get(w).message, payload, last, &c.eng.inbound) {
+		return c.fail(w, ErrInboundBudget)
 	}
-	in := &c.eng.inbound
-	if in.Charge(cap(r.message) - old) {
-		return true
-	}
-	bufpool.Put(r.message)
-	r.message = nil
-	in.Refund(old)
-	c.fail(w, ErrInboundBudget)
-	return false
+	return true
 }
 
 // putMsg returns an assembly buffer to the pool and its capacity to the inbound
 // budget.
-func (c *Conn) putMsg(b []byte) {
-	c.eng.inbound.Refund(cap(b))
-	bufpool.Put(b)
-}
+func (c *Conn) putMsg(b []byte) { assemble.Put(&c.eng.inbound, b) }
 
 // control handles ping, pong and close frames (RFC 6455 §5.5), which may arrive
 // between the fragments of a message.
@@ -108,30 +85,19 @@ func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payloa
 	if !h.Fin || r.message != nil {
 		// The collected frames count against the inbound budget like an
 		// assembled message; the inflated copy lives only for this call.
-		if !c.msgRoom(w, len(payload), max(len(payload), len(r.message))) {
-			return
-		}
-		r.message = append(r.message, payload...)
-		if !h.Fin {
+		if !c.collect(w, payload, false) || !h.Fin {
 			return
 		}
 		payload = r.message
 	}
-	limit := c.eng.cfg.MaxMessageSize
-	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
-	msg, err := c.compression.Decompress(dst, payload, limit)
+	cfg := &c.eng.cfg
+	msg, err := assemble.Inflate(c.compression, op, payload, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
 	if r.message != nil {
 		c.putMsg(r.message)
 		r.message = nil
 	}
 	if err != nil {
-		bufpool.Put(msg)
 		c.fail(w, err)
-		return
-	}
-	if op == frame.OpText && !c.eng.cfg.SkipUTF8Validation && !frame.ValidUTF8(msg) {
-		bufpool.Put(msg)
-		c.fail(w, ErrTextNotUTF8)
 		return
 	}
 	c.stats.msgsIn.Add(1)

@@ -29,10 +29,7 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	r := c.read.Get(w)
 	buf := data
 	if r.unparsed != nil {
-		if cap(r.unparsed)-len(r.unparsed) < len(data) {
-			r.unparsed = bufpool.Grow(r.unparsed, len(data))
-		}
-		r.unparsed = append(r.unparsed, data...)
+		r.unparsed = keep(r.unparsed, data, 0)
 		buf = r.unparsed
 	}
 	u := c.eng.srv.upg
@@ -44,7 +41,7 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	n, err := u.Parse(buf, w.req)
 	if err == upgrade.ErrNeedMore {
 		if r.unparsed == nil {
-			r.unparsed = append(bufpool.Get(max(len(data), 1024))[:0], data...)
+			r.unparsed = keep(nil, data, 1024)
 		}
 		return
 	}
@@ -87,7 +84,7 @@ func (c *Conn) keepHead(w *worker, head []byte) {
 	r := c.read.Get(w)
 	var kept []byte
 	if len(head) > 0 {
-		kept = append(bufpool.Get(len(head))[:0], head...)
+		kept = keep(nil, head, 0)
 	}
 	if r.unparsed != nil {
 		bufpool.Put(r.unparsed)

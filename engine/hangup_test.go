@@ -46,7 +46,7 @@ func TestFloodThenVanish(t *testing.T) {
 	forLoopModes(t, func(t *testing.T, cfg Config) {
 		cfg.PingInterval = -1
 		cfg.IdleTimeout = 0
-		// Small reads, so that a flood spans several turns of maxReadsPerTurn.
+		// Small reads, so that a flood spans several turns of turns.MaxReads.
 		cfg.ReadBufferSize = 256
 		for run := range runs {
 			h := &countHandler{}

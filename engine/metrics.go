@@ -29,52 +29,17 @@ type (
 // counters are the engine's event counters (engine.m).
 type counters struct {
 	opmetrics.Counters
-	takeovers   turns.Takeovers // loop_turns.go
-	tlsCounters                 // tlsaccept.go
+	takeovers turns.Takeovers       // loop_turns.go
+	tls       opmetrics.TLSCounters // tlsaccept.go, dialtls.go, tlsloop.go
 }
 
 // countRefused counts a refused handshake by the status err answers with.
 func (e *engine) countRefused(err error) { e.m.Refuse(upgrade.StatusOf(err)) }
 
 // Metrics is a snapshot of what a gateway operator watches: the traffic
-// totals of EngineStats plus the event counters. Every counter only grows;
-// Conns and Buffered are gauges. docs/metrics.md lists each with its
-// Prometheus name.
-type Metrics struct {
-	EngineStats
-	// Buffered is the pooled memory holding outbound bytes queued now, all
-	// connections together (BufferedAmount, bounded by MaxTotalBuffered).
-	Buffered int64
-	// BufferedInbound is the pooled memory holding partial frames and messages
-	// being assembled now, all connections together (BufferedInbound, bounded
-	// by MaxTotalInbound).
-	BufferedInbound int64
-	// HandshakesAccepted counts the handshakes answered 101 by the Server,
-	// on its loops or through ServeHTTP (Adopt's are not counted: someone
-	// else answered them).
-	HandshakesAccepted uint64
-	// HandshakesRefused counts the handshakes answered with an error status,
-	// one entry per status in a fixed table (Status 0: any other status).
-	HandshakesRefused []StatusCount
-	// HandshakesTimedOut counts the handshakes on the loops that did not
-	// finish within Config.HandshakeTimeout (ended with no answer).
-	HandshakesTimedOut uint64
-	// Closes counts the connections that opened and then ended, by close
-	// status and by who started the closing handshake.
-	Closes []CloseCount
-	// WritesRefused, WritesDropped and WritesClosed count the writes that met
-	// the outbound cap under WriteBufferError, WriteBufferDrop and
-	// WriteBufferClose.
-	WritesRefused, WritesDropped, WritesClosed uint64
-	// LoopTakeovers counts the times a handler run on an event loop
-	// (DispatchPool) held it for 20 ms and another goroutine took the loop
-	// over. A steady rise means handlers block, or the machine is starved.
-	LoopTakeovers uint64
-	// PingRTT is the histogram of PingRTT round trips that got their pong.
-	PingRTT Histogram
-	// TLS counts what happened to the connections of ListenTLS.
-	TLS TLSMetrics
-}
+// totals of EngineStats plus the event counters (each field documented in
+// internal/opmetrics; docs/metrics.md lists each with its Prometheus name).
+type Metrics = opmetrics.Metrics
 
 // metrics makes the snapshot. Its cost is that of stats (a walk over the
 // connections) plus a few dozen atomic loads: call it per scrape.
@@ -92,7 +57,7 @@ func (e *engine) metrics() Metrics {
 		WritesClosed:       e.m.Writes(opmetrics.WriteClosed),
 		LoopTakeovers:      e.m.takeovers.Load(),
 		PingRTT:            e.m.RTT(),
-		TLS:                e.m.snapshot(),
+		TLS:                e.m.tls.Snapshot(),
 	}
 }
 

@@ -1,12 +1,9 @@
 package engine
 
 import (
-	"sync"
-
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/fanout"
 	"github.com/weir-ws/weir/internal/prepared"
-	"github.com/weir-ws/weir/internal/uring"
 )
 
 // PreparedMessage is a message encoded once and sent to many connections: server
@@ -32,11 +29,13 @@ func (pm *PreparedMessage) Payload() []byte { return pm.m.Payload() }
 // the frame is picked (compressed once per window size, with an empty history),
 // admitted, and only then sent and, under context takeover, recorded in the
 // connection's history.
-func (c *Conn) WritePrepared(pm *PreparedMessage) error {
+func (c *Conn) WritePrepared(pm *PreparedMessage) error { return c.writePrepared(pm.m) }
+
+func (c *Conn) writePrepared(m *prepared.Message) error {
 	c.write.mu.Lock()
-	err := c.write.w.Writable(pm.m.Opcode())
+	err := c.write.w.Writable(m.Opcode())
 	if err == nil {
-		err = c.write.w.Prepared(c.sink(), pm.m)
+		err = c.write.w.Prepared(c.sink(), m)
 	}
 	c.write.mu.Unlock()
 	if err == nil {
@@ -79,148 +78,52 @@ func (e *engine) broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
 // modes) and returns how many took pm. Where io_uring is to be had (Linux,
 // internal/uring), the connections whose frame goes straight to the socket (on
 // the loops, without TLS, nothing queued, no compression) are sent to in
-// batches: each connection's write lock is taken (TryLock: one held elsewhere
-// is not waited for, so two fan-outs never wait on each other), its frame
-// admitted and counted (wswrite.Writer.PreparedDirect), the batch's sends go
-// to the kernel with one io_uring_enter, and what a socket did not take is
-// queued before the lock is let go (PreparedSent), as WritePrepared would
-// queue it. That is one system call per batch instead of one writev per
-// receiver; the others get WritePrepared, and so do all where io_uring is
-// missing or refused, or when internal/uring's rings are all in use.
+// batches, one io_uring_enter each, instead of one writev per receiver
+// (internal/fanout.Batches: the write locks are held from admission to the
+// send's outcome, and what a socket did not take is queued before the lock is
+// let go, as WritePrepared would queue it); the others get WritePrepared, and
+// so do all where io_uring is missing or refused, or every ring is in use.
 func WritePreparedMany(conns []*Conn, pm *PreparedMessage) int {
-	if len(conns) < 2 {
-		return writeEach(conns, pm) // one system call either way
-	}
-	r := uring.Get()
-	if r == nil {
-		return writeEach(conns, pm) // no io_uring here, or every ring in use
-	}
-	b := batches.Get().(*batch)
-	n := 0
-	for _, c := range conns {
-		if b.ringFailed || !b.add(r, c, pm) {
-			b.later = append(b.later, c)
-		} else if len(b.conns) == r.Cap() {
-			n += b.send(r)
-		}
-	}
-	n += b.send(r)
-	if b.ringFailed {
-		b.ringFailed = false // the ring is retired (uring.Ring.Send), not put back
-	} else {
-		uring.Put(r)
-	}
-	n += writeEach(b.later, pm)
-	b.reset()
-	batches.Put(b)
-	return n
+	return batches.WriteMany(ringOps{}, conns, pm.m)
 }
 
-func writeEach(conns []*Conn, pm *PreparedMessage) int {
-	n := 0
-	for _, c := range conns {
-		if c.WritePrepared(pm) == nil {
-			n++
-		}
-	}
-	return n
-}
+var batches fanout.Batches[*Conn, ringOps]
 
-// batch is one WritePreparedMany's connections in flight: their write locks
-// are held from add to send. A connection is under at most one write lock
-// held by this goroutine at a time otherwise: afterWrite (which may take
-// the lock again to send a close) runs once the batch's locks are let go.
-type batch struct {
-	conns      []*Conn
-	frames     [][]byte
-	failed     []failedWrite
-	res        []int32
-	later      []*Conn
-	ringFailed bool
-}
+// ringOps is a Conn as WritePreparedMany's batches reach it (fanout.Ops).
+type ringOps struct{}
 
-var batches = sync.Pool{New: func() any { return new(batch) }}
-
-// add takes c's write lock, admits pm's frame and queues its send in r (or
-// keeps a refusal for send to report); false: not for the ring (goroutine
-// mode, TLS, a client, its lock held elsewhere, or a write that would not go
-// straight to the socket), WritePrepared after the batch.
-func (b *batch) add(r *uring.Ring, c *Conn, pm *PreparedMessage) bool {
+// Direct takes c's write lock and admits m for a send straight to the
+// socket: not for goroutine mode, TLS (sealed by the record layer), a client
+// (masked), a lock held elsewhere, or a write that would be queued
+// (wswrite.Writer.PreparedDirect).
+func (ringOps) Direct(c *Conn, m *prepared.Message) (fd int, f []byte, err error) {
 	if c.goroutine != nil || c.tls != nil || c.client || !c.write.mu.TryLock() {
-		return false
+		return -1, nil, nil
 	}
-	err := c.write.w.Writable(pm.m.Opcode())
-	var f []byte
+	err = c.write.w.Writable(m.Opcode())
 	if err == nil {
-		f, err = c.write.w.PreparedDirect(c.sink(), pm.m)
+		f, err = c.write.w.PreparedDirect(c.sink(), m)
 	}
 	if err != nil || f == nil {
 		c.write.mu.Unlock()
-		if err != nil {
-			b.failed = append(b.failed, failedWrite{c, err})
-			return true
-		}
-		return false
+		return -1, nil, err
 	}
 	// The fd is valid: the Writer is not closed (Writable), and it is closed
-	// only under the write lock held until send.
-	r.Add(c.fd.Int(), f)
-	b.conns = append(b.conns, c)
-	b.frames = append(b.frames, f)
-	return true
+	// only under the write lock, held until Sent.
+	return c.fd.Int(), f, nil
 }
 
-// send submits the batch, ends every write as the socket took it and lets
-// the locks go; it returns how many took the message.
-func (b *batch) send(r *uring.Ring) int {
-	if len(b.conns) == 0 {
-		b.reportFailed()
-		return 0
+func (ringOps) Sent(c *Conn, f []byte, k int, err error) error {
+	if k > 0 {
+		c.stats.bytesOut.Add(uint64(k))
 	}
-	if cap(b.res) < r.Cap() {
-		b.res = make([]int32, r.Cap())
+	err = c.write.w.PreparedSent(c.sink(), f, k, err)
+	c.write.mu.Unlock()
+	if err == nil {
+		c.stats.msgsOut.Add(1)
 	}
-	if r.Send(b.res) != nil {
-		b.ringFailed = true // every result not reported is uring.Unknown
-	}
-	n := 0
-	for i, c := range b.conns {
-		k, err := uring.Outcome(b.res[i])
-		if k > 0 {
-			c.stats.bytesOut.Add(uint64(k))
-		}
-		err = c.write.w.PreparedSent(c.sink(), b.frames[i], k, err)
-		c.write.mu.Unlock()
-		if err == nil {
-			c.stats.msgsOut.Add(1)
-			n++
-		} else {
-			b.failed = append(b.failed, failedWrite{c, err})
-		}
-	}
-	clear(b.conns)
-	clear(b.frames)
-	b.conns, b.frames = b.conns[:0], b.frames[:0]
-	b.reportFailed()
-	return n
+	return err
 }
 
-// reportFailed gives the writes that failed their afterWrite, once every
-// lock of the batch is let go (see batch).
-func (b *batch) reportFailed() {
-	for _, f := range b.failed {
-		f.c.afterWrite(f.err)
-	}
-	clear(b.failed)
-	b.failed = b.failed[:0]
-}
-
-type failedWrite struct {
-	c   *Conn
-	err error
-}
-
-func (b *batch) reset() {
-	clear(b.later)
-	b.later = b.later[:0]
-}
+func (ringOps) Write(c *Conn, m *prepared.Message) error { return c.writePrepared(m) }
+func (ringOps) Failed(c *Conn, err error)                { c.afterWrite(err) }

@@ -6,6 +6,7 @@ import (
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/turns"
 	"github.com/weir-ws/weir/internal/wsread"
 )
 
@@ -22,52 +23,39 @@ import (
 // smallIn is the smallest pooled size taken to keep bytes.
 const smallIn = 64
 
+// keep appends data to buf, a pooled buffer (nil: a new one of at least min
+// bytes), growing it in the pool when it must.
+func keep(buf, data []byte, min int) []byte {
+	if buf == nil {
+		buf = bufpool.Get(max(len(data), min))[:0]
+	} else if cap(buf)-len(buf) < len(data) {
+		buf = bufpool.Grow(buf, len(data))
+	}
+	return append(buf, data...)
+}
+
 // maxEarlyBytes caps what a client may send while its handshake waits for a
 // deferred decision.
 const maxEarlyBytes = 64 << 10
 
 var errEarlyData = errors.New("weir: too much data before the handshake was answered")
 
-// maxReadsPerTurn bounds the reads one connection gets before others have a turn
-// (a flooding peer must not hold a worker, or an inline loop, forever), and
-// maxTurnBytes the bytes: a read of a large frame's payload goes straight into
-// its buffer and may take more than a read buffer's worth. A flooder then
-// holds a worker for 128 KiB of input and its echoes, not for 32 full reads (2
-// MiB with the default buffer): with hundreds of flooders queued, that is what
-// a fresh connection waits for (issue 12).
-//
-// Under DispatchPool a turn taken from the fresh lane (the connection is not
-// heavy) reads at most lightTurnBytes: a message of up to 16 KiB and its
-// header still come in one read, and so do the echo benchmarks'. A turn that
-// ends on its budget makes the connection heavy (stHeavy, sched.go): its later
-// turns, whatever wakes them, wait in the back lane with the full budget,
-// until one reads the socket dry with little read. So the fresh lane only
-// ever holds light work: when 200 connections start flooding at once, a fresh
-// client's handshake and first message wait behind at most 32 KiB of each
-// (issue 12: measured, that surge is what the first probe of
-// TestAttackNeverReads waited for), not behind 128 KiB and the echoes of
-// every flooder's every edge.
-const (
-	maxReadsPerTurn = 32
-	maxTurnBytes    = 128 << 10
-	lightTurnBytes  = 32 << 10
-)
-
 // readReady reads what the socket has (the poller is edge-triggered, so until a
 // short read or EAGAIN). It reports whether it stopped early with more to read.
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
-	got := 0 // bytes read this turn
-	budget, heavy, light := c.turnBudget()
-	for i := 0; ; i++ {
+	// The turn's budget (internal/turns): a heavy connection (stHeavy,
+	// sched.go) gets the full one, a light one under DispatchPool less.
+	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pool != nil && c.goroutine == nil)
+	for {
 		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
 		}
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if (i == maxReadsPerTurn || got >= budget) && c.goroutine == nil {
-			if light {
+		if spent, heavy := t.Spent(); spent && c.goroutine == nil {
+			if heavy {
 				c.sched.Or(stHeavy)
 			}
 			return true
@@ -77,10 +65,10 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			// a byte (tlsloop.go), in the worker's buffer behind the kept
 			// partial record.
 			n, full, err := c.readTLS(w)
-			got += n
+			t.Took(n)
 			if n > 0 {
 				if !full && !hup {
-					c.drained(heavy, got) // a short read drained the socket
+					c.drained(&t) // a short read drained the socket
 					return false
 				}
 				continue
@@ -88,7 +76,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			if c.readErr(w, err) {
 				continue
 			}
-			c.drained(heavy, got)
+			c.drained(&t)
 			return false
 		}
 		buf := w.buf
@@ -102,11 +90,9 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			// A large frame in flight: read straight into its buffer, no copy.
 			buf, direct = room, true
 		}
-		if light && len(buf) > budget-got {
-			buf = buf[:budget-got] // a light turn reads no more than its budget
-		}
+		buf = t.Room(buf) // a light turn reads no more than its budget
 		n, err := c.sysRead(buf)
-		got += n
+		t.Took(n)
 		if n > 0 {
 			c.stats.bytesIn.Add(uint64(n))
 			c.touch(w)
@@ -121,7 +107,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 			}
 			if n < len(buf) && !hup {
 				// A short read drained the socket; new data brings a new edge.
-				c.drained(heavy, got)
+				c.drained(&t)
 				return false
 			}
 			continue
@@ -129,32 +115,16 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readErr(w, err) {
 			continue
 		}
-		c.drained(heavy, got)
+		c.drained(&t)
 		return false
 	}
 }
 
-// turnBudget is the bytes a read turn may take, whether the connection is
-// heavy, and whether the turn is light (see lightTurnBytes): its reads are
-// cut to what is left of the budget.
-func (c *Conn) turnBudget() (budget int, heavy, light bool) {
-	switch {
-	case c.sched.Load()&stHeavy != 0:
-		return maxTurnBytes, true, false
-	case c.eng.pool == nil || c.goroutine != nil:
-		return maxTurnBytes, false, false // inline loops and goroutine mode have one lane
-	}
-	return lightTurnBytes, false, true
-}
-
-// drained ends a heavy connection's heaviness when its turn read the socket
-// dry having read less than a light turn may: a flooder whose heavy turn
-// happens to catch up with its input stays heavy (its next edge would bring
-// another full read into the fresh lane), while a connection that sent one
-// burst is light again from its next small read. An error or EOF ends the
+// drained ends a heavy connection's heaviness when its turn, which read the
+// socket dry, read little (turns.Read.Light). An error or EOF ends the
 // connection, and what it leaves no longer matters.
-func (c *Conn) drained(heavy bool, got int) {
-	if heavy && got < lightTurnBytes {
+func (c *Conn) drained(t *turns.Read) {
+	if t.Light() {
 		c.sched.And(^stHeavy)
 	}
 }
@@ -204,12 +174,7 @@ func (c *Conn) consume(w *worker, data []byte) {
 			c.finish(w, frame.StatusAbnormalClosure, "", errEarlyData)
 			return
 		}
-		if r.unparsed == nil {
-			r.unparsed = bufpool.Get(len(data))[:0]
-		} else if cap(r.unparsed)-len(r.unparsed) < len(data) {
-			r.unparsed = bufpool.Grow(r.unparsed, len(data))
-		}
-		r.unparsed = append(r.unparsed, data...)
+		r.unparsed = keep(r.unparsed, data, 0)
 		return
 	}
 	if r.flags&rfHandshake != 0 {
@@ -219,12 +184,8 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
 		r.flags &^= rfStash
-		buf := r.unparsed
+		buf := keep(r.unparsed, data, 0)
 		r.unparsed = nil
-		if cap(buf)-len(buf) < len(data) {
-			buf = bufpool.Grow(buf, len(data))
-		}
-		buf = append(buf, data...)
 		c.parse(w, buf)
 		bufpool.Put(buf)
 		return
@@ -247,7 +208,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			r.unparsed = append(bufpool.Get(max(len(data), smallIn))[:0], data...)
+			r.unparsed = keep(nil, data, smallIn)
 			r.flags |= rfStash
 			return
 		}

@@ -1,23 +1,17 @@
 package engine
 
+import "github.com/weir-ws/weir/internal/opmetrics"
+
 // Engine-wide counters (capability A12). The hot path keeps counting per
 // connection only (Conn.stats, on the connection's own cache lines); nothing is
 // shared between loops. Totals are made on demand: the counters of the
 // connections that have ended, folded in once each by finish, plus a walk over
 // the live ones, both under statsMu.
 
-// EngineStats are a Server's or a Client's totals since it started.
-type EngineStats struct {
-	// Stats adds up the traffic of every connection so far, open and ended (a
-	// goroutine-mode connection's close frame, written by its writer after the
-	// connection ended, is not counted).
-	Stats
-	// Conns is the number of connections now, handshakes in progress included.
-	Conns int64
-	// Opened counts the connections the engine has taken on (accepted, adopted
-	// or dialled), and Closed those that have ended.
-	Opened, Closed uint64
-}
+// EngineStats are a Server's or a Client's totals since it started: the
+// traffic of every connection so far, open and ended, and the connections
+// now, opened and closed (documented in internal/opmetrics).
+type EngineStats = opmetrics.EngineStats
 
 // foldStats adds an ended connection's counters to the engine's (finish, before
 // the connection leaves its loop's table, so that a walk in stats meets it
@@ -27,19 +21,10 @@ func (e *engine) foldStats(c *Conn) {
 	e.statsMu.Lock()
 	if !c.write.folded {
 		c.write.folded = true
-		e.ended.add(st)
+		e.ended.Add(st)
 		e.nclosed++
 	}
 	e.statsMu.Unlock()
-}
-
-func (s *Stats) add(o Stats) {
-	s.BytesIn += o.BytesIn
-	s.BytesOut += o.BytesOut
-	s.MessagesIn += o.MessagesIn
-	s.MessagesOut += o.MessagesOut
-	s.FramesIn += o.FramesIn
-	s.FramesOut += o.FramesOut
 }
 
 // stats adds the live connections' counters to the ended ones'. Its cost grows
@@ -52,7 +37,7 @@ func (e *engine) stats() EngineStats {
 	st.Stats, st.Closed = e.ended, e.nclosed
 	for c := range e.conns(anyState) {
 		if !c.write.folded {
-			st.Stats.add(c.Stats())
+			st.Stats.Add(c.Stats())
 		}
 	}
 	e.statsMu.Unlock()

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sync/atomic"
-	"time"
 
+	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
 // wss on the loops, the way in: ListenTLS accepts on a goroutine of its own,
-// runs crypto/tls's handshake (internal/tlshand) on a short-lived goroutine
-// per connection, at most Config.MaxTLSHandshakes at once, and moves the raw
+// runs crypto/tls's handshake (internal/tlshand: its Acceptor) on a
+// short-lived goroutine per connection, at most Config.MaxTLSHandshakes at
+// once, and moves the raw
 // socket with its record layer onto a loop (tlsloop.go), where the WebSocket
 // handshake and everything after runs as on ws://. What the record layer
 // cannot run (TLS 1.2, ChaCha20-Poly1305, ...: tlshand.ErrGoroutineMode)
@@ -24,35 +24,13 @@ import (
 // HandshakeTimeout for one of the Config.MaxTLSHandshakes handshake slots.
 var ErrTLSBusy = errors.New("weir: too many TLS handshakes in progress")
 
-// tlsCounters are the TLS event counters (engine.m).
-type tlsCounters struct {
-	tlsLoop, tlsGoroutine, tlsFailed, tlsBusy, tlsRecordErrors atomic.Uint64
-}
-
-// TLSMetrics count what happened to the connections of ListenTLS.
-type TLSMetrics struct {
-	// Loop counts handshakes whose connection moved onto the loops.
-	Loop uint64
-	// Goroutine counts handshakes whose connection stayed in goroutine mode
-	// (TLS 1.2, ChaCha20-Poly1305, ...: docs/tls-design.md).
-	Goroutine uint64
-	// Failed counts TLS handshakes that failed or timed out (HandshakeTimeout).
-	Failed uint64
-	// Busy counts connections closed unanswered because every handshake slot
-	// (MaxTLSHandshakes) stayed taken for their HandshakeTimeout.
-	Busy uint64
-	// RecordErrors counts loop connections ended by a bad record (failed
-	// authentication, plaintext, over the size limit, ...): alert sent, closed.
-	RecordErrors uint64
-}
-
-func (m *tlsCounters) snapshot() TLSMetrics {
-	return TLSMetrics{Loop: m.tlsLoop.Load(), Goroutine: m.tlsGoroutine.Load(), Failed: m.tlsFailed.Load(),
-		Busy: m.tlsBusy.Load(), RecordErrors: m.tlsRecordErrors.Load()}
-}
+// TLSMetrics count what happened to the connections of ListenTLS (and of a
+// Client's wss dials): handshakes moved onto the loops, kept in goroutine
+// mode, failed, turned away busy, and record errors (internal/opmetrics).
+type TLSMetrics = opmetrics.TLS
 
 // TLSMetrics returns the counters of the server's TLS listeners.
-func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.snapshot() }
+func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.tls.Snapshot() }
 
 // ListenTLS is Listen with TLS: wss on the loops. cfg is used as
 // crypto/tls uses it (certificates, GetCertificate, ALPN, client
@@ -90,34 +68,25 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	// its connections.
 	p := tlshand.Prepare(cfg, tlshand.Options{})
 	s.netLns = append(s.netLns, ln)
-	e.wg.Add(1)
-	go e.acceptTLS(ln, p, s.tls)
+	a := &tlshand.Acceptor{
+		Prepared: p, Slots: s.tls, Timeout: e.cfg.HandshakeTimeout,
+		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
+		Go:     e.goCounted,
+		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.unadmit(r.Addr()) },
+		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.unadmit(r.Addr()) },
+		Done:   e.startTLS,
+	}
+	e.goCounted(a.Serve)
 	return nil
 }
 
-// acceptTLS accepts from a TLS listener. A connection waits for a handshake
-// slot until its HandshakeTimeout; connections behind it wait in the listen
-// backlog. So a storm of handshakes costs at most MaxTLSHandshakes goroutines.
-func (e *engine) acceptTLS(ln net.Listener, p *tlshand.Prepared, slots *tlshand.Slots) {
-	defer e.wg.Done()
-	for {
-		nc, remote, ok := e.acceptAdmitted(ln) // netconn.go
-		if !ok {
-			return
-		}
-		var deadline time.Time
-		if d := e.cfg.HandshakeTimeout; d > 0 {
-			deadline = time.Now().Add(d)
-		}
-		if !slots.Acquire(deadline) {
-			e.m.tlsBusy.Add(1)
-			e.unadmit(remote.Addr())
-			nc.Close()
-			continue
-		}
-		e.wg.Add(1)
-		go e.handshakeTLS(nc, p, slots, remote, deadline)
-	}
+// goCounted runs f on a goroutine that stop waits for.
+func (e *engine) goCounted(f func()) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
 }
 
 // unadmit undoes admitAccepted for a connection that never became a Conn.
@@ -127,26 +96,14 @@ func (e *engine) unadmit(addr netip.Addr) {
 	}
 }
 
-// handshakeTLS runs one TLS handshake in its slot and starts the connection:
-// on a loop with its record layer, or in goroutine mode with its tls.Conn.
-func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.Slots, remote netip.AddrPort, deadline time.Time) {
-	defer e.wg.Done()
-	defer slots.Release()
-	// The deadline cuts a client that drips its ClientHello (a TLS slowloris);
-	// the context cuts every handshake when the Server stops.
-	nc.SetDeadline(deadline)
-	res, err := p.Server(slots.Context(), nc)
-	if err != nil && !errors.Is(err, tlshand.ErrGoroutineMode) {
-		e.m.tlsFailed.Add(1)
-		e.unadmit(remote.Addr())
-		nc.Close()
-		return
-	}
-	nc.SetDeadline(time.Time{})
+// startTLS starts a connection whose TLS handshake is done
+// (tlshand.Acceptor.Done): on a loop with its record layer, or in goroutine
+// mode with its tls.Conn.
+func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Result, goroutine bool) {
 	e.tuneNet(nc)
 	var c *Conn
-	if err != nil { // goroutine mode: res.Conn is a working tls.Conn
-		e.m.tlsGoroutine.Add(1)
+	if goroutine { // res.Conn is a working tls.Conn
+		e.m.tls.Goroutine.Add(1)
 		c = e.newConn(-1, nil, false)
 		c.goroutine = newGoroutineMode(res.Conn)
 		c.remote = remote
@@ -158,11 +115,11 @@ func (e *engine) handshakeTLS(nc net.Conn, p *tlshand.Prepared, slots *tlshand.S
 	fd, ok := e.takeFD(nc)
 	nc.Close() // the loop owns the duplicate (or nobody, if it failed)
 	if !ok {
-		e.m.tlsFailed.Add(1)
+		e.m.tls.Failed.Add(1)
 		e.unadmit(remote.Addr())
 		return
 	}
-	e.m.tlsLoop.Add(1)
+	e.m.tls.Loop.Add(1)
 	c = e.newConn(int32(fd), nil, false)
 	c.remote = remote
 	c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover) // the leftover is opened by the first read turn

@@ -69,7 +69,7 @@ func (c *Conn) tlsInput(w *worker, data []byte) {
 		c.onIOError(w, err)
 		return
 	}
-	c.eng.m.tlsRecordErrors.Add(1) // metrics.go
+	c.eng.m.tls.RecordErrors.Add(1) // metrics.go
 	c.read.Get(w).extra().failErr = &TLSError{Err: err}
 	c.finish(w, frame.StatusAbnormalClosure, "", c.read.Get(w).failErr())
 }

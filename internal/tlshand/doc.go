@@ -43,4 +43,8 @@
 //   - Slots (slots.go) bound the handshakes a server runs at once: Acquire
 //     waits for a slot until the connection's deadline or Stop, which also
 //     ends Context, the handshakes' context.
+//   - An Acceptor (accept.go) serves a listener with them: one goroutine per
+//     handshake, only while it holds a slot; a connection's slot wait and
+//     handshake together are bounded by Timeout from its accept; every
+//     connection either reaches Done or is closed here after Busy or Failed.
 package tlshand

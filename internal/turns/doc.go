@@ -1,5 +1,5 @@
 // Package turns is an event loop's bookkeeping of the connection turns it runs
-// itself under DispatchPool (issue 15): whether a batch runs on the loop or goes
+// itself under DispatchPool (issue 15), and every turn's read budget: whether a batch runs on the loop or goes
 // to the worker pool, the slow phase after a long turn, and the watchdog that
 // leaves a blocked turn behind so another goroutine can take the loop over.
 // It knows nothing of connections, pollers or workers: the engine's loop asks
@@ -20,4 +20,10 @@
 //     turns. Once Stopped reports true the watchdog does nothing and never
 //     re-arms.
 //   - Takeovers counts takeovers and allows one log line per LogEvery.
+//   - Read (read.go) is one connection's read turn's budget, in any dispatch
+//     mode: at most MaxReads reads and MaxBytes bytes, and LightBytes for a
+//     turn from the pool's fresh lane, whose reads it cuts to what is left;
+//     a light turn that spends its budget makes the connection heavy, and a
+//     heavy one that reads the socket dry with less than LightBytes read
+//     makes it light again.
 package turns

@@ -1,0 +1,62 @@
+package assemble
+
+import (
+	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsread"
+)
+
+// smallest is the smallest pooled size taken to start a message.
+const smallest = 64
+
+// Append appends p to the message being assembled in *msg, growing it when
+// it must and charging t for the growth. A message's last frame (last)
+// grows it by exactly what is missing; the others by at least as much as it
+// holds, so that a message of many frames is copied O(log n) times. On false
+// the growth was refused: *msg was released and refunded, and is nil.
+func Append(msg *[]byte, p []byte, last bool, t *wsread.Total) bool {
+	more := len(p)
+	if !last {
+		more = max(len(p), len(*msg))
+	}
+	m, old := *msg, cap(*msg)
+	switch {
+	case m == nil:
+		m = bufpool.Get(max(len(p), smallest))[:0]
+	case old-len(m) < len(p):
+		m = bufpool.Grow(m, more)
+	}
+	if cap(m) != old && !t.Charge(cap(m)-old) {
+		bufpool.Put(m)
+		t.Refund(old)
+		*msg = nil
+		return false
+	}
+	*msg = append(m, p...)
+	return true
+}
+
+// Put returns a message buffer to the pool and its capacity to t.
+func Put(t *wsread.Total, b []byte) {
+	t.Refund(cap(b))
+	bufpool.Put(b)
+}
+
+// Inflate inflates a compressed message's payload (its frames' payloads
+// together) into a pooled buffer, which the caller gives back with
+// bufpool.Put: at most limit bytes (over it, deflate's 1009 error), and for
+// text valid UTF-8 unless skipUTF8 (else wsread.ErrTextNotUTF8). On error no
+// buffer is left to give back.
+func Inflate(d *deflate.Conn, op frame.Opcode, payload []byte, limit int64, skipUTF8 bool) ([]byte, error) {
+	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
+	msg, err := d.Decompress(dst, payload, limit)
+	if err == nil && op == frame.OpText && !skipUTF8 && !frame.ValidUTF8(msg) {
+		err = wsread.ErrTextNotUTF8
+	}
+	if err != nil {
+		bufpool.Put(msg)
+		return nil, err
+	}
+	return msg, nil
+}

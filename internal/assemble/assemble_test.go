@@ -1,0 +1,116 @@
+package assemble
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsread"
+)
+
+// TestAppend: fragments of any sizes assemble into the message; the budget
+// is charged exactly the buffer's capacity while it is held, a refused
+// growth leaves nothing held or charged, and Put refunds it all.
+func TestAppend(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		sizes []int
+		max   int64
+		ok    bool
+	}{
+		{"one", []int{10}, 0, true},
+		{"many small", []int{1, 0, 3, 5, 0, 7, 1, 1, 2}, 0, true},
+		{"growing", []int{100, 1000, 10000, 100000}, 0, true},
+		{"within", []int{1000, 1000, 1000}, 1 << 20, true},
+		{"over at once", []int{4096}, 1000, false},
+		{"over later", []int{500, 500, 5000}, 4096, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tot := &wsread.Total{Max: tc.max}
+			var msg, want []byte
+			ok := true
+			for i, n := range tc.sizes {
+				p := bytes.Repeat([]byte{byte(i + 'a')}, n)
+				want = append(want, p...)
+				if ok = Append(&msg, p, i == len(tc.sizes)-1, tot); !ok {
+					break
+				}
+				if got := tot.Load(); got != int64(cap(msg)) {
+					t.Fatalf("frame %d: charged %d, holding %d", i, got, cap(msg))
+				}
+			}
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, want %v", ok, tc.ok)
+			}
+			if !ok {
+				if msg != nil || tot.Load() != 0 {
+					t.Fatalf("refused: msg %d bytes, %d charged", len(msg), tot.Load())
+				}
+				return
+			}
+			if !bytes.Equal(msg, want) {
+				t.Fatalf("assembled %d bytes, want %d", len(msg), len(want))
+			}
+			Put(tot, msg)
+			if tot.Load() != 0 {
+				t.Fatalf("%d left charged after Put", tot.Load())
+			}
+		})
+	}
+}
+
+// TestInflate: a compressed message inflates within its limit; past the
+// limit it fails with 1009; text that is not UTF-8 once inflated fails with
+// ErrTextNotUTF8 unless skipped.
+func TestInflate(t *testing.T) {
+	t.Parallel()
+	d := deflate.NewConn(deflate.Params{}, true, &deflate.Options{})
+	defer d.Release()
+	compress := func(p []byte) []byte {
+		out, err := deflate.Compress(nil, p, 15, &deflate.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	text := bytes.Repeat([]byte("héllo "), 1000)
+	bad := append(bytes.Repeat([]byte("a"), 100), 0xff)
+	for _, tc := range []struct {
+		name  string
+		op    frame.Opcode
+		p     []byte
+		limit int64
+		skip  bool
+		err   error
+	}{
+		{"text", frame.OpText, text, 1 << 20, false, nil},
+		{"binary", frame.OpBinary, bad, 1 << 20, false, nil},
+		{"bad text", frame.OpText, bad, 1 << 20, false, wsread.ErrTextNotUTF8},
+		{"bad text skipped", frame.OpText, bad, 1 << 20, true, nil},
+		{"over the limit", frame.OpBinary, text, 100, false, nil},
+	} {
+		msg, err := Inflate(d, tc.op, compress(tc.p), tc.limit, tc.skip)
+		switch {
+		case tc.limit < int64(len(tc.p)):
+			if frameCode(err) != frame.StatusMessageTooBig {
+				t.Errorf("%s: err %v, want 1009", tc.name, err)
+			}
+		case !errors.Is(err, tc.err):
+			t.Errorf("%s: err %v, want %v", tc.name, err, tc.err)
+		case err == nil && !bytes.Equal(msg, tc.p):
+			t.Errorf("%s: inflated %d bytes, want %d", tc.name, len(msg), len(tc.p))
+		}
+	}
+}
+
+func frameCode(err error) frame.StatusCode {
+	var pe *frame.ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return 0
+}
