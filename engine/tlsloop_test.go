@@ -140,10 +140,13 @@ func TestTLSLoopDialEcho(t *testing.T) {
 	if !<-h.mode {
 		t.Fatal("not on the loops")
 	}
-	// The echoes are read while the messages go out: 6 MiB written before
-	// reading any would pass the client's MaxWriteBuffer once the server,
-	// its output above WriteHighWater, stops reading.
+	// The echoes are read while the messages go out, and at most 16 messages
+	// (under 1 MiB) are in flight: 6 MiB written ahead of the reader would
+	// pass the client's MaxWriteBuffer (4 MiB) whenever the reader lags, as
+	// it does on a loaded machine (seen: "write buffer full"), since the
+	// server stops reading once its own output is above WriteHighWater.
 	read := make(chan error, 1)
+	window := make(chan struct{}, 16)
 	go func() {
 		for i := range 200 {
 			op, got, err := c.ReadMessage(context.Background())
@@ -151,10 +154,16 @@ func TestTLSLoopDialEcho(t *testing.T) {
 				read <- fmt.Errorf("message %d: %v %d bytes", i, err, len(got))
 				return
 			}
+			<-window
 		}
 		read <- nil
 	}()
 	for i := range 200 {
+		select {
+		case window <- struct{}{}:
+		case err := <-read:
+			t.Fatalf("reader ended early: %v", err)
+		}
 		msg := bytes.Repeat([]byte{byte(i)}, i*301)
 		if err := c.WriteMessage(frame.OpBinary, msg); err != nil {
 			t.Fatal(err)
