@@ -10,13 +10,10 @@ import (
 	"github.com/weir-ws/weir/upgrade"
 )
 
-// Goroutine-per-connection mode: the same Conn, state machine and callbacks over a
-// net.Conn, with one reader goroutine per connection and blocking writes
-// (internal/perconn runs both goroutines; the Conn is their Reader and Writer).
-// It serves connections whose fd cannot be taken (a *tls.Conn), platforms
-// without a poller, and Config.GoroutinePerConn. Timers use a wheel of their own
-// (one goroutine for the engine), and events posted from other goroutines wake
-// the reader out of its read with a past read deadline.
+// Goroutine-per-connection mode (internal/perconn runs the goroutines, and says
+// when it is used): the same Conn, state machine and callbacks over a net.Conn,
+// the Conn being perconn's Reader and Writer; timers on a wheel of the engine's
+// own, ticked by one goroutine.
 
 // goroutineMode is what only a goroutine-mode connection needs: its socket
 // with the channels that wake its reader and writer goroutines (set before
@@ -153,12 +150,6 @@ func (r *netReader) Failed(err error) { r.c.onIOError(&r.w, err) }
 
 // wakeReader makes the reader goroutine look at its pending events.
 func (c *Conn) wakeReader() { c.goroutine.Wake() }
-
-// netWrite2 is sysWrite2 in goroutine mode: the socket never takes bytes directly.
-// Everything is queued (under the MaxWriteBuffer policy, as on the loops) and the
-// connection's writer goroutine does the blocking writes outside the lock, so a peer
-// that stops reading blocks no caller, no callback and no keepalive.
-func (c *Conn) netWrite2(a, b []byte) (int, error) { return 0, nil }
 
 // netWriter is a goroutine-mode connection seen by its writer goroutine
 // (perconn.Writer): it takes the outbound buffer whole, under write.mu, and

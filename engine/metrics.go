@@ -44,21 +44,7 @@ type Metrics = opmetrics.Metrics
 // metrics makes the snapshot. Its cost is that of stats (a walk over the
 // connections) plus a few dozen atomic loads: call it per scrape.
 func (e *engine) metrics() Metrics {
-	return Metrics{
-		EngineStats:        e.stats(),
-		Buffered:           e.buffered.Load(),
-		BufferedInbound:    e.inbound.Load(),
-		HandshakesAccepted: e.m.Accepted(),
-		HandshakesTimedOut: e.m.TimedOut(),
-		HandshakesRefused:  e.m.Refused(),
-		Closes:             e.m.Closes(),
-		WritesRefused:      e.m.Writes(opmetrics.WriteRefused),
-		WritesDropped:      e.m.Writes(opmetrics.WriteDropped),
-		WritesClosed:       e.m.Writes(opmetrics.WriteClosed),
-		LoopTakeovers:      e.m.takeovers.Load(),
-		PingRTT:            e.m.RTT(),
-		TLS:                e.m.tls.Snapshot(),
-	}
+	return e.m.Snapshot(e.stats(), e.buffered.Load(), e.inbound.Load(), e.m.takeovers.Load(), e.m.tls.Snapshot())
 }
 
 // Metrics returns the server's operator metrics (see Metrics and

@@ -21,10 +21,7 @@ import (
 // bounded by Config.HandshakeTimeout (see upgrade.Upgrader.HandshakeTimeout): a
 // deferred verify decision not made by then is answered 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ip := httpIP(r)
-	if s.e.proxied(ip) {
-		ip = s.upg.ClientIPHTTP(r) // counted under the client behind the proxy (limits.go)
-	}
+	ip := s.upg.ClientIPHTTP(r) // the TCP peer, or the client behind a trusted proxy
 	if he := s.gate.HTTP(ip); he != nil {
 		s.e.countRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
@@ -40,16 +37,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.e.m.Accept()
 	s.adopt(nc, head, &res, ip)
-}
-
-// httpIP is the TCP peer's address of a request (invalid when RemoteAddr is
-// not ip:port, as for a Unix socket).
-func httpIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr()
 }
 
 // Adopt runs a connection whose server handshake is already done (by

@@ -87,7 +87,11 @@ func (c *Conn) sysRead(b []byte) (int, error) { return c.fd.Read(b) }
 // sysWrite2 writes a then b without blocking and returns how much the socket took.
 func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 	if c.goroutine != nil {
-		return c.netWrite2(a, b)
+		// Goroutine mode: nothing goes to the socket here. Everything is queued
+		// (under the MaxWriteBuffer policy, as on the loops) and the writer
+		// goroutine writes outside the lock, so a peer that stops reading blocks
+		// no caller, no callback and no keepalive.
+		return 0, nil
 	}
 	return c.fd.Write2(a, b)
 }

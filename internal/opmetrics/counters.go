@@ -68,14 +68,26 @@ func (m *Counters) ObserveRTT(d time.Duration) {
 	m.rttSum.Add(int64(d))
 }
 
-// Accepted is the number of handshakes answered 101.
-func (m *Counters) Accepted() uint64 { return m.accepted.Load() }
-
-// TimedOut is the number of handshakes that timed out.
-func (m *Counters) TimedOut() uint64 { return m.timedOut.Load() }
-
-// Writes is the number of writes refused under policy.
-func (m *Counters) Writes(policy int) uint64 { return m.writes[policy].Load() }
+// Snapshot is the counters with what the engine keeps elsewhere: the traffic
+// totals (a walk over the connections), the buffered gauges, the loops'
+// takeovers and the TLS counters. It allocates the tables: call it per scrape.
+func (m *Counters) Snapshot(st EngineStats, buffered, inbound int64, takeovers uint64, tls TLS) Metrics {
+	return Metrics{
+		EngineStats:        st,
+		Buffered:           buffered,
+		BufferedInbound:    inbound,
+		HandshakesAccepted: m.accepted.Load(),
+		HandshakesTimedOut: m.timedOut.Load(),
+		HandshakesRefused:  m.Refused(),
+		Closes:             m.Closes(),
+		WritesRefused:      m.writes[WriteRefused].Load(),
+		WritesDropped:      m.writes[WriteDropped].Load(),
+		WritesClosed:       m.writes[WriteClosed].Load(),
+		LoopTakeovers:      takeovers,
+		PingRTT:            m.RTT(),
+		TLS:                tls,
+	}
+}
 
 // Refused returns the refused handshakes, one entry per status of the table.
 func (m *Counters) Refused() []StatusCount {

@@ -47,8 +47,8 @@ func TestCounters(t *testing.T) {
 	m.Close(4000, false)
 	m.Close(7, false)
 	m.Write(WriteDropped)
-	if m.Accepted() != 1 || m.Writes(WriteDropped) != 1 || m.Writes(WriteRefused) != 0 {
-		t.Fatalf("accepted %d, writes %d/%d", m.Accepted(), m.Writes(WriteDropped), m.Writes(WriteRefused))
+	if s := m.Snapshot(EngineStats{}, 0, 0, 0, TLS{}); s.HandshakesAccepted != 1 || s.WritesDropped != 1 || s.WritesRefused != 0 {
+		t.Fatalf("accepted %d, writes %d/%d", s.HandshakesAccepted, s.WritesDropped, s.WritesRefused)
 	}
 	got := map[string]uint64{}
 	for _, s := range m.Refused() {
@@ -76,11 +76,27 @@ func TestWriteErr(t *testing.T) {
 	for _, err := range []error{nil, errors.New("other"), wswrite.ErrClosed, wswrite.ErrFull, wswrite.ErrDropped, wswrite.ErrDropped, wswrite.ErrSlowConsumer} {
 		m.WriteErr(err)
 	}
-	if r, d, c := m.Writes(WriteRefused), m.Writes(WriteDropped), m.Writes(WriteClosed); r != 1 || d != 2 || c != 1 {
+	s := m.Snapshot(EngineStats{}, 0, 0, 0, TLS{})
+	if r, d, c := s.WritesRefused, s.WritesDropped, s.WritesClosed; r != 1 || d != 2 || c != 1 {
 		t.Fatalf("refused %d, dropped %d, closed %d; want 1, 2, 1", r, d, c)
 	}
 	m.TimeOut()
-	if m.TimedOut() != 1 {
-		t.Fatalf("TimedOut = %d, want 1", m.TimedOut())
+	if n := m.Snapshot(EngineStats{}, 0, 0, 0, TLS{}).HandshakesTimedOut; n != 1 {
+		t.Fatalf("HandshakesTimedOut = %d, want 1", n)
+	}
+}
+
+// TestSnapshotCarries: what the engine keeps outside Counters lands in the
+// snapshot's own fields, none swapped.
+func TestSnapshotCarries(t *testing.T) {
+	t.Parallel()
+	var m Counters
+	st := EngineStats{Conns: 3, Opened: 5, Closed: 2}
+	s := m.Snapshot(st, 11, 13, 17, TLS{Loop: 19, Busy: 23})
+	if s.EngineStats != st || s.Buffered != 11 || s.BufferedInbound != 13 || s.LoopTakeovers != 17 || s.TLS != (TLS{Loop: 19, Busy: 23}) {
+		t.Fatalf("snapshot %+v", s)
+	}
+	if len(s.HandshakesRefused) != nRefuse || len(s.Closes) != 2*nCloseCodes || len(s.PingRTT.Counts) != len(RTTBuckets) {
+		t.Fatalf("tables: %d refused, %d closes, %d buckets", len(s.HandshakesRefused), len(s.Closes), len(s.PingRTT.Counts))
 	}
 }
