@@ -1,20 +1,41 @@
 package engine
 
-import "github.com/weir-ws/weir/internal/callback"
+import "github.com/weir-ws/weir/frame"
 
-// Handler receives a connection's events: OnOpen, OnMessage (or OnFrame under
-// Config.DisableAssembly), OnPing, OnPong, OnDrain, OnClose, each documented in
-// internal/callback. Embed NopHandler and override what you need. For one
-// connection the calls never overlap and arrive in order; a payload slice is
-// valid only until the call returns (copy it to keep it).
-type Handler = callback.Handler[*Conn]
+// Handler receives a connection's events. Embed NopHandler and override what you
+// need. For one connection the calls never overlap and arrive in order; a payload
+// slice is valid only until the call returns (copy it to keep it).
+type Handler interface {
+	// OnOpen is called once the handshake has completed, before any other call.
+	OnOpen(c *Conn)
+	// OnMessage receives a complete message: OpText (valid UTF-8) or OpBinary.
+	OnMessage(c *Conn, op frame.Opcode, payload []byte)
+	// OnFrame receives every data frame when Config.DisableAssembly is set; the
+	// opcode of a continuation frame is OpContinuation and h.Fin marks the last one.
+	OnFrame(c *Conn, h frame.Header, payload []byte)
+	// OnPing sees a ping's payload. Return false to cancel the automatic pong for
+	// this ping (WebSocket-Node's cancel()); true lets it go.
+	OnPing(c *Conn, payload []byte) bool
+	// OnPong sees a pong's payload.
+	OnPong(c *Conn, payload []byte)
+	// OnDrain is called when the outbound buffer, having held more than
+	// Config.DrainLowWater bytes, is back at or below it.
+	OnDrain(c *Conn)
+	// OnClose is called once, after the connection is closed. code and reason are the
+	// close status: the peer's close frame (1005 when it had no code), the code weir
+	// sent when it failed the connection, or 1006 when TCP ended without a close frame.
+	// err is nil after a clean close handshake and says why otherwise: a
+	// *frame.ProtocolError, ErrAbnormalClosure, ErrPeerTimeout, an I/O error...
+	OnClose(c *Conn, code frame.StatusCode, reason string, err error)
+}
 
 // NopHandler implements Handler by doing nothing (and letting every pong go).
-type NopHandler = callback.Nop[*Conn]
+type NopHandler struct{}
 
-// Trace observes the frames of every connection of a Server or Client
-// (Config.Trace): FrameIn sees each header as it is parsed, in the worker
-// context; FrameOut as it is written or queued, under the write lock (it must
-// not write). Headers only, never payloads; callbacks must be quick. See
-// internal/callback.
-type Trace = callback.Trace[*Conn]
+func (NopHandler) OnOpen(*Conn)                                   {}
+func (NopHandler) OnMessage(*Conn, frame.Opcode, []byte)          {}
+func (NopHandler) OnFrame(*Conn, frame.Header, []byte)            {}
+func (NopHandler) OnPing(*Conn, []byte) bool                      { return true }
+func (NopHandler) OnPong(*Conn, []byte)                           {}
+func (NopHandler) OnDrain(*Conn)                                  {}
+func (NopHandler) OnClose(*Conn, frame.StatusCode, string, error) {}
