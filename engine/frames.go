@@ -119,7 +119,7 @@ func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payloa
 	}
 	limit := c.eng.cfg.MaxMessageSize
 	dst := bufpool.Get(int(min(max(int64(4*len(payload)), 4096), limit+1)))[:0]
-	msg, err := c.compression.Decompress(dst, payload, limit)
+	msg, err := c.compression().Decompress(dst, payload, limit)
 	if r.message != nil {
 		c.putMsg(r.message)
 		r.message = nil
