@@ -86,15 +86,21 @@ func (p *Prepared) run(ctx context.Context, conn net.Conn, server bool) (*Result
 	err := tc.HandshakeContext(ctx)
 	clientSecret, serverSecret := rc.release()
 	if err != nil {
+		rc.dropWritten()
+		rc.dropReadAhead() // the caller closes the connection: nothing reads it again
 		return nil, err
 	}
 	res := &Result{Conn: tc, State: tc.ConnectionState()}
 	if err := p.handOff(rc, res, server, clientSecret, serverSecret); err != nil {
-		rc.pass, rc.written = true, nil
+		rc.pass = true
+		rc.dropWritten()
 		res.Reader, res.Writer, res.Leftover = nil, nil, nil
 		return res, fmt.Errorf("%w: %w", ErrGoroutineMode, err)
 	}
-	rc.written = nil
+	rc.dropWritten()
+	if server {
+		rc.dropReadAhead() // the leftover is copied; res.Conn is not used again
+	}
 	return res, nil
 }
 
