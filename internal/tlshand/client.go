@@ -165,13 +165,7 @@ func (c *ClientConn) handOff(res *Result) error {
 		// count below would not follow it. Rare enough for goroutine mode.
 		return errKeyUpdated
 	}
-	wk := tlsrec.Keys{Suite: c.suite, Secret: c.write}
-	n, err := tlsrec.CountOpened(wk, rc.written)
-	if err != nil {
-		return err
-	}
-	wk.Seq = n
-	w, err := tlsrec.NewWriter(wk)
+	w, err := tlsrec.NewWriterAfter(tlsrec.Keys{Suite: c.suite, Secret: c.write}, rc.written)
 	if err != nil {
 		return err
 	}

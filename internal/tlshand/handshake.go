@@ -134,19 +134,14 @@ func (p *Prepared) handOff(rc *recConn, res *Result, server bool, clientSecret, 
 	}
 	// crypto/tls may have sealed records under the application key already
 	// (a server's NewSessionTicket): count them in what it wrote.
-	wk := tlsrec.Keys{Suite: st.CipherSuite, Secret: writeSecret}
-	n, err := tlsrec.CountOpened(wk, rc.written)
+	// The Writer keeps the AEAD the count built for its first record.
+	w, err := tlsrec.NewWriterAfter(tlsrec.Keys{Suite: st.CipherSuite, Secret: writeSecret}, rc.written)
 	if err != nil {
 		return err
 	}
-	wk.Seq = n
 	left, ok := rc.leftover()
 	if !ok {
 		return errors.New("handshake ended inside a record")
-	}
-	w, err := tlsrec.NewWriter(wk)
-	if err != nil {
-		return err
 	}
 	// crypto/tls read nothing under the peer's application key: it was
 	// handed one record at a time and stopped at the last handshake record.
