@@ -2,8 +2,8 @@ package tlsloop
 
 import (
 	"crypto/tls"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"reflect"
 	"unsafe"
 )
