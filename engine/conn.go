@@ -200,7 +200,7 @@ type writeSide struct {
 	// it sits here only because the padding after closeCode is free.
 	folded bool
 	// closeReason is the close status's reason, nil for none: a pointer, not a
-	// string, to keep the Conn in its 512-byte size class (TestConnSize); set
+	// string, to keep the Conn in its 448-byte size class (TestConnSize); set
 	// once per connection, when it closes (reason).
 	closeReason *string
 }
