@@ -74,9 +74,9 @@ func (c *Conn) serverQueue() *queue {
 // queue (or PauseRead) stopped.
 // When ctx ends first, no message is taken (package netconn relies on it).
 func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
-	q, ok := c.handler.(*queue)
+	q, ok := c.handler().(*queue)
 	if !ok {
-		if _, served := c.handler.(queueHandler); !served {
+		if _, served := c.handler().(queueHandler); !served {
 			return 0, nil, ErrNoQueue
 		}
 		q = c.serverQueue()

@@ -322,8 +322,8 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 		c.releaseWrite()
 	} // goroutine mode: the writer sends what is queued, then releases and closes
 	c.closeSocket()
-	if c.compression != nil {
-		c.compression.Release() // no writer can be compressing: we hold mu
+	if c.compression() != nil {
+		c.compression().Release() // no writer can be compressing: we hold mu
 	}
 	c.write.mu.Unlock()
 	c.state.Store(uint32(StateClosed))

@@ -169,6 +169,14 @@ type Config struct {
 	// signature, a key exchange), so more slots than cores only help clients
 	// on slow links. Default: max(64, 16×GOMAXPROCS).
 	MaxTLSHandshakes int
+	// TLSDropExporter makes wss connections that ListenTLS runs on the loops
+	// let go of crypto/tls's keying material exporter at the hand-off:
+	// ExportKeyingMaterial on their TLSConnectionState (and on
+	// upgrade.Request.TLS in the hooks) then returns ErrNoTLSExporter. The
+	// exporter (RFC 8446 §7.5; the tls-exporter channel binding of RFC 9266)
+	// keeps about 120 bytes of crypto/tls's per connection, a seventh of an
+	// idle wss connection's heap (docs/tls-design.md). Default false: kept.
+	TLSDropExporter bool
 	// GoroutinePerConn runs every connection in the goroutine-per-connection mode
 	// (one reader goroutine each, blocking writes) even where a poller exists.
 	GoroutinePerConn bool

@@ -76,7 +76,6 @@ type Conn struct {
 	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
 	paused   atomic.Bool   // PauseRead: input is not watched
 	user     atomic.Pointer[any]
-	kept     atomic.Pointer[Kept]         // set once, before OnOpen; read from any goroutine
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
 	stats    connStats
 	// AfterClose funcs (closehook.go).
@@ -88,17 +87,53 @@ type Conn struct {
 // negotiated facts (subprotocol, version, compression) are set by the handshake
 // before the state becomes open, and the state's store publishes them.
 type identity struct {
-	fd          sock.FD // raw socket on a loop (owns nothing in goroutine mode)
-	client      bool    // this end dialled (next to fd: no padding)
-	version     uint8
-	loop        *loop // its loop (goroutine mode: the engine's timer loop)
-	eng         *engine
-	handler     Handler        // this connection's callbacks (the engine's, or the Dial option's)
-	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go)
-	tls         *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
-	compression *deflate.Conn  // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
-	remote      netip.AddrPort
+	fd        sock.FD // raw socket on a loop (owns nothing in goroutine mode)
+	client    bool    // this end dialled (next to fd: no padding)
+	version   uint8
+	loop      *loop // its loop (goroutine mode: the engine's timer loop)
+	eng       *engine
+	goroutine *goroutineMode // goroutine-per-connection mode only (goroutine.go)
+	tls       *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
+	rare      *rareIdentity  // nil when none of its facts is set (most server connections)
+	remote    netip.AddrPort
+}
+
+// rareIdentity is the part of the identity that most server connections do
+// not have: a Dial's own Handler, permessage-deflate, a subprotocol, the
+// request the verify hook kept. Behind a pointer so that the Conn stays in
+// the 448-byte size class (TestConnSize); set like the rest of the identity,
+// before the connection is published or, for the negotiated facts, before its
+// state becomes open, by the one context that sets it up (rareSet).
+type rareIdentity struct {
+	handler     Handler       // this connection's callbacks when not the engine's (a Dial's)
+	compression *deflate.Conn // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	subprotocol string
+	kept        *Kept // what the verify hook kept from the request
+}
+
+// rareSet returns id's rare part, making it on first need (only while the
+// connection is set up: see rareIdentity).
+func (id *identity) rareSet() *rareIdentity {
+	if id.rare == nil {
+		id.rare = &rareIdentity{}
+	}
+	return id.rare
+}
+
+// handler is this connection's callbacks: a Dial's own, else the engine's.
+func (id *identity) handler() Handler {
+	if id.rare != nil && id.rare.handler != nil {
+		return id.rare.handler
+	}
+	return id.eng.h
+}
+
+// compression is the permessage-deflate state, nil when not negotiated.
+func (id *identity) compression() *deflate.Conn {
+	if id.rare == nil {
+		return nil
+	}
+	return id.rare.compression
 }
 
 // readSide is the read path's state. Only the context that holds the running
@@ -159,7 +194,7 @@ type writeSide struct {
 	// it sits here only because the padding after closeCode is free.
 	folded bool
 	// closeReason is the close status's reason, nil for none: a pointer, not a
-	// string, to keep the Conn in its 512-byte size class (TestConnSize); set
+	// string, to keep the Conn in its 448-byte size class (TestConnSize); set
 	// once per connection, when it closes (reason).
 	closeReason *string
 }
@@ -263,7 +298,12 @@ func (c *Conn) LocalAddr() netip.AddrPort {
 }
 
 // Subprotocol is the negotiated subprotocol, "" for none.
-func (c *Conn) Subprotocol() string { return c.subprotocol }
+func (c *Conn) Subprotocol() string {
+	if c.rare == nil {
+		return ""
+	}
+	return c.rare.subprotocol
+}
 
 // Version is the WebSocket protocol version of the handshake: 13, or 8.
 func (c *Conn) Version() int { return int(c.version) }
@@ -272,9 +312,14 @@ func (c *Conn) Version() int { return int(c.version) }
 func (c *Conn) IsClient() bool { return c.client }
 
 // Request returns what the verify hook kept from the handshake request, or nil.
-// The facts never change once set (before OnOpen), and the pointer is
-// published atomically, so any goroutine may call it.
-func (c *Conn) Request() *Kept { return c.kept.Load() }
+// The facts never change once set (before OnOpen, published by the state's
+// store like the rest of the identity), so any goroutine may call it.
+func (c *Conn) Request() *Kept {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.kept
+}
 
 // SetUserData attaches a value to the connection; UserData returns it.
 func (c *Conn) SetUserData(v any) { c.user.Store(&v) }
@@ -316,10 +361,10 @@ func (c *Conn) BufferedAmount() int {
 
 // Compression reports the negotiated permessage-deflate parameters, if any.
 func (c *Conn) Compression() (deflate.Params, bool) {
-	if c.compression == nil {
+	if c.compression() == nil {
 		return deflate.Params{}, false
 	}
-	return c.compression.Params(), true
+	return c.compression().Params(), true
 }
 
 // EnableWriteCompression turns compression of this connection's outgoing messages

@@ -201,10 +201,12 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	} else {
 		c = e.clientNetConn(nc)
 	}
-	c.subprotocol = res.Subprotocol
+	if res.Subprotocol != "" {
+		c.rareSet().subprotocol = res.Subprotocol
+	}
 	if o.Compression != nil {
 		if p, ok, _ := o.Compression.Accept(res.Extensions); ok {
-			c.compression = deflate.NewConn(p, false, o.Compression)
+			c.rareSet().compression = deflate.NewConn(p, false, o.Compression)
 		}
 	}
 	if o.Version == 8 {
@@ -212,10 +214,10 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 	}
 	c.write.w.SetMaskKey(o.MaskKey)
 	if o.Handler != nil {
-		c.handler = o.Handler
+		c.rareSet().handler = o.Handler
 	}
-	if c.handler == nil {
-		c.handler = newQueue(o.ReadQueue)
+	if c.handler() == nil {
+		c.rareSet().handler = newQueue(o.ReadQueue)
 	}
 	if !e.startOpenConn(c, head) {
 		return nil

@@ -47,7 +47,7 @@ type engine struct {
 var creator = new(worker)
 
 func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
-	c := &Conn{identity: identity{eng: e, handler: e.h, client: client, version: 13}}
+	c := &Conn{identity: identity{eng: e, client: client, version: 13}}
 	if fd >= 0 {
 		c.fd.Own(int(fd))
 	}

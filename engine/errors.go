@@ -6,9 +6,15 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/tlsloop"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
 )
+
+// ErrNoTLSExporter is what ExportKeyingMaterial returns on the
+// TLSConnectionState of a connection whose exporter was let go
+// (Config.TLSDropExporter).
+var ErrNoTLSExporter = tlsloop.ErrNoExporter
 
 // CloseError is the close status of a connection: the code and reason the peer sent,
 // or the ones weir sent when it failed the connection. Reads that fail because the

@@ -91,7 +91,7 @@ func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payloa
 		payload = r.message
 	}
 	cfg := &c.eng.cfg
-	msg, err := assemble.Inflate(c.compression, op, payload, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
+	msg, err := assemble.Inflate(c.compression(), op, payload, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
 	if r.message != nil {
 		c.putMsg(r.message)
 		r.message = nil

@@ -64,38 +64,38 @@ func (e *PanicError) Unwrap() error { return ErrHandlerPanic }
 
 func (c *Conn) callOnOpen(w *worker) {
 	defer c.recoverCallback(w, "OnOpen")
-	c.handler.OnOpen(c)
+	c.handler().OnOpen(c)
 }
 
 func (c *Conn) callOnMessage(w *worker, op frame.Opcode, p []byte) {
 	defer c.recoverCallback(w, "OnMessage")
-	c.handler.OnMessage(c, op, p)
+	c.handler().OnMessage(c, op, p)
 }
 
 func (c *Conn) callOnFrame(w *worker, h frame.Header, p []byte) {
 	defer c.recoverCallback(w, "OnFrame")
-	c.handler.OnFrame(c, h, p)
+	c.handler().OnFrame(c, h, p)
 }
 
 // callOnPing reports false (no automatic pong) when the handler panicked.
 func (c *Conn) callOnPing(w *worker, p []byte) (pong bool) {
 	defer c.recoverCallback(w, "OnPing")
-	return c.handler.OnPing(c, p)
+	return c.handler().OnPing(c, p)
 }
 
 func (c *Conn) callOnPong(w *worker, p []byte) {
 	defer c.recoverCallback(w, "OnPong")
-	c.handler.OnPong(c, p)
+	c.handler().OnPong(c, p)
 }
 
 func (c *Conn) callOnDrain(w *worker) {
 	defer c.recoverCallback(w, "OnDrain")
-	c.handler.OnDrain(c)
+	c.handler().OnDrain(c)
 }
 
 func (c *Conn) callOnClose(w *worker, code frame.StatusCode, reason string, err error) {
 	defer c.recoverCallback(w, "OnClose")
-	c.handler.OnClose(c, code, reason, err)
+	c.handler().OnClose(c, code, reason, err)
 }
 
 // callDone calls a WriteMessageFunc done callback in worker context (flush,

@@ -206,17 +206,19 @@ func (c *Conn) rejectBusy() {
 // kept, before the connection's state becomes open (which publishes them):
 // subprotocol, version, permessage-deflate, user data, the kept request.
 func (c *Conn) takeResult(res *upgrade.Result) {
-	c.subprotocol = res.Subprotocol
+	if res.Subprotocol != "" {
+		c.rareSet().subprotocol = res.Subprotocol
+	}
 	if res.Version != 0 {
 		c.version = uint8(res.Version)
 	}
 	if a, ok := res.Extensions.(deflate.Agreement); ok {
-		c.compression = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
+		c.rareSet().compression = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
 	}
 	if res.UserValue != nil {
 		c.SetUserData(res.UserValue)
 	}
 	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
-		c.kept.Store(&Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header})
+		c.rareSet().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
 	}
 }

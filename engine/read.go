@@ -200,7 +200,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 	r := c.read.Get(w)
 	if !r.parser.Started() {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
-		r.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression != nil)
+		r.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression() != nil)
 	}
 	for r.flags&(rfFinished|rfDiscard) == 0 {
 		if len(data) > 0 && c.paused.Load() {

@@ -122,6 +122,9 @@ func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Resul
 	e.m.tls.Loop.Add(1)
 	c = e.newConn(int32(fd), nil, false)
 	c.remote = remote
+	if e.cfg.TLSDropExporter {
+		tlsloop.DropExporter(&res.State)
+	}
 	c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover) // the leftover is opened by the first read turn
 	fresh := len(res.Leftover) > 0
 	e.startServerConn(c)

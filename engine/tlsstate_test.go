@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -105,5 +106,29 @@ func TestTLSLoopStateSurvives(t *testing.T) {
 		case side.s.ekmErr != nil || len(side.s.ekm) != 32 || !bytes.Equal(side.s.ekm, client.ekm):
 			t.Errorf("%s: ExportKeyingMaterial %x %v, client %x", side.what, side.s.ekm, side.s.ekmErr, client.ekm)
 		}
+	}
+}
+
+// TestTLSDropExporter: with Config.TLSDropExporter a loop-mode connection's
+// state has every field but the exporter, which returns ErrNoTLSExporter
+// (not crypto/tls's keys, not a panic); without it the exporter works
+// (TestTLSLoopStateSurvives compares its bytes with the client's).
+func TestTLSDropExporter(t *testing.T) {
+	t.Parallel()
+	for _, drop := range []bool{false, true} {
+		h := &stateHandler{opened: make(chan stateSeen, 1)}
+		_, addr := startTLS(t, h, Config{TLSDropExporter: drop})
+		rc := dialRawTLS(t, addr, nil) // upgraded
+		s := <-h.opened
+		if !s.loop || s.st.Version != tls.VersionTLS13 {
+			t.Fatalf("drop %v: not on the loops with TLS 1.3: %+v", drop, s)
+		}
+		if drop && (!errors.Is(s.ekmErr, ErrNoTLSExporter) || s.ekm != nil) {
+			t.Errorf("dropped exporter: %x, %v", s.ekm, s.ekmErr)
+		}
+		if !drop && (s.ekmErr != nil || len(s.ekm) != 32) {
+			t.Errorf("kept exporter: %x, %v", s.ekm, s.ekmErr)
+		}
+		rc.nc.Close()
 	}
 }

@@ -11,10 +11,11 @@ const minBuf = 512
 
 // Queue is an outbound byte queue with a read offset: buf[head:] is what the
 // socket has not taken yet. Its zero value is an empty queue holding no memory.
+// It keeps no count of the bytes ever appended: every connection has a Queue,
+// and only the few with completions need one (the caller counts them).
 type Queue struct {
-	buf   []byte // pooled; nil when released
-	head  int    // bytes of buf already taken by the socket
-	total int64  // bytes ever appended
+	buf  []byte // pooled; nil when released
+	head int    // bytes of buf already taken by the socket
 }
 
 // Len is the number of queued bytes the socket has not taken.
@@ -23,10 +24,6 @@ func (q *Queue) Len() int { return len(q.buf) - q.head }
 // Cap is the capacity of the pooled buffer behind the queue (0 when released):
 // the memory it holds.
 func (q *Queue) Cap() int { return cap(q.buf) }
-
-// Total is the number of bytes ever appended: the offset the next append
-// starts at.
-func (q *Queue) Total() int64 { return q.total }
 
 // Bytes returns the queued bytes, valid until the next call that changes q.
 func (q *Queue) Bytes() []byte { return q.buf[q.head:] }
@@ -53,7 +50,6 @@ func (q *Queue) Append(b []byte) {
 		q.buf, q.head = nb, 0
 	}
 	q.buf = append(q.buf, b...)
-	q.total += int64(len(b))
 }
 
 // Growth is the memory appending n bytes would add: nothing when the buffer

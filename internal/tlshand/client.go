@@ -77,7 +77,8 @@ func (c *ClientConn) Raw() net.Conn { return c.rc.Conn }
 
 // fallback turns the wrapper into a pass-through for goroutine mode.
 func (c *ClientConn) fallback() {
-	c.rc.pass, c.rc.written, c.rc.handed, c.rc.stop = true, nil, nil, false
+	c.rc.pass, c.rc.handed, c.rc.stop = true, nil, false
+	c.rc.dropWritten()
 	c.shadow = nil
 	clear(c.write)
 	c.write = nil
@@ -134,7 +135,8 @@ func (c *ClientConn) HandOff() (*Result, error) {
 		c.fallback()
 		return res, fmt.Errorf("%w: %w", ErrGoroutineMode, c.why)
 	}
-	c.rc.written, c.rc.handed = nil, nil
+	c.rc.handed = nil
+	c.rc.dropWritten()
 	return res, nil
 }
 
@@ -163,13 +165,7 @@ func (c *ClientConn) handOff(res *Result) error {
 		// count below would not follow it. Rare enough for goroutine mode.
 		return errKeyUpdated
 	}
-	wk := tlsrec.Keys{Suite: c.suite, Secret: c.write}
-	n, err := tlsrec.CountOpened(wk, rc.written)
-	if err != nil {
-		return err
-	}
-	wk.Seq = n
-	w, err := tlsrec.NewWriter(wk)
+	w, err := tlsrec.NewWriterAfter(tlsrec.Keys{Suite: c.suite, Secret: c.write}, rc.written)
 	if err != nil {
 		return err
 	}

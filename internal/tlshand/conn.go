@@ -3,6 +3,8 @@ package tlshand
 import (
 	"io"
 	"net"
+
+	"github.com/weir-ws/weir/bufpool"
 )
 
 const (
@@ -46,8 +48,26 @@ type recConn struct {
 	stop       bool
 }
 
+// newRecConn wraps c. Its read-ahead buffer is pooled: a server that
+// hands off gives it back at once (dropReadAhead), and so does the capture
+// of what it wrote (dropWritten), so a storm of handshakes reuses them
+// instead of leaving 4-6 KiB of garbage each.
 func newRecConn(c net.Conn, server bool, log *keyLog) *recConn {
-	return &recConn{Conn: c, server: server, log: log, buf: make([]byte, readAhead), first: true}
+	return &recConn{Conn: c, server: server, log: log, buf: bufpool.Get(readAhead), first: true}
+}
+
+// dropReadAhead gives the read-ahead buffer back once the handshake's
+// leftover has been copied out and crypto/tls will read no more (a server
+// in loop mode). Should anything read after all, it reads the socket.
+func (c *recConn) dropReadAhead() {
+	bufpool.Put(c.buf)
+	c.buf, c.r, c.w, c.left, c.pass = nil, 0, 0, 0, true
+}
+
+// dropWritten gives back the capture of our own bytes.
+func (c *recConn) dropWritten() {
+	bufpool.Put(c.written)
+	c.written = nil
 }
 
 // fill makes at least n bytes (n <= len(buf)) available in buf[r:w].
@@ -141,9 +161,13 @@ func (c *recConn) Write(p []byte) (int, error) {
 	}
 	if !c.over {
 		if len(c.written)+len(p) > captureMax {
-			c.over, c.written = true, nil
+			c.over = true
+			c.dropWritten()
 		} else {
-			c.written = append(c.written, p...)
+			if c.written == nil {
+				c.written = bufpool.Get(max(len(p), 2048))[:0]
+			}
+			c.written = append(bufpool.Grow(c.written, len(p)), p...)
 		}
 	}
 	return c.Conn.Write(p)

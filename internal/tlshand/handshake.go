@@ -86,15 +86,21 @@ func (p *Prepared) run(ctx context.Context, conn net.Conn, server bool) (*Result
 	err := tc.HandshakeContext(ctx)
 	clientSecret, serverSecret := rc.release()
 	if err != nil {
+		rc.dropWritten()
+		rc.dropReadAhead() // the caller closes the connection: nothing reads it again
 		return nil, err
 	}
 	res := &Result{Conn: tc, State: tc.ConnectionState()}
 	if err := p.handOff(rc, res, server, clientSecret, serverSecret); err != nil {
-		rc.pass, rc.written = true, nil
+		rc.pass = true
+		rc.dropWritten()
 		res.Reader, res.Writer, res.Leftover = nil, nil, nil
 		return res, fmt.Errorf("%w: %w", ErrGoroutineMode, err)
 	}
-	rc.written = nil
+	rc.dropWritten()
+	if server {
+		rc.dropReadAhead() // the leftover is copied; res.Conn is not used again
+	}
 	return res, nil
 }
 
@@ -128,19 +134,14 @@ func (p *Prepared) handOff(rc *recConn, res *Result, server bool, clientSecret, 
 	}
 	// crypto/tls may have sealed records under the application key already
 	// (a server's NewSessionTicket): count them in what it wrote.
-	wk := tlsrec.Keys{Suite: st.CipherSuite, Secret: writeSecret}
-	n, err := tlsrec.CountOpened(wk, rc.written)
+	// The Writer keeps the AEAD the count built for its first record.
+	w, err := tlsrec.NewWriterAfter(tlsrec.Keys{Suite: st.CipherSuite, Secret: writeSecret}, rc.written)
 	if err != nil {
 		return err
 	}
-	wk.Seq = n
 	left, ok := rc.leftover()
 	if !ok {
 		return errors.New("handshake ended inside a record")
-	}
-	w, err := tlsrec.NewWriter(wk)
-	if err != nil {
-		return err
 	}
 	// crypto/tls read nothing under the peer's application key: it was
 	// handed one record at a time and stopped at the last handshake record.

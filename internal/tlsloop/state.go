@@ -3,6 +3,7 @@ package tlsloop
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"reflect"
 	"unsafe"
 )
@@ -74,6 +75,25 @@ func stateLayout(t reflect.Type, known map[string]bool) uintptr {
 		}
 	}
 	return off
+}
+
+// ErrNoExporter is what ExportKeyingMaterial returns on a state whose
+// exporter DropExporter let go.
+var ErrNoExporter = errors.New("tls: the keying material exporter of this connection was not kept")
+
+func noExporter(string, []byte, int) ([]byte, error) { return nil, ErrNoExporter }
+
+// DropExporter replaces st's exporter with one that returns ErrNoExporter, so
+// that crypto/tls's exporter secret (about 120 bytes in five allocations)
+// does not live as long as the connection. It reports false, changing
+// nothing, when the layout of tls.ConnectionState is not the known one (then
+// the whole state is kept anyway).
+func DropExporter(st *tls.ConnectionState) bool {
+	if ekmOffset == 0 {
+		return false
+	}
+	*ekmOf(st) = noExporter
+	return true
 }
 
 func ekmOf(st *tls.ConnectionState) *ekmFunc {

@@ -250,3 +250,31 @@ func BenchmarkConnectionState(b *testing.B) {
 		}
 	}
 }
+
+// TestDropExporter: a state whose exporter was dropped keeps every exported
+// field, and its ExportKeyingMaterial returns ErrNoExporter instead of
+// crypto/tls's keys (or a nil func's panic); the state it was dropped from
+// nothing else.
+func TestDropExporter(t *testing.T) {
+	cert, pool := testCert(t)
+	s, _ := handshake(t, &tls.Config{Certificates: []tls.Certificate{cert}},
+		&tls.Config{RootCAs: pool, ServerName: "localhost"})
+	if _, err := s.ExportKeyingMaterial("EXPERIMENTAL weir", nil, 32); err != nil {
+		t.Fatalf("crypto/tls's exporter: %v", err)
+	}
+	d := s
+	if !DropExporter(&d) {
+		t.Fatal("DropExporter did nothing on the known layout")
+	}
+	id := compact(&d)
+	st := id.state()
+	if k, err := st.ExportKeyingMaterial("EXPERIMENTAL weir", nil, 32); err != ErrNoExporter || k != nil {
+		t.Errorf("ExportKeyingMaterial after DropExporter = %x, %v", k, err)
+	}
+	if st.Version != s.Version || st.CipherSuite != s.CipherSuite || st.ServerName != s.ServerName {
+		t.Errorf("DropExporter changed the state: %+v", st)
+	}
+	if _, err := s.ExportKeyingMaterial("EXPERIMENTAL weir", nil, 32); err != nil {
+		t.Errorf("the state copied from lost its exporter: %v", err)
+	}
+}

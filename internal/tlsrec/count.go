@@ -12,6 +12,32 @@ func CountOpened(k Keys, stream []byte) (uint64, error) {
 	if err := t.init(k); err != nil {
 		return 0, err
 	}
+	n, err := t.countOpened(stream)
+	t.drop()
+	return n, err
+}
+
+// NewWriterAfter returns a Writer for k positioned after the records of
+// stream that open under it, as counted by CountOpened (k.Seq is their first
+// sequence number). The Writer keeps the AEAD the count built, so its first
+// record (the handshake's next message) does not build another; it continues
+// the count's sequence numbers, so no nonce repeats (RFC 8446 §5.3).
+func NewWriterAfter(k Keys, stream []byte) (*Writer, error) {
+	w := &Writer{}
+	if err := w.k.init(k); err != nil {
+		return nil, err
+	}
+	if _, err := w.k.countOpened(stream); err != nil {
+		w.k.drop()
+		return nil, err
+	}
+	w.sealed = uint32(min(w.k.seq, AutoUpdateRecords))
+	return w, nil
+}
+
+// countOpened is CountOpened on t, which it advances past the records that
+// open.
+func (t *trafficKey) countOpened(stream []byte) (uint64, error) {
 	var n uint64
 	for len(stream) >= HeaderLen {
 		l := int(stream[3])<<8 | int(stream[4])

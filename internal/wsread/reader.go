@@ -1,6 +1,8 @@
 package wsread
 
 import (
+	"encoding/binary"
+
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 )
@@ -57,7 +59,7 @@ type Event struct {
 
 // Reader states.
 const (
-	stHeader  uint8 = iota // expecting a header; hb holds hn bytes of it
+	stHeader  uint8 = iota // expecting a header; hdr holds hn bytes of it (keepCut)
 	stCheck                // header parsed and reported (EvHeader), not checked yet
 	stPayload              // header checked; buf holds the payload that has arrived
 	stClosed               // a close frame was delivered: the rest is dropped
@@ -78,13 +80,16 @@ const minBuf = 64
 // Reader is the state of one connection's read side. Its zero value is
 // inert; Start it before the first Next. See the package documentation.
 type Reader struct {
-	lim    *Limits
-	buf    []byte       // pooled: the payload of the frame in flight, as much as has arrived
-	hdr    frame.Header // the frame in flight, once its header is parsed
-	msgLen int64        // payload bytes of the message in progress, as headers declare
-	nfrag  int64        // data frames in the message in progress
-	hb     [frame.MaxHeaderSize]byte
-	hn     uint8 // bytes of a cut header in hb
+	lim *Limits
+	buf []byte // pooled: the payload of the frame in flight, as much as has arrived
+	// hdr is the frame in flight, once its header is parsed; while a header
+	// is cut across chunks (hn > 0) it holds the hn bytes that came instead
+	// (keepCut), so an idle Reader does not carry a header's worth of bytes
+	// for that.
+	hdr    frame.Header
+	msgLen int64 // payload bytes of the message in progress, as headers declare
+	nfrag  int64 // data frames in the message in progress
+	hn     uint8 // bytes of a cut header kept in hdr
 	state  uint8
 	flags  uint8
 	msgOp  frame.Opcode // opcode of the message in progress, 0 when none
@@ -200,11 +205,13 @@ func (r *Reader) Next(data []byte) (ev Event, n int, err error) {
 // while the header is incomplete (then all of data was consumed and kept) and
 // on a violation (err).
 func (r *Reader) header(data []byte) (h frame.Header, n int, ok bool, err error) {
+	var hb cutHeader
 	if r.hn == 0 {
 		h, n, err = frame.ParseHeader(data)
 		if err == frame.ErrShortHeader {
 			// len(data) < n <= MaxHeaderSize: keep it.
-			r.hn = uint8(copy(r.hb[:], data))
+			r.hn = uint8(copy(hb[:], data))
+			r.keepCut(&hb)
 			return h, len(data), false, nil
 		}
 		if err != nil {
@@ -213,10 +220,12 @@ func (r *Reader) header(data []byte) (h frame.Header, n int, ok bool, err error)
 		return h, n, true, nil
 	}
 	had := int(r.hn)
-	k := copy(r.hb[had:], data)
-	h, size, err := frame.ParseHeader(r.hb[:had+k])
+	r.takeCut(&hb)
+	k := copy(hb[had:], data)
+	h, size, err := frame.ParseHeader(hb[:had+k])
 	if err == frame.ErrShortHeader {
 		r.hn += uint8(k)
+		r.keepCut(&hb)
 		return h, k, false, nil
 	}
 	r.hn = 0
@@ -224,6 +233,25 @@ func (r *Reader) header(data []byte) (h frame.Header, n int, ok bool, err error)
 		return h, 0, false, r.fail(err)
 	}
 	return h, size - had, true, nil
+}
+
+// cutHeader is the bytes of a header cut across chunks.
+type cutHeader = [frame.MaxHeaderSize]byte
+
+// keepCut keeps the bytes of a cut header in r.hdr, which has no parsed
+// header to hold until they are whole: Rsv, Opcode, Mask and Length are
+// exactly MaxHeaderSize (14) bytes (Fin and Masked, bools, take none).
+func (r *Reader) keepCut(b *cutHeader) {
+	r.hdr = frame.Header{Rsv: b[0], Opcode: frame.Opcode(b[1]),
+		Mask: [4]byte(b[2:6]), Length: int64(binary.LittleEndian.Uint64(b[6:]))}
+}
+
+// takeCut returns the bytes keepCut kept.
+func (r *Reader) takeCut(b *cutHeader) {
+	h := &r.hdr
+	b[0], b[1] = h.Rsv, byte(h.Opcode)
+	copy(b[2:6], h.Mask[:])
+	binary.LittleEndian.PutUint64(b[6:], uint64(h.Length))
 }
 
 // check judges a parsed header (r.hdr) before any of its payload is looked at,

@@ -86,6 +86,9 @@ func (w *Writer) enqueue(s Sink, lim *Limits, b []byte) {
 		return
 	}
 	w.out.Append(b)
+	if x := w.extras; x != nil {
+		x.appended += int64(len(b))
+	}
 	w.queued.Store(true)
 	s.Queued()
 	if w.out.Len() > lim.DrainLowWater {
@@ -112,7 +115,7 @@ func (w *Writer) releaseHeld(s Sink) []outq.Done {
 	env := s.Env()
 	buf := x.held.Bytes()
 	err := w.writeRaw(s, env.Limits, nil, 0, buf)
-	total := w.out.Total()
+	total := x.appended
 	for _, d := range x.held.Release() {
 		end := total - int64(len(buf)-d.End)
 		if err != nil {
@@ -145,7 +148,8 @@ func (w *Writer) AddDone(s Sink, fn func(error)) bool {
 	if w.Pending(s) == 0 {
 		return false
 	}
-	w.extra().dones.Add(w.out.Total(), fn)
+	x := w.extra()
+	x.dones.Add(x.appended, fn)
 	return true
 }
 
@@ -155,7 +159,7 @@ func (w *Writer) TakeDones(s Sink) []outq.Done {
 	if x == nil {
 		return nil
 	}
-	return x.dones.Take(w.out.Total() - int64(w.out.Len()+s.Inflight()))
+	return x.dones.Take(x.appended - int64(w.out.Len()+s.Inflight()))
 }
 
 // AllDones drops the held messages and returns every completion still owed

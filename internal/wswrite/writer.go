@@ -118,9 +118,13 @@ type Writer struct {
 }
 
 type extras struct {
-	dones   outq.Dones     // completions waiting for their bytes
-	held    outq.Held      // whole messages behind a fragmented message
-	maskKey func() [4]byte // SetMaskKey
+	// appended counts the bytes queued since the extras were made: the
+	// offsets of dones are on this count. Its origin does not matter, as
+	// each is compared with appended less what is still pending (TakeDones).
+	appended int64
+	dones    outq.Dones     // completions waiting for their bytes
+	held     outq.Held      // whole messages behind a fragmented message
+	maskKey  func() [4]byte // SetMaskKey
 }
 
 func (w *Writer) extra() *extras {

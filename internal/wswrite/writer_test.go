@@ -2,6 +2,7 @@ package wswrite
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -395,5 +396,57 @@ func BenchmarkMessageQueued(b *testing.B) {
 		w.Message(s, frame.OpBinary, p, true)
 		s.room, s.wire = 1<<20, s.wire[:0]
 		w.Flush(s)
+	}
+}
+
+// TestDoneAfterQueued: the completions' byte count starts when the first
+// completion is added (writer.go, extras.appended), so messages queued before
+// it, and after it, complete exactly when the socket has taken their last
+// byte, whatever the socket takes at a time.
+func TestDoneAfterQueued(t *testing.T) {
+	t.Parallel()
+	for _, step := range []int{1, 2, 3, 7, 9, 100} {
+		s := newSink(0) // everything queues
+		var w Writer
+		msg := func(p string) { // 2-byte header + p on the wire, unmasked
+			if err := w.Message(s, frame.OpText, []byte(p), true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msg("first") // queued with no completion: no extras yet
+		var doneAt []int
+		add := func(id int) {
+			if !w.AddDone(s, func(error) { doneAt = append(doneAt, id) }) {
+				t.Fatalf("step %d: message %d completed with nothing written", step, id)
+			}
+		}
+		msg("second")
+		add(2) // due at 7 + 8 = 15 bytes
+		msg("third")
+		msg("fourth")
+		add(4) // due at 15 + 7 + 8 = 30 bytes
+		var taken int
+		want := map[int]int{2: 15, 4: 30}
+		for w.Len() > 0 {
+			s.room += step
+			f := w.Flush(s)
+			taken = len(s.wire)
+			for _, d := range f.Dones {
+				d.Fn(nil)
+			}
+			for _, id := range doneAt {
+				if taken < want[id] {
+					t.Fatalf("step %d: message %d completed at %d bytes, before its last (%d)", step, id, taken, want[id])
+				}
+			}
+			for id, at := range want {
+				if taken >= at && !slices.Contains(doneAt, id) {
+					t.Fatalf("step %d: message %d not completed at %d bytes (its last: %d)", step, id, taken, at)
+				}
+			}
+		}
+		if len(doneAt) != 2 || doneAt[0] != 2 || doneAt[1] != 4 {
+			t.Fatalf("step %d: completions %v", step, doneAt)
+		}
 	}
 }

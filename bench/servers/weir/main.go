@@ -5,6 +5,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/weir-ws/weir/bench/internal/srvkit"
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/engine"
@@ -30,6 +32,9 @@ func main() {
 	if o.Deflate {
 		cfg.Compression = &deflate.Options{}
 	}
+	// WEIR_TLS_DROP_EXPORTER: Config.TLSDropExporter (wss idle memory runs
+	// compare the server with and without it).
+	cfg.TLSDropExporter = os.Getenv("WEIR_TLS_DROP_EXPORTER") != ""
 	srv, err := engine.NewServer(echo{}, cfg, nil)
 	if err != nil {
 		srvkit.Fatal(err)
