@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/sock/socktest"
 	"github.com/weir-ws/weir/internal/testcert"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/internal/tlsloop"
@@ -34,30 +35,6 @@ func (s *sockets) Take(nc net.Conn) (int, bool) {
 		return -1, false
 	}
 	return sock.TakeConn(nc)
-}
-
-func tcpPair(t *testing.T) (a, b net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	ch := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		ch <- c
-	}()
-	b, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a = <-ch
-	if a == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
 }
 
 func configs(t *testing.T) (srv, cli *tls.Config) {
@@ -93,7 +70,7 @@ func checkFD(t *testing.T, fd int, peer net.Conn) {
 func TestPlain(t *testing.T) {
 	t.Parallel()
 	for _, take := range []bool{true, false} {
-		a, b := tcpPair(t)
+		b, a := socktest.TCPPair(t) // a: the accepted end
 		s := &sockets{take: take}
 		h := Plain(a, s)
 		if len(s.tuned) != 1 || s.tuned[0] != a || h.TLS != NoTLS || h.Record != nil {
@@ -120,7 +97,7 @@ func TestPlain(t *testing.T) {
 // pair; the server writes msg in one record once the handshake is done.
 func dialTLS(t *testing.T, maxVersion uint16, msg string) (cc *tlshand.ClientConn, raw net.Conn, srv *tls.Conn) {
 	t.Helper()
-	a, b := tcpPair(t)
+	b, a := socktest.TCPPair(t) // a: the accepted end
 	scfg, ccfg := configs(t)
 	scfg.MaxVersion = maxVersion
 	srv = tls.Server(a, scfg)
@@ -255,7 +232,7 @@ func TestServer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, b := tcpPair(t)
+			b, a := socktest.TCPPair(t) // a: the accepted end
 			scfg, ccfg := configs(t)
 			ccfg.MaxVersion = tc.version
 			cli := tls.Client(b, ccfg)
