@@ -284,4 +284,3 @@ func TestServer(t *testing.T) {
 		})
 	}
 }
-
