@@ -11,8 +11,8 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/dial"
+	"github.com/weir-ws/weir/internal/handoff"
 	"github.com/weir-ws/weir/internal/sockopt"
-	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/proxy"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -175,19 +175,27 @@ func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts
 	return c, nil
 }
 
-// clientNetConn makes the Conn of an upgraded plain connection: on the loops
-// when its fd can be taken (nc is then closed), else in goroutine mode.
-func (e *engine) clientNetConn(nc net.Conn) *Conn {
-	e.tuneNet(nc)
-	if fd, ok := e.takeFD(nc); ok {
-		c := e.newConn(int32(fd), nil, true)
-		c.remote = addrPort(nc.RemoteAddr())
-		nc.Close()
-		return c
+// handoffSockets is the engine as internal/handoff takes sockets.
+type handoffSockets engine
+
+func (s *handoffSockets) Tune(nc net.Conn)             { (*engine)(s).tuneNet(nc) }
+func (s *handoffSockets) Take(nc net.Conn) (int, bool) { return (*engine)(s).takeFD(nc) }
+
+// handedConn makes the Conn of a handed-off connection (internal/handoff): on
+// a loop on its fd, with its record layer for wss, or in goroutine mode.
+func (e *engine) handedConn(h handoff.Conn, client bool) *Conn {
+	switch h.TLS {
+	case handoff.TLSLoop:
+		e.m.tls.Loop.Add(1)
+	case handoff.TLSGoroutine:
+		e.m.tls.Goroutine.Add(1)
 	}
-	c := e.newConn(-1, nil, true)
-	c.goroutine = newGoroutineMode(nc)
-	c.remote = addrPort(nc.RemoteAddr())
+	c := e.newConn(int32(h.FD), nil, client)
+	if h.FD < 0 {
+		c.goroutine = newGoroutineMode(h.Net)
+	}
+	c.tls = h.Record
+	c.remote = h.Remote
 	return c
 }
 
@@ -195,12 +203,8 @@ func (e *engine) clientNetConn(nc net.Conn) *Conn {
 // when Close came first (the connection was told going-away and closed).
 func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {
 	e := cl.e
-	var c *Conn
-	if cc, ok := nc.(*tlshand.ClientConn); ok {
-		c, head = e.clientTLSConn(cc, head) // dialtls.go
-	} else {
-		c = e.clientNetConn(nc)
-	}
+	h, head := handoff.Client(nc, head, (*handoffSockets)(e))
+	c := e.handedConn(h, true)
 	if res.Subprotocol != "" {
 		c.rareSet().subprotocol = res.Subprotocol
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 
 	"github.com/weir-ws/weir/internal/tlshand"
-	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
 // wss dialled on the loops (docs/tls-design.md, "Client"): the dialling
@@ -38,35 +37,3 @@ func (cl *Client) loopTLS() bool {
 // Goroutine count the hand-offs of Dial (a failed TLS handshake is Dial's
 // error, not counted).
 func (cl *Client) TLSMetrics() TLSMetrics { return cl.e.m.tls.Snapshot() }
-
-// clientTLSConn makes the Conn of a wss connection dialled through
-// tlshand: on a loop with the record layer when the hand-off works, else in
-// goroutine mode on its tls.Conn. head (the bytes read past the 101) gets
-// the plaintext crypto/tls had decrypted and not yet handed out, which
-// follows it in the stream; the records read ahead after that are opened by
-// the first read turn (tlsloop.Conn.Fresh).
-func (e *engine) clientTLSConn(cc *tlshand.ClientConn, head []byte) (*Conn, []byte) {
-	raw := cc.Raw()
-	e.tuneNet(raw)
-	res, err := cc.HandOff()
-	head = append(head, res.Plain...)
-	if err == nil {
-		if fd, ok := e.takeFD(raw); ok {
-			// res.Conn must not be used again (its keys are stale): only the
-			// duplicate fd is.
-			raw.Close()
-			c := e.newConn(int32(fd), nil, true)
-			c.remote = addrPort(raw.RemoteAddr())
-			// The leftover is opened by the read turn that evOpen starts.
-			c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover)
-			e.m.tls.Loop.Add(1)
-			return c, head
-		}
-		cc.Fallback() // crypto/tls's state is untouched: the tls.Conn goes on
-	}
-	e.m.tls.Goroutine.Add(1)
-	c := e.newConn(-1, nil, true)
-	c.goroutine = newGoroutineMode(cc)
-	c.remote = addrPort(raw.RemoteAddr())
-	return c, head
-}

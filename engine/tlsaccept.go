@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/weir-ws/weir/internal/handoff"
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/internal/tlsloop"
@@ -98,37 +99,22 @@ func (e *engine) unadmit(addr netip.Addr) {
 
 // startTLS starts a connection whose TLS handshake is done
 // (tlshand.Acceptor.Done): on a loop with its record layer, or in goroutine
-// mode with its tls.Conn.
+// mode with its tls.Conn (internal/handoff).
 func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Result, goroutine bool) {
-	e.tuneNet(nc)
-	var c *Conn
-	if goroutine { // res.Conn is a working tls.Conn
-		e.m.tls.Goroutine.Add(1)
-		c = e.newConn(-1, nil, false)
-		c.goroutine = newGoroutineMode(res.Conn)
-		c.remote = remote
-		e.startServerConn(c)
-		return
+	if e.cfg.TLSDropExporter && !goroutine {
+		// Only the loop's record layer keeps res.State; goroutine mode's
+		// tls.Conn keeps its own, exporter included.
+		tlsloop.DropExporter(&res.State)
 	}
-	// Loop mode: res.Conn must not be used again (its keys are stale), only
-	// the socket under it.
-	fd, ok := e.takeFD(nc)
-	nc.Close() // the loop owns the duplicate (or nobody, if it failed)
+	h, ok := handoff.Server(nc, remote, res, goroutine, (*handoffSockets)(e))
 	if !ok {
 		e.m.tls.Failed.Add(1)
 		e.unadmit(remote.Addr())
 		return
 	}
-	e.m.tls.Loop.Add(1)
-	c = e.newConn(int32(fd), nil, false)
-	c.remote = remote
-	if e.cfg.TLSDropExporter {
-		tlsloop.DropExporter(&res.State)
-	}
-	c.tls = tlsloop.New(res.State, res.Reader, res.Writer, res.Leftover) // the leftover is opened by the first read turn
-	fresh := len(res.Leftover) > 0
+	c := e.handedConn(h, false) // dial.go
 	e.startServerConn(c)
-	if fresh {
+	if h.Fresh {
 		c.post(evRead) // the request may have come with the Finished: no edge will report it
 	}
 }
