@@ -224,7 +224,9 @@ func (w *Writer) ShouldCompress(env *Env, n int) bool {
 // a healthy connection is served while slow ones hold the budget. writeRaw
 // reserves what the socket left; if the budget has no room for it the
 // connection is cut (ErrBudgetCut), since the write can no longer be refused.
-// Goroutine mode queues everything, so it reserves first and may be refused.
+// Goroutine mode queues everything, so it reserves first and may be refused;
+// so does a write while a fragmented message is in progress (a whole message
+// is held behind it, out of the socket's reach).
 func (w *Writer) Admit(s Sink, env *Env, n int) error {
 	lim := env.Limits
 	q := w.Pending(s)
@@ -232,10 +234,10 @@ func (w *Writer) Admit(s Sink, env *Env, n int) error {
 		return refusal(lim)
 	}
 	g := int64(0)
-	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine) {
+	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine || w.flags&fFragOpen != 0) {
 		// (Nothing queued on the loops: tried on the socket first, and writeRaw
 		// reserves what it leaves.)
-		g = w.out.Growth(n)
+		g = w.growth(n)
 	}
 	if g > 0 && !w.reserve(lim, g) {
 		return refusal(lim)
@@ -251,10 +253,29 @@ func (w *Writer) check(s Sink, lim *Limits, n int) error {
 	if q == 0 {
 		return nil
 	}
-	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.out.Growth(n) <= lim.MaxTotal) {
+	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.growth(n) <= lim.MaxTotal) {
 		return nil
 	}
 	return refusal(lim)
+}
+
+// growth is the most memory a write of n bytes can add at any moment: the
+// queue's growth, or, while a fragmented message is in progress, the larger of
+// it and the held messages' (a whole message goes to the held ones, which the
+// socket cannot take, a continuation frame to the queue: reserving for either
+// covers both).
+func (w *Writer) growth(n int) int64 {
+	g := w.out.Growth(n)
+	if w.flags&fFragOpen != 0 {
+		var h int64
+		if x := w.extras; x != nil {
+			h = x.held.Growth(n)
+		} else {
+			h = (&outq.Held{}).Growth(n)
+		}
+		g = max(g, h)
+	}
+	return g
 }
 
 // refusal is the error the policy gives a write it does not admit.
