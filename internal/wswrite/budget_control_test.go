@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/pagepool"
 )
 
 // TestBudgetControlFramesBehindFullQueue: a control frame queued behind output
@@ -146,4 +147,33 @@ func TestBudgetHeldMessages(t *testing.T) {
 		t.Errorf("total %d after everything went out", got)
 	}
 	w.Release(&s.lim)
+}
+
+// TestBudgetChargesPages: the budget counts what is resident, and a pooled
+// buffer below a page shares its page, which stays resident while any buffer
+// in it is in use (internal/pagepool): a queue holding a few bytes is charged
+// a whole page. Before, it was charged its 512-byte buffer, so connections
+// each queuing a few bytes, their buffers scattered one per page, held eight
+// times what the budget counted.
+func TestBudgetChargesPages(t *testing.T) {
+	t.Parallel()
+	s := newSink(0)
+	s.lim.MaxTotal = 1 << 20
+	var w Writer
+	if err := w.Message(s, frame.OpBinary, make([]byte, 10), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.total.Load(); got != pagepool.PageSize {
+		t.Errorf("a queue of 12 bytes in a %d-byte buffer is charged %d, want a page (%d)", w.out.Cap(), got, pagepool.PageSize)
+	}
+	if err := w.Message(s, frame.OpBinary, make([]byte, 5000), false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.total.Load(), int64(w.out.Cap()); got != want {
+		t.Errorf("a queue in a %d-byte buffer is charged %d", w.out.Cap(), got)
+	}
+	w.Release(&s.lim)
+	if got := s.total.Load(); got != 0 {
+		t.Errorf("total %d after the queue was released", got)
+	}
 }

@@ -227,7 +227,7 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	if lim.MaxTotal < 0 || w.flags&fReserving != 0 {
 		return w.controlFrame(s, env, op, rsv, p)
 	}
-	if w.out.Len() > 0 && !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
+	if w.out.Len() > 0 && !w.reserve(lim, pages(w.out.Growth(frame.MaxHeaderSize+len(p)))) {
 		return nil
 	}
 	w.flags |= fControl

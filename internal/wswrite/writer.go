@@ -7,6 +7,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/outq"
+	"github.com/weir-ws/weir/internal/pagepool"
 )
 
 // Errors a write returns.
@@ -275,7 +276,15 @@ func (w *Writer) growth(n int) int64 {
 		}
 		g = max(g, h)
 	}
-	return g
+	return pages(g)
+}
+
+// pages is the memory a pooled buffer of size c holds resident: c rounded up
+// to whole pages, since a buffer below a page shares its page with others and
+// the page stays resident while any of them is in use (internal/pagepool).
+// Counting it a page bounds resident memory whatever the sharing.
+func pages(c int64) int64 {
+	return (c + pagepool.PageSize - 1) &^ (pagepool.PageSize - 1)
 }
 
 // refusal is the error the policy gives a write it does not admit.
