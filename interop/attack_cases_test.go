@@ -39,7 +39,7 @@ var attackCases = []struct{ name, rule, expect string }{
 	{"senders of 64 KiB messages that never read the echoes", "Config.WriteHighWater: stop reading (backpressure)",
 		"RSS grows at most 64 MiB; a fresh client is served; every fd goes after"},
 	{"never-reading clients under a broadcast: keepalive off, and on with and without pongs", "Config.MaxTotalBuffered",
-		"the queues never pass the budget; past the idle connections, RSS grows by at most the budget + 1 MiB (buffers in motion, runtime); the policy refuses the rest; a fresh client is served"},
+		"the queues and the pool's resident memory never pass the budget; past the idle connections, the rest of the process grows by at most 1 MiB (once: code, stacks, collector metadata); the policy refuses the rest; a fresh client is served"},
 	{"compression with writes the policy refuses", "RFC 7692 context takeover: encode, admit, commit",
 		"every echo that arrives is byte-exact and in order"},
 	{"a 4 MiB message in 64-byte fragments", "§5.4; the default Config.MaxFragments", "echoed whole"},
@@ -248,13 +248,20 @@ func TestAttackNeverReads(t *testing.T) {
 // Clients that never read, under a 4 KiB broadcast every 10 ms: with
 // keepalive off (every one of them stays for the whole run, so the budget is
 // full the whole time), and with keepalive on, with and without pongs to keep
-// themselves alive. The baseline is the server with the connections already
-// open and idle (what they cost idle is not the broadcast's memory); from
-// there the server's RSS grows by no more than its budget
-// (Config.MaxTotalBuffered) plus attackSlack: the queues' buffers and the
-// warm ones are outside the Go heap and within the budget together
-// (internal/pagepool keeps warm buffers only within the peak in use), so the
-// collector adds no headroom on top. The policy refuses what does not fit.
+// themselves alive. The policy refuses what does not fit.
+//
+// The baseline is the server with its clients already open and idle (what
+// they cost idle is not the broadcast's memory). What weir holds for queued
+// output never passes the budget (Config.MaxTotalBuffered), to the byte: the
+// queues (BufferedAmount, in whole pages, buffers in motion included) and the
+// pool's resident memory, in use and warm, which its peak in use bounds
+// (internal/pagepool). RSS grows by that and by what the rest of the process
+// grows by, which the budget does not hold and the test bounds on its own
+// (attackRest) and prints part by part: the first time a process meets the
+// attack, its code paged in from the binary, thread stacks, the collector's
+// metadata, the pool's free lists on the heap. With -attack-long each case
+// runs a second round in the same process with new clients, where the rest is
+// about nothing (bench/results/attack12-2026-12-06.md).
 func TestAttackBroadcastNeverRead(t *testing.T) {
 	attackParallel(t)
 	// Short: fewer clients and bigger messages, so that the kernel's socket
@@ -276,88 +283,125 @@ func TestAttackBroadcastNeverRead(t *testing.T) {
 			}
 			tg := startTarget(t, "-mode", "pool", "-broadcast-wait", "-broadcast-every", "10ms", "-broadcast-size", fmt.Sprint(size), "-ping", ping, "-pong-timeout", "2s", "-max-total-buffered", fmt.Sprint(budget))
 			tg.alive(t)
-			empty := tg.memory(t)
-			conns := openRawN(t, tg.ws, n)
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			if tc.pongs {
-				for _, r := range conns {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						tk := time.NewTicker(500 * time.Millisecond)
-						defer tk.Stop()
-						for {
-							select {
-							case <-stop:
-								return
-							case <-tk.C:
-								if r.write(cf(true, frame.OpPong, nil)) != nil {
-									return
-								}
-							}
-						}
-					}()
+			rounds := 1
+			if *attackLong {
+				rounds = 2
+			}
+			for round := 1; round <= rounds; round++ {
+				r := broadcastRound(t, tg, n, dur, tc.pongs)
+				// The pool's buffers resident at the baseline (warm from the
+				// round before) count as growth: the budget holds them too.
+				poolAt := func(m targetMem) int64 { return m.PoolInUse + m.PoolWarm }
+				grown := r.peak - (r.before.RSS - poolAt(r.before))
+				rest := grown - poolAt(r.atPeak)
+				t.Logf("round %d: %d never-reading clients, %s, %v of %d B every 10 ms: RSS %+.2f MiB past the idle connections (which cost %.1f MiB; pool resident at the start %.2f MiB, counted as growth) = pool resident %.2f + rest %+.2f; budget %.0f MiB (queues' peak %.2f MiB, pool's peak in use %.2f MiB), %d writes refused, %d connections left, %d bytes out",
+					round, n, tc.name, dur, size, mib(grown), mib(r.idle), mib(poolAt(r.before)), mib(poolAt(r.atPeak)), mib(rest), mib(budget), mib(r.budgetPeak), mib(r.last.PoolPeak), r.last.WritesRefused, r.last.Conns, r.last.Stats.BytesOut)
+				t.Logf("round %d, at the RSS peak: %s", round, breakdown(r.before, r.atPeak))
+				if r.budgetPeak > budget {
+					t.Errorf("round %d: the queues held %.2f MiB, over the budget of %.0f MiB", round, mib(r.budgetPeak), mib(budget))
 				}
-			}
-			time.Sleep(time.Second) // the connections settle (pongs included)
-			before := tg.memory(t)
-			tg.startBroadcast(t)
-			var peak, budgetPeak int64
-			var atPeak targetMem
-			sample := func() targetMem {
-				m := tg.memory(t)
-				if m.RSS > peak {
-					peak, atPeak = m.RSS, m
+				if r.last.PoolPeak > budget {
+					t.Errorf("round %d: the pool had %.2f MiB in use at its peak, over the budget of %.0f MiB", round, mib(r.last.PoolPeak), mib(budget))
 				}
-				budgetPeak = max(budgetPeak, m.Budget)
-				return m
+				if rest > attackRest {
+					t.Errorf("round %d: besides the pool, RSS grew %.2f MiB, over %.2f MiB", round, mib(rest), mib(attackRest))
+				}
+				if !tc.keepalive && r.last.WritesRefused == 0 {
+					t.Errorf("round %d: no write was refused: the budget was never reached", round)
+				}
+				if !tc.keepalive && r.last.Conns < n {
+					t.Errorf("round %d: %d of %d connections left with keepalive off", round, r.last.Conns, n)
+				}
+				tg.alive(t)
 			}
-			end := time.Now().Add(dur)
-			for time.Now().Before(end) {
-				time.Sleep(dur / 20)
-				sample()
-			}
-			close(stop)
-			wg.Wait()
-			m := sample()
-			tg.saveProfile(t, "allocs")
-			t.Logf("%d never-reading clients, %s, %v of %d B every 10 ms: RSS %+.1f MiB past the idle connections (which cost %.1f MiB), budget %.0f MiB (peak use %.1f MiB), %d writes refused, %d connections left, %d bytes out",
-				n, tc.name, dur, size, mib(peak-before.RSS), mib(before.RSS-empty.RSS), mib(budget), mib(budgetPeak), m.WritesRefused, m.Conns, m.Stats.BytesOut)
-			t.Logf("at the RSS peak, past the idle connections: %s", breakdown(before, atPeak))
-			if budgetPeak > budget {
-				t.Errorf("the queues held %.1f MiB, over the budget of %.0f MiB", mib(budgetPeak), mib(budget))
-			}
-			if g, bound := peak-before.RSS, budget+attackSlack; g > bound {
-				t.Errorf("RSS grew %.1f MiB past the idle connections, over %.1f MiB: the budget (%.0f MiB) and %.1f MiB for buffers in motion and the runtime",
-					mib(g), mib(bound), mib(budget), mib(attackSlack))
-			}
-			if !tc.keepalive && m.WritesRefused == 0 {
-				t.Errorf("no write was refused: the budget was never reached")
-			}
-			if !tc.keepalive && m.Conns < n {
-				t.Errorf("%d of %d connections left with keepalive off", m.Conns, n)
-			}
-			tg.alive(t)
 		})
 	}
 }
 
+// broadcastMeasure is what one round of TestAttackBroadcastNeverRead saw.
+type broadcastMeasure struct {
+	idle             int64     // RSS the idle clients cost
+	before           targetMem // the baseline: the clients open and idle
+	peak, budgetPeak int64     // highest RSS and BufferedAmount sampled
+	atPeak, last     targetMem
+}
+
+// broadcastRound opens n never-reading clients on tg (sending a pong every
+// 500 ms with pongs), measures the baseline, runs the broadcast for dur
+// sampling the server's memory 20 times, then stops it, closes the clients and
+// waits for the server to let every one of them go.
+func broadcastRound(t *testing.T, tg *target, n int, dur time.Duration, pongs bool) broadcastMeasure {
+	t.Helper()
+	var r broadcastMeasure
+	empty := tg.memory(t)
+	conns := openRawN(t, tg.ws, n)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if pongs {
+		for _, r := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tk := time.NewTicker(500 * time.Millisecond)
+				defer tk.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tk.C:
+						if r.write(cf(true, frame.OpPong, nil)) != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}
+	time.Sleep(time.Second) // the connections settle (pongs included)
+	r.before = tg.memory(t)
+	r.idle = r.before.RSS - empty.RSS
+	tg.saveProfileAs(t, "heap", "heap-before")
+	tg.startBroadcast(t)
+	sample := func() targetMem {
+		m := tg.memory(t)
+		if m.RSS > r.peak {
+			r.peak, r.atPeak = m.RSS, m
+		}
+		r.budgetPeak = max(r.budgetPeak, m.Budget)
+		return m
+	}
+	end := time.Now().Add(dur)
+	for time.Now().Before(end) {
+		time.Sleep(dur / 20)
+		sample()
+	}
+	tg.stopBroadcast(t)
+	close(stop)
+	wg.Wait()
+	r.last = sample()
+	tg.saveProfile(t, "allocs")
+	tg.saveProfileAs(t, "heap", "heap-after")
+	for _, c := range conns {
+		c.nc.Close()
+	}
+	var m targetMem
+	if !waitFor(badTimeout, func() bool { m = tg.memory(t); return m.Conns == 0 && m.Budget == 0 }) {
+		t.Fatalf("%d connections and %d bytes of budget left after the clients went", m.Conns, m.Budget)
+	}
+	return r
+}
+
 // attackBroadcastBudget is the target's Config.MaxTotalBuffered in the long
-// broadcast case. Past the idle connections, RSS may grow by the budget (the
-// queues and the pool's warm buffers together: internal/pagepool keeps warm
-// ones only within its peak in use) and attackSlack, which holds two things
-// the budget does not count: the buffer a queue is moving out of (a queue
-// that grows takes its bigger buffer before it gives the smaller back, and
-// the budget counts only the growth: the pool's peak in use passed the budget
-// by 0.1 MiB), and the runtime's own growth once the process is busy (a
-// thread or two and their stacks, collector metadata, the pool's free lists
-// on the heap: 0.1-0.4 MiB). Measured growth past the budget: 0.4-0.6 MiB
-// (bench/results/attack12-2026-12-06.md).
-const (
-	attackBroadcastBudget = 64 << 20
-	attackSlack           = 1 << 20
-)
+// broadcast case.
+const attackBroadcastBudget = 64 << 20
+
+// attackRest bounds what the process grows by in TestAttackBroadcastNeverRead
+// besides the pool's memory, which the budget bounds exactly: the first time
+// it meets the attack, 0.8-0.9 MiB with 2,000 clients (its code paged in from
+// the binary 0.2-0.3, the heap 0.3: the pool's free lists, the broadcast's
+// list of connections; stacks and a thread 0.1, the collector's metadata
+// 0.1), and the second time about nothing (-0.5 to +0.1 MiB).
+const attackRest = 1 << 20
 
 // permessage-deflate with context takeover and writes the policy refuses: every
 // message that arrives is one that was sent, in order, byte for byte (or the
