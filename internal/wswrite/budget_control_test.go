@@ -177,3 +177,24 @@ func TestBudgetChargesPages(t *testing.T) {
 		t.Errorf("total %d after the queue was released", got)
 	}
 }
+
+// TestBudgetContinuationToSocket: a continuation frame goes to the queue, not
+// to the held messages, so on an empty queue it is tried on the socket first
+// like any write, however full the budget: reserving for it up front (as for
+// a held message) would refuse a frame the socket takes whole.
+func TestBudgetContinuationToSocket(t *testing.T) {
+	t.Parallel()
+	s := newSink(1 << 20)
+	s.lim.MaxTotal = 8 << 10
+	var w Writer
+	if _, err := w.Frame(s, false, frame.OpText, 0, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	s.total.Store(s.lim.MaxTotal) // spent by the others
+	if _, err := w.Frame(s, true, frame.OpContinuation, 0, make([]byte, 100)); err != nil {
+		t.Errorf("the last fragment, which the socket takes whole, with the budget spent elsewhere: %v", err)
+	}
+	if got := s.total.Load(); got != s.lim.MaxTotal {
+		t.Errorf("total %d, want the others' %d", got, s.lim.MaxTotal)
+	}
+}

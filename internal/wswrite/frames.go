@@ -20,7 +20,7 @@ func (w *Writer) Frame(s Sink, fin bool, op frame.Opcode, rsv uint8, p []byte) (
 		return nil, ErrFragmentOrder
 	}
 	hold := open && op != frame.OpContinuation // a whole message, behind the fragments
-	if err := w.Admit(s, &env, headerSize(&env, len(p))+len(p)); err != nil {
+	if err := w.admit(s, &env, headerSize(&env, len(p))+len(p), hold); err != nil {
 		return nil, err
 	}
 	err := w.emit(s, &env, fin, op, rsv, p, hold)

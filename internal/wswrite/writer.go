@@ -229,16 +229,22 @@ func (w *Writer) ShouldCompress(env *Env, n int) bool {
 // so does a write while a fragmented message is in progress (a whole message
 // is held behind it, out of the socket's reach).
 func (w *Writer) Admit(s Sink, env *Env, n int) error {
+	return w.admit(s, env, n, w.flags&fFragOpen != 0)
+}
+
+// admit is Admit for a write that goes to the held messages (hold) or to the
+// queue.
+func (w *Writer) admit(s Sink, env *Env, n int, hold bool) error {
 	lim := env.Limits
 	q := w.Pending(s)
 	if q > 0 && q+n > lim.MaxBuffer {
 		return refusal(lim)
 	}
 	g := int64(0)
-	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine || w.flags&fFragOpen != 0) {
+	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine || hold) {
 		// (Nothing queued on the loops: tried on the socket first, and writeRaw
 		// reserves what it leaves.)
-		g = w.growth(n)
+		g = w.growth(n, hold)
 	}
 	if g > 0 && !w.reserve(lim, g) {
 		return refusal(lim)
@@ -254,29 +260,24 @@ func (w *Writer) check(s Sink, lim *Limits, n int) error {
 	if q == 0 {
 		return nil
 	}
-	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.growth(n) <= lim.MaxTotal) {
+	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.growth(n, w.flags&fFragOpen != 0) <= lim.MaxTotal) {
 		return nil
 	}
 	return refusal(lim)
 }
 
-// growth is the most memory a write of n bytes can add at any moment: the
-// queue's growth, or, while a fragmented message is in progress, the larger of
-// it and the held messages' (a whole message goes to the held ones, which the
-// socket cannot take, a continuation frame to the queue: reserving for either
-// covers both).
-func (w *Writer) growth(n int) int64 {
-	g := w.out.Growth(n)
-	if w.flags&fFragOpen != 0 {
-		var h int64
-		if x := w.extras; x != nil {
-			h = x.held.Growth(n)
-		} else {
-			h = (&outq.Held{}).Growth(n)
-		}
-		g = max(g, h)
+// growth is the most memory a write of n bytes can add at any moment, in
+// whole pages: the growth of the queue, or of the held messages for a whole
+// message written while a fragmented one is in progress (hold), which the
+// socket cannot take.
+func (w *Writer) growth(n int, hold bool) int64 {
+	if !hold {
+		return pages(w.out.Growth(n))
 	}
-	return pages(g)
+	if x := w.extras; x != nil {
+		return pages(x.held.Growth(n))
+	}
+	return pages((&outq.Held{}).Growth(n))
 }
 
 // pages is the memory a pooled buffer of size c holds resident: c rounded up
