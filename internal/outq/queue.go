@@ -80,12 +80,12 @@ func (q *Queue) Advance(n int) {
 
 // Take removes every queued byte and returns them in a pooled buffer of their
 // own, for a writer that writes without the lock; the caller returns it with
-// Put once written.
+// Put once written. A partly written queue is compacted in its buffer first,
+// rather than copied into another, which would hold two buffers meanwhile.
 func (q *Queue) Take() []byte {
 	b := q.buf[q.head:]
 	if q.head > 0 {
-		b = append(pagepool.Default.Get(len(b))[:0], b...)
-		pagepool.Default.Put(q.buf)
+		b = q.buf[:copy(q.buf, b)]
 	}
 	q.buf, q.head = nil, 0
 	return b
