@@ -60,8 +60,8 @@ func (c *Conn) readHeld() bool {
 }
 
 // BufferedAmount is the memory the server's connections hold for queued
-// outbound bytes now, all together: the pooled buffers' size, which
-// Config.MaxTotalBuffered bounds.
+// outbound bytes now, all together: the pooled buffers' size in whole pages
+// (what they keep resident), which Config.MaxTotalBuffered bounds.
 func (s *Server) BufferedAmount() int64 { return s.e.buffered.Load() }
 
 // BufferedAmount is the memory the client's connections hold for queued

@@ -166,7 +166,11 @@ func (tg *target) memory(t *testing.T) targetMem {
 // saveProfile saves the target's pprof profile name (allocs, heap) in the
 // directory $ATTACK_PPROF_DIR, if set, as test-name.name.pb.gz: what a case
 // allocated, for finding what grows under an attack.
-func (tg *target) saveProfile(t *testing.T, name string) {
+func (tg *target) saveProfile(t *testing.T, name string) { tg.saveProfileAs(t, name, name) }
+
+// saveProfileAs is saveProfile under file suffix as (a heap profile before and
+// after, for a diff: go tool pprof -diff_base).
+func (tg *target) saveProfileAs(t *testing.T, name, as string) {
 	t.Helper()
 	dir := os.Getenv("ATTACK_PPROF_DIR")
 	if dir == "" {
@@ -180,19 +184,24 @@ func (tg *target) saveProfile(t *testing.T, name string) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_", ",", "").Replace(t.Name())+"."+name+".pb.gz"), b, 0o644)
+		err = os.WriteFile(filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_", ",", "").Replace(t.Name())+"."+as+".pb.gz"), b, 0o644)
 	}
 	if err != nil {
 		t.Logf("profile %s: %v", name, err)
 	}
 }
 
-// startBroadcast starts a target's broadcast (-broadcast-wait).
-func (tg *target) startBroadcast(t *testing.T) {
+// startBroadcast starts (or resumes) a target's broadcast (-broadcast-wait).
+func (tg *target) startBroadcast(t *testing.T) { tg.get(t, "/start") }
+
+// stopBroadcast pauses a target's broadcast.
+func (tg *target) stopBroadcast(t *testing.T) { tg.get(t, "/stop") }
+
+func (tg *target) get(t *testing.T, path string) {
 	t.Helper()
-	resp, err := http.Get("http://" + tg.mem + "/start")
+	resp, err := http.Get("http://" + tg.mem + path)
 	if err != nil {
-		t.Fatalf("target /start: %v", err)
+		t.Fatalf("target %s: %v", path, err)
 	}
 	resp.Body.Close()
 }

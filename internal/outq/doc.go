@@ -15,13 +15,15 @@
 //     top. A Queue holds no buffer while it is empty and released, so an idle
 //     connection holds none.
 //   - A partial write advances the Queue's read offset instead of moving the
-//     rest to the front; the buffer is compacted only when it needs room and
-//     its dead prefix is at least half of it, so a large queue drained in small
-//     writes costs linear, not quadratic, copying.
-//   - Growth reports, before anything is appended, the memory an append of n
-//     bytes would add (the pooled buffer it would take less the one it would
-//     give back), so a caller can judge a write against a budget first and
-//     queue it after (encode, admit, commit).
+//     rest to the front; the buffer is compacted only when an append needs
+//     room and the live bytes and the append fit it, and moves to a larger one
+//     only when they do not (a move copies the same live bytes and holds two
+//     buffers meanwhile).
+//   - Growth reports, before anything is appended, the most memory an append
+//     of n bytes adds at any moment (nothing, or the whole pooled buffer it
+//     would take: the one it gives back is held until the bytes have moved),
+//     so a caller can judge a write against a budget first and queue it after
+//     (encode, admit, commit) without the budget being passed meanwhile.
 //   - Offsets count bytes ever appended (Queue.Total): a completion waits for
 //     the offset its message ends at (Dones), which stays valid across
 //     compactions and buffer swaps.

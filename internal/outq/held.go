@@ -1,6 +1,10 @@
 package outq
 
-import "github.com/weir-ws/weir/internal/pagepool"
+import (
+	"math/bits"
+
+	"github.com/weir-ws/weir/internal/pagepool"
+)
 
 // Held holds whole messages written while a fragmented message is in progress
 // (RFC 6455 §5.4: they may not go between its fragments), with the completion
@@ -24,6 +28,16 @@ func (h *Held) Cap() int { return cap(h.buf) }
 
 // Bytes returns the held bytes.
 func (h *Held) Bytes() []byte { return h.buf }
+
+// Growth is the most memory holding n more bytes adds at any moment, as
+// Queue.Growth: nothing when the buffer has room, else the whole buffer it
+// would move to (the old one is held until the bytes have moved).
+func (h *Held) Growth(n int) int64 {
+	if cap(h.buf)-len(h.buf) >= n {
+		return 0
+	}
+	return int64(max(minBuf, 1<<bits.Len(uint(len(h.buf)+n-1))))
+}
 
 // Hold appends a whole encoded frame, header then payload.
 func (h *Held) Hold(hdr, p []byte) {

@@ -38,9 +38,10 @@ func (q *Queue) Append(b []byte) {
 	case q.buf == nil:
 		q.buf = pagepool.Default.Get(max(len(b), minBuf))[:0]
 	case cap(q.buf)-len(q.buf) >= len(b):
-	case q.head >= len(q.buf)/2 && cap(q.buf)-live >= len(b):
-		// Mostly written already: compact in place (copies at most what the
-		// writes have consumed since the last compaction).
+	case cap(q.buf)-live >= len(b):
+		// Room once the written prefix is dropped: compact in place. Moving
+		// to another buffer would copy the same live bytes and hold both
+		// buffers meanwhile.
 		q.buf = q.buf[:copy(q.buf, q.buf[q.head:])]
 		q.head = 0
 	default:
@@ -52,16 +53,16 @@ func (q *Queue) Append(b []byte) {
 	q.buf = append(q.buf, b...)
 }
 
-// Growth is the memory appending n bytes would add: nothing when the buffer
-// has room (or gets it by compacting, as Append does), else the pooled buffer
-// Append would take (a power of two) less the one it would give back.
+// Growth is the most memory appending n bytes adds at any moment: nothing
+// when the buffer has room (or gets it by compacting, as Append does), else
+// the whole pooled buffer Append takes (a power of two): the one it gives back
+// is held until the bytes have moved, so a budget that reserved only the
+// difference would be passed for that moment by the old buffer's size.
 func (q *Queue) Growth(n int) int64 {
-	live := q.Len()
-	if cap(q.buf)-len(q.buf) >= n || (q.head >= len(q.buf)/2 && cap(q.buf)-live >= n) {
+	if cap(q.buf)-q.Len() >= n {
 		return 0
 	}
-	size := max(minBuf, 1<<bits.Len(uint(live+n-1)))
-	return int64(max(0, size-cap(q.buf)))
+	return int64(max(minBuf, 1<<bits.Len(uint(q.Len()+n-1))))
 }
 
 // Advance drops the first n queued bytes (the socket took them). An emptied
@@ -75,12 +76,12 @@ func (q *Queue) Advance(n int) {
 
 // Take removes every queued byte and returns them in a pooled buffer of their
 // own, for a writer that writes without the lock; the caller returns it with
-// Put once written.
+// Put once written. A partly written queue is compacted in its buffer first,
+// rather than copied into another, which would hold two buffers meanwhile.
 func (q *Queue) Take() []byte {
 	b := q.buf[q.head:]
 	if q.head > 0 {
-		b = append(pagepool.Default.Get(len(b))[:0], b...)
-		pagepool.Default.Put(q.buf)
+		b = q.buf[:copy(q.buf, b)]
 	}
 	q.buf, q.head = nil, 0
 	return b

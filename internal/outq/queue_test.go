@@ -3,6 +3,7 @@ package outq
 import (
 	"bytes"
 	"testing"
+	"unsafe"
 )
 
 // TestQueueAppendAdvance drives a Queue through appends and partial writes and
@@ -20,6 +21,10 @@ func TestQueueAppendAdvance(t *testing.T) {
 		{"compact", []int{400, 100, 300}, []int{350, 0, 100}},
 		{"drain in small writes", []int{4000, 10, 10, 10}, []int{1000, 1000, 1000, 1030}},
 		{"empty append", []int{0, 5}, []int{0, 5}},
+		// Full buffer, a small dead prefix, and room for the append once
+		// compacted: compacted in place, not moved to a buffer of the same size
+		// (which held both for the copy).
+		{"compact below half", []int{8192 - 512, 512, 1000}, []int{0, 2000, 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -32,11 +37,14 @@ func TestQueueAppendAdvance(t *testing.T) {
 					b++
 					p[j] = b
 				}
-				before, grow := q.Cap(), q.Growth(n)
+				before, live, grow, at := q.Cap(), q.Len(), q.Growth(n), unsafe.SliceData(q.buf)
 				q.Append(p)
 				if n > 0 {
-					if got := int64(q.Cap() - before); got != grow {
-						t.Fatalf("step %d: Growth(%d) = %d, the buffer grew by %d", i, n, grow, got)
+					if moved := before > 0 && unsafe.SliceData(q.buf) != at; !moved && grow != int64(q.Cap()-before) || moved && grow != int64(q.Cap()) {
+						t.Fatalf("step %d: Growth(%d) = %d, the buffer went from %d to %d bytes: want the new buffer whole (the old one is held while the bytes move) or what grew in place", i, n, grow, before, q.Cap())
+					}
+					if before-live >= n && unsafe.SliceData(q.buf) != at {
+						t.Fatalf("step %d: %d live bytes and %d more fit the %d-byte buffer, yet it moved to a %d-byte one", i, live, n, before, q.Cap())
 					}
 				}
 				want = append(want, p...)
@@ -59,9 +67,17 @@ func TestQueueTakeRelease(t *testing.T) {
 	var q Queue
 	q.Append([]byte("hello, world"))
 	q.Advance(7)
-	if got := q.Take(); string(got) != "world" {
+	at := unsafe.SliceData(q.buf)
+	got := q.Take()
+	if string(got) != "world" {
 		t.Fatalf("Take = %q", got)
 	}
+	// A partly written queue is compacted in its own buffer, not copied into
+	// another: a second buffer would be held, uncounted, while the bytes move.
+	if unsafe.SliceData(got) != at {
+		t.Errorf("Take moved the queue into another buffer")
+	}
+	Put(got)
 	if q.Len() != 0 || q.Cap() != 0 {
 		t.Fatalf("after Take: len %d cap %d", q.Len(), q.Cap())
 	}

@@ -15,6 +15,10 @@ const (
 	MinSize = 1 << minShift
 	// MaxSize is the largest class; larger requests are plain heap slices.
 	MaxSize = 1 << maxShift
+	// PageSize is the unit the kernel makes memory resident in: a buffer
+	// below it shares its page, which stays resident while any buffer in it
+	// is in use, so a caller bounding resident memory counts it as a page.
+	PageSize = pageSize
 	// KeepWarm is how many free bytes of each class stay resident for reuse
 	// before further frees are given back to the kernel.
 	KeepWarm = 256 << 10

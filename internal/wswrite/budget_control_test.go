@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/pagepool"
 )
 
 // TestBudgetControlFramesBehindFullQueue: a control frame queued behind output
@@ -84,5 +85,116 @@ func BenchmarkControlBudgeted(b *testing.B) {
 				w.Flush(s)
 			}
 		})
+	}
+}
+
+// TestBudgetCountsBufferInMotion: a write that moves a queue into a bigger
+// buffer holds both buffers while the bytes move (the old one goes back after
+// the copy), so the budget must have room for both. Before, Admit reserved
+// only the difference: with a budget of 24 KiB, a queue of 8 KiB moving into a
+// 16 KiB buffer was admitted, and for that moment 24 KiB + the other
+// connections' share were held (the interop broadcast attack saw the pool's
+// peak pass the budget by 0.1 MiB).
+func TestBudgetCountsBufferInMotion(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		budget int64
+		admit  bool
+	}{{16 << 10, false}, {24<<10 - 1, false}, {24 << 10, true}} {
+		s := newSink(0) // the socket takes nothing
+		s.lim.MaxTotal = tc.budget
+		var w Writer
+		if err := w.Message(s, frame.OpBinary, make([]byte, 8188), false); err != nil {
+			t.Fatal(err) // 8 KiB queued
+		}
+		err := w.Message(s, frame.OpBinary, make([]byte, 4000), false)
+		if (err == nil) != tc.admit {
+			t.Errorf("budget %d: the write that moves 8 KiB into 16 KiB: %v, want admitted %v", tc.budget, err, tc.admit)
+		}
+		if got := s.total.Load(); got > s.lim.MaxTotal {
+			t.Errorf("budget %d: total %d", tc.budget, got)
+		}
+		w.Release(&s.lim)
+	}
+}
+
+// TestBudgetHeldMessages: whole messages written while a fragmented message is
+// in progress are held behind it (RFC 6455 §5.4), in a buffer of their own that
+// the socket cannot take: the budget must reserve for it. Before, Admit judged
+// the queue's growth (none: it is empty) and the held buffer passed the budget.
+func TestBudgetHeldMessages(t *testing.T) {
+	t.Parallel()
+	s := newSink(1 << 20) // the socket takes everything
+	s.lim.MaxTotal = 8 << 10
+	var w Writer
+	if _, err := w.Frame(s, false, frame.OpText, 0, []byte("first fragment")); err != nil {
+		t.Fatal(err)
+	}
+	err := w.Message(s, frame.OpBinary, make([]byte, 16<<10), false)
+	if err == nil {
+		t.Errorf("a 16 KiB message held behind a fragmented message was admitted with a budget of 8 KiB")
+	}
+	if got := s.total.Load(); got > s.lim.MaxTotal {
+		t.Errorf("total %d, over the budget of %d", got, s.lim.MaxTotal)
+	}
+	if err := w.Message(s, frame.OpBinary, make([]byte, 1000), false); err != nil {
+		t.Errorf("a 1000-byte message held within the budget: %v", err)
+	}
+	if _, err := w.Frame(s, true, frame.OpContinuation, 0, []byte("last")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.total.Load(); got != 0 {
+		t.Errorf("total %d after everything went out", got)
+	}
+	w.Release(&s.lim)
+}
+
+// TestBudgetChargesPages: the budget counts what is resident, and a pooled
+// buffer below a page shares its page, which stays resident while any buffer
+// in it is in use (internal/pagepool): a queue holding a few bytes is charged
+// a whole page. Before, it was charged its 512-byte buffer, so connections
+// each queuing a few bytes, their buffers scattered one per page, held eight
+// times what the budget counted.
+func TestBudgetChargesPages(t *testing.T) {
+	t.Parallel()
+	s := newSink(0)
+	s.lim.MaxTotal = 1 << 20
+	var w Writer
+	if err := w.Message(s, frame.OpBinary, make([]byte, 10), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.total.Load(); got != pagepool.PageSize {
+		t.Errorf("a queue of 12 bytes in a %d-byte buffer is charged %d, want a page (%d)", w.out.Cap(), got, pagepool.PageSize)
+	}
+	if err := w.Message(s, frame.OpBinary, make([]byte, 5000), false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.total.Load(), int64(w.out.Cap()); got != want {
+		t.Errorf("a queue in a %d-byte buffer is charged %d", w.out.Cap(), got)
+	}
+	w.Release(&s.lim)
+	if got := s.total.Load(); got != 0 {
+		t.Errorf("total %d after the queue was released", got)
+	}
+}
+
+// TestBudgetContinuationToSocket: a continuation frame goes to the queue, not
+// to the held messages, so on an empty queue it is tried on the socket first
+// like any write, however full the budget: reserving for it up front (as for
+// a held message) would refuse a frame the socket takes whole.
+func TestBudgetContinuationToSocket(t *testing.T) {
+	t.Parallel()
+	s := newSink(1 << 20)
+	s.lim.MaxTotal = 8 << 10
+	var w Writer
+	if _, err := w.Frame(s, false, frame.OpText, 0, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	s.total.Store(s.lim.MaxTotal) // spent by the others
+	if _, err := w.Frame(s, true, frame.OpContinuation, 0, make([]byte, 100)); err != nil {
+		t.Errorf("the last fragment, which the socket takes whole, with the budget spent elsewhere: %v", err)
+	}
+	if got := s.total.Load(); got != s.lim.MaxTotal {
+		t.Errorf("total %d, want the others' %d", got, s.lim.MaxTotal)
 	}
 }

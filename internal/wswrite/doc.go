@@ -31,8 +31,11 @@
 //     messages are held behind it (RFC 6455 §5.4) and control frames go out
 //     between its fragments.
 //   - The pooled memory behind the queue and the held messages is counted in
-//     Limits.Total by capacity (settle), charged when a buffer is taken or
-//     grows, refunded when it goes back.
+//     Limits.Total as it is resident: by capacity rounded up to whole pages (a
+//     buffer below a page keeps its shared page resident), charged when a
+//     buffer is taken or grows, refunded when it goes back. A buffer a queue
+//     moves out of is counted until it goes back (outq.Queue.Growth), so the
+//     total never passes what is held, even while bytes move.
 //   - Limits.Total never passes Limits.MaxTotal: Admit reserves the growth a
 //     write would cause with a compare-and-swap before it commits, the growth
 //     spends the reservation, and the rest is given back when the write ends.

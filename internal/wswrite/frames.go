@@ -20,7 +20,7 @@ func (w *Writer) Frame(s Sink, fin bool, op frame.Opcode, rsv uint8, p []byte) (
 		return nil, ErrFragmentOrder
 	}
 	hold := open && op != frame.OpContinuation // a whole message, behind the fragments
-	if err := w.Admit(s, &env, headerSize(&env, len(p))+len(p)); err != nil {
+	if err := w.admit(s, &env, headerSize(&env, len(p))+len(p), hold); err != nil {
 		return nil, err
 	}
 	err := w.emit(s, &env, fin, op, rsv, p, hold)
@@ -227,7 +227,7 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	if lim.MaxTotal < 0 || w.flags&fReserving != 0 {
 		return w.controlFrame(s, env, op, rsv, p)
 	}
-	if w.out.Len() > 0 && !w.reserve(lim, w.out.Growth(frame.MaxHeaderSize+len(p))) {
+	if w.out.Len() > 0 && !w.reserve(lim, pages(w.out.Growth(frame.MaxHeaderSize+len(p)))) {
 		return nil
 	}
 	w.flags |= fControl

@@ -49,7 +49,7 @@ func (w *Writer) tried(s Sink, lim *Limits, hdr, p []byte, n int, err error) err
 	// (a compressed message's history has moved) and part of its frame
 	// may be on the wire, so it can neither be refused nor followed by a
 	// close frame. It takes a full budget and a full socket at once.
-	if lim.MaxTotal >= 0 && w.flags&(fAdmitted|fControl) != 0 && !w.reserve(lim, w.out.Growth(total-n)) {
+	if lim.MaxTotal >= 0 && w.flags&(fAdmitted|fControl) != 0 && !w.reserve(lim, pages(w.out.Growth(total-n))) {
 		if w.flags&fAdmitted == 0 && n == 0 {
 			return nil // a control frame, none of it on the wire: left out (emitControl)
 		}
@@ -238,13 +238,13 @@ func (w *Writer) QueuePongs(s Sink) {
 func (w *Writer) Take(lim *Limits) []byte {
 	buf := w.out.Take()
 	w.settle(lim)
-	lim.Total.Add(int64(cap(buf))) // the writer's until Written
+	lim.Total.Add(pages(int64(cap(buf)))) // the writer's until Written
 	return buf
 }
 
 // Written gives back a buffer from Take once written (or failed).
 func Written(lim *Limits, buf []byte) {
-	lim.Total.Add(-int64(cap(buf)))
+	lim.Total.Add(-pages(int64(cap(buf))))
 	outq.Put(buf)
 }
 
@@ -260,9 +260,10 @@ func (w *Writer) Release(lim *Limits) {
 }
 
 // settle brings Limits.Total up to date with the memory the queue and the held
-// messages hold: the capacity of their pooled buffers, not just the bytes in
-// them, since a pooled buffer is up to twice what it holds and stays that size
-// until it is returned. It runs when a buffer is taken, grown or returned.
+// messages hold: the capacity of their pooled buffers in whole pages (pages),
+// not just the bytes in them, since a pooled buffer is up to twice what it
+// holds and stays that size until it is returned. It runs when a buffer is
+// taken, grown or returned.
 func (w *Writer) settle(lim *Limits) {
 	now := w.holds()
 	d := now - w.charged
@@ -273,12 +274,12 @@ func (w *Writer) settle(lim *Limits) {
 	w.charged = now
 }
 
-// holds is the memory the queue and the held messages hold: their buffers'
-// capacity.
+// holds is the memory the queue and the held messages hold resident: their
+// buffers' capacity in whole pages.
 func (w *Writer) holds() int64 {
-	n := int64(w.out.Cap())
+	n := pages(int64(w.out.Cap()))
 	if x := w.extras; x != nil {
-		n += int64(x.held.Cap())
+		n += pages(int64(x.held.Cap()))
 	}
 	return n
 }

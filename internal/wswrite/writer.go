@@ -7,6 +7,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/outq"
+	"github.com/weir-ws/weir/internal/pagepool"
 )
 
 // Errors a write returns.
@@ -228,18 +229,26 @@ func (w *Writer) ShouldCompress(env *Env, n int) bool {
 // a healthy connection is served while slow ones hold the budget. writeRaw
 // reserves what the socket left; if the budget has no room for it the
 // connection is cut (ErrBudgetCut), since the write can no longer be refused.
-// Goroutine mode queues everything, so it reserves first and may be refused.
+// Goroutine mode queues everything, so it reserves first and may be refused;
+// so does a write while a fragmented message is in progress (a whole message
+// is held behind it, out of the socket's reach).
 func (w *Writer) Admit(s Sink, env *Env, n int) error {
+	return w.admit(s, env, n, w.flags&fFragOpen != 0)
+}
+
+// admit is Admit for a write that goes to the held messages (hold) or to the
+// queue.
+func (w *Writer) admit(s Sink, env *Env, n int, hold bool) error {
 	lim := env.Limits
 	q := w.Pending(s)
 	if q > 0 && q+n > lim.MaxBuffer {
 		return refusal(lim)
 	}
 	g := int64(0)
-	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine) {
+	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine || hold) {
 		// (Nothing queued on the loops: tried on the socket first, and writeRaw
 		// reserves what it leaves.)
-		g = w.out.Growth(n)
+		g = w.growth(n, hold)
 	}
 	if g > 0 && !w.reserve(lim, g) {
 		return refusal(lim)
@@ -255,10 +264,32 @@ func (w *Writer) check(s Sink, lim *Limits, n int) error {
 	if q == 0 {
 		return nil
 	}
-	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.out.Growth(n) <= lim.MaxTotal) {
+	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.growth(n, w.flags&fFragOpen != 0) <= lim.MaxTotal) {
 		return nil
 	}
 	return refusal(lim)
+}
+
+// growth is the most memory a write of n bytes can add at any moment, in
+// whole pages: the growth of the queue, or of the held messages for a whole
+// message written while a fragmented one is in progress (hold), which the
+// socket cannot take.
+func (w *Writer) growth(n int, hold bool) int64 {
+	if !hold {
+		return pages(w.out.Growth(n))
+	}
+	if x := w.extras; x != nil {
+		return pages(x.held.Growth(n))
+	}
+	return pages((&outq.Held{}).Growth(n))
+}
+
+// pages is the memory a pooled buffer of size c holds resident: c rounded up
+// to whole pages, since a buffer below a page shares its page with others and
+// the page stays resident while any of them is in use (internal/pagepool).
+// Counting it a page bounds resident memory whatever the sharing.
+func pages(c int64) int64 {
+	return (c + pagepool.PageSize - 1) &^ (pagepool.PageSize - 1)
 }
 
 // refusal is the error the policy gives a write it does not admit.

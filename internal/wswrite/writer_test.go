@@ -121,9 +121,9 @@ func TestAdmitPolicies(t *testing.T) {
 	}
 	// The budget judges the memory a write would add.
 	s := newSink(0)
-	s.lim.MaxTotal = 600
+	s.lim.MaxTotal = 4096 + 600
 	var w Writer
-	w.Message(s, frame.OpBinary, make([]byte, 100), true) // queues 512 bytes of buffer
+	w.Message(s, frame.OpBinary, make([]byte, 100), true) // queues 512 bytes of buffer, charged a page
 	if err := w.Message(s, frame.OpBinary, make([]byte, 100), true); err != nil {
 		t.Fatalf("a write that fits the buffer adds nothing: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestBudgetNeverPassed(t *testing.T) {
 	}
 	var held int64
 	for _, w := range writers {
-		held += int64(w.out.Cap())
+		held += pages(int64(w.out.Cap()))
 	}
 	if got := total.Load(); got != held {
 		t.Errorf("total %d after the writes, the queues hold %d", got, held)
@@ -217,7 +217,7 @@ func TestBudgetControlFramesSettle(t *testing.T) {
 	if err := w.WriteRaw(s, []byte("raw bytes")); err != nil {
 		t.Fatal(err)
 	}
-	if got, holds := s.total.Load(), int64(w.out.Cap()); got != holds {
+	if got, holds := s.total.Load(), pages(int64(w.out.Cap())); got != holds {
 		t.Errorf("total %d with %d queued", got, holds)
 	}
 	w.Release(&s.lim)

@@ -43,7 +43,7 @@ func serveGorilla(mln net.Listener) {
 	})
 	go func() { log.Fatal(http.Serve(ln, ws)) }()
 	http.HandleFunc("/mem", func(w http.ResponseWriter, _ *http.Request) {
-		writeMem(w, Mem{Conns: int(conns.Load())})
+		writeMem(w, nil, Mem{Conns: int(conns.Load())})
 	})
 	fmt.Printf("ready %s %s\n", ln.Addr(), mln.Addr())
 	log.Fatal(http.Serve(mln, nil))

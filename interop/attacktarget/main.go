@@ -6,10 +6,12 @@
 // address of a plain HTTP endpoint: GET /mem answers with the process's memory
 // (after a GC), goroutines, open fds and the server's totals, as JSON; with
 // -broadcast-wait, GET /start starts the broadcast (so that a test can measure
-// the server with its connections open before it begins).
+// the server with its connections open before it begins) and GET /stop pauses
+// it.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,7 +23,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,7 +36,7 @@ import (
 
 // Mem is what GET /mem reports.
 type Mem struct {
-	RSS        int64 // bytes, VmRSS from /proc/self/status
+	RSS        int64 // bytes, VmRSS from /proc/self/status, after a GC
 	HeapInuse  int64 // bytes, after a GC
 	HeapAlloc  int64
 	HeapSys    int64 // bytes the heap holds from the OS (in use, idle, released)
@@ -94,6 +95,9 @@ func main() {
 	budget := flag.Int64("max-total-buffered", 0, "Config.MaxTotalBuffered")
 	bwait := flag.Bool("broadcast-wait", false, "start broadcasting at the first GET /start, not at once")
 	flag.Parse()
+	if r, err := strconv.Atoi(os.Getenv("ATTACK_MEMPROFILERATE")); err == nil {
+		runtime.MemProfileRate = r // every allocation, for a heap diff (ATTACK_PPROF_DIR)
+	}
 
 	cfg := &engine.Config{
 		PingInterval:     *keepalive,
@@ -133,19 +137,18 @@ func main() {
 		log.Fatal(err)
 	}
 	var broadcasts atomic.Int64
-	start := make(chan struct{})
-	var startOnce sync.Once
-	http.HandleFunc("/start", func(http.ResponseWriter, *http.Request) { startOnce.Do(func() { close(start) }) })
-	if !*bwait {
-		startOnce.Do(func() { close(start) })
-	}
+	var on atomic.Bool
+	http.HandleFunc("/start", func(http.ResponseWriter, *http.Request) { on.Store(true) })
+	http.HandleFunc("/stop", func(http.ResponseWriter, *http.Request) { on.Store(false) })
+	on.Store(!*bwait)
 	if *bevery > 0 {
 		pm := engine.NewPreparedMessage(frame.OpBinary, make([]byte, *bsize))
 		go func() {
-			<-start
 			for range time.Tick(*bevery) {
-				srv.Broadcast(pm, nil)
-				broadcasts.Add(1)
+				if on.Load() {
+					srv.Broadcast(pm, nil)
+					broadcasts.Add(1)
+				}
 			}
 		}()
 	}
@@ -155,8 +158,8 @@ func main() {
 	}
 	http.HandleFunc("/mem", func(w http.ResponseWriter, _ *http.Request) {
 		m, ps := srv.Metrics(), pagepool.Default.Stats()
-		writeMem(w, Mem{
-			Conns: srv.NumConns(), Stats: srv.Stats(), Echoed: h.echoed.Load(), Refused: h.refused.Load(),
+		writeMem(w, srv, Mem{
+			Conns: srv.NumConns(), Echoed: h.echoed.Load(), Refused: h.refused.Load(),
 			Broadcasts:    broadcasts.Load(),
 			WritesRefused: m.WritesRefused, WritesDropped: m.WritesDropped, WritesClosed: m.WritesClosed,
 			Budget:    srv.BufferedAmount(),
@@ -167,39 +170,69 @@ func main() {
 	log.Fatal(http.Serve(mln, nil))
 }
 
-// writeMem completes m with the process's figures and sends it. What
-// allocates (the caller's figures, the fd count) comes before the collection,
-// so that the memory figures are the server's and not this handler's.
-func writeMem(w http.ResponseWriter, m Mem) {
+// writeMem completes m with the process's figures and sends it. The memory
+// figures are read without allocating (fds and /proc/self/status into kept
+// buffers), and what allocates (Server.Stats: a list of every connection; the
+// JSON) comes after them, so that they are the server's and not this
+// handler's.
+func writeMem(w http.ResponseWriter, srv *engine.Server, m Mem) {
+	memMu.Lock()
+	defer memMu.Unlock()
 	m.FDs = fds()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	m.RSS, m.RssAnon, m.RssFile = rss(), status("RssAnon:"), status("RssFile:")
+	m.RSS, m.RssAnon, m.RssFile = status("VmRSS:"), status("RssAnon:"), status("RssFile:")
+	m.Threads = status("Threads:")
+	if srv != nil {
+		m.Stats = srv.Stats()
+	}
 	m.HeapInuse, m.HeapAlloc, m.HeapSys = int64(ms.HeapInuse), int64(ms.HeapAlloc), int64(ms.HeapSys)
 	m.HeapIdle, m.Released = int64(ms.HeapIdle), int64(ms.HeapReleased)
 	m.StackInuse, m.Sys = int64(ms.StackInuse), int64(ms.Sys)
 	m.RuntimeHeld, m.NextGC = int64(ms.Sys-ms.HeapReleased), int64(ms.NextGC)
 	m.HeapIdleHeld, m.GCSys = int64(ms.HeapIdle-ms.HeapReleased), int64(ms.GCSys)
 	m.MSpanSys, m.OtherSys = int64(ms.MSpanSys), int64(ms.OtherSys)
-	m.Goroutines, m.Threads = runtime.NumGoroutine(), status("Threads:")
+	m.Goroutines = runtime.NumGoroutine()
 	json.NewEncoder(w).Encode(m)
 }
 
-func rss() int64 { return status("VmRSS:") }
+// memMu serializes /mem (the kept buffers below).
+var memMu sync.Mutex
 
-// status is a field of /proc/self/status: a "kB" one in bytes, a count
-// (Threads) as it is.
+var statusBuf = make([]byte, 8<<10)
+
+// status is a field of /proc/self/status ("VmRSS:"): a "kB" one in bytes, a
+// count (Threads) as it is. It reads into a kept buffer and allocates nothing.
 func status(field string) int64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
-			v, _ := strconv.ParseInt(f[1], 10, 64)
-			if len(f) > 2 && f[2] == "kB" {
-				v <<= 10
-			}
-			return v
+	fd, err := syscall.Open("/proc/self/status", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	n, _ := syscall.Read(fd, statusBuf)
+	syscall.Close(fd)
+	b := statusBuf[:max(n, 0)]
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
 		}
+		rest, ok := bytes.CutPrefix(line, []byte(field))
+		if !ok {
+			continue
+		}
+		rest = bytes.TrimLeft(rest, " \t")
+		var v int64
+		for len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
+			v = v*10 + int64(rest[0]-'0')
+			rest = rest[1:]
+		}
+		if bytes.HasSuffix(rest, []byte("kB")) {
+			v <<= 10
+		}
+		return v
 	}
 	return 0
 }
