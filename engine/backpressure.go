@@ -10,7 +10,7 @@ package engine
 // queue answers without end. On the loops the poller is edge-triggered, so
 // stopping costs no epoll_ctl: the read loop simply returns, and flush posts the
 // connection an evRead when it resumes, for the bytes still in the kernel.
-// Goroutine mode's reader waits for its wake channel instead (netconn.go); its
+// Goroutine mode's reader waits for its wake channel instead (goroutine.go); its
 // writer posts evWrite after every write.
 //
 // A stopped connection reads nothing, pongs included, so keepalive
