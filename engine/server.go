@@ -241,25 +241,34 @@ func (e *engine) conns(st State) iter.Seq[*Conn] {
 // goroutine-mode ones) in state st (anyState: all), taken under that table's
 // lock (conns, and Broadcast's snapshot of each loop).
 func (e *engine) connsOf(i int, st State, dst []*Conn) []*Conn {
+	e.eachOf(i, func(c *Conn) {
+		if st == anyState || c.State() == st {
+			dst = append(dst, c)
+		}
+	})
+	return dst
+}
+
+// eachOf calls f for each connection of loop i (i == len(e.loops): the
+// goroutine-mode ones) under that table's lock: f must not block or take a
+// lock that is held while a table's is wanted (a write lock, statsMu is fine).
+func (e *engine) eachOf(i int, f func(*Conn)) {
 	if i == len(e.loops) {
 		e.gmu.Lock()
 		for c := range e.gconns {
-			if st == anyState || c.State() == st {
-				dst = append(dst, c)
-			}
+			f(c)
 		}
 		e.gmu.Unlock()
-		return dst
+		return
 	}
 	l := e.loops[i]
 	l.mu.Lock()
 	for _, c := range l.conns {
-		if c != nil && (st == anyState || c.State() == st) {
-			dst = append(dst, c)
+		if c != nil {
+			f(c)
 		}
 	}
 	l.mu.Unlock()
-	return dst
 }
 
 // anyState matches every state in conns.
