@@ -18,6 +18,11 @@ const (
 	closeSlow     = closing.Slow
 )
 
+// closing's phases are the States (closeSide.Phase is the state): this does
+// not compile when they differ.
+var _ = [1]struct{}{}[uint32(StateConnecting)^closing.Connecting|uint32(StateOpen)^closing.Open|
+	uint32(StateClosing)^closing.Closing|uint32(StateClosed)^closing.Closed]
+
 // ErrAborted is reported to OnClose after Abort.
 var ErrAborted = closing.ErrAborted
 
