@@ -1,24 +1,34 @@
 package engine
 
 import (
-	"errors"
-	"unicode/utf8"
+	"sync/atomic"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/closing"
 )
 
-// Local close requests, posted from any goroutine (closeReq).
+// The close machine is internal/closing's; closeSide (below) is the Conn it
+// works on. Local close requests are posted from any goroutine (closeReq).
 const (
-	closeGraceful uint32 = iota + 1 // close frame sent; wait for the peer's
-	closeNow                        // close frame sent; close TCP at once (WebSocket-Node drop)
-	closeAbort                      // no frame; close TCP at once (ws terminate)
-	closeBusy                       // a handshake in flight: answer 503 (Shutdown)
-	closeSlow                       // WriteBufferClose: 1008 sent, close TCP at once
+	closeGraceful = closing.Graceful
+	closeNow      = closing.Now
+	closeAbort    = closing.Abort
+	closeBusy     = closing.Busy
+	closeSlow     = closing.Slow
 )
+
+// closing's phases are the States (closeSide.Phase is the state): this does
+// not compile when they differ.
+var _ = [1]struct{}{}[uint32(StateConnecting)^closing.Connecting|uint32(StateOpen)^closing.Open|
+	uint32(StateClosing)^closing.Closing|uint32(StateClosed)^closing.Closed]
 
 // ErrAborted is reported to OnClose after Abort.
-var ErrAborted = errors.New("weir: connection aborted locally")
+var ErrAborted = closing.ErrAborted
+
+var closer = closing.Machine[*closeSide, *worker]{
+	Abnormal: ErrAbnormalClosure, CloseTimeout: ErrCloseTimeout, Slow: ErrSlowConsumer,
+}
 
 // Close starts the closing handshake (RFC 6455 §7.1.2): it sends a close frame with
 // code and reason (at most 123 bytes), then waits up to Config.CloseTimeout for the
@@ -28,12 +38,7 @@ func (c *Conn) Close(code frame.StatusCode, reason string) error {
 	if err := checkClose(code, reason); err != nil {
 		return err
 	}
-	if !c.sendClose(code, reason) {
-		return nil
-	}
-	c.closeReq.CompareAndSwap(0, closeGraceful)
-	c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
-	c.post(evClose)
+	closer.Close(c.closing(), code, reason)
 	return nil
 }
 
@@ -44,34 +49,20 @@ func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
 	if err := checkClose(code, reason); err != nil {
 		return err
 	}
-	c.sendClose(code, reason)
-	if code == 0 {
-		code = frame.StatusNoStatusRcvd
-	}
-	c.setCloseStatus(code, reason)
-	c.closeReq.Store(closeNow)
-	c.post(evClose)
+	closer.CloseNow(c.closing(), code, reason)
 	return nil
 }
 
 // Abort closes the TCP connection at once without a close frame (ws terminate,
 // watershed destroy). OnClose reports 1006 and ErrAborted.
-func (c *Conn) Abort() {
-	c.closeReq.Store(closeAbort)
-	c.post(evClose)
-}
+func (c *Conn) Abort() { closer.Request(c.closing(), closeAbort) }
 
+// checkClose is closing.Check with the engine's error for a bad code.
 func checkClose(code frame.StatusCode, reason string) error {
-	if code != 0 && !code.IsValidOnWire() {
-		return ErrInvalidCloseCode
+	if err := closing.Check(code, reason); err != closing.ErrInvalidCode {
+		return err
 	}
-	if len(reason) > frame.MaxControlPayload-2 || (code == 0 && reason != "") {
-		return frame.ErrCloseReasonTooLong
-	}
-	if !utf8.ValidString(reason) {
-		return frame.ErrInvalidUTF8 // the peer would fail the connection with 1007
-	}
-	return nil
+	return ErrInvalidCloseCode
 }
 
 // sendClose writes our close frame once; it reports whether this call sent it.
@@ -102,74 +93,11 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 }
 
 // onCloseRequest runs a local close request in worker context.
-func (c *Conn) onCloseRequest(w *worker) {
-	r := c.read.Get(w)
-	if c.State() == StateConnecting {
-		if h, ok := r.pendingHandle(); ok {
-			h.Cancel(ErrServerClosed)
-		}
-		if c.closeReq.Load() == closeBusy {
-			c.refuse(w, nil, errBusy)
-		} else {
-			c.finish(w, frame.StatusAbnormalClosure, "", ErrAborted)
-		}
-		return
-	}
-	switch c.closeReq.Load() {
-	case closeGraceful:
-		if r.flags&rfRecvClose != 0 && !c.client {
-			c.finishClean(w)
-			return
-		}
-		c.armDeadline(w, c.eng.cfg.CloseTimeout)
-	case closeNow:
-		c.write.mu.Lock()
-		code, reason := c.write.closeCode, c.write.reason()
-		c.write.mu.Unlock()
-		c.finish(w, code, reason, nil)
-	case closeAbort:
-		c.finish(w, frame.StatusAbnormalClosure, "", ErrAborted)
-	case closeSlow:
-		c.finish(w, frame.StatusPolicyViolation, "slow consumer", ErrSlowConsumer)
-	case closeBusy:
-		// Shutdown (or a late accept) asked for a 503 while the handshake was in
-		// flight, and the handshake completed first: the connection is open, so
-		// it gets what Shutdown gives open connections, going-away.
-		if !c.closeReq.CompareAndSwap(closeBusy, closeGraceful) {
-			c.onCloseRequest(w) // an Abort came meanwhile
-			return
-		}
-		if c.sendClose(goingAway(c)) {
-			c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
-		}
-		c.armDeadline(w, c.eng.cfg.CloseTimeout)
-	}
-}
+func (c *Conn) onCloseRequest(w *worker) { closer.OnRequest(c.closing(), w) }
 
-// fail fails the WebSocket connection (RFC 6455 §7.1.7) for err, a
-// *frame.ProtocolError: it sends a close frame with err's code, stops reading
-// frames and waits for the peer to hang up (at most CloseTimeout). It returns false
-// so that checks can end with `return c.fail(w, err)`.
-func (c *Conn) fail(w *worker, err error) bool {
-	r := c.read.Get(w)
-	if r.flags&(rfDiscard|rfFinished) != 0 {
-		return false
-	}
-	code := frame.StatusProtocolError
-	var pe *frame.ProtocolError
-	if errors.As(err, &pe) {
-		code = pe.Code
-	}
-	r.flags |= rfDiscard
-	r.extra().failErr = err
-	c.releaseRead(w)
-	c.setCloseStatus(code, "")
-	c.sendClose(code, "")
-	c.state.Store(uint32(StateClosing))
-	c.shutdownWrite()
-	c.armDeadline(w, c.eng.cfg.CloseTimeout)
-	return false
-}
+// fail fails the WebSocket connection (RFC 6455 §7.1.7, closing.Machine.Fail)
+// for err. It returns false so that checks can end with `return c.fail(w, err)`.
+func (c *Conn) fail(w *worker, err error) bool { return closer.Fail(c.closing(), w, err) }
 
 // shutdownWrite half-closes the socket after a failing close frame, so the peer sees
 // EOF after it. With output still queued (the close frame among it: always in
@@ -189,30 +117,7 @@ func (c *Conn) shutdownWrite() {
 }
 
 // onPeerClose handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5).
-func (c *Conn) onPeerClose(w *worker, payload []byte) {
-	r := c.read.Get(w)
-	code, reason, err := frame.ParseClose(payload)
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	r.flags |= rfRecvClose
-	c.setCloseStatus(code, string(reason))
-	// Echo the status code (none for 1005, which is never sent on the wire).
-	if code == frame.StatusNoStatusRcvd {
-		code = 0
-	}
-	if c.sendClose(code, "") {
-		r.flags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
-	}
-	c.state.Store(uint32(StateClosing))
-	if c.client {
-		// §7.1.1: the server closes TCP first; a client waits for it.
-		c.armDeadline(w, c.eng.cfg.CloseTimeout)
-		return
-	}
-	c.finishClean(w)
-}
+func (c *Conn) onPeerClose(w *worker, payload []byte) { closer.OnPeerClose(c.closing(), w, payload) }
 
 // finishClean ends a connection whose close handshake completed. On the loops,
 // output still queued (the close echo behind a backlog, RFC 6455 §7.1.1: the
@@ -248,25 +153,10 @@ func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
 }
 
 // onEOF: the peer closed its side of the TCP connection.
-func (c *Conn) onEOF(w *worker) {
-	r := c.read.Get(w)
-	switch {
-	case r.failErr() != nil || r.flags&rfRecvClose != 0:
-		c.finishClean(w)
-	default:
-		c.finish(w, frame.StatusAbnormalClosure, "", ErrAbnormalClosure)
-	}
-}
+func (c *Conn) onEOF(w *worker) { closer.OnEnd(c.closing(), w, nil) }
 
 // onIOError: a read or write failed; the connection is gone.
-func (c *Conn) onIOError(w *worker, err error) {
-	r := c.read.Get(w)
-	if r.failErr() != nil || r.flags&rfRecvClose != 0 {
-		c.finishClean(w)
-		return
-	}
-	c.finish(w, frame.StatusAbnormalClosure, "", &IOError{Err: err})
-}
+func (c *Conn) onIOError(w *worker, err error) { closer.OnEnd(c.closing(), w, &IOError{Err: err}) }
 
 // IOError wraps a socket error that ended a connection.
 type IOError struct{ Err error }
@@ -338,5 +228,65 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	c.eng.connClosed(w, c)
 	if r.flags&rfOpened != 0 {
 		c.callOnClose(w, code, reason, err)
+	}
+}
+
+// closeSide is a Conn as its close machine reaches it (closing.Conn).
+type closeSide Conn
+
+func (c *Conn) closing() *closeSide { return (*closeSide)(c) }
+
+func (s *closeSide) Client() bool                          { return s.client }
+func (s *closeSide) Request() *atomic.Uint32               { return &s.closeReq }
+func (s *closeSide) Phase() *atomic.Uint32                 { return &s.state }
+func (s *closeSide) Post()                                 { (*Conn)(s).post(evClose) }
+func (s *closeSide) Status() (frame.StatusCode, string)    { return (*Conn)(s).CloseStatus() }
+func (s *closeSide) ShutdownWrite()                        { (*Conn)(s).shutdownWrite() }
+func (s *closeSide) Arm(w *worker)                         { (*Conn)(s).armDeadline(w, s.eng.cfg.CloseTimeout) }
+func (s *closeSide) FinishClean(w *worker)                 { (*Conn)(s).finishClean(w) }
+func (s *closeSide) GoingAway() (frame.StatusCode, string) { return goingAway((*Conn)(s)) }
+func (s *closeSide) Failure(w *worker) error               { return s.read.Get(w).failErr() }
+func (s *closeSide) Received(w *worker) bool               { return s.read.Get(w).flags&rfRecvClose != 0 }
+
+func (s *closeSide) SendClose(code frame.StatusCode, reason string) bool {
+	return (*Conn)(s).sendClose(code, reason)
+}
+
+func (s *closeSide) SetStatus(code frame.StatusCode, reason string) {
+	(*Conn)(s).setCloseStatus(code, reason)
+}
+
+func (s *closeSide) Finish(w *worker, code frame.StatusCode, reason string, err error) {
+	(*Conn)(s).finish(w, code, reason, err)
+}
+
+func (s *closeSide) Receive(w *worker, peerFirst bool) {
+	r := s.read.Get(w)
+	r.flags |= rfRecvClose
+	if peerFirst {
+		r.flags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
+	}
+}
+
+func (s *closeSide) Discard(w *worker, err error) bool {
+	r := s.read.Get(w)
+	if r.flags&(rfDiscard|rfFinished) != 0 {
+		return false
+	}
+	r.flags |= rfDiscard
+	r.extra().failErr = err
+	(*Conn)(s).releaseRead(w)
+	return true
+}
+
+func (s *closeSide) Handshaking(w *worker, busy bool) {
+	c := (*Conn)(s)
+	if h, ok := c.read.Get(w).pendingHandle(); ok {
+		h.Cancel(ErrServerClosed)
+	}
+	if busy {
+		c.refuse(w, nil, errBusy)
+	} else {
+		c.finish(w, frame.StatusAbnormalClosure, "", ErrAborted)
 	}
 }

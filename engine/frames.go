@@ -81,23 +81,13 @@ func (c *Conn) control(w *worker, op frame.Opcode, payload []byte) {
 // 1009), checks text for UTF-8 and delivers it. With DisableAssembly the message
 // is delivered as one OnFrame, since its frames cannot be inflated one by one.
 func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payload []byte) {
-	r := c.read.Get(w)
-	if !h.Fin || r.message != nil {
-		// The collected frames count against the inbound budget like an
-		// assembled message; the inflated copy lives only for this call.
-		if !c.collect(w, payload, false) || !h.Fin {
-			return
-		}
-		payload = r.message
-	}
 	cfg := &c.eng.cfg
-	msg, err := assemble.Inflate(c.compression(), op, payload, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
-	if r.message != nil {
-		c.putMsg(r.message)
-		r.message = nil
-	}
+	msg, ready, err := assemble.Compressed(&c.read.Get(w).message, payload, h.Fin, &c.eng.inbound,
+		c.compression(), op, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
 	if err != nil {
 		c.fail(w, err)
+	}
+	if !ready {
 		return
 	}
 	c.stats.msgsIn.Add(1)

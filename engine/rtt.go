@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"time"
-
-	"github.com/weir-ws/weir/internal/rtt"
 )
 
 // PingRTT sends a ping with a payload unique to this call and returns the time
@@ -23,20 +21,10 @@ func (c *Conn) PingRTT(ctx context.Context) (time.Duration, error) {
 	if c.State() == StateConnecting {
 		return 0, ErrNotOpen
 	}
-	w := rtt.NewWaiter()
 	a := c.sharedExtras()
-	w.Start() // before the wait is published: the pong path reads it
-	a.rtt.Add(w)
-	defer a.rtt.Remove(w)
-	if err := c.Ping(w.Payload()); err != nil {
-		return 0, err
-	}
-	if c.State() == StateClosed {
-		// finish may have run before a existed, and then never closes a.done.
-		code, reason := c.CloseStatus()
-		return 0, &CloseError{Code: code, Reason: reason}
-	}
-	d, ended, err := w.Wait(ctx, a.done)
+	// finish may have run before a existed, and then never closes a.done.
+	closed := func() bool { return c.State() == StateClosed }
+	d, ended, err := a.rtt.Ping(ctx, c.Ping, a.done, closed) // internal/rtt
 	if ended {
 		code, reason := c.CloseStatus()
 		return 0, &CloseError{Code: code, Reason: reason}

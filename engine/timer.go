@@ -50,17 +50,7 @@ func (c *Conn) onTimer(w *worker) {
 		}
 	case StateClosing:
 		if now >= c.due.Get(w).until {
-			c.write.mu.Lock()
-			code := c.write.closeCode
-			c.write.mu.Unlock()
-			if code == 0 {
-				code = frame.StatusAbnormalClosure
-			}
-			err := c.read.Get(w).failErr()
-			if err == nil {
-				err = ErrCloseTimeout
-			}
-			c.finish(w, code, "", err)
+			closer.OnDeadline(c.closing(), w)
 		}
 	case StateOpen:
 		c.keepalive(w, now)

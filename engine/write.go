@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/outq"
 	"github.com/weir-ws/weir/internal/wswrite"
 )
@@ -86,22 +87,16 @@ func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error 
 // reason (an invalid payload is refused, as the peer would fail on it, RFC 6455
 // §5.5.1), so the close counts as sent and the peer's answer is awaited.
 func (c *Conn) writeCloseFrame(p []byte) error {
-	code, reason, err := frame.ParseClose(p)
+	code, reason, err := closing.ParsePayload(p)
+	if err == closing.ErrInvalidCode {
+		return ErrInvalidCloseCode
+	}
 	if err != nil {
 		return err
 	}
-	if code == frame.StatusNoStatusRcvd {
-		code = 0 // an empty payload
-	}
-	if err := checkClose(code, string(reason)); err != nil {
-		return err
-	}
-	if !c.sendClose(code, string(reason)) {
+	if !closer.Close(c.closing(), code, reason) {
 		return ErrClosed
 	}
-	c.closeReq.CompareAndSwap(0, closeGraceful)
-	c.state.CompareAndSwap(uint32(StateOpen), uint32(StateClosing))
-	c.post(evClose)
 	return nil
 }
 
@@ -161,10 +156,7 @@ func (c *Conn) afterWrite(err error) error {
 		c.eng.m.WriteErr(err) // internal/opmetrics
 	}
 	if err == ErrSlowConsumer {
-		c.sendClose(frame.StatusPolicyViolation, "slow consumer")
-		c.setCloseStatus(frame.StatusPolicyViolation, "slow consumer")
-		c.closeReq.Store(closeSlow)
-		c.post(evClose)
+		closer.Request(c.closing(), closeSlow) // 1008 (closing.Machine.Request)
 	}
 	return err
 }

@@ -60,3 +60,29 @@ func Inflate(d *deflate.Conn, op frame.Opcode, payload []byte, limit int64, skip
 	}
 	return msg, nil
 }
+
+// Compressed takes a frame of a compressed message (payload p, fin on its
+// last): the frames before the last are collected in *msg as Append collects
+// them (a refused growth: wsread.ErrBudget); at the last, the message (p
+// alone when it is one frame) is inflated as Inflate does it, *msg is put
+// back, and the inflated message is returned with ready (the caller gives it
+// back with bufpool.Put). On error nothing is left held.
+func Compressed(msg *[]byte, p []byte, fin bool, t *wsread.Total, d *deflate.Conn, op frame.Opcode, limit int64, skipUTF8 bool) (out []byte, ready bool, err error) {
+	if !fin || *msg != nil {
+		// The frames count against the budget like an assembled message;
+		// the inflated copy lives only until the caller puts it back.
+		if !Append(msg, p, false, t) {
+			return nil, false, wsread.ErrBudget
+		}
+		if !fin {
+			return nil, false, nil
+		}
+		p = *msg
+	}
+	out, err = Inflate(d, op, p, limit, skipUTF8)
+	if *msg != nil {
+		Put(t, *msg)
+		*msg = nil
+	}
+	return out, err == nil, err
+}

@@ -114,3 +114,60 @@ func frameCode(err error) frame.StatusCode {
 	}
 	return 0
 }
+
+// TestCompressed: a compressed message in one frame or many inflates to what
+// was compressed; the collected frames are charged while held and refunded
+// once inflated (or on an inflation error); a collection over the budget is
+// ErrBudget with nothing left held.
+func TestCompressed(t *testing.T) {
+	t.Parallel()
+	d := deflate.NewConn(deflate.Params{}, true, &deflate.Options{})
+	defer d.Release()
+	text := bytes.Repeat([]byte("héllo wörld "), 500)
+	z, err := deflate.Compress(nil, text, 15, &deflate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		splits int // frames
+		max    int64
+		limit  int64
+		err    error
+	}{
+		{"one frame", 1, 0, 1 << 20, nil},
+		{"three frames", 3, 0, 1 << 20, nil},
+		{"many frames", 17, 1 << 20, 1 << 20, nil},
+		{"over the budget", 5, 16, 1 << 20, wsread.ErrBudget},
+		{"bomb", 3, 0, 100, nil}, // 1009, checked below
+	} {
+		tot := &wsread.Total{Max: tc.max}
+		var msg, out []byte
+		var ready bool
+		var err error
+		step := (len(z) + tc.splits - 1) / tc.splits
+		for i := 0; i < len(z); i += step {
+			end := min(i+step, len(z))
+			out, ready, err = Compressed(&msg, z[i:end], end == len(z), tot, d, frame.OpText, tc.limit, false)
+			if err != nil || ready {
+				break
+			}
+			if tot.Load() != int64(cap(msg)) {
+				t.Fatalf("%s: charged %d, holding %d", tc.name, tot.Load(), cap(msg))
+			}
+		}
+		if msg != nil || tot.Load() != 0 {
+			t.Fatalf("%s: left %d bytes held, %d charged", tc.name, cap(msg), tot.Load())
+		}
+		switch {
+		case tc.limit < int64(len(text)):
+			if frameCode(err) != frame.StatusMessageTooBig || ready {
+				t.Errorf("%s: err %v ready %v, want 1009", tc.name, err, ready)
+			}
+		case !errors.Is(err, tc.err) || (tc.err == nil) != ready:
+			t.Errorf("%s: err %v ready %v, want %v", tc.name, err, ready, tc.err)
+		case ready && !bytes.Equal(out, text):
+			t.Errorf("%s: inflated %d bytes, want %d", tc.name, len(out), len(text))
+		}
+	}
+}

@@ -65,6 +65,25 @@ func (w *Waiter) Wait(ctx context.Context, closed <-chan struct{}) (d time.Durat
 	}
 }
 
+// Ping measures one round trip on the connection whose Waiters s is: a
+// Waiter is started and published, ping sends its payload, and the wait ends
+// with the pong, ctx's end or closed (ended: the connection closed first, as
+// it may have before ping: isClosed then says so, since whoever closes it may
+// not have known of closed yet). A ping that fails returns its error.
+func (s *Set) Ping(ctx context.Context, ping func([]byte) error, closed <-chan struct{}, isClosed func() bool) (d time.Duration, ended bool, err error) {
+	w := NewWaiter()
+	w.Start() // before the wait is published: the pong path reads it
+	s.Add(w)
+	defer s.Remove(w)
+	if err := ping(w.Payload()); err != nil {
+		return 0, false, err
+	}
+	if isClosed() {
+		return 0, true, nil
+	}
+	return w.Wait(ctx, closed)
+}
+
 // Set is the Waiters of one connection.
 type Set struct{ p atomic.Pointer[[]*Waiter] }
 

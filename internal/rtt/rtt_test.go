@@ -2,6 +2,7 @@ package rtt
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -163,5 +164,37 @@ func TestDeliverObservesBeforeWaking(t *testing.T) {
 	}
 	if _, _, fresh := s.Deliver(w.Payload(), func(time.Duration) { observed++ }); fresh || observed != 1 {
 		t.Fatalf("a duplicate pong: fresh %v observed %d", fresh, observed)
+	}
+}
+
+func TestSetPing(t *testing.T) {
+	t.Parallel()
+	never := func() bool { return false }
+	open := make(chan struct{})
+	var s Set
+	// The pong comes back (here at once, from inside ping).
+	d, ended, err := s.Ping(context.Background(), func(p []byte) error {
+		if _, matched, _ := s.Deliver(p, nil); !matched {
+			t.Error("the ping's payload was not waited for")
+		}
+		return nil
+	}, open, never)
+	if err != nil || ended || d < 0 || !s.Empty() {
+		t.Fatalf("round trip: %v %v %v, empty %v", d, ended, err, s.Empty())
+	}
+	// The ping fails: its error, and nothing left waiting.
+	boom := errors.New("closed")
+	if _, _, err := s.Ping(context.Background(), func([]byte) error { return boom }, open, never); err != boom || !s.Empty() {
+		t.Fatalf("failed ping: %v, empty %v", err, s.Empty())
+	}
+	// Closed before the wait could see closed close: ended at once.
+	if _, ended, err := s.Ping(context.Background(), func([]byte) error { return nil }, open, func() bool { return true }); !ended || err != nil {
+		t.Fatalf("closed already: %v %v", ended, err)
+	}
+	// The context ends first.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, ended, err := s.Ping(ctx, func([]byte) error { return nil }, open, never); ended || err != context.Canceled {
+		t.Fatalf("cancelled: %v %v", ended, err)
 	}
 }
