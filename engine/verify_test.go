@@ -273,12 +273,16 @@ func TestVerifyDeferredAbandoned(t *testing.T) {
 				u := &upgrade.Upgrader{Verify: func(r *upgrade.Request, d *upgrade.Decision) { handles <- d.Defer() }}
 				h := newVFHandler()
 				s, addr := startServer(t, h, cfg, u)
+				// Before the dial: the server arms HandshakeTimeout at its
+				// accept, which can come before a loaded client's Dial returns
+				// (seen: closed 138-145 ms after a start taken after Dial,
+				// at load 30).
+				start := time.Now()
 				nc, err := net.Dial("tcp", addr)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer nc.Close()
-				start := time.Now()
 				io.WriteString(nc, vfRequest("GET", "/", addr, vfStd...))
 				var hd *upgrade.Handle
 				select {
