@@ -115,8 +115,10 @@ type Config struct {
 	// costs it nothing. Negative: never stop.
 	WriteHighWater int
 	// MaxTotalBuffered caps the memory that holds outbound bytes queued on all
-	// connections together (the buffers' size, up to twice the bytes in them;
-	// they live outside the Go heap, so this bounds resident memory): a write
+	// connections together, counted as it is resident: the buffers' whole pages
+	// (a buffer under a page keeps its page), the old buffer too while a queue
+	// moves into a bigger one, and messages held behind a fragmented message.
+	// They live outside the Go heap, so this bounds resident memory. A write
 	// that would pass it gets the WriteBufferPolicy, as at MaxWriteBuffer. A
 	// write to a connection with nothing queued that the socket takes whole
 	// costs nothing, however full the budget; one that leaves a remainder the
