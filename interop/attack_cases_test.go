@@ -256,7 +256,16 @@ func TestAttackCompressionRefusedWrites(t *testing.T) {
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 	}}
-	c, _, err := engine.Dial(attackCtx(t, badTimeout), "ws://"+tg.ws+"/", &engine.DialOptions{
+	// A client without keepalive: this one reads nothing until it has written
+	// every message, and its read queue fills at once, so with engine.Dial's
+	// defaults (a ping after 20 s without input, dropped 10 s later) a write
+	// phase over 30 s, seen at load 25 (85 s), ended in its own 1006.
+	cl, err := engine.NewClient(nil, &engine.Config{PingInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c, _, err := cl.Dial(attackCtx(t, badTimeout), "ws://"+tg.ws+"/", &engine.DialOptions{
 		Compression: &deflate.Options{}, ReadQueue: 4, NetDialContext: d.DialContext})
 	if err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func TestServeTLSCat(t *testing.T) {
 	url := "wss://" + d.srv.Addr().String() + "/"
 
 	var stdout, stderr bytes.Buffer
-	if err := runCat(testCtx(t), []string{"-insecure", "-quiet", "-x", "hello over wss", url}, strings.NewReader(""), &stdout, &stderr); err != nil {
+	if err := runCat(testCtx(t), []string{"-timeout", "1m", "-insecure", "-quiet", "-x", "hello over wss", url}, strings.NewReader(""), &stdout, &stderr); err != nil {
 		t.Fatalf("cat: %v (%s)", err, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "hello over wss") {
@@ -84,7 +84,9 @@ func TestServeTLSCat(t *testing.T) {
 		t.Fatalf("server TLS metrics %+v: not on the loops", m)
 	}
 
-	err = runCat(testCtx(t), []string{"-quiet", "-x", "x", url}, strings.NewReader(""), io.Discard, io.Discard)
+	// -timeout 1m: the refusal must be the certificate's, not a handshake
+	// that a loaded machine did not finish within the default 10 s.
+	err = runCat(testCtx(t), []string{"-timeout", "1m", "-quiet", "-x", "x", url}, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("cat without -insecure: %v", err)
 	}

@@ -1,0 +1,5 @@
+//go:build unix
+
+package p
+
+func f() int { return 1 }

@@ -1,0 +1,3 @@
+package p
+
+var y = g() // undefined: only a check of the test files finds it
