@@ -2,14 +2,21 @@
 GO        ?= go
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all test test-long vet race fuzz cross bench bench-micro bench-full run run-cluster lint interop natsbridge docs docs-check
+.PHONY: all test test-extra test-long vet race fuzz fuzz-natsbridge cross crosscheck bench bench-micro bench-full run run-cluster lint interop natsbridge docs docs-check
 
 all: test
 
-## test: vet, race-enabled tests, a short run of every fuzz target, cross-builds,
-## the docs' Go snippets, the NATS bridge's module, and the interop suite against
-## real peers
-test: vet race fuzz cross docs-check natsbridge interop
+## test: vet, race-enabled tests (every fuzz target's seed corpus included), a
+## type check for darwin, freebsd and windows, the docs' Go snippets, the NATS
+## bridge's module, and the interop suite against real peers. Under 10 minutes
+## on two cores from a cold build cache.
+test: vet race crosscheck docs-check natsbridge interop
+
+## test-extra: what CI runs after `make test`, kept out of it for time (each
+## compiles the standard library once more, about a minute cold): a short
+## fuzzing run of every fuzz target, both modules', with coverage guidance,
+## and darwin's full `go vet`.
+test-extra: fuzz fuzz-natsbridge cross
 
 vet:
 	$(GO) vet ./...
@@ -52,9 +59,12 @@ fuzz:
 ## tcpopts_freebsd.go and the *_other.go stubs). `go build` per GOOS added
 ## only the two main packages' compile and link, which cannot fail on one
 ## amd64 OS alone (frame's assembly is per GOARCH; no linkname).
-cross:
+cross: crosscheck
 	GOOS=darwin GOARCH=amd64 $(GO) vet ./...
-	$(GO) run ./scripts/crosscheck -goos freebsd,windows ./...
+
+## crosscheck: the type check alone, for all three (seconds; in make test).
+crosscheck:
+	$(GO) run ./scripts/crosscheck -goos darwin,freebsd,windows ./...
 
 ## bench-micro: micro-benchmarks of every hot path
 bench-micro:
@@ -73,13 +83,16 @@ bench-full:
 
 ## natsbridge: the NATS cluster bridge, its own module (so the main module keeps
 ## its three dependencies): vet, the race suite against in-process NATS
-## servers (a 3-server cluster, a server killed mid-stream), its fuzz targets.
+## servers (a 3-server cluster, a server killed mid-stream). Its fuzz targets'
+## seeds run in that suite; fuzz-natsbridge fuzzes them (make test-extra).
 ## The fuzz runs build with -tags fuzzonly, which leaves out the test files
 ## that start NATS servers: the fuzzer's instrumented build would otherwise
 ## compile nats-server a third time (after vet and -race), 40 s of a cold run.
 ## (-vet=off: see race.)
 natsbridge:
 	cd natsbridge && $(GO) vet ./... && $(GO) test -race -vet=off -count=1 -timeout 5m ./...
+
+fuzz-natsbridge:
 	GOFLAGS=-tags=fuzzonly GO=$(GO) ./scripts/fuzz.sh natsbridge
 
 interop/node_modules: interop/package.json interop/package-lock.json
