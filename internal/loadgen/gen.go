@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -250,13 +251,20 @@ func (g *gen) startEcho() {
 // runs, so the two may disagree by the messages then in flight (one a connection):
 // a round trip recorded in the histogram before its bucket was zeroed but counted
 // after the counter was. Any later round trip is in both.
+//
+// The window is shut while the counters are zeroed and opened at a time taken
+// after: a message sent while they were being zeroed (its send possibly
+// zeroed away) is due before the new mark, so its deliveries are not counted
+// either. Setting the mark first let such a message's deliveries count
+// without its send, for as long as this goroutine was preempted mid-way.
 func (g *gen) mark() {
-	g.markNs.Store(time.Now().UnixNano())
+	g.markNs.Store(math.MaxInt64) // no stamp counts while the counters are zeroed
 	g.h.reset()
 	g.msgs.Store(0)
 	g.errs.Store(0)
 	g.sent.Store(0)
 	g.handshakes.Store(0)
+	g.markNs.Store(time.Now().UnixNano())
 }
 
 // armBcast makes every connection wait for one more broadcast message.
