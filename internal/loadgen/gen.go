@@ -275,11 +275,16 @@ func (g *gen) armBcast() {
 	g.mode.Store(modeBcast)
 }
 
-// report is the "result" event: everything counted since the last mark.
+// report is the "result" event: everything counted since the last mark, and
+// how long ago that was.
 func (g *gen) report() Event {
-	return Event{Ev: EvResult, Msgs: g.msgs.Load(), Sent: g.sent.Load(), Errors: g.errs.Load(), Handshakes: g.handshakes.Load(),
+	e := Event{Ev: EvResult, Msgs: g.msgs.Load(), Sent: g.sent.Load(), Errors: g.errs.Load(), Handshakes: g.handshakes.Load(),
 		Hist: g.h.read(), BcastGot: g.bcastGot.Load(), BcastLast: g.bcastLast.Load(),
 		Open: int64(g.cl.NumConns() + len(g.raw))}
+	if m := g.markNs.Load(); m > 0 && m != math.MaxInt64 {
+		e.Window = max(time.Now().UnixNano()-m, 0)
+	}
+	return e
 }
 
 // close ends every connection and the client.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
 )
 
@@ -16,10 +15,10 @@ const maxNap = 50 * time.Millisecond
 // (Options.Fanout): a goroutine that sends stamped messages on schedule until the
 // mode changes or ctx ends. g.pub counts it.
 func (g *gen) startPublish(ctx context.Context) {
-	mode, conns := modeRate, g.ws
+	mode, ws := modeRate, g.ws
 	op, msg, at := g.op, append([]byte(nil), g.msg...), 0
 	if g.o.Fanout {
-		mode, conns = modeFanout, g.ws[:min(g.o.Publishers, len(g.ws))]
+		mode, ws = modeFanout, g.ws[:min(g.o.Publishers, len(g.ws))]
 		op = frame.OpText
 		msg, at = fanoutPayload(g.o.Size)
 	}
@@ -28,10 +27,19 @@ func (g *gen) startPublish(ctx context.Context) {
 	}
 	g.pub.Wait() // one stopped by "stop" ends within maxNap of it
 	g.mode.Store(mode)
-	if len(conns) == 0 || g.o.Rate <= 0 {
+	if len(ws) == 0 || g.o.Rate <= 0 {
 		return // a subscriber only, or nothing to send on
 	}
+	conns := make([]msgWriter, len(ws))
+	for i, c := range ws {
+		conns[i] = c
+	}
 	g.pub.Go(func() { g.publish(ctx, mode, conns, op, msg, at) })
+}
+
+// msgWriter is what the publisher sends on: an *engine.Conn.
+type msgWriter interface {
+	WriteMessage(op frame.Opcode, p []byte) error
 }
 
 // publish sends g.o.Rate messages a second round robin over conns. Message k is
@@ -40,7 +48,7 @@ func (g *gen) startPublish(ctx context.Context) {
 // of every message due meanwhile, as a user arriving on schedule would see it
 // (a closed loop would instead send less and hide the stall). Late messages go
 // out at once, one after another, until the schedule is caught up.
-func (g *gen) publish(ctx context.Context, mode int32, conns []*engine.Conn, op frame.Opcode, msg []byte, at int) {
+func (g *gen) publish(ctx context.Context, mode int32, conns []msgWriter, op frame.Opcode, msg []byte, at int) {
 	start := time.Now()
 	perNs := 1e9 / g.o.Rate
 	t := time.NewTimer(0)
@@ -63,13 +71,23 @@ func (g *gen) publish(ctx context.Context, mode int32, conns []*engine.Conn, op 
 				return
 			}
 		}
-		putStamp(msg[at:], due.UnixNano())
-		// Counted before it goes, so no report has its echo without it.
-		// WriteMessage neither keeps nor changes msg, so the next stamp may
-		// overwrite it at once.
-		g.sent.Add(1)
+		ns := due.UnixNano()
+		putStamp(msg[at:], ns)
+		// Counted before it goes, so no report has its echo without it, and
+		// by its due time, as its deliveries are (gotStamped): a message due
+		// before the last mark is warm-up traffic however late it leaves (a
+		// starved publisher catching up). The mark is read after due passed,
+		// so one read while mark zeroes the counters (+inf) skips a message
+		// due before the new mark. WriteMessage neither keeps nor changes
+		// msg, so the next stamp may overwrite it at once.
+		counted := ns >= g.markNs.Load()
+		if counted {
+			g.sent.Add(1)
+		}
 		if err := conns[k%len(conns)].WriteMessage(op, msg); err != nil {
-			g.sent.Add(^uint64(0))
+			if counted {
+				g.sent.Add(^uint64(0))
+			}
 			g.errs.Add(1)
 		}
 	}

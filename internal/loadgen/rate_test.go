@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"runtime"
 	"sync/atomic"
@@ -237,5 +238,69 @@ func TestMarkCountsNoEarlierSend(t *testing.T) {
 	}
 	if worst > 1 {
 		t.Fatalf("after a mark, %d more deliveries counted than messages sent", worst)
+	}
+}
+
+// loopback is a msgWriter whose message arrives at once (gotStamped, as an
+// echo would) and whose first write stalls: a publisher starved of CPU.
+type loopback struct {
+	g       *gen
+	stall   time.Duration
+	stalled atomic.Bool
+}
+
+func (l *loopback) WriteMessage(_ frame.Opcode, p []byte) error {
+	if !l.stalled.Swap(true) {
+		time.Sleep(l.stall)
+	}
+	l.g.gotStamped(p)
+	return nil
+}
+
+// TestMarkLatePublisher: a publisher that falls behind its schedule across a
+// mark sends the messages due before it late, after the mark. Those are
+// warm-up traffic (their deliveries do not count), so their sends do not
+// either: a starved `weir bench -rate` reported 599 sent and 0 echoed.
+func TestMarkLatePublisher(t *testing.T) {
+	t.Parallel()
+	g := &gen{o: Options{Rate: 1000}}
+	g.mode.Store(modeRate)
+	l := &loopback{g: g, stall: 400 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		msg := make([]byte, stampLen)
+		g.publish(ctx, modeRate, []msgWriter{l}, frame.OpBinary, msg, 0)
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // the publisher is in its stall
+	g.mark()
+	// After the stall the publisher catches up: about 400 messages due
+	// before the mark go out after it, then the schedule's own.
+	time.Sleep(400 * time.Millisecond)
+	m, s := g.msgs.Load(), g.sent.Load()
+	if s > m+1 || m > s {
+		t.Fatalf("after a mark: %d sent, %d delivered (each message arrives at once)", s, m)
+	}
+}
+
+// TestReportWindow: a result says how long its counts cover, from the mark, so
+// a parent that sent "report" long after (or whose generator obeyed it late)
+// divides by the right time.
+func TestReportWindow(t *testing.T) {
+	t.Parallel()
+	g, err := newGen(Options{Target: "127.0.0.1:1", Conns: 1, Size: 8}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.close)
+	if w := g.report().Window; w != 0 {
+		t.Fatalf("before a mark: window %v", time.Duration(w))
+	}
+	g.mark()
+	time.Sleep(50 * time.Millisecond)
+	if w := time.Duration(g.report().Window); w < 50*time.Millisecond || w > time.Minute {
+		t.Fatalf("50 ms after the mark: window %v", w)
 	}
 }

@@ -51,13 +51,19 @@ type Event struct {
 	Msgs       uint64 `json:"msgs,omitempty"`
 	Handshakes uint64 `json:"handshakes,omitempty"`
 	// Sent counts the messages the open loop or the fan-out publishers sent
-	// since the last mark (result).
+	// that were due since the last mark (result): a message due before it and
+	// sent late is not counted, as its deliveries are not.
 	Sent   uint64 `json:"sent,omitempty"`
 	Errors uint64 `json:"errors,omitempty"`
 	// Hist holds the round trips (storm: the handshakes) since the last mark.
 	Hist Hist `json:"hist,omitempty"`
 	// Open is the number of connections open now (result).
 	Open int64 `json:"open,omitempty"`
+	// Window is how long a result's counts cover, in ns: from this
+	// generator's last mark to its report (0 before a mark). It is the window
+	// to divide by: a generator short of CPU obeys "mark" and "report" late,
+	// so its window can be much longer than the parent's time between them.
+	Window int64 `json:"window_ns,omitempty"`
 	// BcastGot counts connections that got the armed broadcast, and BcastLast is
 	// when the last of them did (unix ns; 0 until all have).
 	BcastGot  int64 `json:"bcast_got,omitempty"`
