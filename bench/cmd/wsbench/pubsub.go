@@ -401,9 +401,7 @@ func (r *runner) psSteps(name string, gs []*psGenProc, sps []*srvProc, c psCell,
 			h := make([]uint64, histBuckets)
 			for _, rep := range groups[k] {
 				st.Delivered += rep.Delivered
-				for i, v := range rep.Hist {
-					h[i] += v
-				}
+				histAddSparse(h, rep.Hist)
 			}
 			st.Expected = float64(sent) * per
 			if nodeOf != nil {
