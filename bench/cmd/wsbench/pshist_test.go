@@ -3,7 +3,10 @@ package main
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -86,5 +89,34 @@ func TestHistAddSparse(t *testing.T) {
 	}
 	if got := histQuantile(h, 1); math.Abs(got-1e5)/1e5 > 0.001 {
 		t.Errorf("max %.3f, want 1e5", got)
+	}
+}
+
+func TestTraceTable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// Two publishes (stamps 1e9 and 2e9 ns): A's ingress 1 ms after the
+	// stamp, its write 2 ms after, B's deliver 5 ms after; the second
+	// publish has no B events (lost), and a duplicate later write of the
+	// first is ignored (first time kept).
+	a := "in 1000000000 1001000000\nw 1000000000 1002000000\nw 1000000000 1009000000\nin 2000000000 2001000000\nbad line\n"
+	b := "d 1000000000 1005000000\n"
+	os.WriteFile(filepath.Join(dir, "r0-A.trace"), []byte(a), 0o644)
+	os.WriteFile(filepath.Join(dir, "r0-B.trace"), []byte(b), 0o644)
+	out, err := psTraces(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| publisher → node A's ingress calls Hub.Publish | stamp → A.in | 2 | 1.000 | 1.000 | 1.000 |",
+		"| hop: node A's Hub.Publish → node B's deliver | A.in → B.d | 1 | 4.000 | 4.000 | 4.000 |",
+		"| publisher → node B's deliver | stamp → B.d | 1 | 5.000 | 5.000 | 5.000 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "A.w → A.wd") {
+		t.Errorf("a segment with no events printed:\n%s", out)
 	}
 }
