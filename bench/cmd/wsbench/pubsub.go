@@ -162,6 +162,7 @@ func runPubsub(args []string) {
 	profDir := fs.String("profile", "", "write each Go server's CPU profile into this folder")
 	natsIn := fs.Bool("nats-inproc", false, "nats shape: run the NATS server inside node A (default: bin/natsd, a process of its own)")
 	weirBin := fs.String("weir", "bin/psweir", "nats shape: the node binary (e.g. bin/psweir@main for a before run)")
+	parallel := fs.Int("parallel", 0, "nats shape: the nodes' pubsub.Config.ParallelFanout (psweir -parallel; 0: its default, -1: never split)")
 	traceDir := fs.String("trace", "", "nats shape: have both nodes write per-publish timestamps into this folder (psweir -trace)")
 	fs.Parse(args)
 
@@ -204,7 +205,7 @@ func runPubsub(args []string) {
 		servers = []server{{name: "weir-nats"}}
 	}
 	c := psCell{profDir: *profDir, subs: *subs, topics: *topics, gens: *nGens, sizes: sizes, rates: rates,
-		warm: *warm, win: *win, p99: *p99, natsIn: *natsIn, weirBin: *weirBin, traceDir: *traceDir}
+		warm: *warm, win: *win, p99: *p99, natsIn: *natsIn, parallel: *parallel, weirBin: *weirBin, traceDir: *traceDir}
 	for round := range *rounds {
 		for _, s := range rotated(servers, round) {
 			var steps []psStep
@@ -284,6 +285,7 @@ type psCell struct {
 	natsIn             bool   // nats shape: NATS server inside node A
 	weirBin            string // nats shape: node binary
 	traceDir           string // nats shape: psweir -trace files go here
+	parallel           int    // nats shape: psweir -parallel (0: its default)
 }
 
 // psRun measures one server in one round: connect, then every size's steps.
@@ -494,6 +496,9 @@ func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 	url := "nats://" + natsAddr
 	nodeCmd := func(node string) []string {
 		cmd := []string{c.weirBin, "-nats-url", url}
+		if c.parallel != 0 {
+			cmd = append(cmd, "-parallel", strconv.Itoa(c.parallel))
+		}
 		if c.traceDir != "" {
 			os.MkdirAll(c.traceDir, 0o755)
 			cmd = append(cmd, "-trace", fmt.Sprintf("%s/r%d-%s.trace", c.traceDir, round, node))
@@ -505,7 +510,11 @@ func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 	if c.natsIn {
 		aCmd = append(aCmd, "-nats-listen", natsAddr)
 	} else {
-		ns, err := r.startServer(server{name: "natsd", cmd: []string{"bin/natsd", "-listen", natsAddr}}, false, "")
+		cmd := []string{"bin/natsd", "-listen", natsAddr}
+		if c.traceDir != "" {
+			cmd = append(cmd, "-trace", fmt.Sprintf("%s/r%d-N.trace", c.traceDir, round))
+		}
+		ns, err := r.startServer(server{name: "natsd", cmd: cmd}, false, "")
 		if err != nil {
 			return nil, err
 		}

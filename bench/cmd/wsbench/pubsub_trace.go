@@ -29,6 +29,8 @@ var traceSegs = []struct{ from, to, what string }{
 	{"A.bq", "A.w", "Bridge.Publish returned → write starts"},
 	{"A.w", "A.wd", "write system call"},
 	{"A.wd", "B.r", "NATS server → node B's read returns"},
+	{"A.wd", "N.n", "NATS server routed it (natsd -trace's in-process observer)"},
+	{"N.n", "B.r", "observer → node B's read returns"},
 	{"B.r", "B.d", "node B: read → deliver (nats.go reader, bridge goroutine)"},
 	{"B.d", "B.dd", "node B's fan-out (deliver)"},
 	{"A.in", "A.out", "node A: Hub.Publish (bridge + local fan-out)"},
@@ -107,6 +109,7 @@ func psTraces(dir string) (string, error) {
 		if err := readTrace(strings.TrimSuffix(a, "-A.trace")+"-B.trace", "B", ev); err != nil {
 			return "", err
 		}
+		readTrace(strings.TrimSuffix(a, "-A.trace")+"-N.trace", "N", ev) // only with natsd
 		fmt.Fprintf(&b, "\n%s:\n\n%s", strings.TrimSuffix(filepath.Base(a), "-A.trace"), traceTable(ev))
 	}
 	return b.String(), nil

@@ -18,7 +18,10 @@ import (
 	"github.com/weir-ws/weir/bench/internal/srvkit"
 )
 
-var listen = flag.String("listen", "127.0.0.1:4222", "NATS client address host:port")
+var (
+	listen    = flag.String("listen", "127.0.0.1:4222", "NATS client address host:port")
+	traceFile = flag.String("trace", "", "debugging: record when the server routes each weir.> message (see observe)")
+)
 
 func main() {
 	o := srvkit.Parse()
@@ -37,6 +40,11 @@ func main() {
 	go ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
 		srvkit.Fatal(errors.New("nats server not ready"))
+	}
+	if *traceFile != "" {
+		if err := observe(ns, *traceFile); err != nil {
+			srvkit.Fatal(err)
+		}
 	}
 	srvkit.Serve(o, ns.Addr().String(), func([]byte) int { return 0 }, func() int { return 0 })
 }
