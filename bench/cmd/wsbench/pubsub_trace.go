@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -101,6 +102,7 @@ func psTraces(dir string) (string, error) {
 		return "", fmt.Errorf("no r*-A.trace in %s", dir)
 	}
 	var b strings.Builder
+	all := map[uint64]map[string]int64{}
 	for _, a := range as {
 		ev := map[uint64]map[string]int64{}
 		if err := readTrace(a, "A", ev); err != nil {
@@ -111,6 +113,10 @@ func psTraces(dir string) (string, error) {
 		}
 		readTrace(strings.TrimSuffix(a, "-A.trace")+"-N.trace", "N", ev) // only with natsd
 		fmt.Fprintf(&b, "\n%s:\n\n%s", strings.TrimSuffix(filepath.Base(a), "-A.trace"), traceTable(ev))
+		maps.Copy(all, ev) // stamps are wall-clock times: distinct across rounds
+	}
+	if len(as) > 1 {
+		fmt.Fprintf(&b, "\nall %d rounds:\n\n%s", len(as), traceTable(all))
 	}
 	return b.String(), nil
 }
