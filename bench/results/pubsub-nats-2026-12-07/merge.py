@@ -2,9 +2,9 @@ import json,sys,glob
 d=sys.argv[1]
 for v in ('before','after'):
     outs=[]
-    for i in (1,2,3):
-        try: outs.append(json.load(open(f'{d}/{v}-{i}.json')))
-        except FileNotFoundError: pass
+    import re
+    fs=sorted(glob.glob(f'{d}/{v}-[0-9]*.json'), key=lambda p:int(re.findall(r'-(\d+)\.json$',p)[0]))
+    outs=[json.load(open(p)) for p in fs]
     import copy
     m=copy.deepcopy(outs[0]); m['steps']=[]
     for r,o in enumerate(outs):
