@@ -185,7 +185,10 @@ func (b *Bridge) sendLoop() {
 func (b *Bridge) send(m outMsg) {
 	b.queued.Add(-int64(len(*m.buf)))
 	connected := b.nc.IsConnected()
-	if err := b.nc.Publish(b.subject(m.topic), *m.buf); err != nil {
+	trace('s', *m.buf)
+	err := b.nc.Publish(b.subject(m.topic), *m.buf)
+	trace('p', *m.buf)
+	if err != nil {
 		// ErrReconnectBufExceeded while disconnected, ErrConnectionClosed
 		// after the bridge gave up reconnecting, ErrMaxPayload if the
 		// server lowered its limit after Start.

@@ -32,48 +32,17 @@ import (
 // so that "wsbench pubsub -shape nats" can pair node B's first delivery of a
 // publish with node A's: the NATS hop alone, without either node's fan-out.
 
-const histBuckets = 240 // log buckets of latency, growth histG, from 1 µs
-
-var histG = math.Log(1.1)
-
-func histIdx(us float64) int {
-	if us < 1 {
-		return 0
-	}
-	return min(histBuckets-1, int(math.Log(us)/histG)+1)
-}
-
-// histUs is bucket i's upper bound in µs.
-func histUs(i int) float64 { return math.Exp(float64(i) * histG) }
-
 // psReport is one process's counters since its last mark.
 type psReport struct {
-	Delivered uint64   `json:"n"`
-	Sent      uint64   `json:"sent"`
-	Hist      []uint64 `json:"h"`
+	Delivered uint64 `json:"n"`
+	Sent      uint64 `json:"sent"`
+	// Hist is the latency histogram (pshist.go), sparse: bucket index and
+	// count pairs, flattened, for the buckets that are not empty.
+	Hist []uint64 `json:"h"`
 	// FirstStamps[i] is a publish's stamp and FirstNs[i] the latency of its
 	// first delivery here (-firsts only).
 	FirstStamps []uint64 `json:"fs,omitempty"`
 	FirstNs     []int64  `json:"fl,omitempty"`
-}
-
-func histQuantile(h []uint64, q float64) float64 {
-	var total uint64
-	for _, v := range h {
-		total += v
-	}
-	if total == 0 {
-		return 0
-	}
-	want := uint64(math.Ceil(q * float64(total)))
-	var acc uint64
-	for i, v := range h {
-		acc += v
-		if acc >= want {
-			return histUs(i)
-		}
-	}
-	return histUs(len(h) - 1)
 }
 
 type psGen struct {
@@ -112,9 +81,11 @@ func (g *psGen) mark() {
 }
 
 func (g *psGen) report() psReport {
-	r := psReport{Delivered: g.delivered.Load(), Sent: g.sent.Load(), Hist: make([]uint64, histBuckets)}
+	r := psReport{Delivered: g.delivered.Load(), Sent: g.sent.Load()}
 	for i := range g.hist {
-		r.Hist[i] = g.hist[i].Load()
+		if v := g.hist[i].Load(); v > 0 {
+			r.Hist = append(r.Hist, uint64(i), v)
+		}
 	}
 	g.fmu.Lock()
 	for st, ns := range g.firsts {

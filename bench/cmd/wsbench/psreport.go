@@ -18,7 +18,16 @@ func runPsReport(args []string) {
 	in := fs.String("in", "", "comma-separated JSON files from wsbench pubsub -out")
 	md := fs.String("md", "", "write the Markdown here (default: stdout)")
 	charts := fs.String("charts", "", "folder for PNG charts (none when empty)")
+	traces := fs.String("traces", "", "print the path traces of a nats run's -trace folder instead (pubsub_trace.go)")
 	fs.Parse(args)
+	if *traces != "" {
+		s, err := psTraces(*traces)
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Print(s)
+		return
+	}
 	var outs []psOut
 	for _, f := range strings.Split(*in, ",") {
 		b, err := os.ReadFile(f)
@@ -285,7 +294,7 @@ func psNatsMarkdown(b *strings.Builder, o psOut) {
 	}
 	fmt.Fprintf(b, "\n### Cross-node: 2 weir nodes over NATS, %d subscribers on each, publishes on node A\n\n`%s` (commit %s, started %s, %d rounds)\n\n",
 		o.Subs/2, o.Command, o.Commit, o.Started, rounds)
-	b.WriteString("| size | publishes/s | A p50 ms | B p50 ms | B − A p50 ms (paired) | hop p50 ms (per publish) | hop p90 ms | A p99 ms | B p99 ms | deliveries/s A+B | CPU µs/delivery (both nodes) | load1 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| size | publishes/s | A p50 ms | B p50 ms | B − A p50 ms (paired) | hop p50 ms (per publish) | hop p90 ms | A p99 ms | B p99 ms | deliveries/s A+B | CPU µs/delivery (nodes + NATS) | load1 |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
 		for _, rate := range rates {
 			var a50, b50, d50, h50, h90, a99, b99, tput, cus, load []float64

@@ -27,11 +27,14 @@ import (
 // are counted.
 //
 // -shape fanout: -subs subscribers of one topic. chat: -subs subscribers over
-// -topics topics, publishes going round the topics. nats: two weir nodes over
-// NATS (node A runs the NATS server in-process, or with -nats-own a process
-// of its own), half the subscribers on each, publishes on A; the latency is
-// reported per node, and node B's first delivery of each publish is paired
-// with node A's (the hop alone).
+// -topics topics, publishes going round the topics. nats: two weir nodes
+// (-weir, default bin/psweir) over NATS, the NATS server in a process of its
+// own (bin/natsd, as deployed; -nats-inproc runs it inside node A as runs
+// before 2026-12-07 did), half the subscribers on each, publishes on A; the
+// latency is reported per node, and node B's first delivery of each publish
+// is paired with node A's (the hop alone). -trace DIR has both nodes record
+// per-publish timestamps along the path (servers/psweir/trace.go; read them
+// with "wsbench pstrace").
 
 // psServer is a pub/sub server program.
 var psServers = []server{
@@ -157,7 +160,10 @@ func runPubsub(args []string) {
 	p99 := fs.Duration("p99", 100*time.Millisecond, "stop stepping past this delivery p99")
 	out := fs.String("out", "", "write the steps as JSON here")
 	profDir := fs.String("profile", "", "write each Go server's CPU profile into this folder")
-	natsOwn := fs.Bool("nats-own", false, "nats shape: run the NATS server in a process of its own, not in node A's")
+	natsIn := fs.Bool("nats-inproc", false, "nats shape: run the NATS server inside node A (default: bin/natsd, a process of its own)")
+	weirBin := fs.String("weir", "bin/psweir", "nats shape: the node binary (e.g. bin/psweir@main for a before run)")
+	parallel := fs.Int("parallel", 0, "nats shape: the nodes' pubsub.Config.ParallelFanout (psweir -parallel; 0: its default, -1: never split)")
+	traceDir := fs.String("trace", "", "nats shape: have both nodes write per-publish timestamps into this folder (psweir -trace)")
 	fs.Parse(args)
 
 	if *topics == 0 {
@@ -191,7 +197,7 @@ func runPubsub(args []string) {
 	r := &runner{dir: dir, self: self, res: &Results{}}
 	res := psOut{Command: "wsbench pubsub " + strings.Join(args, " "), Shape: *shape, Subs: *subs,
 		Topics: *topics, P99ms: float64(*p99) / 1e6, Started: time.Now().UTC().Format(time.RFC3339),
-		Commit: binCommit("bin/psweir", dir)}
+		Commit: binCommit(*weirBin, dir)}
 	servers := slices.DeleteFunc(append(slices.Clone(psServers), psOtherWeirs()...), func(s server) bool {
 		return !slices.Contains(strings.Split(*only, ","), s.name)
 	})
@@ -199,7 +205,7 @@ func runPubsub(args []string) {
 		servers = []server{{name: "weir-nats"}}
 	}
 	c := psCell{profDir: *profDir, subs: *subs, topics: *topics, gens: *nGens, sizes: sizes, rates: rates,
-		warm: *warm, win: *win, p99: *p99, natsOwn: *natsOwn}
+		warm: *warm, win: *win, p99: *p99, natsIn: *natsIn, parallel: *parallel, weirBin: *weirBin, traceDir: *traceDir}
 	for round := range *rounds {
 		for _, s := range rotated(servers, round) {
 			var steps []psStep
@@ -276,7 +282,10 @@ type psCell struct {
 	sizes              []int
 	rates              []float64
 	warm, win, p99     time.Duration
-	natsOwn            bool // nats shape: NATS server in its own process
+	natsIn             bool   // nats shape: NATS server inside node A
+	weirBin            string // nats shape: node binary
+	traceDir           string // nats shape: psweir -trace files go here
+	parallel           int    // nats shape: psweir -parallel (0: its default)
 }
 
 // psRun measures one server in one round: connect, then every size's steps.
@@ -401,9 +410,7 @@ func (r *runner) psSteps(name string, gs []*psGenProc, sps []*srvProc, c psCell,
 			h := make([]uint64, histBuckets)
 			for _, rep := range groups[k] {
 				st.Delivered += rep.Delivered
-				for i, v := range rep.Hist {
-					h[i] += v
-				}
+				histAddSparse(h, rep.Hist)
 			}
 			st.Expected = float64(sent) * per
 			if nodeOf != nil {
@@ -479,34 +486,52 @@ func psWindow(gs []*psGenProc, sps []*srvProc, win time.Duration) ([]psReport, f
 	return reps, cpu1 - cpu0, t1.Sub(t0).Seconds(), nil
 }
 
-// psNats runs the cross-node shape: node A (NATS server in-process, bridge) and
-// node B (bridge), half the subscribers on each, one generator per node, the
-// publisher on A.
+// psNats runs the cross-node shape: the NATS server (bin/natsd, or inside
+// node A with natsIn), node A and node B (bridges), half the subscribers on
+// each, one generator per node, the publisher on A. The CPU figures count the
+// NATS server's process too, so that both layouts count the same work.
 func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 	r.label = fmt.Sprintf("r%d weir-nats", round)
 	natsAddr := freePort()
 	url := "nats://" + natsAddr
-	aCmd := []string{"bin/psweir", "-nats-listen", natsAddr, "-nats-url", url}
-	if c.natsOwn {
-		// A psweir with no subscribers and no bridge: a NATS server in a
-		// process of its own, as a deployment would have it.
-		ns, err := r.startServer(server{name: "nats", cmd: []string{"bin/psweir", "-nats-listen", natsAddr}}, false, "")
+	nodeCmd := func(node string) []string {
+		cmd := []string{c.weirBin, "-nats-url", url}
+		if c.parallel != 0 {
+			cmd = append(cmd, "-parallel", strconv.Itoa(c.parallel))
+		}
+		if c.traceDir != "" {
+			os.MkdirAll(c.traceDir, 0o755)
+			cmd = append(cmd, "-trace", fmt.Sprintf("%s/r%d-%s.trace", c.traceDir, round, node))
+		}
+		return cmd
+	}
+	aCmd := nodeCmd("A")
+	var sps []*srvProc
+	if c.natsIn {
+		aCmd = append(aCmd, "-nats-listen", natsAddr)
+	} else {
+		cmd := []string{"bin/natsd", "-listen", natsAddr}
+		if c.traceDir != "" {
+			cmd = append(cmd, "-trace", fmt.Sprintf("%s/r%d-N.trace", c.traceDir, round))
+		}
+		ns, err := r.startServer(server{name: "natsd", cmd: cmd}, false, "")
 		if err != nil {
 			return nil, err
 		}
 		defer ns.stop()
-		aCmd = []string{"bin/psweir", "-nats-url", url}
+		sps = append(sps, ns)
 	}
 	a, err := r.startServer(server{name: "weir-A", cmd: aCmd}, false, "")
 	if err != nil {
 		return nil, err
 	}
 	defer a.stop()
-	b, err := r.startServer(server{name: "weir-B", cmd: []string{"bin/psweir", "-nats-url", url}}, false, "")
+	b, err := r.startServer(server{name: "weir-B", cmd: nodeCmd("B")}, false, "")
 	if err != nil {
 		return nil, err
 	}
 	defer b.stop()
+	sps = append([]*srvProc{a, b}, sps...)
 	half := c.subs / 2
 	var gs []*psGenProc
 	defer func() {
@@ -531,7 +556,7 @@ func (r *runner) psNats(c psCell, round int) ([]psStep, error) {
 	}
 	var steps []psStep
 	for _, size := range c.sizes {
-		ss, err := r.psSteps("weir-nats", gs, []*srvProc{a, b}, c, round, size, []string{"A", "B"})
+		ss, err := r.psSteps("weir-nats", gs, sps, c, round, size, []string{"A", "B"})
 		steps = append(steps, ss...)
 		if err != nil {
 			return steps, err

@@ -27,27 +27,6 @@ func TestPsStepOK(t *testing.T) {
 	}
 }
 
-func TestHistQuantile(t *testing.T) {
-	t.Parallel()
-	h := make([]uint64, histBuckets)
-	for us := 1; us <= 1000; us++ {
-		h[histIdx(float64(us))]++
-	}
-	for _, tt := range []struct{ q, lo, hi float64 }{
-		{.5, 500, 550}, {.99, 990, 1090}, {1, 1000, 1100},
-	} {
-		if got := histQuantile(h, tt.q); got < tt.lo || got > tt.hi {
-			t.Errorf("q%.2f = %.1f µs, want in [%v, %v]", tt.q, got, tt.lo, tt.hi)
-		}
-	}
-	if got := histQuantile(make([]uint64, histBuckets), .5); got != 0 {
-		t.Errorf("empty: %v", got)
-	}
-	if histIdx(1e12) != histBuckets-1 || histIdx(0) != 0 {
-		t.Error("histIdx does not clamp")
-	}
-}
-
 func TestPsHop(t *testing.T) {
 	t.Parallel()
 	rep := func(kv ...int64) psReport {

@@ -2,7 +2,8 @@
 // pubsub.Hub. A connection's first message is the topic it subscribes to; publishes
 // come in on srvkit's TCP ingress and go to Hub.Publish. With -nats-url the Hub has
 // a natsbridge.Bridge (node of a cluster); -nats-listen also runs a NATS server in
-// this process (the benchmark's node A).
+// this process (the benchmark's node A before it ran servers/natsd). -trace FILE
+// times each publish along the cross-node path (trace.go).
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/weir-ws/weir/bench/internal/srvkit"
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
@@ -23,7 +25,12 @@ var (
 	natsListen = flag.String("nats-listen", "", "run a NATS server in this process on host:port")
 	natsURL    = flag.String("nats-url", "", "bridge the Hub over NATS at this URL")
 	parallel   = flag.Int("parallel", 0, "pubsub.Config.ParallelFanout (0: its default)")
+	traceFile  = flag.String("trace", "", "record per-publish timestamps of the NATS path to this file (trace.go)")
 )
+
+// bridgeTrace, set in a weirtrace build (trace_hook.go), hooks natsbridge's
+// own trace points to the tracer.
+var bridgeTrace func(*tracer)
 
 // subscriber subscribes a connection to the topic its first message names.
 type subscriber struct {
@@ -54,9 +61,27 @@ func main() {
 			srvkit.Fatal(errString("nats server not ready"))
 		}
 	}
+	var tr *tracer
+	if *traceFile != "" {
+		t, err := newTracer(*traceFile)
+		if err != nil {
+			srvkit.Fatal(err)
+		}
+		tr = t
+	}
 	cfg := &pubsub.Config{ParallelFanout: *parallel}
 	if *natsURL != "" {
-		cfg.Bridge = natsbridge.New(natsbridge.Config{URL: *natsURL})
+		nc := natsbridge.Config{URL: *natsURL}
+		if tr != nil {
+			nc.Options = []nats.Option{nats.SetCustomDialer(traceDialer{tr})}
+			if bridgeTrace != nil {
+				bridgeTrace(tr)
+			}
+		}
+		cfg.Bridge = natsbridge.New(nc)
+		if tr != nil {
+			cfg.Bridge = traceBridge{cfg.Bridge, tr}
+		}
 	}
 	hub, err := pubsub.New(cfg)
 	if err != nil {
@@ -70,6 +95,10 @@ func main() {
 		srvkit.Fatal(err)
 	}
 	srvkit.StartIngress(o, func(topic string, p []byte) {
+		if tr != nil {
+			tr.ev("in", p)
+			defer tr.ev("out", p)
+		}
 		hub.Publish(topic, frame.OpBinary, p)
 	})
 	srvkit.Serve(o, srv.Addr().String(), func(p []byte) int {
