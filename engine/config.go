@@ -90,7 +90,10 @@ type Config struct {
 	// WebSocket-Node style). Default 20 s; negative: no keepalive pings.
 	PingInterval time.Duration
 	// PongTimeout drops the connection (1006, ErrPeerTimeout) when nothing arrives this
-	// long after a keepalive ping. Default 10 s; negative: ping but never drop.
+	// long after a keepalive ping and the peer takes none of the output queued
+	// for it meanwhile (a peer slowly reading a big message cannot answer a
+	// ping queued behind it, but is alive). Default 10 s; negative: ping but
+	// never drop.
 	PongTimeout time.Duration
 	// IdleTimeout closes the connection with 1001 after this long without input.
 	// Default: none.

@@ -226,9 +226,17 @@ type timers struct {
 // deadlines are the ticks the context holding the running bit waits for
 // (timer.go), kept like the read side: only a worker reaches them.
 type deadlines struct {
-	ping  int64 // tick an unanswered keepalive ping was sent, 0 when none (internal/keepalive)
-	until int64 // tick of the handshake or close deadline
+	ping int64 // tick an unanswered keepalive ping was sent, 0 when none (internal/keepalive)
+	// until is the tick of the handshake or close deadline while connecting
+	// or closing. While open, which has neither, the same word is the
+	// keepalive's output mark (outMark): a word less per connection, which
+	// keeps the Conn in its size class (TestConnSize).
+	until int64
 }
+
+// outMark is an open connection's keepalive output mark: outTaken when its
+// unanswered ping went out (internal/keepalive), kept in the until word.
+func (d *deadlines) outMark() *int64 { return &d.until }
 
 // sharedExtras holds what few connections need and any goroutine may set up
 // first: the ReadMessage queue of a connection made without a Handler, and the

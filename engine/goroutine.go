@@ -174,9 +174,11 @@ func (nw *netWriter) Take() (buf []byte, closed bool) {
 	return buf, false
 }
 
+// Wrote counts output as it goes (keepalive's outTaken watches it).
+func (nw *netWriter) Wrote(n int) { (*Conn)(nw).stats.bytesOut.Add(uint64(n)) }
+
 func (nw *netWriter) Written(buf []byte, n int, err error) {
 	c := (*Conn)(nw)
-	c.stats.bytesOut.Add(uint64(n))
 	c.write.mu.Lock()
 	c.writtenOut(buf)
 	c.goroutine.inflight = 0

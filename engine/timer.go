@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"net"
 	"time"
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/keepalive"
+	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/wheel"
 )
 
@@ -59,11 +61,14 @@ func (c *Conn) onTimer(w *worker) {
 
 // keepalive runs a keepalive check (internal/keepalive: WebSocket-Node's
 // scheme on the wheel). After PingInterval without input a ping goes out; any
-// input counts as the answer; nothing within PongTimeout drops the connection
-// (1006, no close frame). IdleTimeout closes with 1001.
+// input counts as the answer, and output the peer takes meanwhile puts the
+// deadline off (its answer may wait behind that output); nothing within
+// PongTimeout drops the connection (1006, no close frame). IdleTimeout closes
+// with 1001.
 func (c *Conn) keepalive(w *worker, now int64) {
 	cfg := &c.eng.cfg
-	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), &c.due.Get(w).ping) {
+	d := c.due.Get(w)
+	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), c.outTaken(), &d.ping, d.outMark()) {
 	case keepalive.Close:
 		c.read.Get(w).extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")
@@ -76,4 +81,28 @@ func (c *Conn) keepalive(w *worker, now int64) {
 		c.Ping(nil)
 	}
 	c.armKeepalive(w)
+}
+
+// outTaken is a count that moves whenever the peer takes output: bytes written
+// less those the kernel still holds, unsent or unacknowledged (keepalive).
+// Where the kernel does not say (FreeBSD, a connection on neither a socket
+// nor a tls.Conn over one) it is bytes written, which stops moving once the
+// rest fits the kernel's buffer. The running bit's owner (the fd's).
+func (c *Conn) outTaken() int64 {
+	out := int64(c.stats.bytesOut.Load())
+	var n int
+	var ok bool
+	if g := c.goroutine; g != nil {
+		nc := g.nc
+		if tc, is := nc.(interface{ NetConn() net.Conn }); is { // *tls.Conn
+			nc = tc.NetConn()
+		}
+		n, ok = sock.UnsentConn(nc)
+	} else {
+		n, ok = c.fd.Unsent()
+	}
+	if ok {
+		out -= int64(n)
+	}
+	return out
 }

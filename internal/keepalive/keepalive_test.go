@@ -70,9 +70,41 @@ func TestCheck(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			due := tc.due
-			if got := tc.p.Check(clock{}, tc.now, tc.last, &due); got != tc.want || due != tc.wantDue {
+			due, mark := tc.due, int64(7)
+			if got := tc.p.Check(clock{}, tc.now, tc.last, 7, &due, &mark); got != tc.want || due != tc.wantDue {
 				t.Fatalf("Check = %d (pingDue %d), want %d (pingDue %d)", got, due, tc.want, tc.wantDue)
+			}
+		})
+	}
+}
+
+// TestCheckOutput: output the peer took since the ping restarts the pong
+// grace (it cannot answer a ping queued behind that output); none, and it is
+// dropped as before. A ping marks the output count it went out at.
+func TestCheckOutput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                 string
+		p                    Policy
+		now, last, due, mark int64
+		out                  int64
+		want                 Action
+		wantDue, wantMark    int64
+	}{
+		{"ping marks the output count", pingPong, 122, 100, 0, 0, 5000, Ping, 122, 5000},
+		{"output taken: grace again from now", pingPong, 134, 100, 122, 5000, 9000, Wait, 134, 9000},
+		{"nothing taken: drop", pingPong, 134, 100, 122, 5000, 5000, Drop, 122, 5000},
+		{"grace again, then nothing more: drop", pingPong, 146, 100, 134, 9000, 9000, Drop, 134, 9000},
+		{"input answers, output aside", pingPong, 134, 123, 122, 5000, 9000, Wait, 0, 5000},
+		{"ping only: output puts off the next ping", pingOnly, 144, 100, 122, 5000, 6000, Wait, 144, 6000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			due, mark := tc.due, tc.mark
+			got := tc.p.Check(clock{}, tc.now, tc.last, tc.out, &due, &mark)
+			if got != tc.want || due != tc.wantDue || mark != tc.wantMark {
+				t.Fatalf("Check = %d (pingDue %d, mark %d), want %d (%d, %d)", got, due, mark, tc.want, tc.wantDue, tc.wantMark)
 			}
 		})
 	}
@@ -85,12 +117,12 @@ func TestNextAndCheckAgree(t *testing.T) {
 	for _, p := range []Policy{pingPong, pingOnly, idleOnly, both} {
 		for _, st := range []struct{ last, due int64 }{{100, 0}, {100, 122}, {125, 122}} {
 			next := p.Next(clock{}, st.last, st.due)
-			due := st.due
-			if a := p.Check(clock{}, next-1, st.last, &due); a != Wait {
+			due, mark := st.due, int64(0)
+			if a := p.Check(clock{}, next-1, st.last, 0, &due, &mark); a != Wait {
 				t.Errorf("%+v %+v: a check a tick before Next (%d) found %d due", p, st, next, a)
 			}
 			due = st.due
-			if a := p.Check(clock{}, next, st.last, &due); a == Wait {
+			if a := p.Check(clock{}, next, st.last, 0, &due, &mark); a == Wait {
 				t.Errorf("%+v %+v: a check at Next (%d) found nothing due", p, st, next)
 			}
 		}

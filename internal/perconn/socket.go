@@ -93,10 +93,20 @@ type Writer interface {
 	// queue, or nil when there are none for now. closed reports that the
 	// connection is over and its output with it: WriteLoop returns.
 	Take() (buf []byte, closed bool)
-	// Written reports that n bytes of buf went out, and err if the write
-	// failed.
+	// Wrote reports that n more bytes of the buffer being written went out,
+	// as the write goes (at most every writeChunk bytes): a big buffer going
+	// out to a slow reader shows progress before it is written whole.
+	Wrote(n int)
+	// Written reports that n bytes of buf went out in all, and err if the
+	// write failed.
 	Written(buf []byte, n int, err error)
 }
+
+// writeChunk is the most WriteLoop hands net.Conn.Write at once, so that Wrote
+// reports a slow reader's progress (keepalive counts it as a sign of life).
+// Write would loop over the kernel's buffer size anyway: a chunk costs at most
+// a few system calls more per 256 KiB.
+const writeChunk = 256 << 10
 
 // WriteLoop writes what w hands it, each time Kick says there is some, until
 // w reports the connection closed.
@@ -110,10 +120,26 @@ func (s *Socket) WriteLoop(w Writer) {
 			if buf == nil {
 				break
 			}
-			n, err := s.nc.Write(buf)
+			n, err := s.write(w, buf)
 			w.Written(buf, n, err)
 		}
 	}
+}
+
+// write writes buf in chunks of writeChunk, reporting each to w.Wrote.
+func (s *Socket) write(w Writer, buf []byte) (int, error) {
+	total := 0
+	for total < len(buf) {
+		n, err := s.nc.Write(buf[total:min(len(buf), total+writeChunk)])
+		total += n
+		if n > 0 {
+			w.Wrote(n)
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // Kick tells the writer that output is queued (any goroutine).

@@ -109,6 +109,7 @@ type fakeWriter struct {
 	queue   [][]byte
 	closed  bool
 	written bytes.Buffer
+	wrote   int // the sum of Wrote's reports
 	err     error
 }
 
@@ -121,6 +122,12 @@ func (w *fakeWriter) Take() ([]byte, bool) {
 	buf := w.queue[0]
 	w.queue = w.queue[1:]
 	return buf, false
+}
+
+func (w *fakeWriter) Wrote(n int) {
+	w.mu.Lock()
+	w.wrote += n
+	w.mu.Unlock()
 }
 
 func (w *fakeWriter) Written(buf []byte, n int, err error) {
@@ -161,6 +168,39 @@ func TestWriteLoop(t *testing.T) {
 	a.Close()
 	if p := <-got; string(p) != "one two three" {
 		t.Fatalf("peer got %q", p)
+	}
+}
+
+// TestWriteLoopProgress: a buffer bigger than writeChunk going out to a slow
+// reader is reported to Wrote chunk by chunk, before Written: progress shows
+// while the write lasts (keepalive counts it), and adds up to the whole.
+func TestWriteLoopProgress(t *testing.T) {
+	t.Parallel()
+	a, b := net.Pipe() // unbuffered: each chunk waits for the reader
+	defer a.Close()
+	s := New(a)
+	w := &fakeWriter{}
+	big := bytes.Repeat([]byte{'x'}, 3*writeChunk+5)
+	w.push(big, true)
+	ended := make(chan struct{})
+	go func() { defer close(ended); s.WriteLoop(w) }()
+	s.Kick()
+	first := make([]byte, writeChunk)
+	if _, err := io.ReadFull(b, first); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first chunk's report", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.wrote >= writeChunk })
+	w.mu.Lock()
+	if w.written.Len() != 0 {
+		t.Fatalf("Written before the buffer was out: %d bytes", w.written.Len())
+	}
+	w.mu.Unlock()
+	if _, err := io.ReadFull(b, make([]byte, len(big)-writeChunk)); err != nil {
+		t.Fatal(err)
+	}
+	<-ended
+	if w.wrote != len(big) || w.written.Len() != len(big) {
+		t.Fatalf("Wrote %d, Written %d, of %d", w.wrote, w.written.Len(), len(big))
 	}
 }
 
