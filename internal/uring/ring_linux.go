@@ -187,7 +187,14 @@ func (r *Ring) Send(res []int32) error {
 	var err error
 	for seen < n {
 		toSubmit := n - submitted
-		k, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(n-seen), enterGetEvts, 0, 0)
+		// Raw: the enter never waits (the contract's MSG_DONTWAIT and
+		// O_NONBLOCK), so the runtime's entersyscall only kept sysmon polling
+		// at its shortest period and let it hand the P to another thread
+		// mid-send (bench/results/pubsub-chat-2026-12-07.md). The cost: the
+		// P stays with this goroutine for the enter, at most Cap sends (a
+		// stop-the-world waits for it, as for a loop without preemption
+		// points).
+		k, _, e := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(n-seen), enterGetEvts, 0, 0)
 		if e != 0 && e != unix.EINTR && e != unix.EAGAIN && e != unix.EBUSY {
 			err = e
 			// The kernel takes the queue in order: the sends past those
