@@ -187,7 +187,7 @@ func (r *Ring) Send(res []int32) error {
 	var err error
 	for seen < n {
 		toSubmit := n - submitted
-		k, e := enter(r.fd, toSubmit, n-seen, n >= rawMin)
+		k, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(n-seen), enterGetEvts, 0, 0)
 		if e != 0 && e != unix.EINTR && e != unix.EAGAIN && e != unix.EBUSY {
 			err = e
 			// The kernel takes the queue in order: the sends past those
@@ -223,27 +223,6 @@ func (r *Ring) Send(res []int32) error {
 	clear(r.bufs)
 	r.bufs = r.bufs[:0]
 	return err
-}
-
-// rawMin is the smallest batch whose enter is made without the runtime's
-// entersyscall. The enter never waits (the contract's MSG_DONTWAIT and
-// O_NONBLOCK), and a long one (a batch of 256: about 1 ms on the benchmark
-// machine) only let sysmon take the P away mid-send and hand it to another
-// thread: RawSyscall6 cut the one-topic fan-out's CPU per delivery by a
-// median 1.16-1.25x. A short one (the chat shape's 10 sends) gained nothing
-// and lost at 1,000 publishes/s (bench/results/pubsub-chat-2026-12-07.md),
-// so it keeps Syscall6. The cost of raw: the P stays with this goroutine for
-// the enter (a stop-the-world waits for it, as for a loop without preemption
-// points), at most Cap sends.
-const rawMin = 64
-
-func enter(fd, toSubmit, minComplete int, raw bool) (int, unix.Errno) {
-	call := unix.Syscall6
-	if raw {
-		call = unix.RawSyscall6
-	}
-	k, _, e := call(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), enterGetEvts, 0, 0)
-	return int(k), e
 }
 
 // Outcome reads a send's result as Write2 would report it: bytes taken, with
