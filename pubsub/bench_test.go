@@ -77,6 +77,32 @@ func BenchmarkPublishMixed(b *testing.B) {
 	benchPublish(b, h, "bench.t", benchSubs)
 }
 
+// The chat shape (bench/cmd/wsbench pubsub -shape chat): publishes go round
+// six topics of 10 subscribers each, so every publish is one small batch.
+func BenchmarkPublishChat(b *testing.B) {
+	const perTopic, topics = 10, benchSubs / 10
+	h, _ := benchHub(b, func(i int) []string {
+		if i >= perTopic*topics {
+			return nil
+		}
+		return []string{fmt.Sprintf("room.%d", i/perTopic)}
+	})
+	names := make([]string, topics)
+	for i := range names {
+		names[i] = fmt.Sprintf("room.%d", i)
+	}
+	pm := engine.NewPreparedMessage(frame.OpBinary, make([]byte, 128))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if n, err := h.PublishPrepared(names[i%topics], pm); n != perTopic || err != nil {
+			b.Fatalf("delivered %d, %v; want %d", n, err, perTopic)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perTopic), "ns/msg")
+}
+
 // Publish (not prepared): the PreparedMessage per publish is all it adds.
 func BenchmarkPublishBytes(b *testing.B) {
 	h, _ := benchHub(b, func(int) []string { return []string{"bench.t"} })
