@@ -117,6 +117,10 @@ type proc struct {
 	done   chan struct{}
 }
 
+// peerStartTimeout bounds a peer's start (its "ready" line): headless
+// Chromium took over 60 s to come up at load 25-47 on 2 cores.
+const peerStartTimeout = 150 * time.Second
+
 // startProc starts argv in dir and waits for its first line (listening or ready).
 func startProc(dir string, argv ...string) (*proc, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -143,9 +147,9 @@ func startProc(dir string, argv ...string) (*proc, error) {
 	case <-p.done:
 		p.close()
 		return nil, fmt.Errorf("%s exited before it was ready: %s", strings.Join(argv, " "), p.stderr.String())
-	case <-time.After(60 * time.Second):
+	case <-time.After(peerStartTimeout):
 		p.close()
-		return nil, fmt.Errorf("%s not ready within 60s: %s", strings.Join(argv, " "), p.stderr.String())
+		return nil, fmt.Errorf("%s not ready within %v: %s", strings.Join(argv, " "), peerStartTimeout, p.stderr.String())
 	}
 }
 
