@@ -246,3 +246,26 @@ func TestExporterNotProven(t *testing.T) {
 		t.Errorf("the kept exporter gives %x %v", k, err)
 	}
 }
+
+// BenchmarkCompactExporter: what reading and proving the exporter secret
+// costs a hand-off (crypto/tls's exporter and this one, once each, for the
+// probe), against the compaction without it.
+func BenchmarkCompactExporter(b *testing.B) {
+	cert, pool := testCert(b)
+	s, _ := handshake(b, &tls.Config{Certificates: []tls.Certificate{cert}},
+		&tls.Config{RootCAs: pool, ServerName: "localhost"})
+	for _, bc := range []struct {
+		name string
+		st   tls.ConnectionState
+	}{{"read", s}, {"dropped", func() tls.ConnectionState { d := s; DropExporter(&d); return d }()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				st := bc.st
+				if id := compact(&st); id.flags&(fExporter|fNoExporter) == 0 {
+					b.Fatal("exporter not read")
+				}
+			}
+		})
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 // testCert is a self-signed certificate for "localhost", also usable as a
 // client certificate.
-func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	cert, pool, err := testcert.New("localhost")
 	if err != nil {
@@ -27,7 +27,7 @@ func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // handshake runs crypto/tls over loopback TCP (buffered both ways, unlike
 // net.Pipe, so a server's session ticket does not block it) and returns both
 // ends' states.
-func handshake(t *testing.T, srv, cli *tls.Config) (server, client tls.ConnectionState) {
+func handshake(t testing.TB, srv, cli *tls.Config) (server, client tls.ConnectionState) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
