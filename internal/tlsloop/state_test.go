@@ -268,6 +268,9 @@ func TestDropExporter(t *testing.T) {
 		t.Fatal("DropExporter did nothing on the known layout")
 	}
 	id := compact(&d)
+	if id.flags&fNoExporter == 0 || id.rare != nil {
+		t.Errorf("the dropped exporter is kept (flags %#x, rare part %v)", id.flags, id.rare != nil)
+	}
 	st := id.state()
 	if k, err := st.ExportKeyingMaterial("EXPERIMENTAL weir", nil, 32); err != ErrNoExporter || k != nil {
 		t.Errorf("ExportKeyingMaterial after DropExporter = %x, %v", k, err)
