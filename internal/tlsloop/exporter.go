@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"hash"
+	"sync/atomic"
 )
 
 // The keying material exporter of a TLS 1.3 connection (RFC 8446 §7.5,
@@ -23,12 +24,19 @@ import (
 // crypto/tls does not log the exporter secret (its KeyLogWriter writes no
 // EXPORTER_SECRET line), so it is read from crypto/tls's closure, which is
 // only done where the closure is known (exporter_go126.go: the Go release
-// whose source was read, the closure's function name checked at run time)
-// and is never trusted without proof: for each connection, the exporter
-// computed here from the secret read must equal crypto/tls's own for a probe
-// label, or the connection keeps crypto/tls's closure as before
+// whose source was read; the closure's function, by entry point and name,
+// and the secret's length are checked for every connection) and is never
+// trusted without proof: the exporter computed here from the secret read
+// must equal crypto/tls's own for a probe label, or no connection's secret
+// is read again and every connection keeps crypto/tls's closure, as before
 // (TestExporterMatchesCryptoTLS: byte for byte, labels, contexts, lengths,
-// both suites, both ends).
+// both suites, both ends). The proof is made once per suite and process,
+// not per connection: what it proves, where this closure's code keeps the
+// secret, is the same for every closure the checked function makes, and
+// each probe costs a hand-off about 4 KB of garbage and two exporter runs
+// (BenchmarkCompactExporter), which during a connect storm raise the heap's
+// peak, and so the RSS an idle server keeps
+// (bench/results/tls-2026-12-07-idle4.md).
 
 // errExporterArgs is what the exporter returns for a label or a length
 // RFC 8446 cannot encode (HkdfLabel's label is at most 255 bytes with its
@@ -89,24 +97,50 @@ func expandLabel(h func() hash.Hash, secret []byte, label string, context []byte
 // for private use; nothing is sent, the output is compared and cleared).
 const probeLabel = "EXPERIMENTAL weir exporter probe"
 
+// Proof states of a suite's exporter reading (proofs).
+const (
+	proofNone    = iota // not yet proven: the next connection probes
+	proofMade           // proven: read without probing
+	proofRefuted        // the probe failed once: never read again
+)
+
+// readSecret is readExporterSecret (a test makes it misread).
+var readSecret = readExporterSecret
+
+// proofs holds the proof state of each suite's exporter reading: [0] for
+// TLS_AES_128_GCM_SHA256, [1] for TLS_AES_256_GCM_SHA384.
+var proofs [2]atomic.Uint32
+
 // exporterSecret returns the exporter_master_secret behind ekm, crypto/tls's
 // exporter of a TLS 1.3 connection with suite, or nil when it cannot be read
 // (another Go release, another closure: a TLS 1.2 connection's, one with
-// renegotiation, DropExporter's) or when the exporter computed from it does
-// not equal ekm's own for the probe. The secret returned is a copy.
+// renegotiation, DropExporter's) or was never proven: the first connection
+// of each suite proves the secret it reads (the exporter computed from it
+// equals ekm's own for the probe); a failed proof stops all reading. The
+// secret returned is a copy.
 func exporterSecret(ekm ekmFunc, suite uint16) []byte {
 	h := exporterHash(suite)
 	if ekm == nil || h == nil {
 		return nil
 	}
-	secret := readExporterSecret(ekm, h().Size())
-	if secret == nil {
+	proof := &proofs[0]
+	if suite == tls.TLS_AES_256_GCM_SHA384 {
+		proof = &proofs[1]
+	}
+	state := proof.Load()
+	if state == proofRefuted {
 		return nil
 	}
+	secret := readSecret(ekm, h().Size())
+	if secret == nil || state == proofMade {
+		return secret
+	}
 	if !provenExporter(ekm, h, secret) {
+		proof.Store(proofRefuted)
 		clear(secret)
 		return nil
 	}
+	proof.CompareAndSwap(proofNone, proofMade)
 	return secret
 }
 

@@ -28,9 +28,9 @@ func exporterCases(hashSize int) (labels []string, contexts [][]byte, lengths []
 }
 
 // sameExporter checks, byte for byte, that rebuilt's ExportKeyingMaterial is
-// crypto/tls's (want's) for every case, and that arguments crypto/tls would
-// panic on are an error here.
-func sameExporter(t *testing.T, what string, want, rebuilt tls.ConnectionState) {
+// crypto/tls's (want's) for every case, and, when rebuilt's exporter is ours,
+// that arguments crypto/tls would panic on are an error here.
+func sameExporter(t *testing.T, what string, want, rebuilt tls.ConnectionState, ours bool) {
 	t.Helper()
 	labels, contexts, lengths := exporterCases(exporterHash(want.CipherSuite)().Size())
 	n := 0
@@ -51,6 +51,9 @@ func sameExporter(t *testing.T, what string, want, rebuilt tls.ConnectionState) 
 		label  string
 		length int
 	}{{strings.Repeat("L", 250), 32}, {"x", -1}, {"x", 255*exporterHash(want.CipherSuite)().Size() + 1}} {
+		if !ours {
+			break
+		}
 		if k, err := rebuilt.ExportKeyingMaterial(bad.label, nil, bad.length); !errors.Is(err, errExporterArgs) || k != nil {
 			t.Errorf("%s: label of %d bytes, length %d: %x %v, want errExporterArgs", what, len(bad.label), bad.length, k, err)
 		}
@@ -83,7 +86,7 @@ func TestExporterMatchesCryptoTLS(t *testing.T) {
 		if end.name == "server" && id.rare != nil {
 			t.Errorf("server: the rare part is kept (ekm %v, exp %d bytes)", id.rare.ekm != nil, len(id.rare.exp))
 		}
-		sameExporter(t, end.name, end.st, id.state())
+		sameExporter(t, end.name, end.st, id.state(), true)
 	}
 }
 
@@ -143,7 +146,7 @@ func TestExporterOpenSSL(t *testing.T) {
 				t.Fatalf("the exporter secret was not read (flags %#x)", id.flags)
 			}
 			rebuilt := id.state()
-			sameExporter(t, "openssl", st, rebuilt)
+			sameExporter(t, "openssl", st, rebuilt, true)
 
 			// openssl's side: after the handshake, s_client prints its keying
 			// material and has written the key log; closing stdin ends it.
@@ -247,9 +250,9 @@ func TestExporterNotProven(t *testing.T) {
 	}
 }
 
-// BenchmarkCompactExporter: what reading and proving the exporter secret
-// costs a hand-off (crypto/tls's exporter and this one, once each, for the
-// probe), against the compaction without it.
+// BenchmarkCompactExporter: what reading the exporter secret costs a
+// hand-off once the suite's proof is made (the first iteration makes it),
+// against the compaction of a state whose exporter was dropped.
 func BenchmarkCompactExporter(b *testing.B) {
 	cert, pool := testCert(b)
 	s, _ := handshake(b, &tls.Config{Certificates: []tls.Certificate{cert}},
@@ -268,4 +271,46 @@ func BenchmarkCompactExporter(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestExporterProofOnce: the first connection of a suite proves the secret
+// read; after that a connection's secret is read without the probe; a
+// secret that fails the proof (a misread, simulated) is refused and no
+// connection's secret is read again: they keep crypto/tls's closure, and
+// export what it exports. Not parallel: it sets the process's proof state
+// and puts it back before any parallel test runs.
+func TestExporterProofOnce(t *testing.T) {
+	cert, pool := testCert(t)
+	s, _ := handshake(t, &tls.Config{Certificates: []tls.Certificate{cert}},
+		&tls.Config{RootCAs: pool, ServerName: "localhost"})
+	saved := proofs[0].Load()
+	defer proofs[0].Store(saved)
+	proofs[0].Store(proofNone)
+	if id := compact(&s); id.flags&fExporter == 0 || proofs[0].Load() != proofMade {
+		t.Fatalf("first connection: flags %#x, proof %d", id.flags, proofs[0].Load())
+	}
+	d := s
+	DropExporter(&d)
+	base := testing.AllocsPerRun(20, func() { st := d; compact(&st) })
+	allocs := testing.AllocsPerRun(20, func() { st := s; compact(&st) })
+	if allocs > base+1 {
+		t.Errorf("a proven suite's connection allocates %.0f times in compact (%.0f without the exporter), want the secret's copy only", allocs, base)
+	}
+
+	proofs[0].Store(proofNone)
+	readSecret = func(ekm ekmFunc, size int) []byte {
+		b := readExporterSecret(ekm, size)
+		b[0] ^= 1
+		return b
+	}
+	id := compact(&s)
+	readSecret = readExporterSecret
+	if id.flags&fExporter != 0 || id.rare == nil || id.rare.ekm == nil || proofs[0].Load() != proofRefuted {
+		t.Fatalf("a misread secret: flags %#x, proof %d", id.flags, proofs[0].Load())
+	}
+	id = compact(&s)
+	if id.flags&fExporter != 0 || id.rare == nil || id.rare.ekm == nil {
+		t.Fatal("after a failed proof, a secret is read again")
+	}
+	sameExporter(t, "refuted", s, id.state(), false)
 }
