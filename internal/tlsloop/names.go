@@ -22,17 +22,21 @@ const (
 
 var interned struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[string]*string
 }
 
-// intern returns alpn+sni, the copy in the table when there is one.
-func intern(alpn, sni string) string {
+// intern returns alpn+sni, the copy in the table when there is one, nil
+// when both are empty. It is a pointer, 8 bytes in every connection instead
+// of a string's 16: connections share the table's; one the table does not
+// keep has its own.
+func intern(alpn, sni string) *string {
 	n := len(alpn) + len(sni)
 	if n == 0 {
-		return ""
+		return nil
 	}
 	if n > maxInternLen {
-		return alpn + sni
+		s := alpn + sni
+		return &s
 	}
 	var buf [maxInternLen]byte
 	key := append(append(buf[:0], alpn...), sni...)
@@ -50,11 +54,12 @@ func intern(alpn, sni string) string {
 	default:
 		s = string(key)
 	}
+	p := &s
 	if len(interned.m) < maxInterned {
 		if interned.m == nil {
-			interned.m = make(map[string]string)
+			interned.m = make(map[string]*string)
 		}
-		interned.m[s] = s
+		interned.m[s] = p
 	}
-	return s
+	return p
 }

@@ -15,7 +15,7 @@ import (
 
 // testCert is a self-signed certificate for "localhost", also usable as a
 // client certificate.
-func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	cert, pool, err := testcert.New("localhost")
 	if err != nil {
@@ -27,7 +27,7 @@ func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // handshake runs crypto/tls over loopback TCP (buffered both ways, unlike
 // net.Pipe, so a server's session ticket does not block it) and returns both
 // ends' states.
-func handshake(t *testing.T, srv, cli *tls.Config) (server, client tls.ConnectionState) {
+func handshake(t testing.TB, srv, cli *tls.Config) (server, client tls.ConnectionState) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -163,10 +163,11 @@ func TestStateFallback(t *testing.T) {
 	sameState(t, "fallback", s, id.state())
 }
 
-// TestIdentSize: the compact state is 40 bytes (tls.ConnectionState is 192).
+// TestIdentSize: the compact state is 56 bytes with the exporter's secret
+// (tls.ConnectionState is 192, and crypto/tls's exporter 120 more).
 func TestIdentSize(t *testing.T) {
-	if s := unsafe.Sizeof(ident{}); s > 40 {
-		t.Errorf("ident is %d bytes, over 40", s)
+	if s := unsafe.Sizeof(ident{}); s > 56 {
+		t.Errorf("ident is %d bytes, over 56", s)
 	}
 }
 
@@ -177,7 +178,7 @@ func TestInternShares(t *testing.T) {
 	for _, c := range []struct{ alpn, sni string }{
 		{"", ""}, {"", "shares.example"}, {"http/1.1", ""}, {"http/1.1", "shares.example"}, {"weir", "x"},
 	} {
-		var first *byte
+		var first *string
 		for i := range 3 {
 			// Each connection's strings are its own copies, as crypto/tls's are.
 			st := tls.ConnectionState{NegotiatedProtocol: string([]byte(c.alpn)), ServerName: string([]byte(c.sni))}
@@ -187,8 +188,8 @@ func TestInternShares(t *testing.T) {
 				t.Fatalf("%q %q: rebuilt %q %q", c.alpn, c.sni, got.NegotiatedProtocol, got.ServerName)
 			}
 			if i == 0 {
-				first = unsafe.StringData(id.names)
-			} else if unsafe.StringData(id.names) != first {
+				first = id.names
+			} else if id.names != first {
 				t.Errorf("%q %q: connection %d has its own copy", c.alpn, c.sni, i)
 			}
 		}
@@ -214,8 +215,8 @@ func TestInternBounded(t *testing.T) {
 		if i%7 == 0 {
 			sni = long
 		}
-		if got := intern(alpn, sni); got != alpn+sni {
-			t.Fatalf("intern(%q, %q) = %q", alpn, sni, got)
+		if got := intern(alpn, sni); got == nil || *got != alpn+sni {
+			t.Fatalf("intern(%q, %q) = %v", alpn, sni, got)
 		}
 	}
 	interned.mu.Lock()
@@ -267,6 +268,9 @@ func TestDropExporter(t *testing.T) {
 		t.Fatal("DropExporter did nothing on the known layout")
 	}
 	id := compact(&d)
+	if id.flags&fNoExporter == 0 || id.rare != nil {
+		t.Errorf("the dropped exporter is kept (flags %#x, rare part %v)", id.flags, id.rare != nil)
+	}
 	st := id.state()
 	if k, err := st.ExportKeyingMaterial("EXPERIMENTAL weir", nil, 32); err != ErrNoExporter || k != nil {
 		t.Errorf("ExportKeyingMaterial after DropExporter = %x, %v", k, err)

@@ -66,6 +66,10 @@ type IdleRow struct {
 	// debug.FreeOSMemory (/free): without what the runtime had not yet
 	// returned to the OS (Go servers; -1: not measured).
 	RSSFreedPerConnKiB float64 `json:"rss_freed_per_conn_kib,omitempty"`
+	// RSSBeforeGCPerConnKiB is the RSS growth read just before the /stats
+	// call that runs the collector (RSSPerConnKiB is read 0.5 s after it): a
+	// Go server's RSS as the connect phase left it.
+	RSSBeforeGCPerConnKiB float64 `json:"rss_before_gc_per_conn_kib,omitempty"`
 }
 
 // BcastRow is one broadcast measurement (median of the repeats).

@@ -506,6 +506,7 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	defer gs.quit()
 	r.progress("settling")
 	time.Sleep(3 * time.Second)
+	rssPre, _ := statusKiB(sp.pid, "VmRSS")
 	if err := sp.get("/stats", &st1); err != nil {
 		r.fail("stats: %v", err)
 		return
@@ -532,7 +533,8 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		RSSPerConnKiB: float64(rss1-rss0) / float64(got), HeapPerConnKiB: -1,
 		Goroutines: int64(st1.Goroutines), Threads: threads(sp.pid),
 		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1,
-		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine, RSSFreedPerConnKiB: -1}
+		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine, RSSFreedPerConnKiB: -1,
+		RSSBeforeGCPerConnKiB: float64(rssPre-rss0) / float64(got)}
 	if rssFree >= 0 {
 		row.RSSFreedPerConnKiB = float64(rssFree-rss0) / float64(got)
 	}
@@ -543,8 +545,8 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		row.SlabPerConnKiB = float64(slab1-slab0) / 1024 / float64(got)
 	}
 	r.res.Idle = append(r.res.Idle, row)
-	r.progress("RSS %.2f KiB/conn (%.2f after FreeOSMemory), heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn, tls loop/goroutine %d/%d\n",
-		row.RSSPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
+	r.progress("RSS %.2f KiB/conn (%.2f before the GC, %.2f after FreeOSMemory), heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn, tls loop/goroutine %d/%d\n",
+		row.RSSPerConnKiB, row.RSSBeforeGCPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
 }
 
 func (r *runner) bcast(s server) {
