@@ -179,8 +179,9 @@ type Config struct {
 	// ExportKeyingMaterial on their TLSConnectionState (and on
 	// upgrade.Request.TLS in the hooks) then returns ErrNoTLSExporter. The
 	// exporter (RFC 8446 §7.5; the tls-exporter channel binding of RFC 9266)
-	// keeps about 120 bytes of crypto/tls's per connection, a seventh of an
-	// idle wss connection's heap (docs/tls-design.md). Default false: kept.
+	// is otherwise kept as its 32- or 48-byte secret inside the record layer
+	// (docs/tls-design.md), so dropping it saves no memory any more: it is for
+	// a server that wants no exporter secret kept at all. Default false: kept.
 	TLSDropExporter bool
 	// GoroutinePerConn runs every connection in the goroutine-per-connection mode
 	// (one reader goroutine each, blocking writes) even where a poller exists.

@@ -71,11 +71,11 @@ func TestTLSLoopIdleFootprint(t *testing.T) {
 	if g1-g0 > 8 {
 		t.Errorf("goroutines grew by %d for %d idle connections", g1-g0, n)
 	}
-	// About 850 B (2026-12-06, late): the Conn 448, the record layer one 240 B
+	// About 750 B (2026-12-07): the Conn 448, the record layer one 256 B
 	// allocation (tlsloop.Conn: the compacted tls.ConnectionState, Reader and
-	// Writer inline), crypto/tls's exporter state about 120
-	// (ExportKeyingMaterial; Config.TLSDropExporter lets it go: 745), the
-	// loops' fd tables about 20, the rest the odd AEAD not yet dropped; 916
+	// Writer inline, the exporter secret instead of crypto/tls's exporter
+	// closure, which kept about 120 in five allocations: 850), the loops' fd
+	// tables about 20, the rest the odd AEAD not yet dropped; 916
 	// with the 512-byte Conn, 1,150 with the whole ConnectionState, 1,360
 	// before that, 2,900 without the idle AEAD drop.
 	if perConn > 1000 {
