@@ -68,7 +68,7 @@ func (c *Conn) onTimer(w *worker) {
 func (c *Conn) keepalive(w *worker, now int64) {
 	cfg := &c.eng.cfg
 	d := c.due.Get(w)
-	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), c.outTaken(), &d.ping, d.outMark()) {
+	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), c.outTaken, &d.ping, d.outMark()) {
 	case keepalive.Close:
 		c.read.Get(w).extra().failErr = ErrIdleTimeout
 		c.Close(frame.StatusGoingAway, "idle timeout")

@@ -53,16 +53,17 @@ func (p *Policy) Next(clk Clock, last, pingDue int64) int64 {
 }
 
 // Check says what is due at tick now, given the tick of the last input and
-// out, a count that moves whenever the peer takes output (bytes written less
-// those the kernel still holds). It keeps *pingDue, the tick of the
-// unanswered ping (cleared when input arrived since it, set to now when it
-// answers Ping), and *outMark, out when the ping went out.
+// out, which reads a count that moves whenever the peer takes output (bytes
+// written less those the kernel still holds: the caller's I/O, called only
+// while a ping is unanswered or when one goes out). It keeps *pingDue, the
+// tick of the unanswered ping (cleared when input arrived since it, set to now
+// when it answers Ping), and *outMark, out when the ping went out.
 //
 // Output the peer took since the ping is a sign of life too: a peer reading
 // a big message slowly cannot answer a ping queued behind it (in our queue or
 // the kernel's), yet it is alive. The pong grace then starts again from now;
 // a peer that takes nothing and says nothing for Pong is dropped.
-func (p *Policy) Check(clk Clock, now, last, out int64, pingDue, outMark *int64) Action {
+func (p *Policy) Check(clk Clock, now, last int64, out func() int64, pingDue, outMark *int64) Action {
 	if p.Idle > 0 && now >= clk.After(last, p.Idle) {
 		return Close
 	}
@@ -72,8 +73,10 @@ func (p *Policy) Check(clk Clock, now, last, out int64, pingDue, outMark *int64)
 	if *pingDue != 0 && last >= *pingDue {
 		*pingDue = 0 // input arrived since the ping: it was the answer
 	}
-	if *pingDue != 0 && out != *outMark {
-		*pingDue, *outMark = now, out // alive: its answer may wait behind our output
+	if *pingDue != 0 {
+		if o := out(); o != *outMark {
+			*pingDue, *outMark = now, o // alive: its answer may wait behind our output
+		}
 	}
 	switch {
 	case *pingDue != 0 && p.Pong > 0:
@@ -82,11 +85,11 @@ func (p *Policy) Check(clk Clock, now, last, out int64, pingDue, outMark *int64)
 		}
 	case *pingDue != 0: // Pong <= 0: ping on, never drop
 		if now >= clk.After(*pingDue, p.Ping) {
-			*pingDue, *outMark = now, out
+			*pingDue, *outMark = now, out()
 			return Ping
 		}
 	case now >= clk.After(last, p.Ping):
-		*pingDue, *outMark = now, out
+		*pingDue, *outMark = now, out()
 		return Ping
 	}
 	return Wait

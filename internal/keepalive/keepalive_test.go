@@ -71,10 +71,32 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			due, mark := tc.due, int64(7)
-			if got := tc.p.Check(clock{}, tc.now, tc.last, 7, &due, &mark); got != tc.want || due != tc.wantDue {
+			if got := tc.p.Check(clock{}, tc.now, tc.last, count(7), &due, &mark); got != tc.want || due != tc.wantDue {
 				t.Fatalf("Check = %d (pingDue %d), want %d (pingDue %d)", got, due, tc.want, tc.wantDue)
 			}
 		})
+	}
+}
+
+// count is an output count that stays at n.
+func count(n int64) func() int64 { return func() int64 { return n } }
+
+// TestCheckOutputRead: the output count (a system call in the engine) is read
+// only while a ping is unanswered or when one goes out, not on a check that
+// finds input since the last ping, nor on one before a ping is due.
+func TestCheckOutputRead(t *testing.T) {
+	t.Parallel()
+	reads := 0
+	out := func() int64 { reads++; return 1 }
+	due, mark := int64(0), int64(0)
+	if a := pingPong.Check(clock{}, 121, 100, out, &due, &mark); a != Wait || reads != 0 {
+		t.Fatalf("before the ping: %d, %d reads", a, reads)
+	}
+	if a := pingPong.Check(clock{}, 122, 100, out, &due, &mark); a != Ping || reads != 1 || mark != 1 {
+		t.Fatalf("the ping: %d, %d reads, mark %d", a, reads, mark)
+	}
+	if a := pingPong.Check(clock{}, 134, 123, out, &due, &mark); a != Wait || reads != 1 || due != 0 {
+		t.Fatalf("answered: %d, %d reads, due %d", a, reads, due)
 	}
 }
 
@@ -102,7 +124,7 @@ func TestCheckOutput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			due, mark := tc.due, tc.mark
-			got := tc.p.Check(clock{}, tc.now, tc.last, tc.out, &due, &mark)
+			got := tc.p.Check(clock{}, tc.now, tc.last, count(tc.out), &due, &mark)
 			if got != tc.want || due != tc.wantDue || mark != tc.wantMark {
 				t.Fatalf("Check = %d (pingDue %d, mark %d), want %d (%d, %d)", got, due, mark, tc.want, tc.wantDue, tc.wantMark)
 			}
@@ -118,11 +140,11 @@ func TestNextAndCheckAgree(t *testing.T) {
 		for _, st := range []struct{ last, due int64 }{{100, 0}, {100, 122}, {125, 122}} {
 			next := p.Next(clock{}, st.last, st.due)
 			due, mark := st.due, int64(0)
-			if a := p.Check(clock{}, next-1, st.last, 0, &due, &mark); a != Wait {
+			if a := p.Check(clock{}, next-1, st.last, count(0), &due, &mark); a != Wait {
 				t.Errorf("%+v %+v: a check a tick before Next (%d) found %d due", p, st, next, a)
 			}
 			due = st.due
-			if a := p.Check(clock{}, next, st.last, 0, &due, &mark); a == Wait {
+			if a := p.Check(clock{}, next, st.last, count(0), &due, &mark); a == Wait {
 				t.Errorf("%+v %+v: a check at Next (%d) found nothing due", p, st, next)
 			}
 		}
