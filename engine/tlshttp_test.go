@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/tlshand"
 )
 
 // wss hijacked from an http.Server on a TLSListener (issue #17): on the
@@ -454,5 +455,42 @@ func TestTLSListenerKeyUpdate(t *testing.T) {
 			c.nc.Close()
 			ls.noLeak(t)
 		})
+	}
+}
+
+// TestTLSListenerFollowMax: past tlshand.FollowMax received before the
+// upgrade the connection is crypto/tls's alone: goroutine mode, still echoing.
+func TestTLSListenerFollowMax(t *testing.T) {
+	t.Parallel()
+	ls := startLate(t, Config{}, nil)
+	tc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", ls.addr, clientTLS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	tc.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(tc)
+	body := strings.Repeat("u", tlshand.FollowMax+1)
+	fmt.Fprintf(tc, "POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	if n := ls.l.live.Load(); n != 0 {
+		t.Fatalf("%d connections still followed", n)
+	}
+	io.WriteString(tc, "GET /ws HTTP/1.1\r\nHost: "+ls.addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: "+testKey+"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	if resp, err = http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	if o := ls.h.open(t); o.loop {
+		t.Fatalf("on the loops: %+v", o)
+	}
+	rc := &rawClient{t: t, nc: tc, br: br}
+	rc.send(true, frame.OpText, []byte("after a big upload"))
+	if _, got := rc.readMessage(); string(got) != "after a big upload" {
+		t.Fatalf("echo %q", got)
 	}
 }

@@ -31,6 +31,16 @@ import (
 // server's application key, until crypto/tls answers a KeyUpdate, which the
 // shadow sees first and which ends the bookkeeping: goroutine mode).
 
+// FollowMax bounds the inbound records a LateConn follows: past it the
+// connection is crypto/tls's alone (an upgrade then runs in goroutine mode),
+// so a connection that is never upgraded, or hijacked by another handler
+// (a proxy, another WebSocket library), pays the shadow's decryption for at
+// most this many bytes. WebSocket upgrades come on fresh connections, or
+// after a few requests.
+const FollowMax = 1 << 20
+
+var errFollowedEnough = errors.New("more than FollowMax bytes received before the upgrade")
+
 // errH2 is why an HTTP/2 connection is not followed: net/http's HTTP/2
 // server never hands out its connection.
 var errH2 = errors.New("ALPN negotiated h2")
@@ -53,6 +63,7 @@ type LateConn struct {
 	rec    []byte // the current record as handed (pooled), nil between records
 	shadow *tlsrec.Reader
 	stop   bool // HandOff drains: at a record boundary Read would block
+	seen   int  // bytes of records opened so far (FollowMax)
 
 	// Send side, owned by crypto/tls's writing goroutine.
 	wdone   bool
@@ -221,6 +232,7 @@ var errKeyUpdateAnswered = errors.New("the client asked for a KeyUpdate: crypto/
 // opened runs the shadow over the whole record crypto/tls now has.
 func (c *LateConn) opened() {
 	rec, err := c.shadow.Open(c.rec)
+	c.seen += len(c.rec)
 	bufpool.Put(c.rec)
 	c.rec, c.nh = nil, 0
 	switch {
@@ -228,6 +240,8 @@ func (c *LateConn) opened() {
 		c.giveUpRead(err)
 	case rec.UpdateRequested:
 		c.giveUpRead(errKeyUpdateAnswered)
+	case c.seen > FollowMax:
+		c.giveUpRead(errFollowedEnough)
 	default:
 		c.shadow.Relax() // an idle keep-alive connection keeps no AEAD (tlsrec/idle.go)
 	}
