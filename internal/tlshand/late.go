@@ -309,6 +309,9 @@ func (c *LateConn) HandOff(tc *tls.Conn) (*Result, error) {
 	if tc.NetConn() != net.Conn(c) {
 		return res, fmt.Errorf("%w: not this connection's tls.Conn", ErrGoroutineMode)
 	}
+	if c.released.Load() && c.rwhy == nil { // closed
+		c.giveUpRead(net.ErrClosed)
+	}
 	if !c.rdone {
 		c.stop = true
 		var buf [4096]byte
