@@ -99,7 +99,7 @@ func (l *tlsHTTPListener) serve() {
 	defer l.Close()
 	e := l.e
 	for {
-		nc, remote, ok := perconn.Accept(l.ln, func(netip.AddrPort) bool { return true })
+		nc, _, ok := perconn.Accept(l.ln, func(netip.AddrPort) bool { return true })
 		if !ok {
 			return
 		}
@@ -112,14 +112,14 @@ func (l *tlsHTTPListener) serve() {
 			nc.Close()
 			continue
 		}
-		e.goCounted(func() { l.handshake(nc, remote, deadline) })
+		e.goCounted(func() { l.handshake(nc, deadline) })
 	}
 }
 
 // handshake runs one handshake in its slot and gives the tls.Conn to Accept;
 // the slot is held until Accept takes it, so a server that stops accepting
 // stops the handshakes too.
-func (l *tlsHTTPListener) handshake(nc net.Conn, _ netip.AddrPort, deadline time.Time) {
+func (l *tlsHTTPListener) handshake(nc net.Conn, deadline time.Time) {
 	defer l.slots.Release()
 	nc.SetDeadline(deadline)
 	tc, lc, err := l.p.ServerLate(l.slots.Context(), nc, func() { l.live.Add(-1) })
