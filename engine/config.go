@@ -167,7 +167,7 @@ type Config struct {
 	// ReusePort gives every loop its own SO_REUSEPORT listener (Linux), so accepts
 	// spread across loops without a shared queue.
 	ReusePort bool
-	// MaxTLSHandshakes bounds the TLS handshakes of ListenTLS running at once,
+	// MaxTLSHandshakes bounds the TLS handshakes of ListenTLS and TLSListener running at once,
 	// each on a short-lived goroutine: a connection waits for a slot at most
 	// HandshakeTimeout, then is closed unanswered (TLSMetrics.Busy), and the
 	// ones behind it wait in the listen backlog. A handshake is mostly CPU (a

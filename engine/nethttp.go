@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/netip"
 
+	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -12,8 +14,11 @@ import (
 // checks and hooks as on the loops) and moves the connection onto the engine: the
 // socket's fd joins a loop, so it costs no goroutine from then on, like the
 // connections the Server accepts itself (ws's server and noServer modes). A
-// connection whose fd cannot be taken (a *tls.Conn) runs in goroutine mode. Use
-// it as an http.Handler: mux.Handle("GET /ws", srv).
+// wss connection moves onto a loop with its TLS record layer when the
+// http.Server serves a listener of [Server.TLSListener]; one from any other
+// TLS listener (http.Server.ServeTLS, ListenAndServeTLS, tls.NewListener),
+// whose record state crypto/tls keeps to itself, runs in goroutine mode on
+// its *tls.Conn. Use it as an http.Handler: mux.Handle("GET /ws", srv).
 //
 // At Config.MaxConns, or MaxConnsPerIP for the request's TCP peer (or, behind
 // one of the Upgrader's TrustedProxies, the client IP it forwards), the request
@@ -36,6 +41,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the Upgrader wrote the rejection
 	}
 	s.e.m.Accept()
+	if tc, ok := nc.(*tls.Conn); ok {
+		if lc, ok := tc.NetConn().(*tlshand.LateConn); ok { // served on a TLSListener
+			s.adoptLate(tc, lc, head, &res, ip) // tlshttp.go
+			return
+		}
+	}
 	s.adopt(nc, head, &res, ip)
 }
 

@@ -3,8 +3,9 @@
 // TLS 1.3 record layer of internal/tlsloop for wss), or in goroutine mode on
 // the net.Conn itself. It serves the engine's three ways in that end with a
 // net.Conn: a dialled client connection after its 101 (Client), a ListenTLS
-// connection after crypto/tls's handshake (Server), and a plain socket handed
-// over whole (Plain).
+// connection after crypto/tls's handshake (Server), a wss connection hijacked
+// from an http.Server on the engine's TLS listener after its 101 (Late), and
+// a plain socket handed over whole (Plain).
 //
 // # Contract
 //
@@ -22,7 +23,7 @@
 //     came, or a tls.Conn whose state the hand-off left untouched (TLS 1.2,
 //     ChaCha20-Poly1305, a KeyUpdate answered before the hand-off, a socket
 //     that cannot be taken: tlshand.ClientConn.Fallback).
-//   - Client returns the bytes that follow the 101 in the stream: the ones
+//   - Client and Late return the bytes that follow the 101 in the stream: the ones
 //     the caller read past it, then the plaintext crypto/tls had decrypted
 //     and not handed out. Nothing is dropped and nothing is read twice.
 //   - Conn.TLS tells the engine's TLS counters which way a wss connection

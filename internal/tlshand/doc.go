@@ -36,6 +36,13 @@
 //     net.Error at a record boundary, which crypto/tls does not keep. Until
 //     HandOff succeeds crypto/tls's state is untouched: every fallback
 //     (ErrGoroutineMode, Fallback) leaves a working tls.Conn.
+//   - Servers behind net/http (ServerLate, late.go) hand off after the 101 a
+//     handler wrote through the hijacked tls.Conn: the LateConn under it
+//     follows crypto/tls in O(1) memory until then (a shadow Reader opens a
+//     copy of each record it hands crypto/tls, one at a time; the send side
+//     counts record headers), for at most FollowMax bytes received; HandOff
+//     drains crypto/tls's plaintext as the client's does. HTTP/2, TLS 1.2,
+//     ChaCha20 and a KeyUpdate the client asked for leave it crypto/tls's.
 //   - In loop mode Result.Conn must not be used again (its keys and sequence
 //     numbers are stale: closing it would send a bad close_notify): the
 //     caller takes the socket, Result.Reader/Writer and Result.Leftover, and
