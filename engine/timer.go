@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"net"
 	"time"
 
 	"github.com/weir-ws/weir/frame"
@@ -84,25 +83,21 @@ func (c *Conn) keepalive(w *worker, now int64) {
 }
 
 // outTaken is a count that moves whenever the peer takes output: bytes written
-// less those the kernel still holds, unsent or unacknowledged (keepalive).
-// Where the kernel does not say (FreeBSD, a connection on neither a socket
-// nor a tls.Conn over one) it is bytes written, which stops moving once the
-// rest fits the kernel's buffer. The running bit's owner (the fd's).
+// less those the kernel still holds, unsent or unacknowledged (keepalive); our
+// own ping going into the kernel does not move it. Where the kernel does not
+// say (FreeBSD, Windows) or the two counts are not in the same bytes (a
+// tls.Conn in goroutine mode: plaintext written, ciphertext held) it is 0, and
+// only input answers a ping. The running bit's owner (the fd's).
 func (c *Conn) outTaken() int64 {
-	out := int64(c.stats.bytesOut.Load())
 	var n int
 	var ok bool
 	if g := c.goroutine; g != nil {
-		nc := g.nc
-		if tc, is := nc.(interface{ NetConn() net.Conn }); is { // *tls.Conn
-			nc = tc.NetConn()
-		}
-		n, ok = sock.UnsentConn(nc)
+		n, ok = sock.UnsentConn(g.nc) // a tls.Conn is not a syscall.Conn
 	} else {
 		n, ok = c.fd.Unsent()
 	}
-	if ok {
-		out -= int64(n)
+	if !ok {
+		return 0
 	}
-	return out
+	return int64(c.stats.bytesOut.Load()) - int64(n)
 }
