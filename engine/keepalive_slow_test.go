@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -80,6 +81,34 @@ func TestKeepaliveKeepsSlowReader(t *testing.T) {
 		case r := <-h.closed:
 			t.Fatalf("dropped while reading: %d %v", r.code, r.err)
 		default:
+		}
+	})
+}
+
+// TestKeepaliveDropsStalledReader: a peer that stops reading while output is
+// queued for it takes nothing more once the buffers are full, so output does
+// not keep it alive: dropped (1006, ErrPeerTimeout) as a silent peer is.
+func TestKeepaliveDropsStalledReader(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		cfg = fastTimers(cfg)
+		cfg.PingInterval = 100 * time.Millisecond
+		cfg.PongTimeout = 300 * time.Millisecond
+		h := newEcho()
+		_, addr := startServer(t, h, cfg, nil)
+		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.(*net.TCPConn).SetReadBuffer(16 << 10)
+		rc, resp := handshakeRaw(t, nc, addr)
+		if resp.StatusCode != 101 {
+			t.Fatalf("handshake status %d", resp.StatusCode)
+		}
+		rc.send(true, frame.OpBinary, bytes.Repeat([]byte("stalled "), 1<<20)) // 8 MiB echoed, never read
+		r := h.waitClose(t)
+		if !errors.Is(r.err, ErrPeerTimeout) || r.code != frame.StatusAbnormalClosure {
+			t.Fatalf("OnClose = %d %v", r.code, r.err)
 		}
 	})
 }
