@@ -34,7 +34,11 @@ func TestKeepaliveKeepsSlowReader(t *testing.T) {
 	forModes(t, func(t *testing.T, cfg Config) {
 		cfg = fastTimers(cfg)
 		cfg.PingInterval = 100 * time.Millisecond
-		cfg.PongTimeout = time.Second // a reader's stall on a busy machine is not what this tests
+		cfg.PongTimeout = time.Second                      // a reader's stall on a busy machine is not what this tests
+		msg := bytes.Repeat([]byte("slow link "), 300<<10) // 3 MiB
+		// Framed and masked before the handshake: under -race on a busy
+		// machine that alone can outlast the keepalive.
+		upload := frameBytes(true, frame.OpBinary, 0, msg, true)
 		h := newEcho()
 		_, addr := startServer(t, h, cfg, nil)
 		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -47,8 +51,7 @@ func TestKeepaliveKeepsSlowReader(t *testing.T) {
 			t.Fatalf("handshake status %d", resp.StatusCode)
 		}
 		nc.SetDeadline(time.Now().Add(2 * time.Minute))
-		msg := bytes.Repeat([]byte("slow link "), 300<<10) // 3 MiB
-		if _, err := nc.Write(frameBytes(true, frame.OpBinary, 0, msg, true)); err != nil {
+		if _, err := nc.Write(upload); err != nil {
 			select {
 			case r := <-h.closed:
 				t.Fatalf("sending: %v; the server closed: %d %v", err, r.code, r.err)
@@ -94,6 +97,8 @@ func TestKeepaliveDropsStalledReader(t *testing.T) {
 		cfg = fastTimers(cfg)
 		cfg.PingInterval = 100 * time.Millisecond
 		cfg.PongTimeout = 300 * time.Millisecond
+		// 8 MiB echoed, never read; framed before the handshake, as above.
+		upload := frameBytes(true, frame.OpBinary, 0, bytes.Repeat([]byte("stalled "), 1<<20), true)
 		h := newEcho()
 		_, addr := startServer(t, h, cfg, nil)
 		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -101,11 +106,13 @@ func TestKeepaliveDropsStalledReader(t *testing.T) {
 			t.Fatal(err)
 		}
 		nc.(*net.TCPConn).SetReadBuffer(16 << 10)
-		rc, resp := handshakeRaw(t, nc, addr)
+		_, resp := handshakeRaw(t, nc, addr)
 		if resp.StatusCode != 101 {
 			t.Fatalf("handshake status %d", resp.StatusCode)
 		}
-		rc.send(true, frame.OpBinary, bytes.Repeat([]byte("stalled "), 1<<20)) // 8 MiB echoed, never read
+		if _, err := nc.Write(upload); err != nil {
+			t.Fatalf("upload: %v", err)
+		}
 		r := h.waitClose(t)
 		if !errors.Is(r.err, ErrPeerTimeout) || r.code != frame.StatusAbnormalClosure {
 			t.Fatalf("OnClose = %d %v", r.code, r.err)
