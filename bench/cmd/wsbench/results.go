@@ -70,6 +70,16 @@ type IdleRow struct {
 	// call that runs the collector (RSSPerConnKiB is read 0.5 s after it): a
 	// Go server's RSS as the connect phase left it.
 	RSSBeforeGCPerConnKiB float64 `json:"rss_before_gc_per_conn_kib,omitempty"`
+	// RSSHeld is the RSS growth read every 10 s while the connections stay
+	// idle for run -idle-hold after the readings above, before /free.
+	RSSHeld []HeldRSS `json:"rss_held,omitempty"`
+}
+
+// HeldRSS is one reading of an idle run's RSS growth, Seconds after the
+// first readings.
+type HeldRSS struct {
+	Seconds    float64 `json:"s"`
+	PerConnKiB float64 `json:"per_conn_kib"`
 }
 
 // BcastRow is one broadcast measurement (median of the repeats).

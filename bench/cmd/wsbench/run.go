@@ -69,7 +69,8 @@ type plan struct {
 	nsrc       int
 	scenarios  map[string]bool
 	profileDir string
-	rounds     int // echo cells are run this many times (medians kept)
+	rounds     int           // echo cells are run this many times (medians kept)
+	idleHold   time.Duration // idle: after the usual readings, hold the connections this long more, reading the RSS
 }
 
 type runner struct {
@@ -92,6 +93,7 @@ func runRun(args []string) {
 	rounds := fs.Int("rounds", 0, "run every echo cell and storm this many times, servers in a rotated order, and keep the medians (0: 3, or 1 with -quick)")
 	merge := fs.String("merge", "", "read this results file and replace only the scenarios run now (the rest is kept); written to -out")
 	useTLS := fs.Bool("tls", false, "wss: servers with a self-signed certificate, generators over TLS (tls.go)")
+	idleHold := fs.Duration("idle-hold", 0, "idle: hold the connections this much longer after the readings, reading the RSS every 10 s (RSSHeld: the last; steady idle, once the runtime has given back what the connect phase left)")
 	fs.Parse(args)
 
 	p := plan{
@@ -119,6 +121,7 @@ func runRun(args []string) {
 		p.scenarios[strings.TrimSpace(s)] = true
 	}
 	p.profileDir = *prof
+	p.idleHold = *idleHold
 	killChildrenOnSignal()
 	if *out == "" {
 		*out = "results/results.json"
@@ -517,6 +520,17 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	if s.goSrv && r.p.profileDir != "" {
 		r.saveIdleProfiles(sp, s.name) // tls.go: heap profile and MemStats, for the idle breakdown
 	}
+	// Held: the same connections, idle for longer, before /free (whose
+	// effect would show otherwise).
+	var rssHeld []HeldRSS
+	for held := time.Duration(0); held < r.p.idleHold && got > 0; {
+		step := min(10*time.Second, r.p.idleHold-held)
+		r.progress("held %v of %v", held, r.p.idleHold)
+		time.Sleep(step)
+		held += step
+		rss, _ := statusKiB(sp.pid, "VmRSS")
+		rssHeld = append(rssHeld, HeldRSS{Seconds: held.Seconds(), PerConnKiB: float64(rss-rss0) / float64(got)})
+	}
 	rssFree := int64(-1)
 	if s.goSrv {
 		var ok map[string]any
@@ -534,7 +548,7 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		Goroutines: int64(st1.Goroutines), Threads: threads(sp.pid),
 		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1,
 		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine, RSSFreedPerConnKiB: -1,
-		RSSBeforeGCPerConnKiB: float64(rssPre-rss0) / float64(got)}
+		RSSBeforeGCPerConnKiB: float64(rssPre-rss0) / float64(got), RSSHeld: rssHeld}
 	if rssFree >= 0 {
 		row.RSSFreedPerConnKiB = float64(rssFree-rss0) / float64(got)
 	}
@@ -547,6 +561,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	r.res.Idle = append(r.res.Idle, row)
 	r.progress("RSS %.2f KiB/conn (%.2f before the GC, %.2f after FreeOSMemory), heap %.2f KiB/conn, %d goroutines, slab %.2f KiB/conn, tls loop/goroutine %d/%d\n",
 		row.RSSPerConnKiB, row.RSSBeforeGCPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
+	if n := len(rssHeld); n > 0 {
+		r.progress("held idle %.0f s more: RSS %.2f KiB/conn\n", rssHeld[n-1].Seconds, rssHeld[n-1].PerConnKiB)
+	}
 }
 
 func (r *runner) bcast(s server) {
