@@ -5,12 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/weir-ws/weir/internal/handoff"
-	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -53,92 +50,8 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 		s.tls = tlshand.NewSlots(e.cfg.MaxTLSHandshakes)
 	}
 	s.netLns = append(s.netLns, ln)
-	l := &tlsHTTPListener{
-		ln: ln, e: e, p: tlshand.Prepare(cfg, tlshand.Options{}), slots: s.tls,
-		conns: make(chan net.Conn), done: make(chan struct{}),
-	}
-	e.goCounted(l.serve)
-	return l, nil
-}
-
-// tlsHTTPListener is TLSListener's listener.
-type tlsHTTPListener struct {
-	ln    net.Listener
-	e     *engine
-	p     *tlshand.Prepared
-	slots *tlshand.Slots
-	conns chan net.Conn // handshaken connections, to Accept
-	done  chan struct{} // closed by Close, or when ln fails
-	once  sync.Once
-	live  atomic.Int64 // LateConns that can still be handed off
-}
-
-func (l *tlsHTTPListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *tlsHTTPListener) Close() error {
-	err := net.ErrClosed
-	l.once.Do(func() {
-		close(l.done)
-		err = l.ln.Close()
-	})
-	return err
-}
-
-func (l *tlsHTTPListener) Addr() net.Addr { return l.ln.Addr() }
-
-// serve accepts and starts a handshake per connection, each in a slot
-// (tlshand.Acceptor's discipline, with Accept's channel as Done).
-func (l *tlsHTTPListener) serve() {
-	defer l.Close()
-	e := l.e
-	for {
-		nc, _, ok := perconn.Accept(l.ln, func(netip.AddrPort) bool { return true })
-		if !ok {
-			return
-		}
-		var deadline time.Time
-		if e.cfg.HandshakeTimeout > 0 {
-			deadline = time.Now().Add(e.cfg.HandshakeTimeout)
-		}
-		if !l.slots.Acquire(deadline) {
-			e.m.tls.Busy.Add(1)
-			nc.Close()
-			continue
-		}
-		e.goCounted(func() { l.handshake(nc, deadline) })
-	}
-}
-
-// handshake runs one handshake in its slot and gives the tls.Conn to Accept;
-// the slot is held until Accept takes it, so a server that stops accepting
-// stops the handshakes too.
-func (l *tlsHTTPListener) handshake(nc net.Conn, deadline time.Time) {
-	defer l.slots.Release()
-	nc.SetDeadline(deadline)
-	tc, lc, err := l.p.ServerLate(l.slots.Context(), nc, func() { l.live.Add(-1) })
-	if err == nil && lc.Live() { // nothing else has it yet: its release comes later
-		l.live.Add(1)
-	}
-	if err != nil {
-		l.e.m.tls.Failed.Add(1)
-		nc.Close()
-		return
-	}
-	nc.SetDeadline(time.Time{})
-	select {
-	case l.conns <- tc:
-	case <-l.done:
-		lc.Close() // no close_notify: nobody served it
-	case <-l.slots.Context().Done():
-		lc.Close()
-	}
+	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{}), s.tls, e.cfg.HandshakeTimeout,
+		e.goCounted, func() { e.m.tls.Busy.Add(1) }, func() { e.m.tls.Failed.Add(1) }), nil
 }
 
 // adoptLate is adopt for a wss connection hijacked from an http.Server on a

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/tlshand"
 )
 
 // lateOpen is what OnOpen saw of a connection.
@@ -57,7 +58,7 @@ func (h *lateHandler) open(t testing.TB) lateOpen {
 type lateServer struct {
 	s    *Server
 	h    *lateHandler
-	l    *tlsHTTPListener
+	l    *tlshand.Listener
 	addr string
 }
 
@@ -92,7 +93,7 @@ func startLate(t testing.TB, cfg Config, mod func(*tls.Config)) *lateServer {
 	hs := &http.Server{Handler: mux}
 	served := make(chan struct{})
 	go func() { defer close(served); hs.Serve(ln) }()
-	ls := &lateServer{s: s, h: h, l: ln.(*tlsHTTPListener), addr: raw.Addr().String()}
+	ls := &lateServer{s: s, h: h, l: ln.(*tlshand.Listener), addr: raw.Addr().String()}
 	t.Cleanup(func() {
 		hs.Close()
 		<-served
@@ -105,9 +106,9 @@ func startLate(t testing.TB, cfg Config, mod func(*tls.Config)) *lateServer {
 func (ls *lateServer) noLeak(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for ls.l.live.Load() != 0 {
+	for ls.l.Live() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still hold hand-off state", ls.l.live.Load())
+			t.Fatalf("%d connections still hold hand-off state", ls.l.Live())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -347,7 +347,7 @@ func TestTLSListenerFollowMax(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.Copy(io.Discard, resp.Body)
-	if n := ls.l.live.Load(); n != 0 {
+	if n := ls.l.Live(); n != 0 {
 		t.Fatalf("%d connections still followed", n)
 	}
 	io.WriteString(tc, "GET /ws HTTP/1.1\r\nHost: "+ls.addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+

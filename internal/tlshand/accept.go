@@ -37,21 +37,31 @@ type Acceptor struct {
 
 // Serve accepts until Accept reports the listener closed.
 func (a *Acceptor) Serve() {
+	acceptInSlots(a.Slots, a.Timeout, a.Accept, a.Go, a.Busy, a.handshake)
+}
+
+// acceptInSlots accepts until accept reports the listener closed and, for
+// each connection that gets one of slots within timeout from its accept
+// (none when zero or negative), runs handshake on a goroutine of goFn's with
+// that deadline; handshake releases the slot. busy hears of a connection
+// that waited too long, closed here.
+func acceptInSlots(slots *Slots, timeout time.Duration, accept func() (net.Conn, netip.AddrPort, bool),
+	goFn func(func()), busy func(netip.AddrPort), handshake func(net.Conn, netip.AddrPort, time.Time)) {
 	for {
-		nc, remote, ok := a.Accept()
+		nc, remote, ok := accept()
 		if !ok {
 			return
 		}
 		var deadline time.Time
-		if a.Timeout > 0 {
-			deadline = time.Now().Add(a.Timeout)
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
 		}
-		if !a.Slots.Acquire(deadline) {
-			a.Busy(remote)
+		if !slots.Acquire(deadline) {
+			busy(remote)
 			nc.Close()
 			continue
 		}
-		a.Go(func() { a.handshake(nc, remote, deadline) })
+		goFn(func() { handshake(nc, remote, deadline) })
 	}
 }
 
