@@ -1,6 +1,6 @@
 import json,sys,glob
 d=sys.argv[1]
-for v in ('before','after'):
+for v in sys.argv[2:] or ("before", "after"):
     outs=[]
     import re
     fs=sorted(glob.glob(f'{d}/{v}-[0-9]*.json'), key=lambda p:int(re.findall(r'-(\d+)\.json$',p)[0]))
