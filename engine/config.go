@@ -117,12 +117,17 @@ type Config struct {
 	// that reads keeps its socket buffer's worth in flight anyway, so the mark
 	// costs it nothing. Negative: never stop.
 	WriteHighWater int
-	// MaxTotalBuffered caps the memory that holds outbound bytes queued on all
-	// connections together, counted as it is resident: the buffers' whole pages
-	// (a buffer under a page keeps its page), the old buffer too while a queue
-	// moves into a bigger one, and messages held behind a fragmented message.
-	// They live outside the Go heap, so this bounds resident memory. A write
-	// that would pass it gets the WriteBufferPolicy, as at MaxWriteBuffer. A
+	// MaxTotalBuffered caps what the process grows by for outbound bytes queued
+	// on all connections together. The queues' memory is counted as it is
+	// resident: the buffers' whole pages (a buffer under a page keeps its page),
+	// the old buffer too while a queue moves into a bigger one, and messages
+	// held behind a fragmented message. They live outside the Go heap, so this
+	// bounds resident memory. The queues may hold the budget less a headroom of
+	// min(2 MiB, a quarter of it) (Server.BufferedAmount stops there): what a
+	// server with its budget full needs around its queues (the pool's free
+	// lists, code run for the first time, thread stacks, the collector's
+	// metadata) comes out of the headroom, not on top of the budget. A write
+	// that would pass the queues' share gets the WriteBufferPolicy, as at MaxWriteBuffer. A
 	// write to a connection with nothing queued that the socket takes whole
 	// costs nothing, however full the budget; one that leaves a remainder the
 	// budget cannot hold cuts the connection (ErrBudgetCut). Default 512 MiB;
@@ -248,7 +253,7 @@ func (c *Config) defaults() Config {
 	d.keepalive = keepalive.Policy{Ping: d.PingInterval, Pong: d.PongTimeout, Idle: d.IdleTimeout}
 	d.writeLimits = wswrite.Limits{
 		MaxBuffer:     d.MaxWriteBuffer,
-		MaxTotal:      d.MaxTotalBuffered,
+		MaxTotal:      defaults.QueueShare(d.MaxTotalBuffered),
 		Policy:        [...]wswrite.Policy{WriteBufferError: wswrite.PolicyRefuse, WriteBufferDrop: wswrite.PolicyDrop, WriteBufferClose: wswrite.PolicyClose}[d.WriteBufferPolicy],
 		DrainLowWater: d.DrainLowWater,
 		HighWater:     d.WriteHighWater,

@@ -104,3 +104,21 @@ func TestFill(t *testing.T) {
 		})
 	}
 }
+
+func TestQueueShare(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ total, want int64 }{
+		{-1, -1},
+		{0, 0},
+		{4, 3},
+		{1 << 20, 3 << 18},
+		{8 << 20, 6 << 20},
+		{64 << 20, 62 << 20},
+		{512 << 20, 510 << 20},
+		{math.MaxInt64, math.MaxInt64 - MaxHeadroom},
+	} {
+		if got := QueueShare(tc.total); got != tc.want {
+			t.Errorf("QueueShare(%d) = %d, want %d", tc.total, got, tc.want)
+		}
+	}
+}

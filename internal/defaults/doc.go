@@ -17,4 +17,7 @@
 //   - No arithmetic overflows, whatever the caller set: MaxFragments stays
 //     within int32 and MaxTotalInbound within int64.
 //   - Every pointer in Fields must be set.
+//   - QueueShare(total) is what the queues may hold of a MaxTotalBuffered of
+//     total: at most total, at least three quarters of it, total less 2 MiB
+//     from 8 MiB up; negative (no cap) stays negative.
 package defaults
