@@ -37,8 +37,8 @@ var (
 	buildErr  error
 )
 
-// buildTarget builds attacktarget, and freshclient beside it, once per test
-// binary, and returns attacktarget's path.
+// buildTarget builds attacktarget, and freshclient and floodclient beside it,
+// once per test binary, and returns attacktarget's path.
 func buildTarget(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -46,9 +46,9 @@ func buildTarget(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", buildDir+"/", "./attacktarget", "./freshclient").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", buildDir+"/", "./attacktarget", "./freshclient", "./floodclient").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build ./attacktarget ./freshclient: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build ./attacktarget ./freshclient ./floodclient: %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -80,6 +80,63 @@ func (tg *target) freshClients(t *testing.T, count int, every time.Duration) fun
 		}
 		return ds
 	}
+}
+
+// flood is a running floodclient: n connections to a target, open and
+// upgraded, that send on go and never read.
+type flood struct {
+	in  io.WriteCloser
+	out *bufio.Reader
+	cmd *exec.Cmd
+}
+
+// startFlood starts floodclient against addr at the lowest priority (nice 19),
+// as attackers on other machines would be (see floodclient's doc), and waits
+// for its n connections to be upgraded.
+func startFlood(t *testing.T, addr string, n, size int, dur time.Duration) *flood {
+	t.Helper()
+	buildTarget(t)
+	cmd := exec.Command("nice", "-n", "19", filepath.Join(buildDir, "floodclient"),
+		"-addr", addr, "-n", fmt.Sprint(n), "-size", fmt.Sprint(size), "-for", dur.String())
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f := &flood{in: in, out: bufio.NewReader(out), cmd: cmd}
+	t.Cleanup(func() { f.close() })
+	if line, err := f.out.ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("floodclient: %q, %v", line, err)
+	}
+	return f
+}
+
+// run tells the connections to send, and returns after they sent for the
+// flood's time, with the number of messages written whole. It may run on any
+// goroutine.
+func (f *flood) run() (int64, error) {
+	if _, err := io.WriteString(f.in, "go\n"); err != nil {
+		return 0, err
+	}
+	line, err := f.out.ReadString('\n')
+	var sent int64
+	if _, serr := fmt.Sscanf(line, "sent %d", &sent); err != nil || serr != nil {
+		return 0, fmt.Errorf("floodclient: %q, %v", line, err)
+	}
+	return sent, nil
+}
+
+// close closes the flood's connections (the process exits).
+func (f *flood) close() {
+	f.in.Close()
+	f.cmd.Wait()
 }
 
 // target is a running attacktarget process.
