@@ -95,13 +95,13 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 // meanwhile returns ErrClientClosed, or a connection that Close ends.
 func (cl *Client) Close() error {
 	cl.e.stopping.Store(true)
-	cl.e.abortAll(cl.e.closedChan())
+	cl.e.abortAll(cl.e.census.Emptied())
 	cl.e.stop()
 	return nil
 }
 
 // NumConns is the number of the client's connections.
-func (cl *Client) NumConns() int { return int(cl.e.nconns.Load()) }
+func (cl *Client) NumConns() int { return int(cl.e.census.Live.Load()) }
 
 var (
 	defaultClientOnce sync.Once
