@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/census"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ type engine struct {
 	pool  *workq.Queue[*Conn] // DispatchPool: the workers' hand-over queue (worker.go)
 	gl    *loop               // timers of goroutine-mode connections
 	srv   *Server
+	gate  *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
 
 	wg       sync.WaitGroup
 	stopMu   sync.Mutex  // orders stop against a takeover's wg.Add (loop_turns.go)

@@ -28,7 +28,7 @@ import (
 // deferred verify decision not made by then is answered 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := s.upg.ClientIPHTTP(r) // the TCP peer, or the client behind a trusted proxy
-	if he := s.gate.HTTP(ip); he != nil {
+	if he := s.e.gate.HTTP(ip); he != nil {
 		s.e.countRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
 		return
@@ -38,7 +38,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handshakeRefusal(err) {
 			s.e.countRefused(err)
 		}
-		s.gate.PerIP().Leave(ip)
+		s.e.gate.PerIP().Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
 	s.e.m.Accept()

@@ -28,7 +28,6 @@ type Server struct {
 	done      chan struct{}
 	closed    bool
 	netLns    []net.Listener // served in goroutine mode
-	gate      *admit.Gate    // Config.MaxConns, MaxConnsPerIP (limits.go)
 	tls       *tlshand.Slots // ListenTLS's handshake slots (tlsaccept.go); nil before
 }
 
@@ -66,7 +65,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		u = &uc
 	}
 	s := &Server{e: e, upg: u, done: make(chan struct{})}
-	s.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP), u)
+	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP), u)
 	e.srv = s
 	return s, nil
 }
