@@ -31,8 +31,9 @@ const MaxEarly = 64 << 10
 const keptMin = 1024
 
 // Conn is a server connection in its opening handshake as the machine reaches
-// it. W is the key of the context that holds its read side; every method is
-// called only there, but Abort, Notifier and the server's state.
+// it. W is the key of the context that holds its read side, where the machine
+// calls every method (Abort, Notifier, Aborting and Stopping are safe from any
+// goroutine as well).
 type Conn[W any] interface {
 	// Kept is the read side's pooled buffer of bytes kept unparsed, nil for
 	// none: the request so far, then what followed a request whose decision
