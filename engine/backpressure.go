@@ -18,32 +18,13 @@ package engine
 // whatever it sends: keeping a connection alive with pongs does not save it from
 // the policy.
 //
-// Writing: besides each connection's cap (MaxWriteBuffer), the memory all
-// connections' queues hold together is bounded by Config.MaxTotalBuffered,
-// exactly: a write reserves what queuing it would add before anything moves
-// (compare-and-swap on the total, internal/wswrite), so writers on many
-// connections at once cannot pass it. A write that would pass either bound is
-// handled by the WriteBufferPolicy (refused, dropped, or the connection closed
-// with 1008). A write that finds its connection's queue empty is tried on the
-// socket first, which usually takes it all and costs the budget nothing, so
-// healthy connections are served while slow ones hold the budget; if the
-// budget cannot take what the socket left, that connection is cut
-// (ErrBudgetCut): the write can no longer be refused. The queues' buffers live outside the Go heap
-// (internal/pagepool), so the budget bounds resident memory, not only the live
-// heap: nothing on top of it waits for the collector.
-
-// Inbound: the bytes held for connections between reads (a partial frame's
-// buffer in the reader, a message being assembled, compressed frames being
-// collected) are counted in the engine's inbound total (a wsread.Total) by the capacity of their pooled
-// buffers, charged when a buffer is taken or grows and refunded when it goes back
-// (delivered, failed, finished). The common case, a frame that arrives whole in
-// one read and is delivered as a slice of the read buffer, takes no buffer and
-// touches no counter. A growth that would pass Config.MaxTotalInbound is refused
-// and that connection failed with 1013 (ErrInboundBudget): memory a crowd of
-// peers can pin by sending the first part of large messages and never the rest
-// is bounded by the budget, not by connections × MaxMessageSize. 1013 (Try Again
-// Later) rather than 1009: the message was within the limits; the server is
-// what is short.
+// Writing: each connection's cap (MaxWriteBuffer) and the memory all
+// connections' queues hold together (MaxTotalBuffered, reserved before a write
+// commits, in pages outside the Go heap) are internal/wswrite's contract, under
+// the WriteBufferPolicy. Inbound: the bytes held between reads (partial
+// frames, messages being assembled, compressed frames being collected) are
+// charged to MaxTotalInbound by internal/wsread and internal/assemble; a
+// growth past it fails that connection with 1013 (ErrInboundBudget).
 
 // readHeld reports whether reading must stop for now because the connection's
 // output is above Config.WriteHighWater (worker context). Reading stays stopped

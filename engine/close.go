@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/weir-ws/weir/internal/opening"
 	"sync/atomic"
 
 	"github.com/weir-ws/weir/bufpool"
@@ -285,7 +286,7 @@ func (s *closeSide) Handshaking(w *worker, busy bool) {
 		h.Cancel(ErrServerClosed)
 	}
 	if busy {
-		c.refuse(w, nil, errBusy)
+		opening.Refuse(c.opening(), w, nil, opening.ErrBusy)
 	} else {
 		c.finish(w, frame.StatusAbnormalClosure, "", ErrAborted)
 	}

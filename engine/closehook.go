@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/weir-ws/weir/internal/hooks"
+import (
+	"github.com/weir-ws/weir/internal/guard"
+	"github.com/weir-ws/weir/internal/hooks"
+)
 
 // Close hooks let a layer above the engine (a topic index, a presence table)
 // forget a connection when it closes without asking every application to
@@ -33,6 +36,6 @@ func (c *Conn) runCloseHooks(w *worker) {
 // callCloseHook runs fn under the callbacks' guard: a panic is logged, and the
 // connection, finished already, is left as it is (guard.go).
 func (c *Conn) callCloseHook(w *worker, fn func(*Conn)) {
-	defer c.recoverCallback(w, "AfterClose hook")
+	defer guard.Recover(c.policy(), c.guarded(), w, "AfterClose hook")
 	fn(c)
 }

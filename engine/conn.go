@@ -190,7 +190,7 @@ type writeSide struct {
 	w         wswrite.Writer   // queue, pongs, held messages, completions (writeside.go)
 	flags     uint16           // wf* bits: what the close path still owes
 	closeCode frame.StatusCode // the close status, once closing (CloseStatus)
-	// folded: counted into the engine's totals. Under eng.statsMu, not mu:
+	// folded: counted into the engine's totals. Under the census's lock, not mu:
 	// it sits here only because the padding after closeCode is free.
 	folded bool
 	// closeReason is the close status's reason, nil for none: a pointer, not a

@@ -95,13 +95,13 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 // meanwhile returns ErrClientClosed, or a connection that Close ends.
 func (cl *Client) Close() error {
 	cl.e.stopping.Store(true)
-	cl.e.abortAll(cl.e.closedChan())
+	cl.e.abortAll(cl.e.census.Emptied())
 	cl.e.stop()
 	return nil
 }
 
 // NumConns is the number of the client's connections.
-func (cl *Client) NumConns() int { return int(cl.e.nconns.Load()) }
+func (cl *Client) NumConns() int { return int(cl.e.census.Live.Load()) }
 
 var (
 	defaultClientOnce sync.Once
@@ -181,22 +181,29 @@ type handoffSockets engine
 func (s *handoffSockets) Tune(nc net.Conn)             { (*engine)(s).tuneNet(nc) }
 func (s *handoffSockets) Take(nc net.Conn) (int, bool) { return (*engine)(s).takeFD(nc) }
 
-// handedConn makes the Conn of a handed-off connection (internal/handoff): on
-// a loop on its fd, with its record layer for wss, or in goroutine mode.
+// handedConn makes the Conn of a handed-off connection (internal/handoff).
 func (e *engine) handedConn(h handoff.Conn, client bool) *Conn {
+	c := e.newConn(-1, nil, client)
+	e.place(c, h)
+	return c
+}
+
+// place puts c on the socket of a handed-off connection: a loop's fd, with
+// its record layer for wss, or goroutine mode on its net.Conn.
+func (e *engine) place(c *Conn, h handoff.Conn) {
 	switch h.TLS {
 	case handoff.TLSLoop:
 		e.m.tls.Loop.Add(1)
 	case handoff.TLSGoroutine:
 		e.m.tls.Goroutine.Add(1)
 	}
-	c := e.newConn(int32(h.FD), nil, client)
-	if h.FD < 0 {
+	if h.FD >= 0 {
+		c.fd.Own(h.FD)
+	} else {
 		c.goroutine = newGoroutineMode(h.Net)
 	}
 	c.tls = h.Record
 	c.remote = h.Remote
-	return c
 }
 
 // open starts a dialled, upgraded connection on the client's engine, or returns nil

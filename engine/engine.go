@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/census"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +19,7 @@ type engine struct {
 	pool  *workq.Queue[*Conn] // DispatchPool: the workers' hand-over queue (worker.go)
 	gl    *loop               // timers of goroutine-mode connections
 	srv   *Server
+	gate  *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
 
 	wg       sync.WaitGroup
 	stopMu   sync.Mutex  // orders stop against a takeover's wg.Add (loop_turns.go)
@@ -24,16 +27,10 @@ type engine struct {
 	stopping atomic.Bool // no new connections
 	aborting atomic.Bool // Close (or Shutdown past its deadline): connections end without a word
 	next     atomic.Uint32
-	nconns   atomic.Int64
-	nopened  atomic.Uint64 // connections ever counted (stats.go)
 	buffered atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
 	inbound  wsread.Total  // inbound bytes held between reads (backpressure.go)
 	m        counters      // event counters (metrics.go)
-
-	statsMu  sync.Mutex // stats.go
-	ended    Stats      // the counters of every connection that has ended
-	nclosed  uint64
-	closedCh chan struct{} // closed when the last connection is gone during Shutdown
+	census   census.Census // connections now, ever, ended, their totals (stats.go)
 
 	gmu    sync.Mutex
 	gconns map[*Conn]struct{} // goroutine-mode connections
@@ -51,8 +48,7 @@ func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
 	if fd >= 0 {
 		c.fd.Own(int(fd))
 	}
-	e.nconns.Add(1)
-	e.nopened.Add(1)
+	e.census.Join()
 	return c
 }
 
@@ -69,17 +65,7 @@ func (e *engine) connClosed(w *worker, c *Conn) {
 		delete(e.gconns, c)
 		e.gmu.Unlock()
 	}
-	if e.nconns.Add(-1) == 0 && e.stopping.Load() {
-		e.gmu.Lock()
-		if e.closedCh != nil {
-			select {
-			case <-e.closedCh:
-			default:
-				close(e.closedCh)
-			}
-		}
-		e.gmu.Unlock()
-	}
+	e.census.Leave(e.stopping.Load())
 }
 
 // opened moves a connection to the open state and tells the handler (worker context).

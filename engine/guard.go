@@ -10,7 +10,7 @@ import (
 
 // Contained panics (internal/guard): every Handler call goes through one of the
 // call points below (c.callOnX(w, ...)), one per callback, each a direct call
-// with an open-coded defer of recoverCallback around the Handler's. They take the
+// with an open-coded defer of guard.Recover around the Handler's. They take the
 // worker because a panic fails the connection, which reaches its read side.
 // The handshake's user hooks (upgrade's Verify, CheckOrigin, OnHandshakeError,
 // ...) run through guardedHook, WriteMessageFunc's done callbacks through
@@ -57,73 +57,51 @@ func (c *Conn) guardedHook(f func()) (panicked bool) {
 // The Handler's call points (worker context).
 
 func (c *Conn) callOnOpen(w *worker) {
-	defer c.recoverCallback(w, "OnOpen")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnOpen")
 	c.handler().OnOpen(c)
 }
 
 func (c *Conn) callOnMessage(w *worker, op frame.Opcode, p []byte) {
-	defer c.recoverCallback(w, "OnMessage")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnMessage")
 	c.handler().OnMessage(c, op, p)
 }
 
 func (c *Conn) callOnFrame(w *worker, h frame.Header, p []byte) {
-	defer c.recoverCallback(w, "OnFrame")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnFrame")
 	c.handler().OnFrame(c, h, p)
 }
 
 // callOnPing reports false (no automatic pong) when the handler panicked.
 func (c *Conn) callOnPing(w *worker, p []byte) (pong bool) {
-	defer c.recoverCallback(w, "OnPing")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnPing")
 	return c.handler().OnPing(c, p)
 }
 
 func (c *Conn) callOnPong(w *worker, p []byte) {
-	defer c.recoverCallback(w, "OnPong")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnPong")
 	c.handler().OnPong(c, p)
 }
 
 func (c *Conn) callOnDrain(w *worker) {
-	defer c.recoverCallback(w, "OnDrain")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnDrain")
 	c.handler().OnDrain(c)
 }
 
 func (c *Conn) callOnClose(w *worker, code frame.StatusCode, reason string, err error) {
-	defer c.recoverCallback(w, "OnClose")
+	defer guard.Recover(c.policy(), c.guarded(), w, "OnClose")
 	c.handler().OnClose(c, code, reason, err)
 }
 
 // callDone calls a WriteMessageFunc done callback in worker context (flush,
 // finish).
 func (c *Conn) callDone(w *worker, fn func(error), err error) {
-	defer c.recoverCallback(w, "WriteMessageFunc done")
+	defer guard.Recover(c.policy(), c.guarded(), w, "WriteMessageFunc done")
 	fn(err)
 }
 
 // callDoneAny calls a done callback from any goroutine (a write or close on the
 // caller's goroutine, which may be a worker).
 func (c *Conn) callDoneAny(fn func(error), err error) {
-	defer c.recoverAny("WriteMessageFunc done")
+	defer guard.RecoverAny[*guardedConn, *worker](c.policy(), c.guarded(), "WriteMessageFunc done")
 	fn(err)
-}
-
-// recoverCallback is deferred by every call point in worker context. It must be
-// the deferred function itself: recover only works when called directly by
-// one. Under PanicPropagate it does not call recover, so the panic goes on with
-// its stack intact.
-func (c *Conn) recoverCallback(w *worker, callback string) {
-	if c.policy() != PanicPropagate {
-		if v := recover(); v != nil {
-			guard.Panicked(c.guarded(), w, callback, v)
-		}
-	}
-}
-
-// recoverAny is recoverCallback on any goroutine: the connection is closed
-// with 1011 through CloseNow.
-func (c *Conn) recoverAny(callback string) {
-	if c.policy() != PanicPropagate {
-		if v := recover(); v != nil {
-			guard.PanickedAny(c.guarded(), callback, v)
-		}
-	}
 }

@@ -1,95 +1,31 @@
 package engine
 
 import (
-	"net/http"
+	"net/netip"
 	"time"
 
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/opening"
 	"github.com/weir-ws/weir/upgrade"
 )
 
-// The server side of the opening handshake, on the loops (worker context). Request
-// bytes are scanned where they were read (upgrade.Upgrader.Parse); only a request
-// cut by the end of a read is copied into a pooled buffer, which later reads extend.
-// A verify hook that defers its answer leaves the connection waiting: nothing is
-// read from it until the answer comes (HandshakeDecided) or the handshake times out.
-
-// errHookPanic answers a handshake whose user hook (Verify, CheckOrigin, ...)
-// panicked under PanicClose.
-var errHookPanic = &upgrade.CheckError{Status: http.StatusInternalServerError, Reason: "internal error"}
-
-// errBusy answers handshakes that arrive or are pending while the server shuts down.
-var errBusy = &upgrade.CheckError{Status: http.StatusServiceUnavailable, Reason: "server shutting down"}
+// The server side of the opening handshake, on the loops (worker context) and
+// in goroutine mode's reader: internal/opening runs it over the Conn seen as
+// its opening.Conn (openSide, below). Request bytes are scanned where they
+// were read; only a request cut by the end of a read is kept, in the read
+// side's unparsed buffer. A verify hook that defers its answer leaves the
+// connection waiting: nothing is parsed until the answer comes
+// (HandshakeDecided) or the handshake times out.
 
 // handshakeInput takes bytes of a connection in the handshake state.
 func (c *Conn) handshakeInput(w *worker, data []byte) {
-	r := c.read.Get(w)
-	buf := data
-	if r.unparsed != nil {
-		r.unparsed = keep(r.unparsed, data, 0)
-		buf = r.unparsed
-	}
-	u := c.eng.srv.upg
 	if c.tls != nil {
 		w.req.SetTLS(c.tls) // hooks see Request.TLS (tls.go)
 	} else if c.goroutine == nil {
 		w.req.SetTLS(nil) // the worker's request view served a wss connection before
 	}
-	n, err := u.Parse(buf, w.req)
-	if err == upgrade.ErrNeedMore {
-		if r.unparsed == nil {
-			r.unparsed = keep(nil, data, 1024)
-		}
-		return
-	}
-	if err != nil {
-		c.refuse(w, w.rsp[:0], err)
-		return
-	}
-	if c.eng.aborting.Load() {
-		c.Abort() // Close: no answer to anyone
-		return
-	}
-	if c.eng.stopping.Load() {
-		c.refuse(w, w.rsp[:0], errBusy)
-		return
-	}
-	if !c.admitClientIP(w, w.req) {
-		c.refuse(w, w.rsp[:0], admit.TooMany(admit.ReasonTooManyIP)) // 503 (internal/admit)
-		return
-	}
-	var out []byte
-	var res upgrade.Result
-	if c.guardedHook(func() { out, res = u.Handshake(w.req, c.remote, w.rsp[:0], c) }) {
-		c.refuse(w, w.rsp[:0], errHookPanic) // a user hook panicked (guard.go)
-		return
-	}
-	w.rsp = out[:0]
-	head := buf[n:]
-	if res.Pending != nil {
-		r.extra().pending = res.Pending
-		r.flags |= rfVerifyWait
-		// Keep only what followed the request (frames sent early) for later.
-		c.keepHead(w, head)
-		return
-	}
-	c.completeHandshake(w, out, &res, head)
-}
-
-// keepHead replaces r.unparsed with a pooled copy of head (which may alias r.unparsed).
-func (c *Conn) keepHead(w *worker, head []byte) {
-	r := c.read.Get(w)
-	var kept []byte
-	if len(head) > 0 {
-		kept = keep(nil, head, 0)
-	}
-	if r.unparsed != nil {
-		bufpool.Put(r.unparsed)
-	}
-	r.unparsed = kept
+	opening.Input(c.opening(), w, data)
 }
 
 // HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
@@ -98,102 +34,10 @@ func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 
 // onDecided finishes a deferred handshake (worker context).
 func (c *Conn) onDecided(w *worker) {
-	r := c.read.Get(w)
-	h, ok := r.pendingHandle()
-	if !ok || r.flags&rfVerifyWait == 0 {
-		return
-	}
-	r.extras.pending = nil
-	r.flags &^= rfVerifyWait
-	var out []byte
-	var res upgrade.Result
-	if c.guardedHook(func() { out, res = h.Finish(w.rsp[:0]) }) {
-		c.refuse(w, w.rsp[:0], errHookPanic)
-		return
-	}
-	w.rsp = out[:0]
-	if c.eng.stopping.Load() && res.Accepted() {
-		c.refuse(w, w.rsp[:0], errBusy)
-		return
-	}
-	c.completeHandshake(w, out, &res, r.unparsed)
-	if r.flags&rfFinished == 0 && c.goroutine == nil && c.readReady(w, false) {
+	if opening.Decided(c.opening(), w) && c.read.Get(w).flags&rfFinished == 0 &&
+		c.goroutine == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
-}
-
-// completeHandshake writes the answer; on acceptance the connection opens and head
-// (bytes that followed the request, aliasing r.unparsed or the read buffer) is parsed as
-// frames.
-func (c *Conn) completeHandshake(w *worker, out []byte, res *upgrade.Result, head []byte) {
-	r := c.read.Get(w)
-	if !res.Accepted() {
-		c.reject(w, out, res.Err)
-		return
-	}
-	c.takeResult(res)
-	// Open before the 101 leaves: a client that saw it finds the connection in
-	// Conns and NumConns. OnOpen still comes after the 101 (opened, below).
-	c.state.Store(uint32(StateOpen))
-	c.write.mu.Lock()
-	err := c.writeRaw(out)
-	c.write.mu.Unlock()
-	if err != nil {
-		c.finish(w, frame.StatusAbnormalClosure, "", err)
-		return
-	}
-	r.flags &^= rfHandshake
-	c.eng.m.Accept()
-	in := r.unparsed
-	r.unparsed = nil
-	c.opened(w)
-	if len(head) > 0 && r.flags&rfFinished == 0 {
-		c.parse(w, head)
-	}
-	if in != nil {
-		bufpool.Put(in)
-	}
-}
-
-// rejectLinger bounds how long a rejected connection drains its input after the
-// answer (net/http waits 500 ms the same way, rstAvoidanceDelay).
-const rejectLinger = time.Second
-
-// reject writes a handshake rejection and ends the connection. OnOpen was never
-// called, so OnClose is not either. Closing a socket with unread input makes
-// the kernel send an RST, which can reach the client before it has read the
-// answer and make it lose it (a client still sending a body, or pipelined
-// bytes). So the answer is followed by a half-close (FIN once it is out), and
-// input is read and dropped until the peer hangs up or rejectLinger passes;
-// only then is the socket closed.
-func (c *Conn) reject(w *worker, out []byte, err error) {
-	r := c.read.Get(w)
-	c.eng.countRefused(err) // by its status (metrics.go)
-	c.write.mu.Lock()
-	werr := c.writeRaw(out)
-	c.write.mu.Unlock()
-	if werr != nil || c.loop == nil {
-		c.finish(w, frame.StatusAbnormalClosure, "", err)
-		return
-	}
-	r.flags |= rfDiscard // consume drops input from now on
-	r.flags &^= rfVerifyWait
-	r.extra().failErr = err // onEOF ends it at once (finishClean)
-	c.releaseRead(w)
-	c.setCloseStatus(frame.StatusAbnormalClosure, "")
-	c.shutdownWrite()
-	c.armDeadline(w, min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
-}
-
-// refuse answers err (Upgrader.Refuse, which tells OnHandshakeError) and closes
-// the connection as reject does. A panicking OnHandshakeError still gets the
-// answer written.
-func (c *Conn) refuse(w *worker, dst []byte, err error) {
-	var out []byte
-	if c.guardedHook(func() { out = c.eng.srv.upg.Refuse(dst, c.remote, err) }) {
-		out = upgrade.AppendError(dst, err)
-	}
-	c.reject(w, out, err)
 }
 
 // rejectBusy answers a handshake in flight with 503 (Shutdown).
@@ -201,6 +45,10 @@ func (c *Conn) rejectBusy() {
 	c.closeReq.CompareAndSwap(0, closeBusy)
 	c.post(evClose)
 }
+
+// rejectLinger bounds how long a rejected connection drains its input after the
+// answer (net/http waits 500 ms the same way, rstAvoidanceDelay).
+const rejectLinger = time.Second
 
 // takeResult sets what an accepted handshake negotiated and what its hooks
 // kept, before the connection's state becomes open (which publishes them):
@@ -221,4 +69,90 @@ func (c *Conn) takeResult(res *upgrade.Result) {
 	if res.Path != "" || res.RawQuery != "" || res.Header != nil {
 		c.rareSet().kept = &Kept{Path: res.Path, Query: res.RawQuery, Header: res.Header}
 	}
+}
+
+// openSide is a Conn in its opening handshake as internal/opening reaches it
+// (opening.Conn), keyed by the worker that holds its read side.
+type openSide Conn
+
+func (c *Conn) opening() *openSide { return (*openSide)(c) }
+
+func (s *openSide) Kept(w *worker) *[]byte                        { return &s.read.Get(w).unparsed }
+func (s *openSide) Scratch(w *worker) (*upgrade.Request, *[]byte) { return w.req, &w.rsp }
+func (s *openSide) Upgrader() *upgrade.Upgrader                   { return s.eng.srv.upg }
+func (s *openSide) Remote() netip.AddrPort                        { return s.remote }
+func (s *openSide) Notifier() upgrade.Notifier                    { return (*Conn)(s) }
+func (s *openSide) Aborting() bool                                { return s.eng.aborting.Load() }
+func (s *openSide) Stopping() bool                                { return s.eng.stopping.Load() }
+func (s *openSide) Abort()                                        { (*Conn)(s).Abort() }
+func (s *openSide) Guard(f func()) bool                           { return (*Conn)(s).guardedHook(f) }
+func (s *openSide) Parse(w *worker, head []byte)                  { (*Conn)(s).parse(w, head) }
+func (s *openSide) Finished(w *worker) bool                       { return s.read.Get(w).flags&rfFinished != 0 }
+func (s *openSide) Refused(err error)                             { s.eng.countRefused(err) } // metrics.go
+
+func (s *openSide) AdmitClientIP(w *worker, req *upgrade.Request) bool {
+	return (*Conn)(s).admitClientIP(w, req) // limits.go
+}
+
+func (s *openSide) Wait(w *worker, h *upgrade.Handle) {
+	r := s.read.Get(w)
+	r.extra().pending = h
+	r.flags |= rfVerifyWait
+}
+
+func (s *openSide) Waited(w *worker) (*upgrade.Handle, bool) {
+	r := s.read.Get(w)
+	h, ok := r.pendingHandle()
+	if !ok || r.flags&rfVerifyWait == 0 {
+		return nil, false
+	}
+	r.extras.pending = nil
+	r.flags &^= rfVerifyWait
+	return h, true
+}
+
+// Open publishes what the handshake negotiated with the open state: from
+// now on the connection is in Conns and NumConns.
+func (s *openSide) Open(res *upgrade.Result) {
+	(*Conn)(s).takeResult(res)
+	s.state.Store(uint32(StateOpen))
+}
+
+func (s *openSide) Answer(out []byte) error {
+	c := (*Conn)(s)
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	return c.writeRaw(out)
+}
+
+func (s *openSide) Opened(w *worker) {
+	s.read.Get(w).flags &^= rfHandshake
+	s.eng.m.Accept()
+	(*Conn)(s).opened(w)
+}
+
+func (s *openSide) Finish(w *worker, err error) {
+	(*Conn)(s).finish(w, frame.StatusAbnormalClosure, "", err)
+}
+
+// Linger: closing a socket with unread input makes the kernel send an RST,
+// which can reach the client before it has read the answer and make it lose
+// it (a client still sending a body, or pipelined bytes). So the answer is
+// followed by a half-close (FIN once it is out), and input is read and
+// dropped until the peer hangs up or rejectLinger passes; only then is the
+// socket closed. Not in goroutine mode, whose writer closes after the answer.
+func (s *openSide) Linger(w *worker, err error) bool {
+	c := (*Conn)(s)
+	if c.loop == nil {
+		return false
+	}
+	r := c.read.Get(w)
+	r.flags |= rfDiscard // consume drops input from now on
+	r.flags &^= rfVerifyWait
+	r.extra().failErr = err // onEOF ends it at once (finishClean)
+	c.releaseRead(w)
+	c.setCloseStatus(frame.StatusAbnormalClosure, "")
+	c.shutdownWrite()
+	c.armDeadline(w, min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
+	return true
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
-	"github.com/weir-ws/weir/internal/iplimit"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -15,34 +14,26 @@ import (
 // parsed (handshakeInput), ServeHTTP, and Adopt (refuseOpen). A connection
 // counts until connClosed.
 
-// gate is the Server's caps, nil on a client's engine (admit: counts nothing).
-func (e *engine) gate() *admit.Gate {
-	if s := e.srv; s != nil {
-		return s.gate
-	}
-	return nil
-}
-
-// perIP is the Server's per-IP count, nil without the cap or on a client's
-// engine.
-func (e *engine) perIP() *iplimit.Counter { return e.gate().PerIP() }
-
 // admitAccepted decides on a socket just accepted from addr: false (nothing
 // stays counted; the caller closes it) while the Server stops or when a cap
 // is reached. Otherwise addr is counted until connClosed.
 func (e *engine) admitAccepted(addr netip.Addr) bool {
-	return !e.stopping.Load() && e.gate().Accept(addr)
+	return !e.stopping.Load() && e.gate.Accept(addr)
 }
 
-// proxied reports whether per-IP counting skips the TCP peer a for the client
-// IP the handshake resolves (a is a trusted proxy).
-func (e *engine) proxied(a netip.Addr) bool { return e.gate().Proxied(a) }
+// unadmit undoes admitAccepted for a connection that never became a Conn:
+// per-IP counting skipped a trusted proxy's address (admit.Gate.Proxied).
+func (e *engine) unadmit(addr netip.Addr) {
+	if !e.gate.Proxied(addr) {
+		e.gate.PerIP().Leave(addr)
+	}
+}
 
 // admitClientIP counts a connection from a trusted proxy under the client IP
 // of its parsed request (worker context) and reports whether the cap leaves it
 // room; without room nothing stays counted.
 func (c *Conn) admitClientIP(w *worker, req *upgrade.Request) bool {
-	ip, counted, ok := c.eng.gate().ClientIP(req, c.remote)
+	ip, counted, ok := c.eng.gate.ClientIP(req, c.remote)
 	if counted {
 		x := c.read.Get(w).extra()
 		x.clientIP, x.ipCounted = ip, true
@@ -56,17 +47,17 @@ func (e *engine) releaseConn(w *worker, c *Conn) {
 		return
 	}
 	if x := c.read.Get(w).extras; x != nil && x.ipCounted {
-		e.perIP().Leave(x.clientIP)
+		e.gate.PerIP().Leave(x.clientIP)
 		return
 	}
-	e.gate().Leave(c.remote.Addr())
+	e.gate.Leave(c.remote.Addr())
 }
 
 // adoptRoom counts an upgraded connection c for Adopt and reports whether the
 // caps leave it room (admit.Gate.Adopt). held is the address ServeHTTP counted
 // before upgrading (invalid for a direct Adopt).
 func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
-	room, clientIP := s.gate.Adopt(held, c.remote.Addr())
+	room, clientIP := s.e.gate.Adopt(held, c.remote.Addr())
 	if clientIP.IsValid() {
 		x := c.read.Get(creator).extra() // not published yet
 		x.clientIP, x.ipCounted = clientIP, true

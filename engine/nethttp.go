@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/weir-ws/weir/internal/handoff"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -27,7 +28,7 @@ import (
 // deferred verify decision not made by then is answered 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := s.upg.ClientIPHTTP(r) // the TCP peer, or the client behind a trusted proxy
-	if he := s.gate.HTTP(ip); he != nil {
+	if he := s.e.gate.HTTP(ip); he != nil {
 		s.e.countRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
 		return
@@ -37,7 +38,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if handshakeRefusal(err) {
 			s.e.countRefused(err)
 		}
-		s.gate.PerIP().Leave(ip)
+		s.e.gate.PerIP().Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
 	s.e.m.Accept()
@@ -67,21 +68,30 @@ func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
 // adopt is Adopt for a connection whose peer address ServeHTTP counted already
 // (held; invalid for none).
 func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip.Addr) *Conn {
+	return s.adoptHanded(nc, held, res, head, nil, func(head []byte) (handoff.Conn, []byte) {
+		return handoff.Plain(nc, (*handoffSockets)(s.e)), head // a loop on its fd, or goroutine mode
+	})
+}
+
+// adoptHanded runs an upgraded connection nc: counted under the caps (one
+// they leave no room for is refused on nc in goroutine mode, after refused),
+// then handed off by hand (onto a loop, or goroutine mode; head followed by
+// what the hand-off read), given res's negotiated facts, and started open.
+func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, head []byte,
+	refused func(), hand func(head []byte) (handoff.Conn, []byte)) *Conn {
 	e := s.e
 	c := e.newConn(-1, nil, false)
 	c.remote = addrPort(nc.RemoteAddr())
 	if !s.adoptRoom(c, held) && !e.stopping.Load() {
+		if refused != nil {
+			refused()
+		}
 		c.goroutine = newGoroutineMode(nc)
 		e.refuseOpen(c)
 		return c
 	}
-	e.tuneNet(nc)
-	if fd, ok := e.takeFD(nc); ok {
-		c.fd.Own(fd)
-		nc.Close() // the engine owns the duplicate now: still one fd per connection
-	} else {
-		c.goroutine = newGoroutineMode(nc)
-	}
+	h, head := hand(head)
+	e.place(c, h)
 	if res != nil {
 		c.takeResult(res) // handshake.go
 	}

@@ -1,10 +1,10 @@
 package engine
 
 import (
-	"errors"
+	"github.com/weir-ws/weir/internal/assemble"
+	"github.com/weir-ws/weir/internal/opening"
 
 	"github.com/weir-ws/weir/bufpool"
-	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/turns"
 	"github.com/weir-ws/weir/internal/wsread"
@@ -22,23 +22,6 @@ import (
 
 // smallIn is the smallest pooled size taken to keep bytes.
 const smallIn = 64
-
-// keep appends data to buf, a pooled buffer (nil: a new one of at least min
-// bytes), growing it in the pool when it must.
-func keep(buf, data []byte, min int) []byte {
-	if buf == nil {
-		buf = bufpool.Get(max(len(data), min))[:0]
-	} else if cap(buf)-len(buf) < len(data) {
-		buf = bufpool.Grow(buf, len(data))
-	}
-	return append(buf, data...)
-}
-
-// maxEarlyBytes caps what a client may send while its handshake waits for a
-// deferred decision.
-const maxEarlyBytes = 64 << 10
-
-var errEarlyData = errors.New("weir: too much data before the handshake was answered")
 
 // readReady reads what the socket has (the poller is edge-triggered, so until a
 // short read or EAGAIN). It reports whether it stopped early with more to read.
@@ -169,12 +152,8 @@ func (c *Conn) consume(w *worker, data []byte) {
 	}
 	if r.flags&rfVerifyWait != 0 {
 		// Goroutine mode keeps reading while a deferred verify decision is pending
-		// (to notice a hang-up): keep what comes, within reason, for after it.
-		if len(r.unparsed)+len(data) > maxEarlyBytes {
-			c.finish(w, frame.StatusAbnormalClosure, "", errEarlyData)
-			return
-		}
-		r.unparsed = keep(r.unparsed, data, 0)
+		// (to notice a hang-up): kept, within reason, for after it.
+		opening.Early(c.opening(), w, data)
 		return
 	}
 	if r.flags&rfHandshake != 0 {
@@ -184,7 +163,7 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
 		r.flags &^= rfStash
-		buf := keep(r.unparsed, data, 0)
+		buf := assemble.Keep(r.unparsed, data, 0)
 		r.unparsed = nil
 		c.parse(w, buf)
 		bufpool.Put(buf)
@@ -208,7 +187,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			r.unparsed = keep(nil, data, smallIn)
+			r.unparsed = assemble.Keep(nil, data, smallIn)
 			r.flags |= rfStash
 			return
 		}

@@ -28,7 +28,6 @@ type Server struct {
 	done      chan struct{}
 	closed    bool
 	netLns    []net.Listener // served in goroutine mode
-	gate      *admit.Gate    // Config.MaxConns, MaxConnsPerIP (limits.go)
 	tls       *tlshand.Slots // ListenTLS's handshake slots (tlsaccept.go); nil before
 }
 
@@ -66,7 +65,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		u = &uc
 	}
 	s := &Server{e: e, upg: u, done: make(chan struct{})}
-	s.gate = admit.New(e.cfg.MaxConns, &e.nconns, iplimit.New(e.cfg.MaxConnsPerIP), u)
+	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP), u)
 	e.srv = s
 	return s, nil
 }
@@ -124,7 +123,7 @@ func (s *Server) Addr() net.Addr {
 }
 
 // NumConns is the number of connections, handshakes in progress included.
-func (s *Server) NumConns() int { return int(s.e.nconns.Load()) }
+func (s *Server) NumConns() int { return int(s.e.census.Live.Load()) }
 
 // Conns iterates over the connections that are open (ws clients). It holds no lock
 // while yielding.
@@ -136,7 +135,7 @@ func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	e := s.e
-	ch := e.closedChan()
+	ch := e.census.Emptied()
 	for c := range e.conns(StateConnecting) {
 		c.rejectBusy()
 	}
@@ -144,7 +143,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.Close(frame.StatusGoingAway, "server shutting down")
 	}
 	var err error
-	if e.nconns.Load() > 0 {
+	if e.census.Live.Load() > 0 {
 		select {
 		case <-ch:
 		case <-ctx.Done():
@@ -158,42 +157,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // abortAll closes every remaining connection without a close frame and waits (a
 // bounded time) for the workers to finish them, so that stopping the loops leaves
-// no connection open. stopping is set already, and done is closed by the last
-// connection to go.
+// no connection open. stopping is set already, and done (census.Emptied) is
+// closed by the last connection to go. A connection being registered during a
+// scan shows up in a later one (or ends itself, seeing stopping).
 func (e *engine) abortAll(done <-chan struct{}) {
 	e.aborting.Store(true)
-	deadline := time.After(5 * time.Second)
-	for e.nconns.Load() > 0 {
-		// Rescan: a connection being registered right now shows up on a later pass
-		// (or ends itself, seeing stopping).
+	abort := func() {
 		for c := range e.conns(anyState) {
 			c.Abort()
 		}
-		select {
-		case <-done:
-			return
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			e.cfg.Logger.Warn("weir: connections still open after abort", "n", e.nconns.Load())
-			return
-		}
 	}
-}
-
-// closedChan makes a fresh channel that connClosed closes when the last connection
-// goes (stopping must be set).
-func (e *engine) closedChan() <-chan struct{} {
-	e.gmu.Lock()
-	defer e.gmu.Unlock()
-	e.closedCh = make(chan struct{})
-	return e.closedCh
+	if !e.census.Abort(done, abort, 20*time.Millisecond, 5*time.Second) {
+		e.cfg.Logger.Warn("weir: connections still open after abort", "n", e.census.Live.Load())
+	}
 }
 
 // Close closes every connection at once, without close frames, and stops the server.
 func (s *Server) Close() error {
 	s.e.aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
 	s.stopAccepting()
-	s.e.abortAll(s.e.closedChan())
+	s.e.abortAll(s.e.census.Emptied())
 	s.stop()
 	return nil
 }
@@ -251,7 +234,7 @@ func (e *engine) connsOf(i int, st State, dst []*Conn) []*Conn {
 
 // eachOf calls f for each connection of loop i (i == len(e.loops): the
 // goroutine-mode ones) under that table's lock: f must not block or take a
-// lock that is held while a table's is wanted (a write lock, statsMu is fine).
+// lock that is held while a table's is wanted (a write lock; the census's is fine).
 func (e *engine) eachOf(i int, f func(*Conn)) {
 	if i == len(e.loops) {
 		e.gmu.Lock()

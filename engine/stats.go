@@ -4,9 +4,9 @@ import "github.com/weir-ws/weir/internal/opmetrics"
 
 // Engine-wide counters (capability A12). The hot path keeps counting per
 // connection only (Conn.stats, on the connection's own cache lines); nothing is
-// shared between loops. Totals are made on demand: the counters of the
-// connections that have ended, folded in once each by finish, plus a walk over
-// the live ones, both under statsMu.
+// shared between loops. Totals are made on demand (internal/census): the
+// counters of the connections that have ended, folded in once each by finish,
+// plus a walk over the live ones.
 
 // EngineStats are a Server's or a Client's totals since it started: the
 // traffic of every connection so far, open and ended, and the connections
@@ -16,35 +16,22 @@ type EngineStats = opmetrics.EngineStats
 // foldStats adds an ended connection's counters to the engine's (finish, before
 // the connection leaves its loop's table, so that a walk in stats meets it
 // either live or folded, exactly once).
-func (e *engine) foldStats(c *Conn) {
-	st := c.Stats()
-	e.statsMu.Lock()
-	if !c.write.folded {
-		c.write.folded = true
-		e.ended.Add(st)
-		e.nclosed++
-	}
-	e.statsMu.Unlock()
-}
+func (e *engine) foldStats(c *Conn) { e.census.Fold(&c.write.folded, c.Stats()) }
 
-// stats adds the live connections' counters to the ended ones'. Its cost grows
-// with the number of connections (a walk, under a lock that connection ends
-// wait on): call it for a metrics scrape, not per message. The totals never go
-// down from one call to the next.
+// stats adds the live connections' counters to the ended ones' (a walk over
+// the tables, allocating nothing: call it for a metrics scrape, not per
+// message). The totals never go down from one call to the next.
 func (e *engine) stats() EngineStats {
-	st := EngineStats{Opened: e.nopened.Load()}
-	e.statsMu.Lock()
-	st.Stats, st.Closed = e.ended, e.nclosed
-	for i := range len(e.loops) + 1 { // in place: a scrape allocates nothing
-		e.eachOf(i, func(c *Conn) {
-			if !c.write.folded {
-				st.Stats.Add(c.Stats())
-			}
-		})
-	}
-	e.statsMu.Unlock()
-	st.Conns = e.nconns.Load()
-	return st
+	return e.census.Totals(func() (live Stats) {
+		for i := range len(e.loops) + 1 {
+			e.eachOf(i, func(c *Conn) {
+				if !c.write.folded {
+					live.Add(c.Stats())
+				}
+			})
+		}
+		return live
+	})
 }
 
 // Stats returns the server's totals: connections now, opened and closed, and

@@ -90,13 +90,6 @@ func (e *engine) goCounted(f func()) {
 	}()
 }
 
-// unadmit undoes admitAccepted for a connection that never became a Conn.
-func (e *engine) unadmit(addr netip.Addr) {
-	if !e.proxied(addr) {
-		e.perIP().Leave(addr)
-	}
-}
-
 // startTLS starts a connection whose TLS handshake is done
 // (tlshand.Acceptor.Done): on a loop with its record layer, or in goroutine
 // mode with its tls.Conn (internal/handoff).

@@ -58,32 +58,15 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 // TLSListener: on a loop with its record layer, or in goroutine mode on tc.
 func (s *Server) adoptLate(tc *tls.Conn, lc *tlshand.LateConn, head []byte, res *upgrade.Result, held netip.Addr) *Conn {
 	e := s.e
-	c := e.newConn(-1, nil, false)
-	c.remote = addrPort(tc.RemoteAddr())
-	if !s.adoptRoom(c, held) && !e.stopping.Load() {
-		lc.Fallback()
-		c.goroutine = newGoroutineMode(tc)
-		e.refuseOpen(c)
-		return c
-	}
-	raw := lc.Raw()
-	if e.cfg.HandshakeTimeout > 0 { // a record crypto/tls had begun is read whole
-		raw.SetReadDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
-	}
-	h, head := handoff.Late(tc, lc, head, (*handoffSockets)(e), e.cfg.TLSDropExporter)
-	switch h.TLS {
-	case handoff.TLSLoop:
-		e.m.tls.Loop.Add(1)
-		c.fd.Own(h.FD)
-		c.tls = h.Record
-	default:
-		e.m.tls.Goroutine.Add(1)
-		raw.SetReadDeadline(time.Time{})
-		c.goroutine = newGoroutineMode(h.Net)
-	}
-	if res != nil {
-		c.takeResult(res)
-	}
-	e.startOpenConn(c, head)
-	return c
+	return s.adoptHanded(tc, held, res, head, lc.Fallback, func(head []byte) (handoff.Conn, []byte) {
+		raw := lc.Raw()
+		if e.cfg.HandshakeTimeout > 0 { // a record crypto/tls had begun is read whole
+			raw.SetReadDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
+		}
+		h, head := handoff.Late(tc, lc, head, (*handoffSockets)(e), e.cfg.TLSDropExporter)
+		if h.TLS != handoff.TLSLoop {
+			raw.SetReadDeadline(time.Time{})
+		}
+		return h, head
+	})
 }

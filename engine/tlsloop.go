@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/tlsloop"
 )
@@ -14,61 +13,47 @@ import (
 // The record layer's parts have the owners of the Conn's: its read side is
 // the running bit's holder's, its write side is under write.mu.
 
-// readTLS reads once (read side): into the worker's buffer behind the kept
-// partial record (a pooled buffer when the worker's is too small for a whole
-// record and room to read), then opens what is whole there. It returns what
-// the read returned and whether it filled the room (more may wait). The
-// handshake's leftover is opened first, before the socket is read.
+// readTLS reads once (read side, tlsloop.Read): the handshake's leftover
+// first, then the socket into the worker's buffer behind the kept partial
+// record; the records whole there are opened in place and their plaintext
+// consumed. It returns what the read returned and whether it filled the room.
 func (c *Conn) readTLS(w *worker) (n int, full bool, err error) {
-	t := c.tls
-	buf := w.buf
-	if len(buf) < tlsloop.ReadRoom {
-		buf = bufpool.Get(tlsloop.ReadRoom)
-		defer bufpool.Put(buf)
-	}
-	if t.Fresh() {
-		c.tlsInput(w, buf[:t.Kept(buf)])
-		if c.read.Get(w).flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
-			return 1, false, nil // the caller's checks stop it
-		}
-	}
-	k := t.Kept(buf)
-	n, err = c.sysRead(buf[k:])
+	return tlsloop.Read(c.tls, (*tlsReader)(c), w, w.buf)
+}
+
+// tlsReader is a Conn's read side as its record layer reads it
+// (tlsloop.Reader), keyed by the worker that holds the running bit.
+type tlsReader Conn
+
+func (r *tlsReader) Read(w *worker, b []byte) (int, error) {
+	c := (*Conn)(r)
+	n, err := c.sysRead(b)
 	if n > 0 {
 		c.stats.bytesIn.Add(uint64(n))
 		c.touch(w)
-		c.tlsInput(w, buf[:k+n])
 	}
-	t.RelaxRead() // an idle read side keeps no AEAD (internal/tlsrec/idle.go)
-	return n, k+n == len(buf), err
+	return n, err
 }
 
-// tlsInput opens the records in data (the kept partial record followed by
-// what was just read, in a buffer the read side may overwrite) and hands the
-// plaintext to the protocol. A record error ends the connection: a local one
-// with its alert (RFC 8446 §6.2), a close_notify as the peer's EOF.
-func (c *Conn) tlsInput(w *worker, data []byte) {
-	t := c.tls
-	plain, update, err := t.Input(data)
-	if update {
-		c.write.mu.Lock()
-		t.OweUpdate()
-		c.write.mu.Unlock()
-	}
-	if len(plain) > 0 {
-		c.consume(w, plain) // authenticated data before any error goes first
-	}
-	if err == nil || c.read.Get(w).flags&rfFinished != 0 {
-		return
-	}
-	switch t.Fail(err) {
-	case tlsloop.PeerClosed: // close_notify: the peer's end of the stream
-		c.onEOF(w)
-		return
-	case tlsloop.PeerAlert: // §6: nothing goes back after a fatal alert
-		c.onIOError(w, err)
-		return
-	}
+func (r *tlsReader) Plain(w *worker, p []byte)  { (*Conn)(r).consume(w, p) }
+func (r *tlsReader) Finished(w *worker) bool    { return r.read.Get(w).flags&rfFinished != 0 }
+func (r *tlsReader) EOF(w *worker)              { (*Conn)(r).onEOF(w) }
+func (r *tlsReader) Alert(w *worker, err error) { (*Conn)(r).onIOError(w, err) }
+
+func (r *tlsReader) Stopped(w *worker) bool {
+	return r.read.Get(w).flags&(rfFinished|rfVerifyWait) != 0 || r.paused.Load()
+}
+
+func (r *tlsReader) UpdateOwed() {
+	r.write.mu.Lock()
+	r.tls.OweUpdate()
+	r.write.mu.Unlock()
+}
+
+// BadRecord: the connection ends with the record's alert (tlsloop.Conn.Bye,
+// from closeSocket) and a *TLSError for OnClose.
+func (r *tlsReader) BadRecord(w *worker, err error) {
+	c := (*Conn)(r)
 	c.eng.m.tls.RecordErrors.Add(1) // metrics.go
 	c.read.Get(w).extra().failErr = &TLSError{Err: err}
 	c.finish(w, frame.StatusAbnormalClosure, "", c.read.Get(w).failErr())

@@ -14,6 +14,8 @@
 //   - Inflate bounds the inflated size by the message limit (a deflate bomb
 //     ends in 1009, from package deflate) and checks text for UTF-8 after
 //     inflating (§8.1), since a compressed frame's payload could not be.
+//   - Keep appends bytes kept between reads to a pooled buffer that grows
+//     with them (the caller bounds how many it keeps).
 //   - No I/O, no goroutines, no state of its own: the buffer is the
 //     caller's (its read side's), passed by pointer.
 package assemble

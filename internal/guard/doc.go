@@ -7,12 +7,12 @@
 //
 // Contract:
 //
-//   - A call point is one direct call with an open-coded defer around the
-//     callback. recover works only in the deferred function itself, so that
-//     function is the engine's (a policy test and recover); what follows a
-//     recovered panic is here: [Panicked] and [PanickedAny], generic over the
-//     connection (C) and the key of the context that ran the callback (W).
-//     The connection's methods ([Conn]) are called only after a panic.
+//   - A call point is one direct call with an open-coded defer of [Recover]
+//     (or [RecoverAny]) around the callback: recover works only in the
+//     deferred function itself, which Recover is. What follows a recovered
+//     panic is [Panicked] and [PanickedAny], generic over the connection (C)
+//     and the key of the context that ran the callback (W). The connection's
+//     methods ([Conn]) are called only after a panic.
 //   - Under [Close] (the default) a panic is logged with its stack on the
 //     connection's logger, and the connection fails with 1011 (internal error,
 //     RFC 6455 §7.4.1) exactly like a protocol error: Conn.Fail gets an

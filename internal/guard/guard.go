@@ -51,6 +51,28 @@ type Conn[W any] interface {
 	CloseNow()
 }
 
+// Recover is deferred by a call point around a callback run in the context
+// keyed by w (defer guard.Recover(p, c, w, "OnMessage")): it is the deferred
+// function itself, so its recover sees the callback's panic. Under Propagate
+// it does not call recover, so the panic goes on with its stack intact; p is
+// the connection's policy, taken when the call point is entered.
+func Recover[C Conn[W], W any](p Policy, c C, w W, callback string) {
+	if p != Propagate {
+		if v := recover(); v != nil {
+			Panicked(c, w, callback, v)
+		}
+	}
+}
+
+// RecoverAny is Recover for a callback run on any goroutine (PanickedAny).
+func RecoverAny[C Conn[W], W any](p Policy, c C, callback string) {
+	if p != Propagate {
+		if v := recover(); v != nil {
+			PanickedAny[C, W](c, callback, v)
+		}
+	}
+}
+
 // Panicked logs v, a panic recovered in callback run in the context keyed
 // by w, and fails c with an *Error. The caller is the deferred function that
 // recovered (recover works only there), and called recover only under Close.

@@ -108,3 +108,41 @@ func TestHook(t *testing.T) {
 	Hook(Propagate, log, remote, func() { panic("on") })
 	t.Fatal("Hook returned under Propagate")
 }
+
+// TestRecoverDeferred: Recover and RecoverAny, deferred directly by a call
+// point, recover the callback's panic (recover works only in the deferred
+// function itself) under Close, and leave it alone under Propagate.
+func TestRecoverDeferred(t *testing.T) {
+	t.Parallel()
+	point := func(p Policy, c *fakeConn, fn func()) {
+		defer Recover(p, c, 7, "OnMessage")
+		fn()
+	}
+	anyPoint := func(p Policy, c *fakeConn, fn func()) {
+		defer RecoverAny[*fakeConn, int](p, c, "done")
+		fn()
+	}
+	var c fakeConn
+	point(Close, &c, func() { panic("boom") })
+	if len(c.failed) != 1 || c.ws[0] != 7 || !errors.Is(c.failed[0], ErrPanic) {
+		t.Fatalf("failed %v in %v, want one ErrPanic in 7", c.failed, c.ws)
+	}
+	anyPoint(Close, &c, func() { panic("boom") })
+	if c.closed != 1 {
+		t.Fatalf("RecoverAny closed %d times, want 1", c.closed)
+	}
+	point(Close, &c, func() {}) // no panic: nothing happens
+	if len(c.failed) != 1 {
+		t.Fatalf("failed %v after a call that did not panic", c.failed)
+	}
+	for name, p := range map[string]func(Policy, *fakeConn, func()){"Recover": point, "RecoverAny": anyPoint} {
+		func() {
+			defer func() {
+				if v := recover(); v != "up" {
+					t.Errorf("%s under Propagate: the panic reached the caller as %v, want up", name, v)
+				}
+			}()
+			p(Propagate, &c, func() { panic("up") })
+		}()
+	}
+}

@@ -12,8 +12,8 @@
 //     any goroutine may call it (it makes a Conn an upgrade.TLSConn). It is
 //     rebuilt on each call from a compact form (state.go) and equals the
 //     state New was given, field by field, ExportKeyingMaterial included.
-//   - Its parts have the owners of the engine's Conn. The read side (Fresh,
-//     Kept, Input, Fail, ReleaseRead) belongs to the context that holds the
+//   - Its parts have the owners of the engine's Conn. The read side (Read,
+//     and the steps it takes: Fresh, Kept, Input, Fail; ReleaseRead) belongs to the context that holds the
 //     connection's running bit; the write side (OweUpdate, Write2,
 //     DropBacklog, Bye) is called under the connection's write lock. Input
 //     reports a KeyUpdate request; the caller passes it on with OweUpdate
@@ -26,6 +26,10 @@
 //     delivered first; Fail then says what the error means and which alert
 //     Bye sends (RFC 8446 §6.2), or that nothing goes back after the peer's
 //     fatal alert.
+//   - Read is one read of a turn over a [Reader]: the handshake's leftover
+//     first, then the socket behind the kept partial record, the plaintext
+//     handed on before an error, and the error told as the peer's EOF, the
+//     peer's alert, or a bad record (whose alert Bye sends).
 //   - Write2 reports plaintext: n is how many bytes of a and b the socket took
 //     whole. Sealed bytes a socket took only part of stay in a backlog that
 //     carries the next plaintext bytes, which the caller hands back first in

@@ -1,0 +1,156 @@
+package tlsloop
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/weir-ws/weir/internal/tlsrec"
+)
+
+// fakeReader is a read side over a stream handed out in random chunks.
+type fakeReader struct {
+	stream    []byte
+	rng       *rand.Rand
+	plain     []byte
+	stopAfter int // Stopped once this much plaintext arrived (0: never)
+	finished  bool
+	updates   int
+	ended     []string
+	reads     int
+}
+
+func (f *fakeReader) Read(w int, b []byte) (int, error) {
+	f.reads++
+	if len(f.stream) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, f.stream[:1+f.rng.IntN(len(f.stream))])
+	f.stream = f.stream[n:]
+	return n, nil
+}
+
+func (f *fakeReader) Plain(w int, p []byte) { f.plain = append(f.plain, p...) }
+func (f *fakeReader) Stopped(int) bool      { return f.stopAfter > 0 && len(f.plain) >= f.stopAfter }
+func (f *fakeReader) Finished(int) bool     { return f.finished }
+func (f *fakeReader) UpdateOwed()           { f.updates++ }
+func (f *fakeReader) EOF(int)               { f.ended = append(f.ended, "eof") }
+func (f *fakeReader) Alert(int, error)      { f.ended = append(f.ended, "alert") }
+func (f *fakeReader) BadRecord(int, error)  { f.ended = append(f.ended, "bad") }
+
+func seal(t *testing.T, peer *tlsrec.Writer, msgs ...string) []byte {
+	t.Helper()
+	var out []byte
+	for _, m := range msgs {
+		var err error
+		if out, err = peer.AppendSeal(out, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestReadTurns: whatever the read sizes and the buffer (a worker's, or one
+// under ReadRoom), the leftover first and then the socket give the
+// plaintext whole and in order, and nothing stays kept.
+func TestReadTurns(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 30 {
+		_, peer, _ := conn(t, nil)
+		var want string
+		var msgs []string
+		for i := range 1 + rng.IntN(5) {
+			m := strings.Repeat(string(rune('a'+i)), rng.IntN(2*tlsrec.MaxPlaintext))
+			msgs = append(msgs, m)
+			want += m
+		}
+		stream := seal(t, peer, msgs...)
+		cut := rng.IntN(min(len(stream), 4096) + 1)
+		c, _, _ := conn(t, nil)
+		c = New(c.ConnectionState(), &c.r, &c.w, stream[:cut])
+		r := &fakeReader{stream: stream[cut:], rng: rng}
+		buf := make([]byte, []int{16, ReadRoom, 2 * ReadRoom}[round%3])
+		for range 10000 {
+			n, _, err := Read(c, r, 0, buf)
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		if string(r.plain) != want || c.partial != nil {
+			t.Fatalf("round %d: %d bytes (want %d), %d kept", round, len(r.plain), len(want), len(c.partial))
+		}
+	}
+}
+
+// TestReadStopsAfterLeftover: a leftover whose plaintext stops the protocol
+// (a deferred decision, a pause) is opened, and the socket is not read.
+func TestReadStopsAfterLeftover(t *testing.T) {
+	t.Parallel()
+	_, peer, _ := conn(t, nil)
+	c, _, _ := conn(t, nil)
+	c = New(c.ConnectionState(), &c.r, &c.w, seal(t, peer, "request"))
+	r := &fakeReader{stream: seal(t, peer, "more"), rng: rand.New(rand.NewPCG(1, 1)), stopAfter: 1}
+	n, full, err := Read(c, r, 0, make([]byte, ReadRoom))
+	if n != 1 || full || err != nil || r.reads != 0 || string(r.plain) != "request" {
+		t.Fatalf("n %d full %v err %v, %d reads, plain %q", n, full, err, r.reads, r.plain)
+	}
+}
+
+// TestReadEnds: what ends the stream reaches the read side once, after the
+// plaintext before it, and not at all once the connection finished.
+func TestReadEnds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		tail     func(*tlsrec.Writer) []byte
+		finished bool
+		want     string
+	}{
+		{"close_notify", func(p *tlsrec.Writer) []byte { b, _ := p.AppendCloseNotify(nil); return b }, false, "eof"},
+		{"alert", func(p *tlsrec.Writer) []byte { b, _ := p.AppendAlert(nil, tlsrec.AlertInternalError); return b }, false, "alert"},
+		{"bad record", func(p *tlsrec.Writer) []byte {
+			b, _ := p.AppendSeal(nil, []byte("x"))
+			b[len(b)-1] ^= 1
+			return b
+		}, false, "bad"},
+		{"finished first", func(p *tlsrec.Writer) []byte { b, _ := p.AppendCloseNotify(nil); return b }, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, peer, _ := conn(t, nil)
+			stream := append(seal(t, peer, "hello"), tc.tail(peer)...)
+			r := &fakeReader{stream: stream, rng: rand.New(rand.NewPCG(7, 8)), finished: tc.finished}
+			for range 100 {
+				if n, _, _ := Read(c, r, 0, make([]byte, ReadRoom)); n == 0 {
+					break
+				}
+			}
+			if string(r.plain) != "hello" || strings.Join(r.ended, " ") != tc.want {
+				t.Fatalf("plain %q, ended %q, want hello and %q", r.plain, r.ended, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadKeyUpdate: the peer's KeyUpdate request is passed on once.
+func TestReadKeyUpdate(t *testing.T) {
+	t.Parallel()
+	c, peer, _ := conn(t, nil)
+	stream, err := peer.AppendKeyUpdate(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream = append(stream, seal(t, peer, "after")...)
+	r := &fakeReader{stream: stream, rng: rand.New(rand.NewPCG(9, 9))}
+	for range 100 {
+		if n, _, _ := Read(c, r, 0, make([]byte, ReadRoom)); n == 0 {
+			break
+		}
+	}
+	if r.updates != 1 || !bytes.Equal(r.plain, []byte("after")) {
+		t.Fatalf("%d updates, plain %q", r.updates, r.plain)
+	}
+}
