@@ -4,56 +4,31 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"runtime"
-	"unsafe"
 
 	"github.com/weir-ws/weir/bufpool"
-	"github.com/weir-ws/weir/internal/pagepool"
 	"github.com/weir-ws/weir/internal/tlsrec"
 )
 
 // Conn is a loop-mode TLS connection's record layer, in the same parts as
-// the engine's Conn: the identity (c.id, rare) is set before the connection
-// is published, then only read; r, partial and c's fresh, alert, plen and
-// pcap belong to the read side (the owner of the running bit); w, bl and
-// c.updateOwed to the write side (under the write lock).
-//
-// What an idle connection keeps lives in two places (docs/tls-design.md,
-// "Memory"): this struct, on the Go heap, holds every Go pointer (80 bytes);
-// c, the keys (each direction's tlsrec.KeyState), the compacted
-// ConnectionState and the small fields, holds none and lives outside the Go
-// heap in a slot of coldSlots (internal/pagepool.Slots), where it costs its
-// size, not the collector's twice. The slot is freed exactly once, by the
-// Conn's finalizer, when nothing can reach the Conn any more: never while a
-// method runs (each keeps the Conn alive to its end) or while the engine's
-// Conn, which any goroutine may still ask for its ConnectionState after the
-// close, holds it; a freed slot is zeroed (the secrets with it). When no slot
-// can be had (the kernel refuses a mapping, or no mmap), c is on the heap.
+// the engine's Conn: id is identity (set before the connection is
+// published, then only read); r, partial, fresh and alert belong to the read side (the owner
+// of the running bit); w, bl and updateOwed to the write side
+// (under the write lock). The Reader and Writer are inline: an idle
+// connection's record layer is this one allocation (docs/tls-design.md,
+// "Memory").
 type Conn struct {
-	c *cold
+	id ident // the handshake's tls.ConnectionState, compacted (state.go)
 
-	r       tlsrec.Reader  // its KeyState is c.rk
-	w       tlsrec.Writer  // its KeyState is c.wk
-	partial unsafe.Pointer // read side: pooled bytes of a record not yet whole (c.plen of c.pcap; the handshake's leftover at first); nil when none
-	bl      *backlog       // write side: nil until the first write the socket took only part of, then kept
-	rare    *rareState     // identity: see ident
+	r       tlsrec.Reader
+	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
+
+	w  tlsrec.Writer
+	bl *backlog // write side: nil until the first write the socket took only part of, then kept
+
+	alert      int16 // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
+	fresh      bool  // read side: partial holds the leftover, not yet opened
+	updateOwed bool  // write side: the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
 }
-
-// cold is the pointer-free part of a Conn (see Conn).
-type cold struct {
-	rk, wk     tlsrec.KeyState
-	id         identCold // the handshake's tls.ConnectionState, compacted (state.go)
-	plen, pcap uint32    // read side: partial's length and capacity
-	alert      int16     // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
-	fresh      bool      // read side: partial holds the leftover, not yet opened
-	updateOwed bool      // write side: the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
-}
-
-// coldSlots holds every Conn's cold part.
-var coldSlots = pagepool.NewSlots(int(unsafe.Sizeof(cold{})))
-
-// free gives the cold part's slot back: the Conn's finalizer.
-func (t *Conn) free() { coldSlots.Free(unsafe.Pointer(t.c)) }
 
 // backlog is the write side's sealed bytes the socket has not taken. It is
 // behind a pointer because most connections never have one (the socket took
@@ -66,23 +41,6 @@ type backlog struct {
 
 // backlogged reports whether sealed bytes wait for the socket (write side).
 func (t *Conn) backlogged() bool { return t.bl != nil && t.bl.buf != nil }
-
-// kept is the partial record (read side).
-func (t *Conn) kept() []byte {
-	if t.partial == nil {
-		return nil
-	}
-	return unsafe.Slice((*byte)(t.partial), t.c.pcap)[:t.c.plen]
-}
-
-// keep makes b (pooled, or nil) the partial record (read side).
-func (t *Conn) keep(b []byte) {
-	if b == nil {
-		t.partial, t.c.plen, t.c.pcap = nil, 0, 0
-		return
-	}
-	t.partial, t.c.plen, t.c.pcap = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
-}
 
 // smallKeep is the smallest pooled size taken to keep bytes.
 const smallKeep = 64
@@ -98,60 +56,36 @@ const ReadRoom = 2 * (tlsrec.HeaderLen + tlsrec.MaxCiphertext)
 // turn opens it before reading the socket. It must fit in ReadRoom (it does:
 // tlshand reads ahead at most 4 KiB). r and w move into the Conn: they are
 // copied and cleared (their secrets with them) and must not be used again.
-//
-// The keys move out of the Go heap (Conn), into a slot the Conn's finalizer
-// frees.
 func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover []byte) *Conn {
-	t := &Conn{r: *r, w: *w}
+	t := &Conn{id: compact(&state), r: *r, w: *w}
 	*r, *w = tlsrec.Reader{}, tlsrec.Writer{}
-	if p := coldSlots.Alloc(); p != nil {
-		t.c = (*cold)(p)
-		runtime.SetFinalizer(t, (*Conn).free)
-	} else {
-		t.c = new(cold)
-	}
-	t.r.MoveKeys(&t.c.rk)
-	t.w.MoveKeys(&t.c.wk)
-	id := compact(&state)
-	t.c.id, t.rare = id.split()
 	if len(leftover) > 0 {
-		t.keep(append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...))
-		t.c.fresh = true
+		t.partial = append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...)
+		t.fresh = true
 	}
 	return t
 }
 
 // ConnectionState makes a Conn an upgrade.TLSConn (Request.TLS in the hooks):
 // the state New was given, rebuilt from its compact form (state.go).
-func (t *Conn) ConnectionState() tls.ConnectionState {
-	defer runtime.KeepAlive(t) // t.c is used to the end (Conn)
-	id := t.c.id.join(t.rare)
-	return id.state()
-}
+func (t *Conn) ConnectionState() tls.ConnectionState { return t.id.state() }
 
 // Fresh reports, once, whether the handshake's leftover waits to be opened
 // (read side): the caller then opens Kept's bytes with Input before reading
 // the socket.
 func (t *Conn) Fresh() bool {
-	f := t.c.fresh
-	t.c.fresh = false
-	runtime.KeepAlive(t)
+	f := t.fresh
+	t.fresh = false
 	return f
 }
 
 // RelaxRead lets an idle read side drop its AEAD (tlsrec.Reader.Relax),
 // after each read (read side).
-func (t *Conn) RelaxRead() {
-	t.r.Relax()
-	runtime.KeepAlive(t)
-}
+func (t *Conn) RelaxRead() { t.r.Relax() }
 
 // Kept copies the bytes of the partial record kept since the last Input to
 // the front of buf and returns how many (read side). buf must have ReadRoom.
-func (t *Conn) Kept(buf []byte) int {
-	defer runtime.KeepAlive(t)
-	return copy(buf, t.kept())
-}
+func (t *Conn) Kept(buf []byte) int { return copy(buf, t.partial) }
 
 // Input opens the records in data (the kept partial record followed by what
 // was just read, in a buffer the read side may overwrite), keeps a trailing
@@ -161,21 +95,19 @@ func (t *Conn) Kept(buf []byte) int {
 // authenticated data before it, to be delivered before the error is handled
 // (Fail).
 func (t *Conn) Input(data []byte) (plain []byte, update bool, err error) {
-	defer runtime.KeepAlive(t)
 	res, err := t.r.Decrypt(data)
 	rest := data[res.Plain : res.Plain+res.Rest]
-	partial := t.kept()
 	switch {
-	case len(rest) == 0 && partial != nil:
-		bufpool.Put(partial)
-		t.keep(nil)
-	case len(rest) > 0 && cap(partial) >= len(rest):
-		t.keep(append(partial[:0], rest...))
+	case len(rest) == 0 && t.partial != nil:
+		bufpool.Put(t.partial)
+		t.partial = nil
+	case len(rest) > 0 && cap(t.partial) >= len(rest):
+		t.partial = append(t.partial[:0], rest...)
 	case len(rest) > 0:
-		if partial != nil {
-			bufpool.Put(partial)
+		if t.partial != nil {
+			bufpool.Put(t.partial)
 		}
-		t.keep(append(bufpool.Get(max(len(rest), smallKeep))[:0], rest...))
+		t.partial = append(bufpool.Get(max(len(rest), smallKeep))[:0], rest...)
 	}
 	return data[:res.Plain], res.UpdateRequested, err
 }
@@ -197,26 +129,24 @@ const (
 // (read side). Call it only when the connection is still running: one that
 // finished while handling the plaintext before err has said its goodbye.
 func (t *Conn) Fail(err error) Fault {
-	defer runtime.KeepAlive(t)
 	if err == io.EOF {
 		return PeerClosed
 	}
 	var ae *tlsrec.AlertError
 	if errors.As(err, &ae) && ae.Remote {
-		t.c.alert = -1
+		t.alert = -1
 		return PeerAlert
 	}
 	if code, ok := tlsrec.AlertToSend(err); ok {
-		t.c.alert = int16(code)
+		t.alert = int16(code)
 	}
 	return BadRecord
 }
 
 // ReleaseRead gives back the read side's partial record.
 func (t *Conn) ReleaseRead() {
-	if p := t.kept(); p != nil {
-		bufpool.Put(p)
-		t.keep(nil)
+	if t.partial != nil {
+		bufpool.Put(t.partial)
+		t.partial = nil
 	}
-	runtime.KeepAlive(t)
 }

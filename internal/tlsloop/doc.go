@@ -35,13 +35,6 @@
 //     number is never spent twice and the caller's queue, counts and
 //     backpressure stay in plaintext. The backlog's memory is reported to the
 //     Socket (Held) so the engine counts it like its write queue.
-//   - Memory (conn.go): a Conn is 80 bytes of Go pointers on the heap; its
-//     keys, compacted ConnectionState and small fields (200 bytes, no
-//     pointers) live outside the Go heap in a slot of an
-//     internal/pagepool.Slots, zeroed and freed exactly once by the Conn's
-//     finalizer once nothing reaches the Conn (so a ConnectionState asked for
-//     after the close still reads its own state, and the exporter of a
-//     ConnectionState reads a copy of the secret, never the slot).
 //   - Nothing here blocks: every write goes through Socket.Write2, which takes
 //     what the socket takes now.
 package tlsloop

@@ -1,9 +1,6 @@
 package tlsloop
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // A connection's ALPN protocol and SNI are kept as one string, ALPN first
 // (ident.names), and that string is interned: connections with the same
@@ -25,44 +22,28 @@ const (
 
 var interned struct {
 	mu sync.Mutex
-	m  map[string]internEntry
-	n  int // numbers handed out, never reset
+	m  map[string]*string
 }
-
-type internEntry struct {
-	p   *string
-	num uint16
-}
-
-// internedNum holds the table's strings by number (1 up), written once
-// under interned.mu before the number is handed out: a connection whose
-// state is kept outside the Go heap (conn.go) keeps the number, not the
-// pointer, which the collector would not see there; the table keeps the
-// string alive.
-var internedNum [maxInterned + 1]atomic.Pointer[string]
-
-// internedAt returns the table's string number num (not 0).
-func internedAt(num uint16) *string { return internedNum[num].Load() }
 
 // intern returns alpn+sni, the copy in the table when there is one, nil
-// when both are empty. It is a pointer, 8 bytes instead of a string's 16:
-// connections share the table's; one the table does not keep has its own.
-// num is the string's number in the table, 0 when it is not there.
-func intern(alpn, sni string) (p *string, num uint16) {
+// when both are empty. It is a pointer, 8 bytes in every connection instead
+// of a string's 16: connections share the table's; one the table does not
+// keep has its own.
+func intern(alpn, sni string) *string {
 	n := len(alpn) + len(sni)
 	if n == 0 {
-		return nil, 0
+		return nil
 	}
 	if n > maxInternLen {
 		s := alpn + sni
-		return &s, 0
+		return &s
 	}
 	var buf [maxInternLen]byte
 	key := append(append(buf[:0], alpn...), sni...)
 	interned.mu.Lock()
 	defer interned.mu.Unlock()
-	if e, ok := interned.m[string(key)]; ok {
-		return e.p, e.num
+	if s, ok := interned.m[string(key)]; ok {
+		return s
 	}
 	var s string
 	switch {
@@ -73,17 +54,12 @@ func intern(alpn, sni string) (p *string, num uint16) {
 	default:
 		s = string(key)
 	}
-	p = &s
+	p := &s
 	if len(interned.m) < maxInterned {
 		if interned.m == nil {
-			interned.m = make(map[string]internEntry)
+			interned.m = make(map[string]*string)
 		}
-		if interned.n < maxInterned {
-			interned.n++
-			num = uint16(interned.n)
-			internedNum[num].Store(p)
-		}
-		interned.m[s] = internEntry{p, num}
+		interned.m[s] = p
 	}
-	return p, num
+	return p
 }

@@ -126,48 +126,6 @@ type ident struct {
 	version, suite uint16
 	curve          tls.CurveID
 	flags, alpnLen uint8
-	namesNum       uint16 // names' number in the intern table; 0 when it is not there
-}
-
-// identCold is an ident without its pointers (the names by their number in
-// the intern table, the rare part apart), for a Conn's part outside the Go
-// heap (conn.go).
-type identCold struct {
-	exp            [sha256.Size]byte
-	version, suite uint16
-	curve          tls.CurveID
-	flags, alpnLen uint8
-	namesNum       uint16
-}
-
-// split returns id's pointer-free part and its rare part, which also keeps
-// the names when the intern table does not (a fresh rare part then, as
-// compact made id's for this connection only).
-func (id *ident) split() (identCold, *rareState) {
-	c := identCold{exp: id.exp, version: id.version, suite: id.suite, curve: id.curve,
-		flags: id.flags, alpnLen: id.alpnLen, namesNum: id.namesNum}
-	rare := id.rare
-	if id.names != nil && id.namesNum == 0 {
-		if rare == nil {
-			rare = &rareState{}
-		}
-		rare.names = id.names
-	}
-	return c, rare
-}
-
-// join rebuilds the ident c and rare were split from (a copy: nothing of it
-// points into c).
-func (c *identCold) join(rare *rareState) ident {
-	id := ident{rare: rare, exp: c.exp, version: c.version, suite: c.suite, curve: c.curve,
-		flags: c.flags, alpnLen: c.alpnLen, namesNum: c.namesNum}
-	switch {
-	case c.namesNum != 0:
-		id.names = internedAt(c.namesNum)
-	case rare != nil:
-		id.names = rare.names
-	}
-	return id
 }
 
 // rareState is what a ConnectionState keeps only sometimes: the peer's
@@ -184,7 +142,6 @@ type rareState struct {
 	ekm      ekmFunc // crypto/tls's exporter, when its secret was not read
 	exp      []byte  // a SHA-384 suite's exporter secret
 	full     *tls.ConnectionState
-	names    *string // ident.names when the intern table does not keep them (split)
 }
 
 // compact returns st's ident.
@@ -194,10 +151,9 @@ func compact(st *tls.ConnectionState) ident {
 		return ident{rare: &rareState{full: &full}}
 	}
 	id := ident{
-		alpnLen: uint8(len(st.NegotiatedProtocol)),
+		names: intern(st.NegotiatedProtocol, st.ServerName), alpnLen: uint8(len(st.NegotiatedProtocol)),
 		version: st.Version, suite: st.CipherSuite, curve: st.CurveID,
 	}
-	id.names, id.namesNum = intern(st.NegotiatedProtocol, st.ServerName)
 	for _, f := range [...]struct {
 		on  bool
 		bit uint8

@@ -1,8 +1,6 @@
 package tlsloop
 
 import (
-	"runtime"
-
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/internal/tlsrec"
 )
@@ -22,10 +20,7 @@ type Socket interface {
 
 // OweUpdate notes that the peer asked for a KeyUpdate (RFC 8446 §4.6.3):
 // ours goes before our next record (under the write lock).
-func (t *Conn) OweUpdate() {
-	t.c.updateOwed = true
-	runtime.KeepAlive(t)
-}
+func (t *Conn) OweUpdate() { t.updateOwed = true }
 
 // Write2 seals a then b and writes the records to s, in batches of Batch
 // plaintext bytes (under the write lock). It reports plaintext: n is how
@@ -35,8 +30,7 @@ func (t *Conn) OweUpdate() {
 // taken and hands back first in its next write: those are then skipped,
 // not sealed again, once the backlog is out.
 func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
-	defer runtime.KeepAlive(t) // t.c is used to the end (Conn); runs after the Relax below
-	defer t.w.Relax()          // an idle write side keeps no AEAD (internal/tlsrec/idle.go)
+	defer t.w.Relax() // an idle write side keeps no AEAD (internal/tlsrec/idle.go)
 	done := 0
 	if t.backlogged() {
 		bl := t.bl
@@ -68,8 +62,8 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 		nb := min(len(b), Batch-na)
 		buf := bufpool.Get(tlsrec.SealedLen(na+nb) + 2*(tlsrec.HeaderLen+tlsrec.Overhead+8))[:0]
 		var err error
-		if t.c.updateOwed {
-			t.c.updateOwed = false
+		if t.updateOwed {
+			t.updateOwed = false
 			buf, err = t.w.AppendKeyUpdate(buf, false)
 		}
 		if err == nil {
@@ -116,15 +110,14 @@ func (t *Conn) DropBacklog(s Socket) {
 // it without blocking. Nothing after the peer's fatal alert; the caller says
 // nothing either after an abort or a write error.
 func (t *Conn) Bye(s Socket) {
-	defer runtime.KeepAlive(t)
-	if t.c.alert < 0 {
+	if t.alert < 0 {
 		return
 	}
 	var out [64]byte
 	var rec []byte
 	var err error
-	if a := t.c.alert; a > 0 {
-		rec, err = t.w.AppendAlert(out[:0], uint8(a))
+	if t.alert > 0 {
+		rec, err = t.w.AppendAlert(out[:0], uint8(t.alert))
 	} else {
 		rec, err = t.w.AppendCloseNotify(out[:0])
 	}

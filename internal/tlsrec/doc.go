@@ -43,14 +43,10 @@
 //     AES-GCM AEAD (about 0.9 KB: key schedules, GHASH table) at the first
 //     record that needs them and drops them when the owner's Relax finds the
 //     direction idle (no burst for IdleAfter); Drop drops them at once. What
-//     stays is the KeyState (the suite, the secret, the sequence number and
-//     the Writer's record count: 72 bytes, no pointers), which the Reader or
-//     Writer keeps by pointer: on the heap from NewReader / NewWriter, or
-//     wherever its owner moves it with MoveKeys (internal/tlsloop: outside
-//     the Go heap); the owner must keep it as long as the Reader or Writer is
-//     used. The sequence number survives a drop and a move and the secret
-//     gives the same key and IV again, so a rebuilt AEAD never reuses a
-//     nonce; a KeyUpdate drops the old key's derived state.
+//     stays is the suite, the secret and the sequence number, 64 bytes inline
+//     in the Reader or Writer. The sequence number survives a drop and the
+//     secret gives the same key and IV again, so a rebuilt AEAD never reuses
+//     a nonce; a KeyUpdate drops the old key's derived state.
 //   - Alerts: close_notify ends the stream with io.EOF; any other alert is a
 //     remote *AlertError. A violation is a local *AlertError whose alert the
 //     caller must send (AlertToSend, then Writer.AppendAlert) and write
