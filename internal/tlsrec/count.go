@@ -31,7 +31,7 @@ func NewWriterAfter(k Keys, stream []byte) (*Writer, error) {
 		w.k.drop()
 		return nil, err
 	}
-	w.k.sealed = uint32(min(w.k.seq, AutoUpdateRecords))
+	w.sealed = uint32(min(w.k.seq, AutoUpdateRecords))
 	return w, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"hash"
 	"math"
-	"unsafe"
 )
 
 // Record layer sizes (RFC 8446 §5.1, §5.2).
@@ -48,38 +47,24 @@ func Supported(suite uint16) bool {
 	return suite == tls.TLS_AES_128_GCM_SHA256 || suite == tls.TLS_AES_256_GCM_SHA384
 }
 
-// KeyState is one direction's keying state between records: what cannot be
-// derived again, the suite, the traffic secret (RFC 8446 §7.1) and the
-// sequence number, and the Writer's record count. It holds no pointers, so
-// its owner may keep it outside the Go heap (MoveKeys): an idle connection's
-// keys then cost their size, not the collector's twice (internal/tlsloop).
-type KeyState struct {
-	suite      uint16
-	closed     bool     // the Writer's: nothing more is sealed
-	client     bool     // the Reader's: it is a client's, a NewSessionTicket is allowed
-	last       uint32   // idle.go: when the previous burst ended
-	seq        uint64   // the next record's sequence number (§5.3)
-	secret     [48]byte // secret[:secretLen()]: this key's traffic secret (§7.1)
-	autoUpdate uint32   // the Writer's: Writer.SetAutoUpdate
-	sealed     uint32   // the Writer's: records sealed under the current key
-}
-
-// KeyStateSize is the size of a KeyState.
-const KeyStateSize = int(unsafe.Sizeof(KeyState{}))
-
 // trafficKey is one direction's keying state. Between records it keeps only
-// what cannot be derived again, the KeyState (by pointer: where its owner
-// put it). Everything derived from the secret is a cache, live, built at the
-// first record that needs it (aeadFor: key and IV by HKDF-Expand-Label,
-// §7.3, then the AEAD: AES key schedules and the GHASH table, about 0.9 KB)
-// and dropped whole by drop when the direction goes idle (Reader.Relax,
-// Writer.Relax). Dropping touches neither the secret nor seq, so a rebuilt
-// cache derives the same key and IV and continues the same nonce sequence
-// (§5.3): no nonce is ever used twice under one key, across any number of
-// drops; moving the KeyState (MoveKeys) copies seq with the secret.
+// what cannot be derived again: the suite, the traffic secret (RFC 8446 §7.1)
+// and the sequence number, inline (64 bytes). Everything derived from the
+// secret is a cache, live, built at the first record that needs it (aeadFor:
+// key and IV by HKDF-Expand-Label, §7.3, then the AEAD: AES key schedules and
+// the GHASH table, about 0.9 KB) and dropped whole by drop when the direction
+// goes idle (Reader.Relax, Writer.Relax). Dropping touches neither the secret
+// nor seq, so a rebuilt cache derives the same key and IV and continues the
+// same nonce sequence (§5.3): no nonce is ever used twice under one key,
+// across any number of drops.
 type trafficKey struct {
-	*KeyState
-	live *liveKey // nil until needed and after drop
+	suite  uint16
+	closed bool     // the Writer's: nothing more is sealed
+	client bool     // the Reader's: it is a client's, a NewSessionTicket is allowed
+	secret [48]byte // secret[:secretLen()]: this key's traffic secret (§7.1)
+	last   uint32   // idle.go: when the previous burst ended (in the padding before seq)
+	seq    uint64
+	live   *liveKey // nil until needed and after drop
 }
 
 // liveKey is what a direction derives from its secret to seal or open
@@ -95,24 +80,13 @@ type liveKey struct {
 
 // init sets t up for k, copying the secret; nothing is derived yet.
 func (t *trafficKey) init(k Keys) error {
-	*t = trafficKey{KeyState: &KeyState{suite: k.Suite}}
+	*t = trafficKey{suite: k.Suite}
 	if t.keyLen() == 0 || len(k.Secret) != t.hash().Size() {
 		return ErrUnsupportedSuite
 	}
 	t.set(k.Secret)
 	t.seq = k.Seq
 	return nil
-}
-
-// moveTo moves t's KeyState to *dst and clears where it was (the secret
-// with it); t keeps its state at dst from now on, and its live cache.
-func (t *trafficKey) moveTo(dst *KeyState) {
-	if t.KeyState == dst {
-		return
-	}
-	*dst = *t.KeyState
-	*t.KeyState = KeyState{}
-	t.KeyState = dst
 }
 
 // keyLen is the suite's AES key length; 0 for a suite not run here.

@@ -65,11 +65,6 @@ func NewReader(k Keys, opt ReaderOptions) (*Reader, error) {
 	return r, nil
 }
 
-// MoveKeys moves the Reader's KeyState to *dst, which holds no pointers and
-// may be outside the Go heap, and clears where it was. The Reader keeps its
-// state at dst from then on: dst must outlive every use of the Reader.
-func (r *Reader) MoveKeys(dst *KeyState) { r.k.moveTo(dst) }
-
 // Record is what Open found at the front of its buffer.
 type Record struct {
 	// N is the number of bytes of the buffer the record took; 0 means the

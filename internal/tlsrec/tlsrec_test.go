@@ -78,7 +78,7 @@ func TestKeyUpdateRequested(t *testing.T) {
 func TestAutoUpdate(t *testing.T) {
 	t.Parallel()
 	w, r := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
-	w.SetAutoUpdate(3)
+	w.AutoUpdate = 3
 	var b []byte
 	for i := 0; i < 10; i++ {
 		b = mustSeal(t, w, b, []byte{byte(i)})
@@ -98,8 +98,8 @@ func TestSeqExhausted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.SetAutoUpdate(math.MaxUint32) // keep the automatic update out of the way
-	w.k.sealed = 0
+	w.AutoUpdate = math.MaxUint32 // keep the automatic update out of the way
+	w.sealed = 0
 	if _, err := w.AppendSeal(nil, []byte("a")); err != nil {
 		t.Fatal(err)
 	}

@@ -4,35 +4,26 @@ import "slices"
 
 // Writer is the send side of a TLS 1.3 connection after the handshake. It is
 // owned by one context (whoever holds the connection's write lock).
-//
-// k.closed: the Writer seals nothing more (after an alert or a failed
-// KeyUpdate). k.sealed counts the records sealed under the current key. It
-// cannot wrap: an application data record is sealed only below the
-// automatic update's count, and after it at most the KeyUpdate, which
-// restarts it, or the last alert.
 type Writer struct {
-	k trafficKey
+	k trafficKey // k.closed: the Writer seals nothing more (after an alert or a failed KeyUpdate)
+	// AutoUpdate is the number of records sealed under one key before the
+	// Writer precedes the next record with a KeyUpdate of its own; 0 means
+	// AutoUpdateRecords. (32 bits: §5.5's limit for AES-GCM is 2^24.5.)
+	AutoUpdate uint32
+	// sealed counts the records sealed under the current key. It cannot
+	// wrap: an application data record is sealed only below AutoUpdate, and
+	// after it at most the KeyUpdate, which restarts it, or the last alert.
+	sealed uint32
 }
 
 // NewWriter returns a Writer for this side's traffic keys.
 func NewWriter(k Keys) (*Writer, error) {
-	w := &Writer{}
+	w := &Writer{sealed: uint32(min(k.Seq, AutoUpdateRecords))}
 	if err := w.k.init(k); err != nil {
 		return nil, err
 	}
-	w.k.sealed = uint32(min(k.Seq, AutoUpdateRecords))
 	return w, nil
 }
-
-// SetAutoUpdate sets the number of records sealed under one key before the
-// Writer precedes the next record with a KeyUpdate of its own; 0 means
-// AutoUpdateRecords. (32 bits: §5.5's limit for AES-GCM is 2^24.5.)
-func (w *Writer) SetAutoUpdate(n uint32) { w.k.autoUpdate = n }
-
-// MoveKeys moves the Writer's KeyState to *dst, which holds no pointers and
-// may be outside the Go heap, and clears where it was. The Writer keeps its
-// state at dst from then on: dst must outlive every use of the Writer.
-func (w *Writer) MoveKeys(dst *KeyState) { w.k.moveTo(dst) }
 
 // SealedLen is the number of bytes AppendSeal appends for n bytes of
 // application data (without an automatic KeyUpdate).
@@ -59,7 +50,7 @@ func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
 		return dst, ErrClosed
 	}
 	for len(a)+len(b) > 0 {
-		if w.k.sealed >= w.autoUpdate() {
+		if w.sealed >= w.autoUpdate() {
 			var err error
 			if dst, err = w.AppendKeyUpdate(dst, false); err != nil {
 				return dst, err
@@ -77,10 +68,10 @@ func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
 }
 
 func (w *Writer) autoUpdate() uint32 {
-	if w.k.autoUpdate == 0 {
+	if w.AutoUpdate == 0 {
 		return AutoUpdateRecords
 	}
-	return w.k.autoUpdate
+	return w.AutoUpdate
 }
 
 // seal appends one record of content.
@@ -99,7 +90,7 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	w.k.sealed++
+	w.sealed++
 	cn := len(a) + len(b)
 	n := cn + Overhead
 	off := len(dst)
@@ -133,7 +124,7 @@ func (w *Writer) AppendKeyUpdate(dst []byte, requestUpdate bool) ([]byte, error)
 		w.k.closed = true
 		return dst, err
 	}
-	w.k.sealed = 0
+	w.sealed = 0
 	return dst, nil
 }
 
