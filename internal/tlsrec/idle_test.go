@@ -264,6 +264,22 @@ func TestDeriveMatchesHKDF(t *testing.T) {
 			if !bytes.Equal(key, wantKey) || !bytes.Equal(iv, wantIV) {
 				t.Fatalf("suite %#x secret %d: key %x iv %x, want %x %x", suite, i, key, iv, wantKey, wantIV)
 			}
+
+		}
+	}
+}
+
+// TestDeriveAllocs: derive allocates nothing (it runs at each rebuild, on an
+// idle connection once per keepalive round in each direction).
+func TestDeriveAllocs(t *testing.T) {
+	for _, suite := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384} {
+		var tk trafficKey
+		if err := tk.init(testKeys(suite)); err != nil {
+			t.Fatal(err)
+		}
+		key, iv := make([]byte, tk.keyLen()), make([]byte, 12)
+		if n := testing.AllocsPerRun(10, func() { tk.derive(key, iv) }); n != 0 {
+			t.Errorf("suite %#x: derive allocates %v times", suite, n)
 		}
 	}
 }

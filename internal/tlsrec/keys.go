@@ -4,7 +4,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/tls"
@@ -155,12 +154,12 @@ func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
 // derive fills key and iv with HKDF-Expand-Label(secret, "key" / "iv", "",
 // len) (RFC 8446 §7.1, §7.3). Both are shorter than the hash, so each
 // HKDF-Expand (RFC 5869 §2.3) is its first block alone, T(1) =
-// HMAC(secret, HkdfLabel || 0x01): one HMAC keyed once serves both, a third
-// of the allocations of two crypto/hkdf calls (BenchmarkRebuild);
-// TestDeriveMatchesHKDF checks it against expandLabel.
+// HMAC(secret, HkdfLabel || 0x01), computed by hmacSum without allocating
+// (crypto/hmac's HMAC is an allocation of its own and two hash states): a
+// rebuild after an idle drop (idle.go), once per keepalive round on an idle
+// connection, makes only the AEAD's garbage (BenchmarkRebuild).
+// TestDeriveMatchesHKDF checks it against crypto/hkdf.
 func (t *trafficKey) derive(key, iv []byte) {
-	mac := hmac.New(t.hash, t.secret[:t.secretLen()])
-	var sum [sha512.Size384]byte
 	for _, out := range [2]struct {
 		label string
 		b     []byte
@@ -171,11 +170,47 @@ func (t *trafficKey) derive(key, iv []byte) {
 		hl = append(hl, "tls13 "...)
 		hl = append(hl, out.label...)
 		hl = append(hl, 0, 1) // empty context; T(1)'s counter
-		mac.Reset()
-		mac.Write(hl)
-		copy(out.b, mac.Sum(sum[:0]))
+		hmacSum(t.suite == tls.TLS_AES_256_GCM_SHA384, t.secret[:t.secretLen()], hl, out.b)
 	}
-	clear(sum[:])
+}
+
+// hmacSum puts the first len(out) bytes of HMAC(secret, msg) (RFC 2104,
+// with SHA-256, or SHA-384 when sha384) in out, with the one-shot
+// sha256.Sum256 / sha512.Sum384 over buffers on the stack. secret is
+// shorter than the hash's block, so it is the HMAC key as is, zero-padded to
+// the block (§2); msg is at most 64 bytes. The buffers are cleared after.
+func hmacSum(sha384 bool, secret, msg, out []byte) {
+	bs, hs := sha256.BlockSize, sha256.Size
+	if sha384 {
+		bs, hs = sha512.BlockSize, sha512.Size384
+	}
+	var buf [sha512.BlockSize + 64]byte
+	var sum [sha512.Size384]byte
+	defer clear(buf[:])
+	defer clear(sum[:])
+	pad := func(x byte) {
+		for i := range bs {
+			var k byte
+			if i < len(secret) {
+				k = secret[i]
+			}
+			buf[i] = k ^ x
+		}
+	}
+	hash := func(b []byte) {
+		if sha384 {
+			sum = sha512.Sum384(b)
+		} else {
+			s := sha256.Sum256(b)
+			copy(sum[:], s[:])
+			clear(s[:])
+		}
+	}
+	pad(0x36) // ipad
+	hash(buf[:bs+copy(buf[bs:], msg)])
+	pad(0x5c) // opad
+	hash(buf[:bs+copy(buf[bs:], sum[:hs])])
+	copy(out, sum[:hs])
 }
 
 // drop lets the derived state go (its memory to the garbage collector; the
