@@ -320,3 +320,35 @@ func TestCorkBlockedHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestCorkBytesOut: bytes sent from a corked batch are counted out once the
+// kernel has them (Stats, and keepalive's count of output the peer took,
+// outTaken, which is bytes out less what the kernel holds), and not before:
+// while corked they are in no socket.
+func TestCorkBytesOut(t *testing.T) {
+	loopModes(t, func(t *testing.T, cfg Config) {
+		type seen struct {
+			c      *Conn
+			before uint64
+		}
+		conns := make(chan seen, 16)
+		h := newGate(func(c *Conn, p []byte) { conns <- seen{c, c.Stats().BytesOut} })
+		rcs := corkBatch(t, cfg, h, 6, func(rc *rawClient) { rc.send(true, frame.OpText, []byte("hi")) })
+		for i, rc := range rcs {
+			if got := strings.Join(readAll(rc, 1), "|"); got != "text:hi" {
+				t.Errorf("conn %d: %q", i, got)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for range rcs {
+			s := <-conns
+			want := s.before + 4 // the echo: 2 bytes of header, 2 of payload
+			for s.c.Stats().BytesOut != want && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond) // the batch end's count follows the send
+			}
+			if got := s.c.Stats().BytesOut; got != want {
+				t.Errorf("bytes out %d, want %d", got, want)
+			}
+		}
+	})
+}
