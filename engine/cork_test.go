@@ -123,7 +123,7 @@ func haveUring() bool {
 type gateHandler struct {
 	NopHandler
 	gated, release chan struct{}
-	then           func(c *Conn, p []byte)
+	pre, then      func(c *Conn, p []byte) // before and after the echo
 }
 
 func newGate(then func(c *Conn, p []byte)) *gateHandler {
@@ -138,6 +138,9 @@ func (h *gateHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
 		case <-time.After(10 * time.Second):
 		}
 		return
+	}
+	if h.pre != nil {
+		h.pre(c, p)
 	}
 	c.WriteMessage(op, p)
 	if h.then != nil {
@@ -332,7 +335,8 @@ func TestCorkBytesOut(t *testing.T) {
 			before uint64
 		}
 		conns := make(chan seen, 16)
-		h := newGate(func(c *Conn, p []byte) { conns <- seen{c, c.Stats().BytesOut} })
+		h := newGate(nil)
+		h.pre = func(c *Conn, p []byte) { conns <- seen{c, c.Stats().BytesOut} }
 		rcs := corkBatch(t, cfg, h, 6, func(rc *rawClient) { rc.send(true, frame.OpText, []byte("hi")) })
 		for i, rc := range rcs {
 			if got := strings.Join(readAll(rc, 1), "|"); got != "text:hi" {

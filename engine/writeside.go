@@ -126,7 +126,7 @@ func (c *Conn) callDones(dones []outq.Done, err error) {
 // (elsewhere it is never contended).
 type corker struct {
 	mu    sync.Mutex
-	on    bool  // this batch corks: more than one connection is ready
+	on    bool  // this batch corks (the owner's only: rescue leaves it alone)
 	next  *Conn // a pool worker's next turn, taken ahead (worker.go)
 	cur   *Conn // the turn in progress (rescue corks it no more)
 	turns turns.Turns
@@ -187,7 +187,6 @@ func (k *corker) rescue(p *workq.Queue[*Conn]) {
 			k.conns = append(k.conns, c)
 		}
 	}
-	k.on = false
 	k.flush()
 	if c := k.next; c != nil && p != nil {
 		k.next = nil
