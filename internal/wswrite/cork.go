@@ -60,13 +60,16 @@ func (w *Writer) cork(s Sink, lim *Limits, hdr, p []byte) bool {
 	return true
 }
 
-// Corked starts the batch end's send: the queued bytes to offer the socket,
-// nil when there is nothing to send (the connection closed or failed, or a
-// flush turn sent them already). The caller holds the lock until CorkSent.
+// Corked starts the batch end's send: the queued bytes to offer the socket
+// (the corked ones and what was queued behind them), nil when there is
+// nothing to send (the connection closed or failed, or a flush turn sent the
+// corked bytes already: what it left is for the writable edge, as any queued
+// output). The caller holds the lock until CorkSent.
 func (w *Writer) Corked() []byte {
+	corked := w.corked
 	w.flags &^= fCorked | fListed
 	w.corked = 0
-	if w.flags&(fClosed|fWriteErr) != 0 || w.out.Len() == 0 {
+	if corked == 0 || w.flags&(fClosed|fWriteErr) != 0 || w.out.Len() == 0 {
 		return nil
 	}
 	return w.out.Bytes()

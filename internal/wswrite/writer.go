@@ -265,8 +265,8 @@ func (w *Writer) admit(s Sink, env *Env, n int, hold bool) error {
 // check is Admit without a reservation: whether a write of n bytes could be
 // admitted now (asked before spending compression on a message).
 func (w *Writer) check(s Sink, lim *Limits, n int) error {
-	q := w.Pending(s)
-	if q == 0 {
+	q := w.Pending(s) - int(w.corked) // as in admit
+	if q == 0 && w.corked == 0 {
 		return nil
 	}
 	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.growth(n, w.flags&fFragOpen != 0) <= lim.MaxTotal) {
