@@ -77,6 +77,10 @@ func (w *worker) runPooled(c *Conn, p *workq.Queue[*Conn]) bool {
 	if k == nil {
 		return c.run(w)
 	}
+	if k.cold > 0 { // recent batches corked nothing: no look-ahead for now
+		k.cold--
+		return c.run(w)
+	}
 	next, _ := p.TryGet()
 	k.mu.Lock()
 	k.next = next
@@ -90,7 +94,10 @@ func (w *worker) runPooled(c *Conn, p *workq.Queue[*Conn]) bool {
 	k.turns.End(s)
 	k.mu.Lock()
 	if k.next == nil { // the last of the batch, or rescued
-		k.on = false
+		if k.listed == 0 && len(k.conns) == 0 {
+			k.cold = corkCold // a batch that corked nothing
+		}
+		k.on, k.listed = false, 0
 		k.flush()
 	}
 	k.mu.Unlock()

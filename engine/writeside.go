@@ -132,7 +132,15 @@ type corker struct {
 	turns turns.Turns
 	conns []*Conn // listed: corked bytes to send (each once: wswrite fListed)
 	res   []int32
+	// A pool worker's look-ahead pays only if turns cork: listed counts the
+	// current batch's corked turns, and a batch with none (writes too big to
+	// cork, or none at all) has the next corkCold turns run without it.
+	listed, cold int
 }
+
+// corkCold is how many turns a pool worker runs without looking ahead after
+// a batch that corked nothing (16 KiB echoes: over corkMax).
+const corkCold = 64
 
 // corkBatchMax bounds a batch: its first connection's corked bytes wait for
 // at most this many turns (a few hundred microseconds) before they go out,
@@ -141,8 +149,8 @@ type corker struct {
 // keeps nearly all of the saving. At most the ring's size (256).
 const corkBatchMax = 64
 
-// corkedTurns counts the turns whose writes corked (read by the tests, which
-// check that their batches did cork).
+// corkedTurns counts the turns whose writes corked, added at each batch end
+// (read by the tests, which check that their batches did cork).
 var corkedTurns atomic.Uint64
 
 // newCorker returns a corker, or nil where io_uring is not to be had (the
@@ -183,7 +191,6 @@ func (k *corker) rescue(p *workq.Queue[*Conn]) {
 		list := c.write.w.CorkOff()
 		c.write.mu.Unlock()
 		if list {
-			corkedTurns.Add(1)
 			k.conns = append(k.conns, c)
 		}
 	}
@@ -212,7 +219,7 @@ func (w *worker) corkRun(c *Conn) bool {
 	c.write.mu.Unlock()
 	k.mu.Lock()
 	if list {
-		corkedTurns.Add(1)
+		k.listed++
 		k.conns = append(k.conns, c)
 		if len(k.conns) >= corkBatchMax {
 			k.flush()
@@ -243,6 +250,7 @@ func (k *corker) flush() {
 	if len(k.conns) == 0 {
 		return
 	}
+	corkedTurns.Add(uint64(len(k.conns))) // once per batch: a shared counter
 	r := uring.Get()
 	keep := k.conns[:0]
 	for _, c := range k.conns {
