@@ -143,11 +143,14 @@ type corker struct {
 const corkCold = 64
 
 // corkBatchMax bounds a batch: its first connection's corked bytes wait for
-// at most this many turns (a few hundred microseconds) before they go out,
-// however long the pool keeps finding work. The measured batches averaged
-// about 30 sends (bench/results/perf15-uring-2026-12-06.md), so a bound of 64
-// keeps nearly all of the saving. At most the ring's size (256).
-const corkBatchMax = 64
+// at most this many turns (a hundred microseconds or so) before they go out,
+// however long the pool keeps finding work. It also bounds what a worker's
+// thread holds back when the kernel preempts it mid-batch (for tens of ms on
+// a loaded box): bytes that, uncorked, would already be in the socket. 16
+// sends per io_uring_enter keep the CPU saving: under load, 0.88 of main's
+// CPU per message at 1000 x 64 B against 0.86 with 64, p99 not told apart
+// (bench/results/perf15-cork-2026-12-07.md). At most the ring's size (256).
+const corkBatchMax = 16
 
 // corkedTurns counts the turns whose writes corked, added at each batch end
 // (read by the tests, which check that their batches did cork).
