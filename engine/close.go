@@ -200,6 +200,7 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 		c.loop.wheel.Cancel(c)
 	}
 	c.write.mu.Lock()
+	c.write.w.Uncork(c.sink()) // corked bytes were written before the end: out first (writeside.go)
 	c.write.w.MarkClosed()
 	if c.write.closeCode == 0 || c.closeReq.Load() == closeAbort {
 		c.write.setStatus(code, reason)

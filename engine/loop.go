@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weir-ws/weir/internal/turns"
@@ -24,6 +25,9 @@ type loop struct {
 
 	// DispatchPool: small batches run on the loop goroutine (loop_turns.go).
 	turns turns.Turns
+	// cork is the current runner's corker (DispatchPool): a takeover sends
+	// the batch the blocked runner corked (writeside.go).
+	cork atomic.Pointer[corker]
 
 	mu        sync.Mutex
 	conns     []*Conn // indexed by fd
@@ -55,6 +59,7 @@ func newLoop(e *engine) (*loop, error) {
 		// The loop does all the work itself: it keeps its thread and blocks in
 		// epoll_wait.
 		l.inline = true
+		l.w.cork = newCorker() // its batches' sends go out together (writeside.go)
 	} else {
 		// The loop only hands work to the pool: with nothing to do it parks in
 		// Go's netpoller, so waking it costs no thread switch and the workers
@@ -138,13 +143,20 @@ func (l *loop) run() {
 		l.lookup(l.events[:n])
 		inbox, l.inbox = l.inbox, inbox[:0]
 		l.mu.Unlock()
+		if k := l.w.cork; k != nil && l.inline {
+			// A lone connection's write goes straight out: one system call either way.
+			k.begin(nil, n+len(inbox) > 1)
+		}
 		l.deliver(r, l.events[:n], now)
 		for i, c := range inbox {
-			c.run(l.w)
+			l.w.corkRun(c)
 			inbox[i] = nil
 		}
 		for _, c := range l.wheel.Advance(time.Now()) {
 			l.post(r, c, evTimer)
+		}
+		if l.inline {
+			l.w.uncork() // the batch's corked writes, one system call (writeside.go)
 		}
 		l.retryAccepts()
 		// Last, when nothing of the loop's own state is left to touch: a turn
@@ -236,7 +248,7 @@ func (l *loop) post(r *runner, c *Conn, ev uint32) {
 	}
 	switch {
 	case l.inline:
-		c.run(l.w)
+		l.w.corkRun(c)
 	case old&stHeavy != 0:
 		l.eng.pool.PutBack(c)
 	case r.take && len(r.taken) < cap(r.taken):

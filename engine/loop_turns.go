@@ -37,6 +37,12 @@ func (l *loop) newRunner() *runner {
 	if r.gen != 0 {
 		r.w = newWorker(l.eng.cfg.ReadBufferSize) // l.w may be the blocked runner's
 	}
+	if !l.inline {
+		if r.w.cork == nil {
+			r.w.cork = newCorker() // the batch's sends go out together (writeside.go)
+		}
+		l.cork.Store(r.w.cork)
+	}
 	return r
 }
 
@@ -46,6 +52,8 @@ func (l *loop) newRunner() *runner {
 func (l *loop) runTaken(r *runner) bool {
 	t := &l.turns
 	left := false
+	k := r.w.cork
+	on := len(r.taken) > 1 // a lone connection's write goes straight out
 	for i, c := range r.taken {
 		r.taken[i] = nil
 		if left || t.Gen() != r.gen {
@@ -53,10 +61,14 @@ func (l *loop) runTaken(r *runner) bool {
 			l.eng.pool.Put(c) // left behind: no more turns here
 			continue
 		}
+		if k != nil {
+			k.begin(c, on)
+		}
 		s := t.Begin()
-		c.run(r.w)
+		r.w.corkRun(c)
 		left = t.End(s)
 	}
+	r.w.uncork() // the batch's corked writes, one system call (writeside.go)
 	r.taken = r.taken[:0]
 	return !left && t.Gen() == r.gen
 }
@@ -72,6 +84,9 @@ func (l *loop) takeOver() bool {
 	if l.eng.stopped.Load() {
 		l.eng.stopMu.Unlock()
 		return false
+	}
+	if k := l.cork.Load(); k != nil {
+		k.rescue(nil) // what the blocked runner's batch corked goes out now
 	}
 	l.turns.LeaveBehind()
 	l.eng.wg.Add(1)

@@ -11,9 +11,10 @@ import (
 // Config.Workers goroutines, under DispatchInline the loop itself. It owns the read
 // buffer every connection it serves reads into, so an idle connection owns none.
 type worker struct {
-	buf []byte           // Config.ReadBufferSize
-	req *upgrade.Request // reusable handshake request view
-	rsp []byte           // scratch for handshake responses
+	buf  []byte           // Config.ReadBufferSize
+	req  *upgrade.Request // reusable handshake request view
+	rsp  []byte           // scratch for handshake responses
+	cork *corker          // nil: writes go straight to the socket (writeside.go)
 }
 
 func newWorker(size int) *worker {
@@ -37,12 +38,20 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
+			w.cork = newCorker()
+			if k := w.cork; k != nil {
+				k.turns.Start(e.stopped.Load, func() bool { k.rescue(p); return true })
+				defer k.turns.Stop()
+			}
 			for {
-				c, ok := p.Get()
+				c, ok := w.taken()
+				if !ok {
+					c, ok = p.Get()
+				}
 				if !ok {
 					return
 				}
-				if c.run(w) {
+				if w.runPooled(c, p) {
 					// A turn cut by its budget: let the goroutines waiting
 					// for a P run (the loops among them) before this worker
 					// takes the next turn. Workers that always find work never
@@ -55,6 +64,57 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 		}()
 	}
 	return p
+}
+
+// runPooled runs c's turn on a pool worker. With a corker, c's writes cork
+// when more work is ready (taken now, run next: the worker's batch lasts
+// while the queue has work), and the batch's corked writes go out together
+// once it has none (writeside.go). Only a corking turn is watched: one that
+// blocks has the batch sent and the turn taken ahead put back by the
+// watchdog (corker.rescue), so neither waits on its handler.
+func (w *worker) runPooled(c *Conn, p *workq.Queue[*Conn]) bool {
+	k := w.cork
+	if k == nil {
+		return c.run(w)
+	}
+	if k.cold > 0 { // recent batches corked nothing: no look-ahead for now
+		k.cold--
+		return c.run(w)
+	}
+	next, _ := p.TryGet()
+	k.mu.Lock()
+	k.next = next
+	on := next != nil || len(k.conns) > 0
+	k.mu.Unlock()
+	if !k.begin(c, on) {
+		return c.run(w) // nothing corked, nothing ahead: nothing to rescue
+	}
+	s := k.turns.Begin()
+	requeued := w.corkRun(c)
+	k.turns.End(s)
+	k.mu.Lock()
+	if k.next == nil { // the last of the batch, or rescued
+		if k.listed == 0 && len(k.conns) == 0 {
+			k.cold = corkCold // a batch that corked nothing
+		}
+		k.on, k.listed = false, 0
+		k.flush()
+	}
+	k.mu.Unlock()
+	return requeued
+}
+
+// taken is the turn a pool worker took ahead and still owns (not rescued).
+func (w *worker) taken() (*Conn, bool) {
+	k := w.cork
+	if k == nil {
+		return nil, false
+	}
+	k.mu.Lock()
+	c := k.next
+	k.next = nil
+	k.mu.Unlock()
+	return c, c != nil
 }
 
 // frontLane reports whether c's turn goes to the pool's front lane: a server

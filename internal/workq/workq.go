@@ -55,6 +55,18 @@ func (p *Queue[T]) Get() (T, bool) {
 	}
 }
 
+// TryGet takes an item if one is ready, without waiting: the front lane,
+// then fresh work, then work put back (a worker's batch looks ahead with it).
+func (p *Queue[T]) TryGet() (T, bool) {
+	if v, ok := p.front.poll(); ok {
+		return v, true
+	}
+	if v, ok := p.fresh.poll(); ok {
+		return v, true
+	}
+	return p.back.poll()
+}
+
 // Put queues fresh work without blocking.
 func (p *Queue[T]) Put(v T) { p.fresh.put(v) }
 

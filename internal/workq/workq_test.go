@@ -208,3 +208,27 @@ func TestFrontFirst(t *testing.T) {
 		t.Fatal("a waiting Get did not wake for front work")
 	}
 }
+
+// TestTryGet: TryGet never waits, takes front, then fresh (overflow in
+// order), then back work, and reports false on an empty Queue.
+func TestTryGet(t *testing.T) {
+	t.Parallel()
+	q := New[int](2)
+	defer q.Stop()
+	if v, ok := q.TryGet(); ok {
+		t.Fatalf("empty queue gave %d", v)
+	}
+	for i := range 3 {
+		q.Put(i) // 2 in the channel, 1 in overflow
+	}
+	q.PutBack(50)
+	q.PutFront(100)
+	for i, w := range []int{100, 0, 1, 2, 50} {
+		if v, ok := q.TryGet(); !ok || v != w {
+			t.Fatalf("take %d: got %d, %v; want %d", i+1, v, ok, w)
+		}
+	}
+	if v, ok := q.TryGet(); ok {
+		t.Fatalf("emptied queue gave %d", v)
+	}
+}

@@ -45,4 +45,13 @@
 //     budget has no room the connection is cut (ErrBudgetCut: the write can
 //     no longer be refused). Control frames are never refused; their growth
 //     (at most one small buffer per connection) is counted as it happens.
+//   - Corking (cork.go): between CorkOn and CorkOff (the engine runs a batch
+//     of ready connections) an admitted write of at most corkMax bytes that
+//     would go straight to the socket is queued instead, its memory reserved
+//     first; the engine sends it at the batch end (Corked, CorkSent, under the
+//     lock throughout). Corked bytes are the queue's prefix: every later write,
+//     control frames included, goes behind them; owed pongs go behind them and
+//     ahead of the next write, as behind bytes already sent; a close frame
+//     sends them first (Uncork), so a socket closed right after it loses
+//     nothing that was written before it.
 package wswrite

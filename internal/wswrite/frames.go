@@ -171,6 +171,10 @@ func (w *Writer) Close(s Sink, p []byte) (sent bool, dropped []outq.HeldDone) {
 		return false, nil
 	}
 	env := s.Env()
+	// Corked bytes were written before the close: they go to the socket
+	// first, now, since the close may be followed at once by the socket's
+	// (CloseNow, a failing close), which would drop what is still corked.
+	w.Uncork(s)
 	if w.pongs != nil {
 		w.putPongs(s, env.Limits) // pongs owed for pings that came before go ahead of the close
 	}
@@ -227,7 +231,7 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	if lim.MaxTotal < 0 || w.flags&fReserving != 0 {
 		return w.controlFrame(s, env, op, rsv, p)
 	}
-	if w.out.Len() > 0 && !w.reserve(lim, pages(w.out.Growth(frame.MaxHeaderSize+len(p)))) {
+	if w.out.Len() > int(w.corked) && !w.reserve(lim, pages(w.out.Growth(frame.MaxHeaderSize+len(p)))) {
 		return nil
 	}
 	w.flags |= fControl

@@ -11,8 +11,10 @@ import (
 // something is queued) into the queue. The header goes to the Sink by value, so
 // that the array it is built in stays on the stack.
 func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []byte) error {
-	if w.pongs != nil && w.out.Len() == 0 {
-		w.putPongs(s, lim) // owed pongs go first
+	if w.pongs != nil && w.out.Len() == int(w.corked) {
+		// Owed pongs go first: behind corked bytes (written before them, as
+		// good as sent), ahead of this write, as without corking.
+		w.putPongs(s, lim)
 	}
 	var hdr []byte
 	var h [frameBuf]byte
@@ -20,7 +22,19 @@ func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []b
 		h = *hb
 		hdr = hb[:hn]
 	}
-	if w.out.Len() == 0 && w.pongs == nil {
+	if w.out.Len() == int(w.corked) && w.pongs == nil {
+		if w.flags&(fCorkOK|fAdmitted) == fCorkOK|fAdmitted && w.cork(s, lim, hdr, p) {
+			return nil
+		}
+		if w.out.Len() > 0 {
+			// Behind corked bytes, where corking would have put it; its
+			// growth was reserved by Admit (or, for a control frame, counts
+			// as it grows, as behind any queued output).
+			w.enqueue(s, lim, hdr)
+			w.enqueue(s, lim, p)
+			w.settle(lim)
+			return nil
+		}
 		n, err := s.Write2(h, hn, p)
 		return w.tried(s, lim, hdr, p, n, err)
 	}
@@ -181,7 +195,8 @@ func (w *Writer) writeOut(s Sink, lim *Limits) {
 	for q.Len() > 0 && w.flags&(fClosed|fWriteErr) == 0 {
 		n, err := s.Write2([frameBuf]byte{}, 0, q.Bytes())
 		if n > 0 {
-			q.Advance(n) // an emptied queue gives its buffer back
+			q.Advance(n)                              // an emptied queue gives its buffer back
+			w.corked -= uint16(min(n, int(w.corked))) // corked bytes are the queue's first
 		}
 		if err != nil {
 			w.flags |= fWriteErr
@@ -251,6 +266,7 @@ func Written(lim *Limits, buf []byte) {
 // Release returns the write side's pooled buffers (the connection is over).
 func (w *Writer) Release(lim *Limits) {
 	w.out.Release()
+	w.corked = 0
 	if w.pongs != nil {
 		outq.PutPongs(w.pongs)
 		w.pongs = nil
@@ -310,7 +326,7 @@ func (w *Writer) AutoPong(s Sink, payload []byte) {
 	// Full socket: on the loops queued output means the socket is full; in
 	// goroutine mode output is always queued for the writer, so only a backlog
 	// counts.
-	full := w.out.Len() > 0 && (!env.Goroutine || w.Pending(s) >= pongBacklog)
+	full := w.out.Len() > int(w.corked) && (!env.Goroutine || w.Pending(s) >= pongBacklog)
 	w.pongs.Add(payload, env.Client, key, full)
 	w.queued.Store(true)
 	if env.Goroutine {

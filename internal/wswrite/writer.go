@@ -95,6 +95,9 @@ const (
 	fReserving                     // a write holds a reservation in charged (unreserve ends it)
 	fAdmitted                      // an admitted write is in progress (Admit to unreserve)
 	fControl                       // a control frame is being written (emitControl)
+	fCorkOK                        // writes may cork: the engine runs a batch (cork.go)
+	fCorked                        // the queue's first bytes are corked, for the batch end
+	fListed                        // the batch end will send them (CorkOff said so once)
 )
 
 // frameBuf is the size of the array a header or a whole control frame is
@@ -115,6 +118,7 @@ type Writer struct {
 	pongs   *outq.Pongs // pooled: pongs owed, for the end of the read turn or behind out
 	extras  *extras     // what few connections need, made on first need
 	flags   uint16
+	corked  uint16      // the queue's first bytes that are corked, at most corkMax (cork.go)
 	queued  atomic.Bool // the queue or pongs hold bytes: a writable event means work
 }
 
@@ -240,14 +244,15 @@ func (w *Writer) Admit(s Sink, env *Env, n int) error {
 // queue.
 func (w *Writer) admit(s Sink, env *Env, n int, hold bool) error {
 	lim := env.Limits
-	q := w.Pending(s)
+	q := w.Pending(s) - int(w.corked) // corked bytes are as good as sent (cork.go)
 	if q > 0 && q+n > lim.MaxBuffer {
 		return refusal(lim)
 	}
 	g := int64(0)
-	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine || hold) {
+	if lim.MaxTotal >= 0 && (q > 0 || env.Goroutine || hold || w.corked > 0) {
 		// (Nothing queued on the loops: tried on the socket first, and writeRaw
-		// reserves what it leaves.)
+		// reserves what it leaves. Behind corked bytes the write goes to the
+		// queue, so its growth is reserved as for any queued write.)
 		g = w.growth(n, hold)
 	}
 	if g > 0 && !w.reserve(lim, g) {
@@ -260,8 +265,8 @@ func (w *Writer) admit(s Sink, env *Env, n int, hold bool) error {
 // check is Admit without a reservation: whether a write of n bytes could be
 // admitted now (asked before spending compression on a message).
 func (w *Writer) check(s Sink, lim *Limits, n int) error {
-	q := w.Pending(s)
-	if q == 0 {
+	q := w.Pending(s) - int(w.corked) // as in admit
+	if q == 0 && w.corked == 0 {
 		return nil
 	}
 	if q+n <= lim.MaxBuffer && (lim.MaxTotal < 0 || lim.Total.Load()+w.growth(n, w.flags&fFragOpen != 0) <= lim.MaxTotal) {
