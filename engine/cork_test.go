@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -174,7 +175,16 @@ func corkBatch(t *testing.T, cfg Config, h *gateHandler, n int, send func(rc *ra
 	}
 	close(h.release)
 	t.Cleanup(func() {
-		if haveUring() && corkedTurns.Load() == before {
+		if !haveUring() {
+			return
+		}
+		// The count moves at the batch end, which comes after the batch's
+		// turns: a turn that closed its connection (CloseNow, Abort) lets
+		// the peer see the end before the loop or worker gets there.
+		for deadline := time.Now().Add(5 * time.Second); corkedTurns.Load() == before && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if corkedTurns.Load() == before {
 			t.Error("no batch corked")
 		}
 	})
@@ -279,6 +289,9 @@ func (h *blockHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
 // batch runs on a pool worker and where it runs on the loop.
 func TestCorkBlockedHandler(t *testing.T) {
 	if !haveUring() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("io_uring not available (CI=true: corked batches go untested)")
+		}
 		t.Skip("no io_uring here: nothing corks")
 	}
 	for _, onLoop := range []bool{false, true} {
