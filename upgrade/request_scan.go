@@ -122,6 +122,17 @@ func ParseRequest(buf []byte, req *Request, lim *Limits) (int, error) {
 	req.reset()
 	maxBlock, maxFields, maxLine := lim.values()
 	ll, next, err := firstLine(buf, maxLine, ErrRequestLineTooLong)
+	if err == ErrRequestLineTooLong {
+		// What a read cut short of the limit would have checked as a partial
+		// line is checked first, so that a request ends the same however the
+		// reads cut it: a bad byte before the limit is 400, not 414.
+		if pl, _, _ := firstLine(buf[:maxLine-1], maxLine, err); pl > 0 {
+			if _, _, _, _, perr := requestLine(buf[:pl], false); perr != nil {
+				return 0, perr
+			}
+		}
+		return 0, err
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -155,3 +155,44 @@ func TestAppendError(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRequestLongLineSplit: a request line over the limit with a byte no
+// request line may hold before the limit ends as it does when a read cuts it
+// short of the limit (the partial line is checked: 400), not with 414
+// (found by internal/opening's FuzzInputSplit).
+func TestParseRequestLongLineSplit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		bad  int // index of a \x01 in the line, -1: none
+		want error
+	}{
+		{"bad byte early", 3442, ErrMalformed},
+		{"bad byte just before the limit", DefaultMaxLineBytes - 2, ErrMalformed},
+		{"bad byte past the limit", DefaultMaxLineBytes + 10, ErrRequestLineTooLong},
+		{"no bad byte", -1, ErrRequestLineTooLong},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			line := []byte(strings.Repeat("a", DefaultMaxLineBytes+43))
+			if tc.bad >= 0 {
+				line[tc.bad] = 1
+			}
+			if _, err := ParseRequest(line, NewRequest(), nil); err != tc.want {
+				t.Errorf("whole: %v, want %v", err, tc.want)
+			}
+			// Cut before the limit, as a read would: the first part alone.
+			for _, cut := range []int{tc.bad + 1, DefaultMaxLineBytes - 1} {
+				if cut <= 0 || cut >= DefaultMaxLineBytes {
+					continue
+				}
+				_, err := ParseRequest(line[:cut], NewRequest(), nil)
+				if err == ErrNeedMore {
+					_, err = ParseRequest(line, NewRequest(), nil)
+				}
+				if err != tc.want {
+					t.Errorf("cut at %d: %v, want %v", cut, err, tc.want)
+				}
+			}
+		})
+	}
+}
