@@ -369,3 +369,53 @@ func TestCorkBytesOut(t *testing.T) {
 		}
 	})
 }
+
+// TestClientDoesNotCork: a client's connections never cork (corkRun), so a
+// client's engine has no corker: its loops and workers run each turn without
+// the look-ahead and watchdog a corking batch pays for. A server's has one
+// where io_uring is to be had (the control: the check can see a corker).
+func TestClientDoesNotCork(t *testing.T) {
+	t.Parallel()
+	if !haveUring() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("io_uring not available (CI=true: corked batches go untested)")
+		}
+		t.Skip("no io_uring here: nothing corks")
+	}
+	loopModes(t, func(t *testing.T, cfg Config) {
+		cfg.PingInterval = -1
+		s, addr := startServer(t, newEcho(), cfg, nil)
+		cl, err := NewClient(nil, &cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		c, _, err := cl.Dial(cliCtx(t), "ws://"+addr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A round trip: every loop's runner is running by then.
+		if err := c.WriteMessage(frame.OpText, []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.ReadMessage(cliCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		corker := func(e *engine) bool {
+			for _, l := range e.loops {
+				// An inline loop's worker is set before the loop runs; a
+				// pool loop's runner publishes its corker in l.cork.
+				if l.inline && l.w.cork != nil || !l.inline && l.cork.Load() != nil {
+					return true
+				}
+			}
+			return false
+		}
+		if !corker(s.e) {
+			t.Fatal("the server's engine has no corker: the check sees nothing")
+		}
+		if corker(cl.e) {
+			t.Error("the client's engine has a corker")
+		}
+	})
+}

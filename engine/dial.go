@@ -84,7 +84,7 @@ type Client struct {
 // NewClient returns a client whose connections use cfg (nil: defaults) and h as
 // the default handler (nil: blocking reads with ReadMessage).
 func NewClient(h Handler, cfg *Config) (*Client, error) {
-	e, err := newEngine(h, cfg)
+	e, err := newEngine(h, cfg, false)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ type engine struct {
 	pool  *workq.Queue[*Conn] // DispatchPool: the workers' hand-over queue (worker.go)
 	gl    *loop               // timers of goroutine-mode connections
 	srv   *Server
+	corks bool        // a server's: its batches' writes cork (writeside.go); a client's never do
 	gate  *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
 
 	wg       sync.WaitGroup

@@ -10,8 +10,10 @@ import (
 	"github.com/weir-ws/weir/poller"
 )
 
-func newEngine(h Handler, cfg *Config) (*engine, error) {
-	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
+// newEngine starts the loops (and the pool) of a server's engine (server) or
+// a client's.
+func newEngine(h Handler, cfg *Config, server bool) (*engine, error) {
+	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}, corks: server}
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
 	e.cfg.writeLimits.Total = &e.buffered

@@ -59,7 +59,7 @@ func newLoop(e *engine) (*loop, error) {
 		// The loop does all the work itself: it keeps its thread and blocks in
 		// epoll_wait.
 		l.inline = true
-		l.w.cork = newCorker() // its batches' sends go out together (writeside.go)
+		l.w.cork = e.newCorker() // its batches' sends go out together (writeside.go)
 	} else {
 		// The loop only hands work to the pool: with nothing to do it parks in
 		// Go's netpoller, so waking it costs no thread switch and the workers

@@ -39,7 +39,7 @@ func (l *loop) newRunner() *runner {
 	}
 	if !l.inline {
 		if r.w.cork == nil {
-			r.w.cork = newCorker() // the batch's sends go out together (writeside.go)
+			r.w.cork = l.eng.newCorker() // the batch's sends go out together (writeside.go)
 		}
 		l.cork.Store(r.w.cork)
 	}

@@ -45,7 +45,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 	if u == nil {
 		u = &upgrade.Upgrader{}
 	}
-	e, err := newEngine(h, cfg)
+	e, err := newEngine(h, cfg, true)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func startPool(e *engine, n, bufSize, qlen int) *workq.Queue[*Conn] {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			w.cork = newCorker()
+			w.cork = e.newCorker()
 			if k := w.cork; k != nil {
 				k.turns.Start(e.stopped.Load, func() bool { k.rescue(p); return true })
 				defer k.turns.Stop()

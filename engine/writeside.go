@@ -156,9 +156,14 @@ const corkBatchMax = 16
 // (read by the tests, which check that their batches did cork).
 var corkedTurns atomic.Uint64
 
-// newCorker returns a corker, or nil where io_uring is not to be had (the
-// writes then go straight to the socket, one writev each, as without one).
-func newCorker() *corker {
+// newCorker returns a corker, or nil where nothing would cork: on a client's
+// engine (corkRun never corks a client connection, so a corker would only
+// cost its look-ahead and watchdog on every turn), or where io_uring is not to
+// be had (the writes then go straight to the socket, one writev each).
+func (e *engine) newCorker() *corker {
+	if !e.corks {
+		return nil
+	}
 	r := uring.Get()
 	if r == nil {
 		return nil
