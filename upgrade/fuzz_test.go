@@ -407,3 +407,30 @@ func FuzzParseExtensions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRequestPrefixes: under any limits, every prefix of a request
+// either asks for more or gets the answer the whole request gets, so a reader
+// that stops at the first answer answers as one read would, however the
+// reads cut the request.
+func FuzzParseRequestPrefixes(f *testing.F) {
+	f.Add([]byte("GET /"+strings.Repeat("a", 3000)+" HTTP/1.1\r\n\r\n"), uint16(1000), uint16(2000), uint16(1000))
+	f.Add([]byte("GET / HTTP/1.1\r\nX: "+strings.Repeat("a", 1500)+"\r\n\r\n"), uint16(1000), uint16(2000), uint16(1000))
+	f.Add([]byte(chromeRequest), uint16(0), uint16(0), uint16(40))
+	f.Fuzz(func(t *testing.T, data []byte, block, line, cut uint16) {
+		lim := &Limits{MaxHeaderBytes: int(block), MaxLineBytes: int(line), MaxHeaders: 8}
+		wantN, want := ParseRequest(data, NewRequest(), lim)
+		mb, _, ml := lim.values()
+		for _, k := range []int{int(cut) % (len(data) + 1), mb - 1, mb, mb + 1, ml - 1, ml, ml + 1} {
+			if k < 0 || k > len(data) {
+				continue
+			}
+			n, err := ParseRequest(data[:k], NewRequest(), lim)
+			if err == ErrNeedMore {
+				continue
+			}
+			if err != want || err == nil && n != wantN {
+				t.Fatalf("prefix of %d bytes: %d, %v; whole: %d, %v (block %d, line %d)", k, n, err, wantN, want, mb, ml)
+			}
+		}
+	})
+}

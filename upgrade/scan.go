@@ -18,6 +18,7 @@ type Limits struct {
 	MaxHeaders int
 	// MaxLineBytes caps one line: a longer request line is answered 414, a longer
 	// header line 431. Raise it (and MaxHeaderBytes) for clients with large cookies.
+	// A value above MaxHeaderBytes counts as MaxHeaderBytes.
 	MaxLineBytes int
 }
 
@@ -40,6 +41,10 @@ func (l *Limits) values() (block, headers, line int) {
 			line = l.MaxLineBytes
 		}
 	}
+	// No line is longer than the block that holds it: with the line limit
+	// above the block's, an over-long line would be 431 or 414 depending on
+	// where the reads cut it.
+	line = min(line, block)
 	return
 }
 
@@ -195,7 +200,12 @@ func scanLines(buf []byte, start, maxBlock, maxFields, maxLine int) (int, error)
 		lim := min(len(buf), start+maxLine)
 		i := bytes.IndexByte(buf[start:lim], '\n')
 		if i < 0 {
-			// The partial line still needs at least its '\n'.
+			// The partial line still needs at least its '\n'. Of the two
+			// caps, the one the stream reaches first answers, so that the
+			// answer does not depend on how reads cut the request.
+			if start+maxLine > maxBlock && len(buf) >= maxBlock {
+				return 0, ErrHeaderTooLarge
+			}
 			if lim-start >= maxLine {
 				return 0, ErrLineTooLong
 			}

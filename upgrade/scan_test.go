@@ -196,3 +196,43 @@ func TestParseRequestLongLineSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestParseRequestPrefixesAgree: a request fed as growing prefixes (as reads
+// deliver it) ends with the answer the whole request gets, whatever the
+// limits, also when MaxHeaderBytes is below MaxLineBytes.
+func TestParseRequestPrefixesAgree(t *testing.T) {
+	t.Parallel()
+	long := func(n int) string { return strings.Repeat("a", n) }
+	for _, tc := range []struct {
+		name string
+		req  string
+		lim  Limits
+	}{
+		{"request line over both, block < line", "GET /" + long(3000) + " HTTP/1.1\r\n\r\n", Limits{MaxHeaderBytes: 1000, MaxLineBytes: 2000}},
+		{"request line over block only", "GET /" + long(1500) + " HTTP/1.1\r\n\r\n", Limits{MaxHeaderBytes: 1000, MaxLineBytes: 2000}},
+		{"request line over both, line < block", "GET /" + long(3000) + " HTTP/1.1\r\n\r\n", Limits{MaxHeaderBytes: 2000, MaxLineBytes: 1000}},
+		{"header line over block, block < line", "GET / HTTP/1.1\r\nX: " + long(1500) + "\r\n\r\n", Limits{MaxHeaderBytes: 1000, MaxLineBytes: 2000}},
+		{"header line over line", "GET / HTTP/1.1\r\nX: " + long(1500) + "\r\n\r\n", Limits{MaxHeaderBytes: 4000, MaxLineBytes: 1000}},
+		{"fits", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", Limits{MaxHeaderBytes: 100, MaxLineBytes: 200}},
+		{"defaults, long request line", "GET /" + long(5000) + " HTTP/1.1\r\n\r\n", Limits{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			buf := []byte(tc.req)
+			wantN, want := ParseRequest(buf, NewRequest(), &tc.lim)
+			for n := 1; n <= len(buf); n++ {
+				gotN, err := ParseRequest(buf[:n], NewRequest(), &tc.lim)
+				if err == ErrNeedMore {
+					continue
+				}
+				if err != want || (err == nil && gotN != wantN) {
+					t.Fatalf("prefix of %d bytes: %d, %v; whole: %d, %v", n, gotN, err, wantN, want)
+				}
+				return
+			}
+			if want != ErrNeedMore {
+				t.Fatalf("every prefix needs more; whole: %v", want)
+			}
+		})
+	}
+}
