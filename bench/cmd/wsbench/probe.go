@@ -16,27 +16,31 @@ import (
 )
 
 // The latency probe ("ratio -probe N"): a few connections beside the echo load,
-// each sending one message of the cell's size at a fixed rate and waiting for
-// its echo. A closed-loop echo's p99 is its queue: it moves with the throughput
-// the machine gave that cell (conns / msg/s), so it cannot tell a server's own
-// delay from the box's. The probe's round trips are timed from each message's
-// scheduled send time, not from when it left, so a send held up by the previous
-// echo (or by the probe's own thread not running) counts against the server as a
-// user arriving on schedule would see it (no coordinated omission).
+// each sending one message of the cell's size at a fixed rate, whether or not
+// the earlier echoes are back (an open loop: messages are pipelined, and TCP
+// brings their echoes back in order). A closed-loop echo's p99 is its queue: it
+// moves with the throughput the machine gave that cell (conns / msg/s). The
+// probe's rate does not move, and its round trips are timed from each message's
+// scheduled send time, not from when it left, so a send held up (a full socket,
+// or the probe's own thread not running) counts against the server as a user
+// arriving on schedule would see it (no coordinated omission). A message due in
+// the window whose echo is not back when the window's figures are taken counts
+// as late as it is by then (a lower bound), so slow echoes are not dropped from
+// the quantiles.
 //
-// The probe's client is the same for every server, and none of them (a blocking
-// net.Conn, a hand-written RFC 6455 client: masked binary frames out, one data
-// frame back per message), so its own cost does not differ between servers.
+// The probe's client is the same for every server, and none of them (blocking
+// net.Conns, a hand-written RFC 6455 client: masked binary frames out, one data
+// message back per message), so its own cost does not differ between servers.
 
 // probe is a running latency probe.
 type probe struct {
-	conns  []net.Conn
+	conns  []*probeConn
 	period time.Duration // between two sends on one connection
 	msg    []byte        // what one send writes (a masked frame, or the raw bytes)
 	size   int           // payload bytes expected back
 	raw    bool
 
-	recording atomic.Int64 // UnixNano of the mark: sends due from then on are recorded; 0: not yet
+	recording atomic.Int64 // UnixNano of the mark: messages due from then on are recorded; 0: not yet
 	mu        sync.Mutex
 	samples   []time.Duration
 	errs      atomic.Int64
@@ -44,9 +48,19 @@ type probe struct {
 	wg        sync.WaitGroup
 }
 
+// probeConn is one probe connection: its writer pushes each message's due time
+// (UnixNano) before sending it, its reader pops one per echo.
+type probeConn struct {
+	nc      net.Conn
+	mu      sync.Mutex
+	pending []int64      // due times sent or being sent, echo not back, oldest first
+	next    atomic.Int64 // the due time of the next message not yet pushed
+}
+
 // probeResult is what a probe measured in its window.
 type probeResult struct {
-	N      int
+	N      int // echoes back
+	Out    int // messages due in the window whose echo was not back: counted as late as they were then
 	P50us  float64
 	P99us  float64
 	MaxUs  float64
@@ -58,7 +72,7 @@ func (r *probeResult) String() string {
 	if r == nil {
 		return ""
 	}
-	return fmt.Sprintf(", probe %d: p50 %.0f µs, p99 %.0f µs, errors %d", r.N, r.P50us, r.P99us, r.Errors)
+	return fmt.Sprintf(", probe %d (+%d out): p50 %.0f µs, p99 %.0f µs, errors %d", r.N, r.Out, r.P50us, r.P99us, r.Errors)
 }
 
 // probeKey is the fixed Sec-WebSocket-Key (RFC 6455 §4.1: a nonce; the server
@@ -91,18 +105,19 @@ func startProbe(addr string, raw bool, n int, rate float64, size int) (*probe, e
 		p.msg = maskedFrame(payload)
 	}
 	for range n {
-		c, err := dialProbe(addr, raw)
+		nc, err := dialProbe(addr, raw)
 		if err != nil {
 			p.close()
 			return nil, err
 		}
-		p.conns = append(p.conns, c)
+		p.conns = append(p.conns, &probeConn{nc: nc})
 	}
 	start := time.Now().Add(p.period)
 	for i, c := range p.conns {
-		first := start.Add(time.Duration(i) * p.period / time.Duration(n))
-		p.wg.Add(1)
-		go p.run(c, first)
+		c.next.Store(start.Add(time.Duration(i) * p.period / time.Duration(n)).UnixNano())
+		p.wg.Add(2)
+		go p.send(c)
+		go p.receive(c)
 	}
 	return p, nil
 }
@@ -160,16 +175,14 @@ func dialProbe(addr string, raw bool) (net.Conn, error) {
 	return c, nil
 }
 
-// run is one probe connection: a send at every due time, then its echo, each
-// round trip timed from the due time. A send that is late (the previous echo
-// took longer than the period) goes at once.
-func (p *probe) run(c net.Conn, due time.Time) {
+// send is a connection's writer: a message at every due time, late ones at once.
+func (p *probe) send(c *probeConn) {
 	defer p.wg.Done()
-	br := bufio.NewReaderSize(c, 64<<10)
 	t := time.NewTimer(0)
 	<-t.C
-	for ; ; due = due.Add(p.period) {
-		if d := time.Until(due); d > 0 {
+	for {
+		due := c.next.Load()
+		if d := time.Until(time.Unix(0, due)); d > 0 {
 			t.Reset(d)
 			select {
 			case <-t.C:
@@ -182,18 +195,39 @@ func (p *probe) run(c net.Conn, due time.Time) {
 			return
 		default:
 		}
-		if _, err := c.Write(p.msg); err != nil {
+		c.mu.Lock() // pending and next move together: result reads both
+		c.pending = append(c.pending, due)
+		c.next.Store(due + int64(p.period))
+		c.mu.Unlock()
+		if _, err := c.nc.Write(p.msg); err != nil {
 			p.fail()
 			return
 		}
+	}
+}
+
+// receive is a connection's reader: each echo is the oldest pending message's.
+func (p *probe) receive(c *probeConn) {
+	defer p.wg.Done()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	for {
 		if err := p.readEcho(br); err != nil {
 			p.fail()
 			return
 		}
-		rtt := time.Since(due)
-		if m := p.recording.Load(); m != 0 && due.UnixNano() >= m {
+		now := time.Now().UnixNano()
+		c.mu.Lock()
+		if len(c.pending) == 0 {
+			c.mu.Unlock()
+			p.errs.Add(1) // an echo of nothing sent
+			return
+		}
+		due := c.pending[0]
+		c.pending = c.pending[1:]
+		c.mu.Unlock()
+		if m := p.recording.Load(); m != 0 && due >= m {
 			p.mu.Lock()
-			p.samples = append(p.samples, rtt)
+			p.samples = append(p.samples, time.Duration(now-due))
 			p.mu.Unlock()
 		}
 	}
@@ -268,12 +302,35 @@ func (p *probe) mark() {
 	p.recording.Store(time.Now().UnixNano())
 }
 
-// result is what was recorded since mark (exact quantiles: a few hundred samples).
+// result is what was recorded since mark (exact quantiles: a few hundred
+// samples), with every message due since mark whose echo is not back yet, sent
+// or not, counted as late as it is now.
 func (p *probe) result() probeResult {
+	now := time.Now().UnixNano()
+	m := p.recording.Load()
 	p.mu.Lock()
 	s := slices.Clone(p.samples)
 	p.mu.Unlock()
 	r := probeResult{N: len(s), Errors: p.errs.Load()}
+	if m != 0 {
+		for _, c := range p.conns {
+			c.mu.Lock()
+			for _, due := range c.pending {
+				if due >= m {
+					s = append(s, time.Duration(now-due))
+					r.Out++
+				}
+			}
+			next := c.next.Load()
+			c.mu.Unlock()
+			for due := next; due < now; due += int64(p.period) {
+				if due >= m {
+					s = append(s, time.Duration(now-due))
+					r.Out++
+				}
+			}
+		}
+	}
 	if len(s) == 0 {
 		return r
 	}
@@ -295,7 +352,7 @@ func (p *probe) close() {
 	}
 	close(p.done)
 	for _, c := range p.conns {
-		c.Close()
+		c.nc.Close()
 	}
 	p.wg.Wait()
 }
