@@ -15,9 +15,15 @@ const clockTick = 100
 
 // cpuSeconds is utime+stime of pid (all its threads) in seconds.
 func cpuSeconds(pid int) (float64, error) {
+	u, s, err := cpuSplit(pid)
+	return u + s, err
+}
+
+// cpuSplit is cpuSeconds as its user and system parts (utime, stime).
+func cpuSplit(pid int) (user, sys float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// Fields after the command name, which is in parentheses and may hold spaces.
 	i := bytes.LastIndexByte(b, ')')
@@ -26,9 +32,9 @@ func cpuSeconds(pid int) (float64, error) {
 	ut, err1 := strconv.ParseUint(f[11], 10, 64)
 	st, err2 := strconv.ParseUint(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
-	return float64(ut+st) / clockTick, nil
+	return float64(ut) / clockTick, float64(st) / clockTick, nil
 }
 
 // statusKiB reads a "Name: N kB" line of /proc/PID/status (VmRSS, VmHWM...).

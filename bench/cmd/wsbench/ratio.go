@@ -35,6 +35,7 @@ type ratioCell struct {
 	Msgs     uint64             `json:"msgs"`
 	Seconds  float64            `json:"seconds"`
 	CPUus    float64            `json:"cpu_us_per_msg"`
+	UserUs   float64            `json:"user_us_per_msg"` // the user-space part of CPUus (utime)
 	P99us    float64            `json:"p99_us"`
 	CtxSw    float64            `json:"ctxsw_per_msg"`
 	NvCtxSw  float64            `json:"nvctxsw_per_msg"`
@@ -45,6 +46,8 @@ type ratioCell struct {
 	// wss runs: weir's counters after the window (loop vs goroutine mode).
 	TLSLoop      uint64 `json:"tls_loop,omitempty"`
 	TLSGoroutine uint64 `json:"tls_goroutine,omitempty"`
+	// -probe: the fixed-rate latency probe's round trips in the window (probe.go).
+	Probe *probeResult `json:"probe,omitempty"`
 }
 
 type ratioOut struct {
@@ -74,7 +77,12 @@ func runRatio(args []string) {
 	out := fs.String("out", "", "write the cells as JSON here")
 	base := fs.String("base", "rawtcp,gws", "baselines the ratios are taken against")
 	useTLS := fs.Bool("tls", false, "wss: servers with a self-signed certificate, generators over TLS (tls.go)")
+	probeN := fs.Int("probe", 0, "latency probe: this many more connections sending at a fixed rate beside the echo load (probe.go); 0: none")
+	probeRate := fs.Float64("probe-rate", 200, "latency probe: messages a second, all its connections together")
 	fs.Parse(args)
+	if *probeN > 0 && *useTLS {
+		fatal(fmt.Errorf("ratio: -probe does not speak TLS"))
+	}
 
 	var sizes []int
 	for _, s := range strings.Split(*sizesF, ",") {
@@ -109,7 +117,7 @@ func runRatio(args []string) {
 		Started: time.Now().UTC().Format(time.RFC3339)}
 	for round := range *rounds {
 		for _, s := range rotated(servers, round) {
-			res.Cells = append(res.Cells, r.ratioCells(s, round, *conns, sizes, *warm, *win, *usePerf)...)
+			res.Cells = append(res.Cells, r.ratioCells(s, round, *conns, sizes, *warm, *win, *usePerf, *probeN, *probeRate)...)
 		}
 	}
 	if *out != "" {
@@ -120,7 +128,7 @@ func runRatio(args []string) {
 }
 
 // ratioCells runs one server through every size once.
-func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.Duration, usePerf bool) []ratioCell {
+func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.Duration, usePerf bool, probeN int, probeRate float64) []ratioCell {
 	r.label = fmt.Sprintf("r%d %s", round, s.name)
 	sp, err := r.startServer(s, false, "")
 	if err != nil {
@@ -138,13 +146,27 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 			r.fail("%v", err)
 			continue
 		}
+		var pr *probe
+		if probeN > 0 {
+			if pr, err = startProbe(sp.ws, s.raw, probeN, probeRate, size); err != nil {
+				r.fail("%v", err)
+				gs.quit()
+				continue
+			}
+		}
 		gs.send(loadgen.CmdGo)
 		time.Sleep(warm)
 		gs.send(loadgen.CmdMark)
 		if _, err := gs.collect(loadgen.EvMarked, 30*time.Second, nil); err != nil {
 			r.fail("%v", err)
 			gs.quit()
+			if pr != nil {
+				pr.close()
+			}
 			continue
+		}
+		if pr != nil {
+			pr.mark()
 		}
 		var perfOut *bytes.Buffer
 		var perfCmd *exec.Cmd
@@ -157,12 +179,20 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 				perfCmd = nil
 			}
 		}
+		u0, _, _ := cpuSplit(sp.pid)
 		c0, sw0, nv0, rq0, t0 := sp.cpu(), 0.0, 0.0, 0.0, time.Now()
 		sw0, nv0 = ctxSwitches(sp.pid)
 		rq0 = runqWait(sp.pid)
 		time.Sleep(win)
 		gs.send(loadgen.CmdReport)
 		c1, t1 := sp.cpu(), time.Now()
+		u1, _, _ := cpuSplit(sp.pid)
+		var probed *probeResult
+		if pr != nil {
+			res := pr.result()
+			probed = &res
+			pr.close()
+		}
 		sw1, nv1 := ctxSwitches(sp.pid)
 		rq1 := runqWait(sp.pid)
 		thr := threads(sp.pid)
@@ -182,7 +212,7 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 		}
 		c := ratioCell{Server: s.name, Round: round, Size: size, Conns: got,
 			Seconds: t1.Sub(t0).Seconds(), Load1: load1(), Threads: thr,
-			TLSLoop: ts.Loop, TLSGoroutine: ts.Goroutine}
+			TLSLoop: ts.Loop, TLSGoroutine: ts.Goroutine, Probe: probed}
 		var counts loadgen.Hist
 		for _, m := range ms {
 			c.Msgs += m.Msgs
@@ -193,6 +223,7 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 			// report, which brackets this window closely enough at these rates.
 			m := float64(c.Msgs)
 			c.CPUus = (c1 - c0) / m * 1e6
+			c.UserUs = (u1 - u0) / m * 1e6
 			c.CtxSw = (sw1 - sw0) / m
 			c.NvCtxSw = (nv1 - nv0) / m
 			c.RunqWait = (rq1 - rq0) / 1e3 / m
@@ -201,8 +232,8 @@ func (r *runner) ratioCells(s server, round, n int, sizes []int, warm, win time.
 			}
 		}
 		c.P99us = float64(counts.Quantile(.99)) / float64(time.Microsecond)
-		r.progress("%.0f msg/s, CPU %.2f µs/msg, ctxsw %.3f/msg, load %.1f, tls loop/goroutine %d/%d\n",
-			float64(c.Msgs)/c.Seconds, c.CPUus, c.CtxSw, c.Load1, c.TLSLoop, c.TLSGoroutine)
+		r.progress("%.0f msg/s, CPU %.2f µs/msg (user %.2f), ctxsw %.3f/msg, load %.1f, tls loop/goroutine %d/%d%s\n",
+			float64(c.Msgs)/c.Seconds, c.CPUus, c.UserUs, c.CtxSw, c.Load1, c.TLSLoop, c.TLSGoroutine, c.Probe.String())
 		cells = append(cells, c)
 	}
 	return cells
@@ -352,6 +383,55 @@ func ratioReport(res ratioOut, sizes []int, servers []server, bases []string) st
 			}
 			b.WriteString("\n")
 		}
+		probeTable(&b, res, size, servers, bases, maxRound, get, mr)
 	}
 	return b.String()
+}
+
+// probeTable renders the latency probe's figures for one size, when the run had
+// one: per server the medians [min-max] over rounds of the probe's p50 and p99,
+// then the p99's paired per-round ratios against each baseline.
+func probeTable(b *strings.Builder, res ratioOut, size int, servers []server, bases []string, rounds int,
+	get func(string, int, int) *ratioCell, mr func([]float64) string) {
+	any := false
+	for _, c := range res.Cells {
+		any = any || c.Size == size && c.Probe != nil
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(b, "\nLatency probe (fixed rate beside the echo load), %d B:\n\n| server | probe p50 µs | probe p99 µs | probe max µs | samples | errors |", size)
+	for _, base := range bases {
+		fmt.Fprintf(b, " p99 / %s (paired) |", base)
+	}
+	b.WriteString("\n|---|---|---|---|---|---|")
+	for range bases {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, s := range servers {
+		var p50, p99, pmax, n, errs []float64
+		ratios := make([][]float64, len(bases))
+		for round := range rounds {
+			c := get(s.name, size, round)
+			if c == nil || c.Probe == nil || c.Probe.N == 0 {
+				continue
+			}
+			p50 = append(p50, c.Probe.P50us)
+			p99 = append(p99, c.Probe.P99us)
+			pmax = append(pmax, c.Probe.MaxUs)
+			n = append(n, float64(c.Probe.N))
+			errs = append(errs, float64(c.Probe.Errors))
+			for i, base := range bases {
+				if bc := get(base, size, round); bc != nil && bc.Probe != nil && bc.Probe.P99us > 0 {
+					ratios[i] = append(ratios[i], c.Probe.P99us/bc.Probe.P99us)
+				}
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |", s.name, mr(p50), mr(p99), mr(pmax), mr(n), mr(errs))
+		for i := range bases {
+			fmt.Fprintf(b, " %s |", mr(ratios[i]))
+		}
+		b.WriteString("\n")
+	}
 }
