@@ -295,7 +295,7 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
 	if c.goroutine != nil {
-		return addrPort(c.goroutine.nc.LocalAddr())
+		return addrPort(c.goroutine.NetConn().LocalAddr())
 	}
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()

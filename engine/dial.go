@@ -12,6 +12,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/dial"
 	"github.com/weir-ws/weir/internal/handoff"
+	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/sockopt"
 	"github.com/weir-ws/weir/proxy"
 	"github.com/weir-ws/weir/upgrade"
@@ -200,7 +201,7 @@ func (e *engine) place(c *Conn, h handoff.Conn) {
 	if h.FD >= 0 {
 		c.fd.Own(h.FD)
 	} else {
-		c.goroutine = newGoroutineMode(h.Net)
+		c.goroutine = perconn.New(h.Net)
 	}
 	c.tls = h.Record
 	c.remote = h.Remote
