@@ -73,7 +73,7 @@ type Conn struct {
 	// events (see sched.go).
 	sched    atomic.Uint32
 	state    atomic.Uint32
-	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
+	closeReq atomic.Uint32 // a closing request (closing.Graceful, ...), from any goroutine
 	paused   atomic.Bool   // PauseRead: input is not watched
 	user     atomic.Pointer[any]
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine

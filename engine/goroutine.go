@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -58,7 +59,7 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	stopping := e.stopping.Load()
 	open := c.State() == StateOpen // read now: the reader may change it
 	if stopping && !open {
-		c.closeReq.Store(closeAbort)
+		c.closeReq.Store(closing.Abort)
 		c.sched.Or(evClose) // the reader handles it first thing
 	}
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
@@ -184,7 +185,7 @@ func (c *Conn) inflight() int {
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
 	idle := c.outLen() == 0 && c.write.w.PongLen() == 0
-	now := c.closeReq.Load() == closeAbort || c.write.w.WriteErr()
+	now := c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
 	c.goroutine.Close((*netWriter)(c), idle, now, c.eng.cfg.CloseTimeout)
 }
 
