@@ -67,11 +67,7 @@ func (o *DialOptions) dialOptions() *dial.Options {
 		Compression: o.Compression,
 	}
 	if d.NetDialContext == nil {
-		nd := &net.Dialer{LocalAddr: o.LocalAddr}
-		if o.LocalAddr != nil {
-			nd.Control = sockopt.BindNoPort // the port at connect time: see sockopt
-		}
-		d.NetDialContext = nd.DialContext
+		d.NetDialContext = sockopt.Dialer(o.LocalAddr).DialContext // the port at connect time: see sockopt
 	}
 	return d
 }
