@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/hooks"
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/owned"
@@ -152,10 +153,9 @@ type readSide struct {
 // asynchronous handshake, the reason a connection failed, the client IP it is
 // counted under.
 type readExtras struct {
-	pending   *upgrade.Handle // while a deferred verify decision is pending
-	failErr   error           // why the connection was failed, reported to OnClose
-	clientIP  netip.Addr      // with ipCounted: the client IP it counts under (limits.go)
-	ipCounted bool
+	pending *upgrade.Handle // while a deferred verify decision is pending
+	failErr error           // why the connection was failed, reported to OnClose
+	seat    admit.Seat      // the client IP it counts under, behind a trusted proxy (limits.go)
 }
 
 // extra returns r's extras, making them on first need.

@@ -73,8 +73,8 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 		Prepared: p, Slots: s.tls, Timeout: e.cfg.HandshakeTimeout,
 		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
 		Go:     e.goCounted,
-		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.unadmit(r.Addr()) },
-		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.unadmit(r.Addr()) },
+		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.gate.Leave(r.Addr()) },
+		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.gate.Leave(r.Addr()) },
 		Done:   e.startTLS,
 	}
 	e.goCounted(a.Serve)
@@ -102,7 +102,7 @@ func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Resul
 	h, ok := handoff.Server(nc, remote, res, goroutine, (*handoffSockets)(e))
 	if !ok {
 		e.m.tls.Failed.Add(1)
-		e.unadmit(remote.Addr())
+		e.gate.Leave(remote.Addr())
 		return
 	}
 	c := e.handedConn(h, false) // dial.go
