@@ -31,15 +31,13 @@ func (e *engine) timerLoop() *loop {
 	if e.gl == nil {
 		l := &loop{eng: e, wheel: newWheel(e.cfg.TimerResolution), tick: make(chan struct{})}
 		e.gl = l
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
+		e.goCounted(func() {
 			perconn.Tick(e.cfg.TimerResolution, l.tick, func(now time.Time) {
 				for _, c := range l.wheel.Advance(now) {
 					c.post(evTimer)
 				}
 			})
-		}()
+		})
 	}
 	return e.gl
 }
@@ -65,12 +63,8 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
 		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
-	e.wg.Add(2)
-	go c.readLoop(head)
-	go func() {
-		defer e.wg.Done()
-		c.goroutine.WriteLoop((*netWriter)(c))
-	}()
+	e.goCounted(func() { c.readLoop(head) })
+	e.goCounted(func() { c.goroutine.WriteLoop((*netWriter)(c)) })
 	if stopping && open {
 		c.Close(goingAway(c))
 	}
@@ -84,7 +78,6 @@ func (c *Conn) flushNet() { c.goroutine.Flush((*netWriter)(c), c.eng.cfg.CloseTi
 // readLoop is the reader goroutine: the worker context of a goroutine-mode
 // connection.
 func (c *Conn) readLoop(head []byte) {
-	defer c.eng.wg.Done()
 	r := &netReader{c: c}
 	if c.read.Get(&r.w).flags&rfHandshake != 0 {
 		r.w.req = upgrade.NewRequest()
