@@ -133,7 +133,7 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 		return nil, nil, ErrClientClosed
 	}
 	do := o.dialOptions()
-	if cl.loopTLS() {
+	if cl.e.loopTLS() {
 		do.TLSHandshake = cl.tlsHandshake // dialtls.go
 	}
 	r, err := dial.Dial(ctx, rawURL, do)
