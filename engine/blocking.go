@@ -20,24 +20,15 @@ import (
 // ErrNoQueue: ReadMessage on a connection that has a Handler of its own.
 var ErrNoQueue = errors.New("weir: connection has a handler; ReadMessage needs one dialled or served without a Handler")
 
-// queue is the Handler behind ReadMessage (internal/msgqueue).
-type queue struct {
-	NopHandler
-	*msgqueue.Queue
-}
+// queue is the Handler behind ReadMessage (internal/msgqueue): it queues
+// every message, pauses reading while the queue is full, and ends with the
+// close status as a *CloseError (or the error of an abnormal end).
+type queue = msgqueue.Handler[*Conn]
 
-func newQueue(max int) *queue { return &queue{Queue: msgqueue.New(max)} }
+func newQueue(max int) *queue { return msgqueue.NewHandler[*Conn](max, closeError) }
 
-func (q *queue) OnOpen(*Conn) { q.Open() }
-
-// OnMessage queues a copy of p and pauses reading once the queue is full.
-func (q *queue) OnMessage(c *Conn, op frame.Opcode, p []byte) { q.Push(c, op, p) }
-
-func (q *queue) OnClose(c *Conn, code frame.StatusCode, reason string, err error) {
-	if err == nil || code != frame.StatusAbnormalClosure {
-		err = &CloseError{Code: code, Reason: reason}
-	}
-	q.End(err)
+func closeError(code frame.StatusCode, reason string) error {
+	return &CloseError{Code: code, Reason: reason}
 }
 
 // queueHandler is the Handler of a server made without one: each connection's
@@ -87,8 +78,7 @@ func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 		}
 		// Closed without opening (Adopt while the server stops, or over a
 		// cap): no OnClose will come to end the queue.
-		code, reason := c.CloseStatus()
-		return &CloseError{Code: code, Reason: reason}
+		return closeError(c.CloseStatus())
 	})
 }
 

@@ -1,23 +1,17 @@
 package engine
 
 import (
-	"github.com/weir-ws/weir/internal/opening"
 	"sync/atomic"
 
 	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/closing"
+	"github.com/weir-ws/weir/internal/opening"
 )
 
 // The close machine is internal/closing's; closeSide (below) is the Conn it
-// works on. Local close requests are posted from any goroutine (closeReq).
-const (
-	closeGraceful = closing.Graceful
-	closeNow      = closing.Now
-	closeAbort    = closing.Abort
-	closeBusy     = closing.Busy
-	closeSlow     = closing.Slow
-)
+// works on. Local close requests (closing.Abort, ...) are posted from any
+// goroutine (closeReq).
 
 // closing's phases are the States (closeSide.Phase is the state): this does
 // not compile when they differ.
@@ -56,7 +50,7 @@ func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
 
 // Abort closes the TCP connection at once without a close frame (ws terminate,
 // watershed destroy). OnClose reports 1006 and ErrAborted.
-func (c *Conn) Abort() { closer.Request(c.closing(), closeAbort) }
+func (c *Conn) Abort() { closer.Request(c.closing(), closing.Abort) }
 
 // checkClose is closing.Check with the engine's error for a bad code.
 func checkClose(code frame.StatusCode, reason string) error {
@@ -202,7 +196,7 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	c.write.mu.Lock()
 	c.write.w.Uncork(c.sink()) // corked bytes were written before the end: out first (writeside.go)
 	c.write.w.MarkClosed()
-	if c.write.closeCode == 0 || c.closeReq.Load() == closeAbort {
+	if c.write.closeCode == 0 || c.closeReq.Load() == closing.Abort {
 		c.write.setStatus(code, reason)
 	}
 	code, reason = c.write.closeCode, c.write.reason()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/hooks"
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/owned"
@@ -73,7 +74,7 @@ type Conn struct {
 	// events (see sched.go).
 	sched    atomic.Uint32
 	state    atomic.Uint32
-	closeReq atomic.Uint32 // closeGraceful, closeNow or closeAbort, from any goroutine
+	closeReq atomic.Uint32 // a closing request (closing.Graceful, ...), from any goroutine
 	paused   atomic.Bool   // PauseRead: input is not watched
 	user     atomic.Pointer[any]
 	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
@@ -152,10 +153,9 @@ type readSide struct {
 // asynchronous handshake, the reason a connection failed, the client IP it is
 // counted under.
 type readExtras struct {
-	pending   *upgrade.Handle // while a deferred verify decision is pending
-	failErr   error           // why the connection was failed, reported to OnClose
-	clientIP  netip.Addr      // with ipCounted: the client IP it counts under (limits.go)
-	ipCounted bool
+	pending *upgrade.Handle // while a deferred verify decision is pending
+	failErr error           // why the connection was failed, reported to OnClose
+	seat    admit.Seat      // the client IP it counts under, behind a trusted proxy (limits.go)
 }
 
 // extra returns r's extras, making them on first need.
@@ -295,7 +295,7 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
 	if c.goroutine != nil {
-		return addrPort(c.goroutine.nc.LocalAddr())
+		return addrPort(c.goroutine.NetConn().LocalAddr())
 	}
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/dial"
 	"github.com/weir-ws/weir/internal/handoff"
+	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/sockopt"
 	"github.com/weir-ws/weir/proxy"
 	"github.com/weir-ws/weir/upgrade"
@@ -66,11 +67,7 @@ func (o *DialOptions) dialOptions() *dial.Options {
 		Compression: o.Compression,
 	}
 	if d.NetDialContext == nil {
-		nd := &net.Dialer{LocalAddr: o.LocalAddr}
-		if o.LocalAddr != nil {
-			nd.Control = sockopt.BindNoPort // the port at connect time: see sockopt
-		}
-		d.NetDialContext = nd.DialContext
+		d.NetDialContext = sockopt.Dialer(o.LocalAddr).DialContext // the port at connect time: see sockopt
 	}
 	return d
 }
@@ -136,7 +133,7 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 		return nil, nil, ErrClientClosed
 	}
 	do := o.dialOptions()
-	if cl.loopTLS() {
+	if cl.e.loopTLS() {
 		do.TLSHandshake = cl.tlsHandshake // dialtls.go
 	}
 	r, err := dial.Dial(ctx, rawURL, do)
@@ -200,7 +197,7 @@ func (e *engine) place(c *Conn, h handoff.Conn) {
 	if h.FD >= 0 {
 		c.fd.Own(h.FD)
 	} else {
-		c.goroutine = newGoroutineMode(h.Net)
+		c.goroutine = perconn.New(h.Net)
 	}
 	c.tls = h.Record
 	c.remote = h.Remote

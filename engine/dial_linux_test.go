@@ -44,7 +44,7 @@ func bindNoPortOpt(t *testing.T, c *Conn) int {
 	if c.goroutine == nil {
 		return get(c.fd.Int())
 	}
-	rc, err := c.goroutine.nc.(*net.TCPConn).SyscallConn()
+	rc, err := c.goroutine.NetConn().(*net.TCPConn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,27 +6,20 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
 // Goroutine-per-connection mode (internal/perconn runs the goroutines, and says
 // when it is used): the same Conn, state machine and callbacks over a net.Conn,
-// the Conn being perconn's Reader and Writer; timers on a wheel of the engine's
+// the Conn being perconn's Reader and Output; timers on a wheel of the engine's
 // own, ticked by one goroutine.
 
-// goroutineMode is what only a goroutine-mode connection needs: its socket
-// with the channels that wake its reader and writer goroutines (set before
-// they start), and the writer's write in flight (under write.mu).
-type goroutineMode struct {
-	*perconn.Socket
-	nc       net.Conn // the Socket's
-	inflight int      // bytes the writer is writing now (under write.mu)
-}
-
-func newGoroutineMode(nc net.Conn) *goroutineMode {
-	return &goroutineMode{Socket: perconn.New(nc), nc: nc}
-}
+// goroutineMode is a goroutine-mode connection's socket with the channels
+// that wake its reader and writer goroutines (set before they start), and the
+// writer's write in flight.
+type goroutineMode = perconn.Socket
 
 func addrPort(a net.Addr) netip.AddrPort { return perconn.AddrPort(a) }
 
@@ -38,15 +31,13 @@ func (e *engine) timerLoop() *loop {
 	if e.gl == nil {
 		l := &loop{eng: e, wheel: newWheel(e.cfg.TimerResolution), tick: make(chan struct{})}
 		e.gl = l
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
+		e.goCounted(func() {
 			perconn.Tick(e.cfg.TimerResolution, l.tick, func(now time.Time) {
 				for _, c := range l.wheel.Advance(now) {
 					c.post(evTimer)
 				}
 			})
-		}()
+		})
 	}
 	return e.gl
 }
@@ -66,18 +57,14 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	stopping := e.stopping.Load()
 	open := c.State() == StateOpen // read now: the reader may change it
 	if stopping && !open {
-		c.closeReq.Store(closeAbort)
+		c.closeReq.Store(closing.Abort)
 		c.sched.Or(evClose) // the reader handles it first thing
 	}
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
 		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
-	e.wg.Add(2)
-	go c.readLoop(head)
-	go func() {
-		defer e.wg.Done()
-		c.goroutine.WriteLoop((*netWriter)(c))
-	}()
+	e.goCounted(func() { c.readLoop(head) })
+	e.goCounted(func() { c.goroutine.WriteLoop((*netWriter)(c)) })
 	if stopping && open {
 		c.Close(goingAway(c))
 	}
@@ -86,24 +73,15 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 // flushNet writes what is queued on a goroutine-mode connection that never got a
 // writer goroutine (one that arrived while the engine stops), bounded by
 // CloseTimeout.
-func (c *Conn) flushNet() {
-	c.write.mu.Lock()
-	buf := c.takeOut()
-	c.write.mu.Unlock()
-	if len(buf) > 0 {
-		c.stats.bytesOut.Add(uint64(c.goroutine.WriteNow(buf, c.eng.cfg.CloseTimeout)))
-	}
-	c.writtenOut(buf)
-}
+func (c *Conn) flushNet() { c.goroutine.Flush((*netWriter)(c), c.eng.cfg.CloseTimeout) }
 
 // readLoop is the reader goroutine: the worker context of a goroutine-mode
 // connection.
 func (c *Conn) readLoop(head []byte) {
-	defer c.eng.wg.Done()
 	r := &netReader{c: c}
 	if c.read.Get(&r.w).flags&rfHandshake != 0 {
 		r.w.req = upgrade.NewRequest()
-		r.w.req.SetTLS(tlsConnOf(c.goroutine.nc)) // hooks see Request.TLS (tls.go)
+		r.w.req.SetTLS(tlsConnOf(c.goroutine.NetConn())) // hooks see Request.TLS (tls.go)
 	} else {
 		c.opened(&r.w) // an adopted or dialled connection: open from the start
 	}
@@ -151,46 +129,40 @@ func (r *netReader) Failed(err error) { r.c.onIOError(&r.w, err) }
 // wakeReader makes the reader goroutine look at its pending events.
 func (c *Conn) wakeReader() { c.goroutine.Wake() }
 
-// netWriter is a goroutine-mode connection seen by its writer goroutine
-// (perconn.Writer): it takes the outbound buffer whole, under write.mu, and
-// perconn writes it with the lock released.
+// netWriter is a goroutine-mode connection's output as its writer goroutine
+// takes it (perconn.Output), under write.mu.
 type netWriter Conn
 
-func (nw *netWriter) Take() (buf []byte, closed bool) {
+func (nw *netWriter) Lock()        { nw.write.mu.Lock() }
+func (nw *netWriter) Unlock()      { nw.write.mu.Unlock() }
+func (nw *netWriter) Closed() bool { return nw.write.w.Closed() }
+func (nw *netWriter) Release()     { (*Conn)(nw).releaseWrite() }
+func (nw *netWriter) Wrote(n int)  { nw.stats.bytesOut.Add(uint64(n)) } // keepalive's outTaken watches it
+
+func (nw *netWriter) Take() []byte {
 	c := (*Conn)(nw)
-	c.write.mu.Lock()
-	defer c.write.mu.Unlock()
 	c.write.w.QueuePongs(c.sink())
 	if c.outLen() == 0 || c.write.w.WriteErr() {
-		closed = c.write.w.Closed()
-		if closed {
-			c.releaseWrite()
-			c.goroutine.nc.Close() // finish left the close to us, after the last bytes
-		}
-		return nil, closed
+		return nil
 	}
-	buf = c.takeOut()
-	c.goroutine.inflight = len(buf)
-	return buf, false
+	return c.takeOut()
 }
 
-// Wrote counts output as it goes (keepalive's outTaken watches it).
-func (nw *netWriter) Wrote(n int) { (*Conn)(nw).stats.bytesOut.Add(uint64(n)) }
-
-func (nw *netWriter) Written(buf []byte, n int, err error) {
-	c := (*Conn)(nw)
-	c.write.mu.Lock()
-	c.writtenOut(buf)
-	c.goroutine.inflight = 0
+func (nw *netWriter) Written(buf []byte, err error) {
+	(*Conn)(nw).writtenOut(buf)
 	if err != nil {
-		c.write.w.MarkWriteErr()
+		nw.write.w.MarkWriteErr()
 	}
-	c.write.mu.Unlock()
+}
+
+// After: write completions, OnDrain, the queued flag run in the reader; a
+// failed write closes once finish marks the connection closed.
+func (nw *netWriter) After(err error) {
 	if err != nil {
-		c.post(evHangUp) // closes once finish marks the connection closed
+		(*Conn)(nw).post(evHangUp)
 		return
 	}
-	c.post(evWrite) // write completions, OnDrain, the queued flag: in the reader
+	(*Conn)(nw).post(evWrite)
 }
 
 // inflight is what goroutine mode's writer is writing right now (under write.mu).
@@ -198,21 +170,16 @@ func (c *Conn) inflight() int {
 	if c.goroutine == nil {
 		return 0
 	}
-	return c.goroutine.inflight
+	return c.goroutine.Inflight()
 }
 
 // closeNet closes a goroutine-mode socket in finish (under write.mu): at once for an
 // abort or after a write error, otherwise once the writer has sent what is queued
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
-	g := c.goroutine
-	if c.outLen() == 0 && g.inflight == 0 && c.write.w.PongLen() == 0 || c.closeReq.Load() == closeAbort || c.write.w.WriteErr() {
-		c.releaseWrite()
-		g.nc.Close()
-	} else {
-		g.nc.SetWriteDeadline(time.Now().Add(c.eng.cfg.CloseTimeout))
-	}
-	g.Kick() // the writer sees the Writer closed and ends
+	idle := c.outLen() == 0 && c.write.w.PongLen() == 0
+	now := c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
+	c.goroutine.Close((*netWriter)(c), idle, now, c.eng.cfg.CloseTimeout)
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
@@ -225,7 +192,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 		}
 		e.tuneNet(nc)
 		c := e.newConn(-1, nil, false)
-		c.goroutine = newGoroutineMode(nc)
+		c.goroutine = perconn.New(nc)
 		c.remote = remote
 		e.startServerConn(c)
 	}

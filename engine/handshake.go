@@ -6,6 +6,7 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/opening"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -42,7 +43,7 @@ func (c *Conn) onDecided(w *worker) {
 
 // rejectBusy answers a handshake in flight with 503 (Shutdown).
 func (c *Conn) rejectBusy() {
-	c.closeReq.CompareAndSwap(0, closeBusy)
+	c.closeReq.CompareAndSwap(0, closing.Busy)
 	c.post(evClose)
 }
 

@@ -21,22 +21,13 @@ func (e *engine) admitAccepted(addr netip.Addr) bool {
 	return !e.stopping.Load() && e.gate.Accept(addr)
 }
 
-// unadmit undoes admitAccepted for a connection that never became a Conn:
-// per-IP counting skipped a trusted proxy's address (admit.Gate.Proxied).
-func (e *engine) unadmit(addr netip.Addr) {
-	if !e.gate.Proxied(addr) {
-		e.gate.PerIP().Leave(addr)
-	}
-}
-
 // admitClientIP counts a connection from a trusted proxy under the client IP
 // of its parsed request (worker context) and reports whether the cap leaves it
 // room; without room nothing stays counted.
 func (c *Conn) admitClientIP(w *worker, req *upgrade.Request) bool {
-	ip, counted, ok := c.eng.gate.ClientIP(req, c.remote)
-	if counted {
-		x := c.read.Get(w).extra()
-		x.clientIP, x.ipCounted = ip, true
+	seat, ok := c.eng.gate.ClientIP(req, c.remote)
+	if seat != (admit.Seat{}) {
+		c.read.Get(w).extra().seat = seat
 	}
 	return ok
 }
@@ -46,21 +37,20 @@ func (e *engine) releaseConn(w *worker, c *Conn) {
 	if c.client {
 		return
 	}
-	if x := c.read.Get(w).extras; x != nil && x.ipCounted {
-		e.gate.PerIP().Leave(x.clientIP)
-		return
+	var seat admit.Seat
+	if x := c.read.Get(w).extras; x != nil {
+		seat = x.seat
 	}
-	e.gate.Leave(c.remote.Addr())
+	e.gate.Release(seat, c.remote.Addr())
 }
 
 // adoptRoom counts an upgraded connection c for Adopt and reports whether the
 // caps leave it room (admit.Gate.Adopt). held is the address ServeHTTP counted
 // before upgrading (invalid for a direct Adopt).
 func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
-	room, clientIP := s.e.gate.Adopt(held, c.remote.Addr())
-	if clientIP.IsValid() {
-		x := c.read.Get(creator).extra() // not published yet
-		x.clientIP, x.ipCounted = clientIP, true
+	room, seat := s.e.gate.Adopt(held, c.remote.Addr())
+	if seat != (admit.Seat{}) {
+		c.read.Get(creator).extra().seat = seat // not published yet
 	}
 	return room
 }

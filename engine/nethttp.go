@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/weir-ws/weir/internal/handoff"
+	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -86,7 +87,7 @@ func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, 
 		if refused != nil {
 			refused()
 		}
-		c.goroutine = newGoroutineMode(nc)
+		c.goroutine = perconn.New(nc)
 		e.refuseOpen(c)
 		return c
 	}

@@ -32,9 +32,9 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 		}
 		return get(c.fd.Int())
 	}
-	sc, ok := c.goroutine.nc.(syscall.Conn)
+	sc, ok := c.goroutine.NetConn().(syscall.Conn)
 	if !ok {
-		t.Fatalf("goroutine-mode conn %T has no fd", c.goroutine.nc)
+		t.Fatalf("goroutine-mode conn %T has no fd", c.goroutine.NetConn())
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

@@ -26,8 +26,7 @@ func (c *Conn) PingRTT(ctx context.Context) (time.Duration, error) {
 	closed := func() bool { return c.State() == StateClosed }
 	d, ended, err := a.rtt.Ping(ctx, c.Ping, a.done, closed) // internal/rtt
 	if ended {
-		code, reason := c.CloseStatus()
-		return 0, &CloseError{Code: code, Reason: reason}
+		return 0, closeError(c.CloseStatus())
 	}
 	return d, err
 }

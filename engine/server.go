@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/iplimit"
+	"github.com/weir-ws/weir/internal/opening"
 	"github.com/weir-ws/weir/internal/tlshand"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -42,27 +42,14 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 	if h == nil {
 		h = queueHandler{} // blocking.go
 	}
-	if u == nil {
-		u = &upgrade.Upgrader{}
-	}
 	e, err := newEngine(h, cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	if e.cfg.Compression != nil && u.Extensions == nil {
-		if err := e.cfg.Compression.Validate(); err != nil {
-			e.stop()
-			return nil, err
-		}
-		uc := *u // the caller's Upgrader stays as it was
-		uc.Extensions = deflate.NewNegotiator(e.cfg.Compression)
-		u = &uc
-	}
-	if u.HandshakeTimeout == 0 && e.cfg.HandshakeTimeout > 0 {
-		// ServeHTTP's handshake is bounded like the loops' (upgrade.Upgrade).
-		uc := *u // the caller's Upgrader stays as it was
-		uc.HandshakeTimeout = e.cfg.HandshakeTimeout
-		u = &uc
+	// permessage-deflate and ServeHTTP's bound, on a copy of u (internal/opening)
+	if u, err = opening.Upgrader(u, e.cfg.Compression, e.cfg.HandshakeTimeout); err != nil {
+		e.stop()
+		return nil, err
 	}
 	s := &Server{e: e, upg: u, done: make(chan struct{})}
 	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP), u)

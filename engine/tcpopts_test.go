@@ -36,7 +36,7 @@ func connTCPOpts(t testing.TB, c *Conn) tcpOpts {
 		return socktest.ReadTCPOpts(t, c.fd.Int())
 	}
 	var o tcpOpts
-	withTCPFD(t, c.goroutine.nc, func(fd int) { o = socktest.ReadTCPOpts(t, fd) })
+	withTCPFD(t, c.goroutine.NetConn(), func(fd int) { o = socktest.ReadTCPOpts(t, fd) })
 	return o
 }
 

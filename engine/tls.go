@@ -20,7 +20,7 @@ func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
 	if c.goroutine == nil {
 		return tls.ConnectionState{}, false // on the loops: a plain socket
 	}
-	if t := tlsConnOf(c.goroutine.nc); t != nil {
+	if t := tlsConnOf(c.goroutine.NetConn()); t != nil {
 		return t.ConnectionState(), true
 	}
 	return tls.ConnectionState{}, false

@@ -59,26 +59,32 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 		s.addr = ln.Addr()
 	}
 	e := s.e
-	if e.cfg.GoroutinePerConn || len(e.loops) == 0 {
+	if !e.loopTLS() {
 		return e.serveListener(s, tls.NewListener(ln, cfg))
-	}
-	if s.tls == nil { // one set of slots for all of the Server's TLS listeners
-		s.tls = tlshand.NewSlots(e.cfg.MaxTLSHandshakes)
 	}
 	// One clone of cfg per listener, so that session tickets work across
 	// its connections.
-	p := tlshand.Prepare(cfg, tlshand.Options{})
-	s.netLns = append(s.netLns, ln)
 	a := &tlshand.Acceptor{
-		Prepared: p, Slots: s.tls, Timeout: e.cfg.HandshakeTimeout,
+		Prepared: tlshand.Prepare(cfg, tlshand.Options{}), Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout,
 		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
 		Go:     e.goCounted,
-		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.unadmit(r.Addr()) },
-		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.unadmit(r.Addr()) },
+		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.gate.Leave(r.Addr()) },
+		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.gate.Leave(r.Addr()) },
 		Done:   e.startTLS,
 	}
 	e.goCounted(a.Serve)
 	return nil
+}
+
+// tlsSlots returns the handshake slots of the Server's TLS listeners (one
+// set for all of them), and counts ln among the listeners to close (under
+// s.mu).
+func (s *Server) tlsSlots(ln net.Listener) *tlshand.Slots {
+	if s.tls == nil {
+		s.tls = tlshand.NewSlots(s.e.cfg.MaxTLSHandshakes)
+	}
+	s.netLns = append(s.netLns, ln)
+	return s.tls
 }
 
 // goCounted runs f on a goroutine that stop waits for.
@@ -102,7 +108,7 @@ func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Resul
 	h, ok := handoff.Server(nc, remote, res, goroutine, (*handoffSockets)(e))
 	if !ok {
 		e.m.tls.Failed.Add(1)
-		e.unadmit(remote.Addr())
+		e.gate.Leave(remote.Addr())
 		return
 	}
 	c := e.handedConn(h, false) // dial.go

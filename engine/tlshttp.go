@@ -43,14 +43,10 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 		return nil, ErrServerClosed
 	}
 	e := s.e
-	if e.cfg.GoroutinePerConn || len(e.loops) == 0 {
+	if !e.loopTLS() {
 		return tls.NewListener(ln, cfg), nil
 	}
-	if s.tls == nil {
-		s.tls = tlshand.NewSlots(e.cfg.MaxTLSHandshakes)
-	}
-	s.netLns = append(s.netLns, ln)
-	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{}), s.tls, e.cfg.HandshakeTimeout,
+	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{}), s.tlsSlots(ln), e.cfg.HandshakeTimeout,
 		e.goCounted, func() { e.m.tls.Busy.Add(1) }, func() { e.m.tls.Failed.Add(1) }), nil
 }
 

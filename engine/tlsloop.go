@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
@@ -94,7 +95,7 @@ func (c *Conn) tlsDropBacklog() { c.tls.DropBacklog((*tlsSocket)(c)) }
 // the alert a record error calls for. Nothing after an abort or a write
 // error.
 func (c *Conn) tlsSayBye() {
-	if c.write.w.WriteErr() || c.closeReq.Load() == closeAbort {
+	if c.write.w.WriteErr() || c.closeReq.Load() == closing.Abort {
 		return
 	}
 	c.tls.Bye((*tlsSocket)(c))

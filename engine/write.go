@@ -156,7 +156,7 @@ func (c *Conn) afterWrite(err error) error {
 		c.eng.m.WriteErr(err) // internal/opmetrics
 	}
 	if err == ErrSlowConsumer {
-		closer.Request(c.closing(), closeSlow) // 1008 (closing.Machine.Request)
+		closer.Request(c.closing(), closing.Slow) // 1008 (closing.Machine.Request)
 	}
 	return err
 }

@@ -73,20 +73,34 @@ func (g *Gate) Leave(a netip.Addr) {
 	}
 }
 
+// Seat is where a connection is counted for MaxConnsPerIP once a handshake
+// resolved it: the zero Seat is its TCP peer's address (Accept's or HTTP's
+// count), another the client IP behind a trusted proxy.
+type Seat struct{ client netip.Addr }
+
+// Release gives back the count of a connection from peer that sat in s
+// (when it ends).
+func (g *Gate) Release(s Seat, peer netip.Addr) {
+	if s.client.IsValid() {
+		g.PerIP().Leave(s.client)
+		return
+	}
+	g.Leave(peer)
+}
+
 // ClientIP counts a connection from a trusted proxy under the client IP of
 // its parsed request. It reports false, with nothing counted, when the cap
-// leaves no room; counted says whether ip is now counted (the caller leaves
-// it when the connection ends): not for a peer that is no trusted proxy,
-// which Accept counted already.
-func (g *Gate) ClientIP(req *upgrade.Request, peer netip.AddrPort) (ip netip.Addr, counted, ok bool) {
+// leaves no room; the Seat is the client IP it now counts under (the zero
+// Seat for a peer that is no trusted proxy, which Accept counted already).
+func (g *Gate) ClientIP(req *upgrade.Request, peer netip.AddrPort) (Seat, bool) {
 	if !g.Proxied(peer.Addr()) {
-		return netip.Addr{}, false, true
+		return Seat{}, true
 	}
-	ip = g.upg.ClientIP(req, peer)
+	ip := g.upg.ClientIP(req, peer)
 	if !g.perIP.Admit(ip) {
-		return netip.Addr{}, false, false
+		return Seat{}, false
 	}
-	return ip, true, true
+	return Seat{client: ip}, true
 }
 
 // HTTP decides on a request about to be upgraded, from ip (the TCP peer, or
@@ -107,19 +121,19 @@ func (g *Gate) HTTP(ip netip.Addr) *upgrade.HandshakeError {
 // caps leave it room. held is the address HTTP counted before upgrading
 // (invalid for none); when remote differs (a middleware rewrote RemoteAddr),
 // the count moves to it, unless remote is a trusted proxy: then held, the
-// client IP, keeps it, and clientIP returns it (the caller leaves it when the
-// connection ends). The caller counted the connection in conns already, so
-// that two Adopts racing for the last place cannot both take it.
-func (g *Gate) Adopt(held, remote netip.Addr) (room bool, clientIP netip.Addr) {
+// client IP, keeps it, and is the connection's Seat. The caller counted the
+// connection in conns already, so that two Adopts racing for the last place
+// cannot both take it.
+func (g *Gate) Adopt(held, remote netip.Addr) (room bool, seat Seat) {
 	room = true
 	if l := g.PerIP(); l != nil {
 		if g.Proxied(remote) {
-			clientIP = held
+			seat.client = held
 		} else {
 			room = l.Move(held, remote)
 		}
 	}
-	return room && (g == nil || g.max <= 0 || g.conns.Load() <= int64(g.max)), clientIP
+	return room && (g == nil || g.max <= 0 || g.conns.Load() <= int64(g.max)), seat
 }
 
 // TooMany is the answer at a cap before upgrading: 503 (RFC 7231 §6.6.4)

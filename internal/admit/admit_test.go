@@ -104,16 +104,16 @@ func TestAdopt(t *testing.T) {
 	g, n := gate(2, 1)
 	g.HTTP(ipA)
 	n.Store(1)
-	if room, cip := g.Adopt(ipA, ipB); !room || cip.IsValid() {
-		t.Fatalf("moved count: room %v, client IP %v", room, cip)
+	if room, seat := g.Adopt(ipA, ipB); !room || seat != (Seat{}) {
+		t.Fatalf("moved count: room %v, seat %v", room, seat)
 	}
 	if g.PerIP().Count(ipA) != 0 || g.PerIP().Count(ipB) != 1 {
 		t.Fatal("the count did not move")
 	}
 	g.HTTP(ipA)
 	n.Store(2)
-	if room, cip := g.Adopt(ipA, proxy); !room || cip != ipA {
-		t.Fatalf("behind a proxy: room %v, client IP %v, want %v", room, cip, ipA)
+	if room, seat := g.Adopt(ipA, proxy); !room || seat != (Seat{ipA}) {
+		t.Fatalf("behind a proxy: room %v, seat %v, want %v", room, seat, ipA)
 	}
 	n.Store(3)
 	if room, _ := g.Adopt(netip.Addr{}, proxy); room {
@@ -135,16 +135,25 @@ func TestClientIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	peer := netip.AddrPortFrom(proxy, 1234)
-	if ip, counted, ok := g.ClientIP(req, peer); !ok || !counted || ip != ipA {
-		t.Fatalf("first: %v %v %v", ip, counted, ok)
+	seat, ok := g.ClientIP(req, peer)
+	if !ok || seat != (Seat{ipA}) {
+		t.Fatalf("first: %v %v", seat, ok)
 	}
-	if _, counted, ok := g.ClientIP(req, peer); ok || counted {
+	if seat, ok := g.ClientIP(req, peer); ok || seat != (Seat{}) {
 		t.Fatal("the second from the same client IP was admitted over the cap")
 	}
 	if g.PerIP().Count(ipA) != 1 {
 		t.Fatalf("count %d, want 1", g.PerIP().Count(ipA))
 	}
-	if _, counted, ok := g.ClientIP(req, netip.AddrPortFrom(ipB, 1)); !ok || counted {
+	if seat, ok := g.ClientIP(req, netip.AddrPortFrom(ipB, 1)); !ok || seat != (Seat{}) {
 		t.Fatal("a direct peer was counted again")
+	}
+	// Release gives back the client IP's count for a seat behind the proxy,
+	// the peer's for the zero Seat.
+	g.Release(seat, proxy)
+	g.HTTP(ipB)
+	g.Release(Seat{}, ipB)
+	if g.PerIP().Count(ipA) != 0 || g.PerIP().Count(ipB) != 0 {
+		t.Fatalf("after Release: %v counts %d, %v counts %d", ipA, g.PerIP().Count(ipA), ipB, g.PerIP().Count(ipB))
 	}
 }

@@ -25,8 +25,9 @@
 //     arrives, so connections arriving on several loops or handlers at the
 //     same instant may overshoot it by a few. The per-IP count is exact:
 //     judged and counted under one lock (internal/iplimit).
-//   - Whatever a method counted, the caller gives back once with Leave (or
-//     iplimit's Leave for an address it was told it counts under).
+//   - Whatever a method counted, the caller gives back once: with Leave for
+//     the TCP peer, with Release for a connection whose Seat (ClientIP,
+//     Adopt) a handshake resolved.
 //   - Safe for concurrent use; a nil *Gate (a client's engine) counts nothing
 //     and trusts no proxy.
 package admit

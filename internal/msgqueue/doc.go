@@ -13,4 +13,8 @@
 //     end; when ctx ends first no message is taken.
 //   - Safe for one pusher (the connection's worker) and any number of
 //     poppers.
+//   - A Handler is a Queue as the connection's event handler (the engine's
+//     Handler interface, for its connection type): messages are pushed,
+//     pings let through, and the close ends the queue with the close status
+//     as the engine's error, or with the error of an abnormal end (1006).
 package msgqueue

@@ -3,6 +3,8 @@ package msgqueue
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -109,5 +111,48 @@ func TestUnopened(t *testing.T) {
 	defer cancel()
 	if _, _, err := q.Pop(ctx, r, func() error { return gone }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("opened: %v, want to wait for End", err)
+	}
+}
+
+// A Handler queues what OnMessage gets, pausing at Max, and ends the queue
+// with the close status made by its closed func, or with the error of an
+// abnormal end (1006).
+func TestHandler(t *testing.T) {
+	t.Parallel()
+	closed := func(code frame.StatusCode, reason string) error {
+		return fmt.Errorf("closed %d %s", code, reason)
+	}
+	for _, tc := range []struct {
+		name   string
+		code   frame.StatusCode
+		err    error
+		wantIs error  // errors.Is the end
+		want   string // or its text
+	}{
+		{"clean", frame.StatusNormalClosure, nil, nil, "closed 1000 bye"},
+		{"failed with a close frame", frame.StatusProtocolError, io.ErrUnexpectedEOF, nil, "closed 1002 bye"},
+		{"abnormal", frame.StatusAbnormalClosure, io.ErrUnexpectedEOF, io.ErrUnexpectedEOF, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := NewHandler[*reader](2, closed)
+			r := &reader{}
+			h.OnOpen(r)
+			h.OnMessage(r, frame.OpText, []byte("a"))
+			h.OnMessage(r, frame.OpBinary, []byte("b"))
+			if !r.paused.Load() || !h.OnPing(r, nil) {
+				t.Fatal("a full queue did not pause reading, or a ping was refused its pong")
+			}
+			h.OnClose(r, tc.code, "bye", tc.err)
+			for _, want := range []string{"a", "b"} {
+				if _, p, err := h.Pop(context.Background(), r, func() error { return nil }); err != nil || string(p) != want {
+					t.Fatalf("Pop: %q, %v; want %q", p, err, want)
+				}
+			}
+			_, _, err := h.Pop(context.Background(), r, func() error { return nil })
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) || tc.wantIs == nil && (err == nil || err.Error() != tc.want) {
+				t.Fatalf("end: %v", err)
+			}
+		})
 	}
 }

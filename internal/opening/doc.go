@@ -30,6 +30,9 @@
 //     the request are parsed as frames. Refused: the answer is counted by its
 //     status, written, and the connection lingers ([Conn.Linger]) so that the
 //     peer reads it rather than a reset; where it cannot, it ends at once.
+//   - Upgrader makes the server's Upgrader from the user's: the server's
+//     permessage-deflate and handshake bound added on a copy, only where
+//     the user set none; the user's own when nothing is added.
 //
 // The package does no I/O; a connection's effects are its Conn's.
 package opening

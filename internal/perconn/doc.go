@@ -4,7 +4,7 @@
 //
 // It knows nothing of WebSocket nor of the engine's connection: a Socket reads
 // from its net.Conn into a buffer it sizes itself and hands the bytes to a
-// Reader, and writes what a Writer hands it, each on one goroutine. The
+// Reader, and writes what it takes from an Output, each on one goroutine. The
 // engine's connection implements both interfaces.
 //
 // Contract:
@@ -15,10 +15,16 @@
 //   - Wake, from any goroutine, makes ReadLoop look at the Reader's events
 //     soon: it ends a blocked Read with a past read deadline, and ends the wait
 //     of a Reader that holds input back.
-//   - WriteLoop calls Writer.Take and Writer.Written on its goroutine, and
-//     writes with no lock of the caller's held, so a peer that stops reading
-//     blocks only that goroutine. Kick, from any goroutine (usually under the
-//     caller's write lock), tells it output is queued.
+//   - WriteLoop takes the connection's queue whole (Output.Take, under the
+//     Output's lock: the connection's write lock) and writes it with the lock
+//     released, so a peer that stops reading blocks only that goroutine;
+//     Inflight, under the lock, is what it is writing meanwhile. Kick, from
+//     any goroutine (usually under the write lock), tells it output is queued.
+//   - The socket is closed once: by Close (under the write lock, the Output
+//     closed) at once when told to or when nothing is queued or in flight,
+//     else by WriteLoop once the queue is out, within Close's write
+//     deadline; either way after Output.Release. Flush writes the queue on
+//     the caller's goroutine for a connection whose writer never started.
 //   - The read buffer comes from bufpool and goes back when ReadLoop returns.
 //     It is 1 KiB while reads are small, so an idle connection blocked in Read
 //     holds 1 KiB rather than 16 (readbuf.go); switching allocates nothing.

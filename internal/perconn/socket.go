@@ -11,9 +11,10 @@ import (
 // Socket is a connection's net.Conn with the channels that wake its reader and
 // writer goroutines. Make it with New before either goroutine starts.
 type Socket struct {
-	nc   net.Conn
-	wake chan struct{} // a token when events are posted (for a Reader holding input back)
-	wch  chan struct{} // a token when output is queued (for the writer)
+	nc       net.Conn
+	wake     chan struct{} // a token when events are posted (for a Reader holding input back)
+	wch      chan struct{} // a token when output is queued (for the writer)
+	inflight int           // bytes the writer is writing now (under the Output's lock)
 }
 
 // New returns the Socket of nc.
@@ -84,78 +85,6 @@ func (s *Socket) Wake() {
 	default:
 	}
 	s.nc.SetReadDeadline(time.Unix(1, 0))
-}
-
-// Writer is the connection's output as WriteLoop drives it, on WriteLoop's
-// goroutine.
-type Writer interface {
-	// Take returns the bytes to write next, taken whole from the connection's
-	// queue, or nil when there are none for now. closed reports that the
-	// connection is over and its output with it: WriteLoop returns.
-	Take() (buf []byte, closed bool)
-	// Wrote reports that n more bytes of the buffer being written went out,
-	// as the write goes (at most every writeChunk bytes): a big buffer going
-	// out to a slow reader shows progress before it is written whole.
-	Wrote(n int)
-	// Written reports that n bytes of buf went out in all, and err if the
-	// write failed.
-	Written(buf []byte, n int, err error)
-}
-
-// writeChunk is the most WriteLoop hands net.Conn.Write at once, so that Wrote
-// reports a slow reader's progress (keepalive counts it as a sign of life).
-// Write would loop over the kernel's buffer size anyway: a chunk costs at most
-// a few system calls more per 256 KiB.
-const writeChunk = 256 << 10
-
-// WriteLoop writes what w hands it, each time Kick says there is some, until
-// w reports the connection closed.
-func (s *Socket) WriteLoop(w Writer) {
-	for range s.wch {
-		for {
-			buf, closed := w.Take()
-			if closed {
-				return
-			}
-			if buf == nil {
-				break
-			}
-			n, err := s.write(w, buf)
-			w.Written(buf, n, err)
-		}
-	}
-}
-
-// write writes buf in chunks of writeChunk, reporting each to w.Wrote.
-func (s *Socket) write(w Writer, buf []byte) (int, error) {
-	total := 0
-	for total < len(buf) {
-		n, err := s.nc.Write(buf[total:min(len(buf), total+writeChunk)])
-		total += n
-		if n > 0 {
-			w.Wrote(n)
-		}
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
-}
-
-// Kick tells the writer that output is queued (any goroutine).
-func (s *Socket) Kick() {
-	select {
-	case s.wch <- struct{}{}:
-	default:
-	}
-}
-
-// WriteNow writes buf on the caller's goroutine within timeout, for a
-// connection that has no writer goroutine, and returns what went out.
-func (s *Socket) WriteNow(buf []byte, timeout time.Duration) int {
-	s.nc.SetWriteDeadline(time.Now().Add(timeout))
-	n, _ := s.nc.Write(buf)
-	return n
 }
 
 // CloseWrite half-closes the socket, if its net.Conn can.

@@ -2,8 +2,6 @@ package perconn
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -100,129 +98,6 @@ func TestReadLoop(t *testing.T) {
 	<-ended
 	if r.err != nil {
 		t.Fatalf("the peer's close was reported as %v, want EOF", r.err)
-	}
-}
-
-// fakeWriter hands out queued chunks and records what was written.
-type fakeWriter struct {
-	mu      sync.Mutex
-	queue   [][]byte
-	closed  bool
-	written bytes.Buffer
-	wrote   int // the sum of Wrote's reports
-	err     error
-}
-
-func (w *fakeWriter) Take() ([]byte, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.queue) == 0 {
-		return nil, w.closed
-	}
-	buf := w.queue[0]
-	w.queue = w.queue[1:]
-	return buf, false
-}
-
-func (w *fakeWriter) Wrote(n int) {
-	w.mu.Lock()
-	w.wrote += n
-	w.mu.Unlock()
-}
-
-func (w *fakeWriter) Written(buf []byte, n int, err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.written.Write(buf[:n])
-	if err != nil {
-		w.err = err
-	}
-}
-
-func (w *fakeWriter) push(p []byte, closed bool) {
-	w.mu.Lock()
-	w.queue = append(w.queue, p)
-	w.closed = closed
-	w.mu.Unlock()
-}
-
-// WriteLoop writes what Take hands it each time Kick says there is some, and
-// returns once Take reports the connection closed.
-func TestWriteLoop(t *testing.T) {
-	t.Parallel()
-	a, b := net.Pipe()
-	defer a.Close()
-	s := New(a)
-	w := &fakeWriter{}
-	ended := make(chan struct{})
-	go func() { defer close(ended); s.WriteLoop(w) }()
-	got := make(chan []byte)
-	go func() { p, _ := io.ReadAll(b); got <- p }()
-
-	w.push([]byte("one "), false)
-	w.push([]byte("two "), false)
-	s.Kick()
-	w.push([]byte("three"), true)
-	s.Kick()
-	<-ended
-	a.Close()
-	if p := <-got; string(p) != "one two three" {
-		t.Fatalf("peer got %q", p)
-	}
-}
-
-// TestWriteLoopProgress: a buffer bigger than writeChunk going out to a slow
-// reader is reported to Wrote chunk by chunk, before Written: progress shows
-// while the write lasts (keepalive counts it), and adds up to the whole.
-func TestWriteLoopProgress(t *testing.T) {
-	t.Parallel()
-	a, b := net.Pipe() // unbuffered: each chunk waits for the reader
-	defer a.Close()
-	s := New(a)
-	w := &fakeWriter{}
-	big := bytes.Repeat([]byte{'x'}, 3*writeChunk+5)
-	w.push(big, true)
-	ended := make(chan struct{})
-	go func() { defer close(ended); s.WriteLoop(w) }()
-	s.Kick()
-	first := make([]byte, writeChunk)
-	if _, err := io.ReadFull(b, first); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the first chunk's report", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.wrote >= writeChunk })
-	w.mu.Lock()
-	if w.written.Len() != 0 {
-		t.Fatalf("Written before the buffer was out: %d bytes", w.written.Len())
-	}
-	w.mu.Unlock()
-	if _, err := io.ReadFull(b, make([]byte, len(big)-writeChunk)); err != nil {
-		t.Fatal(err)
-	}
-	<-ended
-	if w.wrote != len(big) || w.written.Len() != len(big) {
-		t.Fatalf("Wrote %d, Written %d, of %d", w.wrote, w.written.Len(), len(big))
-	}
-}
-
-// A failed write is reported to Written with what went out.
-func TestWriteLoopError(t *testing.T) {
-	t.Parallel()
-	a, b := net.Pipe()
-	b.Close()
-	s := New(a)
-	w := &fakeWriter{}
-	w.push([]byte("lost"), false)
-	ended := make(chan struct{})
-	go func() { defer close(ended); s.WriteLoop(w) }()
-	s.Kick()
-	waitFor(t, "the write error", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.err != nil })
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-	s.Kick()
-	<-ended
-	if !errors.Is(w.err, io.ErrClosedPipe) {
-		t.Fatalf("write error %v", w.err)
 	}
 }
 
