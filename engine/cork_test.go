@@ -405,7 +405,7 @@ func TestClientDoesNotCork(t *testing.T) {
 		corker := func(e *engine) bool {
 			for _, l := range e.loops {
 				// An inline loop's worker is set before the loop runs; a
-				// pool loop's runner publishes its corker in l.cork.
+				// pool loop's runner publishes its corker (reactor.Loop.Corking).
 				if l.Corking() {
 					return true
 				}

@@ -5,7 +5,8 @@
 // writes. It knows nothing of WebSocket: a connection is a T reached through
 // [Ops], which the engine implements with a one-line method each, and a turn
 // runs with a W in hand (the engine's *worker, the key of a connection's read
-// side). Nothing here allocates per connection or per event.
+// side). Nothing here allocates per event or per turn (the fd table grows by
+// doubling).
 //
 // # Contract
 //
