@@ -207,4 +207,7 @@ func (e *engine) stop() {
 		close(e.gl.tick)
 	}
 	e.wg.Wait()
+	if e.r != nil {
+		e.r.Close() // the pollers, once no goroutine of the engine can reach them
+	}
 }

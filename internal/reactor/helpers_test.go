@@ -66,7 +66,7 @@ func newReactor(t *testing.T, cfg Config) (*Reactor[tconn, *tworker], *tops) {
 	if err != nil {
 		t.Skip("no poller:", err)
 	}
-	t.Cleanup(r.Stop)
+	t.Cleanup(func() { r.Stop(); r.Close() })
 	return r, ops
 }
 

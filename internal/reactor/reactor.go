@@ -163,8 +163,10 @@ func (r *Reactor[T, W]) requeue(c *T) {
 	r.pool.PutBack(c)
 }
 
-// Stop ends the loops and the workers and waits for them; the loops' pollers
-// are closed after. Once is enough: later calls return at once.
+// Stop ends the loops and the workers and waits for them. Once is enough:
+// later calls return at once. The pollers stay open until Close, so that a
+// goroutine still finishing a connection's start (Loop.Add) gets an error,
+// not an epoll_ctl on a number closed and perhaps reused.
 func (r *Reactor[T, W]) Stop() {
 	r.stopMu.Lock()
 	already := r.stopped.Swap(true)
@@ -179,6 +181,10 @@ func (r *Reactor[T, W]) Stop() {
 		r.pool.Stop()
 	}
 	r.wg.Wait()
+}
+
+// Close closes the loops' pollers, after Stop, once nothing can use them.
+func (r *Reactor[T, W]) Close() {
 	for _, l := range r.loops {
 		l.close()
 	}
