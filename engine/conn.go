@@ -11,6 +11,7 @@ import (
 	"github.com/weir-ws/weir/internal/hooks"
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/owned"
+	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/rtt"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/internal/tlsloop"
@@ -71,8 +72,8 @@ type Conn struct {
 	timers
 
 	// sched serialises all work on the connection: the running bit plus pending
-	// events (see sched.go).
-	sched    atomic.Uint32
+	// events (internal/reactor, sched.go).
+	sched    reactor.Sched
 	state    atomic.Uint32
 	closeReq atomic.Uint32 // a closing request (closing.Graceful, ...), from any goroutine
 	paused   atomic.Bool   // PauseRead: input is not watched

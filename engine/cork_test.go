@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/uring"
 )
 
@@ -50,7 +51,7 @@ func testCorkOrder(t *testing.T, cfg Config) {
 	defer h.wg.Wait()
 	cfg.PingInterval, cfg.Loops, cfg.Workers = -1, 1, 1
 	_, addr := startServer(t, h, cfg, nil)
-	before := corkedTurns.Load()
+	before := reactor.CorkedTurns()
 	const conns, msgs = 24, 40
 	sizes := []int{8, 100, 1000, 20000, 70000, 300}
 	var wg sync.WaitGroup
@@ -104,7 +105,7 @@ func testCorkOrder(t *testing.T, cfg Config) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if haveUring() && corkedTurns.Load() == before {
+	if haveUring() && reactor.CorkedTurns() == before {
 		t.Error("no batch corked")
 	}
 }
@@ -163,7 +164,7 @@ func corkBatch(t *testing.T, cfg Config, h *gateHandler, n int, send func(rc *ra
 		rcs[i] = dialRaw(t, addr)
 		rcs[i].nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	}
-	before := corkedTurns.Load()
+	before := reactor.CorkedTurns()
 	gate.send(true, frame.OpText, []byte("gate"))
 	select {
 	case <-h.gated:
@@ -181,10 +182,10 @@ func corkBatch(t *testing.T, cfg Config, h *gateHandler, n int, send func(rc *ra
 		// The count moves at the batch end, which comes after the batch's
 		// turns: a turn that closed its connection (CloseNow, Abort) lets
 		// the peer see the end before the loop or worker gets there.
-		for deadline := time.Now().Add(5 * time.Second); corkedTurns.Load() == before && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(5 * time.Second); reactor.CorkedTurns() == before && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
-		if corkedTurns.Load() == before {
+		if reactor.CorkedTurns() == before {
 			t.Error("no batch corked")
 		}
 	})
@@ -302,14 +303,14 @@ func TestCorkBlockedHandler(t *testing.T) {
 		}
 		s, addr := startServer(t, h, Config{Workers: 2, PingInterval: -1, Loops: 1}, nil)
 		if !onLoop {
-			s.e.loops[0].turns.SetSlowUntil(math.MaxInt64) // every turn in the pool
+			s.e.loops[0].Turns().SetSlowUntil(math.MaxInt64) // every turn in the pool
 		}
 		rcs := make([]*rawClient, n)
 		for i := range rcs {
 			rcs[i] = dialRaw(t, addr)
 		}
-		before := corkedTurns.Load()
-		for round := 0; round < 20 && corkedTurns.Load() == before; round++ {
+		before := reactor.CorkedTurns()
+		for round := 0; round < 20 && reactor.CorkedTurns() == before; round++ {
 			for i, rc := range rcs {
 				rc.send(true, frame.OpBinary, []byte{byte(i)})
 			}
@@ -331,7 +332,7 @@ func TestCorkBlockedHandler(t *testing.T) {
 				return
 			}
 		}
-		if corkedTurns.Load() == before {
+		if reactor.CorkedTurns() == before {
 			t.Errorf("on loop %v: no batch corked in 20 rounds", onLoop)
 		}
 	}
@@ -404,8 +405,8 @@ func TestClientDoesNotCork(t *testing.T) {
 		corker := func(e *engine) bool {
 			for _, l := range e.loops {
 				// An inline loop's worker is set before the loop runs; a
-				// pool loop's runner publishes its corker in l.cork.
-				if l.inline && l.w.cork != nil || !l.inline && l.cork.Load() != nil {
+				// pool loop's runner publishes its corker (reactor.Loop.Corking).
+				if l.Corking() {
 					return true
 				}
 			}

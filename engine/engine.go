@@ -6,28 +6,27 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/weir-ws/weir/internal/workq"
+	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/wsread"
 )
 
 // engine is what a Server (and the client side) runs on: the loops, the worker pool,
 // the configuration and the handler.
 type engine struct {
-	cfg   Config
-	h     Handler
-	loops []*loop
-	pool  *workq.Queue[*Conn] // DispatchPool: the workers' hand-over queue (worker.go)
-	gl    *loop               // timers of goroutine-mode connections
-	srv   *Server
-	corks bool        // a server's: its batches' writes cork (writeside.go); a client's never do
-	gate  *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
+	cfg    Config
+	h      Handler
+	r      *reactor.Reactor[Conn, *worker] // the loops and the pool (nil in goroutine mode)
+	loops  []*loop                         // r's loops, with their wheels
+	pooled bool                            // DispatchPool: turns run on r's pool
+	gl     *loop                           // timers of goroutine-mode connections
+	srv    *Server
+	gate   *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
 
-	wg       sync.WaitGroup
-	stopMu   sync.Mutex  // orders stop against a takeover's wg.Add (loop_turns.go)
-	stopped  atomic.Bool // loops and workers are to exit (set under stopMu)
-	stopping atomic.Bool // no new connections
-	aborting atomic.Bool // Close (or Shutdown past its deadline): connections end without a word
+	wg       sync.WaitGroup // goroutines of goroutine mode and of TLS handshakes
+	stopped  atomic.Bool    // stop ran
+	stopping atomic.Bool    // no new connections
 	next     atomic.Uint32
+	aborting atomic.Bool   // Close (or Shutdown past its deadline): connections end without a word
 	buffered atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
 	inbound  wsread.Total  // inbound bytes held between reads (backpressure.go)
 	m        counters      // event counters (metrics.go)
@@ -123,7 +122,7 @@ func (c *Conn) applyPause(w *worker, resumed bool) {
 	}
 	paused := c.paused.Load()
 	if c.goroutine == nil && c.loop != nil && paused != (r.flags&rfReadOff != 0) {
-		if err := c.loop.setRead(c, !paused); err == nil {
+		if err := c.loop.SetRead(c, !paused); err == nil {
 			r.flags ^= rfReadOff
 		} else {
 			c.eng.cfg.Logger.Warn("weir: poller modify", "err", err)

@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/sock"
 	"github.com/weir-ws/weir/poller"
 )
@@ -13,34 +14,29 @@ import (
 // newEngine starts the loops (and the pool) of a server's engine (server) or
 // a client's.
 func newEngine(h Handler, cfg *Config, server bool) (*engine, error) {
-	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}, corks: server}
+	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
 	e.cfg.writeLimits.Total = &e.buffered
 	if e.cfg.GoroutinePerConn {
 		return e, nil
 	}
-	for range e.cfg.Loops {
-		l, err := newLoop(e)
-		if errors.Is(err, poller.ErrUnsupported) {
-			e.cfg.GoroutinePerConn = true // no epoll or kqueue here
-			return e, nil
-		}
-		if err != nil {
-			for _, l := range e.loops {
-				l.close()
-			}
-			return nil, err
-		}
-		e.loops = append(e.loops, l)
+	r, err := reactor.New(reactor.Config{
+		Loops: e.cfg.Loops, Workers: e.cfg.Workers, Inline: e.cfg.Dispatch == DispatchInline,
+		Cork: server, Logger: e.cfg.Logger,
+	}, (*loopOps)(e))
+	if errors.Is(err, poller.ErrUnsupported) {
+		e.cfg.GoroutinePerConn = true // no epoll or kqueue here
+		return e, nil
 	}
-	if e.cfg.Dispatch == DispatchPool {
-		e.pool = newPool(e, e.cfg.Workers, e.cfg.ReadBufferSize)
+	if err != nil {
+		return nil, err
 	}
-	for _, l := range e.loops {
-		e.wg.Add(1)
-		go l.run()
+	e.r, e.pooled = r, r.Pooled()
+	for _, l := range r.Loops() {
+		e.loops = append(e.loops, &loop{Loop: l, eng: e, wheel: l.Wheel()})
 	}
+	r.Start()
 	return e, nil
 }
 
@@ -81,15 +77,10 @@ func (e *engine) listen(s *Server, addr string) error {
 
 func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
 	ln.loop = l
-	l.mu.Lock()
-	l.listeners[int32(ln.FD())] = ln
-	l.mu.Unlock()
-	if err := l.p.Add(ln.FD(), 0, poller.Read); err != nil {
+	if err := l.Listen(ln.FD(), ln.accept); err != nil {
 		ln.close()
 		return err
 	}
-	// Connections queued before the fd joined the poller still produce an event:
-	// epoll_ctl and kevent report readiness that already exists.
 	s.listeners = append(s.listeners, ln)
 	return nil
 }
@@ -186,7 +177,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		c.finish(creator, 1006, "", err)
 		return true // ended, but not for stopping: OnClose has the error
 	}
-	e.dispatch(c)
+	e.r.Dispatch(c)
 	if e.stopping.Load() {
 		// Counted before Close or Shutdown looked (so they wait for it) but
 		// perhaps registered after their scan: close it as they would have.
@@ -206,23 +197,17 @@ func goingAway(c *Conn) (frame.StatusCode, string) {
 }
 
 func (e *engine) stop() {
-	e.stopMu.Lock()
-	already := e.stopped.Swap(true)
-	e.stopMu.Unlock() // no takeover adds a runner after this: wg.Wait below sees every one
-	if already {
+	if e.stopped.Swap(true) {
 		return
 	}
-	for _, l := range e.loops {
-		l.p.Wake()
-	}
-	if e.pool != nil {
-		e.pool.Stop()
+	if e.r != nil {
+		e.r.Stop() // the loops and the workers
 	}
 	if e.gl != nil {
 		close(e.gl.tick)
 	}
 	e.wg.Wait()
-	for _, l := range e.loops {
-		l.close()
+	if e.r != nil {
+		e.r.Close() // the pollers, once no goroutine of the engine can reach them
 	}
 }

@@ -40,7 +40,7 @@ func TestReadTurnMakesHeavy(t *testing.T) {
 	const frames, size = 8, 32 << 10
 	h := &heavyHandler{open: make(chan *Conn, 1), msgs: make(chan bool, frames+2)}
 	s, addr := startServer(t, h, Config{Loops: 1, Workers: 1}, nil)
-	s.e.loops[0].turns.SetSlowUntil(math.MaxInt64) // every turn in the pool
+	s.e.loops[0].Turns().SetSlowUntil(math.MaxInt64) // every turn in the pool
 	rc := dialRaw(t, addr)
 	var c *Conn
 	select {

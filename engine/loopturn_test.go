@@ -11,7 +11,7 @@ import (
 )
 
 // stackHandler echoes and reports whether each message was handled on a
-// loop goroutine (its stack holds loop.run) rather than on a pool worker.
+// loop goroutine (its stack holds the reactor loop's run) rather than on a pool worker.
 type stackHandler struct {
 	NopHandler
 	onLoop chan bool
@@ -22,7 +22,7 @@ type stackHandler struct {
 func onLoopGoroutine() bool {
 	buf := make([]byte, 64<<10)
 	buf = buf[:runtime.Stack(buf, false)]
-	return bytes.Contains(buf, []byte("(*loop).run"))
+	return bytes.Contains(buf, []byte("reactor.(*Loop[...]).run"))
 }
 
 func (h *stackHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
@@ -47,7 +47,7 @@ func TestPoolRunsLoneReadOnLoop(t *testing.T) {
 	h := &stackHandler{onLoop: make(chan bool, 1)}
 	s, addr := startServer(t, h, Config{Loops: 1}, nil)
 	rc := dialRaw(t, addr)
-	s.e.loops[0].turns.SetSlowUntil(0) // as below: no slow phase from the handshake
+	s.e.loops[0].Turns().SetSlowUntil(0) // as below: no slow phase from the handshake
 	rc.send(true, frame.OpText, []byte("hello"))
 	if _, p := rc.readMessage(); string(p) != "hello" {
 		t.Fatalf("echo %q", p)
@@ -72,7 +72,7 @@ func TestPoolBlockedHandlerDoesNotStallLoop(t *testing.T) {
 	// blocked on a worker until the test ends), a few times.
 	for try := 1; ; try++ {
 		a := dialRaw(t, addr)
-		s.e.loops[0].turns.SetSlowUntil(0)
+		s.e.loops[0].Turns().SetSlowUntil(0)
 		a.send(true, frame.OpText, []byte("block"))
 		if <-h.held {
 			break

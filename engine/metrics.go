@@ -29,7 +29,7 @@ type (
 // counters are the engine's event counters (engine.m).
 type counters struct {
 	opmetrics.Counters
-	takeovers turns.Takeovers       // loop_turns.go
+	takeovers turns.Takeovers       // loop.go (internal/reactor takeover.go)
 	tls       opmetrics.TLSCounters // tlsaccept.go, dialtls.go, tlsloop.go
 }
 

@@ -1,35 +1,31 @@
 package engine
 
-import "github.com/weir-ws/weir/frame"
+import (
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/reactor"
+)
 
-// Every piece of work on a connection (input, writability, a timer, a close request
-// from another goroutine, a handshake decision) is an event bit posted to its sched
-// word. The poster that sets the running bit owns the connection until it hands it
-// back, so callbacks for one connection never overlap and keep their order, without
-// a lock on the read path and without EPOLLONESHOT re-arming syscalls.
+// Every piece of work on a connection is an event bit posted to its sched
+// word (internal/reactor): the poller's (input, hang-up, reset, writability),
+// a timer's, and these of the engine's own, posted from any goroutine. The
+// poster that sets the running bit owns the connection until it hands it back.
 const (
-	evRead    uint32 = 1 << iota // input or hang-up is waiting
-	evHangUp                     // the poller saw HUP/RDHUP/ERR: read to EOF
-	evWrite                      // the socket is writable again: flush
-	evTimer                      // a wheel deadline passed
-	evClose                      // Close/CloseNow/Abort from another goroutine
-	evDecided                    // an asynchronous verify decision arrived
-	evResume                     // ResumeRead
-	evPause                      // PauseRead: switch input interest off
-	evOpen                       // an adopted, already upgraded connection starts
-	evReset                      // the poller saw ERR: the transport may be lost (handle)
-	evRunning uint32 = 1 << 31
+	evRead    = reactor.EvRead
+	evHangUp  = reactor.EvHangUp
+	evWrite   = reactor.EvWrite
+	evTimer   = reactor.EvTimer
+	evReset   = reactor.EvReset
+	evRunning = reactor.Running
+	stHeavy   = reactor.Heavy // the last read turn ended on its budget (read.go)
+	evMask    = reactor.EvMask
+)
 
-	// stHeavy is not an event but a state kept in the sched word, so that a
-	// poster on any goroutine can read it where it hands the connection over:
-	// the connection's last read turn ended on its budget (read.go), so its
-	// next turn, whatever wakes it, waits in the pool's back lane behind fresh
-	// work, until a turn reads the socket dry with little read (Conn.drained).
-	// Set and cleared only by the owner (the holder of the running bit);
-	// posters only read it.
-	stHeavy uint32 = 1 << 30
-	// evMask: the event bits of a sched word.
-	evMask = ^(evRunning | stHeavy)
+const (
+	evClose   uint32 = reactor.EvUser << iota // Close/CloseNow/Abort from another goroutine
+	evDecided                                 // an asynchronous verify decision arrived
+	evResume                                  // ResumeRead
+	evPause                                   // PauseRead: switch input interest off
+	evOpen                                    // an adopted, already upgraded connection starts
 )
 
 // rflags bits owned by the scheduling code, numbered from the top so that they
@@ -45,8 +41,8 @@ const (
 	rfReadOff uint16 = 1 << 14
 )
 
-// post adds ev to c's pending events and, if nobody is working on c, hands it to the
-// dispatcher (a worker, or the loop under DispatchInline).
+// post adds ev to c's pending events and, if nobody is working on c, hands it to its
+// runner (internal/reactor: a worker, or the loop under DispatchInline).
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
 // and the reader is woken out of its blocking read.
 func (c *Conn) post(ev uint32) {
@@ -55,35 +51,7 @@ func (c *Conn) post(ev uint32) {
 		c.wakeReader()
 		return
 	}
-	old := c.sched.Or(ev | evRunning)
-	if old&evRunning == 0 {
-		c.eng.dispatch(c)
-	}
-}
-
-// run drains c's events until none is left, then releases the running bit. It must
-// be called only by the goroutine that set the bit (through post). It reports
-// whether the turn ended on its read budget, with c queued behind others.
-func (c *Conn) run(w *worker) (requeued bool) {
-	for {
-		ev := c.sched.Load()
-		if !c.sched.CompareAndSwap(ev, evRunning|ev&stHeavy) {
-			continue
-		}
-		if ev&evMask != 0 && c.handle(w, ev&evMask) {
-			// More input is waiting but others get a turn first: keep the running
-			// bit (nobody else may take c) and queue c behind them. A hang-up seen
-			// in this turn is kept in rflags (rfHangUp).
-			c.sched.Or(evRead)
-			c.eng.requeue(c)
-			return true
-		}
-		// Release, keeping stHeavy for the next post: only if no event came
-		// meanwhile.
-		if ev = c.sched.Load(); ev&evMask == 0 && c.sched.CompareAndSwap(ev, ev&stHeavy) {
-			return false
-		}
-	}
+	c.eng.r.Post(c, ev)
 }
 
 // handle does one batch of events in worker context. It reports whether input is

@@ -231,14 +231,7 @@ func (e *engine) eachOf(i int, f func(*Conn)) {
 		e.gmu.Unlock()
 		return
 	}
-	l := e.loops[i]
-	l.mu.Lock()
-	for _, c := range l.conns {
-		if c != nil {
-			f(c)
-		}
-	}
-	l.mu.Unlock()
+	e.loops[i].Each(f)
 }
 
 // anyState matches every state in conns.

@@ -40,12 +40,12 @@ func (ln *listener) accept() {
 		// The pending connections stay in the backlog. The listener is
 		// edge-triggered, so nothing reports them again until yet another
 		// connection arrives: the loop retries on each tick until accept gets
-		// past them (loop.retryAccepts). Logged once per shortage.
+		// past them (reactor.Loop.Retry). Logged once per shortage.
 		if !ln.starved {
 			ln.starved = true
 			e.cfg.Logger.Warn("weir: accept: out of file descriptors; retrying every tick", "err", err)
 		}
-		ln.loop.retry = append(ln.loop.retry, ln)
+		ln.loop.Retry(ln.FD())
 		return
 	}
 	if err != nil {
@@ -54,7 +54,7 @@ func (ln *listener) accept() {
 	ln.starved = false
 }
 
-func (ln *listener) close() { ln.Close(func(fd int) { ln.loop.p.Remove(fd) }) }
+func (ln *listener) close() { ln.Close(ln.loop.Unlisten) }
 
 // takeFD takes the socket under nc for a loop (see sock.TakeConn), unless no
 // loop runs.

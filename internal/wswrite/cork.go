@@ -3,7 +3,7 @@ package wswrite
 // Corking (issue 15): while the engine runs a batch of ready connections, a
 // write that would go straight to the socket is queued instead (corked) and
 // the batch's sends go to the kernel together at the batch end, one
-// io_uring_enter for all of them (engine writeside.go, internal/uring). The
+// io_uring_enter for all of them (internal/reactor cork.go, internal/uring). The
 // corked bytes are the queue's first bytes, so every later write, from any
 // goroutine, goes behind them as behind any queued output: order holds
 // without further care, and a flush turn that runs before the batch end
