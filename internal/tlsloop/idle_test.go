@@ -62,3 +62,34 @@ func TestIdleDropsBoxes(t *testing.T) {
 		t.Fatal("an idle write side keeps the backlog's box")
 	}
 }
+
+// BenchmarkIdleRound is one keepalive round of an idle connection's record
+// layer, as after IdleAfter without I/O: the ping sealed and written (the
+// send AEAD rebuilt, then dropped), the pong read and opened (the receive
+// AEAD rebuilt, then dropped). Its B/op is the garbage a round makes per
+// connection: the two AEADs (crypto/aes's block, crypto/cipher's GCM, the
+// liveKey: 1,328 B in 3 allocations each with AES-128-GCM); nothing else.
+func BenchmarkIdleRound(b *testing.B) {
+	c, peer, _ := conn(b, nil)
+	ping := []byte{0x89, 0}
+	pong := make([]byte, 0, 64)
+	buf := make([]byte, ReadRoom)
+	s := &socket{take: 1 << 30}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.out = s.out[:0]
+		if n, err := c.Write2(s, ping, nil); n != len(ping) || err != nil {
+			b.Fatal(n, err)
+		}
+		pong, _ = peer.AppendSeal(pong[:0], []byte{0x8a, 0x80, 1, 2, 3, 4})
+		if _, _, err := c.Input(buf[:copy(buf, pong)]); err != nil {
+			b.Fatal(err)
+		}
+		c.RelaxRead()
+		c.w.Drop() // as Relax does at the next round, after the pause
+		c.r.Drop()
+		if c.partial != nil || c.bl != nil {
+			b.Fatal("an idle round kept a box")
+		}
+	}
+}
