@@ -14,16 +14,19 @@ import (
 // published, then only read); r, partial, fresh and alert belong to the read side (the owner
 // of the running bit); w, bl and updateOwed to the write side
 // (under the write lock). The Reader and Writer are inline: an idle
-// connection's record layer is this one allocation (docs/tls-design.md,
-// "Memory").
+// connection's record layer is this one allocation of 192 bytes
+// (TestConnSize; docs/tls-design.md, "Memory"). What only a busy direction
+// needs is behind a pointer made on need and let go when the direction goes
+// idle, with its AEAD: the partial record's buffer (partial) and the
+// backlog (bl).
 type Conn struct {
 	id ident // the handshake's tls.ConnectionState, compacted (state.go)
 
 	r       tlsrec.Reader
-	partial []byte // pooled: bytes of a record not yet whole (the handshake's leftover at first)
+	partial *[]byte // read side: its pooled buffer holds bytes of a record not yet whole (the handshake's leftover at first); nil when idle
 
 	w  tlsrec.Writer
-	bl *backlog // write side: nil until the first write the socket took only part of, then kept
+	bl *backlog // write side: nil until the first write the socket took only part of, then kept while the direction is busy
 
 	alert      int16 // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
 	fresh      bool  // read side: partial holds the leftover, not yet opened
@@ -37,6 +40,27 @@ type backlog struct {
 	buf    []byte // pooled: sealed bytes the socket has not taken, from off; nil when none
 	off    int
 	covers int // the plaintext bytes at the front of the Writer's output that buf carries
+}
+
+// kept is the partial record's bytes (read side), nil when none.
+func (t *Conn) kept() []byte {
+	if t.partial == nil {
+		return nil
+	}
+	return *t.partial
+}
+
+// keep puts b, a pooled buffer or nil, as the partial record's (read side).
+// The box is made on first need and kept until RelaxRead finds the read
+// side idle.
+func (t *Conn) keep(b []byte) {
+	if t.partial == nil {
+		if b == nil {
+			return
+		}
+		t.partial = new([]byte)
+	}
+	*t.partial = b
 }
 
 // backlogged reports whether sealed bytes wait for the socket (write side).
@@ -60,7 +84,7 @@ func New(state tls.ConnectionState, r *tlsrec.Reader, w *tlsrec.Writer, leftover
 	t := &Conn{id: compact(&state), r: *r, w: *w}
 	*r, *w = tlsrec.Reader{}, tlsrec.Writer{}
 	if len(leftover) > 0 {
-		t.partial = append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...)
+		t.keep(append(bufpool.Get(max(len(leftover), smallKeep))[:0], leftover...))
 		t.fresh = true
 	}
 	return t
@@ -80,12 +104,18 @@ func (t *Conn) Fresh() bool {
 }
 
 // RelaxRead lets an idle read side drop its AEAD (tlsrec.Reader.Relax),
-// after each read (read side).
-func (t *Conn) RelaxRead() { t.r.Relax() }
+// after each read (read side), and with it the partial record's box when it
+// is empty.
+func (t *Conn) RelaxRead() {
+	t.r.Relax()
+	if t.partial != nil && *t.partial == nil && !t.r.Holding() {
+		t.partial = nil
+	}
+}
 
 // Kept copies the bytes of the partial record kept since the last Input to
 // the front of buf and returns how many (read side). buf must have ReadRoom.
-func (t *Conn) Kept(buf []byte) int { return copy(buf, t.partial) }
+func (t *Conn) Kept(buf []byte) int { return copy(buf, t.kept()) }
 
 // Input opens the records in data (the kept partial record followed by what
 // was just read, in a buffer the read side may overwrite), keeps a trailing
@@ -97,17 +127,17 @@ func (t *Conn) Kept(buf []byte) int { return copy(buf, t.partial) }
 func (t *Conn) Input(data []byte) (plain []byte, update bool, err error) {
 	res, err := t.r.Decrypt(data)
 	rest := data[res.Plain : res.Plain+res.Rest]
-	switch {
-	case len(rest) == 0 && t.partial != nil:
-		bufpool.Put(t.partial)
-		t.partial = nil
-	case len(rest) > 0 && cap(t.partial) >= len(rest):
-		t.partial = append(t.partial[:0], rest...)
+	switch p := t.kept(); {
+	case len(rest) == 0 && p != nil:
+		bufpool.Put(p)
+		t.keep(nil)
+	case len(rest) > 0 && cap(p) >= len(rest):
+		t.keep(append(p[:0], rest...))
 	case len(rest) > 0:
-		if t.partial != nil {
-			bufpool.Put(t.partial)
+		if p != nil {
+			bufpool.Put(p)
 		}
-		t.partial = append(bufpool.Get(max(len(rest), smallKeep))[:0], rest...)
+		t.keep(append(bufpool.Get(max(len(rest), smallKeep))[:0], rest...))
 	}
 	return data[:res.Plain], res.UpdateRequested, err
 }
@@ -145,8 +175,8 @@ func (t *Conn) Fail(err error) Fault {
 
 // ReleaseRead gives back the read side's partial record.
 func (t *Conn) ReleaseRead() {
-	if t.partial != nil {
-		bufpool.Put(t.partial)
-		t.partial = nil
+	if p := t.kept(); p != nil {
+		bufpool.Put(p)
 	}
+	t.partial = nil
 }

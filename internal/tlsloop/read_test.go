@@ -79,8 +79,8 @@ func TestReadTurns(t *testing.T) {
 				break
 			}
 		}
-		if string(r.plain) != want || c.partial != nil {
-			t.Fatalf("round %d: %d bytes (want %d), %d kept", round, len(r.plain), len(want), len(c.partial))
+		if string(r.plain) != want || c.kept() != nil {
+			t.Fatalf("round %d: %d bytes (want %d), %d kept", round, len(r.plain), len(want), len(c.kept()))
 		}
 	}
 }

@@ -30,7 +30,7 @@ func (t *Conn) OweUpdate() { t.updateOwed = true }
 // taken and hands back first in its next write: those are then skipped,
 // not sealed again, once the backlog is out.
 func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
-	defer t.w.Relax() // an idle write side keeps no AEAD (internal/tlsrec/idle.go)
+	defer t.relaxWrite()
 	done := 0
 	if t.backlogged() {
 		bl := t.bl
@@ -80,7 +80,7 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 		}
 		if n < len(buf) {
 			if t.bl == nil {
-				t.bl = new(backlog) // once per connection, kept
+				t.bl = new(backlog) // kept while the write side is busy (relaxWrite)
 			}
 			t.bl.buf, t.bl.off, t.bl.covers = buf, n, na+nb
 			s.Held(cap(buf))
@@ -91,6 +91,16 @@ func (t *Conn) Write2(s Socket, a, b []byte) (int, error) {
 		a, b = a[na:], b[nb:]
 	}
 	return done, nil
+}
+
+// relaxWrite lets an idle write side drop its AEAD (internal/tlsrec/idle.go),
+// after each write (under the write lock), and with it the backlog's box when
+// it carries nothing (no sealed bytes, none to skip).
+func (t *Conn) relaxWrite() {
+	t.w.Relax()
+	if t.bl != nil && t.bl.buf == nil && t.bl.covers == 0 && !t.w.Holding() {
+		t.bl = nil
+	}
 }
 
 // DropBacklog gives the backlog back (under the write lock).

@@ -25,7 +25,7 @@ func BenchmarkOpen(b *testing.B) {
 	for _, n := range []int{125, 16384} {
 		b.Run(itoa(n), func(b *testing.B) {
 			w, r := pair(b, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
-			w.AutoUpdate = math.MaxUint32
+			w.SetAutoUpdate(math.MaxUint32)
 			p := make([]byte, n)
 			buf := make([]byte, SealedLen(n))
 			b.ReportAllocs()
@@ -76,7 +76,7 @@ func BenchmarkRebuild(b *testing.B) {
 		})
 		b.Run(name+"/open64-dropped", func(b *testing.B) {
 			w, r := pair(b, suite, ReaderOptions{})
-			w.AutoUpdate = math.MaxUint32
+			w.SetAutoUpdate(math.MaxUint32)
 			buf := make([]byte, 0, SealedLen(64))
 			b.ReportAllocs()
 			for b.Loop() {

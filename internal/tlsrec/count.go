@@ -31,7 +31,6 @@ func NewWriterAfter(k Keys, stream []byte) (*Writer, error) {
 		w.k.drop()
 		return nil, err
 	}
-	w.sealed = uint32(min(w.k.seq, AutoUpdateRecords))
 	return w, nil
 }
 
@@ -61,7 +60,7 @@ func (t *trafficKey) countOpened(stream []byte) (uint64, error) {
 		if err != nil {
 			return n, err
 		}
-		if _, err := aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], t.ad(rec[:HeaderLen])); err != nil {
+		if _, err := aead.Open(rec[HeaderLen:HeaderLen], nonce, rec[HeaderLen:], rec[:HeaderLen]); err != nil {
 			if n > 0 {
 				return n, local(AlertBadRecordMAC, "record after protected ones does not open")
 			}

@@ -5,7 +5,7 @@ import "time"
 // Idle connections keep no AEAD. An AES-GCM AEAD (both AES key schedules and
 // the GHASH table) is about 0.9 KB per direction, more than half of what an
 // idle wss connection held; the secret and sequence number its key and IV
-// are derived from are 64 bytes (keys.go). So each direction derives key and
+// are derived from are 44 bytes (keys.go). So each direction derives key and
 // IV and builds its AEAD at the first record that needs it and lets them go
 // when the direction turns out idle; rebuilding (two HMACs and AES-GCM)
 // costs about as much as sealing a dozen small records (BenchmarkRebuild),
@@ -64,7 +64,9 @@ func (r *Reader) Drop() { r.k.drop() }
 func (w *Writer) Drop() { w.k.drop() }
 
 // Holding reports whether the Reader holds an AEAD (tests, metrics).
-func (r *Reader) Holding() bool { return r.k.live != nil }
+func (r *Reader) Holding() bool { return r.k.holding() }
 
 // Holding reports whether the Writer holds an AEAD (tests, metrics).
-func (w *Writer) Holding() bool { return w.k.live != nil }
+func (w *Writer) Holding() bool { return w.k.holding() }
+
+func (t *trafficKey) holding() bool { return t.x != nil && t.x.aead != nil }

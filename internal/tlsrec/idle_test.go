@@ -35,7 +35,7 @@ func runScript(t *testing.T, suite uint16, drops map[int]bool, every bool) ([]by
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.AutoUpdate = 3
+	w.SetAutoUpdate(3)
 	var stream, want []byte
 	for i, op := range dropScript {
 		if drops[i] || every {

@@ -48,40 +48,92 @@ func Supported(suite uint16) bool {
 }
 
 // trafficKey is one direction's keying state. Between records it keeps only
-// what cannot be derived again: the suite, the traffic secret (RFC 8446 §7.1)
-// and the sequence number, inline (64 bytes). Everything derived from the
-// secret is a cache, live, built at the first record that needs it (aeadFor:
-// key and IV by HKDF-Expand-Label, §7.3, then the AEAD: AES key schedules and
-// the GHASH table, about 0.9 KB) and dropped whole by drop when the direction
-// goes idle (Reader.Relax, Writer.Relax). Dropping touches neither the secret
-// nor seq, so a rebuilt cache derives the same key and IV and continues the
-// same nonce sequence (§5.3): no nonce is ever used twice under one key,
-// across any number of drops.
+// what cannot be derived again: the traffic secret (RFC 8446 §7.1), the
+// sequence number and the suite, inline in 56 bytes: a SHA-256 suite's
+// secret is 32 bytes, all of it here; a SHA-384 suite's 48, its last 16 in
+// the rare part (keyMore), so that the common suite does not pay for the
+// longer one in every idle connection (internal/tlsloop's Conn holds two).
+// Everything derived from the secret is a cache in x, built at the first
+// record that needs it (aeadFor: key and IV by HKDF-Expand-Label, §7.3,
+// then the AEAD: AES key schedules and the GHASH table, about 0.8 KB) and
+// dropped by drop when the direction goes idle (Reader.Relax,
+// Writer.Relax). Dropping touches neither the secret nor seq, so a rebuilt
+// cache derives the same key and IV and continues the same nonce sequence
+// (§5.3): no nonce is ever used twice under one key, across any number of
+// drops.
 type trafficKey struct {
-	suite  uint16
-	closed bool     // the Writer's: nothing more is sealed
-	client bool     // the Reader's: it is a client's, a NewSessionTicket is allowed
-	secret [48]byte // secret[:secretLen()]: this key's traffic secret (§7.1)
-	last   uint32   // idle.go: when the previous burst ended (in the padding before seq)
+	secret [32]byte // the traffic secret, or a SHA-384 one's first 32 bytes (the rest in x.more.tail)
 	seq    uint64
-	live   *liveKey // nil until needed and after drop
+	last   uint32   // idle.go: when the previous burst ended
+	flags  uint8    // kSHA384, kClosed, kClient
+	x      *liveKey // nil until needed, and after a drop when it keeps no rare part
 }
 
+// Flags of a trafficKey.
+const (
+	kSHA384 = 1 << iota // TLS_AES_256_GCM_SHA384, else TLS_AES_128_GCM_SHA256
+	kClosed             // the Writer's: nothing more is sealed
+	kClient             // the Reader's: it is a client's, a NewSessionTicket is allowed
+)
+
 // liveKey is what a direction derives from its secret to seal or open
-// records. nonce and ad live here, not on the stack: slices passed to the
-// cipher.AEAD interface escape, and this keeps the per-record path free of
-// allocations.
+// records, and the pointer to its rare part. nonce lives here, not on the
+// stack: a slice passed to the cipher.AEAD interface escapes, and this keeps
+// the per-record path free of allocations. A drop clears aead and iv and
+// lets the liveKey go unless more is set (then it stays, 48 bytes, with the
+// rare part).
 type liveKey struct {
-	aead  cipher.AEAD
-	iv    [12]byte // HKDF-Expand-Label(secret, "iv", "", 12) (§7.3)
+	aead  cipher.AEAD // nil when dropped
+	iv    [12]byte    // HKDF-Expand-Label(secret, "iv", "", 12) (§7.3)
 	nonce [12]byte
-	ad    [HeaderLen]byte
+	more  *keyMore
 }
+
+// keyMore is what a direction keeps only sometimes, across drops: nil in
+// nearly every idle server connection (a SHA-256 suite, no option set, no
+// error, no message cut across records).
+type keyMore struct {
+	tail       [16]byte // a SHA-384 secret's last 16 bytes
+	autoUpdate uint32   // the Writer's: SetAutoUpdate; 0 means AutoUpdateRecords
+	// The Reader's:
+	hs       *[]byte          // a post-handshake message cut across records; nil when none
+	err      error            // sticky: the first error ends the Reader
+	onTicket func(msg []byte) // ReaderOptions.OnSessionTicket
+}
+
+// rare returns the rare part, nil when there is none (no allocation).
+func (t *trafficKey) rare() *keyMore {
+	if t.x == nil {
+		return nil
+	}
+	return t.x.more
+}
+
+// keep returns the rare part, made on first need; it is kept until the
+// trafficKey goes.
+func (t *trafficKey) keep() *keyMore {
+	if t.x == nil {
+		t.x = &liveKey{}
+	}
+	if t.x.more == nil {
+		t.x.more = &keyMore{}
+	}
+	return t.x.more
+}
+
+func (t *trafficKey) sha384() bool { return t.flags&kSHA384 != 0 }
 
 // init sets t up for k, copying the secret; nothing is derived yet.
 func (t *trafficKey) init(k Keys) error {
-	*t = trafficKey{suite: k.Suite}
-	if t.keyLen() == 0 || len(k.Secret) != t.hash().Size() {
+	*t = trafficKey{}
+	switch k.Suite {
+	case tls.TLS_AES_128_GCM_SHA256:
+	case tls.TLS_AES_256_GCM_SHA384:
+		t.flags = kSHA384
+	default:
+		return ErrUnsupportedSuite
+	}
+	if len(k.Secret) != t.secretLen() {
 		return ErrUnsupportedSuite
 	}
 	t.set(k.Secret)
@@ -89,21 +141,18 @@ func (t *trafficKey) init(k Keys) error {
 	return nil
 }
 
-// keyLen is the suite's AES key length; 0 for a suite not run here.
+// keyLen is the suite's AES key length.
 func (t *trafficKey) keyLen() int {
-	switch t.suite {
-	case tls.TLS_AES_128_GCM_SHA256:
-		return 16
-	case tls.TLS_AES_256_GCM_SHA384:
+	if t.sha384() {
 		return 32
 	}
-	return 0
+	return 16
 }
 
 // secretLen is the length of the suite's traffic secrets: its hash's
 // (RFC 8446 §7.1, Derive-Secret; init checks it).
 func (t *trafficKey) secretLen() int {
-	if t.suite == tls.TLS_AES_256_GCM_SHA384 {
+	if t.sha384() {
 		return sha512.Size384
 	}
 	return sha256.Size
@@ -111,19 +160,31 @@ func (t *trafficKey) secretLen() int {
 
 // hash is the suite's hash (RFC 8446 B.4).
 func (t *trafficKey) hash() hash.Hash {
-	if t.suite == tls.TLS_AES_256_GCM_SHA384 {
+	if t.sha384() {
 		return sha512.New384()
 	}
 	return sha256.New()
 }
 
-// set installs secret (copied), sequence number back to 0, and drops what was
-// derived from the old secret, so that nothing is ever sealed or opened under
-// the old key again.
+// secretIn returns the whole secret: t.secret itself for a SHA-256 suite, a
+// SHA-384 one put together in buf. The caller clears buf.
+func (t *trafficKey) secretIn(buf *[sha512.Size384]byte) []byte {
+	if !t.sha384() {
+		return t.secret[:]
+	}
+	copy(buf[copy(buf[:], t.secret[:]):], t.rare().tail[:])
+	return buf[:]
+}
+
+// set installs secret (copied; its length is the suite's), sequence number
+// back to 0, and drops what was derived from the old secret, so that nothing
+// is ever sealed or opened under the old key again.
 func (t *trafficKey) set(secret []byte) {
-	clear(t.secret[:])
-	copy(t.secret[:], secret)
 	t.drop()
+	copy(t.secret[:], secret)
+	if t.sha384() {
+		copy(t.keep().tail[:], secret[len(t.secret):])
+	}
 	t.seq = 0
 }
 
@@ -131,13 +192,16 @@ func (t *trafficKey) set(secret []byte) {
 // secret (RFC 8446 §7.3) and building AES-GCM (crypto/aes, crypto/cipher)
 // if they were dropped or never built.
 func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
-	if t.live != nil {
-		return t.live.aead, nil
+	if t.x != nil && t.x.aead != nil {
+		return t.x.aead, nil
 	}
 	var key [32]byte
-	l := &liveKey{}
-	t.derive(key[:t.keyLen()], l.iv[:])
 	defer clear(key[:])
+	l := t.x
+	if l == nil {
+		l = &liveKey{}
+	}
+	t.derive(key[:t.keyLen()], l.iv[:])
 	block, err := aes.NewCipher(key[:t.keyLen()])
 	if err != nil {
 		return nil, err
@@ -147,7 +211,7 @@ func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
 		return nil, err
 	}
 	l.aead = aead
-	t.live = l
+	t.x = l
 	return aead, nil
 }
 
@@ -160,6 +224,9 @@ func (t *trafficKey) aeadFor() (cipher.AEAD, error) {
 // connection, makes only the AEAD's garbage (BenchmarkRebuild).
 // TestDeriveMatchesHKDF checks it against crypto/hkdf.
 func (t *trafficKey) derive(key, iv []byte) {
+	var buf [sha512.Size384]byte
+	defer clear(buf[:])
+	secret := t.secretIn(&buf)
 	for _, out := range [2]struct {
 		label string
 		b     []byte
@@ -170,7 +237,7 @@ func (t *trafficKey) derive(key, iv []byte) {
 		hl = append(hl, "tls13 "...)
 		hl = append(hl, out.label...)
 		hl = append(hl, 0, 1) // empty context; T(1)'s counter
-		hmacSum(t.suite == tls.TLS_AES_256_GCM_SHA384, t.secret[:t.secretLen()], hl, out.b)
+		hmacSum(t.sha384(), secret, hl, out.b)
 	}
 }
 
@@ -214,19 +281,28 @@ func hmacSum(sha384 bool, secret, msg, out []byte) {
 }
 
 // drop lets the derived state go (its memory to the garbage collector; the
-// IV is cleared first); the next record derives it again from the kept
-// secret. seq is untouched.
+// IV and nonce are cleared first); the next record derives it again from
+// the kept secret. The liveKey itself stays when it holds the rare part.
+// seq is untouched.
 func (t *trafficKey) drop() {
-	if t.live != nil {
-		clear(t.live.iv[:])
-		t.live = nil
+	l := t.x
+	if l == nil {
+		return
+	}
+	l.aead = nil
+	clear(l.iv[:])
+	clear(l.nonce[:])
+	if l.more == nil {
+		t.x = nil
 	}
 }
 
 // update moves to the next application traffic secret (RFC 8446 §7.2):
 // secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).
 func (t *trafficKey) update() error {
-	next, err := expandLabel(t.hash, t.secret[:t.secretLen()], "traffic upd", t.secretLen())
+	var buf [sha512.Size384]byte
+	defer clear(buf[:])
+	next, err := expandLabel(t.hash, t.secretIn(&buf), "traffic upd", t.secretLen())
 	if err != nil {
 		return err
 	}
@@ -243,19 +319,13 @@ func (t *trafficKey) next() ([]byte, error) {
 	if t.seq >= math.MaxUint64-1 {
 		return nil, ErrSeqExhausted
 	}
-	l := t.live
+	l := t.x
 	l.nonce = l.iv
 	for i := 0; i < 8; i++ {
 		l.nonce[4+i] ^= byte(t.seq >> (56 - 8*i))
 	}
 	t.seq++
 	return l.nonce[:], nil
-}
-
-// ad returns the additional data of the record whose header is hdr (§5.2:
-// the header itself). Call it after aeadFor.
-func (t *trafficKey) ad(hdr []byte) []byte {
-	return t.live.ad[:copy(t.live.ad[:], hdr)]
 }
 
 // expandLabel is HKDF-Expand-Label with an empty context (RFC 8446 §7.1).

@@ -22,34 +22,21 @@ type ReaderOptions struct {
 }
 
 // Reader is the receive side of a TLS 1.3 connection after the handshake. It
-// is owned by one context (the one reading the connection).
+// is owned by one context (the one reading the connection). What it needs
+// only sometimes (a message cut across records, the sticky error, the
+// ticket callback) is in its key's rare part, made on first need: a Reader
+// lives in every idle connection, and that part is nil in nearly all of
+// them.
 type Reader struct {
-	k    trafficKey // k.client: ReaderOptions.Client
-	more *readerMore
-}
-
-// readerMore is what a Reader needs only sometimes, behind a pointer made on
-// first need: a Reader lives in every idle connection, and these are nil in
-// nearly all of them.
-type readerMore struct {
-	hs       *[]byte          // a post-handshake message cut across records; nil when none
-	err      error            // sticky: the first error ends the Reader
-	onTicket func(msg []byte) // ReaderOptions.OnSessionTicket
-}
-
-func (r *Reader) extra() *readerMore {
-	if r.more == nil {
-		r.more = &readerMore{}
-	}
-	return r.more
+	k trafficKey // k.flags&kClient: ReaderOptions.Client
 }
 
 // pendingHS is the post-handshake message cut across records, nil if none.
 func (r *Reader) pendingHS() *[]byte {
-	if r.more == nil {
-		return nil
+	if m := r.k.rare(); m != nil {
+		return m.hs
 	}
-	return r.more.hs
+	return nil
 }
 
 // NewReader returns a Reader for the peer's traffic keys.
@@ -58,9 +45,11 @@ func NewReader(k Keys, opt ReaderOptions) (*Reader, error) {
 	if err := r.k.init(k); err != nil {
 		return nil, err
 	}
-	r.k.client = opt.Client
+	if opt.Client {
+		r.k.flags |= kClient
+	}
 	if opt.OnSessionTicket != nil {
-		r.extra().onTicket = opt.OnSessionTicket
+		r.k.keep().onTicket = opt.OnSessionTicket
 	}
 	return r, nil
 }
@@ -86,12 +75,12 @@ type Record struct {
 // remote *AlertError after any other alert, a local *AlertError (whose alert
 // the caller must send, see AlertToSend) for a bad record; errors are sticky.
 func (r *Reader) Open(buf []byte) (Record, error) {
-	if r.more != nil && r.more.err != nil {
-		return Record{}, r.more.err
+	if m := r.k.rare(); m != nil && m.err != nil {
+		return Record{}, m.err
 	}
 	rec, err := r.open(buf)
 	if err != nil {
-		m := r.extra()
+		m := r.k.keep()
 		m.err = err
 		m.hs = nil
 	}
@@ -131,7 +120,9 @@ func (r *Reader) open(buf []byte) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	pt, err := aead.Open(body[:0], nonce, body, r.k.ad(buf[:HeaderLen]))
+	// The additional data is the header (§5.2), read in place: Open writes
+	// only body.
+	pt, err := aead.Open(body[:0], nonce, body, buf[:HeaderLen])
 	if err != nil {
 		return Record{}, local(AlertBadRecordMAC, "record authentication failed")
 	}
@@ -209,14 +200,14 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 		// A message continues in the next record; keep its bytes.
 		if hs := r.pendingHS(); hs == nil {
 			b := append(make([]byte, 0, len(data)+64), data...)
-			r.extra().hs = &b
+			r.k.keep().hs = &b
 		} else {
 			*hs = (*hs)[:copy(*hs, data)]
 		}
 		return upd, nil
 	}
-	if r.more != nil {
-		r.more.hs = nil
+	if m := r.k.rare(); m != nil {
+		m.hs = nil
 	}
 	return upd, nil
 }
@@ -242,11 +233,11 @@ func (r *Reader) message(msg []byte, last bool) (bool, error) {
 		}
 		return msg[4] == 1, nil
 	case hsNewSessionTicket:
-		if !r.k.client {
+		if r.k.flags&kClient == 0 {
 			return false, local(AlertUnexpectedMessage, "NewSessionTicket sent to a server")
 		}
-		if r.more != nil && r.more.onTicket != nil {
-			r.more.onTicket(msg)
+		if m := r.k.rare(); m != nil && m.onTicket != nil {
+			m.onTicket(msg)
 		}
 		return false, nil
 	default:

@@ -78,7 +78,7 @@ func TestKeyUpdateRequested(t *testing.T) {
 func TestAutoUpdate(t *testing.T) {
 	t.Parallel()
 	w, r := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
-	w.AutoUpdate = 3
+	w.SetAutoUpdate(3)
 	var b []byte
 	for i := 0; i < 10; i++ {
 		b = mustSeal(t, w, b, []byte{byte(i)})
@@ -94,17 +94,36 @@ func TestAutoUpdate(t *testing.T) {
 
 func TestSeqExhausted(t *testing.T) {
 	t.Parallel()
+	// A Writer never gets near the end of the sequence numbers: its
+	// automatic KeyUpdate, at most 2^32-1 records into a key, restarts them
+	// (so the Writer at 2^64-3 updates before its first record, and the
+	// reader of the old key takes that record and the next at 0). The
+	// nonce's own guard is checked on the key.
+	var k trafficKey
+	if err := k.init(Keys{Suite: tls.TLS_AES_128_GCM_SHA256, Secret: testKeys(tls.TLS_AES_128_GCM_SHA256).Secret, Seq: 1<<64 - 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.aeadFor(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.next(); !errors.Is(err, ErrSeqExhausted) {
+		t.Fatalf("err %v, want ErrSeqExhausted", err)
+	}
 	w, err := NewWriter(Keys{Suite: tls.TLS_AES_128_GCM_SHA256, Secret: testKeys(tls.TLS_AES_128_GCM_SHA256).Secret, Seq: 1<<64 - 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.AutoUpdate = math.MaxUint32 // keep the automatic update out of the way
-	w.sealed = 0
-	if _, err := w.AppendSeal(nil, []byte("a")); err != nil {
-		t.Fatal(err)
+	w.SetAutoUpdate(math.MaxUint32)
+	for _, p := range []string{"a", "b", "c"} {
+		if _, err := w.AppendSeal(nil, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := w.AppendSeal(nil, []byte("b")); !errors.Is(err, ErrSeqExhausted) {
-		t.Fatalf("err %v, want ErrSeqExhausted", err)
+	if w.k.seq != 3 {
+		t.Fatalf("seq %d after the automatic update and 3 records, want 3", w.k.seq)
 	}
 }
 

@@ -3,22 +3,27 @@ package tlsrec
 import "slices"
 
 // Writer is the send side of a TLS 1.3 connection after the handshake. It is
-// owned by one context (whoever holds the connection's write lock).
+// owned by one context (whoever holds the connection's write lock). The
+// records sealed under the current key are its sequence number (§5.3: it
+// restarts at 0 with each key), so the automatic KeyUpdate needs no count of
+// its own.
 type Writer struct {
-	k trafficKey // k.closed: the Writer seals nothing more (after an alert or a failed KeyUpdate)
-	// AutoUpdate is the number of records sealed under one key before the
-	// Writer precedes the next record with a KeyUpdate of its own; 0 means
-	// AutoUpdateRecords. (32 bits: §5.5's limit for AES-GCM is 2^24.5.)
-	AutoUpdate uint32
-	// sealed counts the records sealed under the current key. It cannot
-	// wrap: an application data record is sealed only below AutoUpdate, and
-	// after it at most the KeyUpdate, which restarts it, or the last alert.
-	sealed uint32
+	k trafficKey // k.flags&kClosed: the Writer seals nothing more (after an alert or a failed KeyUpdate)
+}
+
+// SetAutoUpdate sets the number of records sealed under one key before the
+// Writer precedes the next record with a KeyUpdate of its own; 0 means
+// AutoUpdateRecords (32 bits: §5.5's limit for AES-GCM is 2^24.5). It is
+// kept in the key's rare part (tests set it; the default costs nothing).
+func (w *Writer) SetAutoUpdate(n uint32) {
+	if n != 0 || w.k.rare() != nil {
+		w.k.keep().autoUpdate = n
+	}
 }
 
 // NewWriter returns a Writer for this side's traffic keys.
 func NewWriter(k Keys) (*Writer, error) {
-	w := &Writer{sealed: uint32(min(k.Seq, AutoUpdateRecords))}
+	w := &Writer{}
 	if err := w.k.init(k); err != nil {
 		return nil, err
 	}
@@ -46,11 +51,11 @@ func (w *Writer) AppendSeal(dst, p []byte) ([]byte, error) {
 // WebSocket frame header and its payload share their records (no record of
 // its own for a 2-byte header). Neither may overlap dst[len(dst):cap(dst)].
 func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
-	if w.k.closed {
+	if w.k.flags&kClosed != 0 {
 		return dst, ErrClosed
 	}
 	for len(a)+len(b) > 0 {
-		if w.sealed >= w.autoUpdate() {
+		if w.k.seq >= w.autoUpdate() {
 			var err error
 			if dst, err = w.AppendKeyUpdate(dst, false); err != nil {
 				return dst, err
@@ -67,11 +72,11 @@ func (w *Writer) AppendSeal2(dst, a, b []byte) ([]byte, error) {
 	return dst, nil
 }
 
-func (w *Writer) autoUpdate() uint32 {
-	if w.AutoUpdate == 0 {
-		return AutoUpdateRecords
+func (w *Writer) autoUpdate() uint64 {
+	if m := w.k.rare(); m != nil && m.autoUpdate != 0 {
+		return uint64(m.autoUpdate)
 	}
-	return w.AutoUpdate
+	return AutoUpdateRecords
 }
 
 // seal appends one record of content.
@@ -90,7 +95,6 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	w.sealed++
 	cn := len(a) + len(b)
 	n := cn + Overhead
 	off := len(dst)
@@ -100,7 +104,8 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	body := dst[off+HeaderLen:]
 	copy(body[copy(body, a):], b)
 	body[cn] = typ
-	aead.Seal(body[:0], nonce, body[:cn+1], w.k.ad(hdr))
+	aead.Seal(body[:0], nonce, body[:cn+1], hdr) // the additional data is the header (§5.2), before body: never written
+
 	return dst, nil
 }
 
@@ -108,7 +113,7 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 // current key, and moves the send side to the next traffic secret. With
 // requestUpdate the peer must answer with its own; Reader handles it.
 func (w *Writer) AppendKeyUpdate(dst []byte, requestUpdate bool) ([]byte, error) {
-	if w.k.closed {
+	if w.k.flags&kClosed != 0 {
 		return dst, ErrClosed
 	}
 	var req byte
@@ -121,10 +126,9 @@ func (w *Writer) AppendKeyUpdate(dst []byte, requestUpdate bool) ([]byte, error)
 		return dst, err
 	}
 	if err := w.k.update(); err != nil {
-		w.k.closed = true
+		w.k.flags |= kClosed
 		return dst, err
 	}
-	w.sealed = 0
 	return dst, nil
 }
 
@@ -141,11 +145,11 @@ func (w *Writer) AppendAlert(dst []byte, code uint8) ([]byte, error) {
 }
 
 func (w *Writer) alert(dst []byte, level, code uint8) ([]byte, error) {
-	if w.k.closed {
+	if w.k.flags&kClosed != 0 {
 		return dst, ErrClosed
 	}
 	msg := [2]byte{level, code}
 	dst, err := w.seal(dst, msg[:], typeAlert)
-	w.k.closed = true
+	w.k.flags |= kClosed
 	return dst, err
 }
