@@ -71,8 +71,8 @@ func TestTLSLoopIdleFootprint(t *testing.T) {
 	if g1-g0 > 8 {
 		t.Errorf("goroutines grew by %d for %d idle connections", g1-g0, n)
 	}
-	// About 750 B (2026-12-07): the Conn 448, the record layer one 256 B
-	// allocation (tlsloop.Conn: the compacted tls.ConnectionState, Reader and
+	// About 690 B (2026-12-07): the Conn 448, the record layer one 192 B
+	// allocation (256 until 2026-12-07; tlsloop.Conn: the compacted tls.ConnectionState, Reader and
 	// Writer inline, the exporter secret instead of crypto/tls's exporter
 	// closure, which kept about 120 in five allocations: 850), the loops' fd
 	// tables about 20, the rest the odd AEAD not yet dropped; 916
