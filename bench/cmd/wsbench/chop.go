@@ -55,12 +55,8 @@ func runChop(args []string) {
 		return
 	}
 
-	want := strings.Split(*only, ",")
-	servers := slices.DeleteFunc(allServers(), func(s server) bool { return !slices.Contains(want, s.name) || s.raw })
 	// In the order given: the first is the reference of the paired ratios.
-	slices.SortStableFunc(servers, func(a, b server) int {
-		return slices.Index(want, a.name) - slices.Index(want, b.name)
-	})
+	servers := slices.DeleteFunc(pickServers(allServers(), *only), func(s server) bool { return s.raw })
 	killChildrenOnSignal()
 	dir, _ := os.Getwd()
 	r := &runner{dir: dir, res: &Results{}}

@@ -198,9 +198,7 @@ func runPubsub(args []string) {
 	res := psOut{Command: "wsbench pubsub " + strings.Join(args, " "), Shape: *shape, Subs: *subs,
 		Topics: *topics, P99ms: float64(*p99) / 1e6, Started: time.Now().UTC().Format(time.RFC3339),
 		Commit: binCommit(*weirBin, dir)}
-	servers := slices.DeleteFunc(append(slices.Clone(psServers), psOtherWeirs()...), func(s server) bool {
-		return !slices.Contains(strings.Split(*only, ","), s.name)
-	})
+	servers := pickServers(append(slices.Clone(psServers), psOtherWeirs()...), *only)
 	if *shape == "nats" {
 		servers = []server{{name: "weir-nats"}}
 	}

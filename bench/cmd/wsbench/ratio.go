@@ -92,8 +92,7 @@ func runRatio(args []string) {
 		}
 		sizes = append(sizes, n)
 	}
-	want := strings.Split(*only, ",")
-	servers := slices.DeleteFunc(allServers(), func(s server) bool { return !slices.Contains(want, s.name) })
+	servers := pickServers(allServers(), *only)
 	killChildrenOnSignal()
 	self, _ := os.Executable()
 	dir, _ := os.Getwd()

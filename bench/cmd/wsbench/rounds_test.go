@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,29 @@ func TestMergeInto(t *testing.T) {
 	}
 	if got.Seconds != 105 || got.Command != "wsbench run; wsbench run -scenarios storm" {
 		t.Errorf("command %q, seconds %v", got.Command, got.Seconds)
+	}
+}
+
+// TestPickServersOrder: -servers decides the order the servers run in (a run
+// that swaps the order must really swap it), unknown names are left out.
+func TestPickServersOrder(t *testing.T) {
+	t.Parallel()
+	all := []server{{name: "weir"}, {name: "gws"}, {name: "gorilla"}, {name: "weir@main"}}
+	for _, tc := range []struct{ list, want string }{
+		{"weir,weir@main", "weir,weir@main"},
+		{"weir@main,weir", "weir@main,weir"},
+		{"gorilla,nope,weir", "gorilla,weir"},
+		{"gws", "gws"},
+	} {
+		var got []string
+		for _, s := range pickServers(all, tc.list) {
+			got = append(got, s.name)
+		}
+		if g := strings.Join(got, ","); g != tc.want {
+			t.Errorf("pickServers(%q) = %s, want %s", tc.list, g, tc.want)
+		}
+	}
+	if all[0].name != "weir" || all[3].name != "weir@main" {
+		t.Errorf("the list given was reordered: %v", all)
 	}
 }

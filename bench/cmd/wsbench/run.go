@@ -30,6 +30,18 @@ type server struct {
 	goSrv   bool     // a Go server (heap figures meaningful)
 }
 
+// pickServers returns the servers of all named in list (comma-separated), in
+// the list's order: a run goes through its servers in that order, so that
+// runs which swap the order really do (unknown names are left out).
+func pickServers(all []server, list string) []server {
+	want := strings.Split(list, ",")
+	out := slices.DeleteFunc(slices.Clone(all), func(s server) bool { return !slices.Contains(want, s.name) })
+	slices.SortStableFunc(out, func(a, b server) int {
+		return slices.Index(want, a.name) - slices.Index(want, b.name)
+	})
+	return out
+}
+
 func allServers() []server {
 	// Other builds of weir's pool-mode server (bin/weir@TAG, e.g. built from the
 	// main branch) can be named in -servers for paired before/after runs.
@@ -143,8 +155,7 @@ func runRun(args []string) {
 		}}}
 	servers := allServers()
 	if *only != "" {
-		want := strings.Split(*only, ",")
-		servers = slices.DeleteFunc(servers, func(s server) bool { return !slices.Contains(want, s.name) })
+		servers = pickServers(servers, *only)
 	}
 	servers = keepTLS(*useTLS, servers)
 	if *useTLS {
