@@ -162,15 +162,16 @@ func (e *IOError) Unwrap() error { return e.Err }
 // releaseRead returns the read side's pooled buffers.
 func (c *Conn) releaseRead(w *worker) {
 	r := c.read.Get(w)
-	if r.unparsed != nil {
-		bufpool.Put(r.unparsed)
-		r.unparsed = nil
+	b := r.bufs
+	if b != nil && b.unparsed != nil {
+		bufpool.Put(b.unparsed)
+		b.unparsed = nil
 	}
 	r.parser.Release() // refunds its buffer to the inbound budget
 	c.tlsReleaseRead()
-	if r.message != nil {
-		c.putMsg(r.message)
-		r.message = nil
+	if b != nil && b.message != nil {
+		c.putMsg(b.message)
+		b.message = nil
 	}
 }
 

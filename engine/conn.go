@@ -143,12 +143,35 @@ func (id *identity) compression() *deflate.Conn {
 // keeps it in an owned.By keyed by *worker, so code with no worker in hand
 // (a Conn method called from any goroutine) cannot name it.
 type readSide struct {
-	parser   wsread.Reader // partial frames, limits, message state (read.go)
-	unparsed []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
-	message  []byte        // pooled: the fragmented message being assembled
-	flags    uint16        // rf* bits
-	extras   *readExtras   // what few connections need, made on first need
+	parser wsread.Reader // partial frames, limits, message state (read.go)
+	// bufs holds the slice headers of the pooled buffers that outlive a read:
+	// nil until a connection first needs one (a handshake cut by a read, a
+	// stash, a fragmented message), then kept for the connection's life, so
+	// that it is made once, never per message, and an idle connection that
+	// never needed one does not carry its 48 bytes (TestConnSize).
+	bufs   *readBufs
+	flags  uint16      // rf* bits
+	extras *readExtras // what few connections need, made on first need
 }
+
+// readBufs are the read side's pooled buffers that outlive a read. The
+// buffers go back to the pool as they are used up (and at releaseRead); the
+// struct holding their headers stays.
+type readBufs struct {
+	unparsed []byte // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
+	message  []byte // pooled: the fragmented message being assembled
+}
+
+// bufsSet returns r's bufs, making them on first need.
+func (r *readSide) bufsSet() *readBufs {
+	if r.bufs == nil {
+		r.bufs = &readBufs{}
+	}
+	return r.bufs
+}
+
+// assembling reports whether a fragmented message is being assembled.
+func (r *readSide) assembling() bool { return r.bufs != nil && r.bufs.message != nil }
 
 // readExtras holds what few connections' read sides need: a pending
 // asynchronous handshake, the reason a connection failed, the client IP it is
@@ -267,9 +290,9 @@ const (
 	rfRecvClose                     // the peer's close frame arrived
 	rfDiscard                       // failed: input is ignored until the peer hangs up
 	rfFinished                      // finish ran
-	rfHandshake                     // handshake bytes accumulate in read.unparsed
+	rfHandshake                     // handshake bytes accumulate in read.bufs.unparsed
 	rfVerifyWait                    // an asynchronous verify decision is pending
-	rfStash                         // read.unparsed holds bytes kept by PauseRead
+	rfStash                         // read.bufs.unparsed holds bytes kept by PauseRead
 	rfPeerFirst                     // the peer's close frame came before ours went out
 )
 

@@ -166,7 +166,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		return true
 	}
 	if len(head) > 0 {
-		c.read.Get(creator).unparsed = assemble.Keep(nil, head, 0)
+		c.read.Get(creator).bufsSet().unparsed = assemble.Keep(nil, head, 0)
 		c.read.Get(creator).flags |= rfStash // parsed first, by resumeNow
 	}
 	// Own the connection before its fd is watched, so that input arriving at once

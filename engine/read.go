@@ -154,6 +154,7 @@ func (c *Conn) consume(w *worker, data []byte) {
 		// Goroutine mode keeps reading while a deferred verify decision is pending
 		// (to notice a hang-up): kept, within reason, for after it.
 		opening.Early(c.opening(), w, data)
+		c.adoptKept(w)
 		return
 	}
 	if r.flags&rfHandshake != 0 {
@@ -163,8 +164,8 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
 		r.flags &^= rfStash
-		buf := assemble.Keep(r.unparsed, data, 0)
-		r.unparsed = nil
+		buf := assemble.Keep(r.bufs.unparsed, data, 0) // rfStash: bufs made
+		r.bufs.unparsed = nil
 		c.parse(w, buf)
 		bufpool.Put(buf)
 		return
@@ -187,7 +188,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			r.unparsed = assemble.Keep(nil, data, smallIn)
+			r.bufsSet().unparsed = assemble.Keep(nil, data, smallIn)
 			r.flags |= rfStash
 			return
 		}
