@@ -217,25 +217,27 @@ type writeSide struct {
 	// folded: counted into the engine's totals. Under the census's lock, not mu:
 	// it sits here only because the padding after closeCode is free.
 	folded bool
-	// closeReason is the close status's reason, nil for none: a pointer, not a
-	// string, to keep the Conn in its 448-byte size class (TestConnSize); set
-	// once per connection, when it closes (reason).
-	closeReason *string
+	// The close status's reason is in the sharedExtras (closeReason), made
+	// only for a non-empty one: most connections close without a reason, and
+	// the Conn stays in its size class (TestConnSize).
 }
 
-// reason is the close status's reason (under mu).
-func (w *writeSide) reason() string {
-	if w.closeReason == nil {
-		return ""
+// closeReason is the close status's reason (under write.mu).
+func (c *Conn) closeReason() string {
+	if a := c.extras.Load(); a != nil {
+		return a.closeReason
 	}
-	return *w.closeReason
+	return ""
 }
 
-// setStatus sets the close status (under mu).
-func (w *writeSide) setStatus(code frame.StatusCode, reason string) {
-	w.closeCode, w.closeReason = code, nil
+// setStatus sets the close status (under write.mu). A reason makes the
+// sharedExtras if need be, once per connection, as it closes.
+func (c *Conn) setStatus(code frame.StatusCode, reason string) {
+	c.write.closeCode = code
 	if reason != "" {
-		w.closeReason = &reason
+		c.sharedExtras().closeReason = reason
+	} else if a := c.extras.Load(); a != nil {
+		a.closeReason = ""
 	}
 }
 
@@ -263,12 +265,15 @@ type deadlines struct {
 func (d *deadlines) outMark() *int64 { return &d.until }
 
 // sharedExtras holds what few connections need and any goroutine may set up
-// first: the ReadMessage queue of a connection made without a Handler, and the
-// PingRTT calls waiting for their pongs.
+// first: the ReadMessage queue of a connection made without a Handler, the
+// PingRTT calls waiting for their pongs, and the close status's reason.
 type sharedExtras struct {
 	queue atomic.Pointer[queue]
 	rtt   rtt.Set
 	done  chan struct{} // closed by finish, once the connection is closed
+	// closeReason is the close status's reason, "" for none: under write.mu
+	// like the code (setStatus; writeSide.closeCode).
+	closeReason string
 }
 
 // sharedExtras returns c's sharedExtras, making them on first need (any goroutine).
@@ -369,7 +374,7 @@ func (c *Conn) UserData() any {
 func (c *Conn) CloseStatus() (frame.StatusCode, string) {
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()
-	return c.write.closeCode, c.write.reason()
+	return c.write.closeCode, c.closeReason()
 }
 
 // Stats returns the connection's traffic counters.
