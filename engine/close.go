@@ -123,7 +123,7 @@ func (c *Conn) onPeerClose(w *worker, payload []byte) { closer.OnPeerClose(c.clo
 func (c *Conn) finishClean(w *worker) {
 	c.write.mu.Lock()
 	code, reason := c.write.closeCode, c.closeReason()
-	wait := c.goroutine == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
+	wait := c.goroutine() == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
 	arm := wait && c.write.flags&wfFinishOwed == 0
 	if arm {
@@ -205,7 +205,7 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	if r.flags&rfOpened != 0 {
 		c.eng.m.Close(code, r.flags&rfPeerFirst != 0) // internal/opmetrics
 	}
-	if c.goroutine == nil {
+	if c.goroutine() == nil {
 		c.releaseWrite()
 	} // goroutine mode: the writer sends what is queued, then releases and closes
 	c.closeSocket()

@@ -89,28 +89,33 @@ type Conn struct {
 // negotiated facts (subprotocol, version, compression) are set by the handshake
 // before the state becomes open, and the state's store publishes them.
 type identity struct {
-	fd        sock.FD // raw socket on a loop (owns nothing in goroutine mode)
-	client    bool    // this end dialled (next to fd: no padding)
-	version   uint8
-	loop      *loop // its loop (goroutine mode: the engine's timer loop)
-	eng       *engine
-	goroutine *goroutineMode // goroutine-per-connection mode only (goroutine.go)
-	tls       *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
-	rare      *rareIdentity  // nil when none of its facts is set (most server connections)
-	remote    netip.AddrPort
+	fd      sock.FD // raw socket on a loop (owns nothing in goroutine mode)
+	client  bool    // this end dialled (next to fd: no padding)
+	version uint8
+	// goMode: goroutine-per-connection mode (goroutine.go), whose state is in
+	// rare (goroutine): the loops' paths test this byte, in the padding after
+	// fd, and never load rare for it.
+	goMode bool
+	loop   *loop // its loop (goroutine mode: the engine's timer loop)
+	eng    *engine
+	tls    *tlsloop.Conn // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
+	rare   *rareIdentity // nil when none of its facts is set (most server connections)
+	remote netip.AddrPort
 }
 
 // rareIdentity is the part of the identity that most server connections do
 // not have: a Dial's own Handler, permessage-deflate, a subprotocol, the
-// request the verify hook kept. Behind a pointer so that the Conn stays in
-// the 448-byte size class (TestConnSize); set like the rest of the identity,
-// before the connection is published or, for the negotiated facts, before its
-// state becomes open, by the one context that sets it up (rareSet).
+// request the verify hook kept, goroutine mode's state. Behind a pointer so
+// that the Conn stays in the 384-byte size class (TestConnSize); set like the
+// rest of the identity, before the connection is published or, for the
+// negotiated facts, before its state becomes open, by the one context that
+// sets it up (rareSet).
 type rareIdentity struct {
 	handler     Handler       // this connection's callbacks when not the engine's (a Dial's)
 	compression *deflate.Conn // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	subprotocol string
-	kept        *Kept // what the verify hook kept from the request
+	kept        *Kept          // what the verify hook kept from the request
+	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go; identity.goMode)
 }
 
 // rareSet returns id's rare part, making it on first need (only while the
@@ -120,6 +125,20 @@ func (id *identity) rareSet() *rareIdentity {
 		id.rare = &rareIdentity{}
 	}
 	return id.rare
+}
+
+// goroutine is goroutine mode's state, nil for a connection on the loops.
+func (id *identity) goroutine() *goroutineMode {
+	if !id.goMode {
+		return nil
+	}
+	return id.rare.goroutine
+}
+
+// setGoroutine puts the connection in goroutine mode (before it is published).
+func (id *identity) setGoroutine(g *goroutineMode) {
+	id.rareSet().goroutine = g
+	id.goMode = true
 }
 
 // handler is this connection's callbacks: a Dial's own, else the engine's.
@@ -323,8 +342,8 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // LocalAddr is the local end of the TCP connection (asked of the socket, so the
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
-	if c.goroutine != nil {
-		return addrPort(c.goroutine.NetConn().LocalAddr())
+	if c.goroutine() != nil {
+		return addrPort(c.goroutine().NetConn().LocalAddr())
 	}
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()

@@ -24,7 +24,7 @@ import (
 func (c *Conn) handshakeInput(w *worker, data []byte) {
 	if c.tls != nil {
 		w.req.SetTLS(c.tls) // hooks see Request.TLS (tls.go)
-	} else if c.goroutine == nil {
+	} else if c.goroutine() == nil {
 		w.req.SetTLS(nil) // the worker's request view served a wss connection before
 	}
 	opening.Input(c.opening(), w, data)
@@ -67,7 +67,7 @@ func (c *Conn) onDecided(w *worker) {
 	ok := opening.Decided(c.opening(), w)
 	c.adoptKept(w)
 	if ok && c.read.Get(w).flags&rfFinished == 0 &&
-		c.goroutine == nil && c.readReady(w, false) {
+		c.goroutine() == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
 }

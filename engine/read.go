@@ -29,7 +29,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
 	// The turn's budget (internal/turns): a heavy connection (stHeavy,
 	// sched.go) gets the full one, a light one under DispatchPool less.
-	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled && c.goroutine == nil)
+	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled && c.goroutine() == nil)
 	for {
 		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
@@ -37,7 +37,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if spent, heavy := t.Spent(); spent && c.goroutine == nil {
+		if spent, heavy := t.Spent(); spent && c.goroutine() == nil {
 			if heavy {
 				c.sched.Or(stHeavy)
 			}
