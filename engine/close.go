@@ -167,7 +167,7 @@ func (c *Conn) releaseRead(w *worker) {
 		bufpool.Put(b.unparsed)
 		b.unparsed = nil
 	}
-	r.parser.Release() // refunds its buffer to the inbound budget
+	r.parser.Release(&c.eng.cfg.readLimits) // refunds its buffer to the inbound budget
 	c.tlsReleaseRead()
 	if b != nil && b.message != nil {
 		c.putMsg(b.message)

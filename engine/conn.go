@@ -61,10 +61,13 @@ type Stats = opmetrics.Stats
 //   - read: the read side, reached only with a *worker in hand (internal/owned):
 //     the key of the context that holds the running bit (sched.go), which is a
 //     worker, an inline loop, or goroutine mode's reader goroutine;
-//   - write: the write side and the close status, under write.mu;
+//   - write: the write side and the close status, under write.mu (the close
+//     reason, made only for a non-empty one, in the sharedExtras);
 //   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
 //     the owner of the running bit arms (keyed by *worker like the read side);
 //   - the atomics below, for what goroutines tell each other.
+//
+// It is 384 bytes, a size class (TestConnSize): every idle connection is one.
 type Conn struct {
 	identity
 	read  owned.By[readSide, *worker] // read.Get(w): only the running bit's holder has a w
@@ -162,7 +165,7 @@ func (id *identity) compression() *deflate.Conn {
 // keeps it in an owned.By keyed by *worker, so code with no worker in hand
 // (a Conn method called from any goroutine) cannot name it.
 type readSide struct {
-	parser wsread.Reader // partial frames, limits, message state (read.go)
+	parser wsread.Reader // partial frames, message state (read.go); every call passes &eng.cfg.readLimits
 	// bufs holds the slice headers of the pooled buffers that outlive a read:
 	// nil until a connection first needs one (a handshake cut by a read, a
 	// stash, a fragmented message), then kept for the connection's life, so

@@ -64,7 +64,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		}
 		buf := w.buf
 		direct := false
-		room, err := r.parser.ReadSpace(len(buf))
+		room, err := r.parser.ReadSpace(&c.eng.cfg.readLimits, len(buf))
 		if err != nil { // its growth is over the inbound budget
 			c.fail(w, err)
 			return false
@@ -178,9 +178,10 @@ func (c *Conn) consume(w *worker, data []byte) {
 // connection leaves the rest of data unparsed, kept for ResumeRead.
 func (c *Conn) parse(w *worker, data []byte) {
 	r := c.read.Get(w)
+	lim := &c.eng.cfg.readLimits // the parser's, passed to every call (a word less per Conn)
 	if !r.parser.Started() {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
-		r.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression() != nil)
+		r.parser.Start(lim, c.client, c.compression() != nil)
 	}
 	for r.flags&(rfFinished|rfDiscard) == 0 {
 		if len(data) > 0 && c.paused.Load() {
@@ -192,7 +193,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 			r.flags |= rfStash
 			return
 		}
-		ev, n, err := r.parser.Next(data)
+		ev, n, err := r.parser.Next(lim, data)
 		data = data[n:]
 		if err != nil {
 			c.fail(w, err)
