@@ -122,8 +122,8 @@ func (c *Conn) onPeerClose(w *worker, payload []byte) { closer.OnPeerClose(c.clo
 // sends the queue before it closes the socket (closeNet).
 func (c *Conn) finishClean(w *worker) {
 	c.write.mu.Lock()
-	code, reason := c.write.closeCode, c.write.reason()
-	wait := c.goroutine == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
+	code, reason := c.write.closeCode, c.closeReason()
+	wait := c.goroutine() == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
 	arm := wait && c.write.flags&wfFinishOwed == 0
 	if arm {
@@ -142,7 +142,7 @@ func (c *Conn) finishClean(w *worker) {
 func (c *Conn) setCloseStatus(code frame.StatusCode, reason string) {
 	c.write.mu.Lock()
 	if c.write.closeCode == 0 {
-		c.write.setStatus(code, reason)
+		c.setStatus(code, reason)
 	}
 	c.write.mu.Unlock()
 }
@@ -162,15 +162,16 @@ func (e *IOError) Unwrap() error { return e.Err }
 // releaseRead returns the read side's pooled buffers.
 func (c *Conn) releaseRead(w *worker) {
 	r := c.read.Get(w)
-	if r.unparsed != nil {
-		bufpool.Put(r.unparsed)
-		r.unparsed = nil
+	b := r.bufs
+	if b != nil && b.unparsed != nil {
+		bufpool.Put(b.unparsed)
+		b.unparsed = nil
 	}
-	r.parser.Release() // refunds its buffer to the inbound budget
+	r.parser.Release(&c.eng.cfg.readLimits) // refunds its buffer to the inbound budget
 	c.tlsReleaseRead()
-	if r.message != nil {
-		c.putMsg(r.message)
-		r.message = nil
+	if b != nil && b.message != nil {
+		c.putMsg(b.message)
+		b.message = nil
 	}
 }
 
@@ -197,14 +198,14 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	c.write.w.Uncork(c.sink()) // corked bytes were written before the end: out first (writeside.go)
 	c.write.w.MarkClosed()
 	if c.write.closeCode == 0 || c.closeReq.Load() == closing.Abort {
-		c.write.setStatus(code, reason)
+		c.setStatus(code, reason)
 	}
-	code, reason = c.write.closeCode, c.write.reason()
+	code, reason = c.write.closeCode, c.closeReason()
 	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
 	if r.flags&rfOpened != 0 {
 		c.eng.m.Close(code, r.flags&rfPeerFirst != 0) // internal/opmetrics
 	}
-	if c.goroutine == nil {
+	if c.goroutine() == nil {
 		c.releaseWrite()
 	} // goroutine mode: the writer sends what is queued, then releases and closes
 	c.closeSocket()

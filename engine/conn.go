@@ -61,10 +61,13 @@ type Stats = opmetrics.Stats
 //   - read: the read side, reached only with a *worker in hand (internal/owned):
 //     the key of the context that holds the running bit (sched.go), which is a
 //     worker, an inline loop, or goroutine mode's reader goroutine;
-//   - write: the write side and the close status, under write.mu;
+//   - write: the write side and the close status, under write.mu (the close
+//     reason, made only for a non-empty one, in the sharedExtras);
 //   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
 //     the owner of the running bit arms (keyed by *worker like the read side);
 //   - the atomics below, for what goroutines tell each other.
+//
+// It is 384 bytes, a size class (TestConnSize): every idle connection is one.
 type Conn struct {
 	identity
 	read  owned.By[readSide, *worker] // read.Get(w): only the running bit's holder has a w
@@ -89,28 +92,33 @@ type Conn struct {
 // negotiated facts (subprotocol, version, compression) are set by the handshake
 // before the state becomes open, and the state's store publishes them.
 type identity struct {
-	fd        sock.FD // raw socket on a loop (owns nothing in goroutine mode)
-	client    bool    // this end dialled (next to fd: no padding)
-	version   uint8
-	loop      *loop // its loop (goroutine mode: the engine's timer loop)
-	eng       *engine
-	goroutine *goroutineMode // goroutine-per-connection mode only (goroutine.go)
-	tls       *tlsloop.Conn  // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
-	rare      *rareIdentity  // nil when none of its facts is set (most server connections)
-	remote    netip.AddrPort
+	fd      sock.FD // raw socket on a loop (owns nothing in goroutine mode)
+	client  bool    // this end dialled (next to fd: no padding)
+	version uint8
+	// goMode: goroutine-per-connection mode (goroutine.go), whose state is in
+	// rare (goroutine): the loops' paths test this byte, in the padding after
+	// fd, and never load rare for it.
+	goMode bool
+	loop   *loop // its loop (goroutine mode: the engine's timer loop)
+	eng    *engine
+	tls    *tlsloop.Conn // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
+	rare   *rareIdentity // nil when none of its facts is set (most server connections)
+	remote netip.AddrPort
 }
 
 // rareIdentity is the part of the identity that most server connections do
 // not have: a Dial's own Handler, permessage-deflate, a subprotocol, the
-// request the verify hook kept. Behind a pointer so that the Conn stays in
-// the 448-byte size class (TestConnSize); set like the rest of the identity,
-// before the connection is published or, for the negotiated facts, before its
-// state becomes open, by the one context that sets it up (rareSet).
+// request the verify hook kept, goroutine mode's state. Behind a pointer so
+// that the Conn stays in the 384-byte size class (TestConnSize); set like the
+// rest of the identity, before the connection is published or, for the
+// negotiated facts, before its state becomes open, by the one context that
+// sets it up (rareSet).
 type rareIdentity struct {
 	handler     Handler       // this connection's callbacks when not the engine's (a Dial's)
 	compression *deflate.Conn // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	subprotocol string
-	kept        *Kept // what the verify hook kept from the request
+	kept        *Kept          // what the verify hook kept from the request
+	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go; identity.goMode)
 }
 
 // rareSet returns id's rare part, making it on first need (only while the
@@ -120,6 +128,20 @@ func (id *identity) rareSet() *rareIdentity {
 		id.rare = &rareIdentity{}
 	}
 	return id.rare
+}
+
+// goroutine is goroutine mode's state, nil for a connection on the loops.
+func (id *identity) goroutine() *goroutineMode {
+	if !id.goMode {
+		return nil
+	}
+	return id.rare.goroutine
+}
+
+// setGoroutine puts the connection in goroutine mode (before it is published).
+func (id *identity) setGoroutine(g *goroutineMode) {
+	id.rareSet().goroutine = g
+	id.goMode = true
 }
 
 // handler is this connection's callbacks: a Dial's own, else the engine's.
@@ -143,12 +165,35 @@ func (id *identity) compression() *deflate.Conn {
 // keeps it in an owned.By keyed by *worker, so code with no worker in hand
 // (a Conn method called from any goroutine) cannot name it.
 type readSide struct {
-	parser   wsread.Reader // partial frames, limits, message state (read.go)
-	unparsed []byte        // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
-	message  []byte        // pooled: the fragmented message being assembled
-	flags    uint16        // rf* bits
-	extras   *readExtras   // what few connections need, made on first need
+	parser wsread.Reader // partial frames, message state (read.go); every call passes &eng.cfg.readLimits
+	// bufs holds the slice headers of the pooled buffers that outlive a read:
+	// nil until a connection first needs one (a handshake cut by a read, a
+	// stash, a fragmented message), then kept for the connection's life, so
+	// that it is made once, never per message, and an idle connection that
+	// never needed one does not carry its 48 bytes (TestConnSize).
+	bufs   *readBufs
+	flags  uint16      // rf* bits
+	extras *readExtras // what few connections need, made on first need
 }
+
+// readBufs are the read side's pooled buffers that outlive a read. The
+// buffers go back to the pool as they are used up (and at releaseRead); the
+// struct holding their headers stays.
+type readBufs struct {
+	unparsed []byte // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
+	message  []byte // pooled: the fragmented message being assembled
+}
+
+// bufsSet returns r's bufs, making them on first need.
+func (r *readSide) bufsSet() *readBufs {
+	if r.bufs == nil {
+		r.bufs = &readBufs{}
+	}
+	return r.bufs
+}
+
+// assembling reports whether a fragmented message is being assembled.
+func (r *readSide) assembling() bool { return r.bufs != nil && r.bufs.message != nil }
 
 // readExtras holds what few connections' read sides need: a pending
 // asynchronous handshake, the reason a connection failed, the client IP it is
@@ -194,25 +239,27 @@ type writeSide struct {
 	// folded: counted into the engine's totals. Under the census's lock, not mu:
 	// it sits here only because the padding after closeCode is free.
 	folded bool
-	// closeReason is the close status's reason, nil for none: a pointer, not a
-	// string, to keep the Conn in its 448-byte size class (TestConnSize); set
-	// once per connection, when it closes (reason).
-	closeReason *string
+	// The close status's reason is in the sharedExtras (closeReason), made
+	// only for a non-empty one: most connections close without a reason, and
+	// the Conn stays in its size class (TestConnSize).
 }
 
-// reason is the close status's reason (under mu).
-func (w *writeSide) reason() string {
-	if w.closeReason == nil {
-		return ""
+// closeReason is the close status's reason (under write.mu).
+func (c *Conn) closeReason() string {
+	if a := c.extras.Load(); a != nil {
+		return a.closeReason
 	}
-	return *w.closeReason
+	return ""
 }
 
-// setStatus sets the close status (under mu).
-func (w *writeSide) setStatus(code frame.StatusCode, reason string) {
-	w.closeCode, w.closeReason = code, nil
+// setStatus sets the close status (under write.mu). A reason makes the
+// sharedExtras if need be, once per connection, as it closes.
+func (c *Conn) setStatus(code frame.StatusCode, reason string) {
+	c.write.closeCode = code
 	if reason != "" {
-		w.closeReason = &reason
+		c.sharedExtras().closeReason = reason
+	} else if a := c.extras.Load(); a != nil {
+		a.closeReason = ""
 	}
 }
 
@@ -240,12 +287,15 @@ type deadlines struct {
 func (d *deadlines) outMark() *int64 { return &d.until }
 
 // sharedExtras holds what few connections need and any goroutine may set up
-// first: the ReadMessage queue of a connection made without a Handler, and the
-// PingRTT calls waiting for their pongs.
+// first: the ReadMessage queue of a connection made without a Handler, the
+// PingRTT calls waiting for their pongs, and the close status's reason.
 type sharedExtras struct {
 	queue atomic.Pointer[queue]
 	rtt   rtt.Set
 	done  chan struct{} // closed by finish, once the connection is closed
+	// closeReason is the close status's reason, "" for none: under write.mu
+	// like the code (setStatus; writeSide.closeCode).
+	closeReason string
 }
 
 // sharedExtras returns c's sharedExtras, making them on first need (any goroutine).
@@ -267,9 +317,9 @@ const (
 	rfRecvClose                     // the peer's close frame arrived
 	rfDiscard                       // failed: input is ignored until the peer hangs up
 	rfFinished                      // finish ran
-	rfHandshake                     // handshake bytes accumulate in read.unparsed
+	rfHandshake                     // handshake bytes accumulate in read.bufs.unparsed
 	rfVerifyWait                    // an asynchronous verify decision is pending
-	rfStash                         // read.unparsed holds bytes kept by PauseRead
+	rfStash                         // read.bufs.unparsed holds bytes kept by PauseRead
 	rfPeerFirst                     // the peer's close frame came before ours went out
 )
 
@@ -295,8 +345,8 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // LocalAddr is the local end of the TCP connection (asked of the socket, so the
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
-	if c.goroutine != nil {
-		return addrPort(c.goroutine.NetConn().LocalAddr())
+	if c.goroutine() != nil {
+		return addrPort(c.goroutine().NetConn().LocalAddr())
 	}
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()
@@ -346,7 +396,7 @@ func (c *Conn) UserData() any {
 func (c *Conn) CloseStatus() (frame.StatusCode, string) {
 	c.write.mu.Lock()
 	defer c.write.mu.Unlock()
-	return c.write.closeCode, c.write.reason()
+	return c.write.closeCode, c.closeReason()
 }
 
 // Stats returns the connection's traffic counters.

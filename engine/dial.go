@@ -197,7 +197,7 @@ func (e *engine) place(c *Conn, h handoff.Conn) {
 	if h.FD >= 0 {
 		c.fd.Own(h.FD)
 	} else {
-		c.goroutine = perconn.New(h.Net)
+		c.setGoroutine(perconn.New(h.Net))
 	}
 	c.tls = h.Record
 	c.remote = h.Remote

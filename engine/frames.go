@@ -29,15 +29,15 @@ func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
 		c.callOnFrame(w, *h, payload)
 		return
 	}
-	if h.Fin && r.message == nil {
+	if h.Fin && !r.assembling() {
 		c.callOnMessage(w, op, payload) // the zero-copy case: a slice of the read buffer
 		return
 	}
 	if !c.collect(w, payload, h.Fin) || !h.Fin {
 		return
 	}
-	msg := r.message
-	r.message = nil
+	msg := r.bufs.message // collect made bufs
+	r.bufs.message = nil
 	c.callOnMessage(w, op, msg)
 	c.putMsg(msg)
 }
@@ -47,7 +47,7 @@ func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
 // (backpressure.go). Over the budget, the connection fails with 1013
 // (ErrInboundBudget) and collect reports false.
 func (c *Conn) collect(w *worker, payload []byte, last bool) bool {
-	if !assemble.Append(&c.read.Get(w).message, payload, last, &c.eng.inbound) {
+	if !assemble.Append(&c.read.Get(w).bufsSet().message, payload, last, &c.eng.inbound) {
 		return c.fail(w, ErrInboundBudget)
 	}
 	return true
@@ -82,7 +82,15 @@ func (c *Conn) control(w *worker, op frame.Opcode, payload []byte) {
 // is delivered as one OnFrame, since its frames cannot be inflated one by one.
 func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payload []byte) {
 	cfg := &c.eng.cfg
-	msg, ready, err := assemble.Compressed(&c.read.Get(w).message, payload, h.Fin, &c.eng.inbound,
+	// A whole message in one frame, none being assembled, is inflated from
+	// the payload: assemble.Compressed leaves a nil *msg nil when fin, so a
+	// local will do and the read side's bufs are not made for it.
+	var none []byte
+	msg := &none
+	if r := c.read.Get(w); !h.Fin || r.bufs != nil {
+		msg = &r.bufsSet().message
+	}
+	out, ready, err := assemble.Compressed(msg, payload, h.Fin, &c.eng.inbound,
 		c.compression(), op, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
 	if err != nil {
 		c.fail(w, err)
@@ -92,9 +100,9 @@ func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payloa
 	}
 	c.stats.msgsIn.Add(1)
 	if c.eng.cfg.DisableAssembly {
-		c.callOnFrame(w, frame.Header{Fin: true, Opcode: op, Length: int64(len(msg))}, msg)
+		c.callOnFrame(w, frame.Header{Fin: true, Opcode: op, Length: int64(len(out))}, out)
 	} else {
-		c.callOnMessage(w, op, msg)
+		c.callOnMessage(w, op, out)
 	}
-	bufpool.Put(msg)
+	bufpool.Put(out)
 }

@@ -64,7 +64,7 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
 	e.goCounted(func() { c.readLoop(head) })
-	e.goCounted(func() { c.goroutine.WriteLoop((*netWriter)(c)) })
+	e.goCounted(func() { c.goroutine().WriteLoop((*netWriter)(c)) })
 	if stopping && open {
 		c.Close(goingAway(c))
 	}
@@ -73,7 +73,7 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 // flushNet writes what is queued on a goroutine-mode connection that never got a
 // writer goroutine (one that arrived while the engine stops), bounded by
 // CloseTimeout.
-func (c *Conn) flushNet() { c.goroutine.Flush((*netWriter)(c), c.eng.cfg.CloseTimeout) }
+func (c *Conn) flushNet() { c.goroutine().Flush((*netWriter)(c), c.eng.cfg.CloseTimeout) }
 
 // readLoop is the reader goroutine: the worker context of a goroutine-mode
 // connection.
@@ -81,14 +81,14 @@ func (c *Conn) readLoop(head []byte) {
 	r := &netReader{c: c}
 	if c.read.Get(&r.w).flags&rfHandshake != 0 {
 		r.w.req = upgrade.NewRequest()
-		r.w.req.SetTLS(tlsConnOf(c.goroutine.NetConn())) // hooks see Request.TLS (tls.go)
+		r.w.req.SetTLS(tlsConnOf(c.goroutine().NetConn())) // hooks see Request.TLS (tls.go)
 	} else {
 		c.opened(&r.w) // an adopted or dialled connection: open from the start
 	}
 	if len(head) > 0 {
 		c.consume(&r.w, head)
 	}
-	c.goroutine.ReadLoop(r)
+	c.goroutine().ReadLoop(r)
 }
 
 // netReader is a goroutine-mode connection seen by its reader goroutine
@@ -127,7 +127,7 @@ func (r *netReader) EOF()             { r.c.onEOF(&r.w) }
 func (r *netReader) Failed(err error) { r.c.onIOError(&r.w, err) }
 
 // wakeReader makes the reader goroutine look at its pending events.
-func (c *Conn) wakeReader() { c.goroutine.Wake() }
+func (c *Conn) wakeReader() { c.goroutine().Wake() }
 
 // netWriter is a goroutine-mode connection's output as its writer goroutine
 // takes it (perconn.Output), under write.mu.
@@ -167,10 +167,10 @@ func (nw *netWriter) After(err error) {
 
 // inflight is what goroutine mode's writer is writing right now (under write.mu).
 func (c *Conn) inflight() int {
-	if c.goroutine == nil {
+	if c.goroutine() == nil {
 		return 0
 	}
-	return c.goroutine.Inflight()
+	return c.goroutine().Inflight()
 }
 
 // closeNet closes a goroutine-mode socket in finish (under write.mu): at once for an
@@ -179,7 +179,7 @@ func (c *Conn) inflight() int {
 func (c *Conn) closeNet() {
 	idle := c.outLen() == 0 && c.write.w.PongLen() == 0
 	now := c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
-	c.goroutine.Close((*netWriter)(c), idle, now, c.eng.cfg.CloseTimeout)
+	c.goroutine().Close((*netWriter)(c), idle, now, c.eng.cfg.CloseTimeout)
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
@@ -192,7 +192,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 		}
 		e.tuneNet(nc)
 		c := e.newConn(-1, nil, false)
-		c.goroutine = perconn.New(nc)
+		c.setGoroutine(perconn.New(nc))
 		c.remote = remote
 		e.startServerConn(c)
 	}

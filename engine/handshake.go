@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/closing"
@@ -15,7 +16,7 @@ import (
 // in goroutine mode's reader: internal/opening runs it over the Conn seen as
 // its opening.Conn (openSide, below). Request bytes are scanned where they
 // were read; only a request cut by the end of a read is kept, in the read
-// side's unparsed buffer. A verify hook that defers its answer leaves the
+// side's unparsed buffer (kept, below). A verify hook that defers its answer leaves the
 // connection waiting: nothing is parsed until the answer comes
 // (HandshakeDecided) or the handshake times out.
 
@@ -23,10 +24,38 @@ import (
 func (c *Conn) handshakeInput(w *worker, data []byte) {
 	if c.tls != nil {
 		w.req.SetTLS(c.tls) // hooks see Request.TLS (tls.go)
-	} else if c.goroutine == nil {
+	} else if c.goroutine() == nil {
 		w.req.SetTLS(nil) // the worker's request view served a wss connection before
 	}
 	opening.Input(c.opening(), w, data)
+	c.adoptKept(w)
+}
+
+// kept is where internal/opening keeps a request cut by a read (openSide.Kept):
+// the read side's unparsed buffer once its bufs are made, else the worker's
+// slot, nil on entry, so that the common handshake, whole in one read, does
+// not make the bufs. adoptKept, after each call into opening, moves what it
+// left in the slot to the read side.
+func (c *Conn) kept(w *worker) *[]byte {
+	if r := c.read.Get(w); r.bufs != nil {
+		return &r.bufs.unparsed
+	}
+	return &w.kept
+}
+
+// adoptKept moves the bytes opening left in the worker's slot (kept) to the
+// read side, making its bufs, or to the pool if the connection finished.
+func (c *Conn) adoptKept(w *worker) {
+	if w.kept == nil {
+		return
+	}
+	b := w.kept
+	w.kept = nil
+	if r := c.read.Get(w); r.flags&rfFinished == 0 {
+		r.bufsSet().unparsed = b
+		return
+	}
+	bufpool.Put(b)
 }
 
 // HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
@@ -35,8 +64,10 @@ func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 
 // onDecided finishes a deferred handshake (worker context).
 func (c *Conn) onDecided(w *worker) {
-	if opening.Decided(c.opening(), w) && c.read.Get(w).flags&rfFinished == 0 &&
-		c.goroutine == nil && c.readReady(w, false) {
+	ok := opening.Decided(c.opening(), w)
+	c.adoptKept(w)
+	if ok && c.read.Get(w).flags&rfFinished == 0 &&
+		c.goroutine() == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
 }
@@ -78,7 +109,7 @@ type openSide Conn
 
 func (c *Conn) opening() *openSide { return (*openSide)(c) }
 
-func (s *openSide) Kept(w *worker) *[]byte                        { return &s.read.Get(w).unparsed }
+func (s *openSide) Kept(w *worker) *[]byte                        { return (*Conn)(s).kept(w) }
 func (s *openSide) Scratch(w *worker) (*upgrade.Request, *[]byte) { return w.req, &w.rsp }
 func (s *openSide) Upgrader() *upgrade.Upgrader                   { return s.eng.srv.upg }
 func (s *openSide) Remote() netip.AddrPort                        { return s.remote }

@@ -44,7 +44,7 @@ func (*loopOps) FD(c *Conn) *sock.FD                       { return &c.fd }
 func (*loopOps) Loop(c *Conn) *reactor.Loop[Conn, *worker] { return c.loop.Loop }
 func (*loopOps) Handle(w *worker, c *Conn, ev uint32) bool { return c.handle(w, ev) }
 func (*loopOps) Front(c *Conn) bool                        { return c.frontLane() }
-func (*loopOps) Corkable(c *Conn) bool                     { return c.tls == nil && !c.client && c.goroutine == nil }
+func (*loopOps) Corkable(c *Conn) bool                     { return c.tls == nil && !c.client && c.goroutine() == nil }
 func (*loopOps) CorkOn(c *Conn)                            { c.corkOn() }
 func (*loopOps) CorkOff(c *Conn) bool                      { return c.corkOff() }
 func (*loopOps) Corked(c *Conn) []byte                     { return c.corked() }

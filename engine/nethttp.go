@@ -87,7 +87,7 @@ func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, 
 		if refused != nil {
 			refused()
 		}
-		c.goroutine = perconn.New(nc)
+		c.setGoroutine(perconn.New(nc))
 		e.refuseOpen(c)
 		return c
 	}

@@ -24,7 +24,7 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 		}
 		return v
 	}
-	if c.goroutine == nil {
+	if c.goroutine() == nil {
 		c.write.mu.Lock()
 		defer c.write.mu.Unlock()
 		if c.write.w.Closed() {
@@ -32,9 +32,9 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 		}
 		return get(c.fd.Int())
 	}
-	sc, ok := c.goroutine.NetConn().(syscall.Conn)
+	sc, ok := c.goroutine().NetConn().(syscall.Conn)
 	if !ok {
-		t.Fatalf("goroutine-mode conn %T has no fd", c.goroutine.NetConn())
+		t.Fatalf("goroutine-mode conn %T has no fd", c.goroutine().NetConn())
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

@@ -29,7 +29,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
 	// The turn's budget (internal/turns): a heavy connection (stHeavy,
 	// sched.go) gets the full one, a light one under DispatchPool less.
-	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled && c.goroutine == nil)
+	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled && c.goroutine() == nil)
 	for {
 		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
 			return false
@@ -37,7 +37,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if spent, heavy := t.Spent(); spent && c.goroutine == nil {
+		if spent, heavy := t.Spent(); spent && c.goroutine() == nil {
 			if heavy {
 				c.sched.Or(stHeavy)
 			}
@@ -64,7 +64,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		}
 		buf := w.buf
 		direct := false
-		room, err := r.parser.ReadSpace(len(buf))
+		room, err := r.parser.ReadSpace(&c.eng.cfg.readLimits, len(buf))
 		if err != nil { // its growth is over the inbound budget
 			c.fail(w, err)
 			return false
@@ -154,6 +154,7 @@ func (c *Conn) consume(w *worker, data []byte) {
 		// Goroutine mode keeps reading while a deferred verify decision is pending
 		// (to notice a hang-up): kept, within reason, for after it.
 		opening.Early(c.opening(), w, data)
+		c.adoptKept(w)
 		return
 	}
 	if r.flags&rfHandshake != 0 {
@@ -163,8 +164,8 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
 		r.flags &^= rfStash
-		buf := assemble.Keep(r.unparsed, data, 0)
-		r.unparsed = nil
+		buf := assemble.Keep(r.bufs.unparsed, data, 0) // rfStash: bufs made
+		r.bufs.unparsed = nil
 		c.parse(w, buf)
 		bufpool.Put(buf)
 		return
@@ -177,9 +178,10 @@ func (c *Conn) consume(w *worker, data []byte) {
 // connection leaves the rest of data unparsed, kept for ResumeRead.
 func (c *Conn) parse(w *worker, data []byte) {
 	r := c.read.Get(w)
+	lim := &c.eng.cfg.readLimits // the parser's, passed to every call (a word less per Conn)
 	if !r.parser.Started() {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
-		r.parser.Start(&c.eng.cfg.readLimits, c.client, c.compression() != nil)
+		r.parser.Start(lim, c.client, c.compression() != nil)
 	}
 	for r.flags&(rfFinished|rfDiscard) == 0 {
 		if len(data) > 0 && c.paused.Load() {
@@ -187,11 +189,11 @@ func (c *Conn) parse(w *worker, data []byte) {
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			r.unparsed = assemble.Keep(nil, data, smallIn)
+			r.bufsSet().unparsed = assemble.Keep(nil, data, smallIn)
 			r.flags |= rfStash
 			return
 		}
-		ev, n, err := r.parser.Next(data)
+		ev, n, err := r.parser.Next(lim, data)
 		data = data[n:]
 		if err != nil {
 			c.fail(w, err)

@@ -46,7 +46,7 @@ const (
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
 // and the reader is woken out of its blocking read.
 func (c *Conn) post(ev uint32) {
-	if c.goroutine != nil {
+	if c.goroutine() != nil {
 		c.sched.Or(ev)
 		c.wakeReader()
 		return

@@ -9,7 +9,7 @@ import (
 
 // The engine's side of its sockets: internal/sock makes the syscalls; here
 // they meet the engine's policy (admission, TCP options from Config, logging)
-// and goroutine mode, where a connection's socket is a net.Conn (c.goroutine set).
+// and goroutine mode, where a connection's socket is a net.Conn (identity.goMode set).
 
 // listener is a listening socket watched by a loop: accepts happen on the
 // loop, never in a goroutine per connection.
@@ -79,14 +79,14 @@ func (e *engine) tuneNet(nc net.Conn) {
 	}
 }
 
-// Raw socket operations for connections on the loops. In goroutine mode (c.goroutine
+// Raw socket operations for connections on the loops. In goroutine mode (identity.goMode
 // set) they go through the net.Conn instead.
 
 func (c *Conn) sysRead(b []byte) (int, error) { return c.fd.Read(b) }
 
 // sysWrite2 writes a then b without blocking and returns how much the socket took.
 func (c *Conn) sysWrite2(a, b []byte) (int, error) {
-	if c.goroutine != nil {
+	if c.goroutine() != nil {
 		// Goroutine mode: nothing goes to the socket here. Everything is queued
 		// (under the MaxWriteBuffer policy, as on the loops) and the writer
 		// goroutine writes outside the lock, so a peer that stops reading blocks
@@ -99,7 +99,7 @@ func (c *Conn) sysWrite2(a, b []byte) (int, error) {
 // closeSocket closes the socket (under write.mu, with the Writer marked closed, so that no other
 // goroutine can touch a reused fd number afterwards).
 func (c *Conn) closeSocket() {
-	if c.goroutine != nil {
+	if c.goroutine() != nil {
 		c.closeNet()
 		return
 	}
@@ -112,12 +112,12 @@ func (c *Conn) closeSocket() {
 
 // shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
-	if c.goroutine == nil {
+	if c.goroutine() == nil {
 		if c.tls != nil {
 			c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
 		}
 		c.fd.Shutdown()
 	} else {
-		c.goroutine.CloseWrite()
+		c.goroutine().CloseWrite()
 	}
 }

@@ -91,7 +91,7 @@ func (c *Conn) keepalive(w *worker, now int64) {
 func (c *Conn) outTaken() int64 {
 	var n int
 	var ok bool
-	if g := c.goroutine; g != nil {
+	if g := c.goroutine(); g != nil {
 		n, ok = sock.UnsentConn(g.NetConn()) // a tls.Conn is not a syscall.Conn
 	} else {
 		n, ok = c.fd.Unsent()

@@ -11,6 +11,9 @@ type worker struct {
 	buf []byte           // Config.ReadBufferSize
 	req *upgrade.Request // reusable handshake request view
 	rsp []byte           // scratch for handshake responses
+	// kept is the handshake's kept bytes while in internal/opening for a
+	// connection without read bufs, nil between calls (Conn.kept).
+	kept []byte
 }
 
 func newWorker(size int) *worker {

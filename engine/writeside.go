@@ -36,8 +36,8 @@ func (s *connSink) Failed(err error) error {
 }
 
 func (s *connSink) Queued() {
-	if s.goroutine != nil {
-		s.goroutine.Kick() // the writer goroutine writes it
+	if s.goroutine() != nil {
+		s.goroutine().Kick() // the writer goroutine writes it
 	}
 }
 
@@ -46,7 +46,7 @@ func (s *connSink) Inflight() int           { return (*Conn)(s).inflight() }
 func (s *connSink) FrameOut(h frame.Header) { s.eng.cfg.Trace.FrameOut((*Conn)(s), h) }
 
 func (s *connSink) Env() wswrite.Env {
-	return wswrite.Env{Limits: &s.eng.cfg.writeLimits, Deflate: s.compression(), Client: s.client, Goroutine: s.goroutine != nil}
+	return wswrite.Env{Limits: &s.eng.cfg.writeLimits, Deflate: s.compression(), Client: s.client, Goroutine: s.goroutine() != nil}
 }
 
 // outLen is the queued bytes the socket has not taken (under write.mu).

@@ -22,8 +22,8 @@ type Budget interface {
 // charge charges the budget for buf's growth from capacity old. Refused, the
 // buffer goes back to the pool (its bytes are lost: the Reader fails), old is
 // refunded, and the error is ErrBudget.
-func (r *Reader) charge(old int) error {
-	b := r.lim.Budget
+func (r *Reader) charge(lim *Limits, old int) error {
+	b := lim.Budget
 	if b == nil || b.Charge(cap(r.buf)-old) {
 		return nil
 	}
@@ -36,8 +36,8 @@ func (r *Reader) charge(old int) error {
 }
 
 // put returns buf to the pool and refunds its capacity to the budget.
-func (r *Reader) put() {
-	if b := r.lim.Budget; b != nil {
+func (r *Reader) put(lim *Limits) {
+	if b := lim.Budget; b != nil {
 		b.Refund(cap(r.buf))
 	}
 	bufpool.Put(r.buf)

@@ -42,16 +42,16 @@ func TestBudget(t *testing.T) {
 		r.Start(&lim, false, false)
 		// A small frame cut in two is charged, then refunded once delivered.
 		in := enc(true, frame.OpBinary, 0, make([]byte, 1000), true)
-		if _, _, err := r.Next(in[:500]); err != nil {
+		if _, _, err := r.Next(&lim, in[:500]); err != nil {
 			t.Fatal(err)
 		}
 		if b.n.Load() != int64(r.Held()) || r.Held() == 0 {
 			t.Fatalf("charged %d, held %d", b.n.Load(), r.Held())
 		}
-		if ev, _, err := r.Next(in[500:]); err != nil || ev.Kind != EvFrame {
+		if ev, _, err := r.Next(&lim, in[500:]); err != nil || ev.Kind != EvFrame {
 			t.Fatalf("Next: %v %v", ev.Kind, err)
 		}
-		r.Next(nil)
+		r.Next(&lim, nil)
 		if b.n.Load() != 0 {
 			t.Fatalf("charged %d after delivery", b.n.Load())
 		}
@@ -61,7 +61,7 @@ func TestBudget(t *testing.T) {
 		for off := 0; err == nil && off < len(big); {
 			if direct {
 				var room []byte
-				room, err = r.ReadSpace(4096)
+				room, err = r.ReadSpace(&lim, 4096)
 				if room != nil {
 					k := copy(room, big[off:])
 					off += k
@@ -77,7 +77,7 @@ func TestBudget(t *testing.T) {
 			}
 			end := min(off+4096, len(big))
 			var n int
-			_, n, err = r.Next(big[off:end])
+			_, n, err = r.Next(&lim, big[off:end])
 			off += n
 		}
 		if !errors.Is(err, ErrBudget) {
@@ -90,7 +90,7 @@ func TestBudget(t *testing.T) {
 		if b.n.Load() != 0 || r.Held() != 0 {
 			t.Fatalf("after refusal: charged %d, held %d", b.n.Load(), r.Held())
 		}
-		r.Release()
+		r.Release(&lim)
 		if b.n.Load() != 0 {
 			t.Fatalf("charged %d after Release", b.n.Load())
 		}

@@ -37,5 +37,7 @@
 //   - Errors are *frame.ProtocolError sentinels (those of package frame and the
 //     ones below) carrying the close code to send.
 //   - A Reader is used by one goroutine at a time and does no I/O. Its zero
-//     value needs Start before the first Next.
+//     value needs Start before the first Next. It does not keep its Limits
+//     (a word less in every connection): Start, Next, ReadSpace and Release
+//     take them, the same value each time.
 package wsread

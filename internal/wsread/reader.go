@@ -8,7 +8,9 @@ import (
 )
 
 // Limits are what a Reader enforces. One value is shared by every Reader of an
-// engine (Start takes a pointer); it must not change while they use it.
+// engine; it must not change while they use it. A Reader does not keep it (a
+// word less in every connection): Start, Next, ReadSpace and Release take it,
+// and every call on a Reader must pass the Limits its Start was given.
 type Limits struct {
 	// MaxFrameSize caps the payload of one data frame, judged from its header.
 	// It must be positive.
@@ -72,6 +74,8 @@ const (
 	fRSV1                         // an extension defines RSV1 (permessage-deflate)
 	fCompressed                   // the message in progress is compressed
 	fStarted
+	fHeaders  // Limits.Headers, copied by Start
+	fSkipUTF8 // Limits.SkipUTF8, copied by Start
 )
 
 // minBuf is the smallest buffer taken for a partial payload.
@@ -80,7 +84,6 @@ const minBuf = 64
 // Reader is the state of one connection's read side. Its zero value is
 // inert; Start it before the first Next. See the package documentation.
 type Reader struct {
-	lim *Limits
 	buf []byte // pooled: the payload of the frame in flight, as much as has arrived
 	// hdr is the frame in flight, once its header is parsed; while a header
 	// is cut across chunks (hn > 0) it holds the hn bytes that came instead
@@ -96,13 +99,20 @@ type Reader struct {
 	utf8   frame.UTF8Validator
 }
 
-// Start readies r to read a connection's frames under lim. client says that
+// Start readies r to read a connection's frames under lim (which every later
+// call on r passes too: see Limits). client says that
 // the reading end is a client (RFC 6455 §5.1: it receives unmasked frames, a
 // server masked ones); rsv1 that a negotiated extension (permessage-deflate,
 // RFC 7692) defines RSV1 on the first frame of a data message.
 func (r *Reader) Start(lim *Limits, client, rsv1 bool) {
-	r.Release()
-	*r = Reader{lim: lim, flags: fStarted}
+	r.Release(lim)
+	*r = Reader{flags: fStarted}
+	if lim.Headers {
+		r.flags |= fHeaders
+	}
+	if lim.SkipUTF8 {
+		r.flags |= fSkipUTF8
+	}
 	if client {
 		r.flags |= fClient
 	}
@@ -118,10 +128,10 @@ func (r *Reader) Started() bool { return r.flags&fStarted != 0 }
 func (r *Reader) Closed() bool { return r.state == stClosed }
 
 // Release returns r's buffer to the pool and makes r drop all further input
-// (the connection failed or ended).
-func (r *Reader) Release() {
+// (the connection failed or ended). lim is the one given to Start.
+func (r *Reader) Release(lim *Limits) {
 	if r.buf != nil {
-		r.put()
+		r.put(lim)
 	}
 	r.hn = 0
 	r.msgOp = 0
@@ -136,10 +146,11 @@ func (r *Reader) Release() {
 // what is left of it until EvNone, and may stop in between (to pause); the
 // rest of the chunk is then simply not consumed. An error is a violation,
 // reported once; r then drops all input. A payload delivered from r's buffer
-// is valid until the next call, which returns the buffer to the pool.
-func (r *Reader) Next(data []byte) (ev Event, n int, err error) {
+// is valid until the next call, which returns the buffer to the pool. lim is
+// the one given to Start.
+func (r *Reader) Next(lim *Limits, data []byte) (ev Event, n int, err error) {
 	if r.buf != nil && r.state != stPayload {
-		r.put() // the previous frame's, delivered
+		r.put(lim) // the previous frame's, delivered
 	}
 	switch r.state {
 	case stHeader:
@@ -150,16 +161,16 @@ func (r *Reader) Next(data []byte) (ev Event, n int, err error) {
 			return Event{}, n, err
 		}
 		r.hdr = h
-		if r.lim.Headers {
+		if r.flags&fHeaders != 0 {
 			r.state = stCheck
 			return Event{Kind: EvHeader, Header: h}, n, nil
 		}
-		if err := r.check(); err != nil {
+		if err := r.check(lim); err != nil {
 			return Event{}, n, err
 		}
 		r.state = stPayload
 	case stCheck:
-		if err := r.check(); err != nil {
+		if err := r.check(lim); err != nil {
 			return Event{}, 0, err
 		}
 		r.state = stPayload
@@ -183,7 +194,7 @@ func (r *Reader) Next(data []byte) (ev Event, n int, err error) {
 	// by what arrives, never by what the header declares.
 	k := int(min(int64(len(data)), need))
 	if k > 0 {
-		if err := r.grow(k); err != nil {
+		if err := r.grow(lim, k); err != nil {
 			return Event{}, n, err
 		}
 		off := len(r.buf)
@@ -257,7 +268,7 @@ func (r *Reader) takeCut(b *cutHeader) {
 // check judges a parsed header (r.hdr) before any of its payload is looked at,
 // and opens or continues the message. Every comparison is made so that it
 // cannot overflow, whatever the declared length.
-func (r *Reader) check() error {
+func (r *Reader) check(lim *Limits) error {
 	h := &r.hdr
 	// RFC 6455 §5.1: a client masks every frame, a server none.
 	if r.flags&fClient != 0 {
@@ -277,7 +288,6 @@ func (r *Reader) check() error {
 	if h.Opcode.IsControl() {
 		return nil // ParseHeader enforced FIN and the 125-byte cap (§5.5)
 	}
-	lim := r.lim
 	if h.Length > lim.MaxFrameSize {
 		return r.fail(ErrFrameTooBig)
 	}
@@ -319,7 +329,7 @@ func (r *Reader) arrived(p []byte, off int) error {
 	if h.Masked {
 		frame.Mask(h.Mask, off&3, p)
 	}
-	if r.msgOp == frame.OpText && !h.Opcode.IsControl() && r.flags&fCompressed == 0 && !r.lim.SkipUTF8 {
+	if r.msgOp == frame.OpText && !h.Opcode.IsControl() && r.flags&(fCompressed|fSkipUTF8) == 0 {
 		if !r.utf8.Write(p) {
 			return r.fail(ErrTextNotUTF8)
 		}
@@ -329,7 +339,7 @@ func (r *Reader) arrived(p []byte, off int) error {
 
 // grow makes room in buf for k more bytes (k <= the payload still to come):
 // at least k, at most doubling what is there, never past the frame's end.
-func (r *Reader) grow(k int) error {
+func (r *Reader) grow(lim *Limits, k int) error {
 	if cap(r.buf)-len(r.buf) >= k {
 		return nil
 	}
@@ -341,7 +351,7 @@ func (r *Reader) grow(k int) error {
 		more = int(min(int64(more), r.hdr.Length-int64(len(r.buf))))
 		r.buf = bufpool.Grow(r.buf, more)
 	}
-	return r.charge(old)
+	return r.charge(lim, old)
 }
 
 // deliver reports the frame in flight, whole, with payload p, and moves on.
@@ -364,7 +374,7 @@ func (r *Reader) deliver(p []byte) (Event, error) {
 	ev.Op = r.msgOp
 	ev.Compressed = r.flags&fCompressed != 0
 	if h.Fin {
-		if r.msgOp == frame.OpText && !ev.Compressed && !r.lim.SkipUTF8 && !r.utf8.Complete() {
+		if r.msgOp == frame.OpText && !ev.Compressed && r.flags&fSkipUTF8 == 0 && !r.utf8.Complete() {
 			return Event{}, r.fail(ErrTextNotUTF8)
 		}
 		r.msgOp = 0
@@ -384,8 +394,8 @@ func (r *Reader) fail(err error) error {
 // payload bytes still to come and has already shown want bytes, so the buffer
 // at most doubles what has arrived. After reading k bytes into the room, call
 // Commit(k), then Next(nil). An error (ErrBudget: the growth was refused) is a
-// violation, as from Next.
-func (r *Reader) ReadSpace(want int) ([]byte, error) {
+// violation, as from Next. lim is the one given to Start.
+func (r *Reader) ReadSpace(lim *Limits, want int) ([]byte, error) {
 	if r.state != stPayload || len(r.buf) < want || want <= 0 {
 		return nil, nil
 	}
@@ -396,7 +406,7 @@ func (r *Reader) ReadSpace(want int) ([]byte, error) {
 	if cap(r.buf)-len(r.buf) < want {
 		old := cap(r.buf)
 		r.buf = bufpool.Grow(r.buf, int(min(int64(len(r.buf)), rest)))
-		if err := r.charge(old); err != nil {
+		if err := r.charge(lim, old); err != nil {
 			return nil, err
 		}
 	}

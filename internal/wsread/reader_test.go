@@ -56,7 +56,7 @@ func run(t testing.TB, lim *Limits, client, rsv1, direct bool, chunks [][]byte) 
 	var r Reader
 	r.Start(lim, client, rsv1)
 	defer func() {
-		r.Release()
+		r.Release(lim)
 		if n := b.n.Load(); n != 0 {
 			t.Fatalf("budget holds %d after Release", n)
 		}
@@ -65,7 +65,7 @@ func run(t testing.TB, lim *Limits, client, rsv1, direct bool, chunks [][]byte) 
 	closed := false
 	for _, ch := range chunks {
 		if direct {
-			room, err := r.ReadSpace(4)
+			room, err := r.ReadSpace(lim, 4)
 			if err != nil {
 				return out, err
 			}
@@ -75,19 +75,19 @@ func run(t testing.TB, lim *Limits, client, rsv1, direct bool, chunks [][]byte) 
 				if err := r.Commit(k); err != nil {
 					return out, err
 				}
-				checkBuf(t, &r)
+				checkBuf(t, &r, lim)
 			}
 		}
 		for {
-			ev, n, err := r.Next(ch)
+			ev, n, err := r.Next(lim, ch)
 			if n < 0 || n > len(ch) {
 				t.Fatalf("Next consumed %d of %d", n, len(ch))
 			}
 			ch = ch[n:]
-			checkBuf(t, &r)
+			checkBuf(t, &r, lim)
 			if err != nil {
 				// After an error, everything is dropped.
-				if ev, n, err2 := r.Next([]byte{1, 2, 3}); ev.Kind != EvNone || n != 3 || err2 != nil {
+				if ev, n, err2 := r.Next(lim, []byte{1, 2, 3}); ev.Kind != EvNone || n != 3 || err2 != nil {
 					t.Fatalf("after %v: Next = %v, %d, %v", err, ev.Kind, n, err2)
 				}
 				return out, err
@@ -113,9 +113,9 @@ func run(t testing.TB, lim *Limits, client, rsv1, direct bool, chunks [][]byte) 
 
 // checkBuf: a partial payload's buffer never holds much more than what arrived,
 // and a budget is charged exactly its capacity.
-func checkBuf(t testing.TB, r *Reader) {
+func checkBuf(t testing.TB, r *Reader, lim *Limits) {
 	t.Helper()
-	if b, ok := r.lim.Budget.(*countBudget); ok && b.n.Load() != int64(r.Held()) {
+	if b, ok := lim.Budget.(*countBudget); ok && b.n.Load() != int64(r.Held()) {
 		t.Fatalf("budget charged %d, buffer holds %d", b.n.Load(), r.Held())
 	}
 	if r.state == stPayload && cap(r.buf) > max(minBuf, 4*len(r.buf)) {
@@ -239,9 +239,9 @@ func TestGrowsByArrival(t *testing.T) {
 	lim := Limits{MaxFrameSize: 1 << 30, MaxMessageSize: 1 << 30}
 	var r Reader
 	r.Start(&lim, true, false)
-	defer r.Release()
+	defer r.Release(&lim)
 	hdr := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Length: 16 << 20})
-	if _, n, err := r.Next(append(hdr, make([]byte, 100)...)); err != nil || n != len(hdr)+100 {
+	if _, n, err := r.Next(&lim, append(hdr, make([]byte, 100)...)); err != nil || n != len(hdr)+100 {
 		t.Fatalf("Next: %d, %v", n, err)
 	}
 	if cap(r.buf) > 128 {
@@ -249,22 +249,22 @@ func TestGrowsByArrival(t *testing.T) {
 	}
 	chunk := make([]byte, 1000)
 	for got := 100; got < 1<<20; got += len(chunk) {
-		r.Next(chunk)
-		checkBuf(t, &r)
+		r.Next(&lim, chunk)
+		checkBuf(t, &r, &lim)
 	}
 	// Reads straight into the buffer too, until less than a read is missing.
 	reads := 0
-	for room, _ := r.ReadSpace(4096); room != nil; room, _ = r.ReadSpace(4096) {
+	for room, _ := r.ReadSpace(&lim, 4096); room != nil; room, _ = r.ReadSpace(&lim, 4096) {
 		if err := r.Commit(len(room)); err != nil {
 			t.Fatal(err)
 		}
-		checkBuf(t, &r)
+		checkBuf(t, &r, &lim)
 		reads++
 	}
 	if reads == 0 {
 		t.Fatal("no room offered for a large frame in flight")
 	}
-	ev, _, err := r.Next(make([]byte, 16<<20-len(r.buf)))
+	ev, _, err := r.Next(&lim, make([]byte, 16<<20-len(r.buf)))
 	if err != nil || ev.Kind != EvFrame || len(ev.Payload) != 16<<20 {
 		t.Fatalf("end of the frame: %v %d %v", ev.Kind, len(ev.Payload), err)
 	}
@@ -281,7 +281,7 @@ func TestNextAllocs(t *testing.T) {
 		copy(buf, in)
 		data := buf
 		for {
-			ev, n, err := r.Next(data)
+			ev, n, err := r.Next(&lim, data)
 			data = data[n:]
 			if err != nil {
 				t.Fatal(err)
@@ -344,7 +344,7 @@ func BenchmarkNext(b *testing.B) {
 		copy(buf, in)
 		data := buf
 		for {
-			ev, n, err := r.Next(data)
+			ev, n, err := r.Next(&lim, data)
 			data = data[n:]
 			if err != nil {
 				b.Fatal(err)
