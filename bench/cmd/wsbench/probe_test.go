@@ -117,21 +117,8 @@ func TestProbe(t *testing.T) {
 // back would report nothing, or only the fast ones).
 func TestProbeCountsLateEchoes(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(io.Discard, c); c.Close() }() // reads, never answers
-		}
-	}()
-	p, err := startProbe(ln.Addr().String(), true, 1, 100, 64) // a message due every 10 ms
+	addr := serveTCP(t, func(c net.Conn) { io.Copy(io.Discard, c) }) // reads, never answers
+	p, err := startProbe(addr, true, 1, 100, 64)                     // a message due every 10 ms
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,20 +138,10 @@ func TestProbeCountsLateEchoes(t *testing.T) {
 // probe that silently records nothing.
 func TestProbeRefused(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	addr := serveTCP(t, func(c net.Conn) {
 		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-		c.Close()
-	}()
-	if p, err := startProbe(ln.Addr().String(), false, 1, 10, 64); err == nil {
+	})
+	if p, err := startProbe(addr, false, 1, 10, 64); err == nil {
 		p.close()
 		t.Fatal("no error")
 	} else if !strings.Contains(err.Error(), "400") {
@@ -196,4 +173,25 @@ func TestProbeTable(t *testing.T) {
 	if out := ratioReport(res, []int{64}, servers, []string{"rawtcp"}); strings.Contains(out, "Latency probe") {
 		t.Fatalf("a probe table without a probe:\n%s", out)
 	}
+}
+
+// serveTCP listens on loopback until the test ends and runs serve on each
+// accepted connection, closing it afterwards; it returns the address.
+func serveTCP(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { serve(c); c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
 }
