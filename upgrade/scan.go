@@ -215,11 +215,13 @@ func scanLines(buf []byte, start, maxBlock, maxFields, maxLine int) (int, error)
 			return 0, ErrNeedMore
 		}
 		end := start + i + 1
+		if end > maxBlock {
+			// The block's cap came before this line's end in the stream:
+			// a read cut there answers so, whatever the line's bytes.
+			return 0, ErrHeaderTooLarge
+		}
 		if i == 0 || buf[start+i-1] != '\r' {
 			return 0, ErrMalformed // bare LF: we accept CRLF only (RFC 7230 §3)
-		}
-		if end > maxBlock {
-			return 0, ErrHeaderTooLarge
 		}
 		if i == 1 {
 			return end, nil
