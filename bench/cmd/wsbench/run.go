@@ -521,6 +521,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	r.progress("settling")
 	time.Sleep(3 * time.Second)
 	rssPre, _ := statusKiB(sp.pid, "VmRSS")
+	if s.goSrv && r.p.profileDir != "" {
+		r.saveIdleFile(sp, s.name, "/memclasses", ".memclasses-pre.json") // before /stats' GC
+	}
 	if err := sp.get("/stats", &st1); err != nil {
 		r.fail("stats: %v", err)
 		return
