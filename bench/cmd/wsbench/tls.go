@@ -91,7 +91,8 @@ func (r *runner) saveIdleProfiles(sp *srvProc, name string) {
 
 // saveIdleFile writes what the server answers at path into the -profile
 // folder as idle-<name><file>. /memclasses (runtime/metrics' memory classes,
-// no GC) is also read before /stats' GC, as .memclasses-pre.json.
+// no GC) is also read before the connections (.memclasses-0.json, beside the
+// baseline RSS) and before /stats' GC (.memclasses-pre.json).
 func (r *runner) saveIdleFile(sp *srvProc, name, path, file string) {
 	os.MkdirAll(r.p.profileDir, 0o755)
 	c := http.Client{Timeout: 30 * time.Second}
