@@ -20,14 +20,14 @@ import (
 // mallocs are the server's. Not parallel (it counts the whole process's
 // mallocs) and not under -race (which allocates on its own).
 func TestSetupAllocs(t *testing.T) {
-	const warm, n = 256, 256
+	const warm, n, tries = 256, 128, 3
 	s, addr := startServer(t, NopHandler{}, Config{}, nil)
 	ap := netip.MustParseAddrPort(addr)
 	sa := &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
 	req := []byte("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	buf := make([]byte, 512)
-	fds := make([]int, 0, warm+n)
+	fds := make([]int, 0, warm+n*tries)
 	t.Cleanup(func() {
 		for _, fd := range fds {
 			unix.Close(fd)
@@ -60,27 +60,33 @@ func TestSetupAllocs(t *testing.T) {
 	for range warm { // tables and workers grown, pools filled
 		open()
 	}
-	runtime.GC()
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	for range n {
-		open()
-	}
-	runtime.ReadMemStats(&m1)
-	allocs := float64(m1.Mallocs-m0.Mallocs) / n
-	// Bytes in objects up to 1 KiB: what grows with the number of
-	// connections or the load (the loops' fd tables, doubling; a pool
-	// worker started on demand, tens of KiB) is larger, rare, and counted
-	// in allocs.
-	var small uint64
-	for i := range m1.BySize {
-		if m1.BySize[i].Size <= 1024 {
-			small += (m1.BySize[i].Mallocs - m0.BySize[i].Mallocs) * uint64(m1.BySize[i].Size)
+	// The best of a few windows: a goroutine of an earlier test still
+	// winding down may allocate in one.
+	allocs, smallPer, totalPer := 1e9, 1e9, 0.0
+	for range tries {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range n {
+			open()
+		}
+		runtime.ReadMemStats(&m1)
+		// Bytes in objects up to 1 KiB: what grows with the number of
+		// connections or the load (the loops' fd tables, doubling; a pool
+		// worker started on demand, tens of KiB) is larger, rare, and counted
+		// in allocs.
+		var small uint64
+		for i := range m1.BySize {
+			if m1.BySize[i].Size <= 1024 {
+				small += (m1.BySize[i].Mallocs - m0.BySize[i].Mallocs) * uint64(m1.BySize[i].Size)
+			}
+		}
+		if a := float64(m1.Mallocs-m0.Mallocs) / n; a < allocs {
+			allocs, smallPer, totalPer = a, float64(small)/n, float64(m1.TotalAlloc-m0.TotalAlloc)/n
 		}
 	}
-	smallPer := float64(small) / n
 	t.Logf("per connection: %.2f allocations, %.0f bytes (%.0f in objects up to 1 KiB); %d open",
-		allocs, float64(m1.TotalAlloc-m0.TotalAlloc)/n, smallPer, s.NumConns())
+		allocs, totalPer, smallPer, s.NumConns())
 	// The Conn (384 B), with slack for a runtime allocation of its own.
 	if allocs > 1.05 || smallPer > 384+16 {
 		t.Errorf("per connection: %.2f allocations, %.0f bytes in objects up to 1 KiB; want the Conn only (1, 384 B)", allocs, smallPer)
