@@ -13,9 +13,10 @@ import (
 // with an open-coded defer of guard.Recover around the Handler's. They take the
 // worker because a panic fails the connection, which reaches its read side.
 // The handshake's user hooks (upgrade's Verify, CheckOrigin, OnHandshakeError,
-// ...) run through guard.Hook in internal/opening (openSide.HookGuard), WriteMessageFunc's done callbacks through
-// callDone and callDoneAny. A panic in OnClose (or in a done callback run while
-// closing) is only logged: the connection was released before OnClose.
+// ...) run through guard.Hook in internal/opening (openSide.HookGuard),
+// WriteMessageFunc's done callbacks through callDone and callDoneAny. A panic
+// in OnClose (or in a done callback run while closing) is only logged: the
+// connection was released before OnClose.
 
 // PanicPolicy says what a panic in a Handler callback, a handshake hook or a
 // WriteMessageFunc done callback does.
