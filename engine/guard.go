@@ -13,9 +13,10 @@ import (
 // with an open-coded defer of guard.Recover around the Handler's. They take the
 // worker because a panic fails the connection, which reaches its read side.
 // The handshake's user hooks (upgrade's Verify, CheckOrigin, OnHandshakeError,
-// ...) run through guardedHook, WriteMessageFunc's done callbacks through
-// callDone and callDoneAny. A panic in OnClose (or in a done callback run while
-// closing) is only logged: the connection was released before OnClose.
+// ...) run through guard.Hook in internal/opening (openSide.HookGuard),
+// WriteMessageFunc's done callbacks through callDone and callDoneAny. A panic
+// in OnClose (or in a done callback run while closing) is only logged: the
+// connection was released before OnClose.
 
 // PanicPolicy says what a panic in a Handler callback, a handshake hook or a
 // WriteMessageFunc done callback does.
@@ -50,9 +51,6 @@ func (g *guardedConn) Remote() netip.AddrPort    { return g.remote }
 func (g *guardedConn) Fail(w *worker, err error) { (*Conn)(g).fail(w, err) }
 func (g *guardedConn) CloseNow()                 { (*Conn)(g).CloseNow(frame.StatusInternalError, "") }
 func (c *Conn) policy() PanicPolicy              { return c.eng.cfg.PanicPolicy }
-func (c *Conn) guardedHook(f func()) (panicked bool) {
-	return guard.Hook(c.policy(), c.eng.cfg.Logger, c.remote, f)
-}
 
 // The Handler's call points (worker context).
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/closing"
+	"github.com/weir-ws/weir/internal/guard"
 	"github.com/weir-ws/weir/internal/opening"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -117,10 +119,13 @@ func (s *openSide) Notifier() upgrade.Notifier                    { return (*Con
 func (s *openSide) Aborting() bool                                { return s.eng.aborting.Load() }
 func (s *openSide) Stopping() bool                                { return s.eng.stopping.Load() }
 func (s *openSide) Abort()                                        { (*Conn)(s).Abort() }
-func (s *openSide) Guard(f func()) bool                           { return (*Conn)(s).guardedHook(f) }
 func (s *openSide) Parse(w *worker, head []byte)                  { (*Conn)(s).parse(w, head) }
 func (s *openSide) Finished(w *worker) bool                       { return s.read.Get(w).flags&rfFinished != 0 }
 func (s *openSide) Refused(err error)                             { s.eng.countRefused(err) } // metrics.go
+
+func (s *openSide) HookGuard() (guard.Policy, *slog.Logger) {
+	return (*Conn)(s).policy(), s.eng.cfg.Logger
+}
 
 func (s *openSide) AdmitClientIP(w *worker, req *upgrade.Request) bool {
 	return (*Conn)(s).admitClientIP(w, req) // limits.go
@@ -145,8 +150,8 @@ func (s *openSide) Waited(w *worker) (*upgrade.Handle, bool) {
 
 // Open publishes what the handshake negotiated with the open state: from
 // now on the connection is in Conns and NumConns.
-func (s *openSide) Open(res *upgrade.Result) {
-	(*Conn)(s).takeResult(res)
+func (s *openSide) Open(res upgrade.Result) {
+	(*Conn)(s).takeResult(&res)
 	s.state.Store(uint32(StateOpen))
 }
 

@@ -3,10 +3,13 @@ package opening
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/weir-ws/weir/internal/guard"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -21,7 +24,6 @@ type fake struct {
 	aborting, stopping bool
 	noRoom, noLinger   bool
 	answerErr          error
-	panicHook          bool
 	pending            *upgrade.Handle
 	waiting, finished  bool
 	opened             bool
@@ -50,7 +52,7 @@ func (f *fake) Stopping() bool                           { return f.stopping }
 func (f *fake) Abort()                                   { f.do("abort") }
 func (f *fake) AdmitClientIP(int, *upgrade.Request) bool { return !f.noRoom }
 func (f *fake) Wait(_ int, h *upgrade.Handle)            { f.pending, f.waiting = h, true; f.do("wait") }
-func (f *fake) Open(*upgrade.Result)                     { f.do("open") }
+func (f *fake) Open(upgrade.Result)                      { f.do("open") }
 func (f *fake) Opened(int)                               { f.opened = true; f.do("opened") }
 func (f *fake) Parse(_ int, head []byte)                 { f.parsed = append(f.parsed, string(head)) }
 func (f *fake) Finished(int) bool                        { return f.finished }
@@ -65,12 +67,20 @@ func (f *fake) Waited(int) (*upgrade.Handle, bool) {
 	return h, true
 }
 
-func (f *fake) Guard(fn func()) (panicked bool) {
-	if f.panicHook {
-		return true // as if a hook panicked before fn's result
+// HookGuard: panics are recovered and logged nowhere.
+func (f *fake) HookGuard() (guard.Policy, *slog.Logger) {
+	return guard.Close, slog.New(slog.DiscardHandler)
+}
+
+// panicky is an Upgrader whose every hook panics.
+func panicky() *upgrade.Upgrader {
+	return &upgrade.Upgrader{
+		CheckOrigin: func(*upgrade.Request) bool { panic("CheckOrigin") },
+		Verify:      func(*upgrade.Request, *upgrade.Decision) { panic("Verify") },
+		OnHandshakeError: func(netip.AddrPort, *http.Request, *upgrade.HandshakeError) {
+			panic("OnHandshakeError")
+		},
 	}
-	fn()
-	return false
 }
 
 func (f *fake) Answer(out []byte) error {
@@ -113,7 +123,7 @@ func TestInput(t *testing.T) {
 		{"aborting", func(f *fake) { f.aborting = true }, request, "", "abort"},
 		{"stopping", func(f *fake) { f.stopping = true }, request, "503", "refused answer linger"},
 		{"per-IP cap", func(f *fake) { f.noRoom = true }, request, "503", "refused answer linger"},
-		{"hook panicked", func(f *fake) { f.panicHook = true }, request, "500", "refused answer linger"},
+		{"hook panicked", func(f *fake) { f.u = panicky() }, request, "500", "refused answer linger"},
 		{"no linger", func(f *fake) { f.stopping, f.noLinger = true, true }, request, "503", "refused answer finish"},
 		{"answer lost", func(f *fake) { f.answerErr = errors.New("reset") }, request, "101", "open answer finish"},
 		{"refusal lost", func(f *fake) { f.stopping, f.answerErr = true, errors.New("reset") }, request, "503", "refused answer finish"},
@@ -239,8 +249,7 @@ func TestEarlyCap(t *testing.T) {
 // written (and the connection refused).
 func TestRefuseHookPanic(t *testing.T) {
 	t.Parallel()
-	f := newFake(nil)
-	f.panicHook = true
+	f := newFake(panicky())
 	Refuse(f, 0, nil, ErrBusy)
 	if len(f.answers) != 1 || status(t, f.answers[0]) != "503" || f.refused != ErrBusy {
 		t.Fatalf("answers %q, refused %v", f.answers, f.refused)

@@ -10,6 +10,8 @@ import (
 // Without raw sockets there is no Listener: Listen fails and FromListener
 // declines, so callers serve a net.Listener with goroutines instead.
 
+type acceptBuf struct{}
+
 func Listen(string, int, bool) (*Listener, error) { return nil, ErrUnsupported }
 
 func FromListener(net.Listener) (*Listener, bool) { return nil, false }

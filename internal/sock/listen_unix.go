@@ -134,7 +134,7 @@ func (l *Listener) Accept(keep func(fd int, remote netip.AddrPort) bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for !l.closed.Load() {
-		nfd, sa, err := acceptNB(l.fd)
+		nfd, remote, err := l.acceptNB()
 		if err != nil {
 			if err == unix.EINTR || err == unix.ECONNABORTED {
 				continue // interrupted, or gone before we took it
@@ -144,7 +144,7 @@ func (l *Listener) Accept(keep func(fd int, remote netip.AddrPort) bool) error {
 			}
 			return os.NewSyscallError("accept", err)
 		}
-		if !keep(nfd, addrPort(sa)) {
+		if !keep(nfd, remote) {
 			unix.Close(nfd)
 		}
 	}

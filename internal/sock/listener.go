@@ -20,6 +20,7 @@ type Listener struct {
 	file   *os.File    // when the fd was taken from a net.Listener
 	closed atomic.Bool // set once, by Close
 	mu     sync.Mutex  // held while accepting, so Close cannot free the fd under accept
+	abuf   acceptBuf   // the peer address accept writes (under mu; accept_*.go)
 }
 
 // FD is the listening fd, for the poller.

@@ -509,6 +509,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		return
 	}
 	rss0, _ := statusKiB(sp.pid, "VmRSS")
+	if s.goSrv && r.p.profileDir != "" {
+		r.saveIdleFile(sp, s.name, "/memclasses", ".memclasses-0.json") // the baseline, beside rss0
+	}
 	tcp0, slab0 := sockstatTCPMemBytes(), slabBytes()
 	o := genOptions()
 	o.Deflate = deflate
@@ -521,6 +524,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	r.progress("settling")
 	time.Sleep(3 * time.Second)
 	rssPre, _ := statusKiB(sp.pid, "VmRSS")
+	if s.goSrv && r.p.profileDir != "" {
+		r.saveIdleFile(sp, s.name, "/memclasses", ".memclasses-pre.json") // before /stats' GC
+	}
 	if err := sp.get("/stats", &st1); err != nil {
 		r.fail("stats: %v", err)
 		return

@@ -83,19 +83,28 @@ type tlsStats struct {
 // with SRVKIT_MEMPROFILERATE) and idle-<name>.memstats.json (runtime.MemStats:
 // heap in use, idle, released, stacks, the GC goal), taken before /free.
 func (r *runner) saveIdleProfiles(sp *srvProc, name string) {
+	for path, file := range map[string]string{"/debug/pprof/heap?gc=1": ".heap", "/memstats": ".memstats.json",
+		"/memclasses": ".memclasses.json"} {
+		r.saveIdleFile(sp, name, path, file)
+	}
+}
+
+// saveIdleFile writes what the server answers at path into the -profile
+// folder as idle-<name><file>. /memclasses (runtime/metrics' memory classes,
+// no GC) is also read before the connections (.memclasses-0.json, beside the
+// baseline RSS) and before /stats' GC (.memclasses-pre.json).
+func (r *runner) saveIdleFile(sp *srvProc, name, path, file string) {
 	os.MkdirAll(r.p.profileDir, 0o755)
 	c := http.Client{Timeout: 30 * time.Second}
-	for path, file := range map[string]string{"/debug/pprof/heap?gc=1": ".heap", "/memstats": ".memstats.json"} {
-		resp, err := c.Get("http://" + sp.stats + path)
-		if err != nil {
-			r.progress("%s: %v\n", path, err)
-			continue
-		}
-		f, err := os.Create(filepath.Join(r.p.profileDir, "idle-"+name+file))
-		if err == nil {
-			io.Copy(f, resp.Body)
-			f.Close()
-		}
-		resp.Body.Close()
+	resp, err := c.Get("http://" + sp.stats + path)
+	if err != nil {
+		r.progress("%s: %v\n", path, err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(r.p.profileDir, "idle-"+name+file))
+	if err == nil {
+		io.Copy(f, resp.Body)
+		f.Close()
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -126,6 +128,13 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 		m.PauseNs, m.PauseEnd = [256]uint64{}, [256]uint64{}
 		writeJSON(w, m)
 	})
+	// /memclasses is runtime/metrics' /memory/classes/* (where the mapped
+	// memory goes: heap objects, free but not released, released, stacks,
+	// metadata, ...) with the GC goal and cycle count, without a GC: read
+	// right after a storm, it shows what the collector has not yet seen.
+	mux.HandleFunc("/memclasses", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, memClasses())
+	})
 	// /debug/pprof/ (heap, goroutine, ...): what an idle connection holds.
 	mux.HandleFunc("/debug/pprof/", httppprof.Index)
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +164,27 @@ func Serve(o *Options, wsAddr string, broadcast func(p []byte) int, conns func()
 		prof.Close()
 	}
 	os.Exit(0)
+}
+
+// memClasses reads runtime/metrics' memory classes, the GC goal, the
+// number of GC cycles and the goroutines.
+func memClasses() map[string]uint64 {
+	var samples []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") || d.Name == "/gc/heap/goal:bytes" ||
+			d.Name == "/gc/cycles/total:gc-cycles" || d.Name == "/sched/goroutines:goroutines" ||
+			d.Name == "/gc/scan/stack:bytes" || d.Name == "/gc/heap/live:bytes" {
+			samples = append(samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(samples)
+	out := make(map[string]uint64, len(samples))
+	for _, sm := range samples {
+		if sm.Value.Kind() == metrics.KindUint64 {
+			out[sm.Name] = sm.Value.Uint64()
+		}
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"os"
+	"strconv"
 
 	"github.com/weir-ws/weir/bench/internal/srvkit"
 	"github.com/weir-ws/weir/deflate"
@@ -35,6 +36,12 @@ func main() {
 	// WEIR_TLS_DROP_EXPORTER: Config.TLSDropExporter (wss idle memory runs
 	// compare the server with and without it).
 	cfg.TLSDropExporter = os.Getenv("WEIR_TLS_DROP_EXPORTER") != ""
+	// WEIR_MAX_TLS_HANDSHAKES: Config.MaxTLSHandshakes (wss idle memory runs
+	// measure what the handshakes in flight add to the GC goal during a storm;
+	// unset: the default).
+	if n, err := strconv.Atoi(os.Getenv("WEIR_MAX_TLS_HANDSHAKES")); err == nil && n > 0 {
+		cfg.MaxTLSHandshakes = n
+	}
 	srv, err := engine.NewServer(echo{}, cfg, nil)
 	if err != nil {
 		srvkit.Fatal(err)
