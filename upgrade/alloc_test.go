@@ -2,7 +2,6 @@ package upgrade
 
 import (
 	"bytes"
-	"crypto/tls"
 	"io"
 	"testing"
 )
@@ -20,7 +19,6 @@ func TestZeroAllocs(t *testing.T) {
 	resp101 := []byte(serverResponse(t, creq))
 	var resp Response
 	other := []byte(buildRequestConst)
-	tlsConn := &fakeTLS{tls.ConnectionState{HandshakeComplete: true, ServerName: "example.com"}}
 	cases := []struct {
 		name string
 		fn   func()
@@ -42,20 +40,6 @@ func TestZeroAllocs(t *testing.T) {
 			if out, res = u.Handshake(req, testPeer, out[:0], nil); res.Status != 404 {
 				t.Fatal(res.Status)
 			}
-		}},
-		{"wss handshake (SetTLS, TLS)", func() {
-			req.SetTLS(tlsConn) // the engine's per-worker Request, one handshake after another
-			if _, err := u.Parse(buf, req); err != nil {
-				t.Fatal(err)
-			}
-			if st := req.TLS(); st == nil || st.ServerName != "example.com" {
-				t.Fatal("no TLS state")
-			}
-			var res Result
-			if out, res = u.Handshake(req, testPeer, out[:0], nil); !res.Accepted() {
-				t.Fatal(res.Err)
-			}
-			req.SetTLS(nil)
 		}},
 		{"need more", func() {
 			if _, err := u.Parse(buf[:300], req); err != ErrNeedMore {

@@ -45,7 +45,6 @@ type Request struct {
 	checkedProtos, hasExt bool
 	owned                 bool     // hb.buf is the Request's own copy (own)
 	tls                   *tlsInfo // the TLS connection the request came on (SetTLS)
-	tlsOwn                *tlsInfo // SetTLS's box, reused by the Request's next handshakes
 }
 
 // NewRequest returns a Request with room for a typical handshake, so even the

@@ -22,22 +22,12 @@ type tlsInfo struct {
 // has arrived (a *tls.Conn does its own handshake on the first read, so it may
 // be set before that). It belongs to the connection, not to the bytes: parsing
 // keeps it.
-//
-// The state lives in the Request's own box, reused from one handshake to the
-// next (the engine's Requests serve one handshake after another), so that a
-// wss handshake allocates no ConnectionState: [Request.TLS] is valid during
-// the handshake only, and a deferred decision's copy (Clone) has a box of its
-// own.
 func (r *Request) SetTLS(c TLSConn) {
 	if c == nil {
 		r.tls = nil
 		return
 	}
-	if r.tlsOwn == nil {
-		r.tlsOwn = new(tlsInfo)
-	}
-	*r.tlsOwn = tlsInfo{conn: c}
-	r.tls = r.tlsOwn
+	r.tls = &tlsInfo{conn: c}
 }
 
 // TLS returns the TLS state of the connection the request came on, like

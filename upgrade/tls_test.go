@@ -42,3 +42,25 @@ func TestRequestTLS(t *testing.T) {
 		}
 	}
 }
+
+// A hook may keep the *tls.ConnectionState it was given (say, to read the
+// client certificate later): the engine's Requests serve one handshake after
+// another, and the next connection's SetTLS must not rewrite what the earlier
+// one's hook holds (another peer's identity under the first one's pointer).
+func TestRequestTLSKeptStateStays(t *testing.T) {
+	t.Parallel()
+	raw := []byte("GET /ws HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	r := NewRequest()
+	var kept []*tls.ConnectionState
+	for _, name := range []string{"alice.example", "mallory.example"} {
+		r.SetTLS(&fakeTLS{tls.ConnectionState{HandshakeComplete: true, ServerName: name}})
+		if _, err := ParseRequest(raw, r, nil); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, r.TLS())
+	}
+	if got := kept[0].ServerName; got != "alice.example" {
+		t.Fatalf("the first handshake's state now says %q: the next SetTLS rewrote it", got)
+	}
+}
