@@ -104,7 +104,7 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 func (e *engine) startServerConn(c *Conn) {
 	c.state.Store(uint32(StateConnecting))
 	c.read.Get(creator).flags |= rfHandshake
-	if c.goroutine() != nil {
+	if c.goMode {
 		e.startNetConn(c, nil)
 		return
 	}
@@ -151,7 +151,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		// on the socket right here (a fresh socket takes a close frame at once).
 		code, reason := goingAway(c)
 		c.sendClose(code, reason)
-		if c.goroutine() != nil {
+		if c.goMode {
 			c.flushNet() // no writer goroutine will run for it
 		}
 		err := ErrServerClosed
@@ -161,7 +161,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		c.finish(creator, code, reason, err)
 		return false
 	}
-	if c.goroutine() != nil {
+	if c.goMode {
 		e.startNetConn(c, head)
 		return true
 	}

@@ -37,12 +37,12 @@ func (r *tlsReader) Read(w *worker, b []byte) (int, error) {
 }
 
 func (r *tlsReader) Plain(w *worker, p []byte)  { (*Conn)(r).consume(w, p) }
-func (r *tlsReader) Finished(w *worker) bool    { return r.read.Get(w).flags&rfFinished != 0 }
+func (r *tlsReader) Finished(w *worker) bool    { return r.read.Get(w).close.Finished() }
 func (r *tlsReader) EOF(w *worker)              { (*Conn)(r).onEOF(w) }
 func (r *tlsReader) Alert(w *worker, err error) { (*Conn)(r).onIOError(w, err) }
 
 func (r *tlsReader) Stopped(w *worker) bool {
-	return r.read.Get(w).flags&(rfFinished|rfVerifyWait) != 0 || r.paused.Load()
+	return r.read.Get(w).close.Finished() || r.read.Get(w).flags&rfVerifyWait != 0 || r.paused.Load()
 }
 
 func (r *tlsReader) UpdateOwed() {
