@@ -12,18 +12,18 @@ import (
 
 // fake is a connection that records what the machine does to it.
 type fake struct {
-	client           bool
-	req, phase       atomic.Uint32
-	sent             bool // a close frame went out
-	code             frame.StatusCode
-	reason           string
-	rd               Read
-	failure          error
-	log              []string
-	closeCode        frame.StatusCode // of the close frame sent
-	finCode          frame.StatusCode
-	finErr           error
-	goingCode        frame.StatusCode
+	client     bool
+	req, phase atomic.Uint32
+	sent       bool // a close frame went out
+	code       frame.StatusCode
+	reason     string
+	rd         Read
+	failure    error
+	log        []string
+	closeCode  frame.StatusCode // of the close frame sent
+	finCode    frame.StatusCode
+	finErr     error
+	goingCode  frame.StatusCode
 }
 
 func (f *fake) do(s string, a ...any)              { f.log = append(f.log, fmt.Sprintf(s, a...)) }
