@@ -33,17 +33,10 @@ const (
 )
 
 func (s State) String() string {
-	switch s {
-	case StateConnecting:
-		return "connecting"
-	case StateOpen:
-		return "open"
-	case StateClosing:
-		return "closing"
-	case StateClosed:
-		return "closed"
+	if s > StateClosed {
+		return "unknown"
 	}
-	return "unknown"
+	return [...]string{"connecting", "open", "closing", "closed"}[s]
 }
 
 // Stats are a connection's traffic counters, each way (see
