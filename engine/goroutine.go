@@ -137,17 +137,19 @@ func (nw *netWriter) Closed() bool { return nw.write.w.Closed() }
 func (nw *netWriter) Release()     { (*Conn)(nw).releaseWrite() }
 func (nw *netWriter) Wrote(n int)  { nw.stats.bytesOut.Add(uint64(n)) } // keepalive's outTaken watches it
 
+// Take hands the whole queue to the writer; it stays counted in the engine's
+// total until Written gives it back, written or failed.
 func (nw *netWriter) Take() []byte {
 	c := (*Conn)(nw)
 	c.write.w.QueuePongs(c.sink())
 	if c.outLen() == 0 || c.write.w.WriteErr() {
 		return nil
 	}
-	return c.takeOut()
+	return c.write.w.Take(&c.eng.cfg.writeLimits)
 }
 
 func (nw *netWriter) Written(buf []byte, err error) {
-	(*Conn)(nw).writtenOut(buf)
+	wswrite.Written(&nw.eng.cfg.writeLimits, buf)
 	if err != nil {
 		nw.write.w.MarkWriteErr()
 	}

@@ -107,13 +107,12 @@ func (c *Conn) closeSocket() {
 
 // shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
-	switch {
-	case c.goMode:
+	if c.goMode {
 		c.goroutine().CloseWrite()
-	case c.tls != nil:
-		c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
-		fallthrough
-	default:
-		c.fd.Shutdown()
+		return
 	}
+	if c.tls != nil {
+		c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
+	}
+	c.fd.Shutdown()
 }

@@ -85,13 +85,6 @@ func (c *Conn) flush(w *worker) {
 	}
 }
 
-// takeOut hands the whole queue to goroutine mode's writer (under write.mu); it
-// stays counted in the engine's total until writtenOut.
-func (c *Conn) takeOut() []byte { return c.write.w.Take(&c.eng.cfg.writeLimits) }
-
-// writtenOut returns a buffer taken by takeOut once written (or failed).
-func (c *Conn) writtenOut(buf []byte) { wswrite.Written(&c.eng.cfg.writeLimits, buf) }
-
 // releaseWrite returns the write side's pooled buffers (under write.mu).
 func (c *Conn) releaseWrite() { c.write.w.Release(&c.eng.cfg.writeLimits) }
 
