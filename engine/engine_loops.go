@@ -127,7 +127,7 @@ func (e *engine) startServerConn(c *Conn) {
 // or sees stopping here. Not with Abort: by now a worker may have run the whole
 // handshake and OnOpen, and Shutdown's scan may have sent it 1001 already.
 // rejectBusy answers a handshake still in flight with 503 and tells an open
-// connection going-away (onCloseRequest); after Close, which promises no word
+// connection going-away (closing.Machine.OnRequest); after Close, which promises no word
 // to anyone, it is aborted (a 503 raced Close's rescan and reached the peer).
 func (e *engine) abortIfStopping(c *Conn) {
 	switch {
