@@ -39,20 +39,3 @@ func (c *Conn) readHeld() bool {
 	c.write.mu.Unlock()
 	return held
 }
-
-// BufferedAmount is the memory the server's connections hold for queued
-// outbound bytes now, all together: the pooled buffers' size in whole pages
-// (what they keep resident), which Config.MaxTotalBuffered bounds.
-func (s *Server) BufferedAmount() int64 { return s.e.buffered.Load() }
-
-// BufferedAmount is the memory the client's connections hold for queued
-// outbound bytes now, all together (as Server.BufferedAmount).
-func (cl *Client) BufferedAmount() int64 { return cl.e.buffered.Load() }
-
-// BufferedInbound is the number of inbound bytes the server's connections hold
-// between reads now, all together (what Config.MaxTotalInbound bounds).
-func (s *Server) BufferedInbound() int64 { return s.e.inbound.Load() }
-
-// BufferedInbound is the number of inbound bytes the client's connections hold
-// between reads now, all together.
-func (cl *Client) BufferedInbound() int64 { return cl.e.inbound.Load() }

@@ -30,7 +30,7 @@ var closer = closing.Machine[*closeSide, *worker]{
 // peer's close frame before closing the TCP connection. Code 0 sends a close frame
 // with no status. Calling it again, or while closing, does nothing.
 func (c *Conn) Close(code frame.StatusCode, reason string) error {
-	if err := checkClose(code, reason); err != nil {
+	if err := closing.Check(code, reason); err != nil {
 		return err
 	}
 	closer.Close(c.closing(), code, reason)
@@ -41,7 +41,7 @@ func (c *Conn) Close(code frame.StatusCode, reason string) error {
 // without blocking, and closes the TCP connection at once (WebSocket-Node drop; use
 // frame.StatusProtocolError for its default).
 func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
-	if err := checkClose(code, reason); err != nil {
+	if err := closing.Check(code, reason); err != nil {
 		return err
 	}
 	closer.CloseNow(c.closing(), code, reason)
@@ -51,14 +51,6 @@ func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
 // Abort closes the TCP connection at once without a close frame (ws terminate,
 // watershed destroy). OnClose reports 1006 and ErrAborted.
 func (c *Conn) Abort() { closer.Request(c.closing(), closing.Abort) }
-
-// checkClose is closing.Check with the engine's error for a bad code.
-func checkClose(code frame.StatusCode, reason string) error {
-	if err := closing.Check(code, reason); err != closing.ErrInvalidCode {
-		return err
-	}
-	return ErrInvalidCloseCode
-}
 
 // sendClose writes our close frame once; it reports whether this call sent it.
 func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
@@ -87,9 +79,6 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 	return true
 }
 
-// onCloseRequest runs a local close request in worker context.
-func (c *Conn) onCloseRequest(w *worker) { closer.OnRequest(c.closing(), w) }
-
 // fail fails the WebSocket connection (RFC 6455 §7.1.7, closing.Machine.Fail)
 // for err. It returns false so that checks can end with `return c.fail(w, err)`.
 func (c *Conn) fail(w *worker, err error) bool { return closer.Fail(c.closing(), w, err) }
@@ -104,15 +93,12 @@ func (c *Conn) shutdownWrite() {
 	if c.write.w.Closed() {
 		return
 	}
-	if c.outLen() > 0 || c.inflight() > 0 {
+	if c.outLen() > 0 || c.sink().Inflight() > 0 {
 		c.write.flags |= wfShutOwed
 		return
 	}
 	c.shutLocked()
 }
-
-// onPeerClose handles the peer's close frame (RFC 6455 §5.5.1, §7.1.5).
-func (c *Conn) onPeerClose(w *worker, payload []byte) { closer.OnPeerClose(c.closing(), w, payload) }
 
 // finishClean ends a connection whose close handshake completed. On the loops,
 // output still queued (the close echo behind a backlog, RFC 6455 §7.1.1: the
@@ -123,7 +109,7 @@ func (c *Conn) onPeerClose(w *worker, payload []byte) { closer.OnPeerClose(c.clo
 func (c *Conn) finishClean(w *worker) {
 	c.write.mu.Lock()
 	code, reason := c.write.closeCode, c.closeReason()
-	wait := c.goroutine() == nil && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
+	wait := !c.goMode && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
 	arm := wait && c.write.flags&wfFinishOwed == 0
 	if arm {
@@ -180,10 +166,9 @@ func (c *Conn) releaseRead(w *worker) {
 // OnClose runs if OnOpen did.
 func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error) {
 	r := c.read.Get(w)
-	if r.flags&rfFinished != 0 {
+	if !r.close.Finish() {
 		return
 	}
-	r.flags |= rfFinished
 	c.eng.foldStats(c) // before it leaves its loop's table (stats.go)
 	if h, ok := r.pendingHandle(); ok {
 		h.Cancel(err)
@@ -203,11 +188,8 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	code, reason = c.write.closeCode, c.closeReason()
 	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
 	if r.flags&rfOpened != 0 {
-		c.eng.m.Close(code, r.flags&rfPeerFirst != 0) // internal/opmetrics
+		c.eng.m.Close(code, r.close.PeerFirst()) // internal/opmetrics
 	}
-	if c.goroutine() == nil {
-		c.releaseWrite()
-	} // goroutine mode: the writer sends what is queued, then releases and closes
 	c.closeSocket()
 	if c.compression() != nil {
 		c.compression().Release() // no writer can be compressing: we hold mu
@@ -242,8 +224,8 @@ func (s *closeSide) ShutdownWrite()                        { (*Conn)(s).shutdown
 func (s *closeSide) Arm(w *worker)                         { (*Conn)(s).armDeadline(w, s.eng.cfg.CloseTimeout) }
 func (s *closeSide) FinishClean(w *worker)                 { (*Conn)(s).finishClean(w) }
 func (s *closeSide) GoingAway() (frame.StatusCode, string) { return goingAway((*Conn)(s)) }
+func (s *closeSide) Read(w *worker) *closing.Read          { return &s.read.Get(w).close }
 func (s *closeSide) Failure(w *worker) error               { return s.read.Get(w).failErr() }
-func (s *closeSide) Received(w *worker) bool               { return s.read.Get(w).flags&rfRecvClose != 0 }
 
 func (s *closeSide) SendClose(code frame.StatusCode, reason string) bool {
 	return (*Conn)(s).sendClose(code, reason)
@@ -257,23 +239,9 @@ func (s *closeSide) Finish(w *worker, code frame.StatusCode, reason string, err 
 	(*Conn)(s).finish(w, code, reason, err)
 }
 
-func (s *closeSide) Receive(w *worker, peerFirst bool) {
-	r := s.read.Get(w)
-	r.flags |= rfRecvClose
-	if peerFirst {
-		r.flags |= rfPeerFirst // the peer started the closing handshake (metrics.go)
-	}
-}
-
-func (s *closeSide) Discard(w *worker, err error) bool {
-	r := s.read.Get(w)
-	if r.flags&(rfDiscard|rfFinished) != 0 {
-		return false
-	}
-	r.flags |= rfDiscard
-	r.extra().failErr = err
+func (s *closeSide) Failed(w *worker, err error) {
+	s.read.Get(w).extra().failErr = err
 	(*Conn)(s).releaseRead(w)
-	return true
 }
 
 func (s *closeSide) Handshaking(w *worker, busy bool) {

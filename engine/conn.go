@@ -8,6 +8,7 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/hooks"
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/owned"
@@ -32,17 +33,10 @@ const (
 )
 
 func (s State) String() string {
-	switch s {
-	case StateConnecting:
-		return "connecting"
-	case StateOpen:
-		return "open"
-	case StateClosing:
-		return "closing"
-	case StateClosed:
-		return "closed"
+	if s > StateClosed {
+		return "unknown"
 	}
-	return "unknown"
+	return [...]string{"connecting", "open", "closing", "closed"}[s]
 }
 
 // Stats are a connection's traffic counters, each way (see
@@ -172,8 +166,9 @@ type readSide struct {
 	// that it is made once, never per message, and an idle connection that
 	// never needed one does not carry its 48 bytes (TestConnSize).
 	bufs   *readBufs
-	flags  uint16      // rf* bits
-	extras *readExtras // what few connections need, made on first need
+	flags  uint16       // rf* bits
+	close  closing.Read // the close machine's: the peer's close frame, input dropped, finished
+	extras *readExtras  // what few connections need, made on first need
 }
 
 // readBufs are the read side's pooled buffers that outlive a read. The
@@ -314,13 +309,9 @@ type connStats struct {
 // read.flags (owner of the running bit).
 const (
 	rfOpened     uint16 = 1 << iota // OnOpen was called, so OnClose is owed
-	rfRecvClose                     // the peer's close frame arrived
-	rfDiscard                       // failed: input is ignored until the peer hangs up
-	rfFinished                      // finish ran
 	rfHandshake                     // handshake bytes accumulate in read.bufs.unparsed
 	rfVerifyWait                    // an asynchronous verify decision is pending
 	rfStash                         // read.bufs.unparsed holds bytes kept by PauseRead
-	rfPeerFirst                     // the peer's close frame came before ours went out
 )
 
 // write.flags (under write.mu).
@@ -345,7 +336,7 @@ func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
 // LocalAddr is the local end of the TCP connection (asked of the socket, so the
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
-	if c.goroutine() != nil {
+	if c.goMode {
 		return addrPort(c.goroutine().NetConn().LocalAddr())
 	}
 	c.write.mu.Lock()

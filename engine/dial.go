@@ -75,7 +75,7 @@ func (o *DialOptions) dialOptions() *dial.Options {
 // Client dials connections that run on its engine's loops, with the same Conn API
 // and callbacks as server connections, and no goroutine per connection.
 type Client struct {
-	e *engine
+	reports // NumConns, Stats, Metrics, BufferedAmount, BufferedInbound (stats.go)
 }
 
 // NewClient returns a client whose connections use cfg (nil: defaults) and h as
@@ -85,7 +85,7 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{e: e}, nil
+	return &Client{reports{e}}, nil
 }
 
 // Close aborts the client's connections and stops its loops. A Dial running
@@ -96,9 +96,6 @@ func (cl *Client) Close() error {
 	cl.e.stop()
 	return nil
 }
-
-// NumConns is the number of the client's connections.
-func (cl *Client) NumConns() int { return int(cl.e.census.Live.Load()) }
 
 var (
 	defaultClientOnce sync.Once

@@ -60,7 +60,7 @@ func (e *engine) pickLoop() *loop {
 // connClosed is called once per connection by finish.
 func (e *engine) connClosed(w *worker, c *Conn) {
 	e.releaseConn(w, c) // its place under MaxConnsPerIP (limits.go)
-	if c.goroutine() != nil {
+	if c.goMode {
 		e.gmu.Lock()
 		delete(e.gconns, c)
 		e.gmu.Unlock()
@@ -91,8 +91,8 @@ func (c *Conn) PauseRead() {
 	// The parser stops at once (it checks paused); the poller is told by whoever
 	// owns the connection (evPause), never here: by now the connection may have
 	// closed and its fd number may belong to another one. Goroutine mode has no
-	// poller: its reader checks paused.
-	if c.goroutine() == nil && c.State() != StateClosed {
+	// poller: the event wakes its reader, which then waits while paused.
+	if c.State() != StateClosed {
 		c.post(evPause)
 	}
 }
@@ -117,11 +117,11 @@ func (c *Conn) IsPaused() bool { return c.paused.Load() }
 // interleaving of PauseRead and ResumeRead ends as the last one asked.
 func (c *Conn) applyPause(w *worker, resumed bool) {
 	r := c.read.Get(w)
-	if r.flags&rfFinished != 0 {
+	if r.close.Finished() {
 		return // finished earlier in this turn: its handle is closed
 	}
 	paused := c.paused.Load()
-	if c.goroutine() == nil && c.loop != nil && paused != (r.flags&rfReadOff != 0) {
+	if !c.goMode && paused != (r.flags&rfReadOff != 0) {
 		if err := c.loop.SetRead(c, !paused); err == nil {
 			r.flags ^= rfReadOff
 		} else {
@@ -140,7 +140,7 @@ func (c *Conn) resumeNow(w *worker) {
 	if r.flags&rfStash != 0 {
 		c.consume(w, nil)
 	}
-	if c.goroutine() == nil && c.readReady(w, r.flags&rfHangUp != 0) {
+	if !c.goMode && c.readReady(w, r.flags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

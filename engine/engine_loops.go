@@ -104,7 +104,7 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 func (e *engine) startServerConn(c *Conn) {
 	c.state.Store(uint32(StateConnecting))
 	c.read.Get(creator).flags |= rfHandshake
-	if c.goroutine() != nil {
+	if c.goMode {
 		e.startNetConn(c, nil)
 		return
 	}
@@ -127,7 +127,7 @@ func (e *engine) startServerConn(c *Conn) {
 // or sees stopping here. Not with Abort: by now a worker may have run the whole
 // handshake and OnOpen, and Shutdown's scan may have sent it 1001 already.
 // rejectBusy answers a handshake still in flight with 503 and tells an open
-// connection going-away (onCloseRequest); after Close, which promises no word
+// connection going-away (closing.Machine.OnRequest); after Close, which promises no word
 // to anyone, it is aborted (a 503 raced Close's rescan and reached the peer).
 func (e *engine) abortIfStopping(c *Conn) {
 	switch {
@@ -151,7 +151,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		// on the socket right here (a fresh socket takes a close frame at once).
 		code, reason := goingAway(c)
 		c.sendClose(code, reason)
-		if c.goroutine() != nil {
+		if c.goMode {
 			c.flushNet() // no writer goroutine will run for it
 		}
 		err := ErrServerClosed
@@ -161,7 +161,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		c.finish(creator, code, reason, err)
 		return false
 	}
-	if c.goroutine() != nil {
+	if c.goMode {
 		e.startNetConn(c, head)
 		return true
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/tlsloop"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
@@ -105,7 +106,7 @@ var (
 	// ErrControlTooLong: Ping, Pong or a control frame payload over 125 bytes.
 	ErrControlTooLong = errors.New("weir: control frame payload over 125 bytes")
 	// ErrInvalidCloseCode: Close with a code that may not be sent on the wire.
-	ErrInvalidCloseCode = errors.New("weir: invalid close code")
+	ErrInvalidCloseCode = closing.ErrInvalidCode
 	// ErrServerClosed: Serve or ListenAndServe after Shutdown or Close.
 	ErrServerClosed = errors.New("weir: server closed")
 	// ErrClientClosed: Dial on a Client that is closed or closing.

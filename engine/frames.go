@@ -72,7 +72,7 @@ func (c *Conn) control(w *worker, op frame.Opcode, payload []byte) {
 		}
 		c.callOnPong(w, payload)
 	case frame.OpClose:
-		c.onPeerClose(w, payload)
+		closer.OnPeerClose(c.closing(), w, payload) // RFC 6455 §5.5.1, §7.1.5
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/weir-ws/weir/internal/closing"
 	"github.com/weir-ws/weir/internal/perconn"
+	"github.com/weir-ws/weir/internal/wswrite"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -99,7 +100,7 @@ type netReader struct {
 	w worker
 }
 
-func (r *netReader) Done() bool { return r.c.read.Get(&r.w).flags&rfFinished != 0 }
+func (r *netReader) Done() bool { return r.c.read.Get(&r.w).close.Finished() }
 
 func (r *netReader) Events() bool {
 	c := r.c
@@ -126,9 +127,6 @@ func (r *netReader) Input(p []byte) {
 func (r *netReader) EOF()             { r.c.onEOF(&r.w) }
 func (r *netReader) Failed(err error) { r.c.onIOError(&r.w, err) }
 
-// wakeReader makes the reader goroutine look at its pending events.
-func (c *Conn) wakeReader() { c.goroutine().Wake() }
-
 // netWriter is a goroutine-mode connection's output as its writer goroutine
 // takes it (perconn.Output), under write.mu.
 type netWriter Conn
@@ -139,17 +137,19 @@ func (nw *netWriter) Closed() bool { return nw.write.w.Closed() }
 func (nw *netWriter) Release()     { (*Conn)(nw).releaseWrite() }
 func (nw *netWriter) Wrote(n int)  { nw.stats.bytesOut.Add(uint64(n)) } // keepalive's outTaken watches it
 
+// Take hands the whole queue to the writer; it stays counted in the engine's
+// total until Written gives it back, written or failed.
 func (nw *netWriter) Take() []byte {
 	c := (*Conn)(nw)
 	c.write.w.QueuePongs(c.sink())
 	if c.outLen() == 0 || c.write.w.WriteErr() {
 		return nil
 	}
-	return c.takeOut()
+	return c.write.w.Take(&c.eng.cfg.writeLimits)
 }
 
 func (nw *netWriter) Written(buf []byte, err error) {
-	(*Conn)(nw).writtenOut(buf)
+	wswrite.Written(&nw.eng.cfg.writeLimits, buf)
 	if err != nil {
 		nw.write.w.MarkWriteErr()
 	}
@@ -165,12 +165,21 @@ func (nw *netWriter) After(err error) {
 	(*Conn)(nw).post(evWrite)
 }
 
-// inflight is what goroutine mode's writer is writing right now (under write.mu).
-func (c *Conn) inflight() int {
-	if c.goroutine() == nil {
-		return 0
-	}
-	return c.goroutine().Inflight()
+// netSink is a goroutine-mode connection seen by its Writer (wswrite.Sink,
+// under write.mu): nothing goes to the socket under the lock. Everything is
+// queued (under the MaxWriteBuffer policy, as on the loops) and the writer
+// goroutine writes outside the lock, so a peer that stops reading blocks no
+// caller, no callback and no keepalive.
+type netSink struct{ *connSink }
+
+func (netSink) Write2(wswrite.FrameBuf, int, []byte) (int, error) { return 0, nil }
+func (s netSink) Queued()                                         { s.goroutine().Kick() }
+func (s netSink) Inflight() int                                   { return s.goroutine().Inflight() }
+
+func (s netSink) Env() wswrite.Env {
+	env := s.connSink.Env()
+	env.Goroutine = true
+	return env
 }
 
 // closeNet closes a goroutine-mode socket in finish (under write.mu): at once for an

@@ -53,7 +53,7 @@ func (c *Conn) adoptKept(w *worker) {
 	}
 	b := w.kept
 	w.kept = nil
-	if r := c.read.Get(w); r.flags&rfFinished == 0 {
+	if r := c.read.Get(w); !r.close.Finished() {
 		r.bufsSet().unparsed = b
 		return
 	}
@@ -68,7 +68,7 @@ func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 func (c *Conn) onDecided(w *worker) {
 	ok := opening.Decided(c.opening(), w)
 	c.adoptKept(w)
-	if ok && c.read.Get(w).flags&rfFinished == 0 &&
+	if ok && !c.read.Get(w).close.Finished() &&
 		c.goroutine() == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile
 	}
@@ -120,7 +120,7 @@ func (s *openSide) Aborting() bool                                { return s.eng
 func (s *openSide) Stopping() bool                                { return s.eng.stopping.Load() }
 func (s *openSide) Abort()                                        { (*Conn)(s).Abort() }
 func (s *openSide) Parse(w *worker, head []byte)                  { (*Conn)(s).parse(w, head) }
-func (s *openSide) Finished(w *worker) bool                       { return s.read.Get(w).flags&rfFinished != 0 }
+func (s *openSide) Finished(w *worker) bool                       { return s.read.Get(w).close.Finished() }
 func (s *openSide) Refused(err error)                             { s.eng.countRefused(err) } // metrics.go
 
 func (s *openSide) HookGuard() (guard.Policy, *slog.Logger) {
@@ -184,7 +184,7 @@ func (s *openSide) Linger(w *worker, err error) bool {
 		return false
 	}
 	r := c.read.Get(w)
-	r.flags |= rfDiscard // consume drops input from now on
+	r.close.Discard() // consume drops input from now on
 	r.flags &^= rfVerifyWait
 	r.extra().failErr = err // onEOF ends it at once (finishClean)
 	c.releaseRead(w)

@@ -43,12 +43,6 @@ func (*loopOps) Sched(c *Conn) *reactor.Sched              { return &c.sched }
 func (*loopOps) FD(c *Conn) *sock.FD                       { return &c.fd }
 func (*loopOps) Loop(c *Conn) *reactor.Loop[Conn, *worker] { return c.loop.Loop }
 func (*loopOps) Handle(w *worker, c *Conn, ev uint32) bool { return c.handle(w, ev) }
-func (*loopOps) Front(c *Conn) bool                        { return c.frontLane() }
-func (*loopOps) Corkable(c *Conn) bool                     { return c.tls == nil && !c.client && c.goroutine() == nil }
-func (*loopOps) CorkOn(c *Conn)                            { c.corkOn() }
-func (*loopOps) CorkOff(c *Conn) bool                      { return c.corkOff() }
-func (*loopOps) Corked(c *Conn) []byte                     { return c.corked() }
-func (*loopOps) CorkSent(c *Conn, n int, err error)        { c.corkSent(n, err) }
 func (o *loopOps) NewWorker() *worker                      { return newWorker(o.cfg.ReadBufferSize) }
 func (o *loopOps) NewWheel() *wheel.Wheel[Conn]            { return newWheel(o.cfg.TimerResolution) }
 func (o *loopOps) TookOver()                               { (*engine)(o).tookOver() }
@@ -66,5 +60,62 @@ func (e *engine) tookOver() {
 	if n, log := e.m.takeovers.Count(time.Now()); log {
 		e.cfg.Logger.Warn("weir: a handler blocked its event loop for 20 ms; another goroutine runs the loop",
 			"takeovers", n)
+	}
+}
+
+// Front: a server connection still in its handshake goes to the pool's front
+// lane. Its turn is one small request and its client waits on the answer
+// before it sends anything more: behind the fresh turns of hundreds of
+// flooders that just woke up, it waited 50-120 ms under load (issue 12). Its
+// turns end with the 101 (or the refusal): the request is bounded by the
+// header limit and the handshake timeout, so a peer cannot keep work in the
+// front lane beyond its own handshake.
+func (*loopOps) Front(c *Conn) bool { return !c.client && c.state.Load() == uint32(StateConnecting) }
+
+// Corked batches (internal/reactor's cork.go, issue 15): while a worker runs a
+// batch of ready connections, the writes of the plain server ones that would
+// go straight to the socket are queued (wswrite's cork.go) and go out
+// together at the batch end.
+func (*loopOps) Corkable(c *Conn) bool { return c.tls == nil && !c.client }
+
+func (*loopOps) CorkOn(c *Conn) {
+	c.write.mu.Lock()
+	c.write.w.CorkOn()
+	c.write.mu.Unlock()
+}
+
+// CorkOff stops corking c's writes and reports whether it has corked bytes
+// to send.
+func (*loopOps) CorkOff(c *Conn) bool {
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	return c.write.w.CorkOff()
+}
+
+// Corked takes write.mu and returns c's corked bytes, or, with none (or the
+// Writer closed: no fd is touched), lets the lock go and returns nil.
+func (*loopOps) Corked(c *Conn) []byte {
+	c.write.mu.Lock()
+	b := c.write.w.Corked()
+	if b == nil {
+		c.write.mu.Unlock()
+	}
+	return b
+}
+
+// CorkSent records what the socket took of c's corked bytes (counted out, so
+// keepalive's count of output taken stays what the kernel got) and lets c's
+// lock go; a flush turn follows when the socket left bytes or something waits
+// for them to be out (wswrite.Writer.CorkSent), or a half-close or the end of
+// a closing handshake waits for the queue to empty (flush).
+func (*loopOps) CorkSent(c *Conn, n int, err error) {
+	if n > 0 {
+		c.stats.bytesOut.Add(uint64(n))
+	}
+	turn := c.write.w.CorkSent(c.sink(), n, err)
+	turn = turn || (err == nil && c.write.flags&(wfShutOwed|wfFinishOwed) != 0)
+	c.write.mu.Unlock()
+	if turn {
+		c.post(evWrite)
 	}
 }

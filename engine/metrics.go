@@ -47,15 +47,6 @@ func (e *engine) metrics() Metrics {
 	return e.m.Snapshot(e.stats(), e.buffered.Load(), e.inbound.Load(), e.m.takeovers.Load(), e.m.tls.Snapshot())
 }
 
-// Metrics returns the server's operator metrics (see Metrics and
-// docs/metrics.md); package metrics publishes them with expvar or in the
-// Prometheus text format.
-func (s *Server) Metrics() Metrics { return s.e.metrics() }
-
-// Metrics returns the client's operator metrics. The handshake counters are
-// the server's and stay zero here (a failed dial returns its error).
-func (cl *Client) Metrics() Metrics { return cl.e.metrics() }
-
 // handshakeRefusal reports whether err from upgrade.Upgrader.Upgrade is a
 // refusal that was answered (a *HandshakeError), not a connection lost.
 func handshakeRefusal(err error) bool {

@@ -71,11 +71,7 @@ func TestPauseAfterCloseSparesFdReuser(t *testing.T) {
 func TestPauseResumeHammer(t *testing.T) {
 	t.Parallel()
 	forModes(t, func(t *testing.T, cfg Config) {
-		cfg.PingInterval = -1
-		h := newPSHandler()
-		_, addr := startServer(t, h, cfg, nil)
-		rc := dialRaw(t, addr)
-		c := h.conn(t)
+		h, rc, c := psOpen(t, cfg)
 		for round := range 100 {
 			var wg sync.WaitGroup
 			wg.Add(2)

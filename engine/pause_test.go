@@ -39,6 +39,17 @@ func (h *psHandler) got() []string {
 	return slices.Clone(h.msgs)
 }
 
+// psOpen starts a server with a psHandler (no keepalive pings) and returns
+// the handler, a raw client and the server's end of its connection.
+func psOpen(t *testing.T, cfg Config) (*psHandler, *rawClient, *Conn) {
+	t.Helper()
+	cfg.PingInterval = -1
+	h := newPSHandler()
+	_, addr := startServer(t, h, cfg, nil)
+	rc := dialRaw(t, addr)
+	return h, rc, h.conn(t)
+}
+
 func (h *psHandler) conn(t testing.TB) *Conn {
 	t.Helper()
 	select {
@@ -103,11 +114,7 @@ func TestPauseResume(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			forModes(t, func(t *testing.T, cfg Config) {
-				cfg.PingInterval = -1
-				h := newPSHandler()
-				_, addr := startServer(t, h, cfg, nil)
-				rc := dialRaw(t, addr)
-				c := h.conn(t)
+				h, rc, c := psOpen(t, cfg)
 				if c.IsPaused() {
 					t.Fatal("a new connection is paused")
 				}
@@ -215,4 +222,27 @@ func firstDiff(a, b []string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestPauseLeavesInputInKernel: once PauseRead (from any goroutine) has
+// returned, what the peer sends stays in the kernel, where TCP flow control
+// pushes back, in every mode: goroutine mode's reader, blocked in its read, is
+// woken and waits, rather than reading one more buffer into the stash.
+func TestPauseLeavesInputInKernel(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		h, rc, c := psOpen(t, cfg)
+		rc.send(true, frame.OpText, []byte("before"))
+		waitFor(t, func() bool { return len(h.got()) == 1 })
+		time.Sleep(20 * time.Millisecond) // the reader is back in its read
+		in := c.Stats().BytesIn
+		c.PauseRead()
+		rc.send(true, frame.OpText, []byte("while paused"))
+		time.Sleep(100 * time.Millisecond)
+		if got := c.Stats().BytesIn; got != in {
+			t.Fatalf("read %d bytes while paused", got-in)
+		}
+		c.ResumeRead()
+		waitFor(t, func() bool { return len(h.got()) == 2 })
+	})
 }

@@ -25,19 +25,20 @@ const smallIn = 64
 
 // readReady reads what the socket has (the poller is edge-triggered, so until a
 // short read or EAGAIN). It reports whether it stopped early with more to read.
+// Connections on the loops only: goroutine mode's reader reads in perconn.
 func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
 	// The turn's budget (internal/turns): a heavy connection (stHeavy,
 	// sched.go) gets the full one, a light one under DispatchPool less.
-	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled && c.goroutine() == nil)
+	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled)
 	for {
-		if r.flags&(rfFinished|rfVerifyWait) != 0 || c.paused.Load() {
+		if r.close.Finished() || r.flags&rfVerifyWait != 0 || c.paused.Load() {
 			return false
 		}
 		if c.readHeld() { // output above WriteHighWater: stop (backpressure.go)
 			return false
 		}
-		if spent, heavy := t.Spent(); spent && c.goroutine() == nil {
+		if spent, heavy := t.Spent(); spent {
 			if heavy {
 				c.sched.Or(stHeavy)
 			}
@@ -147,7 +148,7 @@ func (c *Conn) touch(w *worker) {
 // consume feeds freshly read bytes (in the worker's buffer) to the protocol.
 func (c *Conn) consume(w *worker, data []byte) {
 	r := c.read.Get(w)
-	if r.flags&rfDiscard != 0 {
+	if r.close.Discarding() {
 		return
 	}
 	if r.flags&rfVerifyWait != 0 {
@@ -183,7 +184,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
 		r.parser.Start(lim, c.client, c.compression() != nil)
 	}
-	for r.flags&(rfFinished|rfDiscard) == 0 {
+	for !r.close.Over() {
 		if len(data) > 0 && c.paused.Load() {
 			// A callback paused the connection: keep the rest, unparsed, for
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another

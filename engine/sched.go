@@ -46,9 +46,9 @@ const (
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
 // and the reader is woken out of its blocking read.
 func (c *Conn) post(ev uint32) {
-	if c.goroutine() != nil {
+	if c.goMode {
 		c.sched.Or(ev)
-		c.wakeReader()
+		c.goroutine().Wake()
 		return
 	}
 	c.eng.r.Post(c, ev)
@@ -57,7 +57,7 @@ func (c *Conn) post(ev uint32) {
 // handle does one batch of events in worker context. It reports whether input is
 // left to read after the connection's turn.
 func (c *Conn) handle(w *worker, ev uint32) (more bool) {
-	if c.read.Get(w).flags&rfFinished != 0 {
+	if c.read.Get(w).close.Finished() {
 		return false
 	}
 	if ev&evOpen != 0 {
@@ -80,7 +80,7 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 		}
 	}
 	if ev&evClose != 0 {
-		c.onCloseRequest(w)
+		closer.OnRequest(c.closing(), w) // a local close request (close.go)
 	}
 	if ev&evDecided != 0 {
 		c.onDecided(w)
@@ -105,5 +105,5 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 	if ev&evTimer != 0 {
 		c.onTimer(w)
 	}
-	return more && c.read.Get(w).flags&rfFinished == 0
+	return more && !c.read.Get(w).close.Finished()
 }

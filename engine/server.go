@@ -19,8 +19,8 @@ import (
 // ListenAndServe, Serve) with the handshake done on the loops, or from net/http
 // (ServeHTTP) with the upgraded socket then moved onto the loops.
 type Server struct {
-	e   *engine
-	upg *upgrade.Upgrader
+	reports // NumConns, Stats, Metrics, BufferedAmount, BufferedInbound (stats.go)
+	upg     *upgrade.Upgrader
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -51,7 +51,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		e.stop()
 		return nil, err
 	}
-	s := &Server{e: e, upg: u, done: make(chan struct{})}
+	s := &Server{reports: reports{e}, upg: u, done: make(chan struct{})}
 	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP), u)
 	e.srv = s
 	return s, nil
@@ -108,9 +108,6 @@ func (s *Server) Addr() net.Addr {
 	defer s.mu.Unlock()
 	return s.addr
 }
-
-// NumConns is the number of connections, handshakes in progress included.
-func (s *Server) NumConns() int { return int(s.e.census.Live.Load()) }
 
 // Conns iterates over the connections that are open (ws clients). It holds no lock
 // while yielding.

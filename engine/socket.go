@@ -79,30 +79,25 @@ func (e *engine) tuneNet(nc net.Conn) {
 	}
 }
 
-// Raw socket operations for connections on the loops. In goroutine mode (identity.goMode
-// set) they go through the net.Conn instead.
+// What differs between a connection on the loops (its fd, with the TLS record
+// layer for wss) and one in goroutine mode (identity.goMode: a net.Conn with
+// its reader and writer goroutines, goroutine.go): the socket's close,
+// half-close and local address, what the kernel still holds (timer.go), the
+// Writer's Sink (writeside.go) and how events reach the connection (sched.go).
+// The loops' read path (read.go) never runs in goroutine mode.
 
 func (c *Conn) sysRead(b []byte) (int, error) { return c.fd.Read(b) }
 
-// sysWrite2 writes a then b without blocking and returns how much the socket took.
-func (c *Conn) sysWrite2(a, b []byte) (int, error) {
-	if c.goroutine() != nil {
-		// Goroutine mode: nothing goes to the socket here. Everything is queued
-		// (under the MaxWriteBuffer policy, as on the loops) and the writer
-		// goroutine writes outside the lock, so a peer that stops reading blocks
-		// no caller, no callback and no keepalive.
-		return 0, nil
-	}
-	return c.fd.Write2(a, b)
-}
-
-// closeSocket closes the socket (under write.mu, with the Writer marked closed, so that no other
-// goroutine can touch a reused fd number afterwards).
+// closeSocket gives the write side's buffers back and closes the socket (under
+// write.mu, with the Writer marked closed, so that no other goroutine can touch
+// a reused fd number afterwards). Goroutine mode's writer may first send what
+// is queued (closeNet).
 func (c *Conn) closeSocket() {
-	if c.goroutine() != nil {
+	if c.goMode {
 		c.closeNet()
 		return
 	}
+	c.releaseWrite()
 	if c.tls != nil {
 		c.tlsSayBye() // close_notify, or the alert a bad record calls for
 		c.tlsDropBacklog()
@@ -112,12 +107,12 @@ func (c *Conn) closeSocket() {
 
 // shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
-	if c.goroutine() == nil {
-		if c.tls != nil {
-			c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
-		}
-		c.fd.Shutdown()
-	} else {
+	if c.goMode {
 		c.goroutine().CloseWrite()
+		return
 	}
+	if c.tls != nil {
+		c.tlsSayBye() // RFC 8446 §6.1: close_notify before the half-close
+	}
+	c.fd.Shutdown()
 }

@@ -34,10 +34,30 @@ func (e *engine) stats() EngineStats {
 	})
 }
 
-// Stats returns the server's totals: connections now, opened and closed, and
-// the traffic of all of them. Publish it with expvar.Func or a Prometheus
-// collector; see EngineStats for what it costs.
-func (s *Server) Stats() EngineStats { return s.e.stats() }
+// reports is what a Server and a Client both tell of their connections,
+// embedded in each so that every method is written and documented once.
+type reports struct{ e *engine }
 
-// Stats returns the client's totals, as Server.Stats.
-func (cl *Client) Stats() EngineStats { return cl.e.stats() }
+// NumConns is the number of connections (a server's handshakes in progress
+// included).
+func (r *reports) NumConns() int { return int(r.e.census.Live.Load()) }
+
+// Stats returns the totals: connections now, opened and closed, and the
+// traffic of all of them. Publish it with expvar.Func or a Prometheus
+// collector; see EngineStats for what it costs.
+func (r *reports) Stats() EngineStats { return r.e.stats() }
+
+// Metrics returns the operator metrics (see Metrics and docs/metrics.md);
+// package metrics publishes them with expvar or in the Prometheus text
+// format. A Client's handshake counters stay zero (a failed dial returns its
+// error).
+func (r *reports) Metrics() Metrics { return r.e.metrics() }
+
+// BufferedAmount is the memory the connections hold for queued outbound
+// bytes now, all together: the pooled buffers' size in whole pages (what
+// they keep resident), which Config.MaxTotalBuffered bounds.
+func (r *reports) BufferedAmount() int64 { return r.e.buffered.Load() }
+
+// BufferedInbound is the number of inbound bytes the connections hold
+// between reads now, all together (what Config.MaxTotalInbound bounds).
+func (r *reports) BufferedInbound() int64 { return r.e.inbound.Load() }

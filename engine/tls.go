@@ -17,11 +17,10 @@ func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
 	if c.tls != nil {
 		return c.tls.ConnectionState(), true // wss on the loops
 	}
-	if c.goroutine() == nil {
-		return tls.ConnectionState{}, false // on the loops: a plain socket
-	}
-	if t := tlsConnOf(c.goroutine().NetConn()); t != nil {
-		return t.ConnectionState(), true
+	if c.goMode {
+		if t := tlsConnOf(c.goroutine().NetConn()); t != nil {
+			return t.ConnectionState(), true
+		}
 	}
 	return tls.ConnectionState{}, false
 }

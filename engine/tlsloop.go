@@ -37,12 +37,12 @@ func (r *tlsReader) Read(w *worker, b []byte) (int, error) {
 }
 
 func (r *tlsReader) Plain(w *worker, p []byte)  { (*Conn)(r).consume(w, p) }
-func (r *tlsReader) Finished(w *worker) bool    { return r.read.Get(w).flags&rfFinished != 0 }
+func (r *tlsReader) Finished(w *worker) bool    { return r.read.Get(w).close.Finished() }
 func (r *tlsReader) EOF(w *worker)              { (*Conn)(r).onEOF(w) }
 func (r *tlsReader) Alert(w *worker, err error) { (*Conn)(r).onIOError(w, err) }
 
 func (r *tlsReader) Stopped(w *worker) bool {
-	return r.read.Get(w).flags&(rfFinished|rfVerifyWait) != 0 || r.paused.Load()
+	return r.read.Get(w).close.Finished() || r.read.Get(w).flags&rfVerifyWait != 0 || r.paused.Load()
 }
 
 func (r *tlsReader) UpdateOwed() {
@@ -82,7 +82,7 @@ func (s *tlsSocket) Write2(a, b []byte) (int, error) {
 // Held counts the sealed bytes not yet written like the queue (MaxTotalBuffered).
 func (s *tlsSocket) Held(delta int) { s.eng.buffered.Add(int64(delta)) }
 
-// tlsWrite2 is sysWrite2 for a loop-mode TLS connection (under write.mu): it
+// tlsWrite2 is connSink.Write2 for a loop-mode TLS connection (under write.mu): it
 // seals a then b and reports how much plaintext the socket took whole
 // (tlsloop.Conn.Write2: the Writer's queue stays in plaintext).
 func (c *Conn) tlsWrite2(a, b []byte) (int, error) { return c.tls.Write2((*tlsSocket)(c), a, b) }

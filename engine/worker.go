@@ -19,14 +19,3 @@ type worker struct {
 func newWorker(size int) *worker {
 	return &worker{buf: make([]byte, size), req: upgrade.NewRequest(), rsp: make([]byte, 0, 1024)}
 }
-
-// frontLane reports whether c's turn goes to the pool's front lane: a server
-// connection still in its handshake. Its turn is one small request and its
-// client waits on the answer before it sends anything more: behind the fresh
-// turns of hundreds of flooders that just woke up, it waited 50-120 ms under
-// load (issue 12). Its turns end with the 101 (or the refusal): the request
-// is bounded by the header limit and the handshake timeout, so a peer cannot
-// keep work in the front lane beyond its own handshake.
-func (c *Conn) frontLane() bool {
-	return !c.client && c.state.Load() == uint32(StateConnecting)
-}

@@ -88,9 +88,6 @@ func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error 
 // §5.5.1), so the close counts as sent and the peer's answer is awaited.
 func (c *Conn) writeCloseFrame(p []byte) error {
 	code, reason, err := closing.ParsePayload(p)
-	if err == closing.ErrInvalidCode {
-		return ErrInvalidCloseCode
-	}
 	if err != nil {
 		return err
 	}

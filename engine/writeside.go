@@ -11,18 +11,25 @@ import (
 // connSink is what the Writer writes through: the connection's socket, its
 // counters and its events.
 
-// connSink is a Conn seen by its Writer (wswrite.Sink), under write.mu.
+// connSink is a Conn on the loops seen by its Writer (wswrite.Sink), under
+// write.mu; goroutine mode's Writer sees a netSink (goroutine.go).
 type connSink Conn
 
-// sink returns c as its Writer's Sink (no allocation: a pointer in an interface).
-func (c *Conn) sink() wswrite.Sink { return (*connSink)(c) }
+// sink returns c as its Writer's Sink (no allocation: a pointer-shaped value
+// in an interface).
+func (c *Conn) sink() wswrite.Sink {
+	if c.goMode {
+		return netSink{(*connSink)(c)}
+	}
+	return (*connSink)(c)
+}
 
 func (s *connSink) Write2(hdr wswrite.FrameBuf, hn int, p []byte) (int, error) {
 	c := (*Conn)(s)
 	if c.tls != nil {
 		return c.tlsWrite2(hdr[:hn], p) // sealed: counts its own bytes (tlsloop.go)
 	}
-	n, err := c.sysWrite2(hdr[:hn], p)
+	n, err := c.fd.Write2(hdr[:hn], p)
 	if n > 0 {
 		c.stats.bytesOut.Add(uint64(n))
 	}
@@ -35,18 +42,13 @@ func (s *connSink) Failed(err error) error {
 	return &IOError{Err: err}
 }
 
-func (s *connSink) Queued() {
-	if s.goroutine() != nil {
-		s.goroutine().Kick() // the writer goroutine writes it
-	}
-}
-
+func (s *connSink) Queued()                 {} // flushed on the writable edge
+func (s *connSink) Inflight() int           { return 0 }
 func (s *connSink) Retry()                  { (*Conn)(s).post(evWrite) }
-func (s *connSink) Inflight() int           { return (*Conn)(s).inflight() }
 func (s *connSink) FrameOut(h frame.Header) { s.eng.cfg.Trace.FrameOut((*Conn)(s), h) }
 
 func (s *connSink) Env() wswrite.Env {
-	return wswrite.Env{Limits: &s.eng.cfg.writeLimits, Deflate: s.compression(), Client: s.client, Goroutine: s.goroutine() != nil}
+	return wswrite.Env{Limits: &s.eng.cfg.writeLimits, Deflate: s.compression(), Client: s.client}
 }
 
 // outLen is the queued bytes the socket has not taken (under write.mu).
@@ -83,13 +85,6 @@ func (c *Conn) flush(w *worker) {
 	}
 }
 
-// takeOut hands the whole queue to goroutine mode's writer (under write.mu); it
-// stays counted in the engine's total until writtenOut.
-func (c *Conn) takeOut() []byte { return c.write.w.Take(&c.eng.cfg.writeLimits) }
-
-// writtenOut returns a buffer taken by takeOut once written (or failed).
-func (c *Conn) writtenOut(buf []byte) { wswrite.Written(&c.eng.cfg.writeLimits, buf) }
-
 // releaseWrite returns the write side's pooled buffers (under write.mu).
 func (c *Conn) releaseWrite() { c.write.w.Release(&c.eng.cfg.writeLimits) }
 
@@ -105,52 +100,5 @@ func (c *Conn) autoPong(payload []byte) {
 func (c *Conn) callDones(dones []outq.Done, err error) {
 	for _, d := range dones {
 		c.callDoneAny(d.Fn, err)
-	}
-}
-
-// Corked batches (internal/reactor's corker, issue 15): while a worker runs a
-// batch of ready connections, their writes that would go straight to the
-// socket are queued (wswrite cork.go) and go out together at the batch end.
-
-// corkOn starts corking c's writes.
-func (c *Conn) corkOn() {
-	c.write.mu.Lock()
-	c.write.w.CorkOn()
-	c.write.mu.Unlock()
-}
-
-// corkOff stops corking c's writes and reports whether it has corked bytes
-// to send.
-func (c *Conn) corkOff() bool {
-	c.write.mu.Lock()
-	defer c.write.mu.Unlock()
-	return c.write.w.CorkOff()
-}
-
-// corked takes write.mu and returns c's corked bytes, or, with none (or the
-// Writer closed: no fd is touched), lets the lock go and returns nil.
-func (c *Conn) corked() []byte {
-	c.write.mu.Lock()
-	b := c.write.w.Corked()
-	if b == nil {
-		c.write.mu.Unlock()
-	}
-	return b
-}
-
-// corkSent records what the socket took of c's corked bytes (counted out, so
-// keepalive's count of output taken stays what the kernel got) and lets c's
-// lock go; a flush turn follows when the socket left bytes or something waits
-// for them to be out (wswrite.Writer.CorkSent), or a half-close or the end of
-// a closing handshake waits for the queue to empty (flush).
-func (c *Conn) corkSent(n int, err error) {
-	if n > 0 {
-		c.stats.bytesOut.Add(uint64(n))
-	}
-	turn := c.write.w.CorkSent(c.sink(), n, err)
-	turn = turn || (err == nil && c.write.flags&(wfShutOwed|wfFinishOwed) != 0)
-	c.write.mu.Unlock()
-	if turn {
-		c.post(evWrite)
 	}
 }

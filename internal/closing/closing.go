@@ -48,15 +48,12 @@ type Conn[W any] interface {
 	SetStatus(code frame.StatusCode, reason string) // unless one is set
 	Status() (frame.StatusCode, string)
 
-	// Received reports whether the peer's close frame arrived; Failure, the
-	// error the connection was failed for (nil: it was not).
-	Received(w W) bool
+	// Read is the machine's state in the read side; Failure, the error the
+	// connection was failed for (nil: it was not); Failed records it once
+	// the connection fails, and releases the read side's buffers.
+	Read(w W) *Read
 	Failure(w W) error
-	// Receive records the peer's close frame (peerFirst: before ours went out).
-	Receive(w W, peerFirst bool)
-	// Discard stops reading frames for err and releases the read side's
-	// buffers; false when the connection is failing or finished already.
-	Discard(w W, err error) bool
+	Failed(w W, err error)
 	ShutdownWrite()                                              // half-close once the queued output is out
 	Arm(w W)                                                     // the close deadline, CloseTimeout from now
 	Finish(w W, code frame.StatusCode, reason string, err error) // closed for good
@@ -148,7 +145,7 @@ func (m Machine[C, W]) OnRequest(c C, w W) {
 	}
 	switch req {
 	case Graceful:
-		if c.Received(w) && !c.Client() {
+		if c.Read(w).Received() && !c.Client() {
 			c.FinishClean(w)
 			return
 		}
@@ -177,9 +174,10 @@ func (m Machine[C, W]) OnRequest(c C, w W) {
 // err's code, no more frames read, and a wait of at most the close deadline
 // for the peer to hang up. It returns false, for `return m.Fail(c, w, err)`.
 func (Machine[C, W]) Fail(c C, w W, err error) bool {
-	if !c.Discard(w, err) {
+	if !c.Read(w).Discard() {
 		return false
 	}
+	c.Failed(w, err)
 	code := frame.StatusProtocolError
 	var pe *frame.ProtocolError
 	if errors.As(err, &pe) {
@@ -206,7 +204,7 @@ func (m Machine[C, W]) OnPeerClose(c C, w W, payload []byte) {
 	if code == frame.StatusNoStatusRcvd {
 		echo = 0
 	}
-	c.Receive(w, c.SendClose(echo, ""))
+	c.Read(w).receive(c.SendClose(echo, ""))
 	c.Phase().Store(Closing)
 	if c.Client() {
 		c.Arm(w) // §7.1.1: the server closes TCP first; a client waits for it
@@ -219,7 +217,7 @@ func (m Machine[C, W]) OnPeerClose(c C, w W, payload []byte) {
 // error. After a failure or the peer's close frame it is the clean end.
 func (m Machine[C, W]) OnEnd(c C, w W, err error) {
 	switch {
-	case c.Failure(w) != nil || c.Received(w):
+	case c.Failure(w) != nil || c.Read(w).Received():
 		c.FinishClean(w)
 	case err == nil:
 		c.Finish(w, frame.StatusAbnormalClosure, "", m.Abnormal)

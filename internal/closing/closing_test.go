@@ -12,21 +12,18 @@ import (
 
 // fake is a connection that records what the machine does to it.
 type fake struct {
-	client           bool
-	req, phase       atomic.Uint32
-	sent             bool // a close frame went out
-	code             frame.StatusCode
-	reason           string
-	received         bool
-	peerFirst        bool
-	failure          error
-	finished         bool
-	log              []string
-	closeCode        frame.StatusCode // of the close frame sent
-	finCode          frame.StatusCode
-	finErr           error
-	goingCode        frame.StatusCode
-	discardedAlready bool
+	client     bool
+	req, phase atomic.Uint32
+	sent       bool // a close frame went out
+	code       frame.StatusCode
+	reason     string
+	rd         Read
+	failure    error
+	log        []string
+	closeCode  frame.StatusCode // of the close frame sent
+	finCode    frame.StatusCode
+	finErr     error
+	goingCode  frame.StatusCode
 }
 
 func (f *fake) do(s string, a ...any)              { f.log = append(f.log, fmt.Sprintf(s, a...)) }
@@ -34,7 +31,7 @@ func (f *fake) Client() bool                       { return f.client }
 func (f *fake) Request() *atomic.Uint32            { return &f.req }
 func (f *fake) Phase() *atomic.Uint32              { return &f.phase }
 func (f *fake) Post()                              { f.do("post") }
-func (f *fake) Received(int) bool                  { return f.received }
+func (f *fake) Read(int) *Read                     { return &f.rd }
 func (f *fake) Failure(int) error                  { return f.failure }
 func (f *fake) ShutdownWrite()                     { f.do("shut") }
 func (f *fake) Arm(int)                            { f.do("arm") }
@@ -61,18 +58,10 @@ func (f *fake) SetStatus(code frame.StatusCode, reason string) {
 	}
 }
 
-func (f *fake) Receive(_ int, peerFirst bool) { f.received, f.peerFirst = true, peerFirst }
-
-func (f *fake) Discard(_ int, err error) bool {
-	if f.failure != nil || f.finished {
-		return false
-	}
-	f.failure = err
-	return true
-}
-
+func (f *fake) Failed(_ int, err error) { f.failure = err; f.do("failed") }
 func (f *fake) Finish(_ int, code frame.StatusCode, reason string, err error) {
-	f.finished, f.finCode, f.finErr = true, code, err
+	f.rd.Finish()
+	f.finCode, f.finErr = code, err
 	f.do("finish %d", code)
 }
 
@@ -151,7 +140,7 @@ func TestFail(t *testing.T) {
 		if f.closeCode != tc.want || f.code != tc.want || f.phase.Load() != Closing || f.failure != tc.err {
 			t.Errorf("%v: sent %d, status %d, phase %d, failure %v", tc.err, f.closeCode, f.code, f.phase.Load(), f.failure)
 		}
-		if got := strings.Join(f.log, ","); got != fmt.Sprintf("send %d,shut,arm", tc.want) {
+		if got := strings.Join(f.log, ","); got != fmt.Sprintf("failed,send %d,shut,arm", tc.want) {
 			t.Errorf("%v: did %s", tc.err, got)
 		}
 		// Failing again does nothing.
@@ -160,6 +149,13 @@ func TestFail(t *testing.T) {
 		if len(f.log) != 0 || f.failure != tc.err {
 			t.Errorf("a second Fail did %v", f.log)
 		}
+	}
+	// Nor does failing a finished connection.
+	f := open(false)
+	m.OnEnd(f, 1, nil)
+	f.log = nil
+	if m.Fail(f, 1, errors.New("late")); len(f.log) != 0 || f.failure != nil || f.rd.Discarding() {
+		t.Errorf("Fail after the end did %v", f.log)
 	}
 }
 
@@ -193,8 +189,14 @@ func TestPeerClose(t *testing.T) {
 	f := open(false)
 	m.Close(f, 1000, "")
 	m.OnPeerClose(f, 1, []byte{0x03, 0xe8})
-	if !f.received || f.peerFirst {
-		t.Fatalf("received %v peerFirst %v", f.received, f.peerFirst)
+	if !f.rd.Received() || f.rd.PeerFirst() {
+		t.Fatalf("received %v peerFirst %v", f.rd.Received(), f.rd.PeerFirst())
+	}
+	// Before it: the peer began.
+	f = open(false)
+	m.OnPeerClose(f, 1, []byte{0x03, 0xe8})
+	if !f.rd.Received() || !f.rd.PeerFirst() {
+		t.Fatalf("received %v peerFirst %v", f.rd.Received(), f.rd.PeerFirst())
 	}
 }
 
@@ -211,7 +213,7 @@ func TestRequests(t *testing.T) {
 	}
 	// A server that has the peer's close finishes at once.
 	f = open(false)
-	f.received = true
+	f.rd.receive(false)
 	m.Close(f, 1000, "")
 	m.OnRequest(f, 1)
 	if f.log[len(f.log)-1] != "clean" {
@@ -266,9 +268,9 @@ func TestEndAndDeadline(t *testing.T) {
 		t.Fatalf("I/O error: %v", f.finErr)
 	}
 	f = open(false)
-	f.received = true
+	f.rd.receive(false)
 	m.OnEnd(f, 1, io)
-	if f.finished || f.log[0] != "clean" {
+	if f.rd.Finished() || f.log[0] != "clean" {
 		t.Fatalf("after the peer's close: %v", f.log)
 	}
 	// The deadline: the status, or 1006; the failure, or CloseTimeout.

@@ -8,8 +8,9 @@
 //   - The machine works on a connection only through [Conn]: the close frame
 //     sent once, the close status (first one set wins), the request posted
 //     from any goroutine, and, in the context that holds the read side (keyed
-//     by W), the read side's close facts, the deadline and finish. It holds no
-//     state of its own besides the errors it reports ([Machine]).
+//     by W), the read side's close facts, the deadline and finish. Its state
+//     is a [Read] in each connection's read side (the peer's close frame,
+//     input dropped, finished) and the errors it reports ([Machine]).
 //   - Requests ([Graceful], [Now], [Abort], [Busy], [Slow]) are posted from any
 //     goroutine into Conn.Request and acted on by [Machine.OnRequest] in the
 //     read side's context.
