@@ -177,7 +177,7 @@ func (s *handoffSockets) Take(nc net.Conn) (int, bool) { return (*engine)(s).tak
 
 // handedConn makes the Conn of a handed-off connection (internal/handoff).
 func (e *engine) handedConn(h handoff.Conn, client bool) *Conn {
-	c := e.newConn(-1, nil, client)
+	c := e.newConn(-1, client)
 	e.place(c, h)
 	return c
 }

@@ -43,7 +43,9 @@ type engine struct {
 // publication.
 var creator = new(worker)
 
-func (e *engine) newConn(fd int32, nc any, client bool) *Conn {
+// newConn makes a connection, counted in the census from now on, owning fd
+// when it is one (-1: a handed-off socket, placed by its caller).
+func (e *engine) newConn(fd int32, client bool) *Conn {
 	c := &Conn{identity: identity{eng: e, client: client, version: 13}}
 	if fd >= 0 {
 		c.fd.Own(int(fd))

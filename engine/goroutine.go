@@ -200,7 +200,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 			return
 		}
 		e.tuneNet(nc)
-		c := e.newConn(-1, nil, false)
+		c := e.newConn(-1, false)
 		c.setGoroutine(perconn.New(nc))
 		c.remote = remote
 		e.startServerConn(c)

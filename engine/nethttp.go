@@ -81,7 +81,7 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, head []byte,
 	refused func(), hand func(head []byte) (handoff.Conn, []byte)) *Conn {
 	e := s.e
-	c := e.newConn(-1, nil, false)
+	c := e.newConn(-1, false)
 	c.remote = addrPort(nc.RemoteAddr())
 	if !s.adoptRoom(c, held) && !e.stopping.Load() {
 		if refused != nil {

@@ -31,7 +31,7 @@ func (ln *listener) accept() {
 		if err := sock.TuneAccepted(fd, e.tcpOpts()); err != nil {
 			e.cfg.Logger.Warn("weir: TCP options", "remote", remote, "err", err)
 		}
-		c := e.newConn(int32(fd), nil, false)
+		c := e.newConn(int32(fd), false)
 		c.remote = remote
 		e.startServerConn(c)
 		return true
