@@ -1,5 +1,3 @@
-//go:build !race
-
 package engine
 
 import (
@@ -17,8 +15,8 @@ import (
 // no garbage for the GC goal to double (bench/results/garbage-2026-12-07.md:
 // the RSS after a storm followed it). The clients are raw sockets driven by
 // syscalls into fixed buffers, which allocate nothing, so the process's
-// mallocs are the server's. Not parallel (it counts the whole process's
-// mallocs) and not under -race (which allocates on its own).
+// mallocs are the server's. Not parallel: it counts the whole process's
+// mallocs. It runs under -race too (what CI runs), where the counts are the same.
 func TestSetupAllocs(t *testing.T) {
 	const warm, n, tries = 256, 128, 3
 	s, addr := startServer(t, NopHandler{}, Config{}, nil)

@@ -10,8 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func unsafePointer[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
-
 // setPort stores p in network byte order, as the kernel writes a port.
 func setPort(dst *uint16, p uint16) {
 	b := (*[2]byte)(unsafe.Pointer(dst))
@@ -21,17 +19,17 @@ func setPort(dst *uint16, p uint16) {
 func TestRawAddrPort(t *testing.T) {
 	t.Parallel()
 	v4 := unix.RawSockaddrAny{}
-	a4 := (*unix.RawSockaddrInet4)(unsafePointer(&v4))
+	a4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(&v4))
 	a4.Family = unix.AF_INET
 	a4.Addr = [4]byte{192, 0, 2, 7}
 	setPort(&a4.Port, 0x1f90)
 	v6 := unix.RawSockaddrAny{}
-	a6 := (*unix.RawSockaddrInet6)(unsafePointer(&v6))
+	a6 := (*unix.RawSockaddrInet6)(unsafe.Pointer(&v6))
 	a6.Family = unix.AF_INET6
 	a6.Addr = netip.MustParseAddr("2001:db8::9").As16()
 	setPort(&a6.Port, 443)
 	m6 := unix.RawSockaddrAny{}
-	b6 := (*unix.RawSockaddrInet6)(unsafePointer(&m6))
+	b6 := (*unix.RawSockaddrInet6)(unsafe.Pointer(&m6))
 	b6.Family = unix.AF_INET6
 	b6.Addr = netip.MustParseAddr("::ffff:10.1.2.3").As16()
 	setPort(&b6.Port, 1)
