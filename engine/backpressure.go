@@ -31,11 +31,11 @@ package engine
 // until the output is down to half the mark (wswrite.Writer.HoldRead; flush
 // reports when it may resume).
 func (c *Conn) readHeld() bool {
-	if !c.write.w.Queued() || c.eng.cfg.WriteHighWater < 0 {
+	if !c.write.w.Queued() || c.eng().cfg.WriteHighWater < 0 {
 		return false // nothing queued: the common case costs one atomic load
 	}
 	c.write.mu.Lock()
-	held := c.write.w.HoldRead(c.sink(), &c.eng.cfg.writeLimits)
+	held := c.write.w.HoldRead(c.sink(), &c.eng().cfg.writeLimits)
 	c.write.mu.Unlock()
 	return held
 }

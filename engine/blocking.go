@@ -54,7 +54,7 @@ func (c *Conn) serverQueue() *queue {
 	if q := a.queue.Load(); q != nil {
 		return q
 	}
-	a.queue.CompareAndSwap(nil, newQueue(c.eng.cfg.ReadQueue))
+	a.queue.CompareAndSwap(nil, newQueue(c.eng().cfg.ReadQueue))
 	return a.queue.Load()
 }
 

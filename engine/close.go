@@ -109,7 +109,7 @@ func (c *Conn) shutdownWrite() {
 func (c *Conn) finishClean(w *worker) {
 	c.write.mu.Lock()
 	code, reason := c.write.closeCode, c.closeReason()
-	wait := !c.goMode && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
+	wait := !c.goMode() && c.outLen() > 0 && !c.write.w.WriteErr() && !c.write.w.Closed() &&
 		c.State() == StateClosing
 	arm := wait && c.write.flags&wfFinishOwed == 0
 	if arm {
@@ -117,7 +117,7 @@ func (c *Conn) finishClean(w *worker) {
 	}
 	c.write.mu.Unlock()
 	if arm {
-		c.armDeadline(w, c.eng.cfg.CloseTimeout)
+		c.armDeadline(w, c.eng().cfg.CloseTimeout)
 	}
 	if wait {
 		return
@@ -148,12 +148,12 @@ func (e *IOError) Unwrap() error { return e.Err }
 // releaseRead returns the read side's pooled buffers.
 func (c *Conn) releaseRead(w *worker) {
 	r := c.read.Get(w)
-	b := r.bufs
+	b := r.extras
 	if b != nil && b.unparsed != nil {
 		bufpool.Put(b.unparsed)
 		b.unparsed = nil
 	}
-	r.parser.Release(&c.eng.cfg.readLimits) // refunds its buffer to the inbound budget
+	r.parser.Release(&c.eng().cfg.readLimits) // refunds its buffer to the inbound budget
 	c.tlsReleaseRead()
 	if b != nil && b.message != nil {
 		c.putMsg(b.message)
@@ -169,13 +169,13 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	if !r.close.Finish() {
 		return
 	}
-	c.eng.foldStats(c) // before it leaves its loop's table (stats.go)
+	c.eng().foldStats(c) // before it leaves its loop's table (stats.go)
 	if h, ok := r.pendingHandle(); ok {
 		h.Cancel(err)
 		r.extras.pending = nil
 	}
 	c.releaseRead(w)
-	if c.loop != nil {
+	if c.placed() {
 		c.loop.remove(c)
 		c.loop.wheel.Cancel(c)
 	}
@@ -186,9 +186,9 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 		c.setStatus(code, reason)
 	}
 	code, reason = c.write.closeCode, c.closeReason()
-	dones := c.write.w.AllDones(&c.eng.cfg.writeLimits) // held messages' too: ErrClosed
+	dones := c.write.w.AllDones(&c.eng().cfg.writeLimits) // held messages' too: ErrClosed
 	if r.flags&rfOpened != 0 {
-		c.eng.m.Close(code, r.close.PeerFirst()) // internal/opmetrics
+		c.eng().m.Close(code, r.close.PeerFirst()) // internal/opmetrics
 	}
 	c.closeSocket()
 	if c.compression() != nil {
@@ -204,7 +204,7 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 	for _, d := range dones {
 		c.callDone(w, d.Fn, ErrClosed)
 	}
-	c.eng.connClosed(w, c)
+	c.eng().connClosed(w, c)
 	if r.flags&rfOpened != 0 {
 		c.callOnClose(w, code, reason, err)
 	}
@@ -215,13 +215,13 @@ type closeSide Conn
 
 func (c *Conn) closing() *closeSide { return (*closeSide)(c) }
 
-func (s *closeSide) Client() bool                          { return s.client }
+func (s *closeSide) Client() bool                          { return s.client() }
 func (s *closeSide) Request() *atomic.Uint32               { return &s.closeReq }
 func (s *closeSide) Phase() *atomic.Uint32                 { return &s.state }
 func (s *closeSide) Post()                                 { (*Conn)(s).post(evClose) }
 func (s *closeSide) Status() (frame.StatusCode, string)    { return (*Conn)(s).CloseStatus() }
 func (s *closeSide) ShutdownWrite()                        { (*Conn)(s).shutdownWrite() }
-func (s *closeSide) Arm(w *worker)                         { (*Conn)(s).armDeadline(w, s.eng.cfg.CloseTimeout) }
+func (s *closeSide) Arm(w *worker)                         { (*Conn)(s).armDeadline(w, s.eng().cfg.CloseTimeout) }
 func (s *closeSide) FinishClean(w *worker)                 { (*Conn)(s).finishClean(w) }
 func (s *closeSide) GoingAway() (frame.StatusCode, string) { return goingAway((*Conn)(s)) }
 func (s *closeSide) Read(w *worker) *closing.Read          { return &s.read.Get(w).close }

@@ -61,7 +61,7 @@ type Stats = opmetrics.Stats
 //     the owner of the running bit arms (keyed by *worker like the read side);
 //   - the atomics below, for what goroutines tell each other.
 //
-// It is 384 bytes, a size class (TestConnSize): every idle connection is one.
+// It is 352 bytes, a size class (TestConnSize): every idle connection is one.
 type Conn struct {
 	identity
 	read  owned.By[readSide, *worker] // read.Get(w): only the running bit's holder has a w
@@ -85,34 +85,94 @@ type Conn struct {
 // published and never changes afterwards, so any goroutine may read it. The
 // negotiated facts (subprotocol, version, compression) are set by the handshake
 // before the state becomes open, and the state's store publishes them.
+//
+// It is 56 bytes: the fd, one byte of kind bits, the version and the peer's
+// port in the fd's first word; three pointers; the peer's address as 16
+// bytes (a netip.AddrPort would take 32). The engine is the loop's (eng).
 type identity struct {
 	fd      sock.FD // raw socket on a loop (owns nothing in goroutine mode)
-	client  bool    // this end dialled (next to fd: no padding)
+	kind    idKind  // what the connection is: idClient, idGoroutine; the remote address's form
 	version uint8
-	// goMode: goroutine-per-connection mode (goroutine.go), whose state is in
-	// rare (goroutine): the loops' paths test this byte, in the padding after
-	// fd, and never load rare for it.
-	goMode bool
-	loop   *loop // its loop (goroutine mode: the engine's timer loop)
-	eng    *engine
-	tls    *tlsloop.Conn // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
-	rare   *rareIdentity // nil when none of its facts is set (most server connections)
-	remote netip.AddrPort
+	port    uint16 // the peer's port (remote)
+	// loop is its loop (goroutine mode: the engine's timer loop); until it
+	// is placed on one, the engine's unplaced loop, which has no wheel
+	// (placed).
+	loop *loop
+	tls  *tlsloop.Conn // wss on the loops only: the record layer (internal/tlsloop); its parts have the owners of the Conn's
+	rare *rareIdentity // nil when none of its facts is set (most server connections)
+	ip   [16]byte      // the peer's address, IPv4 in its last four bytes (remote)
+}
+
+// idKind are identity's kind bits. The loops' paths test them and never load
+// rare for them.
+type idKind uint8
+
+const (
+	idClient    idKind = 1 << iota // this end dialled
+	idGoroutine                    // goroutine-per-connection mode (goroutine.go), its state in rare
+	idRemote4                      // the peer's address is IPv4 (Is4)
+	idRemote6                      // the peer's address is IPv6 (or IPv4-mapped): its zone, if any, is in rare
+)
+
+// eng is the engine the connection runs on.
+func (id *identity) eng() *engine { return id.loop.eng }
+
+// placed reports whether the connection is on a loop or on goroutine mode's
+// timer loop, whose wheels keep its deadlines.
+func (id *identity) placed() bool { return id.loop.wheel != nil }
+
+// client reports whether this end dialled.
+func (id *identity) client() bool { return id.kind&idClient != 0 }
+
+// goMode reports whether the connection is in goroutine-per-connection mode.
+func (id *identity) goMode() bool { return id.kind&idGoroutine != 0 }
+
+// remote is the peer's address (RemoteAddr), as setRemote was given it.
+func (id *identity) remote() netip.AddrPort {
+	var a netip.Addr
+	switch {
+	case id.kind&idRemote4 != 0:
+		a = netip.AddrFrom4([4]byte(id.ip[12:]))
+	case id.kind&idRemote6 != 0:
+		a = netip.AddrFrom16(id.ip)
+		if id.rare != nil && id.rare.zone != nil {
+			a = a.WithZone(*id.rare.zone)
+		}
+	}
+	return netip.AddrPortFrom(a, id.port)
+}
+
+// setRemote sets the peer's address (before the connection is published).
+func (id *identity) setRemote(ap netip.AddrPort) {
+	a := ap.Addr()
+	id.kind &^= idRemote4 | idRemote6
+	id.port = ap.Port()
+	id.ip = a.As16()
+	switch {
+	case a.Is4():
+		id.kind |= idRemote4
+	case a.Is6():
+		id.kind |= idRemote6
+		if z := a.Zone(); z != "" {
+			id.rareSet().zone = &z
+		}
+	}
 }
 
 // rareIdentity is the part of the identity that most server connections do
 // not have: a Dial's own Handler, permessage-deflate, a subprotocol, the
-// request the verify hook kept, goroutine mode's state. Behind a pointer so
-// that the Conn stays in the 384-byte size class (TestConnSize); set like the
-// rest of the identity, before the connection is published or, for the
-// negotiated facts, before its state becomes open, by the one context that
-// sets it up (rareSet).
+// request the verify hook kept, goroutine mode's state, the zone of a
+// link-local peer. Behind a pointer so that the Conn stays in
+// the 352-byte size class (TestConnSize); set like the rest of the identity,
+// before the connection is published or, for the negotiated facts, before its
+// state becomes open, by the one context that sets it up (rareSet).
 type rareIdentity struct {
 	handler     Handler       // this connection's callbacks when not the engine's (a Dial's)
 	compression *deflate.Conn // permessage-deflate when negotiated: its inflater is the read side's, its deflater the write side's
 	subprotocol string
 	kept        *Kept          // what the verify hook kept from the request
-	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go; identity.goMode)
+	goroutine   *goroutineMode // goroutine-per-connection mode only (goroutine.go; idGoroutine)
+	zone        *string        // the peer's IPv6 zone (idRemote6), nil for none: a word, so rare stays in the 64-byte class
 }
 
 // rareSet returns id's rare part, making it on first need (only while the
@@ -126,7 +186,7 @@ func (id *identity) rareSet() *rareIdentity {
 
 // goroutine is goroutine mode's state, nil for a connection on the loops.
 func (id *identity) goroutine() *goroutineMode {
-	if !id.goMode {
+	if !id.goMode() {
 		return nil
 	}
 	return id.rare.goroutine
@@ -135,7 +195,7 @@ func (id *identity) goroutine() *goroutineMode {
 // setGoroutine puts the connection in goroutine mode (before it is published).
 func (id *identity) setGoroutine(g *goroutineMode) {
 	id.rareSet().goroutine = g
-	id.goMode = true
+	id.kind |= idGoroutine
 }
 
 // handler is this connection's callbacks: a Dial's own, else the engine's.
@@ -143,7 +203,7 @@ func (id *identity) handler() Handler {
 	if id.rare != nil && id.rare.handler != nil {
 		return id.rare.handler
 	}
-	return id.eng.h
+	return id.eng().h
 }
 
 // compression is the permessage-deflate state, nil when not negotiated.
@@ -160,43 +220,25 @@ func (id *identity) compression() *deflate.Conn {
 // (a Conn method called from any goroutine) cannot name it.
 type readSide struct {
 	parser wsread.Reader // partial frames, message state (read.go); every call passes &eng.cfg.readLimits
-	// bufs holds the slice headers of the pooled buffers that outlive a read:
-	// nil until a connection first needs one (a handshake cut by a read, a
-	// stash, a fragmented message), then kept for the connection's life, so
-	// that it is made once, never per message, and an idle connection that
-	// never needed one does not carry its 48 bytes (TestConnSize).
-	bufs   *readBufs
-	flags  uint16       // rf* bits
-	close  closing.Read // the close machine's: the peer's close frame, input dropped, finished
-	extras *readExtras  // what few connections need, made on first need
+	flags  uint16        // rf* bits
+	close  closing.Read  // the close machine's: the peer's close frame, input dropped, finished
+	extras *readExtras   // what few connections need, made on first need and kept
 }
 
-// readBufs are the read side's pooled buffers that outlive a read. The
-// buffers go back to the pool as they are used up (and at releaseRead); the
-// struct holding their headers stays.
-type readBufs struct {
-	unparsed []byte // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
-	message  []byte // pooled: the fragmented message being assembled
-}
-
-// bufsSet returns r's bufs, making them on first need.
-func (r *readSide) bufsSet() *readBufs {
-	if r.bufs == nil {
-		r.bufs = &readBufs{}
-	}
-	return r.bufs
-}
-
-// assembling reports whether a fragmented message is being assembled.
-func (r *readSide) assembling() bool { return r.bufs != nil && r.bufs.message != nil }
-
-// readExtras holds what few connections' read sides need: a pending
-// asynchronous handshake, the reason a connection failed, the client IP it is
-// counted under.
+// readExtras are what few connections' read sides need: the pooled buffers
+// that outlive a read (a handshake cut by a read, a stash, a fragmented
+// message), a pending asynchronous handshake, the reason a connection failed,
+// the client IP it is counted under. Nil until a connection first needs one
+// of them, then kept for the connection's life, so that it is made once,
+// never per message, and an idle connection that never needed it does not
+// carry it (TestConnSize). The buffers go back to the pool as they are used
+// up (and at releaseRead); the struct holding their headers stays.
 type readExtras struct {
-	pending *upgrade.Handle // while a deferred verify decision is pending
-	failErr error           // why the connection was failed, reported to OnClose
-	seat    admit.Seat      // the client IP it counts under, behind a trusted proxy (limits.go)
+	unparsed []byte          // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
+	message  []byte          // pooled: the fragmented message being assembled
+	pending  *upgrade.Handle // while a deferred verify decision is pending
+	failErr  error           // why the connection was failed, reported to OnClose
+	seat     admit.Seat      // the client IP it counts under, behind a trusted proxy (limits.go)
 }
 
 // extra returns r's extras, making them on first need.
@@ -206,6 +248,9 @@ func (r *readSide) extra() *readExtras {
 	}
 	return r.extras
 }
+
+// assembling reports whether a fragmented message is being assembled.
+func (r *readSide) assembling() bool { return r.extras != nil && r.extras.message != nil }
 
 // failErr is why the connection was failed, or nil.
 func (r *readSide) failErr() error {
@@ -309,9 +354,9 @@ type connStats struct {
 // read.flags (owner of the running bit).
 const (
 	rfOpened     uint16 = 1 << iota // OnOpen was called, so OnClose is owed
-	rfHandshake                     // handshake bytes accumulate in read.bufs.unparsed
+	rfHandshake                     // handshake bytes accumulate in read.extras.unparsed
 	rfVerifyWait                    // an asynchronous verify decision is pending
-	rfStash                         // read.bufs.unparsed holds bytes kept by PauseRead
+	rfStash                         // read.extras.unparsed holds bytes kept by PauseRead
 )
 
 // write.flags (under write.mu).
@@ -331,12 +376,12 @@ type Kept struct {
 func (c *Conn) State() State { return State(c.state.Load()) }
 
 // RemoteAddr is the TCP peer (never taken from X-Forwarded-For).
-func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
+func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote() }
 
 // LocalAddr is the local end of the TCP connection (asked of the socket, so the
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
-	if c.goMode {
+	if c.goMode() {
 		return addrPort(c.goroutine().NetConn().LocalAddr())
 	}
 	c.write.mu.Lock()
@@ -359,7 +404,7 @@ func (c *Conn) Subprotocol() string {
 func (c *Conn) Version() int { return int(c.version) }
 
 // IsClient reports whether this end dialled the connection.
-func (c *Conn) IsClient() bool { return c.client }
+func (c *Conn) IsClient() bool { return c.client() }
 
 // Request returns what the verify hook kept from the handshake request, or nil.
 // The facts never change once set (before OnOpen, published by the state's

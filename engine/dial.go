@@ -197,7 +197,7 @@ func (e *engine) place(c *Conn, h handoff.Conn) {
 		c.setGoroutine(perconn.New(h.Net))
 	}
 	c.tls = h.Record
-	c.remote = h.Remote
+	c.setRemote(h.Remote)
 }
 
 // open starts a dialled, upgraded connection on the client's engine, or returns nil

@@ -19,8 +19,11 @@ type engine struct {
 	loops  []*loop                         // r's loops, with their wheels
 	pooled bool                            // DispatchPool: turns run on r's pool
 	gl     *loop                           // timers of goroutine-mode connections
-	srv    *Server
-	gate   *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
+	// unplaced is the loop of a connection not yet placed on one: only its
+	// eng is set (identity.placed).
+	unplaced loop
+	srv      *Server
+	gate     *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
 
 	wg       sync.WaitGroup // goroutines of goroutine mode and of TLS handshakes
 	stopped  atomic.Bool    // stop ran
@@ -46,7 +49,10 @@ var creator = new(worker)
 // newConn makes a connection, counted in the census from now on, owning fd
 // when it is one (-1: a handed-off socket, placed by its caller).
 func (e *engine) newConn(fd int32, client bool) *Conn {
-	c := &Conn{identity: identity{eng: e, client: client, version: 13}}
+	c := &Conn{identity: identity{loop: &e.unplaced, version: 13}}
+	if client {
+		c.kind |= idClient
+	}
 	if fd >= 0 {
 		c.fd.Own(int(fd))
 	}
@@ -62,7 +68,7 @@ func (e *engine) pickLoop() *loop {
 // connClosed is called once per connection by finish.
 func (e *engine) connClosed(w *worker, c *Conn) {
 	e.releaseConn(w, c) // its place under MaxConnsPerIP (limits.go)
-	if c.goMode {
+	if c.goMode() {
 		e.gmu.Lock()
 		delete(e.gconns, c)
 		e.gmu.Unlock()
@@ -75,7 +81,7 @@ func (c *Conn) opened(w *worker) {
 	// Open unless a Close from another goroutine already moved it on.
 	c.state.CompareAndSwap(uint32(StateConnecting), uint32(StateOpen))
 	c.read.Get(w).flags |= rfOpened
-	if c.loop != nil {
+	if c.placed() {
 		c.loop.wheel.Cancel(c)
 	}
 	c.armKeepalive(w)
@@ -123,11 +129,11 @@ func (c *Conn) applyPause(w *worker, resumed bool) {
 		return // finished earlier in this turn: its handle is closed
 	}
 	paused := c.paused.Load()
-	if !c.goMode && paused != (r.flags&rfReadOff != 0) {
+	if !c.goMode() && paused != (r.flags&rfReadOff != 0) {
 		if err := c.loop.SetRead(c, !paused); err == nil {
 			r.flags ^= rfReadOff
 		} else {
-			c.eng.cfg.Logger.Warn("weir: poller modify", "err", err)
+			c.eng().cfg.Logger.Warn("weir: poller modify", "err", err)
 		}
 	}
 	if resumed && !paused {
@@ -142,7 +148,7 @@ func (c *Conn) resumeNow(w *worker) {
 	if r.flags&rfStash != 0 {
 		c.consume(w, nil)
 	}
-	if !c.goMode && c.readReady(w, r.flags&rfHangUp != 0) {
+	if !c.goMode() && c.readReady(w, r.flags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
 	}
 }

@@ -15,6 +15,7 @@ import (
 // a client's.
 func newEngine(h Handler, cfg *Config, server bool) (*engine, error) {
 	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
+	e.unplaced.eng = e
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
 	e.cfg.writeLimits.Total = &e.buffered
@@ -104,7 +105,7 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 func (e *engine) startServerConn(c *Conn) {
 	c.state.Store(uint32(StateConnecting))
 	c.read.Get(creator).flags |= rfHandshake
-	if c.goMode {
+	if c.goMode() {
 		e.startNetConn(c, nil)
 		return
 	}
@@ -151,22 +152,22 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		// on the socket right here (a fresh socket takes a close frame at once).
 		code, reason := goingAway(c)
 		c.sendClose(code, reason)
-		if c.goMode {
+		if c.goMode() {
 			c.flushNet() // no writer goroutine will run for it
 		}
 		err := ErrServerClosed
-		if c.client {
+		if c.client() {
 			err = ErrClientClosed
 		}
 		c.finish(creator, code, reason, err)
 		return false
 	}
-	if c.goMode {
+	if c.goMode() {
 		e.startNetConn(c, head)
 		return true
 	}
 	if len(head) > 0 {
-		c.read.Get(creator).bufsSet().unparsed = assemble.Keep(nil, head, 0)
+		c.read.Get(creator).extra().unparsed = assemble.Keep(nil, head, 0)
 		c.read.Get(creator).flags |= rfStash // parsed first, by resumeNow
 	}
 	// Own the connection before its fd is watched, so that input arriving at once
@@ -190,7 +191,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 // goingAway is the close status for a connection the engine ends because it
 // is stopping (1001, RFC 6455 §7.4.1).
 func goingAway(c *Conn) (frame.StatusCode, string) {
-	if c.client {
+	if c.client() {
 		return frame.StatusGoingAway, "client closing"
 	}
 	return frame.StatusGoingAway, "server shutting down"

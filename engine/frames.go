@@ -25,7 +25,7 @@ func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
 	if h.Fin {
 		c.stats.msgsIn.Add(1)
 	}
-	if c.eng.cfg.DisableAssembly {
+	if c.eng().cfg.DisableAssembly {
 		c.callOnFrame(w, *h, payload)
 		return
 	}
@@ -36,8 +36,8 @@ func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
 	if !c.collect(w, payload, h.Fin) || !h.Fin {
 		return
 	}
-	msg := r.bufs.message // collect made bufs
-	r.bufs.message = nil
+	msg := r.extras.message // collect made extras
+	r.extras.message = nil
 	c.callOnMessage(w, op, msg)
 	c.putMsg(msg)
 }
@@ -47,7 +47,7 @@ func (c *Conn) frameEnd(w *worker, ev *wsread.Event) {
 // (backpressure.go). Over the budget, the connection fails with 1013
 // (ErrInboundBudget) and collect reports false.
 func (c *Conn) collect(w *worker, payload []byte, last bool) bool {
-	if !assemble.Append(&c.read.Get(w).bufsSet().message, payload, last, &c.eng.inbound) {
+	if !assemble.Append(&c.read.Get(w).extra().message, payload, last, &c.eng().inbound) {
 		return c.fail(w, ErrInboundBudget)
 	}
 	return true
@@ -55,7 +55,7 @@ func (c *Conn) collect(w *worker, payload []byte, last bool) bool {
 
 // putMsg returns an assembly buffer to the pool and its capacity to the inbound
 // budget.
-func (c *Conn) putMsg(b []byte) { assemble.Put(&c.eng.inbound, b) }
+func (c *Conn) putMsg(b []byte) { assemble.Put(&c.eng().inbound, b) }
 
 // control handles ping, pong and close frames (RFC 6455 §5.5), which may arrive
 // between the fragments of a message.
@@ -63,7 +63,7 @@ func (c *Conn) control(w *worker, op frame.Opcode, payload []byte) {
 	switch op {
 	case frame.OpPing:
 		pong := c.callOnPing(w, payload)
-		if pong && !c.eng.cfg.DisableAutoPong && c.State() == StateOpen {
+		if pong && !c.eng().cfg.DisableAutoPong && c.State() == StateOpen {
 			c.autoPong(payload)
 		}
 	case frame.OpPong:
@@ -81,16 +81,16 @@ func (c *Conn) control(w *worker, op frame.Opcode, payload []byte) {
 // 1009), checks text for UTF-8 and delivers it. With DisableAssembly the message
 // is delivered as one OnFrame, since its frames cannot be inflated one by one.
 func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payload []byte) {
-	cfg := &c.eng.cfg
+	cfg := &c.eng().cfg
 	// A whole message in one frame, none being assembled, is inflated from
 	// the payload: assemble.Compressed leaves a nil *msg nil when fin, so a
-	// local will do and the read side's bufs are not made for it.
+	// local will do and the read side's extras are not made for it.
 	var none []byte
 	msg := &none
-	if r := c.read.Get(w); !h.Fin || r.bufs != nil {
-		msg = &r.bufsSet().message
+	if r := c.read.Get(w); !h.Fin || r.extras != nil {
+		msg = &r.extra().message
 	}
-	out, ready, err := assemble.Compressed(msg, payload, h.Fin, &c.eng.inbound,
+	out, ready, err := assemble.Compressed(msg, payload, h.Fin, &c.eng().inbound,
 		c.compression(), op, cfg.MaxMessageSize, cfg.SkipUTF8Validation)
 	if err != nil {
 		c.fail(w, err)
@@ -99,7 +99,7 @@ func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payloa
 		return
 	}
 	c.stats.msgsIn.Add(1)
-	if c.eng.cfg.DisableAssembly {
+	if c.eng().cfg.DisableAssembly {
 		c.callOnFrame(w, frame.Header{Fin: true, Opcode: op, Length: int64(len(out))}, out)
 	} else {
 		c.callOnMessage(w, op, out)

@@ -74,7 +74,7 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 // flushNet writes what is queued on a goroutine-mode connection that never got a
 // writer goroutine (one that arrived while the engine stops), bounded by
 // CloseTimeout.
-func (c *Conn) flushNet() { c.goroutine().Flush((*netWriter)(c), c.eng.cfg.CloseTimeout) }
+func (c *Conn) flushNet() { c.goroutine().Flush((*netWriter)(c), c.eng().cfg.CloseTimeout) }
 
 // readLoop is the reader goroutine: the worker context of a goroutine-mode
 // connection.
@@ -145,11 +145,11 @@ func (nw *netWriter) Take() []byte {
 	if c.outLen() == 0 || c.write.w.WriteErr() {
 		return nil
 	}
-	return c.write.w.Take(&c.eng.cfg.writeLimits)
+	return c.write.w.Take(&c.eng().cfg.writeLimits)
 }
 
 func (nw *netWriter) Written(buf []byte, err error) {
-	wswrite.Written(&nw.eng.cfg.writeLimits, buf)
+	wswrite.Written(&nw.eng().cfg.writeLimits, buf)
 	if err != nil {
 		nw.write.w.MarkWriteErr()
 	}
@@ -188,7 +188,7 @@ func (s netSink) Env() wswrite.Env {
 func (c *Conn) closeNet() {
 	idle := c.outLen() == 0 && c.write.w.PongLen() == 0
 	now := c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
-	c.goroutine().Close((*netWriter)(c), idle, now, c.eng.cfg.CloseTimeout)
+	c.goroutine().Close((*netWriter)(c), idle, now, c.eng().cfg.CloseTimeout)
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
@@ -202,7 +202,7 @@ func (e *engine) acceptLoop(ln net.Listener) {
 		e.tuneNet(nc)
 		c := e.newConn(-1, false)
 		c.setGoroutine(perconn.New(nc))
-		c.remote = remote
+		c.setRemote(remote)
 		e.startServerConn(c)
 	}
 }

@@ -46,11 +46,11 @@ type guardedConn Conn
 
 func (c *Conn) guarded() *guardedConn { return (*guardedConn)(c) }
 
-func (g *guardedConn) Logger() *slog.Logger      { return g.eng.cfg.Logger }
-func (g *guardedConn) Remote() netip.AddrPort    { return g.remote }
+func (g *guardedConn) Logger() *slog.Logger      { return g.eng().cfg.Logger }
+func (g *guardedConn) Remote() netip.AddrPort    { return g.remote() }
 func (g *guardedConn) Fail(w *worker, err error) { (*Conn)(g).fail(w, err) }
 func (g *guardedConn) CloseNow()                 { (*Conn)(g).CloseNow(frame.StatusInternalError, "") }
-func (c *Conn) policy() PanicPolicy              { return c.eng.cfg.PanicPolicy }
+func (c *Conn) policy() PanicPolicy              { return c.eng().cfg.PanicPolicy }
 
 // The Handler's call points (worker context).
 

@@ -34,19 +34,19 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 }
 
 // kept is where internal/opening keeps a request cut by a read (openSide.Kept):
-// the read side's unparsed buffer once its bufs are made, else the worker's
+// the read side's unparsed buffer once its extras are made, else the worker's
 // slot, nil on entry, so that the common handshake, whole in one read, does
-// not make the bufs. adoptKept, after each call into opening, moves what it
+// not make the extras. adoptKept, after each call into opening, moves what it
 // left in the slot to the read side.
 func (c *Conn) kept(w *worker) *[]byte {
-	if r := c.read.Get(w); r.bufs != nil {
-		return &r.bufs.unparsed
+	if r := c.read.Get(w); r.extras != nil {
+		return &r.extras.unparsed
 	}
 	return &w.kept
 }
 
 // adoptKept moves the bytes opening left in the worker's slot (kept) to the
-// read side, making its bufs, or to the pool if the connection finished.
+// read side, making its extras, or to the pool if the connection finished.
 func (c *Conn) adoptKept(w *worker) {
 	if w.kept == nil {
 		return
@@ -54,7 +54,7 @@ func (c *Conn) adoptKept(w *worker) {
 	b := w.kept
 	w.kept = nil
 	if r := c.read.Get(w); !r.close.Finished() {
-		r.bufsSet().unparsed = b
+		r.extra().unparsed = b
 		return
 	}
 	bufpool.Put(b)
@@ -95,7 +95,7 @@ func (c *Conn) takeResult(res *upgrade.Result) {
 		c.version = uint8(res.Version)
 	}
 	if a, ok := res.Extensions.(deflate.Agreement); ok {
-		c.rareSet().compression = deflate.NewConn(a.Params(), true, c.eng.cfg.Compression)
+		c.rareSet().compression = deflate.NewConn(a.Params(), true, c.eng().cfg.Compression)
 	}
 	if res.UserValue != nil {
 		c.SetUserData(res.UserValue)
@@ -113,18 +113,18 @@ func (c *Conn) opening() *openSide { return (*openSide)(c) }
 
 func (s *openSide) Kept(w *worker) *[]byte                        { return (*Conn)(s).kept(w) }
 func (s *openSide) Scratch(w *worker) (*upgrade.Request, *[]byte) { return w.req, &w.rsp }
-func (s *openSide) Upgrader() *upgrade.Upgrader                   { return s.eng.srv.upg }
-func (s *openSide) Remote() netip.AddrPort                        { return s.remote }
+func (s *openSide) Upgrader() *upgrade.Upgrader                   { return s.eng().srv.upg }
+func (s *openSide) Remote() netip.AddrPort                        { return s.remote() }
 func (s *openSide) Notifier() upgrade.Notifier                    { return (*Conn)(s) }
-func (s *openSide) Aborting() bool                                { return s.eng.aborting.Load() }
-func (s *openSide) Stopping() bool                                { return s.eng.stopping.Load() }
+func (s *openSide) Aborting() bool                                { return s.eng().aborting.Load() }
+func (s *openSide) Stopping() bool                                { return s.eng().stopping.Load() }
 func (s *openSide) Abort()                                        { (*Conn)(s).Abort() }
 func (s *openSide) Parse(w *worker, head []byte)                  { (*Conn)(s).parse(w, head) }
 func (s *openSide) Finished(w *worker) bool                       { return s.read.Get(w).close.Finished() }
-func (s *openSide) Refused(err error)                             { s.eng.countRefused(err) } // metrics.go
+func (s *openSide) Refused(err error)                             { s.eng().countRefused(err) } // metrics.go
 
 func (s *openSide) HookGuard() (guard.Policy, *slog.Logger) {
-	return (*Conn)(s).policy(), s.eng.cfg.Logger
+	return (*Conn)(s).policy(), s.eng().cfg.Logger
 }
 
 func (s *openSide) AdmitClientIP(w *worker, req *upgrade.Request) bool {
@@ -164,7 +164,7 @@ func (s *openSide) Answer(out []byte) error {
 
 func (s *openSide) Opened(w *worker) {
 	s.read.Get(w).flags &^= rfHandshake
-	s.eng.m.Accept()
+	s.eng().m.Accept()
 	(*Conn)(s).opened(w)
 }
 
@@ -180,7 +180,7 @@ func (s *openSide) Finish(w *worker, err error) {
 // socket closed. Not in goroutine mode, whose writer closes after the answer.
 func (s *openSide) Linger(w *worker, err error) bool {
 	c := (*Conn)(s)
-	if c.loop == nil {
+	if !c.placed() {
 		return false
 	}
 	r := c.read.Get(w)
@@ -190,6 +190,6 @@ func (s *openSide) Linger(w *worker, err error) bool {
 	c.releaseRead(w)
 	c.setCloseStatus(frame.StatusAbnormalClosure, "")
 	c.shutdownWrite()
-	c.armDeadline(w, min(rejectLinger, c.eng.cfg.CloseTimeout)) // onTimer: still connecting
+	c.armDeadline(w, min(rejectLinger, c.eng().cfg.CloseTimeout)) // onTimer: still connecting
 	return true
 }

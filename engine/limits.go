@@ -25,7 +25,7 @@ func (e *engine) admitAccepted(addr netip.Addr) bool {
 // of its parsed request (worker context) and reports whether the cap leaves it
 // room; without room nothing stays counted.
 func (c *Conn) admitClientIP(w *worker, req *upgrade.Request) bool {
-	seat, ok := c.eng.gate.ClientIP(req, c.remote)
+	seat, ok := c.eng().gate.ClientIP(req, c.remote())
 	if seat != (admit.Seat{}) {
 		c.read.Get(w).extra().seat = seat
 	}
@@ -34,21 +34,21 @@ func (c *Conn) admitClientIP(w *worker, req *upgrade.Request) bool {
 
 // releaseConn undoes what admitting a server connection counted (connClosed).
 func (e *engine) releaseConn(w *worker, c *Conn) {
-	if c.client {
+	if c.client() {
 		return
 	}
 	var seat admit.Seat
 	if x := c.read.Get(w).extras; x != nil {
 		seat = x.seat
 	}
-	e.gate.Release(seat, c.remote.Addr())
+	e.gate.Release(seat, c.remote().Addr())
 }
 
 // adoptRoom counts an upgraded connection c for Adopt and reports whether the
 // caps leave it room (admit.Gate.Adopt). held is the address ServeHTTP counted
 // before upgrading (invalid for a direct Adopt).
 func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
-	room, seat := s.e.gate.Adopt(held, c.remote.Addr())
+	room, seat := s.e.gate.Adopt(held, c.remote().Addr())
 	if seat != (admit.Seat{}) {
 		c.read.Get(creator).extra().seat = seat // not published yet
 	}

@@ -70,13 +70,13 @@ func (e *engine) tookOver() {
 // turns end with the 101 (or the refusal): the request is bounded by the
 // header limit and the handshake timeout, so a peer cannot keep work in the
 // front lane beyond its own handshake.
-func (*loopOps) Front(c *Conn) bool { return !c.client && c.state.Load() == uint32(StateConnecting) }
+func (*loopOps) Front(c *Conn) bool { return !c.client() && c.state.Load() == uint32(StateConnecting) }
 
 // Corked batches (internal/reactor's cork.go, issue 15): while a worker runs a
 // batch of ready connections, the writes of the plain server ones that would
 // go straight to the socket are queued (wswrite's cork.go) and go out
 // together at the batch end.
-func (*loopOps) Corkable(c *Conn) bool { return c.tls == nil && !c.client }
+func (*loopOps) Corkable(c *Conn) bool { return c.tls == nil && !c.client() }
 
 func (*loopOps) CorkOn(c *Conn) {
 	c.write.mu.Lock()

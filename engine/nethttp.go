@@ -82,7 +82,7 @@ func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, 
 	refused func(), hand func(head []byte) (handoff.Conn, []byte)) *Conn {
 	e := s.e
 	c := e.newConn(-1, false)
-	c.remote = addrPort(nc.RemoteAddr())
+	c.setRemote(addrPort(nc.RemoteAddr()))
 	if !s.adoptRoom(c, held) && !e.stopping.Load() {
 		if refused != nil {
 			refused()

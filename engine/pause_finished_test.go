@@ -28,7 +28,7 @@ func TestPauseAfterFinishInSameTurn(t *testing.T) {
 			}
 			c.Abort()
 			c.PauseRead()
-			c.eng.r.Run(newWorker(cfg.defaults().ReadBufferSize), c)
+			c.eng().r.Run(newWorker(cfg.defaults().ReadBufferSize), c)
 			for deadline := time.Now().Add(10 * time.Second); c.State() != StateClosed; {
 				if time.Now().After(deadline) {
 					t.Fatal("the aborted connection never closed")

@@ -97,7 +97,7 @@ type ringOps struct{}
 // (masked), a lock held elsewhere, or a write that would be queued
 // (wswrite.Writer.PreparedDirect).
 func (ringOps) Direct(c *Conn, m *prepared.Message) (fd int, f []byte, err error) {
-	if c.goMode || c.tls != nil || c.client || !c.write.mu.TryLock() {
+	if c.goMode() || c.tls != nil || c.client() || !c.write.mu.TryLock() {
 		return -1, nil, nil
 	}
 	err = c.write.w.Writable(m.Opcode())

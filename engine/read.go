@@ -30,7 +30,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 	r := c.read.Get(w)
 	// The turn's budget (internal/turns): a heavy connection (stHeavy,
 	// sched.go) gets the full one, a light one under DispatchPool less.
-	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng.pooled)
+	t := turns.StartRead(c.sched.Load()&stHeavy != 0, c.eng().pooled)
 	for {
 		if r.close.Finished() || r.flags&rfVerifyWait != 0 || c.paused.Load() {
 			return false
@@ -65,7 +65,7 @@ func (c *Conn) readReady(w *worker, hup bool) (more bool) {
 		}
 		buf := w.buf
 		direct := false
-		room, err := r.parser.ReadSpace(&c.eng.cfg.readLimits, len(buf))
+		room, err := r.parser.ReadSpace(&c.eng().cfg.readLimits, len(buf))
 		if err != nil { // its growth is over the inbound budget
 			c.fail(w, err)
 			return false
@@ -130,7 +130,7 @@ func (c *Conn) readErr(w *worker, err error) (again bool) {
 
 // touch records input for keepalive and idle timing.
 func (c *Conn) touch(w *worker) {
-	if c.loop == nil {
+	if !c.placed() {
 		return
 	}
 	now := c.loop.wheel.Now()
@@ -165,8 +165,8 @@ func (c *Conn) consume(w *worker, data []byte) {
 	if r.flags&rfStash != 0 {
 		// Bytes kept unparsed by a pause come first: parse them with the new ones.
 		r.flags &^= rfStash
-		buf := assemble.Keep(r.bufs.unparsed, data, 0) // rfStash: bufs made
-		r.bufs.unparsed = nil
+		buf := assemble.Keep(r.extras.unparsed, data, 0) // rfStash: extras made
+		r.extras.unparsed = nil
 		c.parse(w, buf)
 		bufpool.Put(buf)
 		return
@@ -179,10 +179,10 @@ func (c *Conn) consume(w *worker, data []byte) {
 // connection leaves the rest of data unparsed, kept for ResumeRead.
 func (c *Conn) parse(w *worker, data []byte) {
 	r := c.read.Get(w)
-	lim := &c.eng.cfg.readLimits // the parser's, passed to every call (a word less per Conn)
+	lim := &c.eng().cfg.readLimits // the parser's, passed to every call (a word less per Conn)
 	if !r.parser.Started() {
 		// Open now, with the extensions negotiated: RSV1 is permessage-deflate's.
-		r.parser.Start(lim, c.client, c.compression() != nil)
+		r.parser.Start(lim, c.client(), c.compression() != nil)
 	}
 	for !r.close.Over() {
 		if len(data) > 0 && c.paused.Load() {
@@ -190,7 +190,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 			// ResumeRead. Not paused.Load() again: a ResumeRead from another
 			// goroutine may have cleared it since, and its event, handled after
 			// this one, parses the stash.
-			r.bufsSet().unparsed = assemble.Keep(nil, data, smallIn)
+			r.extra().unparsed = assemble.Keep(nil, data, smallIn)
 			r.flags |= rfStash
 			return
 		}
@@ -204,7 +204,7 @@ func (c *Conn) parse(w *worker, data []byte) {
 		case wsread.EvNone:
 			return
 		case wsread.EvHeader:
-			c.eng.cfg.Trace.FrameIn(c, ev.Header) // Limits.Headers is set only with a tracer
+			c.eng().cfg.Trace.FrameIn(c, ev.Header) // Limits.Headers is set only with a tracer
 			continue
 		}
 		c.frameEnd(w, &ev)

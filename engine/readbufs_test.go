@@ -13,7 +13,7 @@ import (
 type bufsHandler struct{ NopHandler }
 
 func (bufsHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
-	b := c.read.Get(nil).bufs
+	b := c.read.Get(nil).extras
 	switch {
 	case b == nil:
 		c.WriteMessage(frame.OpText, []byte("none"))
@@ -26,7 +26,7 @@ func (bufsHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
 
 // TestReadBufsOnNeed: a connection whose handshake came in one read and whose
 // messages come in one frame never makes the read side's bufs (an idle
-// connection is the 384-byte Conn alone, TestConnSize); a fragmented message
+// connection is the 352-byte Conn alone, TestConnSize); a fragmented message
 // makes them once, and they stay, emptied, for the connection's life.
 func TestReadBufsOnNeed(t *testing.T) {
 	t.Parallel()

@@ -38,6 +38,6 @@ func (c *Conn) rttPong(p []byte) bool {
 	if a == nil {
 		return false
 	}
-	_, matched, _ := a.rtt.Deliver(p, c.eng.m.ObserveRTT) // internal/opmetrics, before the caller wakes
+	_, matched, _ := a.rtt.Deliver(p, c.eng().m.ObserveRTT) // internal/opmetrics, before the caller wakes
 	return matched
 }

@@ -206,7 +206,7 @@ func TestPingRTTNode(t *testing.T) {
 
 // pongConn is a bare connection for driving the pong path directly.
 func pongConn(pending int) (*Conn, []byte) {
-	c := &Conn{identity: identity{rare: &rareIdentity{handler: NopHandler{}}, eng: &engine{}}} // eng: the guard reads its PanicPolicy
+	c := &Conn{identity: identity{rare: &rareIdentity{handler: NopHandler{}}, loop: &loop{eng: &engine{}}}} // eng: the guard reads its PanicPolicy
 	for range pending {
 		c.sharedExtras().rtt.Add(rtt.NewWaiter())
 	}

@@ -46,12 +46,12 @@ const (
 // In goroutine mode the reader goroutine is the only runner: the event waits in sched
 // and the reader is woken out of its blocking read.
 func (c *Conn) post(ev uint32) {
-	if c.goMode {
+	if c.goMode() {
 		c.sched.Or(ev)
 		c.goroutine().Wake()
 		return
 	}
-	c.eng.r.Post(c, ev)
+	c.eng().r.Post(c, ev)
 }
 
 // handle does one batch of events in worker context. It reports whether input is

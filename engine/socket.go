@@ -32,7 +32,7 @@ func (ln *listener) accept() {
 			e.cfg.Logger.Warn("weir: TCP options", "remote", remote, "err", err)
 		}
 		c := e.newConn(int32(fd), false)
-		c.remote = remote
+		c.setRemote(remote)
 		e.startServerConn(c)
 		return true
 	})
@@ -93,7 +93,7 @@ func (c *Conn) sysRead(b []byte) (int, error) { return c.fd.Read(b) }
 // a reused fd number afterwards). Goroutine mode's writer may first send what
 // is queued (closeNet).
 func (c *Conn) closeSocket() {
-	if c.goMode {
+	if c.goMode() {
 		c.closeNet()
 		return
 	}
@@ -107,7 +107,7 @@ func (c *Conn) closeSocket() {
 
 // shutLocked half-closes the socket (under write.mu).
 func (c *Conn) shutLocked() {
-	if c.goMode {
+	if c.goMode() {
 		c.goroutine().CloseWrite()
 		return
 	}

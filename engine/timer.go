@@ -28,25 +28,25 @@ func newWheel(res time.Duration) *wheel.Wheel[Conn] {
 // armKeepalive schedules the next keepalive or idle check of an open
 // connection (internal/keepalive says when).
 func (c *Conn) armKeepalive(w *worker) {
-	if c.loop == nil {
+	if !c.placed() {
 		return
 	}
 	wh := c.loop.wheel
-	if next := c.eng.cfg.keepalive.Next(wh, c.lastRead.Load(), c.due.Get(w).ping); next >= 0 {
+	if next := c.eng().cfg.keepalive.Next(wh, c.lastRead.Load(), c.due.Get(w).ping); next >= 0 {
 		wh.Schedule(c, next)
 	}
 }
 
 // onTimer runs when the connection's wheel entry fires (worker context).
 func (c *Conn) onTimer(w *worker) {
-	if c.loop == nil {
+	if !c.placed() {
 		return
 	}
 	now := c.loop.wheel.Now()
 	switch c.State() {
 	case StateConnecting:
 		if now >= c.due.Get(w).until {
-			c.eng.m.TimeOut() // internal/opmetrics
+			c.eng().m.TimeOut() // internal/opmetrics
 			c.finish(w, frame.StatusAbnormalClosure, "", ErrHandshakeTimeout)
 		}
 	case StateClosing:
@@ -65,7 +65,7 @@ func (c *Conn) onTimer(w *worker) {
 // PongTimeout drops the connection (1006, no close frame). IdleTimeout closes
 // with 1001.
 func (c *Conn) keepalive(w *worker, now int64) {
-	cfg := &c.eng.cfg
+	cfg := &c.eng().cfg
 	d := c.due.Get(w)
 	switch cfg.keepalive.Check(c.loop.wheel, now, c.lastRead.Load(), c.outTaken, &d.ping, d.outMark()) {
 	case keepalive.Close:

@@ -17,7 +17,7 @@ func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
 	if c.tls != nil {
 		return c.tls.ConnectionState(), true // wss on the loops
 	}
-	if c.goMode {
+	if c.goMode() {
 		if t := tlsConnOf(c.goroutine().NetConn()); t != nil {
 			return t.ConnectionState(), true
 		}

@@ -71,8 +71,8 @@ func TestTLSLoopIdleFootprint(t *testing.T) {
 	if g1-g0 > 8 {
 		t.Errorf("goroutines grew by %d for %d idle connections", g1-g0, n)
 	}
-	// About 620 B (2026-12-07, the 384-byte Conn; 682 with the 448-byte
-	// one): the Conn 384, the record layer one 192 B
+	// About 590 B (2026-12-07, the 352-byte Conn; 620 with the 384-byte one, 682 with the 448-byte
+	// one): the Conn 352, the record layer one 192 B
 	// allocation (256 until 2026-12-07; tlsloop.Conn: the compacted tls.ConnectionState, Reader and
 	// Writer inline, the exporter secret instead of crypto/tls's exporter
 	// closure, which kept about 120 in five allocations: 850), the loops' fd

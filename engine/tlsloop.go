@@ -55,7 +55,7 @@ func (r *tlsReader) UpdateOwed() {
 // from closeSocket) and a *TLSError for OnClose.
 func (r *tlsReader) BadRecord(w *worker, err error) {
 	c := (*Conn)(r)
-	c.eng.m.tls.RecordErrors.Add(1) // metrics.go
+	c.eng().m.tls.RecordErrors.Add(1) // metrics.go
 	c.read.Get(w).extra().failErr = &TLSError{Err: err}
 	c.finish(w, frame.StatusAbnormalClosure, "", c.read.Get(w).failErr())
 }
@@ -80,7 +80,7 @@ func (s *tlsSocket) Write2(a, b []byte) (int, error) {
 }
 
 // Held counts the sealed bytes not yet written like the queue (MaxTotalBuffered).
-func (s *tlsSocket) Held(delta int) { s.eng.buffered.Add(int64(delta)) }
+func (s *tlsSocket) Held(delta int) { s.eng().buffered.Add(int64(delta)) }
 
 // tlsWrite2 is connSink.Write2 for a loop-mode TLS connection (under write.mu): it
 // seals a then b and reports how much plaintext the socket took whole

@@ -12,7 +12,7 @@ type worker struct {
 	req *upgrade.Request // reusable handshake request view
 	rsp []byte           // scratch for handshake responses
 	// kept is the handshake's kept bytes while in internal/opening for a
-	// connection without read bufs, nil between calls (Conn.kept).
+	// connection without read extras, nil between calls (Conn.kept).
 	kept []byte
 }
 

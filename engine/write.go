@@ -150,7 +150,7 @@ var ErrBadOpcode = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason:
 // afterWrite turns policy results into their effect outside the lock.
 func (c *Conn) afterWrite(err error) error {
 	if err != nil {
-		c.eng.m.WriteErr(err) // internal/opmetrics
+		c.eng().m.WriteErr(err) // internal/opmetrics
 	}
 	if err == ErrSlowConsumer {
 		closer.Request(c.closing(), closing.Slow) // 1008 (closing.Machine.Request)

@@ -18,7 +18,7 @@ type connSink Conn
 // sink returns c as its Writer's Sink (no allocation: a pointer-shaped value
 // in an interface).
 func (c *Conn) sink() wswrite.Sink {
-	if c.goMode {
+	if c.goMode() {
 		return netSink{(*connSink)(c)}
 	}
 	return (*connSink)(c)
@@ -45,10 +45,10 @@ func (s *connSink) Failed(err error) error {
 func (s *connSink) Queued()                 {} // flushed on the writable edge
 func (s *connSink) Inflight() int           { return 0 }
 func (s *connSink) Retry()                  { (*Conn)(s).post(evWrite) }
-func (s *connSink) FrameOut(h frame.Header) { s.eng.cfg.Trace.FrameOut((*Conn)(s), h) }
+func (s *connSink) FrameOut(h frame.Header) { s.eng().cfg.Trace.FrameOut((*Conn)(s), h) }
 
 func (s *connSink) Env() wswrite.Env {
-	return wswrite.Env{Limits: &s.eng.cfg.writeLimits, Deflate: s.compression(), Client: s.client}
+	return wswrite.Env{Limits: &s.eng().cfg.writeLimits, Deflate: s.compression(), Client: s.client()}
 }
 
 // outLen is the queued bytes the socket has not taken (under write.mu).
@@ -86,7 +86,7 @@ func (c *Conn) flush(w *worker) {
 }
 
 // releaseWrite returns the write side's pooled buffers (under write.mu).
-func (c *Conn) releaseWrite() { c.write.w.Release(&c.eng.cfg.writeLimits) }
+func (c *Conn) releaseWrite() { c.write.w.Release(&c.eng().cfg.writeLimits) }
 
 // autoPong answers a ping (worker context), batched for the end of the read
 // turn (wswrite.Writer.AutoPong).
