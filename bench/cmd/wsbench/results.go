@@ -62,6 +62,10 @@ type IdleRow struct {
 	TLS          bool   `json:"tls,omitempty"`
 	TLSLoop      uint64 `json:"tls_loop,omitempty"`
 	TLSGoroutine uint64 `json:"tls_goroutine,omitempty"`
+	// TLSFailed and TLSBusy are weir's counters of handshakes that failed
+	// and of connections closed unanswered after waiting for a slot.
+	TLSFailed uint64 `json:"tls_failed,omitempty"`
+	TLSBusy   uint64 `json:"tls_busy,omitempty"`
 	// RSSFreedPerConnKiB is the RSS growth once more, after the server's
 	// debug.FreeOSMemory (/free): without what the runtime had not yet
 	// returned to the OS (Go servers; -1: not measured).
@@ -73,6 +77,11 @@ type IdleRow struct {
 	// RSSHeld is the RSS growth read every 10 s while the connections stay
 	// idle for run -idle-hold after the readings above, before /free.
 	RSSHeld []HeldRSS `json:"rss_held,omitempty"`
+	// ConnectSeconds is how long the connect phase took (the storm, for
+	// wss: its handshakes per second are Conns / ConnectSeconds).
+	ConnectSeconds float64 `json:"connect_s,omitempty"`
+	// GC is the Go server's collector as the connect phase left it (idlegc.go).
+	GC *IdleGC `json:"gc,omitempty"`
 }
 
 // HeldRSS is one reading of an idle run's RSS growth, Seconds after the

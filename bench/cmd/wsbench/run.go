@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -83,6 +84,7 @@ type plan struct {
 	profileDir string
 	rounds     int           // echo cells are run this many times (medians kept)
 	idleHold   time.Duration // idle: after the usual readings, hold the connections this long more, reading the RSS
+	connectMax time.Duration // how long the generators may take to connect (default 3 min)
 }
 
 type runner struct {
@@ -105,6 +107,7 @@ func runRun(args []string) {
 	rounds := fs.Int("rounds", 0, "run every echo cell and storm this many times, servers in a rotated order, and keep the medians (0: 3, or 1 with -quick)")
 	merge := fs.String("merge", "", "read this results file and replace only the scenarios run now (the rest is kept); written to -out")
 	useTLS := fs.Bool("tls", false, "wss: servers with a self-signed certificate, generators over TLS (tls.go)")
+	connectMax := fs.Duration("connect-timeout", 3*time.Minute, "how long the generators may take to connect (a wss storm of 15,000 beside bin/noise -sleepers 64 takes 2-3 min)")
 	idleHold := fs.Duration("idle-hold", 0, "idle: hold the connections this much longer after the readings, reading the RSS every 10 s (RSSHeld: the last; steady idle, once the runtime has given back what the connect phase left)")
 	fs.Parse(args)
 
@@ -134,6 +137,7 @@ func runRun(args []string) {
 	}
 	p.profileDir = *prof
 	p.idleHold = *idleHold
+	p.connectMax = *connectMax
 	killChildrenOnSignal()
 	if *out == "" {
 		*out = "results/results.json"
@@ -376,7 +380,7 @@ func (r *runner) startGens(s server, target string, n, procs int, o loadgen.Opti
 			}
 		}
 	}()
-	ready, err := g.collect(loadgen.EvReady, 3*time.Minute, func(i int, e loadgen.Event) { up[i].Store(e.Conns) })
+	ready, err := g.collect(loadgen.EvReady, cmp.Or(r.p.connectMax, 3*time.Minute), func(i int, e loadgen.Event) { up[i].Store(e.Conns) })
 	close(done)
 	if err != nil {
 		g.quit()
@@ -515,7 +519,16 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	tcp0, slab0 := sockstatTCPMemBytes(), slabBytes()
 	o := genOptions()
 	o.Deflate = deflate
+	var gcw *gcWatch
+	var base map[string]float64
+	if s.goSrv {
+		base = readClasses(sp)
+		gcw = watchGC(sp) // idlegc.go: the GC goal and heap through the connect phase
+	}
+	connStart := time.Now()
 	gs, got, err := r.startGens(s, sp.ws, n, 0, o)
+	connSecs := time.Since(connStart).Seconds()
+	idleGC := gcw.stop()
 	if err != nil {
 		r.fail("%v", err)
 		return
@@ -524,6 +537,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 	r.progress("settling")
 	time.Sleep(3 * time.Second)
 	rssPre, _ := statusKiB(sp.pid, "VmRSS")
+	if idleGC != nil {
+		idleGC.Base, idleGC.Pre = base, readClasses(sp)
+	}
 	if s.goSrv && r.p.profileDir != "" {
 		r.saveIdleFile(sp, s.name, "/memclasses", ".memclasses-pre.json") // before /stats' GC
 	}
@@ -554,6 +570,9 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		if sp.get("/free", &ok) == nil {
 			time.Sleep(500 * time.Millisecond)
 			rssFree, _ = statusKiB(sp.pid, "VmRSS")
+			if idleGC != nil {
+				idleGC.AfterFree = readClasses(sp) // idlegc.go
+			}
 		}
 	}
 	if got == 0 {
@@ -565,7 +584,8 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		Goroutines: int64(st1.Goroutines), Threads: threads(sp.pid),
 		KernelTCPPerKiB: float64(tcp1-tcp0) / 1024 / float64(got), SlabPerConnKiB: -1,
 		TLS: r.tlsCert != "", TLSLoop: st1.Loop, TLSGoroutine: st1.tlsStats.Goroutine, RSSFreedPerConnKiB: -1,
-		RSSBeforeGCPerConnKiB: float64(rssPre-rss0) / float64(got), RSSHeld: rssHeld}
+		RSSBeforeGCPerConnKiB: float64(rssPre-rss0) / float64(got), RSSHeld: rssHeld,
+		ConnectSeconds: connSecs, GC: idleGC, TLSFailed: st1.tlsStats.Failed, TLSBusy: st1.tlsStats.Busy}
 	if rssFree >= 0 {
 		row.RSSFreedPerConnKiB = float64(rssFree-rss0) / float64(got)
 	}
@@ -580,6 +600,10 @@ func (r *runner) idle(s server, deflate bool, n int) {
 		row.RSSPerConnKiB, row.RSSBeforeGCPerConnKiB, row.RSSFreedPerConnKiB, row.HeapPerConnKiB, row.Goroutines, row.SlabPerConnKiB, row.TLSLoop, row.TLSGoroutine)
 	if n := len(rssHeld); n > 0 {
 		r.progress("held idle %.0f s more: RSS %.2f KiB/conn\n", rssHeld[n-1].Seconds, rssHeld[n-1].PerConnKiB)
+	}
+	if g := row.GC; g != nil {
+		r.progress("connect %.1f s (%.0f/s); GC goal max %.1f MB, heap objects max %.1f MB; at the end goal %.1f MB, live %.1f MB, %d cycles\n",
+			row.ConnectSeconds, float64(got)/row.ConnectSeconds, g.MaxGoalMB, g.MaxObjectsMB, g.GoalMB, g.LiveMB, g.Cycles)
 	}
 }
 

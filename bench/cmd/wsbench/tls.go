@@ -76,6 +76,7 @@ type tlsStats struct {
 	Loop      uint64 `json:"tls_loop"`
 	Goroutine uint64 `json:"tls_goroutine"`
 	Failed    uint64 `json:"tls_failed"`
+	Busy      uint64 `json:"tls_busy"`
 }
 
 // saveIdleProfiles writes what an idle server holds into the -profile folder:

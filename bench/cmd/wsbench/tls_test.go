@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weir-ws/weir/bench/internal/srvkit"
 	"github.com/weir-ws/weir/engine"
@@ -60,7 +61,7 @@ func TestWSSHandshake(t *testing.T) {
 				cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 			}
 			for i, want := range tt.wantResume {
-				did, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), cfg)
+				did, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), cfg, 0)
 				if err != nil {
 					t.Fatalf("handshake %d: %v", i, err)
 				}
@@ -72,7 +73,7 @@ func TestWSSHandshake(t *testing.T) {
 	}
 	t.Run("untrusted", func(t *testing.T) {
 		t.Parallel()
-		_, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), &tls.Config{ServerName: "127.0.0.1", RootCAs: x509.NewCertPool()})
+		_, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), &tls.Config{ServerName: "127.0.0.1", RootCAs: x509.NewCertPool()}, 0)
 		var ue x509.UnknownAuthorityError
 		if !errors.As(err, &ue) {
 			t.Errorf("err = %v, want an unknown authority", err)
@@ -80,7 +81,7 @@ func TestWSSHandshake(t *testing.T) {
 	})
 	t.Run("tls 1.2 refused by the storm", func(t *testing.T) {
 		t.Parallel()
-		_, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MaxVersion: tls.VersionTLS12})
+		_, err := wssHandshake(addr, net.IPv4(127, 0, 0, 1), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MaxVersion: tls.VersionTLS12}, 0)
 		if err == nil || !strings.Contains(err.Error(), "not TLS 1.3") {
 			t.Errorf("err = %v, want the TLS 1.3 check", err)
 		}
@@ -164,5 +165,38 @@ func TestTLSIdleSection(t *testing.T) {
 	}
 	if strings.Contains(out, "Handshake storm") || strings.Contains(out, "\n### Idle") {
 		t.Errorf("storm section or unshifted heading:\n%s", out)
+	}
+}
+
+// stampConn records when each write reached it.
+type stampConn struct {
+	net.Conn
+	at []time.Time
+}
+
+func (c *stampConn) Write(p []byte) (int, error) {
+	c.at = append(c.at, time.Now())
+	return len(p), nil
+}
+
+// TestFarConnHoldsTheSecondFlight: -rtt holds back the client's second write
+// (its Finished) and no other.
+func TestFarConnHoldsTheSecondFlight(t *testing.T) {
+	t.Parallel()
+	const rtt = 40 * time.Millisecond
+	s := &stampConn{}
+	c := &farConn{Conn: s, rtt: rtt}
+	start := time.Now()
+	for range 3 {
+		c.Write([]byte("x"))
+	}
+	if len(s.at) != 3 {
+		t.Fatalf("%d writes reached the socket, want 3", len(s.at))
+	}
+	if d := s.at[0].Sub(start); d >= rtt {
+		t.Errorf("first write held %v", d)
+	}
+	if d := s.at[1].Sub(s.at[0]); d < rtt {
+		t.Errorf("second write held %v, want at least %v", d, rtt)
 	}
 }

@@ -56,6 +56,7 @@ func runTLSStorm(args []string) {
 	rounds := fs.Int("rounds", 3, "rounds")
 	dur := fs.Duration("dur", 3*time.Second, "storm length per cell")
 	conc := fs.Int("conc", 32, "dialling goroutines")
+	rtt := fs.Duration("rtt", 0, "a far client: each client holds its second flight (Finished) back this long, so that the server's handshake slot waits one round trip on the network (run with -conc above the server's slots)")
 	out := fs.String("out", "", "write the cells as JSON here")
 	prof := fs.String("profile", "", "write CPU profiles of the weir servers into this folder")
 	fs.Parse(args)
@@ -92,7 +93,7 @@ func runTLSStorm(args []string) {
 			}
 			for _, mode := range stormModes {
 				r.label = fmt.Sprintf("r%d %s %s", round, s.name, mode)
-				c := r.tlsStormCell(sp, roots, mode == "resumed", *dur, *conc)
+				c := r.tlsStormCell(sp, roots, mode == "resumed", *dur, *conc, *rtt)
 				c.Server, c.Mode, c.Round = s.name, mode, round
 				res.Cells = append(res.Cells, c)
 				r.progress("%.0f handshakes/s, server CPU %.0f µs/handshake, resumed %d/%d, errors %d, load %.1f, tls loop %d\n",
@@ -110,7 +111,7 @@ func runTLSStorm(args []string) {
 }
 
 // tlsStormCell runs one storm against sp.
-func (r *runner) tlsStormCell(sp *srvProc, roots *x509.CertPool, resume bool, dur time.Duration, conc int) stormCell {
+func (r *runner) tlsStormCell(sp *srvProc, roots *x509.CertPool, resume bool, dur time.Duration, conc int, rtt time.Duration) stormCell {
 	cfg := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
 	if resume {
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(64)
@@ -127,7 +128,7 @@ func (r *runner) tlsStormCell(sp *srvProc, roots *x509.CertPool, resume bool, du
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := int(seq.Add(1))
-				did, err := wssHandshake(sp.ws, srcAddr(i), cfg)
+				did, err := wssHandshake(sp.ws, srcAddr(i), cfg, rtt)
 				switch {
 				case err != nil:
 					errs.Add(1)
@@ -166,7 +167,7 @@ var errNot101 = errors.New("upgrade refused")
 // wssHandshake opens one wss connection to hostport from ip and drops it:
 // TCP, TLS (cfg), the WebSocket upgrade request and the 101. It reports
 // whether TLS resumed a session.
-func wssHandshake(hostport string, ip net.IP, cfg *tls.Config) (bool, error) {
+func wssHandshake(hostport string, ip net.IP, cfg *tls.Config, rtt time.Duration) (bool, error) {
 	d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: ip}, Control: sockopt.BindNoPort}
 	nc, err := d.Dial("tcp", hostport)
 	if err != nil {
@@ -174,7 +175,11 @@ func wssHandshake(hostport string, ip net.IP, cfg *tls.Config) (bool, error) {
 	}
 	defer nc.Close() // the TCP socket: no close_notify, no closing handshake
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	tc := tls.Client(nc, cfg)
+	var tnc net.Conn = nc
+	if rtt > 0 {
+		tnc = &farConn{Conn: nc, rtt: rtt}
+	}
+	tc := tls.Client(tnc, cfg)
 	if err := tc.Handshake(); err != nil {
 		return false, err
 	}
@@ -250,4 +255,22 @@ func tlsStormReport(cells []stormCell, servers []server) string {
 		}
 	}
 	return b.String()
+}
+
+// farConn is a client's socket that holds its second write (the client's
+// Finished, RFC 8446 §4.4.4) back by rtt: the server, which has sent its flight,
+// waits that long in its handshake slot, as it would for a client one round trip
+// away.
+type farConn struct {
+	net.Conn
+	rtt    time.Duration
+	writes int
+}
+
+func (c *farConn) Write(p []byte) (int, error) {
+	c.writes++
+	if c.writes == 2 {
+		time.Sleep(c.rtt)
+	}
+	return c.Conn.Write(p)
 }
