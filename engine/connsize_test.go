@@ -37,6 +37,14 @@ func TestRemoteKept(t *testing.T) {
 			t.Errorf("%s: remote() = %v (Is4 %v, zone %q), want %v", s, got, got.Addr().Is4(), got.Addr().Zone(), want)
 		}
 	}
+	// Set again (a connection's address is set once today): nothing of the
+	// first address, its zone included, stays.
+	var again identity
+	again.setRemote(netip.MustParseAddrPort("[fe80::1%eth0]:9"))
+	again.setRemote(netip.MustParseAddrPort("[fe80::1]:9"))
+	if got, want := again.remote(), netip.MustParseAddrPort("[fe80::1]:9"); got != want {
+		t.Errorf("set twice: remote() = %v, want %v", got, want)
+	}
 	var id identity
 	id.setRemote(netip.AddrPort{})
 	if got := id.remote(); got != (netip.AddrPort{}) {

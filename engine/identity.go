@@ -75,6 +75,9 @@ func (id *identity) setRemote(ap netip.AddrPort) {
 	id.kind &^= idRemote4 | idRemote6
 	id.port = ap.Port()
 	id.ip = a.As16()
+	if id.rare != nil {
+		id.rare.zone = nil
+	}
 	switch {
 	case a.Is4():
 		id.kind |= idRemote4
