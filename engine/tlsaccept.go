@@ -43,16 +43,55 @@ func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.tls.Snapshot() }
 // once, within Config.HandshakeTimeout.
 func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	if cfg == nil {
-		return errors.New("weir: ListenTLS needs a tls.Config")
+		return ErrNoTLSConfig
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
+	if err := s.StartTLS(ln, cfg); err != nil {
+		ln.Close()
+		return err
+	}
+	return nil
+}
+
+// ListenAndServeTLS is ListenTLS with the certificate and key read from PEM
+// files (as net/http's: certFile may hold the chain after the leaf), then
+// waits until the server is shut down; it returns ErrServerClosed then.
+func (s *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	if err := s.ListenTLS(addr, &tls.Config{Certificates: []tls.Certificate{cert}}); err != nil {
+		return err
+	}
+	<-s.done
+	return ErrServerClosed
+}
+
+// ServeTLS is Serve with TLS: the connections accepted from ln (a TCP or
+// Unix listener of the caller's, say one handed over by systemd) get the
+// TLS handshake and run on the loops as ListenTLS's do. It returns
+// ErrServerClosed once the server is shut down, which closes ln. A listener
+// that already speaks TLS (tls.NewListener) goes to Serve, in goroutine mode.
+func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
+	if err := s.StartTLS(ln, cfg); err != nil {
+		return err
+	}
+	<-s.done
+	return ErrServerClosed
+}
+
+// StartTLS is ServeTLS without the wait.
+func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
+	if cfg == nil {
+		return ErrNoTLSConfig
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		ln.Close()
 		return ErrServerClosed
 	}
 	if s.addr == nil {
@@ -75,6 +114,9 @@ func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	e.goCounted(a.Serve)
 	return nil
 }
+
+// ErrNoTLSConfig: ListenTLS, ServeTLS or StartTLS was given a nil tls.Config.
+var ErrNoTLSConfig = errors.New("weir: ListenTLS, ServeTLS and StartTLS need a tls.Config")
 
 // tlsSlots returns the handshake slots of the Server's TLS listeners (one
 // set for all of them), and counts ln among the listeners to close (under
