@@ -115,8 +115,8 @@ func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
 	return nil
 }
 
-// ErrNoTLSConfig: ListenTLS, ServeTLS or StartTLS was given a nil tls.Config.
-var ErrNoTLSConfig = errors.New("weir: ListenTLS, ServeTLS and StartTLS need a tls.Config")
+// ErrNoTLSConfig: ListenTLS, ServeTLS, StartTLS or TLSListener was given a nil tls.Config.
+var ErrNoTLSConfig = errors.New("weir: wss needs a tls.Config")
 
 // tlsSlots returns the handshake slots of the Server's TLS listeners (one
 // set for all of them), and counts ln among the listeners to close (under

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/tls"
-	"errors"
 	"net"
 	"net/netip"
 	"time"
@@ -35,7 +34,7 @@ import (
 // Under Config.GoroutinePerConn (no loops) it is tls.NewListener(ln, cfg).
 func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, error) {
 	if cfg == nil {
-		return nil, errors.New("weir: TLSListener needs a tls.Config")
+		return nil, ErrNoTLSConfig
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

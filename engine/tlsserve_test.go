@@ -152,6 +152,9 @@ func TestStartTLSRefuses(t *testing.T) {
 	if err := s.ListenTLS("127.0.0.1:0", nil); !errors.Is(err, ErrNoTLSConfig) {
 		t.Fatalf("ListenTLS, nil config: %v", err)
 	}
+	if _, err := s.TLSListener(ln, nil); !errors.Is(err, ErrNoTLSConfig) {
+		t.Fatalf("TLSListener, nil config: %v", err)
+	}
 	s.Close()
 	cfg := &tls.Config{Certificates: []tls.Certificate{cliTestCert(t).cert}}
 	if err := s.StartTLS(ln, cfg); !errors.Is(err, ErrServerClosed) {
