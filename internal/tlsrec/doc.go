@@ -60,6 +60,10 @@
 //     crypto/tls's session cache cannot take it, see internal/tlshand) and is
 //     an unexpected_message on the server side; anything else (post-handshake
 //     CertificateRequest included: it is never offered) is unexpected_message.
+//   - Kernel TLS (kernel.go, not built: the seam): Reader.HandOver and
+//     Writer.HandOver return a direction's key, IV and next sequence number in
+//     the form Linux takes them, and end the Reader or Writer, so that no
+//     record is sealed or opened twice under one nonce.
 //   - Ownership: Reader and Writer are separate so the read side (the worker
 //     that holds the connection's running bit) and the write side (under the
 //     write lock) each own one; neither is safe for concurrent use. The only
