@@ -120,10 +120,14 @@ func TestTLSGoals(t *testing.T) {
 		{Server: "gws", Size: 64, Round: 0, Msgs: 1, CPUus: 20},
 		{Server: "nbio", Size: 64, Round: 0, Msgs: 1, CPUus: 8},
 	}
+	// Beside the sleepers: 2.30 right after the storm, 1.80 once held.
+	r.idleLoad = []Results{{Idle: []IdleRow{{Server: "weir", Conns: 1000, RSSPerConnKiB: 2.3, Goroutines: 16, TLSLoop: 1000,
+		RSSHeld: []HeldRSS{{Seconds: 10, PerConnKiB: 2.2}, {Seconds: 150, PerConnKiB: 1.8}}}}}}
 	out := tlsGoals(r)
 	for _, want := range []string{
-		"at most 2 KiB per connection: **not met**, 2.50 KiB",
-		"No goroutine per idle wss connection: met, 16 goroutines",
+		"at most 2 KiB per connection (quiet run): **not met**, 2.50 KiB 3.5 s after the storm",
+		"at most 2 KiB per connection (beside the sleepers): met, 1.80 KiB held idle 150 s (2.30 KiB 3.5 s after the storm",
+		"No goroutine per idle wss connection (quiet run): met, 16 goroutines",
 		"below every peer's: **not met** (closest: weir ÷ nbio = 1.25",
 	} {
 		if !strings.Contains(out, want) {
@@ -198,5 +202,44 @@ func TestFarConnHoldsTheSecondFlight(t *testing.T) {
 	}
 	if d := s.at[1].Sub(s.at[0]); d < rtt {
 		t.Errorf("second write held %v, want at least %v", d, rtt)
+	}
+}
+
+// TestTLSIdleLoad: the idle runs beside the sleepers (idle-load*.json) are
+// read in name order and rendered after the quiet one, with the held column.
+func TestTLSIdleLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() + "/tls"
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	row := func(rss string) string {
+		return `{"command":"wsbench run -tls","idle":[{"server":"weir","conns":10,"rss_per_conn_kib":` + rss +
+			`,"tls":true,"tls_loop":10,"rss_held":[{"s":10,"per_conn_kib":2.2},{"s":150,"per_conn_kib":1.8}]}]}`
+	}
+	files := map[string]string{
+		"idle.json":        row("1.5"),
+		"idle-load-1.json": row("2.3"),
+		"idle-load-2.json": row("2.4"),
+		"echo.json":        `{"command":"wsbench ratio -tls","cells":[]}`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := readTLSRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := tlsMarkdown(r, nil)
+	quiet := strings.Index(out, "| weir | 10 | 1.50 | 1.80 [2.20] |")
+	first := strings.Index(out, "| weir | 10 | 2.30 | 1.80 [2.20] |")
+	second := strings.Index(out, "| weir | 10 | 2.40 | 1.80 [2.20] |")
+	if quiet < 0 || first < quiet || second < first || strings.Count(out, "#### The same beside") != 2 {
+		t.Errorf("tables missing or out of order (%d, %d, %d):\n%s", quiet, first, second, out)
+	}
+	if !strings.Contains(out, "(beside the sleepers, run 2): met, 1.80 KiB held idle 150 s (2.40 KiB") {
+		t.Errorf("goal line for the second load run missing:\n%s", out)
 	}
 }
