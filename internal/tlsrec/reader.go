@@ -182,6 +182,9 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 	}
 	upd := false
 	for len(data) > 0 {
+		if err := r.admit(data); err != nil {
+			return false, err
+		}
 		if len(data) >= 4 {
 			n := int(data[1])<<16 | int(data[2])<<8 | int(data[3])
 			if n > maxHandshakeMsg {
@@ -210,6 +213,27 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 		m.hs = nil
 	}
 	return upd, nil
+}
+
+// admit refuses a message from the start of it (data, at least its type
+// byte) that message would refuse whole, before its bytes are kept across
+// records: a server takes only KeyUpdate (RFC 8446 §4.6), a client also
+// NewSessionTicket, and a KeyUpdate's body is one byte (§4.6.3). Otherwise a
+// peer could make a server hold a 64 KiB message it will refuse anyway.
+func (r *Reader) admit(data []byte) error {
+	switch data[0] {
+	case hsKeyUpdate:
+		if len(data) >= 4 && (data[1] != 0 || data[2] != 0 || data[3] != 1) {
+			return local(AlertDecodeError, "KeyUpdate not 1 byte")
+		}
+	case hsNewSessionTicket:
+		if r.k.flags&kClient == 0 {
+			return local(AlertUnexpectedMessage, "NewSessionTicket sent to a server")
+		}
+	default:
+		return local(AlertUnexpectedMessage, "unexpected post-handshake message")
+	}
+	return nil
 }
 
 // message handles one whole post-handshake message; last tells whether it
