@@ -54,3 +54,35 @@ func TestPendingRefusedEarly(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyUpdateFlood: each KeyUpdate costs a key derivation and a new
+// AES-GCM (about 2.5 KB of garbage, BenchmarkRebuild) for 27 bytes on the
+// wire, so, as crypto/tls does (maxUselessRecords), more than
+// maxUselessMessages post-handshake messages in a row with no application
+// data between them end the connection with unexpected_message; application
+// data starts the count again.
+func TestKeyUpdateFlood(t *testing.T) {
+	t.Parallel()
+	for _, req := range []bool{false, true} {
+		w, r := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
+		var b []byte
+		for range 3 {
+			for range maxUselessMessages {
+				b, _ = w.AppendKeyUpdate(b, req)
+			}
+			b = mustSeal(t, w, b, []byte("x")) // data between: allowed
+		}
+		if got, _, err := feed(r, b, nil); err != nil || string(got) != "xxx" {
+			t.Fatalf("request %v: %d KeyUpdates between data: %q %v", req, maxUselessMessages, got, err)
+		}
+		b = b[:0]
+		for range maxUselessMessages + 1 {
+			b, _ = w.AppendKeyUpdate(b, req)
+		}
+		b = mustSeal(t, w, b, []byte("never"))
+		got, _, err := feed(r, b, []int{27})
+		if code, ok := AlertToSend(err); !ok || code != AlertUnexpectedMessage || len(got) != 0 {
+			t.Fatalf("request %v: %d KeyUpdates in a row: %q %v, want unexpected_message", req, maxUselessMessages+1, got, err)
+		}
+	}
+}

@@ -8,6 +8,14 @@ import (
 // records (crypto/tls uses the same 64 KiB).
 const maxHandshakeMsg = 1 << 16
 
+// maxUselessMessages is how many post-handshake messages in a row, with no
+// application data between them, a Reader takes; one more is an
+// unexpected_message. Each KeyUpdate costs a key derivation and a new AES-GCM
+// (BenchmarkRebuild) for 27 bytes on the wire: a flood of them would cost the
+// receiver far more than the sender. crypto/tls allows 16 as well
+// (maxUselessRecords), so a peer that works with it works here.
+const maxUselessMessages = 16
+
 // ReaderOptions are the receive side's options; the zero value is a server.
 type ReaderOptions struct {
 	// Client marks the client side: NewSessionTicket (RFC 8446 §4.6.1) is
@@ -144,6 +152,9 @@ func (r *Reader) open(buf []byte) (Record, error) {
 	}
 	switch typ {
 	case typeAppData:
+		if len(content) > 0 {
+			r.k.quiet = 0
+		}
 		rec.Data = content
 		return rec, nil
 	case typeAlert:
@@ -193,6 +204,9 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 			if len(data) >= 4+n {
 				msg := data[:4+n]
 				data = data[4+n:]
+				if r.k.quiet++; r.k.quiet > maxUselessMessages {
+					return false, local(AlertUnexpectedMessage, "too many post-handshake messages without application data")
+				}
 				var err error
 				if upd, err = r.message(msg, len(data) == 0); err != nil {
 					return false, err
