@@ -51,6 +51,19 @@ func (r *tlsReader) UpdateOwed() {
 	r.write.mu.Unlock()
 }
 
+// Hold charges the partial record's buffer to the inbound budget
+// (Config.MaxTotalInbound), as a partial frame's is; OverBudget fails the
+// connection with 1013 when it is refused.
+func (r *tlsReader) Hold(delta int) bool {
+	if delta < 0 {
+		r.eng().inbound.Refund(-delta)
+		return true
+	}
+	return r.eng().inbound.Charge(delta)
+}
+
+func (r *tlsReader) OverBudget(w *worker) { (*Conn)(r).fail(w, ErrInboundBudget) }
+
 // BadRecord: the connection ends with the record's alert (tlsloop.Conn.Bye,
 // from closeSocket) and a *TLSError for OnClose.
 func (r *tlsReader) BadRecord(w *worker, err error) {
@@ -104,6 +117,6 @@ func (c *Conn) tlsSayBye() {
 // tlsReleaseRead gives back the read side's partial record (releaseRead).
 func (c *Conn) tlsReleaseRead() {
 	if t := c.tls; t != nil {
-		t.ReleaseRead()
+		c.eng().inbound.Refund(t.ReleaseRead()) // charged by tlsReader.Hold
 	}
 }
