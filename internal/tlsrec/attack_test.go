@@ -86,3 +86,57 @@ func TestKeyUpdateFlood(t *testing.T) {
 		}
 	}
 }
+
+// TestPostHandshakeEdges pins what RFC 8446 says of records the peer may cut
+// or combine after the handshake, each fed whole and at every split point:
+// an alert is never fragmented nor coalesced (§5.1: decode_error for 0, 1 or
+// 4 bytes), no other type inside a fragmented handshake message (§5.1), a
+// zero-length application_data record is allowed (§5.4), and a KeyUpdate cut
+// across records switches the key after its last byte.
+func TestPostHandshakeEdges(t *testing.T) {
+	t.Parallel()
+	type step func(w *Writer, b []byte) []byte
+	raw := func(content []byte, typ byte) step {
+		return func(w *Writer, b []byte) []byte { b, _ = w.seal(b, content, typ); return b }
+	}
+	data := func(p string) step {
+		return func(w *Writer, b []byte) []byte { b, _ = w.AppendSeal(b, []byte(p)); return b }
+	}
+	// A KeyUpdate in two records: the Writer's key moves after the second.
+	cutUpdate := func(w *Writer, b []byte) []byte {
+		b, _ = w.seal(b, []byte{hsKeyUpdate, 0}, typeHandshake)
+		b, _ = w.seal(b, []byte{0, 1, 1}, typeHandshake)
+		w.k.update()
+		return b
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		want  string
+		code  uint8 // 0: no error
+		upd   bool
+	}{
+		{"empty alert", []step{data("a"), raw(nil, typeAlert)}, "a", AlertDecodeError, false},
+		{"one-byte alert", []step{raw([]byte{1}, typeAlert)}, "", AlertDecodeError, false},
+		{"two alerts coalesced", []step{raw([]byte{1, 0, 1, 0}, typeAlert)}, "", AlertDecodeError, false},
+		{"alert inside a cut message", []step{raw([]byte{hsKeyUpdate, 0}, typeHandshake), raw([]byte{1, 0}, typeAlert)}, "", AlertUnexpectedMessage, false},
+		{"empty data inside a cut message", []step{raw([]byte{hsKeyUpdate, 0}, typeHandshake), raw(nil, typeAppData)}, "", AlertUnexpectedMessage, false},
+		{"empty data records", []step{data("a"), raw(nil, typeAppData), raw(nil, typeAppData), data("b")}, "ab", 0, false},
+		{"cut KeyUpdate", []step{data("a"), cutUpdate, data("b")}, "ab", 0, true},
+	}
+	for _, tc := range tests {
+		w, _ := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
+		var b []byte
+		for _, s := range tc.steps {
+			b = s(w, b)
+		}
+		for cut := 0; cut <= len(b); cut++ {
+			_, r := pair(t, tls.TLS_AES_128_GCM_SHA256, ReaderOptions{})
+			got, upd, err := feed(r, append([]byte(nil), b...), []int{cut})
+			code, _ := AlertToSend(err)
+			if string(got) != tc.want || code != tc.code || (tc.code == 0) != (err == nil) || tc.code == 0 && upd != tc.upd {
+				t.Fatalf("%s, cut at %d: %q upd %v err %v; want %q upd %v alert %d", tc.name, cut, got, upd, err, tc.want, tc.upd, tc.code)
+			}
+		}
+	}
+}
