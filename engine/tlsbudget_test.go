@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -73,6 +74,52 @@ func TestTLSLoopPartialRecordBudget(t *testing.T) {
 	}
 	if n := s.BufferedInbound(); n != 0 {
 		t.Errorf("inbound held %d after every connection ended, want 0", n)
+	}
+	if m := s.TLSMetrics(); m.RecordErrors != 0 {
+		t.Errorf("TLS metrics %+v: record errors", m)
+	}
+}
+
+// TestTLSLoopPartialRecordBudgetOpening: a partial record refused while the
+// opening handshake is still read (the request cut across two reads, the
+// budget full) ends the connection as a failed opening does: no 101 and no
+// WebSocket close frame, only the close_notify.
+func TestTLSLoopPartialRecordBudgetOpening(t *testing.T) {
+	t.Parallel()
+	const budget = 64 << 10
+	h := newModeHandler()
+	s, addr := startTLS(t, h, Config{MaxTotalInbound: budget})
+	partial := append([]byte{23, 3, 3, byte(tlsrec.MaxCiphertext >> 8), byte(tlsrec.MaxCiphertext & 0xff)},
+		make([]byte, tlsrec.MaxCiphertext-100)...)
+	for range 2 { // 32 KiB each: the budget is full
+		c := dialRecords(t, addr)
+		c.upgrade(addr)
+		<-h.mode
+		c.write(partial)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.BufferedInbound() < budget && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	c := dialRecords(t, addr)
+	req := c.seal([]byte("GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+	c.write(req[:20])
+	time.Sleep(100 * time.Millisecond) // the server reads the record's start alone
+	c.write(req[20:])
+	var got []byte
+	for {
+		p, err := c.read()
+		got = append(got, p...)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("read %v", err)
+			}
+			break
+		}
+	}
+	if len(got) != 0 {
+		t.Fatalf("got %q before the end, want nothing", got)
 	}
 	if m := s.TLSMetrics(); m.RecordErrors != 0 {
 		t.Errorf("TLS metrics %+v: record errors", m)

@@ -53,7 +53,8 @@ func (r *tlsReader) UpdateOwed() {
 
 // Hold charges the partial record's buffer to the inbound budget
 // (Config.MaxTotalInbound), as a partial frame's is; OverBudget fails the
-// connection with 1013 when it is refused.
+// connection with 1013 when it is refused, or, before the 101 (no WebSocket
+// to send a close frame on yet), ends it as a failed opening handshake.
 func (r *tlsReader) Hold(delta int) bool {
 	if delta < 0 {
 		r.eng().inbound.Refund(-delta)
@@ -62,7 +63,14 @@ func (r *tlsReader) Hold(delta int) bool {
 	return r.eng().inbound.Charge(delta)
 }
 
-func (r *tlsReader) OverBudget(w *worker) { (*Conn)(r).fail(w, ErrInboundBudget) }
+func (r *tlsReader) OverBudget(w *worker) {
+	c := (*Conn)(r)
+	if c.read.Get(w).flags&(rfHandshake|rfVerifyWait) != 0 {
+		c.finish(w, frame.StatusTryAgainLater, "", ErrInboundBudget)
+		return
+	}
+	c.fail(w, ErrInboundBudget)
+}
 
 // BadRecord: the connection ends with the record's alert (tlsloop.Conn.Bye,
 // from closeSocket) and a *TLSError for OnClose.
