@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -187,3 +188,42 @@ func (h *writerHandler) OnOpen(c *Conn) {
 }
 
 func (h *writerHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {}
+
+// TestTLSLoopSlowlorisSlot: a ClientHello dripped into the only handshake
+// slot holds it no longer than HandshakeTimeout from its accept (cut, and
+// counted Failed, while it still drips), and the slot is free after: the
+// next client is answered.
+func TestTLSLoopSlowlorisSlot(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	s, addr := startTLS(t, echoOnly{}, Config{MaxTLSHandshakes: 1, HandshakeTimeout: timeout})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	go func() { // one byte of a ClientHello every 20 ms until cut
+		hello := []byte{22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3}
+		for i := 0; ; i++ {
+			if _, err := nc.Write(hello[i%len(hello) : i%len(hello)+1]); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	for s.TLSMetrics().Failed == 0 {
+		if time.Since(start) > 10*timeout {
+			t.Fatalf("the drip held the slot %v", time.Since(start))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if held := time.Since(start); held < timeout/2 {
+		t.Fatalf("cut after %v, before its timeout", held)
+	}
+	rc := dialRawTLS(t, addr, nil)
+	rc.send(true, frame.OpText, []byte("after the drip"))
+	if _, got := rc.readMessage(); string(got) != "after the drip" {
+		t.Fatalf("echo %q", got)
+	}
+}
