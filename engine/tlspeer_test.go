@@ -104,10 +104,10 @@ func readEnd(c *rawTLS) error {
 
 // TestTLSLoopWriterRace: the server writes from a goroutine of its own while
 // the peer asks for KeyUpdates (the read side switches keys and owes one,
-// the write side seals under its own), its AEADs are dropped between bursts,
-// and then the peer sends close_notify in the middle of the writes: every
-// message arrives whole, under whichever key, and the connection ends
-// cleanly. Run with -race.
+// the write side seals under its own), each side once idle for over
+// IdleAfter so that its AEAD is dropped and rebuilt, and then the peer sends
+// close_notify in the middle of the writes: every message arrives whole,
+// under whichever key, and the connection ends cleanly. Run with -race.
 func TestTLSLoopWriterRace(t *testing.T) {
 	t.Parallel()
 	h := &writerHandler{modeHandler: newModeHandler(), stop: make(chan struct{})}
@@ -121,8 +121,8 @@ func TestTLSLoopWriterRace(t *testing.T) {
 	for i := range 40 {
 		ku, _ := c.w.AppendKeyUpdate(nil, i%2 == 0)
 		c.write(append(ku, c.seal(frameBytes(true, frame.OpText, 0, []byte("x"), true))...))
-		if i%10 == 9 {
-			time.Sleep(tlsrec.IdleAfter / 4)
+		if i == 15 {
+			time.Sleep(tlsrec.IdleAfter + 100*time.Millisecond) // the server's read side drops its AEAD at the next burst
 		}
 		p, err := c.read()
 		if err != nil {
@@ -173,7 +173,7 @@ func (h *writerHandler) OnOpen(c *Conn) {
 	h.modeHandler.OnOpen(c)
 	go func() {
 		p := bytes.Repeat([]byte("w"), 3000)
-		for {
+		for i := 0; ; i++ {
 			select {
 			case <-h.stop:
 				return
@@ -181,6 +181,9 @@ func (h *writerHandler) OnOpen(c *Conn) {
 			}
 			if err := c.WriteMessage(frame.OpBinary, p); err != nil {
 				return
+			}
+			if i == 100 {
+				time.Sleep(tlsrec.IdleAfter + 100*time.Millisecond) // the write side drops its AEAD at the next burst
 			}
 			time.Sleep(time.Millisecond)
 		}
