@@ -135,7 +135,8 @@ type Config struct {
 	MaxTotalBuffered int64
 	// MaxTotalInbound caps the inbound bytes all connections together hold
 	// between reads: partial frames, messages being assembled from fragments and
-	// compressed frames being collected, counted by the capacity of their pooled
+	// compressed frames being collected, TLS records not yet whole (wss on the
+	// loops: up to 32 KiB each), counted by the capacity of their pooled
 	// buffers as they are taken or grow. A connection whose buffer would take the
 	// total past it is failed with 1013 Try Again Later (ErrInboundBudget); the
 	// others go on. Frames that arrive whole in one read cost nothing. Default

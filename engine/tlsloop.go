@@ -51,6 +51,27 @@ func (r *tlsReader) UpdateOwed() {
 	r.write.mu.Unlock()
 }
 
+// Hold charges the partial record's buffer to the inbound budget
+// (Config.MaxTotalInbound), as a partial frame's is; OverBudget fails the
+// connection with 1013 when it is refused, or, before the 101 (no WebSocket
+// to send a close frame on yet), ends it as a failed opening handshake.
+func (r *tlsReader) Hold(delta int) bool {
+	if delta < 0 {
+		r.eng().inbound.Refund(-delta)
+		return true
+	}
+	return r.eng().inbound.Charge(delta)
+}
+
+func (r *tlsReader) OverBudget(w *worker) {
+	c := (*Conn)(r)
+	if c.read.Get(w).flags&(rfHandshake|rfVerifyWait) != 0 {
+		c.finish(w, frame.StatusTryAgainLater, "", ErrInboundBudget)
+		return
+	}
+	c.fail(w, ErrInboundBudget)
+}
+
 // BadRecord: the connection ends with the record's alert (tlsloop.Conn.Bye,
 // from closeSocket) and a *TLSError for OnClose.
 func (r *tlsReader) BadRecord(w *worker, err error) {
@@ -104,6 +125,6 @@ func (c *Conn) tlsSayBye() {
 // tlsReleaseRead gives back the read side's partial record (releaseRead).
 func (c *Conn) tlsReleaseRead() {
 	if t := c.tls; t != nil {
-		t.ReleaseRead()
+		c.eng().inbound.Refund(t.ReleaseRead()) // charged by tlsReader.Hold
 	}
 }

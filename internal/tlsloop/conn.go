@@ -30,6 +30,7 @@ type Conn struct {
 
 	alert      int16 // read side: the alert to send before closing: -1 none (a remote alert), 0 close_notify, >0 its code
 	fresh      bool  // read side: partial holds the leftover, not yet opened
+	lost       bool  // read side: a partial record was let go (over the budget): what follows is read and dropped
 	updateOwed bool  // write side: the peer asked for a KeyUpdate (RFC 8446 §4.6.3): ours goes before our next record
 }
 
@@ -173,10 +174,23 @@ func (t *Conn) Fail(err error) Fault {
 	return BadRecord
 }
 
-// ReleaseRead gives back the read side's partial record.
-func (t *Conn) ReleaseRead() {
+// ReleaseRead gives back the read side's partial record and returns the
+// capacity to refund (Reader.Hold): none for a leftover never opened, which
+// was not charged.
+func (t *Conn) ReleaseRead() int {
+	n := cap(t.kept())
+	if t.fresh {
+		n = 0
+	}
+	t.letGo()
+	t.partial = nil
+	return n
+}
+
+// letGo gives back the partial record's buffer, not its box (read side).
+func (t *Conn) letGo() {
 	if p := t.kept(); p != nil {
 		bufpool.Put(p)
+		t.keep(nil)
 	}
-	t.partial = nil
 }

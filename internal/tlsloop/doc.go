@@ -29,7 +29,11 @@
 //   - Read is one read of a turn over a [Reader]: the handshake's leftover
 //     first, then the socket behind the kept partial record, the plaintext
 //     handed on before an error, and the error told as the peer's EOF, the
-//     peer's alert, or a bad record (whose alert Bye sends).
+//     peer's alert, or a bad record (whose alert Bye sends). The kept
+//     partial record's buffer is charged to the caller's inbound budget
+//     (Reader.Hold) as it is taken, grows or goes, and ReleaseRead returns
+//     what is left to refund; a refused charge lets the partial record go,
+//     ends the connection (OverBudget) and drops whatever is read after it.
 //   - Write2 reports plaintext: n is how many bytes of a and b the socket took
 //     whole. Sealed bytes a socket took only part of stay in a backlog that
 //     carries the next plaintext bytes, which the caller hands back first in

@@ -18,6 +18,14 @@ type Reader[W any] interface {
 	// UpdateOwed passes on the peer's KeyUpdate request: OweUpdate, under
 	// the write lock.
 	UpdateOwed()
+	// Hold charges (delta > 0) or refunds (delta < 0) the capacity of the
+	// pooled buffer that keeps a partial record between reads: inbound bytes
+	// a peer makes the server hold, up to a record's 16 KiB in a 32 KiB
+	// buffer per connection, bounded in total like a partial frame
+	// (Config.MaxTotalInbound). false refuses a charge: nothing is charged,
+	// the partial record is let go, and OverBudget ends the connection.
+	Hold(delta int) bool
+	OverBudget(w W)
 	// EOF: the peer's close_notify, its end of the stream. Alert: the peer's
 	// fatal alert, after which nothing goes back (RFC 8446 §6). BadRecord: a
 	// record failed here; its alert is owed (Bye, §6.2) and the connection
@@ -40,15 +48,19 @@ func Read[R Reader[W], W any](t *Conn, r R, w W, buf []byte) (n int, full bool, 
 		defer bufpool.Put(buf)
 	}
 	if t.Fresh() {
-		input(t, r, w, buf[:t.Kept(buf)])
+		// The leftover's buffer was never charged: only what stays of it
+		// after its records are opened is (a partial record), like a read's.
+		input(t, r, w, buf[:t.Kept(buf)], 0)
 		if r.Stopped(w) {
 			return 1, false, nil
 		}
 	}
 	k := t.Kept(buf)
 	n, err = r.Read(w, buf[k:])
-	if n > 0 {
-		input(t, r, w, buf[:k+n])
+	// After a partial record was let go (OverBudget) nothing more can be
+	// opened: what comes is read and dropped until the connection ends.
+	if n > 0 && !t.lost {
+		input(t, r, w, buf[:k+n], cap(t.kept()))
 	}
 	t.RelaxRead() // an idle read side keeps no AEAD (internal/tlsrec/idle.go)
 	return n, k+n == len(buf), err
@@ -56,16 +68,37 @@ func Read[R Reader[W], W any](t *Conn, r R, w W, buf []byte) (n int, full bool, 
 
 // input opens the records in data and hands their plaintext to r; the
 // authenticated data before an error goes first, then the error ends the
-// connection as Fail says, unless handling the plaintext finished it.
-func input[R Reader[W], W any](t *Conn, r R, w W, data []byte) {
+// connection as Fail says, unless handling the plaintext finished it. held
+// is what the kept partial record's buffer has charged (Reader.Hold); a
+// growth the budget refuses ends the connection with OverBudget.
+func input[R Reader[W], W any](t *Conn, r R, w W, data []byte, held int) {
 	plain, update, err := t.Input(data)
 	if update {
 		r.UpdateOwed()
 	}
+	over := false
+	if d := cap(t.kept()) - held; d < 0 || d > 0 && !r.Hold(d) {
+		if d < 0 {
+			r.Hold(d)
+		} else {
+			// Refused: the partial record goes (its bytes are lost, the
+			// connection ends), and what it held before with it.
+			t.letGo()
+			r.Hold(-held)
+			t.lost, over = true, true
+		}
+	}
 	if len(plain) > 0 {
 		r.Plain(w, plain)
 	}
-	if err == nil || r.Finished(w) {
+	if r.Finished(w) {
+		return
+	}
+	if over {
+		r.OverBudget(w) // err is nil: a failing record keeps nothing
+		return
+	}
+	if err == nil {
 		return
 	}
 	switch t.Fail(err) {

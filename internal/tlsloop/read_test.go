@@ -20,6 +20,8 @@ type fakeReader struct {
 	updates   int
 	ended     []string
 	reads     int
+	held      int // Hold's count
+	limit     int // Hold refuses past it (0: never)
 }
 
 func (f *fakeReader) Read(w int, b []byte) (int, error) {
@@ -39,6 +41,17 @@ func (f *fakeReader) UpdateOwed()           { f.updates++ }
 func (f *fakeReader) EOF(int)               { f.ended = append(f.ended, "eof") }
 func (f *fakeReader) Alert(int, error)      { f.ended = append(f.ended, "alert") }
 func (f *fakeReader) BadRecord(int, error)  { f.ended = append(f.ended, "bad") }
+
+func (f *fakeReader) OverBudget(int) { f.ended = append(f.ended, "budget") }
+
+// Hold counts the charges, refusing any past limit when it is set.
+func (f *fakeReader) Hold(d int) bool {
+	if f.limit > 0 && f.held+d > f.limit {
+		return false
+	}
+	f.held += d
+	return true
+}
 
 func seal(t *testing.T, peer *tlsrec.Writer, msgs ...string) []byte {
 	t.Helper()
@@ -152,5 +165,48 @@ func TestReadKeyUpdate(t *testing.T) {
 	}
 	if r.updates != 1 || !bytes.Equal(r.plain, []byte("after")) {
 		t.Fatalf("%d updates, plain %q", r.updates, r.plain)
+	}
+}
+
+// TestReadHold: what the read side charges (Reader.Hold) is the capacity of
+// the buffer that keeps a partial record, after every read (the handshake's
+// leftover is charged only for what stays of it), ReleaseRead returns it,
+// and a refused growth lets the partial record go and ends the connection
+// with OverBudget, after the plaintext before it.
+func TestReadHold(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	want := "first" + strings.Repeat("x", tlsrec.MaxPlaintext) + "last"
+	for round := range 20 {
+		_, peer, _ := conn(t, nil)
+		stream := seal(t, peer, "first", strings.Repeat("x", tlsrec.MaxPlaintext), "last")
+		cut := 1 + rng.IntN(4096)
+		if round%2 == 0 {
+			cut = tlsrec.SealedLen(len("first")) + 3 // the leftover ends inside a record
+		}
+		c, _, _ := conn(t, nil)
+		c = New(c.ConnectionState(), &c.r, &c.w, stream[:cut])
+		r := &fakeReader{stream: stream[cut:], rng: rng}
+		if round >= 10 {
+			r.limit = 1
+		}
+		for range 1000 {
+			n, _, err := Read(c, r, 0, make([]byte, ReadRoom))
+			if r.held != cap(c.kept()) {
+				t.Fatalf("round %d: charged %d, keeping %d", round, r.held, cap(c.kept()))
+			}
+			if n == 0 || err != nil { // after OverBudget too: the rest is read and dropped
+				break
+			}
+		}
+		if back := c.ReleaseRead(); back != r.held {
+			t.Fatalf("round %d: ReleaseRead refunds %d of %d", round, back, r.held)
+		}
+		switch {
+		case r.limit == 0 && (string(r.plain) != want || len(r.ended) != 0):
+			t.Fatalf("round %d: %d bytes, ended %q", round, len(r.plain), r.ended)
+		case r.limit > 0 && (strings.Join(r.ended, " ") != "budget" || !strings.HasPrefix(want, string(r.plain))):
+			t.Fatalf("round %d: %d bytes, ended %q, want budget", round, len(r.plain), r.ended)
+		}
 	}
 }

@@ -60,6 +60,12 @@
 //     crypto/tls's session cache cannot take it, see internal/tlshand) and is
 //     an unexpected_message on the server side; anything else (post-handshake
 //     CertificateRequest included: it is never offered) is unexpected_message.
+//     A message this side refuses is refused from its header (a KeyUpdate
+//     whose length is not 1 too), before its body is kept, so a server keeps
+//     at most a KeyUpdate's 4-byte header across records. More than 16
+//     messages in a row with no application data between them (a KeyUpdate
+//     flood: each costs a key derivation and an AEAD) is an
+//     unexpected_message, as crypto/tls's maxUselessRecords.
 //   - Kernel TLS (kernel.go, not built: the seam): Reader.HandOver and
 //     Writer.HandOver return a direction's key, IV and next sequence number in
 //     the form Linux takes them, and end the Reader or Writer, so that no

@@ -47,6 +47,15 @@ func FuzzReader(f *testing.F) {
 		if !bytes.Equal(whole, split) || upd1 != upd2 || !sameErr(err1, err2) {
 			t.Fatalf("split differs: %d/%d bytes, upd %v/%v, err %v / %v", len(whole), len(split), upd1, upd2, err1, err2)
 		}
+		// A server's Reader, which refuses a ticket from its header: the
+		// same at every split too.
+		s1, _ := NewReader(testKeys(tls.TLS_AES_128_GCM_SHA256), ReaderOptions{})
+		swhole, _, serr1 := feed(s1, append([]byte(nil), stream...), nil)
+		s2, _ := NewReader(testKeys(tls.TLS_AES_128_GCM_SHA256), ReaderOptions{})
+		ssplit, _, serr2 := feed(s2, append([]byte(nil), stream...), randomCuts(rng, len(stream)))
+		if !bytes.Equal(swhole, ssplit) || !sameErr(serr1, serr2) {
+			t.Fatalf("server: split differs: %d/%d bytes, err %v / %v", len(swhole), len(ssplit), serr1, serr2)
+		}
 		// The same with the AEAD dropped after every Decrypt (idle.go): a
 		// rebuilt AEAD opens exactly what a kept one does.
 		r3, _ := NewReader(testKeys(tls.TLS_AES_128_GCM_SHA256), ReaderOptions{Client: true})

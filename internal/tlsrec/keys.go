@@ -66,6 +66,7 @@ type trafficKey struct {
 	seq    uint64
 	last   uint32   // idle.go: when the previous burst ended
 	flags  uint8    // kSHA384, kClosed, kClient
+	quiet  uint8    // the Reader's: post-handshake messages since the last application data (maxUselessMessages)
 	x      *liveKey // nil until needed, and after a drop when it keeps no rare part
 }
 

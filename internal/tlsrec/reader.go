@@ -8,6 +8,14 @@ import (
 // records (crypto/tls uses the same 64 KiB).
 const maxHandshakeMsg = 1 << 16
 
+// maxUselessMessages is how many post-handshake messages in a row, with no
+// application data between them, a Reader takes; one more is an
+// unexpected_message. Each KeyUpdate costs a key derivation and a new AES-GCM
+// (BenchmarkRebuild) for 27 bytes on the wire: a flood of them would cost the
+// receiver far more than the sender. crypto/tls allows 16 as well
+// (maxUselessRecords), so a peer that works with it works here.
+const maxUselessMessages = 16
+
 // ReaderOptions are the receive side's options; the zero value is a server.
 type ReaderOptions struct {
 	// Client marks the client side: NewSessionTicket (RFC 8446 §4.6.1) is
@@ -144,6 +152,9 @@ func (r *Reader) open(buf []byte) (Record, error) {
 	}
 	switch typ {
 	case typeAppData:
+		if len(content) > 0 {
+			r.k.quiet = 0
+		}
 		rec.Data = content
 		return rec, nil
 	case typeAlert:
@@ -182,6 +193,9 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 	}
 	upd := false
 	for len(data) > 0 {
+		if err := r.admit(data); err != nil {
+			return false, err
+		}
 		if len(data) >= 4 {
 			n := int(data[1])<<16 | int(data[2])<<8 | int(data[3])
 			if n > maxHandshakeMsg {
@@ -190,6 +204,9 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 			if len(data) >= 4+n {
 				msg := data[:4+n]
 				data = data[4+n:]
+				if r.k.quiet++; r.k.quiet > maxUselessMessages {
+					return false, local(AlertUnexpectedMessage, "too many post-handshake messages without application data")
+				}
 				var err error
 				if upd, err = r.message(msg, len(data) == 0); err != nil {
 					return false, err
@@ -210,6 +227,27 @@ func (r *Reader) handshake(content []byte) (bool, error) {
 		m.hs = nil
 	}
 	return upd, nil
+}
+
+// admit refuses a message from the start of it (data, at least its type
+// byte) that message would refuse whole, before its bytes are kept across
+// records: a server takes only KeyUpdate (RFC 8446 §4.6), a client also
+// NewSessionTicket, and a KeyUpdate's body is one byte (§4.6.3). Otherwise a
+// peer could make a server hold a 64 KiB message it will refuse anyway.
+func (r *Reader) admit(data []byte) error {
+	switch data[0] {
+	case hsKeyUpdate:
+		if len(data) >= 4 && (data[1] != 0 || data[2] != 0 || data[3] != 1) {
+			return local(AlertDecodeError, "KeyUpdate not 1 byte")
+		}
+	case hsNewSessionTicket:
+		if r.k.flags&kClient == 0 {
+			return local(AlertUnexpectedMessage, "NewSessionTicket sent to a server")
+		}
+	default:
+		return local(AlertUnexpectedMessage, "unexpected post-handshake message")
+	}
+	return nil
 }
 
 // message handles one whole post-handshake message; last tells whether it
