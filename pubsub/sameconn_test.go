@@ -1,0 +1,76 @@
+package pubsub
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestSameConnSubscribeRacesUnsubscribe: a client's subscribe and
+// unsubscribe of one name are often handled on different goroutines (a
+// message handler and an application's own), so they can run at once. Once
+// both have returned, the Hub must agree with itself: the name is among the
+// connection's topics if and only if a publish to it reaches the connection.
+// Before the fix, an Unsubscribe that had taken the name out of the
+// connection's list, but not yet out of the index, could remove the
+// connection from the set a racing Subscribe had just found it in: the
+// connection kept the name (counted against MaxTopicsPerConn, listed by
+// Topics, a second Subscribe a no-op) and was never delivered to again.
+func TestSameConnSubscribeRacesUnsubscribe(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil, 1)
+	h := newHub(t, nil)
+	_, c := dialRaw(t, s, true)
+	for _, tc := range []struct {
+		name, topic string
+		all         bool
+	}{
+		{"r.t", "r.t", false},
+		{"r.*", "r.x", false},
+		{"r.t", "r.t", true},
+		{"r.>", "r.x", true},
+	} {
+		for i := range 20000 {
+			if err := h.Subscribe(c, tc.name); err != nil {
+				t.Fatal(err)
+			}
+			// Both wait on run, yielding, so that they start close together:
+			// a channel's wake-up takes longer than the window. (A tight
+			// spin is closer still, but on a loaded box it can take minutes.)
+			var ready, run atomic.Int32
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				ready.Add(1)
+				for run.Load() == 0 {
+					runtime.Gosched()
+				}
+				if tc.all {
+					h.UnsubscribeAll(c)
+				} else {
+					h.Unsubscribe(c, tc.name)
+				}
+			})
+			wg.Go(func() {
+				ready.Add(1)
+				for run.Load() == 0 {
+					runtime.Gosched()
+				}
+				h.Subscribe(c, tc.name)
+			})
+			for ready.Load() < 2 {
+				runtime.Gosched()
+			}
+			run.Store(1)
+			wg.Wait()
+			if listed, reached := h.NumTopics(c), h.Receivers(tc.topic); listed != reached {
+				t.Fatalf("%+v, round %d: the connection lists %d subscriptions, a publish to %q reaches %d connections",
+					tc, i, listed, tc.topic, reached)
+			}
+			h.UnsubscribeAll(c)
+		}
+	}
+	if st := h.Stats(); st.Topics != 0 || st.Patterns != 0 || !h.wild.root.empty() {
+		t.Errorf("left behind: %+v", st)
+	}
+}
