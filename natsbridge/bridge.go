@@ -40,9 +40,12 @@ type Bridge struct {
 	wg     sync.WaitGroup
 	closed atomic.Bool
 
+	// The Hub's interest and the NATS subscriptions (interest.go).
 	mu   sync.RWMutex
 	subs map[string]*upstream // by subject (prefix included)
-	wild []string             // subjects of subs with a wildcard, sorted
+	wild []string             // subscribed subjects with a wildcard, sorted
+	todo map[string]struct{}  // subjects for interestLoop to subscribe or not
+	kick chan struct{}        // wakes interestLoop
 
 	queued   atomic.Int64      // bytes in out
 	subjects map[string]string // topic -> subject, owned by sendLoop
@@ -50,9 +53,12 @@ type Bridge struct {
 	pool     sync.Pool // *[]byte envelope buffers
 }
 
-// upstream is one NATS subscription.
+// upstream is one subject's interest and its NATS subscription; it is kept
+// while either is there, or while interestLoop works on it.
 type upstream struct {
-	sub *nats.Subscription
+	sub  *nats.Subscription // nil until interestLoop subscribed
+	want bool               // the Hub has interest now
+	busy bool               // interestLoop is changing sub, outside mu
 }
 
 type outMsg struct {
@@ -67,6 +73,8 @@ func New(cfg Config) *Bridge {
 		cfg:      cfg,
 		prefix:   cfg.Prefix + ".",
 		subs:     make(map[string]*upstream),
+		todo:     make(map[string]struct{}),
+		kick:     make(chan struct{}, 1),
 		subjects: make(map[string]string),
 		done:     make(chan struct{}),
 	}
@@ -114,9 +122,10 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	b.mu.Lock()
 	b.nc = nc
 	b.mu.Unlock()
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go b.sendLoop()
 	go b.deliverLoop()
+	go b.interestLoop()
 	return nil
 }
 
@@ -251,9 +260,12 @@ func (b *Bridge) Close() error {
 	b.wg.Wait()
 	b.mu.Lock()
 	for subject, u := range b.subs {
-		b.dropUpstream(u)
+		if u.sub != nil {
+			b.dropUpstream(u.sub)
+		}
 		delete(b.subs, subject)
 	}
+	clear(b.todo)
 	b.wild = nil
 	b.mu.Unlock()
 	var err error

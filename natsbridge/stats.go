@@ -77,8 +77,11 @@ func (b *Bridge) Stats() Stats {
 	}
 	b.st.mu.Unlock()
 	b.mu.RLock()
-	s.Subscriptions = len(b.subs)
 	for _, u := range b.subs {
+		if u.sub == nil {
+			continue
+		}
+		s.Subscriptions++
 		if n, err := u.sub.Dropped(); err == nil {
 			s.SlowConsumer += uint64(n)
 		}
