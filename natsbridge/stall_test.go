@@ -3,6 +3,7 @@
 package natsbridge
 
 import (
+	"fmt"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -88,14 +89,26 @@ func TestInterestDoesNotWaitOnNATS(t *testing.T) {
 	go func() {
 		b.Interest("during", true)
 		b.Interest("before", false)
+		// Clients' churn of names while nats.go is stuck leaves nothing.
+		for i := range 10000 {
+			topic := fmt.Sprintf("churn.%d", i)
+			b.Interest(topic, true)
+			b.Interest(topic, false)
+		}
 		close(done)
 	}()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		release()
 		<-done
 		t.Fatal("Interest waited for a stuck NATS write")
+	}
+	b.mu.RLock()
+	held, todo := len(b.subs), len(b.todo)
+	b.mu.RUnlock()
+	if held > 2 || todo > 2 { // before (to unsubscribe) and during
+		t.Errorf("after the churn, %d subjects held and %d to do, want at most 2 each", held, todo)
 	}
 	release()
 	waitUntil(t, "the interest changes made during the stall", func() bool {
