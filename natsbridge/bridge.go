@@ -43,7 +43,7 @@ type Bridge struct {
 	// The Hub's interest and the NATS subscriptions (interest.go).
 	mu   sync.RWMutex
 	subs map[string]*upstream // by subject (prefix included)
-	wild []string             // subscribed subjects with a wildcard, sorted
+	wild wildTree             // subscribed subjects with a wildcard
 	todo map[string]struct{}  // subjects for interestLoop to subscribe or not
 	kick chan struct{}        // wakes interestLoop
 
@@ -266,7 +266,7 @@ func (b *Bridge) Close() error {
 		delete(b.subs, subject)
 	}
 	clear(b.todo)
-	b.wild = nil
+	b.wild = wildTree{}
 	b.mu.Unlock()
 	var err error
 	if b.nc.IsConnected() {

@@ -2,7 +2,6 @@ package natsbridge
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/nats-io/nats.go"
 )
@@ -116,9 +115,7 @@ func (b *Bridge) applyOne() bool {
 	old := u.sub
 	if old != nil { // unsubscribing: owns refuses its messages from now on
 		u.sub = nil
-		if i, found := slices.BinarySearch(b.wild, subject); found {
-			b.wild = slices.Delete(b.wild, i, i+1)
-		}
+		b.dropWild(subject)
 	}
 	b.mu.Unlock()
 
@@ -140,10 +137,7 @@ func (b *Bridge) applyOne() bool {
 	u.busy = false
 	if sub != nil {
 		u.sub = sub
-		if isWild(subject) {
-			i, _ := slices.BinarySearch(b.wild, subject)
-			b.wild = slices.Insert(b.wild, i, subject)
-		}
+		b.addWild(subject)
 	}
 	switch {
 	case !u.want && u.sub == nil:
@@ -154,6 +148,20 @@ func (b *Bridge) applyOne() bool {
 		b.todo[subject] = struct{}{}
 	}
 	return true
+}
+
+// addWild and dropWild keep b.wild, the subscribed subjects with a wildcard,
+// as subject's subscription comes and goes (b.mu held).
+func (b *Bridge) addWild(subject string) {
+	if isWild(subject) {
+		b.wild.insert(subject)
+	}
+}
+
+func (b *Bridge) dropWild(subject string) {
+	if isWild(subject) {
+		b.wild.remove(subject)
+	}
 }
 
 // dropUpstream unsubscribes sub, keeping the count of what nats.go dropped on
@@ -215,8 +223,8 @@ func (b *Bridge) receive(m *nats.Msg) {
 // a publish arrives twice or more, and the Hub, which fans a delivered topic
 // out to every matching local subscriber, would deliver each of those copies
 // to each of them. Of the active subscriptions that match a subject, the one
-// that delivers is the literal one if there is one, else the least (by byte
-// order) matching wildcard pattern; every other copy is dropped here.
+// that delivers is the literal one if there is one, else the first matching
+// wildcard pattern of wildTree's walk; every other copy is dropped here.
 // While the Hub changes interest a copy can cross that change and a publish
 // can be delivered twice or not at all, as core NATS itself gives no
 // guarantee at a subscribe or unsubscribe.
@@ -238,13 +246,9 @@ func (b *Bridge) owns(m *nats.Msg) bool {
 		b.st.overlap.Add(1)
 		return false
 	}
-	for _, w := range b.wild {
-		if match(w, m.Subject) {
-			if w != via {
-				b.st.overlap.Add(1)
-			}
-			return w == via
-		}
+	if b.wild.first(m.Subject) != via {
+		b.st.overlap.Add(1)
+		return false
 	}
-	return false
+	return true
 }
