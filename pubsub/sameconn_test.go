@@ -1,6 +1,8 @@
 package pubsub
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -72,5 +74,40 @@ func TestSameConnSubscribeRacesUnsubscribe(t *testing.T) {
 	}
 	if st := h.Stats(); st.Topics != 0 || st.Patterns != 0 || !h.wild.root.empty() {
 		t.Errorf("left behind: %+v", st)
+	}
+}
+
+// TestSameConnConcurrentSubscribesBounded: subscribes of one connection on
+// several goroutines at once (a client pipelining them to a handler that
+// fans out) cannot go past MaxTopicsPerConn together, patterns included.
+func TestSameConnConcurrentSubscribesBounded(t *testing.T) {
+	t.Parallel()
+	const max = 100
+	s := newServer(t, nil, 1)
+	h := newHub(t, &Config{MaxTopicsPerConn: max})
+	_, c := dialRaw(t, s, true)
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 64 {
+				name := fmt.Sprintf("g%d.%d", g, i)
+				if i%2 == 1 {
+					name += ".*"
+				}
+				switch err := h.Subscribe(c, name); {
+				case err == nil:
+					ok.Add(1)
+				case !errors.Is(err, ErrTooManyTopics):
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := h.Stats()
+	if ok.Load() != max || h.NumTopics(c) != max || st.Topics+st.Patterns != max {
+		t.Errorf("%d subscribes succeeded, the connection has %d, the index %d topics and %d patterns; want %d",
+			ok.Load(), h.NumTopics(c), st.Topics, st.Patterns, max)
 	}
 }
