@@ -111,3 +111,46 @@ func TestSameConnConcurrentSubscribesBounded(t *testing.T) {
 			ok.Load(), h.NumTopics(c), st.Topics, st.Patterns, max)
 	}
 }
+
+// TestFirstSubscribeRacesClose: a connection's first subscribes (which make
+// its state and hook its close) race its close; whichever wins, the Hub
+// keeps nothing of it after: no connection, topic or pattern, and so no
+// closed Conn pinned in the index.
+func TestFirstSubscribeRacesClose(t *testing.T) {
+	t.Parallel()
+	const rounds = 200
+	s := newServer(t, nil, rounds)
+	h := newHub(t, nil)
+	for range rounds {
+		_, c := dialRaw(t, s, true)
+		var ready, run atomic.Int32
+		var wg sync.WaitGroup
+		wait := func() {
+			ready.Add(1)
+			for run.Load() == 0 {
+				runtime.Gosched()
+			}
+		}
+		wg.Go(func() {
+			wait()
+			h.Subscribe(c, "x")
+			h.Subscribe(c, "y.*")
+		})
+		wg.Go(func() {
+			wait()
+			c.Abort()
+		})
+		for ready.Load() < 2 {
+			runtime.Gosched()
+		}
+		run.Store(1)
+		wg.Wait()
+	}
+	eventually(t, "the hub to forget every closed connection", func() bool {
+		st := h.Stats()
+		return st.Conns == 0 && st.Topics == 0 && st.Patterns == 0
+	})
+	if !h.wild.root.empty() {
+		t.Error("pattern tree not empty")
+	}
+}
