@@ -108,8 +108,10 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 		nats.ReconnectHandler(b.onReconnect),
 		nats.ErrorHandler(b.onAsyncError),
 	}
+	b.st.up.Store(true) // before any handler can say otherwise
 	nc, err := nats.Connect(b.cfg.URL, append(opts, b.cfg.Options...)...)
 	if err != nil {
+		b.st.up.Store(false)
 		return fmt.Errorf("natsbridge: connect %s: %w", b.cfg.URL, err)
 	}
 	b.maxMsg = b.cfg.MaxMessage
@@ -273,6 +275,7 @@ func (b *Bridge) Close() error {
 		err = b.nc.FlushTimeout(time.Second)
 	}
 	b.nc.Close()
+	b.st.up.Store(false)
 	return err
 }
 
