@@ -164,13 +164,14 @@ func TestInterestIsState(t *testing.T) {
 	defer b.Close()
 	b.Interest("s", true)
 	b.Interest("s", true)
+	// The bridge's interest goroutine subscribes (Interest only records).
+	waitUntil(t, "subscription", func() bool { return interest(srv, "weir.s") == 1 })
 	if n := b.Stats().Subscriptions; n != 1 {
 		t.Fatalf("%d upstream subscriptions after on, on; want 1", n)
 	}
-	waitUntil(t, "subscription", func() bool { return interest(srv, "weir.s") == 1 })
 	b.Interest("s", false)
+	waitUntil(t, "no subscription", func() bool { return interest(srv, "weir.s") == 0 })
 	if n := b.Stats().Subscriptions; n != 0 {
 		t.Fatalf("%d upstream subscriptions after on, on, off; want 0", n)
 	}
-	waitUntil(t, "no subscription", func() bool { return interest(srv, "weir.s") == 0 })
 }

@@ -40,9 +40,12 @@ type Bridge struct {
 	wg     sync.WaitGroup
 	closed atomic.Bool
 
+	// The Hub's interest and the NATS subscriptions (interest.go).
 	mu   sync.RWMutex
 	subs map[string]*upstream // by subject (prefix included)
-	wild []string             // subjects of subs with a wildcard, sorted
+	wild wildTree             // subscribed subjects with a wildcard
+	todo map[string]struct{}  // subjects for interestLoop to subscribe or not
+	kick chan struct{}        // wakes interestLoop
 
 	queued   atomic.Int64      // bytes in out
 	subjects map[string]string // topic -> subject, owned by sendLoop
@@ -50,9 +53,12 @@ type Bridge struct {
 	pool     sync.Pool // *[]byte envelope buffers
 }
 
-// upstream is one NATS subscription.
+// upstream is one subject's interest and its NATS subscription; it is kept
+// while either is there, or while interestLoop works on it.
 type upstream struct {
-	sub *nats.Subscription
+	sub  *nats.Subscription // nil until interestLoop subscribed
+	want bool               // the Hub has interest now
+	busy bool               // interestLoop is changing sub, outside mu
 }
 
 type outMsg struct {
@@ -67,6 +73,8 @@ func New(cfg Config) *Bridge {
 		cfg:      cfg,
 		prefix:   cfg.Prefix + ".",
 		subs:     make(map[string]*upstream),
+		todo:     make(map[string]struct{}),
+		kick:     make(chan struct{}, 1),
 		subjects: make(map[string]string),
 		done:     make(chan struct{}),
 	}
@@ -100,8 +108,10 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 		nats.ReconnectHandler(b.onReconnect),
 		nats.ErrorHandler(b.onAsyncError),
 	}
+	b.st.up.Store(true) // before any handler can say otherwise
 	nc, err := nats.Connect(b.cfg.URL, append(opts, b.cfg.Options...)...)
 	if err != nil {
+		b.st.up.Store(false)
 		return fmt.Errorf("natsbridge: connect %s: %w", b.cfg.URL, err)
 	}
 	b.maxMsg = b.cfg.MaxMessage
@@ -114,9 +124,10 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	b.mu.Lock()
 	b.nc = nc
 	b.mu.Unlock()
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go b.sendLoop()
 	go b.deliverLoop()
+	go b.interestLoop()
 	return nil
 }
 
@@ -251,16 +262,20 @@ func (b *Bridge) Close() error {
 	b.wg.Wait()
 	b.mu.Lock()
 	for subject, u := range b.subs {
-		b.dropUpstream(u)
+		if u.sub != nil {
+			b.dropUpstream(u.sub)
+		}
 		delete(b.subs, subject)
 	}
-	b.wild = nil
+	clear(b.todo)
+	b.wild = wildTree{}
 	b.mu.Unlock()
 	var err error
 	if b.nc.IsConnected() {
 		err = b.nc.FlushTimeout(time.Second)
 	}
 	b.nc.Close()
+	b.st.up.Store(false)
 	return err
 }
 

@@ -27,11 +27,11 @@ func TestClusterExactlyOnce(t *testing.T) {
 			nodes[1].hub.subscribe("*.room"), nodes[1].hub.subscribe(">")},
 		{nodes[2].hub.subscribe("chat.>")},
 	}
+	// 1 + 4 + 1 upstream subscriptions, each known to every server.
+	waitInterest(t, servers, "weir.chat.room", 6)
 	if n := nodes[0].br.Stats().Subscriptions; n != 1 {
 		t.Fatalf("node 0 has %d upstream subscriptions for one pattern, want 1", n)
 	}
-	// 1 + 4 + 1 upstream subscriptions, each known to every server.
-	waitInterest(t, servers, "weir.chat.room", 6)
 
 	const perNode = 40
 	var payloads []string
@@ -134,9 +134,9 @@ func TestInterestFollowsSubscribers(t *testing.T) {
 		t.Fatalf("upstream subscriptions after one of two left: %d, want 1", n)
 	}
 	nodes[0].hub.unsubscribe(r2)
-	if n := nodes[0].br.Stats().Subscriptions; n != 0 {
-		t.Fatalf("upstream subscriptions after the last left: %d, want 0", n)
-	}
+	waitUntil(t, "no upstream subscription after the last left", func() bool {
+		return nodes[0].br.Stats().Subscriptions == 0
+	})
 	waitInterest(t, servers, subject, 0)
 	waitUntil(t, "server 0 subscriptions back to base", func() bool { return servers[0].NumSubscriptions() == base })
 

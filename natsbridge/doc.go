@@ -16,8 +16,11 @@
 // or pattern that has local subscribers: Interest(t, true) from the Hub
 // subscribes (once, however often it is said), Interest(t, false)
 // unsubscribes, so the cluster routes a topic to a node only while that node
-// uses it. nats.go keeps the subscriptions across reconnects and sends them
-// again to whichever server it reconnects to. Overlapping patterns would
+// uses it. Interest only records the change, and a goroutine of the bridge
+// makes it: nats.go may hold its connection's lock for up to a minute while
+// a write to a server that does not read waits, and the Hub calls Interest
+// on engine workers. nats.go keeps the subscriptions across reconnects and
+// sends them again to whichever server it reconnects to. Overlapping patterns would
 // bring a publish once per matching subscription; the bridge delivers one
 // copy (Bridge.Interest).
 //

@@ -4,10 +4,16 @@ package natsbridge
 
 import (
 	"fmt"
+	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/weir-ws/weir/frame"
 )
@@ -167,5 +173,67 @@ func TestServerKill(t *testing.T) {
 		len(lost20), n0, len(lost21), n2, len(lost22), n2)
 	if !st.Connected || st.Disconnects != 1 || st.Reconnects != 1 {
 		t.Errorf("node 2 bridge stats after failover: %+v", st)
+	}
+}
+
+// TestInterestChangedWhileDisconnected: interest that changes while the
+// bridge has no server reaches the server it reconnects to as it is then:
+// what the node dropped during the gap is not subscribed there (it would be
+// routed to the node for nothing, for good), what it added is.
+func TestInterestChangedWhileDisconnected(t *testing.T) {
+	t.Parallel()
+	first := startServer(t, "first", nil, false)
+	port := first.Addr().(*net.TCPAddr).Port
+	b := New(Config{URL: first.ClientURL(), ReconnectWait: 20 * time.Millisecond})
+	h := newLocalHub(t, b)
+	kept := h.subscribe("kept")
+	gone := h.subscribe("gone")
+	waitUntil(t, "the first subscriptions", func() bool {
+		return interest(first, "weir.kept") == 1 && interest(first, "weir.gone") == 1
+	})
+	first.Shutdown()
+	first.WaitForShutdown()
+	waitUntil(t, "the disconnect", func() bool { return !b.Stats().Connected })
+	h.unsubscribe(gone)
+	added := h.subscribe("added")
+	waitUntil(t, "the bridge to record the changes", func() bool { return b.Stats().Subscriptions == 2 })
+
+	second := startServerOn(t, "second", nil, false, port)
+	defer func() { // before second's cleanup shuts it down
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	waitUntil(t, "the reconnect", func() bool { return b.Stats().Connected })
+	waitUntil(t, "the interest on the new server", func() bool {
+		return interest(second, "weir.kept") == 1 && interest(second, "weir.added") == 1
+	})
+	sz, err := second.Subsz(&server.SubszOptions{Subscriptions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, sub := range sz.Subs {
+		if strings.HasPrefix(sub.Subject, "weir.") {
+			subjects = append(subjects, sub.Subject)
+		}
+	}
+	if slices.Sort(subjects); !slices.Equal(subjects, []string{"weir.added", "weir.kept"}) {
+		t.Errorf("the new server has subscriptions %q, want weir.added and weir.kept", subjects)
+	}
+	raw, err := nats.Connect(second.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, subject := range []string{"weir.gone", "weir.kept", "weir.added"} {
+		if err := raw.Publish(subject, []byte("t"+subject)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept.waitFor(t, "weir.kept")
+	added.waitFor(t, "weir.added")
+	if gone.count("weir.gone") != 0 || b.Stats().Delivered != 2 {
+		t.Errorf("delivered %d, want 2 (nothing on weir.gone)", b.Stats().Delivered)
 	}
 }

@@ -2,7 +2,6 @@ package natsbridge
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/nats-io/nats.go"
 )
@@ -13,6 +12,15 @@ import (
 // Bridge contract words it ("now has", "no longer has"). A topic that is not
 // a valid NATS subject (or pattern) is counted in Stats.InterestErrors and
 // passed to Config.OnError.
+//
+// Interest only records the change: the bridge's interest goroutine makes
+// the NATS subscribe or unsubscribe (interestLoop). The Hub calls Interest
+// under its own lock, on an engine worker when a connection closes, and
+// nats.go holds its connection's lock while it writes to the socket (its
+// flusher, a Publish that fills its buffer), for up to its FlusherTimeout, a
+// minute by default, when the server does not read: a subscribe made here
+// would wait that long, and the worker's connections and the Hub with it
+// (TestInterestDoesNotWaitOnNATS).
 //
 // Every upstream subscription feeds one channel read by one goroutine, so
 // messages reach deliver in the order this connection received them, and
@@ -33,43 +41,137 @@ func (b *Bridge) Interest(topic string, on bool) {
 		return
 	}
 	u := b.subs[subject]
-	if on {
-		if u != nil {
-			return
+	switch {
+	case on:
+		if u == nil {
+			u = &upstream{}
+			b.subs[subject] = u
 		}
-		// nats.go records the subscription even while disconnected and
-		// sends it (again) on every reconnect (resendSubscriptions).
-		sub, err := b.nc.ChanSubscribe(subject, b.in)
-		if err != nil {
-			b.st.interestErrors.Add(1)
-			b.report(fmt.Errorf("natsbridge: subscribe %q: %w", subject, err))
-			return
+		u.want = true
+		if u.sub == nil && !u.busy {
+			b.todo[subject] = struct{}{}
 		}
-		b.subs[subject] = &upstream{sub: sub}
-		if isWild(subject) {
-			i, _ := slices.BinarySearch(b.wild, subject)
-			b.wild = slices.Insert(b.wild, i, subject)
-		}
+	case u == nil:
 		return
+	default:
+		u.want = false
+		switch {
+		case u.busy: // interestLoop looks again when it is done
+		case u.sub == nil: // never subscribed: forget it now, so that the
+			// entries stay bounded by what the Hub has, even while
+			// interestLoop waits on nats.go
+			delete(b.subs, subject)
+			delete(b.todo, subject)
+		default:
+			b.todo[subject] = struct{}{}
+		}
 	}
-	if u == nil {
-		return
+	select {
+	case b.kick <- struct{}{}:
+	default:
 	}
-	delete(b.subs, subject)
-	if i, found := slices.BinarySearch(b.wild, subject); found {
-		b.wild = slices.Delete(b.wild, i, i+1)
-	}
-	b.dropUpstream(u)
 }
 
-// dropUpstream unsubscribes u, keeping the count of what nats.go dropped on
-// it (which the subscription forgets once closed). b.mu is held.
-func (b *Bridge) dropUpstream(u *upstream) {
-	if n, err := u.sub.Dropped(); err == nil {
+// interestLoop makes the NATS subscriptions follow the Hub's interest, one
+// subject at a time, until Close.
+func (b *Bridge) interestLoop() {
+	defer b.wg.Done()
+	for {
+		select {
+		case <-b.kick:
+		case <-b.done:
+			return
+		}
+		for !b.closed.Load() && b.applyOne() {
+		}
+	}
+}
+
+// applyOne takes a subject off todo and subscribes or unsubscribes it as the
+// Hub now wants; it reports false when todo was empty. b.mu is not held
+// across the nats.go calls, so deliverLoop's owns never waits on them.
+// Messages that arrive through a subscription before it is recorded, or
+// after it is taken out, are dropped by owns, as core NATS gives no
+// guarantee at a subscribe or unsubscribe anyway.
+func (b *Bridge) applyOne() bool {
+	b.mu.Lock()
+	var subject string
+	found := false
+	for subject = range b.todo {
+		found = true
+		break
+	}
+	if !found {
+		b.mu.Unlock()
+		return false
+	}
+	delete(b.todo, subject)
+	u := b.subs[subject]
+	if u == nil || u.want == (u.sub != nil) {
+		b.mu.Unlock()
+		return true
+	}
+	u.busy = true
+	old := u.sub
+	if old != nil { // unsubscribing: owns refuses its messages from now on
+		u.sub = nil
+		b.dropWild(subject)
+	}
+	b.mu.Unlock()
+
+	var sub *nats.Subscription
+	var err error
+	if old != nil {
+		b.dropUpstream(old)
+	} else {
+		// nats.go records the subscription even while disconnected and
+		// sends it (again) on every reconnect (resendSubscriptions).
+		if sub, err = b.nc.ChanSubscribe(subject, b.in); err != nil {
+			b.st.interestErrors.Add(1)
+			b.report(fmt.Errorf("natsbridge: subscribe %q: %w", subject, err))
+		}
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u.busy = false
+	if sub != nil {
+		u.sub = sub
+		b.addWild(subject)
+	}
+	switch {
+	case !u.want && u.sub == nil:
+		delete(b.subs, subject)
+	case err == nil && u.want != (u.sub != nil):
+		// The Hub changed its mind meanwhile. (A failed subscribe is not
+		// retried until the Hub says on again.)
+		b.todo[subject] = struct{}{}
+	}
+	return true
+}
+
+// addWild and dropWild keep b.wild, the subscribed subjects with a wildcard,
+// as subject's subscription comes and goes (b.mu held).
+func (b *Bridge) addWild(subject string) {
+	if isWild(subject) {
+		b.wild.insert(subject)
+	}
+}
+
+func (b *Bridge) dropWild(subject string) {
+	if isWild(subject) {
+		b.wild.remove(subject)
+	}
+}
+
+// dropUpstream unsubscribes sub, keeping the count of what nats.go dropped on
+// it (which the subscription forgets once closed).
+func (b *Bridge) dropUpstream(sub *nats.Subscription) {
+	if n, err := sub.Dropped(); err == nil {
 		b.st.slowGone.Add(uint64(n))
 	}
-	if err := u.sub.Unsubscribe(); err != nil && b.nc.IsConnected() {
-		b.report(fmt.Errorf("natsbridge: unsubscribe %q: %w", u.sub.Subject, err))
+	if err := sub.Unsubscribe(); err != nil && b.nc.IsConnected() {
+		b.report(fmt.Errorf("natsbridge: unsubscribe %q: %w", sub.Subject, err))
 	}
 }
 
@@ -121,8 +223,8 @@ func (b *Bridge) receive(m *nats.Msg) {
 // a publish arrives twice or more, and the Hub, which fans a delivered topic
 // out to every matching local subscriber, would deliver each of those copies
 // to each of them. Of the active subscriptions that match a subject, the one
-// that delivers is the literal one if there is one, else the least (by byte
-// order) matching wildcard pattern; every other copy is dropped here.
+// that delivers is the literal one if there is one, else the first matching
+// wildcard pattern of wildTree's walk; every other copy is dropped here.
 // While the Hub changes interest a copy can cross that change and a publish
 // can be delivered twice or not at all, as core NATS itself gives no
 // guarantee at a subscribe or unsubscribe.
@@ -131,7 +233,7 @@ func (b *Bridge) owns(m *nats.Msg) bool {
 	defer b.mu.RUnlock()
 	via := m.Sub.Subject
 	u := b.subs[via]
-	if u == nil || u.sub != m.Sub {
+	if u == nil || u.sub == nil || u.sub != m.Sub {
 		return false // unsubscribed since nats.go queued it
 	}
 	if len(m.Subject) <= len(b.prefix) || m.Subject[:len(b.prefix)] != b.prefix {
@@ -140,17 +242,13 @@ func (b *Bridge) owns(m *nats.Msg) bool {
 	if via == m.Subject {
 		return true
 	}
-	if b.subs[m.Subject] != nil {
+	if lit := b.subs[m.Subject]; lit != nil && lit.sub != nil {
 		b.st.overlap.Add(1)
 		return false
 	}
-	for _, w := range b.wild {
-		if match(w, m.Subject) {
-			if w != via {
-				b.st.overlap.Add(1)
-			}
-			return w == via
-		}
+	if b.wild.first(m.Subject) != via {
+		b.st.overlap.Add(1)
+		return false
 	}
-	return false
+	return true
 }

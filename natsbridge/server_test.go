@@ -29,10 +29,16 @@ func TestMain(m *testing.M) {
 // routed to routes (cluster addresses) if any, shut down at cleanup.
 func startServer(t testing.TB, name string, routes []*url.URL, cluster bool) *server.Server {
 	t.Helper()
+	return startServerOn(t, name, routes, cluster, -1)
+}
+
+// startServerOn is startServer on a given client port (-1: any).
+func startServerOn(t testing.TB, name string, routes []*url.URL, cluster bool, port int) *server.Server {
+	t.Helper()
 	opts := &server.Options{
 		ServerName: name,
 		Host:       "127.0.0.1",
-		Port:       -1,
+		Port:       port,
 		NoLog:      true,
 		NoSigs:     true,
 		Routes:     routes,

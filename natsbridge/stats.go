@@ -40,7 +40,9 @@ type Stats struct {
 	// far, during which other nodes' publishes did not reach this node.
 	Disconnects, Reconnects uint64
 	Disconnected            time.Duration
-	// Connected says whether the bridge has a server now.
+	// Connected says whether the bridge has a server now, as its disconnect
+	// and reconnect handlers last heard (read without nats.go's connection
+	// lock, which a stuck write can hold for a minute).
 	Connected bool
 }
 
@@ -50,6 +52,7 @@ type counters struct {
 	deliverPanics, interestErrors, slowGone    atomic.Uint64
 	disconnects, reconnects, disconnectedNanos atomic.Uint64
 
+	up       atomic.Bool // connected, by the handlers
 	mu       sync.Mutex
 	downFrom time.Time // when the current disconnect began; zero when connected
 }
@@ -77,21 +80,23 @@ func (b *Bridge) Stats() Stats {
 	}
 	b.st.mu.Unlock()
 	b.mu.RLock()
-	s.Subscriptions = len(b.subs)
 	for _, u := range b.subs {
+		if u.sub == nil {
+			continue
+		}
+		s.Subscriptions++
 		if n, err := u.sub.Dropped(); err == nil {
 			s.SlowConsumer += uint64(n)
 		}
 	}
 	b.mu.RUnlock()
-	if b.nc != nil {
-		s.Connected = b.nc.IsConnected()
-	}
+	s.Connected = b.st.up.Load()
 	return s
 }
 
 func (b *Bridge) onDisconnect(_ *nats.Conn, err error) {
 	b.st.disconnects.Add(1)
+	b.st.up.Store(false)
 	b.st.mu.Lock()
 	if b.st.downFrom.IsZero() {
 		b.st.downFrom = time.Now()
@@ -102,6 +107,7 @@ func (b *Bridge) onDisconnect(_ *nats.Conn, err error) {
 
 func (b *Bridge) onReconnect(*nats.Conn) {
 	b.st.reconnects.Add(1)
+	b.st.up.Store(true)
 	b.st.mu.Lock()
 	if !b.st.downFrom.IsZero() {
 		b.st.disconnectedNanos.Add(uint64(time.Since(b.st.downFrom)))

@@ -171,3 +171,33 @@ func BenchmarkSubscribe(b *testing.B) {
 		b.Fatal("lost subscriptions")
 	}
 }
+
+// BenchmarkSubscribeDeepPattern: the worst a client's pattern can cost with
+// the default bounds: 16 tokens in 256 bytes, the first one new, so that the
+// whole path of the pattern tree is its own (16 nodes, 15 maps of one
+// entry). B/op is what one such subscription holds.
+func BenchmarkSubscribeDeepPattern(b *testing.B) {
+	s := newServer(b, nil, 1)
+	h := newHub(b, &Config{MaxTopicsPerConn: -1})
+	_, c := dialRaw(b, s, true)
+	names := make([]string, b.N)
+	for i := range names {
+		// 15 tokens of 15 bytes and a final "*": 255 bytes.
+		name := fmt.Sprintf("%015d", i)
+		for j := range 14 {
+			name += fmt.Sprintf(".%014d%d", i, j%10)
+		}
+		names[i] = name + ".*"
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := h.Subscribe(c, names[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if h.UnsubscribeAll(c) != b.N {
+		b.Fatal("lost subscriptions")
+	}
+}

@@ -18,10 +18,14 @@ type Config struct {
 	// of the pattern tree a publish walks. Default 16.
 	MaxTokens int
 	// MaxTopicsPerConn bounds one connection's subscriptions (names, patterns
-	// included): past it Subscribe returns ErrTooManyTopics. A subscription
-	// holds about 380 bytes plus its name (BenchmarkSubscribe), so the
-	// default bounds what a client that picks its own topics can pin at
-	// about 160 KiB. Default 256; negative: no bound.
+	// included): past it Subscribe returns ErrTooManyTopics. A topic
+	// subscription holds about 410 bytes plus its name (BenchmarkSubscribe);
+	// a pattern also holds the nodes of its path in the pattern tree that no
+	// other pattern shares, up to about 4.6 KiB for one of 16 tokens
+	// (BenchmarkSubscribeDeepPattern). So the defaults bound what a client
+	// that picks its own names can pin at about 170 KiB with topics and
+	// 1.2 MiB with deep patterns (fewer MaxTokens, fewer nodes). Default 256;
+	// negative: no bound.
 	MaxTopicsPerConn int
 	// ParallelFanout is the number of receivers from which one publish is
 	// written by several goroutines (up to GOMAXPROCS), each taking a

@@ -26,7 +26,9 @@ type Hub struct {
 }
 
 // connState is one connection's subscriptions. mu orders a connection's
-// subscribes against its close: once closed is set, nothing is added.
+// subscribes against its unsubscribes and its close: subs and the index
+// change together under mu (taken before any index lock), except in drop,
+// whose removals follow closed, after which nothing is added.
 type connState struct {
 	c      *engine.Conn
 	mu     sync.Mutex
@@ -179,13 +181,18 @@ func (h *Hub) Unsubscribe(c *engine.Conn, name string) bool {
 		return false
 	}
 	cs := v.(*connState)
+	// The index changes under cs.mu, as in Subscribe: a Subscribe of name
+	// that ran between the two would find cs still in s, and this removal
+	// would then take out the subscription it had just kept.
 	cs.mu.Lock()
 	s, ok := cs.subs[name]
+	last := false
 	if ok {
 		delete(cs.subs, name)
+		last = h.removeFrom(s, cs)
 	}
 	cs.mu.Unlock()
-	if ok && h.removeFrom(s, cs) {
+	if last {
 		h.reconcile(name, s.wild)
 	}
 	return ok
@@ -204,15 +211,20 @@ func (h *Hub) UnsubscribeAll(c *engine.Conn) int {
 		cs.mu.Unlock()
 		return 0
 	}
-	subs := cs.subs
+	subs, n := cs.subs, len(cs.subs)
 	cs.subs = make(map[string]*subSet)
-	cs.mu.Unlock()
+	// Under cs.mu, as in Unsubscribe; the sets left empty are reconciled
+	// after, outside it.
 	for name, s := range subs {
-		if h.removeFrom(s, cs) {
-			h.reconcile(name, s.wild)
+		if !h.removeFrom(s, cs) {
+			delete(subs, name)
 		}
 	}
-	return len(subs)
+	cs.mu.Unlock()
+	for name, s := range subs {
+		h.reconcile(name, s.wild)
+	}
+	return n
 }
 
 // Subscribers returns the number of connections subscribed to name itself
