@@ -198,6 +198,20 @@ func TestTLSLoopTLS12(t *testing.T) {
 }
 
 // rawTLS is a TLS 1.3 client whose records the test seals itself (tlshand's
+// upgradedRecords starts a ListenTLS server with h and has a raw-record client
+// upgrade on it; mode is h's report of where the connection runs, which must
+// be the loops.
+func upgradedRecords(t *testing.T, h Handler, mode chan bool) (*Server, *rawTLS) {
+	t.Helper()
+	s, addr := startTLS(t, h, Config{})
+	c := dialRecords(t, addr)
+	c.upgrade(addr)
+	if !<-mode {
+		t.Fatal("not on the loops")
+	}
+	return s, c
+}
+
 // client side), to send what crypto/tls never would.
 type rawTLS struct {
 	t  testing.TB
@@ -318,12 +332,7 @@ func TestTLSLoopBadRecords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newModeHandler()
-			s, addr := startTLS(t, h, Config{})
-			c := dialRecords(t, addr)
-			c.upgrade(addr)
-			if !<-h.mode {
-				t.Fatal("not on the loops")
-			}
+			s, c := upgradedRecords(t, h, h.mode)
 			c.write(tc.bytes(c))
 			c.expectAlert(tc.alert)
 			h.waitClose(t)
@@ -331,7 +340,7 @@ func TestTLSLoopBadRecords(t *testing.T) {
 				t.Fatalf("TLS metrics %+v", m)
 			}
 			// The server is alive.
-			rc := dialRawTLS(t, addr, nil)
+			rc := dialRawTLS(t, s.Addr().String(), nil)
 			rc.send(true, frame.OpText, []byte("still here"))
 			if _, got := rc.readMessage(); string(got) != "still here" {
 				t.Fatalf("echo %q", got)

@@ -56,12 +56,7 @@ func TestTLSLoopPeerEnds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newModeHandler()
-			s, addr := startTLS(t, h, Config{})
-			c := dialRecords(t, addr)
-			c.upgrade(addr)
-			if !<-h.mode {
-				t.Fatal("not on the loops")
-			}
+			s, c := upgradedRecords(t, h, h.mode)
 			c.write(tc.bytes(c))
 			err := readEnd(c)
 			if !tc.back(err) {
@@ -111,12 +106,7 @@ func readEnd(c *rawTLS) error {
 func TestTLSLoopWriterRace(t *testing.T) {
 	t.Parallel()
 	h := &writerHandler{modeHandler: newModeHandler(), stop: make(chan struct{})}
-	_, addr := startTLS(t, h, Config{})
-	c := dialRecords(t, addr)
-	c.upgrade(addr)
-	if !<-h.mode {
-		t.Fatal("not on the loops")
-	}
+	_, c := upgradedRecords(t, h, h.mode)
 	var all []byte
 	for i := range 40 {
 		ku, _ := c.w.AppendKeyUpdate(nil, i%2 == 0)
