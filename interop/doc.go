@@ -46,7 +46,16 @@
 // speak JSON lines: a server prints {"event":"listening","port":N} and a report per
 // connection (matched by the ?id= query of the URL); a client prints
 // {"event":"ready"}, reads {"id","url","protocols","version"} commands on stdin and
-// prints a report per command.
+// prints a report per command. A process server with WEIR_TLS_CERT and
+// WEIR_TLS_KEY (PEM files) in its environment serves wss:// with them instead.
+//
+// # Over TLS
+//
+// TestTLSMatrix (tls_matrix_test.go) runs the "plain" columns again over wss, both
+// ways, with a certificate made per run: weir's ListenTLS against the client peers
+// and weir's client against the peers' TLS servers (tls_peers_test.go says how each
+// peer trusts or serves it). Every weir connection must run on the loops (TLS 1.3,
+// AES-GCM). Its cells are not written to the doc.
 //
 // # The bad-peer suite
 //

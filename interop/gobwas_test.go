@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -132,8 +133,12 @@ type gobwasServer struct {
 	box mailbox
 }
 
-func newGobwasServer() (serverPeer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newGobwasServer() (serverPeer, error) { return newGobwasServerTLS(nil) }
+
+// newGobwasServerTLS serves over TLS with cfg when cfg is set (wss://, for
+// TestTLSMatrix's weir-client columns), plain when it is nil.
+func newGobwasServerTLS(cfg *tls.Config) (serverPeer, error) {
+	ln, err := listenPeer(cfg)
 	if err != nil {
 		return nil, err
 	}

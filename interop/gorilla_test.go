@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -85,8 +86,12 @@ type gorillaServer struct {
 	box mailbox
 }
 
-func newGorillaServer() (serverPeer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newGorillaServer() (serverPeer, error) { return newGorillaServerTLS(nil) }
+
+// newGorillaServerTLS serves over TLS with cfg when cfg is set (wss://, for
+// TestTLSMatrix's weir-client columns), plain when it is nil.
+func newGorillaServerTLS(cfg *tls.Config) (serverPeer, error) {
+	ln, err := listenPeer(cfg)
 	if err != nil {
 		return nil, err
 	}

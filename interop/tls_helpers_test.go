@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,19 +11,17 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
-	"io"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gorilla/websocket"
 	"github.com/weir-ws/weir/engine"
 )
 
@@ -32,12 +29,20 @@ import (
 // peers that dial weir trusting it, and weir's side served over TLS.
 
 // wssSide makes openServerSide listen with Server.ListenTLS and the peers dial
-// wss://. It counts, over the servers it started, the connections that ran on
-// the loops and in goroutine mode (Server.TLSMetrics), so a test can check
-// that the record layer on the loops, not a fallback, carried the cells.
+// wss://, or openClientSide dial the peer's TLS server at wss:// with client
+// (trusting the test certificate). It counts, over the servers and clients it
+// saw, the connections that ran on the loops and in goroutine mode
+// (TLSMetrics), so a test can check that the record layer on the loops, not a
+// fallback, carried the cells.
 type wssSide struct {
-	cfg                     *tls.Config
+	cfg                     *tls.Config // weir's server's
+	client                  *tls.Config // weir's client's
 	loop, goroutine, failed atomic.Uint64
+	// dials counts the Dials of weir's client that returned a connection;
+	// offLoop names the cells whose connection was not on the loops.
+	dials   atomic.Uint64
+	mu      sync.Mutex
+	offLoop []string
 }
 
 // listen is srv.ListenTLS on a free loopback port; srv.Listen when w is nil.
@@ -65,6 +70,37 @@ func (w *wssSide) check(srv *engine.Server) {
 	w.loop.Add(m.Loop)
 	w.goroutine.Add(m.Goroutine)
 	w.failed.Add(m.Failed)
+}
+
+// clientConfig is DialOptions.TLSConfig: nil for ws://.
+func (w *wssSide) clientConfig() *tls.Config {
+	if w == nil {
+		return nil
+	}
+	return w.client
+}
+
+// checkClient adds cl's TLS counters (called before cl.Close); dialled says
+// that cl's one Dial returned a connection, which must then have moved onto
+// the loops: exactly one hand-off there and none in goroutine mode.
+func (w *wssSide) checkClient(cl *engine.Client, dialled bool, cell string) {
+	if w == nil {
+		return
+	}
+	m := cl.TLSMetrics()
+	w.loop.Add(m.Loop)
+	w.goroutine.Add(m.Goroutine)
+	w.failed.Add(m.Failed)
+	want := uint64(0) // a refused handshake hands nothing off
+	if dialled {
+		w.dials.Add(1)
+		want = 1
+	}
+	if m.Loop != want || m.Goroutine != 0 {
+		w.mu.Lock()
+		w.offLoop = append(w.offLoop, fmt.Sprintf("%s (%d on the loops, %d in goroutine mode)", cell, m.Loop, m.Goroutine))
+		w.mu.Unlock()
+	}
 }
 
 // testCert is a self-signed certificate for 127.0.0.1 and localhost, written
@@ -133,95 +169,7 @@ func (c *testCert) serverConfig() *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{c.pair}}
 }
 
-// wssPeers are the client peers of the matrix, each trusting c: Node through
-// NODE_EXTRA_CA_CERTS, Python (OpenSSL) through SSL_CERT_FILE, the Go
-// libraries through RootCAs, Chromium through a pin of c's key
-// (--ignore-certificate-errors-spki-list: certificate errors are ignored for
-// this key only; the page it loads is served over https with c too). Chromium
-// has no other way to trust a root here: its store is an NSS database and
-// certutil (libnss3-tools) is not installed.
-func wssPeers(c *testCert) []*peerSpec {
-	var out []*peerSpec
-	for _, p := range peers {
-		if p.newClient == nil {
-			continue
-		}
-		q := *p
-		q.newServer = nil
-		switch p.name {
-		case "ws", "websocket", "watershed":
-			lib := p.name
-			q.newClient = func() (clientPeer, error) {
-				return startProc(".", "env", "NODE_EXTRA_CA_CERTS="+c.certFile, "node", "peers/node/peer.js", "client", lib)
-			}
-		case "python-websockets":
-			q.newClient = func() (clientPeer, error) {
-				return startProc(".", "env", "SSL_CERT_FILE="+c.certFile, debianPython, "peers/python/peer.py", "client")
-			}
-		case "gorilla":
-			q.newClient = func() (clientPeer, error) { return newGorillaClientTLS(&tls.Config{RootCAs: c.pool}), nil }
-		case "gobwas":
-			q.newClient = func() (clientPeer, error) { return newGobwasClientTLS(&tls.Config{RootCAs: c.pool}), nil }
-		case "chromium":
-			q.newClient = func() (clientPeer, error) {
-				return startProc(".", "env", "WEIR_PAGE_CERT="+c.certFile, "WEIR_PAGE_KEY="+c.keyFile,
-					"WEIR_CHROMIUM_ARGS=--ignore-certificate-errors-spki-list="+c.spki, "node", "peers/chromium/driver.js")
-			}
-		default:
-			continue // a new peer: give it a way to trust c here
-		}
-		out = append(out, &q)
-	}
-	return out
-}
-
-// newGorillaClientTLS is newGorillaClient (gorilla_test.go) with a TLS config.
-func newGorillaClientTLS(cfg *tls.Config) clientPeer {
-	return &goClient{conn: func(cmd dialCmd) report {
-		rep := newReport(cmd.ID, gorillaLib)
-		if cmd.Version != 0 && cmd.Version != 13 {
-			rep.Error = "gorilla/websocket dials only version 13"
-			return rep
-		}
-		d := websocket.Dialer{Subprotocols: slices.Clone(cmd.Protocols), HandshakeTimeout: 10 * time.Second, TLSClientConfig: cfg}
-		c, resp, err := d.Dial(cmd.URL, nil)
-		if err != nil {
-			rep.Error = err.Error()
-			if resp != nil {
-				rep.Status, rep.StatusReason = resp.StatusCode, resp.Header.Get("X-WebSocket-Reject-Reason")
-			}
-			return rep
-		}
-		runGorilla(c, &rep)
-		return rep
-	}}
-}
-
-// newGobwasClientTLS is newGobwasClient (gobwas_test.go) with a TLS config.
-func newGobwasClientTLS(cfg *tls.Config) clientPeer {
-	return &goClient{conn: func(cmd dialCmd) report {
-		rep := newReport(cmd.ID, gobwasLib)
-		if cmd.Version != 0 && cmd.Version != 13 {
-			rep.Error = "gobwas/ws dials only version 13"
-			return rep
-		}
-		d := ws.Dialer{Protocols: slices.Clone(cmd.Protocols), Timeout: 10 * time.Second, TLSConfig: cfg,
-			OnStatusError: func(status int, reason []byte, resp io.Reader) {
-				rep.Status, rep.StatusReason = status, string(reason)
-			}}
-		nc, br, hs, err := d.Dial(context.Background(), cmd.URL)
-		if err != nil {
-			var se ws.StatusError
-			if errors.As(err, &se) {
-				rep.Status = int(se)
-			}
-			rep.Error = err.Error()
-			return rep
-		}
-		if br != nil {
-			nc = bufConn{nc, io.MultiReader(br, nc)}
-		}
-		runGobwas(nc, ws.StateClientSide, hs.Protocol, &rep)
-		return rep
-	}}
+// clientConfig is what weir's Dial gets: crypto/tls defaults, trusting c.
+func (c *testCert) clientConfig() *tls.Config {
+	return &tls.Config{RootCAs: c.pool}
 }

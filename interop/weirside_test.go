@@ -328,13 +328,14 @@ func openClientSide(p *peerSpec, sp serverPeer, sc *scenario, v variant) (*excha
 	if err != nil {
 		return nil, nil, err
 	}
-	stop := func() { cl.Close() }
 	id := nextID()
 	x := &exchange{peer: p, role: weirClient, rec: rec, reports: sp.report(id)}
+	stop := func() { v.wss.checkClient(cl, x.c != nil, sc.key()); cl.Close() } // nil wss: cl.Close
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
-	opts := &engine.DialOptions{Handler: rec, Subprotocols: sc.protocols(), Version: sc.version, NoProxy: true, Compression: v.deflate}
-	x.c, _, x.dialErr = cl.Dial(ctx, sp.url(sc.pathOr(), id), opts)
+	opts := &engine.DialOptions{Handler: rec, Subprotocols: sc.protocols(), Version: sc.version, NoProxy: true,
+		Compression: v.deflate, TLSConfig: v.wss.clientConfig()}
+	x.c, _, x.dialErr = cl.Dial(ctx, v.wss.url(sp.url(sc.pathOr(), id)), opts)
 	if x.dialErr != nil {
 		var he *upgrade.HandshakeError
 		if sc.refused {

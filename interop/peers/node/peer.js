@@ -4,6 +4,10 @@
 //   node peer.js server ws|websocket|watershed   listen on 127.0.0.1:0
 //   node peer.js client ws|websocket|watershed   dial what stdin asks for
 //
+// With WEIR_TLS_CERT and WEIR_TLS_KEY set (PEM files), a server listens over TLS
+// (https.createServer with that key and certificate: wss://, for weir's client in
+// ../../tls_matrix_test.go); without them it is plain http as always.
+//
 // The protocol with the Go driver is JSON lines (see ../../doc.go): the server
 // prints {"event":"listening","port":N} and, when each connection ends, a report
 // {"event":"report","id":...}; the id is the connection's ?id= query. The client
@@ -12,6 +16,7 @@
 // connection runs the echo agent (../agent.js).
 'use strict';
 
+const fs = require('fs');
 const http = require('http');
 const readline = require('readline');
 const { Agent } = require('../agent.js');
@@ -19,6 +24,25 @@ const { Agent } = require('../agent.js');
 const SUPPORTED = ['weir.v2', 'weir.v3']; // a server's subprotocols, in preference order
 const MAX = 64 << 20; // message and frame limits: above the matrix's 8 MiB payloads
 const REJECT_REASON = 'peer says no';
+
+// tlsOptions are https.createServer's key and certificate in TLS mode, else null.
+function tlsOptions() {
+  const cert = process.env.WEIR_TLS_CERT;
+  const key = process.env.WEIR_TLS_KEY;
+  if (!cert || !key) return null;
+  return { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
+}
+
+// createServer is http.createServer, or https.createServer in TLS mode.
+function createServer(handler) {
+  const opts = tlsOptions();
+  return opts ? require('https').createServer(opts, handler) : http.createServer(handler);
+}
+
+function notFound(req, res) {
+  res.writeHead(404);
+  res.end();
+}
 
 function out(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -90,8 +114,10 @@ function wsConn(ws, version, rep, finish) {
 
 function wsServer() {
   const { WebSocketServer } = require('ws');
+  // Plain: ws listens itself; TLS mode: on an https server of ours.
+  const server = tlsOptions() ? createServer(notFound) : null;
   const wss = new WebSocketServer({
-    host: '127.0.0.1', port: 0, maxPayload: MAX,
+    ...(server ? { server: server } : { host: '127.0.0.1', port: 0 }), maxPayload: MAX,
     // Accepted only when the client offers it (weir's deflate variants do).
     perMessageDeflate: { threshold: 0 },
     handleProtocols: (protocols) => pick([...protocols]) || false,
@@ -105,6 +131,7 @@ function wsServer() {
     const rep = newReport(queryID(req.url), 'ws');
     wsConn(ws, parseInt(req.headers['sec-websocket-version'], 10), rep, once(rep));
   });
+  if (server) server.listen(0, '127.0.0.1');
 }
 
 function wsClient(cmd) {
@@ -165,7 +192,7 @@ const wnConfig = { maxReceivedFrameSize: MAX, maxReceivedMessageSize: MAX, keepa
 
 function wnServer() {
   const WebSocketServer = require('websocket').server;
-  const server = http.createServer((req, res) => { res.writeHead(404); res.end(); });
+  const server = createServer(notFound);
   const wss = new WebSocketServer(Object.assign({ httpServer: server, autoAcceptConnections: false }, wnConfig));
   wss.on('request', (req) => {
     const rep = newReport(queryID(req.resource), 'websocket');
@@ -232,7 +259,7 @@ function shedConn(ws, version, rep, finish) {
 function shedServer() {
   const { Watershed } = require('watershed');
   const shed = new Watershed();
-  const server = http.createServer((req, res) => { res.writeHead(404); res.end(); });
+  const server = createServer(notFound);
   server.on('upgrade', (req, socket, head) => {
     const rep = newReport(queryID(req.url), 'watershed');
     if (pathOf(req.url) === '/reject') {

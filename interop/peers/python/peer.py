@@ -9,10 +9,16 @@ Same JSON-lines protocol and echo agent as ../node/peer.js and ../agent.js (see
 ../../doc.go): the server prints {"event":"listening","port":N} and one report per
 connection when it ends; the client prints {"event":"ready"}, reads commands
 {"id","url","protocols","version"} and prints one report per command.
+
+With WEIR_TLS_CERT and WEIR_TLS_KEY set (PEM files), the server listens over TLS
+(an ssl.SSLContext with that certificate: wss://, for weir's client in
+../../tls_matrix_test.go); without them it is plain as always.
 """
 
 import asyncio
 import json
+import os
+import ssl
 import sys
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -89,6 +95,16 @@ async def agent(ws, rep):
     rep["close"] = {"code": ws.close_code or 0, "reason": ws.close_reason or ""}
 
 
+def server_tls():
+    """The server's SSLContext in TLS mode, else None (plain)."""
+    cert, key = os.environ.get("WEIR_TLS_CERT"), os.environ.get("WEIR_TLS_KEY")
+    if not cert or not key:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 def select_subprotocol(client, server):
     for p in server:
         if p in client:
@@ -110,7 +126,7 @@ async def serve():
 
     server = await websockets.serve(handler, "127.0.0.1", 0, subprotocols=SUPPORTED,
                                     select_subprotocol=select_subprotocol,
-                                    process_request=process_request, **OPTS)
+                                    process_request=process_request, ssl=server_tls(), **OPTS)
     port = server.sockets[0].getsockname()[1]
     out({"event": "listening", "port": port})
     # Run until the driver closes stdin.
