@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -190,34 +189,7 @@ func (g *gobwasServer) url(path, id string) string {
 func (g *gobwasServer) report(id string) <-chan report { return g.box.box(id) }
 func (g *gobwasServer) close()                         { g.ln.Close() }
 
-func newGobwasClient() (clientPeer, error) {
-	return &goClient{conn: func(cmd dialCmd) report {
-		rep := newReport(cmd.ID, gobwasLib)
-		if cmd.Version != 0 && cmd.Version != 13 {
-			rep.Error = "gobwas/ws dials only version 13"
-			return rep
-		}
-		d := ws.Dialer{Protocols: slices.Clone(cmd.Protocols), Timeout: 10 * time.Second,
-			OnStatusError: func(status int, reason []byte, resp io.Reader) {
-				rep.Status, rep.StatusReason = status, string(reason)
-			}}
-		nc, br, hs, err := d.Dial(context.Background(), cmd.URL)
-		if err != nil {
-			var se ws.StatusError
-			if errors.As(err, &se) {
-				rep.Status = int(se)
-			}
-			rep.Error = err.Error()
-			return rep
-		}
-		if br != nil {
-			// Frames that came with the 101 wait in br: read them first.
-			nc = bufConn{nc, io.MultiReader(br, nc)}
-		}
-		runGobwas(nc, ws.StateClientSide, hs.Protocol, &rep)
-		return rep
-	}}, nil
-}
+func newGobwasClient() (clientPeer, error) { return newGobwasClientTLS(nil), nil }
 
 // bufConn reads from r (buffered bytes, then the connection).
 type bufConn struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -121,23 +120,4 @@ func (g *gorillaServer) url(path, id string) string {
 func (g *gorillaServer) report(id string) <-chan report { return g.box.box(id) }
 func (g *gorillaServer) close()                         { g.srv.Close() }
 
-func newGorillaClient() (clientPeer, error) {
-	return &goClient{conn: func(cmd dialCmd) report {
-		rep := newReport(cmd.ID, gorillaLib)
-		if cmd.Version != 0 && cmd.Version != 13 {
-			rep.Error = "gorilla/websocket dials only version 13"
-			return rep
-		}
-		d := websocket.Dialer{Subprotocols: slices.Clone(cmd.Protocols), HandshakeTimeout: 10 * time.Second}
-		c, resp, err := d.Dial(cmd.URL, nil)
-		if err != nil {
-			rep.Error = err.Error()
-			if resp != nil {
-				rep.Status, rep.StatusReason = resp.StatusCode, resp.Header.Get("X-WebSocket-Reject-Reason")
-			}
-			return rep
-		}
-		runGorilla(c, &rep)
-		return rep
-	}}, nil
-}
+func newGorillaClient() (clientPeer, error) { return newGorillaClientTLS(nil), nil }

@@ -80,7 +80,8 @@ func listenPeer(cfg *tls.Config) (net.Listener, error) {
 	return tls.NewListener(ln, cfg), nil
 }
 
-// newGorillaClientTLS is newGorillaClient (gorilla_test.go) with a TLS config.
+// newGorillaClientTLS is the gorilla client peer, dialling wss with cfg (nil:
+// plain ws, newGorillaClient).
 func newGorillaClientTLS(cfg *tls.Config) clientPeer {
 	return &goClient{conn: func(cmd dialCmd) report {
 		rep := newReport(cmd.ID, gorillaLib)
@@ -102,7 +103,8 @@ func newGorillaClientTLS(cfg *tls.Config) clientPeer {
 	}}
 }
 
-// newGobwasClientTLS is newGobwasClient (gobwas_test.go) with a TLS config.
+// newGobwasClientTLS is the gobwas client peer, dialling wss with cfg (nil:
+// plain ws, newGobwasClient).
 func newGobwasClientTLS(cfg *tls.Config) clientPeer {
 	return &goClient{conn: func(cmd dialCmd) report {
 		rep := newReport(cmd.ID, gobwasLib)
@@ -124,6 +126,7 @@ func newGobwasClientTLS(cfg *tls.Config) clientPeer {
 			return rep
 		}
 		if br != nil {
+			// Frames that came with the 101 wait in br: read them first.
 			nc = bufConn{nc, io.MultiReader(br, nc)}
 		}
 		runGobwas(nc, ws.StateClientSide, hs.Protocol, &rep)
