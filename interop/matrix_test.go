@@ -82,6 +82,34 @@ func TestMatrix(t *testing.T) {
 	}
 }
 
+// startPeer starts p in the role across from weir's r (its client when weir
+// serves) and closes it when the test ends.
+func startPeer(t *testing.T, p *peerSpec, r role) (clientPeer, serverPeer) {
+	t.Helper()
+	var (
+		cp  clientPeer
+		sp  serverPeer
+		err error
+	)
+	if r == weirServer {
+		cp, err = p.newClient()
+	} else {
+		sp, err = p.newServer()
+	}
+	if err != nil {
+		t.Fatalf("starting %s: %v", p.name, err)
+	}
+	t.Cleanup(func() {
+		if cp != nil {
+			cp.close()
+		}
+		if sp != nil {
+			sp.close()
+		}
+	})
+	return cp, sp
+}
+
 func roleSlug(r role) string {
 	if r == weirServer {
 		return "weir-server"
@@ -104,27 +132,7 @@ func runColumn(t *testing.T, v variant, p *peerSpec, r role) {
 	results.versions[p.name] = version
 	results.Unlock()
 
-	var (
-		cp   clientPeer
-		sp   serverPeer
-		perr error
-	)
-	if r == weirServer {
-		cp, perr = p.newClient()
-	} else {
-		sp, perr = p.newServer()
-	}
-	if perr != nil {
-		t.Fatalf("starting %s: %v", p.name, perr)
-	}
-	defer func() {
-		if cp != nil {
-			cp.close()
-		}
-		if sp != nil {
-			sp.close()
-		}
-	}()
+	cp, sp := startPeer(t, p, r)
 	deadline := time.Now().Add(columnBudget)
 	for _, sc := range scenarios {
 		t.Run(sc.key(), func(t *testing.T) {

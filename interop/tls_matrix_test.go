@@ -41,30 +41,11 @@ func runTLSColumn(t *testing.T, c *testCert, p *peerSpec, r role) {
 	}
 	w := &wssSide{cfg: c.serverConfig(), client: c.clientConfig()}
 	v := variant{name: "wss", about: "Server.ListenTLS and Client.Dial over wss, engine defaults", wss: w}
-	var (
-		cp   clientPeer
-		sp   serverPeer
-		peer any // the one that is set, for diag
-		err  error
-	)
-	if r == weirServer {
-		cp, err = p.newClient()
-		peer = cp
-	} else {
-		sp, err = p.newServer()
+	cp, sp := startPeer(t, p, r)
+	var peer any = cp // the one that is set, for diag
+	if sp != nil {
 		peer = sp
 	}
-	if err != nil {
-		t.Fatalf("starting %s: %v", p.name, err)
-	}
-	defer func() {
-		if cp != nil {
-			cp.close()
-		}
-		if sp != nil {
-			sp.close()
-		}
-	}()
 	deadline := time.Now().Add(columnBudget)
 	for _, sc := range wssScenarios() {
 		if time.Now().After(deadline) {
