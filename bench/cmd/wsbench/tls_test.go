@@ -141,25 +141,13 @@ func TestTLSGoals(t *testing.T) {
 // storm section.
 func TestTLSIdleSection(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir() + "/tls-idle"
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	files := map[string]string{
 		"idle.json": `{"command":"wsbench run -tls","idle":[{"server":"weir","conns":10,"rss_per_conn_kib":3,"tls":true,"tls_loop":10},` +
 			`{"server":"weir@before","conns":10,"rss_per_conn_kib":6,"tls":true,"tls_loop":10}]}`,
 		"echo.json": `{"command":"wsbench ratio -tls","cells":[{"server":"weir","round":0,"size":64,"conns":10,"msgs":5,"seconds":1,"cpu_us_per_msg":10},` +
 			`{"server":"weir@before","round":0,"size":64,"conns":10,"msgs":5,"seconds":1,"cpu_us_per_msg":10}]}`,
 	}
-	for name, body := range files {
-		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := readTLSRun(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readRunOf(t, "tls-idle", files)
 	out := tlsIdleSection(r)
 	for _, want := range []string{"### After the idle AEAD drop", "\n#### Idle wss connections", "\n##### 10 connections × 64 B",
 		"| weir@before | 10 | 6.00 |", "10 / 0 |", "bench/results/tls-idle/*.json"} {
@@ -209,10 +197,6 @@ func TestFarConnHoldsTheSecondFlight(t *testing.T) {
 // read in name order and rendered after the quiet one, with the held column.
 func TestTLSIdleLoad(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir() + "/tls"
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	row := func(rss string) string {
 		return `{"command":"wsbench run -tls","idle":[{"server":"weir","conns":10,"rss_per_conn_kib":` + rss +
 			`,"tls":true,"tls_loop":10,"rss_held":[{"s":10,"per_conn_kib":2.2},{"s":150,"per_conn_kib":1.8}]}]}`
@@ -223,15 +207,7 @@ func TestTLSIdleLoad(t *testing.T) {
 		"idle-load-2.json": row("2.4"),
 		"echo.json":        `{"command":"wsbench ratio -tls","cells":[]}`,
 	}
-	for name, body := range files {
-		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := readTLSRun(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readRunOf(t, "tls", files)
 	out := tlsMarkdown(r, nil)
 	quiet := strings.Index(out, "| weir | 10 | 1.50 | 1.80 [2.20] |")
 	first := strings.Index(out, "| weir | 10 | 2.30 | 1.80 [2.20] |")
@@ -242,4 +218,23 @@ func TestTLSIdleLoad(t *testing.T) {
 	if !strings.Contains(out, "(beside the sleepers, run 2): met, 1.80 KiB held idle 150 s (2.40 KiB") {
 		t.Errorf("goal line for the second load run missing:\n%s", out)
 	}
+}
+
+// readRunOf writes files into a folder named name and reads it as a run.
+func readRunOf(t *testing.T, name string, files map[string]string) *tlsRun {
+	t.Helper()
+	dir := t.TempDir() + "/" + name
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, body := range files {
+		if err := os.WriteFile(dir+"/"+file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := readTLSRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
