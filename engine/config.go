@@ -151,8 +151,8 @@ type Config struct {
 	// no cap.
 	MaxConns int
 	// MaxConnsPerIP caps the connections from one remote IP address, handshakes in
-	// progress included (a new one over it is closed at once; through ServeHTTP it
-	// gets 503). Behind the Upgrader's TrustedProxies it counts the client IP
+	// progress included, TLS handshakes too (a new one over it is closed at once;
+	// through ServeHTTP it gets 503). Behind the Upgrader's TrustedProxies it counts the client IP
 	// the handshake resolves instead of the proxy (internal/admit). Default: no cap.
 	MaxConnsPerIP int
 	// TCPKeepAlive sets the kernel's TCP keepalive on accepted, adopted and

@@ -28,7 +28,11 @@ import (
 // run here, as ListenTLS runs them: on a goroutine each, at most
 // Config.MaxTLSHandshakes at once (shared with ListenTLS), each within
 // Config.HandshakeTimeout from its accept; a failed one is counted in
-// TLSMetrics and closed, not logged by net/http. cfg is cloned once here.
+// TLSMetrics and closed, not logged by net/http. A handshake counts under
+// Config.MaxConnsPerIP while it runs (a connection over the cap is closed
+// at its accept), so one address cannot hold every handshake slot; once
+// done, the connection is net/http's, and counts again when ServeHTTP
+// upgrades it. cfg is cloned once here.
 //
 // Closing the listener closes ln; so does Close or Shutdown of the Server.
 // Under Config.GoroutinePerConn (no loops) it is tls.NewListener(ln, cfg).
@@ -45,8 +49,13 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 	if !e.loopTLS() {
 		return tls.NewListener(ln, cfg), nil
 	}
-	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{}), s.tlsSlots(ln), e.cfg.HandshakeTimeout,
-		e.goCounted, func() { e.m.tls.Busy.Add(1) }, func() { e.m.tls.Failed.Add(1) }), nil
+	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{}), tlshand.ListenerConfig{
+		Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout, Go: e.goCounted,
+		Admit:  func(r netip.AddrPort) bool { return !e.stopping.Load() && e.gate.Handshaking(r.Addr()) },
+		Leave:  func(r netip.AddrPort) { e.gate.Leave(r.Addr()) },
+		Busy:   func() { e.m.tls.Busy.Add(1) },
+		Failed: func() { e.m.tls.Failed.Add(1) },
+	}), nil
 }
 
 // adoptLate is adopt for a wss connection hijacked from an http.Server on a

@@ -66,6 +66,15 @@ func (g *Gate) Accept(a netip.Addr) bool {
 	return g.Proxied(a) || g.PerIP().Admit(a)
 }
 
+// Handshaking decides on a socket just accepted from a whose TLS handshake
+// is run for net/http (engine's TLSListener): false at MaxConnsPerIP (the
+// caller closes it); otherwise a is counted until Leave, when the handshake
+// ends. MaxConns is not checked: it caps WebSocket connections, and what
+// net/http serves on the connection is net/http's until HTTP counts it.
+func (g *Gate) Handshaking(a netip.Addr) bool {
+	return g.Proxied(a) || g.PerIP().Admit(a)
+}
+
 // Leave undoes Accept, or HTTP's count, for the TCP peer a.
 func (g *Gate) Leave(a netip.Addr) {
 	if !g.Proxied(a) {

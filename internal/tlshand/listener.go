@@ -18,27 +18,39 @@ import (
 // the accept; the slot is held until Accept takes the connection, so a
 // server that stops accepting stops the handshakes too.
 type Listener struct {
-	ln      net.Listener
-	p       *Prepared
-	slots   *Slots
-	timeout time.Duration
-	goFn    func(func())
-	busy    func()
-	failed  func()
-	conns   chan net.Conn // handshaken connections, to Accept
-	done    chan struct{} // closed by Close, or when ln fails
-	once    sync.Once
-	live    atomic.Int64 // LateConns that can still be handed off
+	ln    net.Listener
+	p     *Prepared
+	cfg   ListenerConfig
+	conns chan net.Conn // handshaken connections, to Accept
+	done  chan struct{} // closed by Close, or when ln fails
+	once  sync.Once
+	live  atomic.Int64 // LateConns that can still be handed off
 }
 
-// NewListener serves ln with p's handshakes in slots, each bounded by
-// timeout (none when zero or negative); goFn runs a goroutine the caller
-// counts, and busy and failed hear of a connection closed here, its wait
-// for a slot over or its handshake failed. The accept loop starts at once.
-func NewListener(ln net.Listener, p *Prepared, slots *Slots, timeout time.Duration, goFn func(func()), busy, failed func()) *Listener {
-	l := &Listener{ln: ln, p: p, slots: slots, timeout: timeout, goFn: goFn, busy: busy, failed: failed,
-		conns: make(chan net.Conn), done: make(chan struct{})}
-	goFn(l.serve)
+// ListenerConfig is what a Listener needs besides its listener and its
+// Prepared config.
+type ListenerConfig struct {
+	Slots *Slots
+	// Timeout bounds a connection's wait for a slot and its handshake
+	// together, from its accept. Zero or negative: none.
+	Timeout time.Duration
+	// Go runs f on a goroutine the caller counts.
+	Go func(f func())
+	// Admit decides on a connection just accepted (false: closed at once);
+	// one it admits is given to Leave when its handshake ends, however it
+	// ends. nil admits every connection.
+	Admit func(remote netip.AddrPort) bool
+	Leave func(remote netip.AddrPort)
+	// Busy and Failed hear of a connection closed here: its wait for a
+	// slot ran out, or its handshake failed or timed out.
+	Busy, Failed func()
+}
+
+// NewListener serves ln with p's handshakes as cfg says. The accept loop
+// starts at once.
+func NewListener(ln net.Listener, p *Prepared, cfg ListenerConfig) *Listener {
+	l := &Listener{ln: ln, p: p, cfg: cfg, conns: make(chan net.Conn), done: make(chan struct{})}
+	cfg.Go(l.serve)
 	return l
 }
 
@@ -69,25 +81,38 @@ func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 // LateConn not yet handed off, released or closed).
 func (l *Listener) Live() int64 { return l.live.Load() }
 
-// serve accepts and starts a handshake per connection, each in a slot.
+// serve accepts and starts a handshake per connection admitted, each in a
+// slot.
 func (l *Listener) serve() {
 	defer l.Close()
-	accept := func() (net.Conn, netip.AddrPort, bool) {
-		return perconn.Accept(l.ln, func(netip.AddrPort) bool { return true })
+	admit := l.cfg.Admit
+	if admit == nil {
+		admit = func(netip.AddrPort) bool { return true }
 	}
-	acceptInSlots(l.slots, l.timeout, accept, l.goFn, func(netip.AddrPort) { l.busy() }, l.handshake)
+	accept := func() (net.Conn, netip.AddrPort, bool) { return perconn.Accept(l.ln, admit) }
+	busy := func(r netip.AddrPort) { l.cfg.Busy(); l.leave(r) }
+	acceptInSlots(l.cfg.Slots, l.cfg.Timeout, accept, l.cfg.Go, busy, l.handshake)
 }
 
-// handshake runs one handshake in its slot and gives the tls.Conn to Accept.
-func (l *Listener) handshake(nc net.Conn, _ netip.AddrPort, deadline time.Time) {
-	defer l.slots.Release()
+func (l *Listener) leave(r netip.AddrPort) {
+	if l.cfg.Leave != nil {
+		l.cfg.Leave(r)
+	}
+}
+
+// handshake runs one handshake in its slot and gives the tls.Conn to
+// Accept. The connection counts with Admit until then: what net/http does
+// with it afterwards is net/http's.
+func (l *Listener) handshake(nc net.Conn, remote netip.AddrPort, deadline time.Time) {
+	defer l.cfg.Slots.Release()
+	defer l.leave(remote)
 	nc.SetDeadline(deadline)
-	tc, lc, err := l.p.ServerLate(l.slots.Context(), nc, func() { l.live.Add(-1) })
+	tc, lc, err := l.p.ServerLate(l.cfg.Slots.Context(), nc, func() { l.live.Add(-1) })
 	if err == nil && lc.Live() { // nothing else has it yet: its release comes later
 		l.live.Add(1)
 	}
 	if err != nil {
-		l.failed()
+		l.cfg.Failed()
 		nc.Close()
 		return
 	}
@@ -96,7 +121,7 @@ func (l *Listener) handshake(nc net.Conn, _ netip.AddrPort, deadline time.Time) 
 	case l.conns <- tc:
 	case <-l.done:
 		lc.Close() // no close_notify: nobody served it
-	case <-l.slots.Context().Done():
+	case <-l.cfg.Slots.Context().Done():
 		lc.Close()
 	}
 }
