@@ -178,7 +178,7 @@ func (t *Conn) Fail(err error) Fault {
 // capacity to refund (Reader.Hold): none for a leftover never opened, which
 // was not charged.
 func (t *Conn) ReleaseRead() int {
-	n := cap(t.kept())
+	n := t.held()
 	if t.fresh {
 		n = 0
 	}
@@ -187,10 +187,18 @@ func (t *Conn) ReleaseRead() int {
 	return n
 }
 
-// letGo gives back the partial record's buffer, not its box (read side).
+// letGo gives back the partial record's buffer, not its box, and lets go of
+// a post-handshake message cut across records (read side).
 func (t *Conn) letGo() {
 	if p := t.kept(); p != nil {
 		bufpool.Put(p)
 		t.keep(nil)
 	}
+	t.r.DropPending()
 }
+
+// held is the capacity of what the read side keeps between reads for the
+// peer: the partial record's buffer and a post-handshake message cut across
+// records (a client's NewSessionTicket of up to 64 KiB), both charged to
+// the inbound budget (Reader.Hold).
+func (t *Conn) held() int { return cap(t.kept()) + t.r.PendingSize() }

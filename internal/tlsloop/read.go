@@ -18,12 +18,14 @@ type Reader[W any] interface {
 	// UpdateOwed passes on the peer's KeyUpdate request: OweUpdate, under
 	// the write lock.
 	UpdateOwed()
-	// Hold charges (delta > 0) or refunds (delta < 0) the capacity of the
-	// pooled buffer that keeps a partial record between reads: inbound bytes
-	// a peer makes the server hold, up to a record's 16 KiB in a 32 KiB
-	// buffer per connection, bounded in total like a partial frame
-	// (Config.MaxTotalInbound). false refuses a charge: nothing is charged,
-	// the partial record is let go, and OverBudget ends the connection.
+	// Hold charges (delta > 0) or refunds (delta < 0) the capacity of what
+	// the read side keeps between reads: the pooled buffer of a partial
+	// record (up to a record's 16 KiB in a 32 KiB buffer per connection) and
+	// a post-handshake message cut across records (a client's
+	// NewSessionTicket, up to about 80 KiB), inbound bytes a peer makes us
+	// hold, bounded in total like a partial frame (Config.MaxTotalInbound).
+	// false refuses a charge: nothing is charged, what was kept is let go,
+	// and OverBudget ends the connection.
 	Hold(delta int) bool
 	OverBudget(w W)
 	// EOF: the peer's close_notify, its end of the stream. Alert: the peer's
@@ -60,7 +62,7 @@ func Read[R Reader[W], W any](t *Conn, r R, w W, buf []byte) (n int, full bool, 
 	// After a partial record was let go (OverBudget) nothing more can be
 	// opened: what comes is read and dropped until the connection ends.
 	if n > 0 && !t.lost {
-		input(t, r, w, buf[:k+n], cap(t.kept()))
+		input(t, r, w, buf[:k+n], t.held())
 	}
 	t.RelaxRead() // an idle read side keeps no AEAD (internal/tlsrec/idle.go)
 	return n, k+n == len(buf), err
@@ -69,7 +71,7 @@ func Read[R Reader[W], W any](t *Conn, r R, w W, buf []byte) (n int, full bool, 
 // input opens the records in data and hands their plaintext to r; the
 // authenticated data before an error goes first, then the error ends the
 // connection as Fail says, unless handling the plaintext finished it. held
-// is what the kept partial record's buffer has charged (Reader.Hold); a
+// is what the read side's keeping has charged (Reader.Hold, Conn.held); a
 // growth the budget refuses ends the connection with OverBudget.
 func input[R Reader[W], W any](t *Conn, r R, w W, data []byte, held int) {
 	plain, update, err := t.Input(data)
@@ -77,7 +79,7 @@ func input[R Reader[W], W any](t *Conn, r R, w W, data []byte, held int) {
 		r.UpdateOwed()
 	}
 	over := false
-	if d := cap(t.kept()) - held; d < 0 || d > 0 && !r.Hold(d) {
+	if d := t.held() - held; d < 0 || d > 0 && !r.Hold(d) {
 		if d < 0 {
 			r.Hold(d)
 		} else {

@@ -2,6 +2,7 @@ package tlsloop
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -207,6 +208,59 @@ func TestReadHold(t *testing.T) {
 			t.Fatalf("round %d: %d bytes, ended %q", round, len(r.plain), r.ended)
 		case r.limit > 0 && (strings.Join(r.ended, " ") != "budget" || !strings.HasPrefix(want, string(r.plain))):
 			t.Fatalf("round %d: %d bytes, ended %q, want budget", round, len(r.plain), r.ended)
+		}
+	}
+}
+
+// TestReadHoldTicket: on a client, a NewSessionTicket cut across records
+// (up to 64 KiB, which the Reader reassembles) is charged with the partial
+// record (Conn.held), refunded once whole; a refused charge drops it and
+// ends the connection with OverBudget.
+func TestReadHoldTicket(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	body := 60 << 10
+	msg := append([]byte{4, byte(body >> 16), byte(body >> 8), byte(body)}, bytes.Repeat([]byte{7}, body)...)
+	for round := range 20 {
+		peer, _ := pair(t)
+		cr, err := tlsrec.NewReader(keys(), tlsrec.ReaderOptions{Client: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := pair(t)
+		c := New(tls.ConnectionState{Version: tls.VersionTLS13}, cr, w, nil)
+		var stream []byte
+		for m := msg; len(m) > 0; {
+			n := min(len(m), tlsrec.MaxPlaintext)
+			if stream, err = peer.AppendRecord(stream, 22, m[:n]); err != nil {
+				t.Fatal(err)
+			}
+			m = m[n:]
+		}
+		stream = append(stream, seal(t, peer, "after")...)
+		r := &fakeReader{stream: stream, rng: rng}
+		if round >= 10 {
+			r.limit = 48 << 10 // a record's buffer fits, the ticket does not
+		}
+		most := 0
+		for range 10000 {
+			n, _, err := Read(c, r, 0, make([]byte, ReadRoom))
+			if r.held != c.held() {
+				t.Fatalf("round %d: charged %d, keeping %d (ticket %d)", round, r.held, c.held(), cr.PendingSize())
+			}
+			most = max(most, r.held)
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		if back := c.ReleaseRead(); back != r.held {
+			t.Fatalf("round %d: ReleaseRead refunds %d of %d", round, back, r.held)
+		}
+		switch {
+		case r.limit == 0 && (string(r.plain) != "after" || len(r.ended) != 0 || most < body):
+			t.Fatalf("round %d: %q, ended %q, most charged %d", round, r.plain, r.ended, most)
+		case r.limit > 0 && (strings.Join(r.ended, " ") != "budget" || len(r.plain) != 0 || cr.PendingSize() != 0):
+			t.Fatalf("round %d: %q, ended %q, want budget with the ticket dropped", round, r.plain, r.ended)
 		}
 	}
 }

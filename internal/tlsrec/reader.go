@@ -324,3 +324,23 @@ func (r *Reader) Decrypt(buf []byte) (Result, error) {
 // Pending reports whether the Reader holds a post-handshake message cut
 // across records (and so memory).
 func (r *Reader) Pending() bool { return r.pendingHS() != nil }
+
+// PendingSize is the capacity of the buffer that holds a post-handshake
+// message cut across records, 0 when none: inbound bytes a peer makes the
+// Reader keep (up to about 80 KiB of a NewSessionTicket on a client), for
+// the caller's inbound budget.
+func (r *Reader) PendingSize() int {
+	if hs := r.pendingHS(); hs != nil {
+		return cap(*hs)
+	}
+	return 0
+}
+
+// DropPending lets go of a post-handshake message cut across records. The
+// Reader must open nothing more: the rest of that message would be read as
+// the start of another.
+func (r *Reader) DropPending() {
+	if m := r.k.rare(); m != nil {
+		m.hs = nil
+	}
+}

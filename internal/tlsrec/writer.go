@@ -1,6 +1,9 @@
 package tlsrec
 
-import "slices"
+import (
+	"errors"
+	"slices"
+)
 
 // Writer is the send side of a TLS 1.3 connection after the handshake. It is
 // owned by one context (whoever holds the connection's write lock). The
@@ -107,6 +110,18 @@ func (w *Writer) seal2(dst, a, b []byte, typ byte) ([]byte, error) {
 	aead.Seal(body[:0], nonce, body[:cn+1], hdr) // the additional data is the header (§5.2), before body: never written
 
 	return dst, nil
+}
+
+// AppendRecord appends content sealed as one record of inner content type
+// typ, whatever it holds (at most MaxPlaintext bytes). The layers above send
+// with AppendSeal, AppendKeyUpdate and the alerts; this is for their tests
+// that play a peer sending what weir never sends, such as a NewSessionTicket
+// cut across records.
+func (w *Writer) AppendRecord(dst []byte, typ byte, content []byte) ([]byte, error) {
+	if len(content) > MaxPlaintext {
+		return dst, errors.New("tlsrec: record content over 2^14 bytes")
+	}
+	return w.seal(dst, content, typ)
 }
 
 // AppendKeyUpdate appends a KeyUpdate (RFC 8446 §4.6.3), sealed under the
