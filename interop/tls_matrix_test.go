@@ -60,12 +60,18 @@ func runTLSColumn(t *testing.T, c *testCert, v variant, p *peerSpec, r role) {
 		peer = sp
 	}
 	deadline := time.Now().Add(columnBudget)
+	var count [cellNA + 1]int
+	defer func() {
+		t.Logf("cells over wss: %d pass, %d peer limit, %d n/a, %d fail", count[cellPass], count[cellLimit], count[cellNA], count[cellFail])
+	}()
 	for _, sc := range wssScenarios() {
 		if time.Now().After(deadline) {
 			t.Errorf("%s: not run: the column took over %v", sc.key(), columnBudget)
+			count[cellFail]++
 			continue
 		}
 		res := runCell(v, p, r, cp, sp, sc)
+		count[res.status]++
 		if res.took > 2*time.Second {
 			t.Logf("%s took %v", sc.key(), res.took.Round(time.Millisecond))
 		}
