@@ -19,9 +19,10 @@ import (
 // are judged as TestMatrix judges them (limits_test.go; deflate must be
 // negotiated with the peers deflatePeer names), except that the echo rows use
 // wssEchoSizes. Every weir connection must run over TLS 1.3, and where the
-// variant puts it: on the loops (the record layer of internal/tlsrec) in the
-// loop variants, in goroutine mode with Config.GoroutinePerConn (wssCheck).
-// The cells are not recorded for docs/conformance.md.
+// variant puts it: on the loops (the record layer of internal/tlsrec), none in
+// goroutine mode, except with Config.GoroutinePerConn (plain-goroutine), where
+// none may be on the loops (wssSide.verdict). The cells are not recorded for
+// docs/conformance.md.
 func TestTLSMatrix(t *testing.T) {
 	t.Parallel()
 	c := newTestCert(t)
@@ -87,6 +88,8 @@ func runTLSColumn(t *testing.T, c *testCert, v variant, p *peerSpec, r role) {
 			t.Logf("%s: n/a: %s", sc.key(), res.detail)
 		}
 	}
+	t.Logf("TLS connections: %d opened; TLSMetrics: %d on the loops, %d in goroutine mode, %d handshakes failed",
+		w.opened.Load(), w.loop.Load(), w.goroutine.Load(), w.failed.Load())
 	for _, e := range w.verdict(r) {
 		t.Errorf("%s over wss: %s", p.name, e)
 	}
