@@ -3,6 +3,7 @@ package interop
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,12 +23,17 @@ import (
 // variant puts it: on the loops (the record layer of internal/tlsrec), none in
 // goroutine mode, except with Config.GoroutinePerConn (plain-goroutine), where
 // none may be on the loops (wssSide.verdict). The cells are not recorded for
-// docs/conformance.md.
+// docs/conformance.md. The variants' columns of one peer and role share one
+// peer process (tlsPeers).
 func TestTLSMatrix(t *testing.T) {
 	t.Parallel()
 	c := newTestCert(t)
 	ps := wssPeers(c)
-	probed := make(map[string]error, len(ps)) // once per peer, not once per column
+	shared := &tlsPeers{m: map[string]*tlsPeer{}}
+	// Cleanup runs once every column, parallel ones included, has ended.
+	t.Cleanup(shared.close)
+	// Probed once per peer, not once per column.
+	probed := make(map[string]error, len(ps))
 	for _, p := range ps {
 		_, probed[p.name] = p.probe()
 	}
@@ -42,7 +48,7 @@ func TestTLSMatrix(t *testing.T) {
 						}
 						t.Skipf("%s: %v", p.name, err)
 					}
-					runTLSColumn(t, c, v, p, r)
+					runTLSColumn(t, c, v, p, r, shared)
 				})
 			}
 		}
@@ -50,12 +56,15 @@ func TestTLSMatrix(t *testing.T) {
 }
 
 // runTLSColumn runs the column of p in role r for variant v over wss, every
-// scenario on a fresh connection against one peer, and checks the TLS
-// counters.
-func runTLSColumn(t *testing.T, c *testCert, v variant, p *peerSpec, r role) {
+// scenario on a fresh connection against the peer that shared holds, and
+// checks the TLS counters.
+func runTLSColumn(t *testing.T, c *testCert, v variant, p *peerSpec, r role, shared *tlsPeers) {
 	w := &wssSide{cfg: c.serverConfig(), client: c.clientConfig(), goroutineMode: v.config(engine.Config{}).GoroutinePerConn}
 	v.wss = w
-	cp, sp := startPeer(t, p, r)
+	cp, sp, err := shared.get(p, r)
+	if err != nil {
+		t.Fatalf("starting %s: %v", p.name, err)
+	}
 	var peer any = cp // the one that is set, for diag
 	if sp != nil {
 		peer = sp
@@ -92,6 +101,63 @@ func runTLSColumn(t *testing.T, c *testCert, v variant, p *peerSpec, r role) {
 		w.opened.Load(), w.loop.Load(), w.goroutine.Load(), w.failed.Load())
 	for _, e := range w.verdict(r) {
 		t.Errorf("%s over wss: %s", p.name, e)
+	}
+}
+
+// tlsPeers start each peer once per role for the columns of every variant,
+// which then run against it at once, and close them when TestTLSMatrix ends:
+// a peer serves concurrent connections (the Node and Python peers
+// asynchronously, Chromium's page, the Go peers on a goroutine each), and its
+// reports are matched by connection id (mailbox), so five columns need not
+// start five processes (run alone, the TLS matrix took 26 s and 27 s of CPU
+// so, against 33 s and 43 s with a peer per column, back to back). A failing cell's "peer stderr" is
+// then the shared process's, all variants' lines mixed. TestMatrix keeps a
+// peer per column.
+type tlsPeers struct {
+	mu sync.Mutex
+	m  map[string]*tlsPeer // by role and peer
+}
+
+type tlsPeer struct {
+	once sync.Once
+	cp   clientPeer
+	sp   serverPeer
+	err  error
+}
+
+// get returns the peer p across from weir's r (its client when weir serves),
+// started by the first column that asks.
+func (ps *tlsPeers) get(p *peerSpec, r role) (clientPeer, serverPeer, error) {
+	ps.mu.Lock()
+	k := roleSlug(r) + "/" + p.name
+	e := ps.m[k]
+	if e == nil {
+		e = &tlsPeer{}
+		ps.m[k] = e
+	}
+	ps.mu.Unlock()
+	e.once.Do(func() {
+		if r == weirServer {
+			e.cp, e.err = p.newClient()
+		} else {
+			e.sp, e.err = p.newServer()
+		}
+	})
+	return e.cp, e.sp, e.err
+}
+
+// close closes the peers that started.
+func (ps *tlsPeers) close() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for _, e := range ps.m {
+		switch {
+		case e.err != nil: // nothing started (a failed start may be a typed nil)
+		case e.cp != nil:
+			e.cp.close()
+		case e.sp != nil:
+			e.sp.close()
+		}
 	}
 }
 
