@@ -22,8 +22,7 @@
 // scenario (scenarios_test.go) runs on a fresh connection, and on a fresh weir
 // engine so that a scenario may set its own engine.Config. A cell is one scenario
 // on one pair, for one variant (variants_test.go: weir's three engine modes, no
-// extension; a permessage-deflate variant is added there once the engine
-// negotiates it). A cell passes, fails, or is a peer limit: a documented
+// extension; permessage-deflate with and without context takeover). A cell passes, fails, or is a peer limit: a documented
 // shortcoming of the peer (limits_test.go) whose exact symptom was seen in this
 // run. A limit that stops showing, or shows differently, fails the cell.
 //
@@ -51,11 +50,15 @@
 //
 // # Over TLS
 //
-// TestTLSMatrix (tls_matrix_test.go) runs the "plain" columns again over wss, both
-// ways, with a certificate made per run: weir's ListenTLS against the client peers
-// and weir's client against the peers' TLS servers (tls_peers_test.go says how each
-// peer trusts or serves it). Every weir connection must run on the loops (TLS 1.3,
-// AES-GCM). Its cells are not written to the doc.
+// TestTLSMatrix (tls_matrix_test.go) runs every column of TestMatrix again over
+// wss, every variant, both ways, with a certificate made per run: weir's ListenTLS
+// against the client peers and weir's client against the peers' TLS servers
+// (tls_peers_test.go says how each peer trusts or serves it), with the variant's
+// engine configuration and permessage-deflate, judged as TestMatrix judges them
+// (the echo rows stop at 1 MiB). Every weir connection must run over TLS 1.3: on
+// the loops (AES-GCM, the record layer) in every variant but plain-goroutine, where
+// none may. The variants' columns of a peer share its process. Its cells are not
+// written to the doc.
 //
 // # The bad-peer suite
 //

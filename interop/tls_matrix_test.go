@@ -3,56 +3,85 @@ package interop
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
 )
 
-// TestTLSMatrix runs every scenario of the matrix with every peer over wss,
-// both ways: weir's Server.ListenTLS against the client peers (the
-// "weir-server" columns) and weir's Client.Dial against the peers' TLS servers
-// (the "weir-client" columns), engine defaults (the worker pool): the cells of
-// TestMatrix's "plain" columns, judged the same way (limits_test.go), except
-// that the echo rows use wssEchoSizes. Every connection must have run on the
-// loops (TLS 1.3, AES-GCM: the record layer of internal/tlsrec), none in
-// goroutine mode. The cells are not recorded for docs/conformance.md.
+// TestTLSMatrix runs every cell of TestMatrix again over wss: every variant
+// (variants_test.go), every scenario, every peer, both ways: weir's
+// Server.ListenTLS against the client peers (the "weir-server" columns) and
+// weir's Client.Dial against the peers' TLS servers (the "weir-client"
+// columns), with the variant's engine configuration and permessage-deflate on
+// both. Subtests are named as TestMatrix's, <variant>/<role>/<peer>. The cells
+// are judged as TestMatrix judges them (limits_test.go; deflate must be
+// negotiated with the peers deflatePeer names), except that the echo rows use
+// wssEchoSizes. Every weir connection must run over TLS 1.3, and where the
+// variant puts it: on the loops (the record layer of internal/tlsrec), none in
+// goroutine mode, except with Config.GoroutinePerConn (plain-goroutine), where
+// none may be on the loops (wssSide.verdict). The cells are not recorded for
+// docs/conformance.md. The variants' columns of one peer and role share one
+// peer process (tlsPeers).
 func TestTLSMatrix(t *testing.T) {
 	t.Parallel()
 	c := newTestCert(t)
-	for _, p := range wssPeers(c) {
-		for _, r := range p.roles() {
-			t.Run(roleSlug(r)+"/"+p.name, func(t *testing.T) {
-				t.Parallel()
-				runTLSColumn(t, c, p, r)
-			})
+	ps := wssPeers(c)
+	shared := &tlsPeers{m: map[string]*tlsPeer{}}
+	// Cleanup runs once every column, parallel ones included, has ended.
+	t.Cleanup(shared.close)
+	// Probed once per peer, not once per column.
+	probed := make(map[string]error, len(ps))
+	for _, p := range ps {
+		_, probed[p.name] = p.probe()
+	}
+	for _, v := range variants {
+		for _, p := range ps {
+			for _, r := range p.roles() {
+				t.Run(fmt.Sprintf("%s/%s/%s", v.name, roleSlug(r), p.name), func(t *testing.T) {
+					t.Parallel()
+					if err := probed[p.name]; err != nil {
+						if inCI || !errors.Is(err, errPeerMissing) {
+							t.Fatalf("%s: %v", p.name, err)
+						}
+						t.Skipf("%s: %v", p.name, err)
+					}
+					runTLSColumn(t, c, v, p, r, shared)
+				})
+			}
 		}
 	}
 }
 
-// runTLSColumn runs the column of p in role r over wss, every scenario on a
-// fresh connection against one peer, and checks the TLS counters.
-func runTLSColumn(t *testing.T, c *testCert, p *peerSpec, r role) {
-	if _, err := p.probe(); err != nil {
-		if inCI || !errors.Is(err, errPeerMissing) {
-			t.Fatalf("%s: %v", p.name, err)
-		}
-		t.Skipf("%s: %v", p.name, err)
+// runTLSColumn runs the column of p in role r for variant v over wss, every
+// scenario on a fresh connection against the peer that shared holds, and
+// checks the TLS counters.
+func runTLSColumn(t *testing.T, c *testCert, v variant, p *peerSpec, r role, shared *tlsPeers) {
+	w := &wssSide{cfg: c.serverConfig(), client: c.clientConfig(), goroutineMode: v.config(engine.Config{}).GoroutinePerConn}
+	v.wss = w
+	cp, sp, err := shared.get(p, r)
+	if err != nil {
+		t.Fatalf("starting %s: %v", p.name, err)
 	}
-	w := &wssSide{cfg: c.serverConfig(), client: c.clientConfig()}
-	v := variant{name: "wss", about: "Server.ListenTLS and Client.Dial over wss, engine defaults", wss: w}
-	cp, sp := startPeer(t, p, r)
 	var peer any = cp // the one that is set, for diag
 	if sp != nil {
 		peer = sp
 	}
 	deadline := time.Now().Add(columnBudget)
+	var count [cellNA + 1]int
+	defer func() {
+		t.Logf("cells over wss: %d pass, %d peer limit, %d n/a, %d fail", count[cellPass], count[cellLimit], count[cellNA], count[cellFail])
+	}()
 	for _, sc := range wssScenarios() {
 		if time.Now().After(deadline) {
 			t.Errorf("%s: not run: the column took over %v", sc.key(), columnBudget)
+			count[cellFail]++
 			continue
 		}
 		res := runCell(v, p, r, cp, sp, sc)
+		count[res.status]++
 		if res.took > 2*time.Second {
 			t.Logf("%s took %v", sc.key(), res.took.Round(time.Millisecond))
 		}
@@ -68,22 +97,66 @@ func runTLSColumn(t *testing.T, c *testCert, p *peerSpec, r role) {
 			t.Logf("%s: n/a: %s", sc.key(), res.detail)
 		}
 	}
-	loop, gor, failed := w.loop.Load(), w.goroutine.Load(), w.failed.Load()
-	t.Logf("TLS connections: %d on the loops, %d in goroutine mode, %d handshakes failed", loop, gor, failed)
-	if loop == 0 || gor != 0 {
-		t.Errorf("%s: %d connections on the loops and %d in goroutine mode, want all on the loops", p.name, loop, gor)
+	t.Logf("TLS connections: %d opened; TLSMetrics: %d on the loops, %d in goroutine mode, %d handshakes failed",
+		w.opened.Load(), w.loop.Load(), w.goroutine.Load(), w.failed.Load())
+	for _, e := range w.verdict(r) {
+		t.Errorf("%s over wss: %s", p.name, e)
 	}
-	if failed != 0 {
-		t.Errorf("%s: %d TLS handshakes failed", p.name, failed)
+}
+
+// tlsPeers start each peer once per role for the columns of every variant,
+// which then run against it at once, and close them when TestTLSMatrix ends:
+// a peer serves concurrent connections (the Node and Python peers
+// asynchronously, Chromium's page, the Go peers on a goroutine each), and its
+// reports are matched by connection id (mailbox), so five columns need not
+// start five processes (run alone, the TLS matrix took 26 s and 27 s of CPU
+// so, against 33 s and 43 s with a peer per column, back to back). A failing cell's "peer stderr" is
+// then the shared process's, all variants' lines mixed. TestMatrix keeps a
+// peer per column.
+type tlsPeers struct {
+	mu sync.Mutex
+	m  map[string]*tlsPeer // by role and peer
+}
+
+type tlsPeer struct {
+	once sync.Once
+	cp   clientPeer
+	sp   serverPeer
+	err  error
+}
+
+// get returns the peer p across from weir's r (its client when weir serves),
+// started by the first column that asks.
+func (ps *tlsPeers) get(p *peerSpec, r role) (clientPeer, serverPeer, error) {
+	ps.mu.Lock()
+	k := roleSlug(r) + "/" + p.name
+	e := ps.m[k]
+	if e == nil {
+		e = &tlsPeer{}
+		ps.m[k] = e
 	}
-	if r == weirClient {
-		// Each cell's Client dials once: every Dial that returned a connection
-		// handed exactly one off to the loops (checkClient).
-		if d := w.dials.Load(); loop != d {
-			t.Errorf("%s: %d Dials returned a connection, %d handed off to the loops", p.name, d, loop)
+	ps.mu.Unlock()
+	e.once.Do(func() {
+		if r == weirServer {
+			e.cp, e.err = p.newClient()
+		} else {
+			e.sp, e.err = p.newServer()
 		}
-		for _, cell := range w.offLoop {
-			t.Errorf("%s over wss: weir's client connection not on the loops: %s", p.name, cell)
+	})
+	return e.cp, e.sp, e.err
+}
+
+// close closes the peers that started.
+func (ps *tlsPeers) close() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for _, e := range ps.m {
+		switch {
+		case e.err != nil: // nothing started (a failed start may be a typed nil)
+		case e.cp != nil:
+			e.cp.close()
+		case e.sp != nil:
+			e.sp.close()
 		}
 	}
 }

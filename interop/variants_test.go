@@ -22,8 +22,9 @@ type variant struct {
 	apply func(engine.Config) engine.Config
 	// deflate, when set, is weir's permessage-deflate configuration.
 	deflate *deflate.Options
-	// wss, when set, serves weir's side through Server.ListenTLS (tls_matrix_test.go;
-	// not a variant of TestMatrix, so docs/conformance.md does not show it).
+	// wss, when set, serves weir's side through Server.ListenTLS and dials wss://
+	// (TestTLSMatrix runs every variant so; not a variant of TestMatrix, so
+	// docs/conformance.md does not show it).
 	wss *wssSide
 }
 

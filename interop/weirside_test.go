@@ -309,6 +309,7 @@ func openServerSide(p *peerSpec, cp clientPeer, sc *scenario, v variant) (*excha
 	x.reports = cp.dial(dialCmd{ID: id, URL: v.wss.url(peerURL(port, sc.pathOr(), id)), Protocols: sc.protocols(), Version: sc.version})
 	select {
 	case x.c = <-rec.open:
+		v.wss.sawOpen(x.c, sc.key())
 	case r := <-x.reports:
 		x.rep = &r
 		if !sc.refused {
@@ -346,6 +347,7 @@ func openClientSide(p *peerSpec, sp serverPeer, sc *scenario, v variant) (*excha
 		}
 		return x, stop, x.dialErr
 	}
+	v.wss.sawOpen(x.c, sc.key())
 	select {
 	case <-rec.open:
 	case <-time.After(stepTimeout):
