@@ -30,7 +30,9 @@ var ErrTLSBusy = errors.New("weir: too many TLS handshakes in progress")
 // mode, failed, turned away busy, and record errors (internal/opmetrics).
 type TLSMetrics = opmetrics.TLS
 
-// TLSMetrics returns the counters of the server's TLS listeners.
+// TLSMetrics returns the counters of the server's TLS listeners, and counts
+// in Goroutine the *tls.Conns ServeHTTP and Adopt run in goroutine mode
+// (from an http.Server's own TLS listener).
 func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.tls.Snapshot() }
 
 // ListenTLS is Listen with TLS: wss on the loops. cfg is used as
@@ -38,9 +40,10 @@ func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.tls.Snapshot() }
 // certificates, session resumption); it is cloned once here, so later
 // changes to it are not seen. TLS 1.3 connections with an AES-GCM suite run
 // on the loops after the handshake, with no goroutine and no buffer when idle;
-// the others stay in goroutine mode (docs/tls-design.md). The TLS handshake
-// runs on a goroutine per connection, at most Config.MaxTLSHandshakes at
-// once, within Config.HandshakeTimeout.
+// the others stay in goroutine mode (docs/tls-design.md), as all do under
+// Config.GoroutinePerConn. The TLS handshake runs on a goroutine per
+// connection, at most Config.MaxTLSHandshakes at once, within
+// Config.HandshakeTimeout, and is counted in TLSMetrics.
 func (s *Server) ListenTLS(addr string, cfg *tls.Config) error {
 	if cfg == nil {
 		return ErrNoTLSConfig
@@ -98,13 +101,11 @@ func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
 		s.addr = ln.Addr()
 	}
 	e := s.e
-	if !e.loopTLS() {
-		return e.serveListener(s, tls.NewListener(ln, cfg))
-	}
 	// One clone of cfg per listener, so that session tickets work across
-	// its connections.
+	// its connections. Without loops (GoroutinePerConn) every connection
+	// stays in goroutine mode, its handshake bounded and counted the same.
 	a := &tlshand.Acceptor{
-		Prepared: tlshand.Prepare(cfg, tlshand.Options{}), Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout,
+		Prepared: tlshand.Prepare(cfg, tlshand.Options{Goroutine: !e.loopTLS()}), Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout,
 		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
 		Go:     e.goCounted,
 		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.gate.Leave(r.Addr()) },

@@ -35,7 +35,8 @@ import (
 // upgrades it. cfg is cloned once here.
 //
 // Closing the listener closes ln; so does Close or Shutdown of the Server.
-// Under Config.GoroutinePerConn (no loops) it is tls.NewListener(ln, cfg).
+// Under Config.GoroutinePerConn (no loops) its connections stay in goroutine
+// mode, their handshakes run, bounded and counted here the same.
 func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, error) {
 	if cfg == nil {
 		return nil, ErrNoTLSConfig
@@ -46,10 +47,7 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 		return nil, ErrServerClosed
 	}
 	e := s.e
-	if !e.loopTLS() {
-		return tls.NewListener(ln, cfg), nil
-	}
-	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{}), tlshand.ListenerConfig{
+	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{Goroutine: !e.loopTLS()}), tlshand.ListenerConfig{
 		Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout, Go: e.goCounted,
 		Admit:  func(r netip.AddrPort) bool { return !e.stopping.Load() && e.gate.Handshaking(r.Addr()) },
 		Leave:  func(r netip.AddrPort) { e.gate.Leave(r.Addr()) },

@@ -57,7 +57,7 @@
 // engine configuration and permessage-deflate, judged as TestMatrix judges them
 // (the echo rows stop at 1 MiB). Every weir connection must run over TLS 1.3: on
 // the loops (AES-GCM, the record layer) in every variant but plain-goroutine, where
-// none may. The variants' columns of a peer share its process. Its cells are not
+// all are in goroutine mode (TLSMetrics counts each side's). The variants' columns of a peer share its process. Its cells are not
 // written to the doc.
 //
 // # The bad-peer suite

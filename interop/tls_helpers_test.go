@@ -76,29 +76,21 @@ func (w *wssSide) verdict(r role) []string {
 	if opened == 0 {
 		errs = append(errs, "no connection opened")
 	}
+	// Each connection that opened went through one TLS handshake counted on
+	// its side (ListenTLS's, or its Dial's): moved onto the loops, or with
+	// Config.GoroutinePerConn kept in goroutine mode; a refused WebSocket
+	// handshake may add one on the server's side.
+	on, off, where := loop, gor, "on the loops"
 	if w.goroutineMode {
-		// Config.GoroutinePerConn: nothing on the loops. TLSMetrics does not
-		// count these connections at all (ListenTLS serves them through
-		// tls.NewListener, engine/tlsaccept.go StartTLS, and Dial leaves
-		// crypto/tls's handshake alone, engine/dial.go: neither reaches the
-		// hand-off that counts, engine.place), so Goroutine stays 0; sawOpen
-		// saw each over TLS 1.3. Should weir count them one day, this fails:
-		// then want gor == opened (and one per Dial, checkClient).
-		if loop != 0 || gor != 0 {
-			errs = append(errs, fmt.Sprintf("%d connections opened, TLSMetrics: %d on the loops, %d in goroutine mode: want 0 and 0 (GoroutinePerConn, uncounted)", opened, loop, gor))
-		}
-	} else {
-		// Each connection that opened went through one TLS handshake counted
-		// on its side (ListenTLS's, or its Dial's) as moved onto the loops; a
-		// refused WebSocket handshake may add one on the server's side.
-		if loop < opened || gor != 0 {
-			errs = append(errs, fmt.Sprintf("%d connections opened, TLSMetrics: %d on the loops, %d in goroutine mode: want all on the loops", opened, loop, gor))
-		}
-		if d := w.dials.Load(); r == weirClient && loop != d {
-			// Each cell's Client dials once: every Dial that returned a
-			// connection handed exactly one off to the loops (checkClient).
-			errs = append(errs, fmt.Sprintf("%d Dials returned a connection, %d handed off to the loops", d, loop))
-		}
+		on, off, where = gor, loop, "in goroutine mode (GoroutinePerConn)"
+	}
+	if on < opened || off != 0 {
+		errs = append(errs, fmt.Sprintf("%d connections opened, TLSMetrics: %d on the loops, %d in goroutine mode: want all %s", opened, loop, gor, where))
+	}
+	if d := w.dials.Load(); r == weirClient && on != d {
+		// Each cell's Client dials once: every Dial that returned a
+		// connection handed exactly one off (checkClient).
+		errs = append(errs, fmt.Sprintf("%d Dials returned a connection, %d handed off %s", d, on, where))
 	}
 	w.mu.Lock()
 	errs = append(errs, w.wrong...)
@@ -143,9 +135,8 @@ func (w *wssSide) clientConfig() *tls.Config {
 
 // checkClient adds cl's TLS counters (called before cl.Close); dialled says
 // that cl's one Dial returned a connection, which must then have moved onto
-// the loops: exactly one hand-off there and none in goroutine mode. In
-// goroutine mode (w.goroutineMode) the Dial hands nothing off that
-// TLSMetrics counts (verdict): none either way.
+// the loops: exactly one hand-off there and none in goroutine mode; with
+// Config.GoroutinePerConn (w.goroutineMode) the other way round.
 func (w *wssSide) checkClient(cl *engine.Client, dialled bool, cell string) {
 	if w == nil {
 		return
@@ -157,13 +148,15 @@ func (w *wssSide) checkClient(cl *engine.Client, dialled bool, cell string) {
 	var want uint64 // a refused handshake hands nothing off
 	if dialled {
 		w.dials.Add(1)
-		if !w.goroutineMode {
-			want = 1
-		}
+		want = 1
 	}
-	if m.Loop != want || m.Goroutine != 0 {
+	wantLoop, wantGor := want, uint64(0)
+	if w.goroutineMode {
+		wantLoop, wantGor = 0, want
+	}
+	if m.Loop != wantLoop || m.Goroutine != wantGor {
 		w.mu.Lock()
-		w.wrong = append(w.wrong, fmt.Sprintf("%s: weir's client connection: %d on the loops, %d in goroutine mode, want %d and 0", cell, m.Loop, m.Goroutine, want))
+		w.wrong = append(w.wrong, fmt.Sprintf("%s: weir's client connection: %d on the loops, %d in goroutine mode, want %d and %d", cell, m.Loop, m.Goroutine, wantLoop, wantGor))
 		w.mu.Unlock()
 	}
 }

@@ -22,7 +22,7 @@ import (
 // wssEchoSizes. Every weir connection must run over TLS 1.3, and where the
 // variant puts it: on the loops (the record layer of internal/tlsrec), none in
 // goroutine mode, except with Config.GoroutinePerConn (plain-goroutine), where
-// none may be on the loops (wssSide.verdict). The cells are not recorded for
+// all are in goroutine mode and none on the loops (wssSide.verdict). The cells are not recorded for
 // docs/conformance.md. The variants' columns of one peer and role share one
 // peer process (tlsPeers).
 func TestTLSMatrix(t *testing.T) {

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"crypto/tls"
 	"net"
 	"net/netip"
 
@@ -59,14 +60,19 @@ func goroutine(nc net.Conn, remote netip.AddrPort, t TLS) Conn {
 }
 
 // Plain hands off a plain socket (TCP or Unix, or anything else for
-// goroutine mode).
+// goroutine mode). A *tls.Conn (goroutine mode everywhere, a foreign TLS
+// listener's) is counted TLSGoroutine.
 func Plain(nc net.Conn, s Sockets) Conn {
 	s.Tune(nc)
 	remote := perconn.AddrPort(nc.RemoteAddr())
 	if fd, ok := s.Take(nc); ok {
 		return loop(fd, nc, remote, nil)
 	}
-	return goroutine(nc, remote, NoTLS)
+	t := NoTLS
+	if _, ok := nc.(*tls.Conn); ok {
+		t = TLSGoroutine
+	}
+	return goroutine(nc, remote, t)
 }
 
 // Client hands off a dialled connection whose 101 was read: nc as package

@@ -85,7 +85,8 @@ type TLS struct {
 	// Loop counts handshakes whose connection moved onto the loops.
 	Loop uint64
 	// Goroutine counts handshakes whose connection stayed in goroutine mode
-	// (TLS 1.2, ChaCha20-Poly1305, ...: docs/tls-design.md).
+	// (TLS 1.2, ChaCha20-Poly1305, ...: docs/tls-design.md; every one under
+	// Config.GoroutinePerConn).
 	Goroutine uint64
 	// Failed counts TLS handshakes that failed or timed out (HandshakeTimeout).
 	Failed uint64

@@ -23,6 +23,12 @@ type Options struct {
 	// cannot take them, so a client Config with a ClientSessionCache stays in
 	// goroutine mode, where resumption works as usual.
 	OnSessionTicket func(msg []byte)
+	// Goroutine keeps every connection in goroutine mode (the engine's
+	// Config.GoroutinePerConn): crypto/tls runs the handshake on the
+	// connection itself, nothing is captured for a hand-off, and Server,
+	// Client and Listener give the tls.Conn (Server and Client with
+	// ErrGoroutineMode), so the slots, timeouts and counters stay the same.
+	Goroutine bool
 }
 
 // Prepared is a user's tls.Config made ready for hand-offs: one clone, made
@@ -76,6 +82,13 @@ func (p *Prepared) Client(ctx context.Context, conn net.Conn) (*Result, error) {
 }
 
 func (p *Prepared) run(ctx context.Context, conn net.Conn, server bool) (*Result, error) {
+	if p.opts.Goroutine {
+		tc, err := p.plain(ctx, conn, server)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Conn: tc, State: tc.ConnectionState()}, ErrGoroutineMode
+	}
 	rc := newRecConn(conn, server, p.log)
 	var tc *tls.Conn
 	if server {
@@ -154,4 +167,16 @@ func (p *Prepared) handOff(rc *recConn, res *Result, server bool, clientSecret, 
 	clear(writeSecret)
 	res.Reader, res.Writer, res.Leftover = r, w, left
 	return nil
+}
+
+// plain runs crypto/tls's handshake on conn as it comes (Options.Goroutine).
+func (p *Prepared) plain(ctx context.Context, conn net.Conn, server bool) (*tls.Conn, error) {
+	tc := tls.Client(conn, p.cfg)
+	if server {
+		tc = tls.Server(conn, p.cfg)
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
 }

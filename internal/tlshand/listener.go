@@ -107,6 +107,23 @@ func (l *Listener) handshake(nc net.Conn, remote netip.AddrPort, deadline time.T
 	defer l.cfg.Slots.Release()
 	defer l.leave(remote)
 	nc.SetDeadline(deadline)
+	if l.p.opts.Goroutine { // nothing to follow for a later hand-off
+		tc, err := l.p.plain(l.cfg.Slots.Context(), nc, true)
+		if err != nil {
+			l.cfg.Failed()
+			nc.Close()
+			return
+		}
+		nc.SetDeadline(time.Time{})
+		select {
+		case l.conns <- tc:
+		case <-l.done:
+			nc.Close()
+		case <-l.cfg.Slots.Context().Done():
+			nc.Close()
+		}
+		return
+	}
 	tc, lc, err := l.p.ServerLate(l.cfg.Slots.Context(), nc, func() { l.live.Add(-1) })
 	if err == nil && lc.Live() { // nothing else has it yet: its release comes later
 		l.live.Add(1)
