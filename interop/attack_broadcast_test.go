@@ -55,7 +55,7 @@ func TestAttackBroadcastNeverRead(t *testing.T) {
 				rounds = 2
 			}
 			for round := 1; round <= rounds; round++ {
-				r := broadcastRound(t, tg, n, dur, tc.pongs)
+				r := broadcastRound(t, tg, n, dur, tc.pongs, !tc.keepalive)
 				// The pool's buffers resident at the baseline (warm from the
 				// round before) count as growth: the budget holds them too.
 				poolAt := func(m targetMem) int64 { return m.PoolInUse + m.PoolWarm }
@@ -96,9 +96,10 @@ type broadcastMeasure struct {
 
 // broadcastRound opens n never-reading clients on tg (sending a pong every
 // 500 ms with pongs), measures the baseline, runs the broadcast for dur
-// sampling the server's memory 20 times, then stops it, closes the clients and
+// sampling the server's memory every dur/20 (with untilRefused, on until a
+// write is refused, up to 4×dur), then stops it, closes the clients and
 // waits for the server to let every one of them go.
-func broadcastRound(t *testing.T, tg *target, n int, dur time.Duration, pongs bool) broadcastMeasure {
+func broadcastRound(t *testing.T, tg *target, n int, dur time.Duration, pongs, untilRefused bool) broadcastMeasure {
 	t.Helper()
 	var r broadcastMeasure
 	empty := tg.memory(t)
@@ -138,10 +139,13 @@ func broadcastRound(t *testing.T, tg *target, n int, dur time.Duration, pongs bo
 		r.budgetPeak = max(r.budgetPeak, m.Budget)
 		return m
 	}
-	end := time.Now().Add(dur)
-	for time.Now().Before(end) {
+	// Sample for dur; without keepalive, on until the first write is refused
+	// (up to 4×dur): on a busy machine the broadcast may not fill the
+	// kernel's socket buffers (up to tcp_wmem's 4 MiB each) within dur.
+	start := time.Now()
+	for m := (targetMem{}); time.Since(start) < dur || untilRefused && m.WritesRefused == 0 && time.Since(start) < 4*dur; {
 		time.Sleep(dur / 20)
-		sample()
+		m = sample()
 	}
 	tg.stopBroadcast(t)
 	close(stop)

@@ -109,8 +109,11 @@ func TestInterestDoesNotWaitOnNATS(t *testing.T) {
 	b.mu.RLock()
 	held, todo := len(b.subs), len(b.todo)
 	b.mu.RUnlock()
-	if held > 2 || todo > 2 { // before (to unsubscribe) and during
-		t.Errorf("after the churn, %d subjects held and %d to do, want at most 2 each", held, todo)
+	// Held: before (to unsubscribe) and during, and the one subject
+	// interestLoop may be in the middle of (a churn name whose subscribe
+	// nats.go took before its write got stuck), which it drops once done.
+	if held > 3 || todo > 2 {
+		t.Errorf("after the churn, %d subjects held and %d to do, want at most 3 and 2", held, todo)
 	}
 	release()
 	waitUntil(t, "the interest changes made during the stall", func() bool {
