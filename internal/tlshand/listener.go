@@ -1,6 +1,7 @@
 package tlshand
 
 import (
+	"crypto/tls"
 	"net"
 	"net/netip"
 	"sync"
@@ -94,6 +95,7 @@ func (l *Listener) serve() {
 	acceptInSlots(l.cfg.Slots, l.cfg.Timeout, accept, l.cfg.Go, busy, l.handshake)
 }
 
+// leave gives r's count back (ListenerConfig.Leave).
 func (l *Listener) leave(r netip.AddrPort) {
 	if l.cfg.Leave != nil {
 		l.cfg.Leave(r)
@@ -101,33 +103,15 @@ func (l *Listener) leave(r netip.AddrPort) {
 }
 
 // handshake runs one handshake in its slot and gives the tls.Conn to
-// Accept. The connection counts with Admit until then: what net/http does
-// with it afterwards is net/http's.
+// Accept. The connection counts with Admit until its handshake ends: what
+// net/http does with it afterwards is net/http's.
 func (l *Listener) handshake(nc net.Conn, remote netip.AddrPort, deadline time.Time) {
 	defer l.cfg.Slots.Release()
-	defer l.leave(remote)
 	nc.SetDeadline(deadline)
-	if l.p.opts.Goroutine { // nothing to follow for a later hand-off
-		tc, err := l.p.plain(l.cfg.Slots.Context(), nc, true)
-		if err != nil {
-			l.cfg.Failed()
-			nc.Close()
-			return
-		}
-		nc.SetDeadline(time.Time{})
-		select {
-		case l.conns <- tc:
-		case <-l.done:
-			nc.Close()
-		case <-l.cfg.Slots.Context().Done():
-			nc.Close()
-		}
-		return
-	}
-	tc, lc, err := l.p.ServerLate(l.cfg.Slots.Context(), nc, func() { l.live.Add(-1) })
-	if err == nil && lc.Live() { // nothing else has it yet: its release comes later
-		l.live.Add(1)
-	}
+	tc, drop, err := l.run(nc)
+	// Before net/http has it: a client that reads an answer on it finds its
+	// address counted no more.
+	l.leave(remote)
 	if err != nil {
 		l.cfg.Failed()
 		nc.Close()
@@ -137,8 +121,28 @@ func (l *Listener) handshake(nc net.Conn, remote netip.AddrPort, deadline time.T
 	select {
 	case l.conns <- tc:
 	case <-l.done:
-		lc.Close() // no close_notify: nobody served it
+		drop() // no close_notify: nobody served it
 	case <-l.cfg.Slots.Context().Done():
-		lc.Close()
+		drop()
 	}
+}
+
+// run runs the server handshake on nc: over a LateConn that follows
+// crypto/tls's record state for a later hand-off, or, with
+// Options.Goroutine, on nc itself. drop closes what it made when nobody
+// takes the connection.
+func (l *Listener) run(nc net.Conn) (tc *tls.Conn, drop func(), err error) {
+	ctx := l.cfg.Slots.Context()
+	if l.p.opts.Goroutine {
+		tc, err = l.p.plain(ctx, nc, true)
+		return tc, func() { nc.Close() }, err
+	}
+	tc, lc, err := l.p.ServerLate(ctx, nc, func() { l.live.Add(-1) })
+	if err != nil {
+		return nil, nil, err
+	}
+	if lc.Live() { // nothing else has it yet: its release comes later
+		l.live.Add(1)
+	}
+	return tc, func() { lc.Close() }, nil
 }
