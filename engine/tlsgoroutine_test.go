@@ -13,46 +13,35 @@ import (
 func TestTLSGoroutinePerConnCounted(t *testing.T) {
 	t.Parallel()
 	cfg := Config{GoroutinePerConn: true, MaxTLSHandshakes: 1, HandshakeTimeout: 400 * time.Millisecond}
-	cases := []struct {
-		name  string
-		start func(t *testing.T) (*Server, string)
-	}{
-		{"ListenTLS", func(t *testing.T) (*Server, string) { return startTLS(t, echoOnly{}, cfg) }},
-		{"TLSListener", func(t *testing.T) (*Server, string) { ls := startLate(t, cfg, nil); return ls.s, ls.addr }},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s, addr := tc.start(t)
-			rc := dialRawTLS(t, addr, nil)
-			echoOver(t, rc)
-			// A client that does not trust the certificate fails its handshake.
-			if nc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: "localhost"}); err == nil {
-				nc.Close()
-				t.Fatal("an untrusted certificate was accepted")
+	forTLSListeners(t, cfg, func(t *testing.T, s *Server, addr string) {
+		rc := dialRawTLS(t, addr, nil)
+		echoOver(t, rc)
+		// A client that does not trust the certificate fails its handshake.
+		if nc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: "localhost"}); err == nil {
+			nc.Close()
+			t.Fatal("an untrusted certificate was accepted")
+		}
+		// Two silent connections: the first holds the one slot until its
+		// timeout, the second waits for it, then fails or goes busy
+		// (which, depends on who wakes first at about the same instant).
+		for range 2 {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
 			}
-			// Two silent connections: the first holds the one slot until its
-			// timeout, the second waits for it, then fails or goes busy
-			// (which, depends on who wakes first at about the same instant).
-			for range 2 {
-				nc, err := net.Dial("tcp", addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer nc.Close()
+			defer nc.Close()
+		}
+		var m TLSMetrics
+		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+			m = s.TLSMetrics()
+			if m.Goroutine == 1 && m.Loop == 0 && m.Failed+m.Busy == 3 {
+				break
 			}
-			var m TLSMetrics
-			for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-				m = s.TLSMetrics()
-				if m.Goroutine == 1 && m.Loop == 0 && m.Failed+m.Busy == 3 {
-					break
-				}
-				if time.Since(start) > 10*time.Second {
-					t.Fatalf("TLS metrics %+v, want Goroutine 1 and Failed+Busy 3", m)
-				}
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("TLS metrics %+v, want Goroutine 1 and Failed+Busy 3", m)
 			}
-		})
-	}
+		}
+	})
 	t.Run("Client", func(t *testing.T) {
 		t.Parallel()
 		_, addr := startTLS(t, echoOnly{}, Config{})

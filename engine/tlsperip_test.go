@@ -23,65 +23,54 @@ func TestTLSPerIPHandshakes(t *testing.T) {
 	t.Parallel()
 	const perIP, slots = 2, 3
 	cfg := Config{MaxConnsPerIP: perIP, MaxTLSHandshakes: slots, HandshakeTimeout: 4 * time.Second}
-	cases := []struct {
-		name  string
-		start func(t *testing.T) (*Server, string)
-	}{
-		{"ListenTLS", func(t *testing.T) (*Server, string) { return startTLS(t, echoOnly{}, cfg) }},
-		{"TLSListener", func(t *testing.T) (*Server, string) { ls := startLate(t, cfg, nil); return ls.s, ls.addr }},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s, addr := tc.start(t)
-			// Silent connections from 127.0.0.1: two take handshake slots,
-			// the ones over the cap are closed at their accept.
-			var silent []net.Conn
-			for range slots + 1 {
-				nc, err := net.Dial("tcp", addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer nc.Close()
-				silent = append(silent, nc)
-			}
-			// Each read at once, in parallel: a read past its deadline reports
-			// the deadline even when the peer's FIN is there.
-			gone := make(chan bool, len(silent))
-			for _, nc := range silent {
-				go func() {
-					nc.SetReadDeadline(time.Now().Add(time.Second))
-					_, err := nc.Read(make([]byte, 1))
-					gone <- !errors.Is(err, os.ErrDeadlineExceeded)
-				}()
-			}
-			closed := 0
-			for range silent {
-				if <-gone {
-					closed++
-				}
-			}
-			if closed != len(silent)-perIP {
-				t.Errorf("%d of %d silent connections from one address closed at once, want %d", closed, len(silent), len(silent)-perIP)
-			}
-			// Another address gets a slot at once.
-			d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Deadline: time.Now().Add(2 * time.Second)}
-			other, err := tls.DialWithDialer(d, "tcp", addr, clientTLS(t))
+	forTLSListeners(t, cfg, func(t *testing.T, s *Server, addr string) {
+		// Silent connections from 127.0.0.1: two take handshake slots,
+		// the ones over the cap are closed at their accept.
+		var silent []net.Conn
+		for range slots + 1 {
+			nc, err := net.Dial("tcp", addr)
 			if err != nil {
-				t.Fatalf("a handshake from 127.0.0.2 beside 127.0.0.1's silent connections: %v", err)
+				t.Fatal(err)
 			}
-			other.Close()
-			for _, nc := range silent {
-				nc.Close()
+			defer nc.Close()
+			silent = append(silent, nc)
+		}
+		// Each read at once, in parallel: a read past its deadline reports
+		// the deadline even when the peer's FIN is there.
+		gone := make(chan bool, len(silent))
+		for _, nc := range silent {
+			go func() {
+				nc.SetReadDeadline(time.Now().Add(time.Second))
+				_, err := nc.Read(make([]byte, 1))
+				gone <- !errors.Is(err, os.ErrDeadlineExceeded)
+			}()
+		}
+		closed := 0
+		for range silent {
+			if <-gone {
+				closed++
 			}
-			lo := netip.MustParseAddr("127.0.0.1")
-			for start := time.Now(); s.e.gate.PerIP().Count(lo) != 0; time.Sleep(5 * time.Millisecond) {
-				if time.Since(start) > 10*time.Second {
-					t.Fatalf("127.0.0.1 still counts %d after its connections closed", s.e.gate.PerIP().Count(lo))
-				}
+		}
+		if closed != len(silent)-perIP {
+			t.Errorf("%d of %d silent connections from one address closed at once, want %d", closed, len(silent), len(silent)-perIP)
+		}
+		// Another address gets a slot at once.
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Deadline: time.Now().Add(2 * time.Second)}
+		other, err := tls.DialWithDialer(d, "tcp", addr, clientTLS(t))
+		if err != nil {
+			t.Fatalf("a handshake from 127.0.0.2 beside 127.0.0.1's silent connections: %v", err)
+		}
+		other.Close()
+		for _, nc := range silent {
+			nc.Close()
+		}
+		lo := netip.MustParseAddr("127.0.0.1")
+		for start := time.Now(); s.e.gate.PerIP().Count(lo) != 0; time.Sleep(5 * time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("127.0.0.1 still counts %d after its connections closed", s.e.gate.PerIP().Count(lo))
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestTLSListenerPerIPLife: on a TLSListener a connection counts under
@@ -144,5 +133,24 @@ func TestTLSListenerPerIPLife(t *testing.T) {
 	}
 	if code := upgrade(conns[2].tc, conns[2].br); code != http.StatusSwitchingProtocols {
 		t.Fatalf("upgrade after the first closed: %d", code)
+	}
+}
+
+// forTLSListeners runs test, in parallel, against a Server with cfg serving
+// wss both ways a Server takes TLS itself: ListenTLS, and a TLSListener under
+// an http.Server (ServeHTTP).
+func forTLSListeners(t *testing.T, cfg Config, test func(t *testing.T, s *Server, addr string)) {
+	for _, tc := range []struct {
+		name  string
+		start func(t *testing.T) (*Server, string)
+	}{
+		{"ListenTLS", func(t *testing.T) (*Server, string) { return startTLS(t, echoOnly{}, cfg) }},
+		{"TLSListener", func(t *testing.T) (*Server, string) { ls := startLate(t, cfg, nil); return ls.s, ls.addr }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, addr := tc.start(t)
+			test(t, s, addr)
+		})
 	}
 }
