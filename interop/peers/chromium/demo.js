@@ -7,17 +7,14 @@
 // so the test sees the actual state.
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
-const EXECUTABLE = process.env.WEIR_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WAIT_MS = 15000;
 
 async function main() {
   const url = process.argv[2];
   if (!url) throw new Error('usage: demo.js http://HOST:PORT/');
-  const browser = await chromium.launch({ executablePath: EXECUTABLE, headless: true, args: ARGS });
+  const browser = await launch();
   const result = { version: browser.version(), pages: [], waits: [] };
   try {
     const ctx = await browser.newContext();

@@ -10,17 +10,14 @@
 // fixed sleep. Waits that time out are reported, not thrown.
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
-const EXECUTABLE = process.env.WEIR_CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WAIT_MS = 15000;
 
 async function main() {
   const [urlA, urlB] = process.argv.slice(2);
   if (!urlA || !urlB) throw new Error('usage: demo_cluster.js http://NODE_A/ http://NODE_B/');
-  const browser = await chromium.launch({ executablePath: EXECUTABLE, headless: true, args: ARGS });
+  const browser = await launch();
   const result = { version: browser.version(), pages: [], waits: [] };
   try {
     const ctx = await browser.newContext();

@@ -16,13 +16,10 @@ const http = require('http');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
-const { chromium } = require('playwright-core');
+const { launchPersistent } = require('./launch');
 
-const EXECUTABLE = process.env.WEIR_CHROMIUM || '/usr/bin/chromium';
 // WEIR_CHROMIUM_ARGS adds flags (tls_helpers_test.go: the pin of its certificate).
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  .concat((process.env.WEIR_CHROMIUM_ARGS || '').split(' ').filter(Boolean));
+const EXTRA = ['--headless'].concat((process.env.WEIR_CHROMIUM_ARGS || '').split(' ').filter(Boolean));
 
 function out(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -55,9 +52,7 @@ function serve() {
 async function main() {
   const server = await serve();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: EXECUTABLE, headless: true, args: ARGS,
-  });
+  const ctx = await launchPersistent(dir, EXTRA);
   const page = ctx.pages()[0] || await ctx.newPage();
   // Handshake failures by WebSocket URL, from the two places Chromium tells them.
   const failures = new Map();
