@@ -3,6 +3,7 @@ package dial
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -43,17 +44,30 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 		}
 		if loc.Host != u.Host || isSecure(u) && !isSecure(loc) {
 			// A change of host, or from wss to ws, drops the credentials (ws).
-			if opts.Header != nil {
-				opts.Header = opts.Header.Clone()
-				opts.Header.Del("Authorization")
-				opts.Header.Del("Cookie")
-			}
+			opts.Header = dropCredentials(opts.Header)
 			loc.User = nil
 		} else if loc.User == nil {
 			loc.User = u.User // same host: URL credentials go on
 		}
 		u = loc
 	}
+}
+
+// dropCredentials returns a copy of h without the fields that carry
+// credentials, whatever the case of their keys: a literal http.Header may
+// hold non-canonical ones, and AppendTo writes keys as they are.
+func dropCredentials(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	h = h.Clone()
+	for k := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Proxy-Authorization", "Cookie":
+			delete(h, k)
+		}
+	}
+	return h
 }
 
 func isSecure(u *url.URL) bool { return u.Scheme == "wss" || u.Scheme == "https" }

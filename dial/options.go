@@ -41,7 +41,9 @@ type Options struct {
 	Proxy   func(*http.Request) (*url.URL, error)
 	NoProxy bool
 	// MaxRedirects follows up to this many 3xx answers (default 0: none, as ws).
-	// Authorization and Cookie are dropped when a redirect changes host.
+	// Authorization, Proxy-Authorization and Cookie (in any case), and URL
+	// user info, are dropped when a redirect changes host or goes from wss
+	// to ws.
 	MaxRedirects int
 	// OnRequest may change the request just before it is written (ws
 	// finishRequest); it runs for every redirect too.

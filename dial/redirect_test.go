@@ -1,0 +1,60 @@
+package dial
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+)
+
+// redirector answers every handshake with a 302 to the Location loc returns.
+func redirector(t *testing.T, loc func() string) string {
+	return startServer(t, func(nc net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(nc)); err != nil {
+			return
+		}
+		io.WriteString(nc, "HTTP/1.1 302 Found\r\nLocation: "+loc()+"\r\nContent-Length: 0\r\n\r\n")
+	})
+}
+
+// The credentials a change of host drops are dropped whatever the case of
+// the caller's Header keys: a literal http.Header{"authorization": ...} is
+// written as is, so a Del of the canonical key alone left it to go to the
+// redirect's host (net/http's client compares canonical keys).
+func TestDialRedirectDropsCredentialsAnyCase(t *testing.T) {
+	t.Parallel()
+	got := make(chan http.Header, 1)
+	final := startServer(t, func(nc net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(nc))
+		if err != nil {
+			return
+		}
+		got <- req.Header
+		io.WriteString(nc, accept(req.Header.Get("Sec-WebSocket-Key")))
+	})
+	first := redirector(t, func() string { return "ws://" + final + "/end" })
+	o := &Options{NoProxy: true, MaxRedirects: 1, Header: http.Header{
+		"authorization":       {"Bearer x"},
+		"COOKIE":              {"session=s"},
+		"proxy-Authorization": {"Basic cA=="},
+		"x-keep":              {"1"},
+	}}
+	r, err := Dial(testCtx(t), "ws://"+first+"/", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Conn.Close()
+	h := <-got
+	for _, k := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+		if v := h.Get(k); v != "" {
+			t.Errorf("the redirect's host got %s: %q", k, v)
+		}
+	}
+	if h.Get("X-Keep") != "1" {
+		t.Errorf("X-Keep %q: other fields must follow", h.Get("X-Keep"))
+	}
+	if len(o.Header) != 4 {
+		t.Errorf("the caller's Header changed: %v", o.Header)
+	}
+}
