@@ -14,7 +14,7 @@ import (
 // Dial connects to a ws, wss, http or https URL (or ws+unix:/path/to.sock:/resource)
 // and runs the opening handshake, following redirects up to o.MaxRedirects. A
 // non-101 answer is a *upgrade.HandshakeError with its status, headers and up
-// to 4 KiB of body.
+// to 4 KiB of body. A redirect from a network URL to ws+unix is not followed.
 func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 	var opts Options
 	if o != nil {
@@ -39,10 +39,12 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 			return r, err
 		}
 		loc, lerr := u.Parse(he.Header.Get("Location"))
-		if lerr != nil {
+		if lerr != nil || loc.Scheme == "ws+unix" && u.Scheme != "ws+unix" {
+			// A server on the network may not send the client to a local
+			// socket: the 3xx is the answer.
 			return nil, err
 		}
-		if loc.Host != u.Host || isSecure(u) && !isSecure(loc) {
+		if origin(loc) != origin(u) || isSecure(u) && !isSecure(loc) {
 			// A change of host, or from wss to ws, drops the credentials (ws).
 			opts.Header = dropCredentials(opts.Header)
 			loc.User = nil
@@ -51,6 +53,16 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 		}
 		u = loc
 	}
+}
+
+// origin is what a redirect must keep for credentials to follow it: the
+// host and port, or for ws+unix the socket's path (its URLs have no host).
+func origin(u *url.URL) string {
+	if u.Scheme == "ws+unix" {
+		sock, _, _ := strings.Cut(u.Opaque+u.Path, ":")
+		return "unix:" + sock
+	}
+	return u.Host
 }
 
 // dropCredentials returns a copy of h without the fields that carry

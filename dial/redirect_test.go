@@ -2,10 +2,14 @@ package dial
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"testing"
+
+	"github.com/weir-ws/weir/upgrade"
 )
 
 // redirector answers every handshake with a 302 to the Location loc returns.
@@ -56,5 +60,40 @@ func TestDialRedirectDropsCredentialsAnyCase(t *testing.T) {
 	}
 	if len(o.Header) != 4 {
 		t.Errorf("the caller's Header changed: %v", o.Header)
+	}
+}
+
+// A server on the network may not redirect the client onto a local Unix
+// socket (ws+unix:): that would let any server it dials make it speak to,
+// say, a container runtime's socket and hand back the answer's body.
+func TestDialRedirectToUnixSocketRefused(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skip("no Unix sockets:", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	reached := make(chan struct{}, 1)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			reached <- struct{}{}
+			nc.Close()
+		}
+	}()
+	first := redirector(t, func() string { return "ws+unix:" + sock + ":/containers/json" })
+	_, err = Dial(testCtx(t), "ws://"+first+"/", &Options{NoProxy: true, MaxRedirects: 3})
+	var he *upgrade.HandshakeError
+	if !errors.As(err, &he) || he.Status != http.StatusFound {
+		t.Fatalf("err = %v, want the 302, not followed", err)
+	}
+	select {
+	case <-reached:
+		t.Fatal("the client connected to the Unix socket")
+	default:
 	}
 }
