@@ -1,6 +1,7 @@
 package redial
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -19,9 +20,19 @@ const (
 func delay(n int, lo, hi time.Duration, jitter, r float64) time.Duration {
 	d := lo
 	for i := 0; i < n && d < hi; i++ {
+		if d > hi/2 {
+			d = hi // doubling would pass hi, or wrap for a hi near the maximum
+			break
+		}
 		d *= 2
 	}
-	return time.Duration(float64(min(d, hi)) * (1 + jitter*(2*r-1)))
+	f := float64(min(d, hi)) * (1 + jitter*(2*r-1))
+	if f >= math.MaxInt64 {
+		// Out of range, the conversion is not defined (a negative wait on
+		// amd64: no wait at all).
+		return math.MaxInt64
+	}
+	return time.Duration(f)
 }
 
 // random is the jitter's source; tests replace it.

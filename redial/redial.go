@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -56,24 +57,7 @@ func Retryable(err error) bool {
 // connection that ends for any reason is redialled after MinDelay; failed dials
 // back off.
 func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o *Options) error {
-	var opt Options
-	if o != nil {
-		opt = *o
-	}
-	if opt.MinDelay <= 0 {
-		opt.MinDelay = DefaultMinDelay
-	}
-	if opt.MaxDelay <= 0 {
-		opt.MaxDelay = DefaultMaxDelay
-	}
-	opt.MaxDelay = max(opt.MaxDelay, opt.MinDelay)
-	if opt.Jitter == 0 {
-		opt.Jitter = DefaultJitter
-	}
-	opt.Jitter = min(max(opt.Jitter, 0), 1)
-	if opt.Retry == nil {
-		opt.Retry = Retryable
-	}
+	opt := o.withDefaults()
 	var dopt engine.DialOptions
 	if opt.Dial != nil {
 		dopt = *opt.Dial
@@ -124,6 +108,30 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 			return ctx.Err()
 		}
 	}
+}
+
+// withDefaults returns a copy of o (nil: the zero Options) with its zero
+// fields set to the defaults.
+func (o *Options) withDefaults() Options {
+	var opt Options
+	if o != nil {
+		opt = *o
+	}
+	if opt.MinDelay <= 0 {
+		opt.MinDelay = DefaultMinDelay
+	}
+	if opt.MaxDelay <= 0 {
+		opt.MaxDelay = DefaultMaxDelay
+	}
+	opt.MaxDelay = max(opt.MaxDelay, opt.MinDelay)
+	if opt.Jitter == 0 || math.IsNaN(opt.Jitter) { // NaN would pass min and max
+		opt.Jitter = DefaultJitter
+	}
+	opt.Jitter = min(max(opt.Jitter, 0), 1)
+	if opt.Retry == nil {
+		opt.Retry = Retryable
+	}
+	return opt
 }
 
 // watch is the handler of one connection: h's, plus a signal when it ends.

@@ -3,6 +3,7 @@ package redial
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -237,5 +238,38 @@ func TestRunRefused(t *testing.T) {
 		if err := <-done; !errors.Is(err, context.Canceled) || dials.Load() < 2 {
 			t.Fatalf("%d: Run = %v after %d dials", tt.status, err, dials.Load())
 		}
+	}
+}
+
+// A MaxDelay that means "no cap" (math.MaxInt64) must not wrap the doubling
+// or the jitter's product around to a negative wait: a dial that a hostile
+// server keeps failing would then be retried in a hot loop.
+func TestDelayHugeMaxDelay(t *testing.T) {
+	t.Parallel()
+	lo := 500 * time.Millisecond
+	for _, hi := range []time.Duration{math.MaxInt64, math.MaxInt64 / 3 * 2, 1 << 62} {
+		for _, r := range []float64{0, 0.5, 0.9999} {
+			prev := time.Duration(0)
+			for n := range 100 {
+				d := delay(n, lo, hi, 0.2, r)
+				if d < prev || d < lo*8/10 {
+					t.Fatalf("hi %v, r %v: delay(%d) = %v after %v", hi, r, n, d, prev)
+				}
+				prev = d
+			}
+		}
+	}
+}
+
+// A NaN Jitter gets the default: min and max pass NaN through, and a NaN
+// wait converts to none at all (a hot loop).
+func TestOptionsNaNJitter(t *testing.T) {
+	t.Parallel()
+	o := (&Options{Jitter: math.NaN()}).withDefaults()
+	if math.IsNaN(o.Jitter) || o.Jitter != DefaultJitter {
+		t.Fatalf("Jitter %v, want the default", o.Jitter)
+	}
+	if d := delay(0, o.MinDelay, o.MaxDelay, o.Jitter, 0.5); d != DefaultMinDelay {
+		t.Fatalf("delay %v", d)
 	}
 }
