@@ -69,6 +69,8 @@ func ValidateResponse(req *ClientRequest, resp *Response) (ClientResult, error) 
 		return res, ErrUnexpectedSubprotocol
 	}
 	if b.first[hExtensions] >= 0 {
+		// From scratch: an earlier call on resp left its list here.
+		resp.exts, resp.params = resp.exts[:0], resp.params[:0]
 		for _, f := range b.fields[b.first[hExtensions]:] {
 			if f.id != hExtensions {
 				continue

@@ -173,3 +173,26 @@ func TestParseResponseIncremental(t *testing.T) {
 		t.Errorf("validate after a failed parse: %v", err)
 	}
 }
+
+// ValidateResponse may be called again on the same Response (a check, then
+// the dial's own): the accepted extensions must not pile up, which turned
+// one permessage-deflate into two, and so into deflate's "answered twice".
+func TestValidateResponseTwice(t *testing.T) {
+	t.Parallel()
+	raw := buildResponse("HTTP/1.1 101 Switching Protocols", append(okFields,
+		"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10")...)
+	var resp Response
+	if _, err := ParseResponse([]byte(raw), &resp, nil); err != nil {
+		t.Fatal(err)
+	}
+	req := testClientRequest()
+	first, err := ValidateResponse(req, &resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := len(first.Extensions)
+	second, err := ValidateResponse(req, &resp)
+	if err != nil || len(second.Extensions) != want || want != 1 {
+		t.Fatalf("second call: %v, %d extensions, want %d", err, len(second.Extensions), want)
+	}
+}
