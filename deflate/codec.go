@@ -8,6 +8,7 @@ import (
 	"github.com/klauspost/compress/flate"
 
 	"github.com/weir-ws/weir/bufpool"
+	"github.com/weir-ws/weir/frame"
 )
 
 // syncTail is the empty stored block that ends a sync flush. RFC 7692 §7.2.1
@@ -151,6 +152,7 @@ func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
 	_ = f.rs.Reset(&f.br, history) // never fails for a reader with ReadByte
 	start := len(dst)
 	var err error
+	restarts := 0
 	for {
 		var rerr error
 		if len(dst) < cap(dst) {
@@ -187,6 +189,10 @@ func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
 		if pos >= len(msg) {
 			break // the final block of inflateTail, or the message's own last one
 		}
+		if restarts++; restarts > maxRestarts(len(msg)) {
+			err = errFinalBlocks
+			break
+		}
 		restartHistory(f, history, dst[start:])
 	}
 	f.br.Reset(nil)
@@ -197,6 +203,18 @@ func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// errFinalBlocks fails a message with more final blocks than maxRestarts
+// allows (1008: a limit, not invalid data).
+var errFinalBlocks = &frame.ProtocolError{Code: frame.StatusPolicyViolation, Reason: "too many final DEFLATE blocks in one message"}
+
+// maxRestarts bounds the final blocks followed by more data in a message of
+// n compressed bytes: 16, plus one per 4 KiB. Each costs a restart with up
+// to 32 KiB of history copied: a message of two-byte empty final blocks
+// cost some 200 times the CPU per input byte of inflating (16 MiB: 4 s of a
+// loop). §7.2.1 allows them; senders that finish a stream per fragment of
+// 4 KiB or more, or in a short message, stay within.
+func maxRestarts(n int) int { return 16 + n/4096 }
 
 // restartHistory resets f to continue after a final block: the history is the
 // last 32 KiB of what came before the message and what it produced so far.
