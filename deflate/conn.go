@@ -135,7 +135,8 @@ func (c *Conn) Advance(msg []byte) {
 // payloads, unmasked) and returns it (RFC 7692 §7.2.2). limit is the read
 // limit on the inflated size (<= 0: none): past it Decompress stops at once
 // with ErrMessageTooBig (1009), having produced at most limit+1 bytes. Data
-// that is not valid DEFLATE gives ErrCorrupt (1007).
+// that is not valid DEFLATE gives ErrCorrupt (1007); more than 16 final
+// blocks plus one per 4 KiB of msg, a *frame.ProtocolError with 1008.
 //
 // dst follows the rules of Compress. On error the connection must be failed.
 func (c *Conn) Decompress(dst, msg []byte, limit int64) ([]byte, error) {
