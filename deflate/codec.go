@@ -189,7 +189,7 @@ func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
 		if pos >= len(msg) {
 			break // the final block of inflateTail, or the message's own last one
 		}
-		if restarts++; restarts > maxRestarts(len(msg)) {
+		if restarts++; restarts > maxRestarts(len(msg), len(dst)-start) {
 			err = errFinalBlocks
 			break
 		}
@@ -209,12 +209,15 @@ func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
 var errFinalBlocks = &frame.ProtocolError{Code: frame.StatusPolicyViolation, Reason: "too many final DEFLATE blocks in one message"}
 
 // maxRestarts bounds the final blocks followed by more data in a message of
-// n compressed bytes: 16, plus one per 4 KiB. Each costs a restart with up
-// to 32 KiB of history copied: a message of two-byte empty final blocks
-// cost some 200 times the CPU per input byte of inflating (16 MiB: 4 s of a
-// loop). §7.2.1 allows them; senders that finish a stream per fragment of
-// 4 KiB or more, or in a short message, stay within.
-func maxRestarts(n int) int { return 16 + n/4096 }
+// n compressed bytes that has inflated to out bytes so far: 16, plus one per
+// 4 KiB of each. Each costs a restart with up to 32 KiB of history copied: a
+// message of two-byte empty final blocks cost some 200 times the CPU per
+// input byte of inflating (16 MiB: 4 s of a loop). With the bound the
+// copying is at most 8 times the input and the output, and the output is
+// bounded by the read limit. §7.2.1 allows final blocks; senders that finish
+// a stream per fragment of 4 KiB or more, or a few in a short message, stay
+// within.
+func maxRestarts(n, out int) int { return 16 + n/4096 + out/4096 }
 
 // restartHistory resets f to continue after a final block: the history is the
 // last 32 KiB of what came before the message and what it produced so far.

@@ -136,7 +136,8 @@ func (c *Conn) Advance(msg []byte) {
 // limit on the inflated size (<= 0: none): past it Decompress stops at once
 // with ErrMessageTooBig (1009), having produced at most limit+1 bytes. Data
 // that is not valid DEFLATE gives ErrCorrupt (1007); more than 16 final
-// blocks plus one per 4 KiB of msg, a *frame.ProtocolError with 1008.
+// blocks plus one per 4 KiB of msg and of its output, a *frame.ProtocolError
+// with 1008.
 //
 // dst follows the rules of Compress. On error the connection must be failed.
 func (c *Conn) Decompress(dst, msg []byte, limit int64) ([]byte, error) {

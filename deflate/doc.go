@@ -118,8 +118,8 @@
 // follows §7.2.1 when a block with BFINAL set ends inside the message: the
 // next block follows the padding, with the same window (the §7.2.3.4 example
 // and compressors that flush with final blocks), up to 16 final blocks plus
-// one per 4 KiB of the message (each restart copies up to 32 KiB of history;
-// past it 1008). The read limit is enforced
+// one per 4 KiB of the message and of its output (each restart copies up to
+// 32 KiB of history; past it 1008). The read limit is enforced
 // while inflating, in bounded output steps: a compression bomb stops at
 // limit+1 bytes with ErrMessageTooBig, its buffers bounded by twice the limit.
 // There is no per-frame incremental decompression: klauspost's inflater

@@ -56,4 +56,17 @@ func TestDecompressFinalBlockFlood(t *testing.T) {
 	if got, err := Decompress(nil, long, 1<<20); err != nil || len(got) != 64*4096 {
 		t.Fatalf("64 stored 4 KiB streams: %d bytes, %v", len(got), err)
 	}
+	// A sender that finishes a stream per 4 KiB fragment of text that
+	// compresses well: few compressed bytes, one restart per 4 KiB of output.
+	var text []byte
+	for range 64 {
+		var s bytes.Buffer
+		w, _ := flate.NewWriter(&s, flate.BestCompression)
+		w.Write(bytes.Repeat([]byte("weir "), 4096/5))
+		w.Close()
+		text = append(text, s.Bytes()...)
+	}
+	if got, err := Decompress(nil, text, 1<<20); err != nil || len(got) != 64*(4096/5)*5 {
+		t.Fatalf("64 compressed 4 KiB streams in %d bytes: %d bytes, %v", len(text), len(got), err)
+	}
 }
