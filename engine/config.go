@@ -200,7 +200,8 @@ type Config struct {
 
 	// ReadQueue caps the messages queued for Conn.ReadMessage on the connections
 	// of a server made without a Handler before reading pauses (for clients see
-	// DialOptions.ReadQueue). Default 64.
+	// DialOptions.ReadQueue). Default 64. Reading also pauses once the
+	// queued messages hold 1 MiB, however few they are.
 	ReadQueue int
 
 	// Trace, when set, sees every frame each way (see Trace). Default nil: no

@@ -52,7 +52,7 @@ type DialOptions struct {
 	OnRequest    func(r *upgrade.ClientRequest) error
 	Compression  *deflate.Options
 	// ReadQueue caps the messages queued for ReadMessage before reading pauses.
-	// Default 64.
+	// Default 64. Reading also pauses once the queued messages hold 1 MiB.
 	ReadQueue int
 	// MaskKey, for tests only, replaces the masking-key generator.
 	MaskKey func() [4]byte

@@ -4,10 +4,11 @@
 //
 // # Contract
 //
-//   - Bounded: when Max messages are queued the connection's reading is
-//     paused (Reader.PauseRead) before the waiting reader is woken, and a Pop
-//     that leaves fewer than Max/2+1 resumes it, so a slow reader pushes back
-//     through TCP instead of growing memory. Each message is a copy, owned by
+//   - Bounded: when Max messages, or MaxBytes, are queued the connection's
+//     reading is paused (Reader.PauseRead) before the waiting reader is
+//     woken, and a Pop that leaves fewer than Max/2+1 messages and under
+//     MaxBytes/2 resumes it, so a slow reader pushes back through TCP instead
+//     of growing memory. Each message is a copy, owned by
 //     whoever pops it.
 //   - Pop blocks until a message, the end (the error given to End) or ctx's
 //     end; when ctx ends first no message is taken.

@@ -11,6 +11,12 @@ import (
 // DefaultMax is the queue length at which reading pauses when New is given 0.
 const DefaultMax = 64
 
+// MaxBytes is what the queued messages may hold before reading pauses, however
+// few they are: without it a slow reader could leave Max messages of the
+// largest size queued (64 of 16 MiB: 1 GiB per connection). A queue holds at
+// most MaxBytes plus one message.
+const MaxBytes = 1 << 20
+
 // Reader is the connection whose reading a Queue pauses and resumes.
 type Reader interface {
 	PauseRead()
@@ -28,6 +34,7 @@ type Queue struct {
 	mu     sync.Mutex
 	msgs   []msg
 	max    int
+	bytes  int // held by msgs
 	err    error
 	notify chan struct{}
 	opened atomic.Bool // Open came, so End will
@@ -51,12 +58,14 @@ func (q *Queue) signal() {
 // Open records that the connection opened, so End will come.
 func (q *Queue) Open() { q.opened.Store(true) }
 
-// Push queues a copy of p and pauses r once the queue is full. The pause comes
+// Push queues a copy of p and pauses r once the queue is full: Max messages,
+// or MaxBytes. The pause comes
 // before the signal, so a reader it wakes sees it (Pop).
 func (q *Queue) Push(r Reader, op frame.Opcode, p []byte) {
 	q.mu.Lock()
 	q.msgs = append(q.msgs, msg{op, append([]byte(nil), p...)})
-	full := len(q.msgs) >= q.max
+	q.bytes += len(p)
+	full := len(q.msgs) >= q.max || q.bytes >= MaxBytes
 	q.mu.Unlock()
 	if full {
 		r.PauseRead()
@@ -84,7 +93,8 @@ func (q *Queue) Pop(ctx context.Context, r Reader, unopened func() error) (frame
 			m := q.msgs[0]
 			q.msgs[0] = msg{}
 			q.msgs = q.msgs[1:]
-			resume := len(q.msgs) < q.max/2+1 && r.IsPaused()
+			q.bytes -= len(m.data)
+			resume := len(q.msgs) < q.max/2+1 && q.bytes < MaxBytes/2 && r.IsPaused()
 			q.mu.Unlock()
 			if resume {
 				r.ResumeRead()

@@ -156,3 +156,31 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+// Full at MaxBytes too: a few large messages pause reading however few they
+// are (64 messages of 16 MiB would otherwise be 1 GiB held for a slow
+// reader), and popping resumes it once both the count and the bytes are
+// under half.
+func TestBackpressureBytes(t *testing.T) {
+	t.Parallel()
+	r := &reader{}
+	q := New(64)
+	q.Open()
+	big := make([]byte, MaxBytes*3/5)
+	q.Push(r, frame.OpBinary, big)
+	if r.IsPaused() {
+		t.Fatal("paused after one message under MaxBytes")
+	}
+	q.Push(r, frame.OpBinary, big)
+	if !r.IsPaused() {
+		t.Fatalf("not paused with %d bytes queued (MaxBytes %d)", 2*len(big), MaxBytes)
+	}
+	q.Pop(context.Background(), r, none)
+	if !r.IsPaused() {
+		t.Fatal("resumed with more than MaxBytes/2 still queued")
+	}
+	q.Pop(context.Background(), r, none)
+	if r.IsPaused() {
+		t.Fatal("still paused with the queue empty")
+	}
+}
