@@ -38,7 +38,7 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 		if !errors.As(err, &he) || hops >= opts.MaxRedirects || !isRedirect(he.Status) {
 			return r, err
 		}
-		loc, lerr := u.Parse(he.Header.Get("Location"))
+		loc, lerr := resolve(u, he.Header.Get("Location"))
 		if lerr != nil || loc.Scheme == "ws+unix" && u.Scheme != "ws+unix" {
 			// A server on the network may not send the client to a local
 			// socket: the 3xx is the answer.
@@ -53,6 +53,30 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 		}
 		u = loc
 	}
+}
+
+// resolve is the URL a redirect's Location names from u (RFC 3986 §5). On
+// ws+unix a reference without scheme or host resolves against the resource,
+// on the same socket: the path of u holds "SOCKET:RESOURCE", so "/b" resolved
+// as usual would name a socket at /b.
+func resolve(u *url.URL, location string) (*url.URL, error) {
+	ref, err := url.Parse(location)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "ws+unix" || ref.Scheme != "" || ref.Host != "" {
+		return u.ResolveReference(ref), nil
+	}
+	sock, res, _ := strings.Cut(u.Opaque+u.Path, ":")
+	r := (&url.URL{Path: res, RawQuery: u.RawQuery}).ResolveReference(ref)
+	out := *u
+	out.RawPath, out.RawQuery, out.Fragment = "", r.RawQuery, ""
+	if u.Opaque != "" {
+		out.Opaque = sock + ":" + r.Path
+	} else {
+		out.Path = sock + ":" + r.Path
+	}
+	return &out, nil
 }
 
 // origin is what a redirect must keep for credentials to follow it: the

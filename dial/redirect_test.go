@@ -97,3 +97,54 @@ func TestDialRedirectToUnixSocketRefused(t *testing.T) {
 	default:
 	}
 }
+
+// A relative Location on ws+unix resolves against the resource, on the same
+// socket: "/b" (or "b", or "?q") from ws+unix:SOCK:/dir/a is SOCK:/b
+// (SOCK:/dir/b, SOCK:/dir/a?q), not a socket at /b.
+func TestDialRedirectUnixRelative(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ loc, want string }{
+		{"/b", "/b"},
+		{"b?x=1", "/dir/b?x=1"},
+		{"?q", "/dir/a?q"},
+	} {
+		t.Run(tc.loc, func(t *testing.T) {
+			t.Parallel()
+			sock := filepath.Join(t.TempDir(), "s.sock")
+			ln, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Skip("no Unix sockets:", err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			got := make(chan string, 4)
+			go func() {
+				for {
+					nc, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					req, err := http.ReadRequest(bufio.NewReader(nc))
+					if err != nil {
+						nc.Close()
+						continue
+					}
+					got <- req.URL.RequestURI()
+					if req.URL.Path == "/dir/a" && req.URL.RawQuery == "" {
+						io.WriteString(nc, "HTTP/1.1 302 Found\r\nLocation: "+tc.loc+"\r\nContent-Length: 0\r\n\r\n")
+						nc.Close()
+						continue
+					}
+					io.WriteString(nc, accept(req.Header.Get("Sec-WebSocket-Key")))
+				}
+			}()
+			r, err := Dial(testCtx(t), "ws+unix:"+sock+":/dir/a", &Options{MaxRedirects: 1})
+			if err != nil {
+				t.Fatalf("Location %q: %v", tc.loc, err)
+			}
+			r.Conn.Close()
+			if first, second := <-got, <-got; first != "/dir/a" || second != tc.want {
+				t.Fatalf("requests %q then %q, want /dir/a then %q", first, second, tc.want)
+			}
+		})
+	}
+}
