@@ -68,12 +68,7 @@ func TestDialRedirectDropsCredentialsAnyCase(t *testing.T) {
 // say, a container runtime's socket and hand back the answer's body.
 func TestDialRedirectToUnixSocketRefused(t *testing.T) {
 	t.Parallel()
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Skip("no Unix sockets:", err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	sock, ln := listenUnix(t)
 	reached := make(chan struct{}, 1)
 	go func() {
 		for {
@@ -86,7 +81,7 @@ func TestDialRedirectToUnixSocketRefused(t *testing.T) {
 		}
 	}()
 	first := redirector(t, func() string { return "ws+unix:" + sock + ":/containers/json" })
-	_, err = Dial(testCtx(t), "ws://"+first+"/", &Options{NoProxy: true, MaxRedirects: 3})
+	_, err := Dial(testCtx(t), "ws://"+first+"/", &Options{NoProxy: true, MaxRedirects: 3})
 	var he *upgrade.HandshakeError
 	if !errors.As(err, &he) || he.Status != http.StatusFound {
 		t.Fatalf("err = %v, want the 302, not followed", err)
@@ -110,12 +105,7 @@ func TestDialRedirectUnixRelative(t *testing.T) {
 	} {
 		t.Run(tc.loc, func(t *testing.T) {
 			t.Parallel()
-			sock := filepath.Join(t.TempDir(), "s.sock")
-			ln, err := net.Listen("unix", sock)
-			if err != nil {
-				t.Skip("no Unix sockets:", err)
-			}
-			t.Cleanup(func() { ln.Close() })
+			sock, ln := listenUnix(t)
 			got := make(chan string, 4)
 			go func() {
 				for {
@@ -147,4 +137,17 @@ func TestDialRedirectUnixRelative(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listenUnix listens on a Unix socket in the test's temporary directory,
+// closed when the test ends.
+func listenUnix(t *testing.T) (string, net.Listener) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skip("no Unix sockets:", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return sock, ln
 }
