@@ -119,7 +119,11 @@ func (w *wssSide) check(srv *engine.Server) {
 	if w == nil {
 		return
 	}
-	m := srv.TLSMetrics()
+	w.add(srv.TLSMetrics())
+}
+
+// add adds one side's TLS counters to the column's.
+func (w *wssSide) add(m engine.TLSMetrics) {
 	w.loop.Add(m.Loop)
 	w.goroutine.Add(m.Goroutine)
 	w.failed.Add(m.Failed)
@@ -142,9 +146,7 @@ func (w *wssSide) checkClient(cl *engine.Client, dialled bool, cell string) {
 		return
 	}
 	m := cl.TLSMetrics()
-	w.loop.Add(m.Loop)
-	w.goroutine.Add(m.Goroutine)
-	w.failed.Add(m.Failed)
+	w.add(m)
 	var want uint64 // a refused handshake hands nothing off
 	if dialled {
 		w.dials.Add(1)
