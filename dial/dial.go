@@ -67,7 +67,7 @@ func resolve(u *url.URL, location string) (*url.URL, error) {
 	if u.Scheme != "ws+unix" || ref.Scheme != "" || ref.Host != "" {
 		return u.ResolveReference(ref), nil
 	}
-	sock, res, _ := strings.Cut(u.Opaque+u.Path, ":")
+	sock, res := unixTarget(u)
 	r := (&url.URL{Path: res, RawQuery: u.RawQuery}).ResolveReference(ref)
 	out := *u
 	out.RawPath, out.RawQuery, out.Fragment = "", r.RawQuery, ""
@@ -83,10 +83,22 @@ func resolve(u *url.URL, location string) (*url.URL, error) {
 // host and port, or for ws+unix the socket's path (its URLs have no host).
 func origin(u *url.URL) string {
 	if u.Scheme == "ws+unix" {
-		sock, _, _ := strings.Cut(u.Opaque+u.Path, ":")
+		sock, _ := unixTarget(u)
 		return "unix:" + sock
 	}
 	return u.Host
+}
+
+// unixTarget splits a ws+unix URL (ws+unix:/path/to.sock:/resource, ws's
+// form; the path is opaque when it does not start with a slash) into the
+// socket's path and the resource, without its query.
+func unixTarget(u *url.URL) (sock, resource string) {
+	path := u.Opaque
+	if path == "" {
+		path = u.Path
+	}
+	sock, resource, _ = strings.Cut(path, ":")
+	return sock, resource
 }
 
 // dropCredentials returns a copy of h without the fields that carry
@@ -141,11 +153,7 @@ func NewRequest(u *url.URL, o *Options) (req *upgrade.ClientRequest, network, ad
 	req = &upgrade.ClientRequest{}
 	network = "tcp"
 	if u.Scheme == "ws+unix" {
-		path := u.Opaque
-		if path == "" {
-			path = u.Path
-		}
-		sock, resource, _ := strings.Cut(path, ":")
+		sock, resource := unixTarget(u)
 		if resource == "" {
 			resource = "/"
 		}
