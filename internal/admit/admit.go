@@ -60,10 +60,7 @@ func (g *Gate) Proxied(a netip.Addr) bool {
 // counted; the caller closes it) at a cap; otherwise a is counted until
 // Leave.
 func (g *Gate) Accept(a netip.Addr) bool {
-	if g.Full() {
-		return false
-	}
-	return g.Proxied(a) || g.PerIP().Admit(a)
+	return !g.Full() && g.Handshaking(a)
 }
 
 // Handshaking decides on a socket just accepted from a whose TLS handshake

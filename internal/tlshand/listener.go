@@ -39,7 +39,7 @@ type ListenerConfig struct {
 	Go func(f func())
 	// Admit decides on a connection just accepted (false: closed at once);
 	// one it admits is given to Leave when its handshake ends, however it
-	// ends. nil admits every connection.
+	// ends.
 	Admit func(remote netip.AddrPort) bool
 	Leave func(remote netip.AddrPort)
 	// Busy and Failed hear of a connection closed here: its wait for a
@@ -86,20 +86,9 @@ func (l *Listener) Live() int64 { return l.live.Load() }
 // slot.
 func (l *Listener) serve() {
 	defer l.Close()
-	admit := l.cfg.Admit
-	if admit == nil {
-		admit = func(netip.AddrPort) bool { return true }
-	}
-	accept := func() (net.Conn, netip.AddrPort, bool) { return perconn.Accept(l.ln, admit) }
-	busy := func(r netip.AddrPort) { l.cfg.Busy(); l.leave(r) }
+	accept := func() (net.Conn, netip.AddrPort, bool) { return perconn.Accept(l.ln, l.cfg.Admit) }
+	busy := func(r netip.AddrPort) { l.cfg.Busy(); l.cfg.Leave(r) }
 	acceptInSlots(l.cfg.Slots, l.cfg.Timeout, accept, l.cfg.Go, busy, l.handshake)
-}
-
-// leave gives r's count back (ListenerConfig.Leave).
-func (l *Listener) leave(r netip.AddrPort) {
-	if l.cfg.Leave != nil {
-		l.cfg.Leave(r)
-	}
 }
 
 // handshake runs one handshake in its slot and gives the tls.Conn to
@@ -111,7 +100,7 @@ func (l *Listener) handshake(nc net.Conn, remote netip.AddrPort, deadline time.T
 	tc, drop, err := l.run(nc)
 	// Before net/http has it: a client that reads an answer on it finds its
 	// address counted no more.
-	l.leave(remote)
+	l.cfg.Leave(remote)
 	if err != nil {
 		l.cfg.Failed()
 		nc.Close()
