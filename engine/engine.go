@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/weir-ws/weir/internal/reactor"
+	"github.com/weir-ws/weir/internal/spawn"
 	"github.com/weir-ws/weir/internal/wsread"
 )
 
@@ -25,15 +26,16 @@ type engine struct {
 	srv      *Server
 	gate     *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
 
-	wg       sync.WaitGroup // goroutines of goroutine mode and of TLS handshakes
-	stopped  atomic.Bool    // stop ran
-	stopping atomic.Bool    // no new connections
-	next     atomic.Uint32
-	aborting atomic.Bool   // Close (or Shutdown past its deadline): connections end without a word
-	buffered atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
-	inbound  wsread.Total  // inbound bytes held between reads (backpressure.go)
-	m        counters      // event counters (metrics.go)
-	census   census.Census // connections now, ever, ended, their totals (stats.go)
+	// goroutines of goroutine mode, accept loops and TLS handshakes; stop
+	// closes it, after which it starts none (internal/spawn)
+	goroutines spawn.Group
+	stopping   atomic.Bool // no new connections
+	next       atomic.Uint32
+	aborting   atomic.Bool   // Close (or Shutdown past its deadline): connections end without a word
+	buffered   atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
+	inbound    wsread.Total  // inbound bytes held between reads (backpressure.go)
+	m          counters      // event counters (metrics.go)
+	census     census.Census // connections now, ever, ended, their totals (stats.go)
 
 	gmu    sync.Mutex
 	gconns map[*Conn]struct{} // goroutine-mode connections
@@ -59,6 +61,10 @@ func (e *engine) newConn(fd int32, client bool) *Conn {
 	e.census.Join()
 	return c
 }
+
+// goroutine runs f on a goroutine that stop waits for, unless stop has begun:
+// then it reports false, and the caller ends what f would have served.
+func (e *engine) goroutine(f func()) bool { return e.goroutines.Go(f) }
 
 // pickLoop spreads connections over the loops round-robin.
 func (e *engine) pickLoop() *loop {

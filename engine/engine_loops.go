@@ -95,9 +95,11 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 			return e.watchListener(s, &listener{Listener: sl, eng: e}, e.loops[0])
 		}
 	}
+	if !e.goroutines.Go(func() { e.acceptLoop(ln) }) {
+		ln.Close()
+		return ErrServerClosed
+	}
 	s.netLns = append(s.netLns, ln)
-	e.wg.Add(1)
-	go e.acceptLoop(ln)
 	return nil
 }
 
@@ -148,18 +150,8 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 	c.stats.bytesIn.Add(uint64(len(head))) // read by whoever did the handshake, but ours
 	if e.stopping.Load() {
 		// Close or Shutdown began before newConn counted this connection, so
-		// they may not wait for it and the loops may be gone: say going-away
-		// on the socket right here (a fresh socket takes a close frame at once).
-		code, reason := goingAway(c)
-		c.sendClose(code, reason)
-		if c.goMode() {
-			c.flushNet() // no writer goroutine will run for it
-		}
-		err := ErrServerClosed
-		if c.client() {
-			err = ErrClientClosed
-		}
-		c.finish(creator, code, reason, err)
+		// they may not wait for it and the loops may be gone.
+		e.endStopped(c)
 		return false
 	}
 	if c.goMode() {
@@ -188,6 +180,25 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 	return true
 }
 
+// endStopped ends, on the goroutine that made it, a connection the stopping
+// engine will not run: an open one is told going-away on its socket right
+// here (a fresh socket takes a close frame at once), a handshake in progress
+// is dropped.
+func (e *engine) endStopped(c *Conn) {
+	code, reason := goingAway(c)
+	if c.State() == StateOpen {
+		c.sendClose(code, reason)
+		if c.goMode() {
+			c.flushNet() // no writer goroutine will run for it
+		}
+	}
+	err := ErrServerClosed
+	if c.client() {
+		err = ErrClientClosed
+	}
+	c.finish(creator, code, reason, err)
+}
+
 // goingAway is the close status for a connection the engine ends because it
 // is stopping (1001, RFC 6455 §7.4.1).
 func goingAway(c *Conn) (frame.StatusCode, string) {
@@ -198,16 +209,18 @@ func goingAway(c *Conn) (frame.StatusCode, string) {
 }
 
 func (e *engine) stop() {
-	if e.stopped.Swap(true) {
+	if !e.goroutines.Close() { // from now on whoever would start a goroutine ends its connection itself
 		return
 	}
 	if e.r != nil {
 		e.r.Stop() // the loops and the workers
 	}
-	if e.gl != nil {
+	e.gmu.Lock()
+	if e.gl != nil { // timerLoop makes no other once the group is closed
 		close(e.gl.tick)
 	}
-	e.wg.Wait()
+	e.gmu.Unlock()
+	e.goroutines.Wait()
 	if e.r != nil {
 		e.r.Close() // the pollers, once no goroutine of the engine can reach them
 	}

@@ -25,22 +25,25 @@ type goroutineMode = perconn.Socket
 func addrPort(a net.Addr) netip.AddrPort { return perconn.AddrPort(a) }
 
 // timerLoop returns the engine's timer-only loop for goroutine-mode connections,
-// starting it on first use.
+// starting it on first use. Once stop has begun it starts none: it returns a
+// loop whose wheel never turns, for a connection that startNetConn ends at once.
 func (e *engine) timerLoop() *loop {
 	e.gmu.Lock()
 	defer e.gmu.Unlock()
-	if e.gl == nil {
-		l := &loop{eng: e, wheel: newWheel(e.cfg.TimerResolution), tick: make(chan struct{})}
-		e.gl = l
-		e.goCounted(func() {
-			perconn.Tick(e.cfg.TimerResolution, l.tick, func(now time.Time) {
-				for _, c := range l.wheel.Advance(now) {
-					c.post(evTimer)
-				}
-			})
-		})
+	if e.gl != nil {
+		return e.gl
 	}
-	return e.gl
+	l := &loop{eng: e, wheel: newWheel(e.cfg.TimerResolution), tick: make(chan struct{})}
+	if e.goroutines.Go(func() {
+		perconn.Tick(e.cfg.TimerResolution, l.tick, func(now time.Time) {
+			for _, c := range l.wheel.Advance(now) {
+				c.post(evTimer)
+			}
+		})
+	}) {
+		e.gl = l // stop ends it
+	}
+	return l
 }
 
 // startNetConn starts the reader and writer goroutines of a goroutine-mode
@@ -64,8 +67,12 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	if c.State() == StateConnecting && e.cfg.HandshakeTimeout > 0 {
 		c.armDeadline(creator, e.cfg.HandshakeTimeout)
 	}
-	e.goCounted(func() { c.readLoop(head) })
-	e.goCounted(func() { c.goroutine().WriteLoop((*netWriter)(c)) })
+	// Both or neither: stop waits for what the group started before it
+	// closed, and a connection it refuses is ours to end.
+	if !e.goroutines.Go(func() { c.readLoop(head) }, func() { c.goroutine().WriteLoop((*netWriter)(c)) }) {
+		e.endStopped(c)
+		return
+	}
 	if stopping && open {
 		c.Close(goingAway(c))
 	}
@@ -193,7 +200,6 @@ func (c *Conn) closeNet() {
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).
 func (e *engine) acceptLoop(ln net.Listener) {
-	defer e.wg.Done()
 	for {
 		nc, remote, ok := e.acceptAdmitted(ln)
 		if !ok {

@@ -107,12 +107,15 @@ func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
 	a := &tlshand.Acceptor{
 		Prepared: tlshand.Prepare(cfg, tlshand.Options{Goroutine: !e.loopTLS()}), Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout,
 		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
-		Go:     e.goCounted,
+		Go:     e.goroutine,
 		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.gate.Leave(r.Addr()) },
 		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.gate.Leave(r.Addr()) },
 		Done:   e.startTLS,
 	}
-	e.goCounted(a.Serve)
+	if !e.goroutine(a.Serve) {
+		ln.Close()
+		return ErrServerClosed
+	}
 	return nil
 }
 
@@ -128,15 +131,6 @@ func (s *Server) tlsSlots(ln net.Listener) *tlshand.Slots {
 	}
 	s.netLns = append(s.netLns, ln)
 	return s.tls
-}
-
-// goCounted runs f on a goroutine that stop waits for.
-func (e *engine) goCounted(f func()) {
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		f()
-	}()
 }
 
 // startTLS starts a connection whose TLS handshake is done

@@ -48,7 +48,7 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 	}
 	e := s.e
 	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{Goroutine: !e.loopTLS()}), tlshand.ListenerConfig{
-		Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout, Go: e.goCounted,
+		Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout, Go: e.goroutine,
 		Admit:  func(r netip.AddrPort) bool { return !e.stopping.Load() && e.gate.Handshaking(r.Addr()) },
 		Leave:  func(r netip.AddrPort) { e.gate.Leave(r.Addr()) },
 		Busy:   func() { e.m.tls.Busy.Add(1) },

@@ -22,8 +22,10 @@ type Acceptor struct {
 	// Accept returns the next admitted connection and its peer, or false once
 	// the listener is closed (Serve then returns).
 	Accept func() (net.Conn, netip.AddrPort, bool)
-	// Go runs f on a goroutine of its own (the engine counts it).
-	Go func(f func())
+	// Go runs f on a goroutine of its own (the engine counts it), or
+	// reports false when it no longer starts any: the connection is then
+	// closed as Busy.
+	Go func(f func()) bool
 	// Busy and Failed hear of a connection that ends here, closed by the
 	// Acceptor: its wait for a slot ran out, or its handshake failed or
 	// timed out.
@@ -44,9 +46,9 @@ func (a *Acceptor) Serve() {
 // each connection that gets one of slots within timeout from its accept
 // (none when zero or negative), runs handshake on a goroutine of goFn's with
 // that deadline; handshake releases the slot. busy hears of a connection
-// that waited too long, closed here.
+// that waited too long or got no goroutine (goFn false), closed here.
 func acceptInSlots(slots *Slots, timeout time.Duration, accept func() (net.Conn, netip.AddrPort, bool),
-	goFn func(func()), busy func(netip.AddrPort), handshake func(net.Conn, netip.AddrPort, time.Time)) {
+	goFn func(func()) bool, busy func(netip.AddrPort), handshake func(net.Conn, netip.AddrPort, time.Time)) {
 	for {
 		nc, remote, ok := accept()
 		if !ok {
@@ -56,12 +58,15 @@ func acceptInSlots(slots *Slots, timeout time.Duration, accept func() (net.Conn,
 		if timeout > 0 {
 			deadline = time.Now().Add(timeout)
 		}
-		if !slots.Acquire(deadline) {
+		ok = slots.Acquire(deadline)
+		if ok && !goFn(func() { handshake(nc, remote, deadline) }) {
+			slots.Release()
+			ok = false
+		}
+		if !ok {
 			busy(remote)
 			nc.Close()
-			continue
 		}
-		goFn(func() { handshake(nc, remote, deadline) })
 	}
 }
 

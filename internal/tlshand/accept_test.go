@@ -15,7 +15,7 @@ import (
 // closed, and Serve returns once Accept reports the listener closed.
 func TestAcceptor(t *testing.T) {
 	t.Parallel()
-	ln, got, served, wg := serveAcceptor(t, NewSlots(1), 5*time.Second)
+	ln, got, served, wg := serveAcceptor(t, NewSlots(1), 5*time.Second, nil)
 	dial := func(max uint16) {
 		cfg := clientConfig(t)
 		cfg.MaxVersion = max
@@ -63,13 +63,32 @@ func TestAcceptorBusy(t *testing.T) {
 	if !slots.Acquire(time.Time{}) { // the only slot, held
 		t.Fatal("no slot")
 	}
-	ln, got, served, wg := serveAcceptor(t, slots, 100*time.Millisecond)
+	ln, got, served, wg := serveAcceptor(t, slots, 100*time.Millisecond, nil)
 	busy, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect(t, got, "busy")
 	expectClosed(t, busy)
+	slots.Release()
+	stopAcceptor(t, ln, served, wg)
+}
+
+// TestAcceptorNoGoroutine: a connection whose handshake Go will not start
+// (the engine is stopping) ends in Busy, closed, and gives its slot back.
+func TestAcceptorNoGoroutine(t *testing.T) {
+	t.Parallel()
+	slots := NewSlots(1)
+	ln, got, served, wg := serveAcceptor(t, slots, 5*time.Second, func() bool { return true })
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, got, "busy")
+	expectClosed(t, nc)
+	if !slots.Acquire(time.Now().Add(time.Second)) {
+		t.Fatal("the slot was not given back")
+	}
 	slots.Release()
 	stopAcceptor(t, ln, served, wg)
 }
@@ -81,8 +100,9 @@ type outcome struct {
 }
 
 // serveAcceptor serves an Acceptor on a fresh listener; got reports what
-// became of each connection.
-func serveAcceptor(t *testing.T, slots *Slots, timeout time.Duration) (net.Listener, chan outcome, chan struct{}, *sync.WaitGroup) {
+// became of each connection. Its Go starts nothing while refuse (if not nil)
+// reports true.
+func serveAcceptor(t *testing.T, slots *Slots, timeout time.Duration, refuse func() bool) (net.Listener, chan outcome, chan struct{}, *sync.WaitGroup) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +120,13 @@ func serveAcceptor(t *testing.T, slots *Slots, timeout time.Duration) (net.Liste
 			}
 			return nc, nc.RemoteAddr().(*net.TCPAddr).AddrPort(), true
 		},
-		Go:     func(f func()) { wg.Go(f) },
+		Go: func(f func()) bool {
+			if refuse != nil && refuse() {
+				return false
+			}
+			wg.Go(f)
+			return true
+		},
 		Busy:   func(netip.AddrPort) { got <- outcome{what: "busy"} },
 		Failed: func(netip.AddrPort) { got <- outcome{what: "failed"} },
 		Done: func(nc net.Conn, _ netip.AddrPort, res *Result, goroutine bool) {

@@ -35,8 +35,10 @@ type ListenerConfig struct {
 	// Timeout bounds a connection's wait for a slot and its handshake
 	// together, from its accept. Zero or negative: none.
 	Timeout time.Duration
-	// Go runs f on a goroutine the caller counts.
-	Go func(f func())
+	// Go runs f on a goroutine the caller counts, or reports false when
+	// it no longer starts any: a connection is then closed as Busy, and
+	// NewListener's listener closed.
+	Go func(f func()) bool
 	// Admit decides on a connection just accepted (false: closed at once);
 	// one it admits is given to Leave when its handshake ends, however it
 	// ends.
@@ -51,7 +53,9 @@ type ListenerConfig struct {
 // starts at once.
 func NewListener(ln net.Listener, p *Prepared, cfg ListenerConfig) *Listener {
 	l := &Listener{ln: ln, p: p, cfg: cfg, conns: make(chan net.Conn), done: make(chan struct{})}
-	cfg.Go(l.serve)
+	if !cfg.Go(l.serve) {
+		l.Close()
+	}
 	return l
 }
 
