@@ -111,6 +111,13 @@ func (e *engine) startServerConn(c *Conn) {
 		e.startNetConn(c, nil)
 		return
 	}
+	if e.stopping.Load() {
+		// Perhaps counted after Close or Shutdown found no connection left
+		// (a TLS handshake that ended as they stopped), so the loops may be
+		// stopped: dropped here, as startNetConn drops it.
+		e.endStopped(c)
+		return
+	}
 	// Arm the deadline before the fd is watched: once it is, a worker may run the
 	// whole handshake (and arm keepalive) before this goroutine goes on.
 	c.loop = e.pickLoop()
@@ -125,9 +132,10 @@ func (e *engine) startServerConn(c *Conn) {
 	e.abortIfStopping(c)
 }
 
-// abortIfStopping ends a connection registered after Close or Shutdown began:
-// they set stopping before scanning, so a connection is either seen by their scan
-// or sees stopping here. Not with Abort: by now a worker may have run the whole
+// abortIfStopping ends a connection registered as Close or Shutdown began
+// (it found the engine running, then they set stopping): they set stopping
+// before scanning, so a connection is either seen by their scan or sees
+// stopping here; they wait for it, counted, so the loops still run. Not with Abort: by now a worker may have run the whole
 // handshake and OnOpen, and Shutdown's scan may have sent it 1001 already.
 // rejectBusy answers a handshake still in flight with 503 and tells an open
 // connection going-away (closing.Machine.OnRequest); after Close, which promises no word
@@ -209,11 +217,11 @@ func goingAway(c *Conn) (frame.StatusCode, string) {
 }
 
 func (e *engine) stop() {
+	if e.r != nil {
+		e.r.Stop() // the loops and the workers (a second call does nothing)
+	}
 	if !e.goroutines.Close() { // from now on whoever would start a goroutine ends its connection itself
 		return
-	}
-	if e.r != nil {
-		e.r.Stop() // the loops and the workers
 	}
 	e.gmu.Lock()
 	if e.gl != nil { // timerLoop makes no other once the group is closed

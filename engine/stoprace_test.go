@@ -12,26 +12,34 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/perconn"
+	"github.com/weir-ws/weir/internal/sock"
 )
 
-// TestStartAfterStop: a goroutine-mode connection that reaches startNetConn
-// once stop has begun (Close waited for it, then gave up, or it was counted
-// too late) gets no goroutines, which stop would not wait for: it is ended on
-// the caller's goroutine before startNetConn returns, told going-away when
-// open.
+// TestStartAfterStop: a connection that starts once stop has begun (a TLS
+// handshake goroutine, which stop waits for, handing over its connection
+// after Close found none left) runs on nothing: the loops are stopped and no
+// goroutine starts, so it is ended on the caller's goroutine before the start
+// returns, told going-away when open. Before, a loop connection was added to
+// a stopped loop and never closed, and a goroutine-mode one got goroutines
+// that stop did not wait for.
 func TestStartAfterStop(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		open bool
-	}{{"handshaking", false}, {"open", true}} {
+		name      string
+		goroutine bool
+		open      bool
+	}{
+		{"loop/handshaking", false, false},
+		{"loop/open", false, true},
+		{"goroutine/handshaking", true, false},
+		{"goroutine/open", true, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := NewServer(NopHandler{}, &Config{GoroutinePerConn: true}, nil)
+			s, err := NewServer(NopHandler{}, &Config{GoroutinePerConn: tc.goroutine}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.Close()
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -47,20 +55,30 @@ func TestStartAfterStop(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := s.e
-			c := e.newConn(-1, false)
-			c.setGoroutine(perconn.New(nc))
-			c.setRemote(addrPort(nc.RemoteAddr()))
-			if tc.open {
-				c.state.Store(uint32(StateOpen))
-				e.startNetConn(c, nil)
-			} else {
-				e.startServerConn(c)
+			started := make(chan *Conn)
+			release := make(chan struct{})
+			// A goroutine stop waits for (as it waits for a TLS handshake's)
+			// starts the connection once stop has closed the group, which
+			// it does after stopping the loops.
+			e.goroutine(func() {
+				for !e.goroutines.Closed() {
+					time.Sleep(time.Millisecond)
+				}
+				c := startAfter(t, e, nc, tc.goroutine, tc.open)
+				started <- c
+				<-release
+			})
+			closed := make(chan struct{})
+			go func() { s.Close(); close(closed) }()
+			c := <-started
+			st, live := c.State(), e.census.Live.Load()
+			close(release)
+			<-closed
+			if st != StateClosed {
+				t.Fatalf("state %v when the start returned after stop, want closed", st)
 			}
-			if st := c.State(); st != StateClosed {
-				t.Fatalf("state %v when startNetConn returned after stop, want closed", st)
-			}
-			if n := e.census.Live.Load(); n != 0 {
-				t.Fatalf("%d connections live after stop", n)
+			if live != 0 {
+				t.Fatalf("%d connections live after stop", live)
 			}
 			peer.SetReadDeadline(time.Now().Add(5 * time.Second))
 			got, err := io.ReadAll(peer)
@@ -76,6 +94,30 @@ func TestStartAfterStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startAfter starts nc on e as a server connection, in the handshake state or
+// open, the way an accept or an upgrade would.
+func startAfter(t *testing.T, e *engine, nc net.Conn, goroutine, open bool) *Conn {
+	var c *Conn
+	if goroutine {
+		c = e.newConn(-1, false)
+		c.setGoroutine(perconn.New(nc))
+	} else {
+		fd, ok := sock.TakeConn(nc) // the engine owns the fd from here
+		if !ok {
+			t.Error("cannot take the socket")
+		}
+		nc.Close()
+		c = e.newConn(int32(fd), false)
+	}
+	c.setRemote(addrPort(nc.RemoteAddr()))
+	if open {
+		e.startOpenConn(c, nil)
+	} else {
+		e.startServerConn(c)
+	}
+	return c
 }
 
 // TestCloseRacesGoroutineConns: Close of a Server (ServeHTTP) and of a Client
