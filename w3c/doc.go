@@ -33,9 +33,10 @@
 //     the code weir sent when it failed the connection itself), WasClean when
 //     the closing handshake completed. After it, Done is closed.
 //
-// While callbacks are slower than the messages arrive, up to 64 events wait;
-// beyond that the connection stops reading (engine.Conn.PauseRead) until the
-// callbacks catch up, so the server is slowed by TCP rather than memory grown.
+// While callbacks are slower than the messages arrive, up to 64 events or 1 MiB
+// of messages wait; beyond that the connection stops reading
+// (engine.Conn.PauseRead) until the callbacks catch up, so the server is slowed
+// by TCP rather than memory grown.
 //
 // Send takes a string (a text message, which must be UTF-8) or a []byte (a
 // binary message); anything else is ErrDataType. It does not block: the engine

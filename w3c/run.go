@@ -35,12 +35,14 @@ func (h handler) OnClose(c *engine.Conn, code frame.StatusCode, reason string, e
 	h.ws.push(c, closeEvent{code, reason, err})
 }
 
-// push queues ev; a full queue stops the connection reading until pop has
-// made room (a close event is queued regardless: there is one).
+// push queues ev; a full queue (maxQueued events or maxQueuedBytes of
+// messages) stops the connection reading until pop has made room (a close
+// event is queued regardless: there is one).
 func (ws *WebSocket) push(c *engine.Conn, ev any) {
 	ws.mu.Lock()
 	ws.queue = append(ws.queue, ev)
-	pause := len(ws.queue) >= maxQueued && !ws.paused
+	ws.qbytes += eventSize(ev)
+	pause := (len(ws.queue) >= maxQueued || ws.qbytes >= maxQueuedBytes) && !ws.paused
 	if pause {
 		ws.paused = true
 	}
@@ -55,7 +57,7 @@ func (ws *WebSocket) push(c *engine.Conn, ev any) {
 }
 
 // pop waits for the next queued event, and resumes reading once the queue is
-// half empty.
+// half empty, in events and in bytes.
 func (ws *WebSocket) pop() any {
 	for {
 		ws.mu.Lock()
@@ -63,7 +65,8 @@ func (ws *WebSocket) pop() any {
 			ev := ws.queue[0]
 			ws.queue[0] = nil
 			ws.queue = ws.queue[1:]
-			resume := ws.paused && len(ws.queue) <= maxQueued/2
+			ws.qbytes -= eventSize(ev)
+			resume := ws.paused && len(ws.queue) <= maxQueued/2 && ws.qbytes < maxQueuedBytes/2
 			if resume {
 				ws.paused = false
 			}
@@ -152,4 +155,15 @@ func (ws *WebSocket) dispatchClose(code int, reason string, clean bool) {
 	if f := ws.o.OnClose; f != nil {
 		f(CloseEvent{Target: ws, Code: code, Reason: reason, WasClean: clean})
 	}
+}
+
+// queuedBytes is the size of the messages queued (under mu).
+func (ws *WebSocket) queuedBytes() int { return ws.qbytes }
+
+// eventSize is what ev counts against maxQueuedBytes.
+func eventSize(ev any) int {
+	if m, ok := ev.(msgEvent); ok {
+		return len(m.data)
+	}
+	return 0
 }

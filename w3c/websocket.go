@@ -38,9 +38,12 @@ type Options struct {
 	OnClose   func(CloseEvent)
 }
 
-// maxQueued is how many events may wait for the callbacks before the
-// connection stops reading.
-const maxQueued = 64
+// maxQueued and maxQueuedBytes (of messages' data) are how much may wait for
+// the callbacks before the connection stops reading.
+const (
+	maxQueued      = 64
+	maxQueuedBytes = 1 << 20
+)
 
 // WebSocket is one connection in the browser's shape. Its methods are safe from
 // any goroutine.
@@ -57,6 +60,7 @@ type WebSocket struct {
 	protocol   string
 	extensions string
 	queue      []any // events from the engine for the event goroutine
+	qbytes     int   // the size of queue's messages
 	paused     bool  // the connection stopped reading because queue is full
 	wake       chan struct{}
 }

@@ -1,6 +1,7 @@
 package w3c
 
 import (
+	"crypto/rand"
 	"errors"
 	"net"
 	"net/http"
@@ -36,6 +37,21 @@ func (s *testServer) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) {
 		for i := range n {
 			c.WriteText(strconv.Itoa(i) + strings.Repeat(".", 1000))
 		}
+	case op == frame.OpText && strings.HasPrefix(msg, "big "):
+		// "big N": N binary messages of bigSize bytes (random: compression
+		// does not shrink them on the wire), from a goroutine that waits
+		// while the outbound buffer is full (the client stops reading).
+		n, _ := strconv.Atoi(msg[len("big "):])
+		go func() {
+			b := make([]byte, bigSize)
+			for i := range n {
+				rand.Read(b)
+				b[0] = byte(i)
+				for errors.Is(c.WriteBinary(b), engine.ErrWriteBufferFull) {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}()
 	case op == frame.OpText && msg == "pause":
 		c.PauseRead()
 		go func() {
@@ -449,5 +465,77 @@ func TestCloseArguments(t *testing.T) {
 	}
 	if ws.SetBinaryType("blob") == nil || ws.SetBinaryType("arraybuffer") != nil {
 		t.Error("SetBinaryType")
+	}
+}
+
+// bigSize is the size of the server's "big" messages.
+const bigSize = 256 << 10
+
+// TestSlowCallbacksBytes: while a callback blocks, the queue holds about
+// maxQueuedBytes of messages, not maxQueued of the largest (64 × 256 KiB =
+// 16 MiB here, 64 × MaxMessageSize from a hostile server), and every message
+// still arrives, in order.
+func TestSlowCallbacksBytes(t *testing.T) {
+	t.Parallel()
+	url, _ := startServer(t)
+	const n = 40
+	release := make(chan struct{})
+	var got []byte
+	opened := make(chan struct{})
+	ws, err := New(url, nil, &Options{
+		OnOpen: func(Event) { close(opened) },
+		OnMessage: func(e MessageEvent) {
+			if len(got) == 0 {
+				<-release
+			}
+			b, _ := e.Data.([]byte)
+			got = append(got, b[0])
+			if len(got) == n {
+				e.Target.Close(1000, "")
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-opened
+	if err := ws.Send("big " + strconv.Itoa(n)); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() (int, int, bool) {
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		return len(ws.queue), ws.queuedBytes(), ws.paused
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, _, paused := queued(); paused {
+			break
+		}
+		if time.Now().After(deadline) {
+			q, b, _ := queued()
+			t.Fatalf("%d events (%d bytes) queued, reading not paused", q, b)
+		}
+	}
+	// Reading has stopped: a message the parser had begun may still come.
+	const bound = maxQueuedBytes + 2*bigSize
+	for range 100 {
+		if q, b, _ := queued(); b > bound {
+			t.Fatalf("%d events, %d bytes queued, over %d", q, b, bound)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(release)
+	select {
+	case <-ws.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no close event 30 s after the release; state %d", ws.ReadyState())
+	}
+	if len(got) != n {
+		t.Fatalf("%d messages, want %d", len(got), n)
+	}
+	for i, b := range got {
+		if b != byte(i) {
+			t.Fatalf("message %d came as %d", i, b)
+		}
 	}
 }
