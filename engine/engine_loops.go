@@ -104,19 +104,20 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 }
 
 // startServerConn puts an accepted socket on a loop in the handshake state.
-func (e *engine) startServerConn(c *Conn) {
+// It reports false when the connection is over already (the engine stopping,
+// or the poller refusing it): nothing may be posted to it then.
+func (e *engine) startServerConn(c *Conn) bool {
 	c.state.Store(uint32(StateConnecting))
 	c.read.Get(creator).flags |= rfHandshake
 	if c.goMode() {
-		e.startNetConn(c, nil)
-		return
+		return e.startNetConn(c, nil)
 	}
 	if e.stopping.Load() {
 		// Perhaps counted after Close or Shutdown found no connection left
 		// (a TLS handshake that ended as they stopped), so the loops may be
 		// stopped: dropped here, as startNetConn drops it.
 		e.endStopped(c)
-		return
+		return false
 	}
 	// Arm the deadline before the fd is watched: once it is, a worker may run the
 	// whole handshake (and arm keepalive) before this goroutine goes on.
@@ -127,16 +128,17 @@ func (e *engine) startServerConn(c *Conn) {
 	if err := c.loop.add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
 		c.finish(creator, 1006, "", err)
-		return
+		return false
 	}
 	e.abortIfStopping(c)
+	return true
 }
 
 // abortIfStopping ends a connection registered as Close or Shutdown began
 // (it found the engine running, then they set stopping): they set stopping
 // before scanning, so a connection is either seen by their scan or sees
-// stopping here; they wait for it, counted, so the loops still run. Not with Abort: by now a worker may have run the whole
-// handshake and OnOpen, and Shutdown's scan may have sent it 1001 already.
+// stopping here; they wait for it, counted, so the loops still run. Not with
+// Abort: by now a worker may have run the whole handshake and OnOpen, and Shutdown's scan may have sent it 1001 already.
 // rejectBusy answers a handshake still in flight with 503 and tells an open
 // connection going-away (closing.Machine.OnRequest); after Close, which promises no word
 // to anyone, it is aborted (a 503 raced Close's rescan and reached the peer).
@@ -163,8 +165,7 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 		return false
 	}
 	if c.goMode() {
-		e.startNetConn(c, head)
-		return true
+		return e.startNetConn(c, head)
 	}
 	if len(head) > 0 {
 		c.read.Get(creator).extra().unparsed = assemble.Keep(nil, head, 0)

@@ -47,8 +47,9 @@ func (e *engine) timerLoop() *loop {
 }
 
 // startNetConn starts the reader and writer goroutines of a goroutine-mode
-// connection.
-func (e *engine) startNetConn(c *Conn, head []byte) {
+// connection. It reports false when it ended the connection instead (the
+// engine stopped).
+func (e *engine) startNetConn(c *Conn, head []byte) bool {
 	c.loop = e.timerLoop()
 	c.lastRead.Store(c.loop.wheel.Now())
 	e.gmu.Lock()
@@ -71,11 +72,12 @@ func (e *engine) startNetConn(c *Conn, head []byte) {
 	// closed, and a connection it refuses is ours to end.
 	if !e.goroutines.Go(func() { c.readLoop(head) }, func() { c.goroutine().WriteLoop((*netWriter)(c)) }) {
 		e.endStopped(c)
-		return
+		return false
 	}
 	if stopping && open {
 		c.Close(goingAway(c))
 	}
+	return true
 }
 
 // flushNet writes what is queued on a goroutine-mode connection that never got a

@@ -26,17 +26,19 @@ func TestStartAfterStop(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
+		cfg       Config
 		goroutine bool
 		open      bool
 	}{
-		{"loop/handshaking", false, false},
-		{"loop/open", false, true},
-		{"goroutine/handshaking", true, false},
-		{"goroutine/open", true, true},
+		{"pool/handshaking", Config{}, false, false},
+		{"inline/handshaking", Config{Dispatch: DispatchInline}, false, false},
+		{"pool/open", Config{}, false, true},
+		{"goroutine/handshaking", Config{GoroutinePerConn: true}, true, false},
+		{"goroutine/open", Config{GoroutinePerConn: true}, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := NewServer(NopHandler{}, &Config{GoroutinePerConn: tc.goroutine}, nil)
+			s, err := NewServer(NopHandler{}, &tc.cfg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +99,9 @@ func TestStartAfterStop(t *testing.T) {
 }
 
 // startAfter starts nc on e as a server connection, in the handshake state or
-// open, the way an accept or an upgrade would.
+// open, the way an accept or an upgrade would; in the handshake state as a
+// TLS connection whose request may have come with its handshake (startTLS),
+// read at once.
 func startAfter(t *testing.T, e *engine, nc net.Conn, goroutine, open bool) *Conn {
 	var c *Conn
 	if goroutine {
@@ -115,7 +119,9 @@ func startAfter(t *testing.T, e *engine, nc net.Conn, goroutine, open bool) *Con
 	if open {
 		e.startOpenConn(c, nil)
 	} else {
-		e.startServerConn(c)
+		if e.startServerConn(c) {
+			c.post(evRead)
+		}
 	}
 	return c
 }
@@ -176,4 +182,3 @@ func (h *openCloseCounter) OnOpen(*Conn) { h.opened.Add(1) }
 func (h *openCloseCounter) OnClose(*Conn, frame.StatusCode, string, error) {
 	h.closed.Add(1)
 }
-

@@ -149,8 +149,7 @@ func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Resul
 		return
 	}
 	c := e.handedConn(h, false) // dial.go
-	e.startServerConn(c)
-	if h.Fresh {
+	if e.startServerConn(c) && h.Fresh {
 		c.post(evRead) // the request may have come with the Finished: no edge will report it
 	}
 }
