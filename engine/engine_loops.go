@@ -206,6 +206,10 @@ func (e *engine) endStopped(c *Conn) {
 		err = ErrClientClosed
 	}
 	c.finish(creator, code, reason, err)
+	// No turn will ever run it, and it is on no loop: it keeps the running
+	// bit, so that a post from its user (Abort, CloseNow on the Conn Adopt
+	// returned) only records the event instead of dispatching it.
+	c.sched.Or(evRunning)
 }
 
 // goingAway is the close status for a connection the engine ends because it

@@ -182,3 +182,47 @@ func (h *openCloseCounter) OnOpen(*Conn) { h.opened.Add(1) }
 func (h *openCloseCounter) OnClose(*Conn, frame.StatusCode, string, error) {
 	h.closed.Add(1)
 }
+
+// TestAdoptedWhileStopping: Adopt on a stopping Server returns a Conn that is
+// over already (1001); every call its user may make on it then does nothing
+// harmful. Before, with DispatchInline, Abort or CloseNow posted to a loop
+// the connection was never placed on: a nil pointer panic.
+func TestAdoptedWhileStopping(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		for _, dispatch := range []Dispatch{DispatchPool, DispatchInline} {
+			cfg.Dispatch = dispatch
+			s, err := NewServer(NopHandler{}, &cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			peer, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			nc, err := ln.Accept()
+			ln.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := s.Adopt(nc, nil, nil)
+			if c.State() != StateClosed {
+				t.Fatalf("dispatch %v: state %v, want closed", dispatch, c.State())
+			}
+			c.Abort()
+			c.CloseNow(frame.StatusNormalClosure, "")
+			c.Close(frame.StatusNormalClosure, "")
+			c.PauseRead()
+			c.ResumeRead()
+			if err := c.WriteText("x"); err == nil {
+				t.Fatalf("dispatch %v: a write on a closed connection succeeded", dispatch)
+			}
+			peer.Close()
+		}
+	})
+}
