@@ -356,75 +356,6 @@ func TestBufferedAmount(t *testing.T) {
 	waitDone(t, ws)
 }
 
-// TestSlowCallbacks: while a callback blocks, at most maxQueued events wait
-// (the connection stops reading), and every message still arrives, in order.
-func TestSlowCallbacks(t *testing.T) {
-	t.Parallel()
-	url, _ := startServer(t)
-	const n = 400
-	release := make(chan struct{})
-	var got []string
-	opened := make(chan struct{})
-	ws, err := New(url, nil, &Options{
-		OnOpen: func(Event) { close(opened) },
-		OnMessage: func(e MessageEvent) {
-			if len(got) == 0 {
-				<-release
-			}
-			s, _ := e.Data.(string)
-			got = append(got, s)
-			if len(got) == n {
-				e.Target.Close(1000, "")
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-opened
-	if err := ws.Send("flood " + strconv.Itoa(n)); err != nil {
-		t.Fatal(err)
-	}
-	queued := func() (int, bool) {
-		ws.mu.Lock()
-		defer ws.mu.Unlock()
-		return len(ws.queue), ws.paused
-	}
-	// The queue fills (the first message may have been taken already by the
-	// blocked callback) and reading pauses.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, paused := queued(); paused {
-			break
-		}
-		if time.Now().After(deadline) {
-			q, _ := queued()
-			t.Fatalf("%d events queued, reading not paused", q)
-		}
-	}
-	// Watch a while: reading has stopped, so the queue does not grow.
-	for range 100 {
-		if q, _ := queued(); q > maxQueued {
-			t.Fatalf("%d events queued, over %d", q, maxQueued)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	close(release)
-	select {
-	case <-ws.Done():
-	case <-time.After(30 * time.Second):
-		q, paused := queued()
-		t.Fatalf("no close event 30 s after the release; state %d, %d queued, paused %v", ws.ReadyState(), q, paused)
-	}
-	if len(got) != n {
-		t.Fatalf("%d messages, want %d", len(got), n)
-	}
-	for i, s := range got {
-		if !strings.HasPrefix(s, strconv.Itoa(i)+".") {
-			t.Fatalf("message %d: %.10q...", i, s)
-		}
-	}
-}
-
 func TestNewSyntax(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -471,71 +402,100 @@ func TestCloseArguments(t *testing.T) {
 // bigSize is the size of the server's "big" messages.
 const bigSize = 256 << 10
 
-// TestSlowCallbacksBytes: while a callback blocks, the queue holds about
-// maxQueuedBytes of messages, not maxQueued of the largest (64 × 256 KiB =
-// 16 MiB here, 64 × MaxMessageSize from a hostile server), and every message
-// still arrives, in order.
-func TestSlowCallbacksBytes(t *testing.T) {
+// TestSlowCallbacks: while a callback blocks, at most maxQueued events or
+// about maxQueuedBytes of messages wait (the connection stops reading; before
+// the byte bound, 64 messages of any size: 64 × MaxMessageSize from a hostile
+// server), and every message still arrives, in order.
+func TestSlowCallbacks(t *testing.T) {
 	t.Parallel()
-	url, _ := startServer(t)
-	const n = 40
-	release := make(chan struct{})
-	var got []byte
-	opened := make(chan struct{})
-	ws, err := New(url, nil, &Options{
-		OnOpen: func(Event) { close(opened) },
-		OnMessage: func(e MessageEvent) {
-			if len(got) == 0 {
-				<-release
+	for _, tc := range []struct {
+		name string
+		send string // the server's command
+		n    int
+		// within reports whether q events of b bytes respect the bound,
+		// once reading stopped (a message the parser had begun may still come).
+		within func(q, b int) bool
+	}{
+		{"events", "flood", 400, func(q, _ int) bool { return q <= maxQueued }},
+		{"bytes", "big", 40, func(_, b int) bool { return b <= maxQueuedBytes+2*bigSize }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url, _ := startServer(t)
+			release := make(chan struct{})
+			var got []int // the index each message carries
+			opened := make(chan struct{})
+			ws, err := New(url, nil, &Options{
+				OnOpen: func(Event) { close(opened) },
+				OnMessage: func(e MessageEvent) {
+					if len(got) == 0 {
+						<-release
+					}
+					got = append(got, messageIndex(e.Data))
+					if len(got) == tc.n {
+						e.Target.Close(1000, "")
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			b, _ := e.Data.([]byte)
-			got = append(got, b[0])
-			if len(got) == n {
-				e.Target.Close(1000, "")
+			<-opened
+			if err := ws.Send(tc.send + " " + strconv.Itoa(tc.n)); err != nil {
+				t.Fatal(err)
 			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
+			queued := func() (int, int, bool) {
+				ws.mu.Lock()
+				defer ws.mu.Unlock()
+				return len(ws.queue), ws.queuedBytes(), ws.paused
+			}
+			// The queue fills (the first message may have been taken already by
+			// the blocked callback) and reading pauses.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				if _, _, paused := queued(); paused {
+					break
+				}
+				if time.Now().After(deadline) {
+					q, b, _ := queued()
+					t.Fatalf("%d events (%d bytes) queued, reading not paused", q, b)
+				}
+			}
+			// Watch a while: reading has stopped, so the queue does not grow.
+			for range 100 {
+				if q, b, _ := queued(); !tc.within(q, b) {
+					t.Fatalf("%d events, %d bytes queued: over the bound", q, b)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			close(release)
+			select {
+			case <-ws.Done():
+			case <-time.After(30 * time.Second):
+				q, b, paused := queued()
+				t.Fatalf("no close event 30 s after the release; state %d, %d queued (%d bytes), paused %v",
+					ws.ReadyState(), q, b, paused)
+			}
+			if len(got) != tc.n {
+				t.Fatalf("%d messages, want %d", len(got), tc.n)
+			}
+			for i, k := range got {
+				if k != i%256 {
+					t.Fatalf("message %d came as %d", i, k)
+				}
+			}
+		})
 	}
-	<-opened
-	if err := ws.Send("big " + strconv.Itoa(n)); err != nil {
-		t.Fatal(err)
+}
+
+// messageIndex is the index (mod 256) a "flood" or "big" message carries: the
+// decimal before its first dot, or its first byte.
+func messageIndex(data any) int {
+	switch d := data.(type) {
+	case string:
+		n, _ := strconv.Atoi(d[:strings.IndexByte(d, '.')])
+		return n % 256
+	case []byte:
+		return int(d[0])
 	}
-	queued := func() (int, int, bool) {
-		ws.mu.Lock()
-		defer ws.mu.Unlock()
-		return len(ws.queue), ws.queuedBytes(), ws.paused
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, _, paused := queued(); paused {
-			break
-		}
-		if time.Now().After(deadline) {
-			q, b, _ := queued()
-			t.Fatalf("%d events (%d bytes) queued, reading not paused", q, b)
-		}
-	}
-	// Reading has stopped: a message the parser had begun may still come.
-	const bound = maxQueuedBytes + 2*bigSize
-	for range 100 {
-		if q, b, _ := queued(); b > bound {
-			t.Fatalf("%d events, %d bytes queued, over %d", q, b, bound)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	close(release)
-	select {
-	case <-ws.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no close event 30 s after the release; state %d", ws.ReadyState())
-	}
-	if len(got) != n {
-		t.Fatalf("%d messages, want %d", len(got), n)
-	}
-	for i, b := range got {
-		if b != byte(i) {
-			t.Fatalf("message %d came as %d", i, b)
-		}
-	}
+	return -1
 }
