@@ -31,7 +31,7 @@ type Bridge struct {
 	cfg     Config
 	prefix  string // cfg.Prefix + "."
 	maxMsg  int
-	deliver func(topic string, op frame.Opcode, payload []byte)
+	deliver func(topic string, op frame.Opcode, payload []byte) error
 
 	nc     *nats.Conn
 	out    chan outMsg    // publishes for the sender goroutine
@@ -81,7 +81,7 @@ func New(cfg Config) *Bridge {
 }
 
 // Start connects to NATS and starts the goroutines that send and deliver.
-func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byte)) error {
+func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byte) error) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}

@@ -45,7 +45,9 @@
 // one byte over its payload. What arrives is checked as an attacker's bytes:
 // larger than MaxMessage (Stats.Oversized), an unknown or missing type byte,
 // or text that is not UTF-8 (Stats.Malformed) is dropped and counted; the
-// server's max_payload bounds what nats.go reads at all.
+// server's max_payload bounds what nats.go reads at all. What passes and the
+// Hub then refuses (a topic over its own limits, a subject with a wildcard
+// token, which a plain client may publish to) is counted in Stats.Refused.
 //
 // # Bounds
 //
