@@ -24,6 +24,9 @@ var (
 	ErrOpcode     = errors.New("natsbridge: only text and binary messages are bridged")
 	ErrTooLarge   = errors.New("natsbridge: message larger than MaxMessage")
 	ErrQueueFull  = errors.New("natsbridge: send queue full")
+	// ErrCloseTimeout: Close cut the connection after Config.CloseTimeout;
+	// publishes still queued or unflushed then were lost.
+	ErrCloseTimeout = errors.New("natsbridge: close timed out, connection cut")
 )
 
 // Bridge is a pubsub.Bridge over one NATS connection. Create it with New.
@@ -34,6 +37,7 @@ type Bridge struct {
 	deliver func(topic string, op frame.Opcode, payload []byte) error
 
 	nc     *nats.Conn
+	dial   *cutDialer     // made nc's sockets; Close cuts them (dial.go)
 	out    chan outMsg    // publishes for the sender goroutine
 	in     chan *nats.Msg // messages from every upstream subscription
 	done   chan struct{}  // closed by Close
@@ -108,8 +112,17 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 		nats.ReconnectHandler(b.onReconnect),
 		nats.ErrorHandler(b.onAsyncError),
 	}
+	o, err := natsOptions(b.cfg.URL, append(opts, b.cfg.Options...))
+	if err != nil {
+		return fmt.Errorf("natsbridge: options: %w", err)
+	}
+	// Behind whatever dialer the options chose, so that Close can cut the
+	// socket of a stuck write (Config.CloseTimeout). A connection made by
+	// nats.InProcessServer is not dialed, and Close cannot cut it.
+	b.dial = newCutDialer(&o)
+	o.CustomDialer = b.dial
 	b.st.up.Store(true) // before any handler can say otherwise
-	nc, err := nats.Connect(b.cfg.URL, append(opts, b.cfg.Options...)...)
+	nc, err := o.Connect()
 	if err != nil {
 		b.st.up.Store(false)
 		return fmt.Errorf("natsbridge: connect %s: %w", b.cfg.URL, err)
@@ -248,9 +261,13 @@ func (b *Bridge) putBuf(p *[]byte) {
 	}
 }
 
-// Close stops the bridge: publishes already queued are sent and flushed
-// (for up to a second), the NATS connection is closed, and deliver is not
-// called after Close returns. Close is idempotent.
+// Close stops the bridge: publishes already queued are sent and flushed,
+// the NATS connection is closed, and deliver is not called after Close
+// returns. All that gets Config.CloseTimeout: past it Close cuts the
+// connection's socket, which ends a write stuck on a server that stopped
+// reading (nats.go would wait its FlusherTimeout, a minute by default),
+// waits for its goroutines and nats.go's to end, and returns
+// ErrCloseTimeout. Close is idempotent.
 func (b *Bridge) Close() error {
 	if b.closed.Swap(true) {
 		return nil
@@ -259,20 +276,52 @@ func (b *Bridge) Close() error {
 	if b.nc == nil {
 		return nil
 	}
+	deadline := time.Now().Add(b.cfg.CloseTimeout)
+	done := make(chan error, 1)
+	go func() { done <- b.shutdown(deadline) }()
+	timer := time.NewTimer(b.cfg.CloseTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+	}
+	// Every nats.go call shutdown waits in fails once the socket is gone,
+	// and the dialer refuses the reconnect nats.go then tries.
+	b.dial.cutNow()
+	<-done
+	b.st.up.Store(false)
+	return ErrCloseTimeout
+}
+
+// shutdown is Close's work, on a goroutine of its own so that Close can
+// cut the connection when it takes too long; the flush gets what is left
+// of the time to deadline.
+func (b *Bridge) shutdown(deadline time.Time) error {
 	b.wg.Wait()
 	b.mu.Lock()
+	subs := make([]*nats.Subscription, 0, len(b.subs))
 	for subject, u := range b.subs {
 		if u.sub != nil {
-			b.dropUpstream(u.sub)
+			subs = append(subs, u.sub)
 		}
 		delete(b.subs, subject)
 	}
 	clear(b.todo)
 	b.wild = wildTree{}
 	b.mu.Unlock()
+	// Outside b.mu: Unsubscribe waits for nats.go's lock, and Stats must
+	// not wait with it.
+	for _, sub := range subs {
+		b.dropUpstream(sub)
+	}
 	var err error
 	if b.nc.IsConnected() {
-		err = b.nc.FlushTimeout(time.Second)
+		if left := time.Until(deadline); left > 0 {
+			err = b.nc.FlushTimeout(left)
+		} else {
+			err = ErrCloseTimeout
+		}
 	}
 	b.nc.Close()
 	b.st.up.Store(false)

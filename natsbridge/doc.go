@@ -56,6 +56,9 @@
 // it to nats.go; a full queue refuses with ErrQueueFull. Messages from NATS
 // wait in one channel of Config.DeliverQueue for one delivering goroutine;
 // when deliver falls behind, nats.go drops the surplus (Stats.SlowConsumer).
+// Close takes at most Config.CloseTimeout (and the moment it takes to end
+// the goroutines): past it, it cuts the connection, since nats.go would wait
+// a minute on a write to a server that stopped reading.
 //
 // # Gaps
 //
