@@ -120,7 +120,7 @@ func (h *Hub) Subscribe(c *engine.Conn, name string) error {
 	} else {
 		s, first = h.exact.add(name, cs)
 	}
-	cs.subs[name] = s
+	cs.subs[s.name] = s // the set's copy of name (newSet)
 	cs.mu.Unlock()
 	if h.closed.Load() {
 		// Close ran meanwhile and may have missed this subscription.
@@ -128,7 +128,7 @@ func (h *Hub) Subscribe(c *engine.Conn, name string) error {
 		return ErrHubClosed
 	}
 	if first {
-		h.reconcile(name, wild)
+		h.reconcile(s.name, wild)
 	}
 	return nil
 }
@@ -201,7 +201,7 @@ func (h *Hub) Unsubscribe(c *engine.Conn, name string) bool {
 	}
 	cs.mu.Unlock()
 	if last {
-		h.reconcile(name, s.wild)
+		h.reconcile(s.name, s.wild)
 	}
 	return ok
 }
