@@ -229,7 +229,9 @@ func (b *Bridge) send(m outMsg) {
 // subject returns prefix.topic from a cache owned by the sender goroutine,
 // so that a topic published again costs no allocation. The cache is
 // emptied when it reaches maxSubjects, which bounds it whatever topics
-// come.
+// come. Its key is the topic's part of the subject it made, not topic:
+// a topic is often cut out of a client's message, and a key that shares
+// its bytes would keep the whole message.
 func (b *Bridge) subject(topic string) string {
 	if s, ok := b.subjects[topic]; ok {
 		return s
@@ -238,7 +240,7 @@ func (b *Bridge) subject(topic string) string {
 		clear(b.subjects)
 	}
 	s := b.prefix + topic
-	b.subjects[topic] = s
+	b.subjects[s[len(b.prefix):]] = s
 	return s
 }
 

@@ -4,12 +4,17 @@ package natsbridge
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
+	"weak"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/weir-ws/weir/engine"
+	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/pubsub"
 )
 
@@ -95,4 +100,33 @@ func TestHubRefusalsNotDelivered(t *testing.T) {
 	if st := h.Stats(); st.Remote != 1 {
 		t.Errorf("Hub: Remote %d, want 1", st.Remote)
 	}
+}
+
+// TestSubjectCacheDoesNotPinTopics: the sender goroutine caches each
+// topic's subject. Its key was the topic as the publisher gave it, often
+// cut out of a client's message, and so it kept that whole message (up to
+// 4096 of them). The key is now part of the subject the cache makes.
+func TestSubjectCacheDoesNotPinTopics(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "solo", nil, false)
+	b := New(Config{URL: srv.ClientURL()})
+	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	msg := "room.1 " + strings.Repeat("x", 64<<10)
+	w := weak.Make(unsafe.StringData(msg))
+	if err := b.Publish(msg[:len("room.1")], frame.OpText, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	msg = ""
+	waitUntil(t, "the send", func() bool { return b.Stats().Sent == 1 })
+	for range 20 {
+		runtime.GC()
+		if w.Value() == nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Error("the subject cache keeps the 64 KiB message the topic was cut from")
 }
