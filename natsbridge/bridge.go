@@ -43,6 +43,8 @@ type Bridge struct {
 	done   chan struct{}  // closed by Close
 	wg     sync.WaitGroup
 	closed atomic.Bool
+	// starting is set by the first Start (and cleared if it fails).
+	starting atomic.Bool
 
 	// The Hub's interest and the NATS subscriptions (interest.go).
 	mu   sync.RWMutex
@@ -89,11 +91,11 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	if b.nc != nil {
-		return ErrStarted
-	}
 	if !validSubject(b.cfg.Prefix, false) {
 		return fmt.Errorf("%w: prefix %q", ErrTopic, b.cfg.Prefix)
+	}
+	if !b.starting.CompareAndSwap(false, true) {
+		return ErrStarted
 	}
 	opts := []nats.Option{
 		nats.Name(b.cfg.Name),
@@ -125,6 +127,7 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	nc, err := o.Connect()
 	if err != nil {
 		b.st.up.Store(false)
+		b.starting.Store(false) // Start may be tried again
 		return fmt.Errorf("natsbridge: connect %s: %w", b.cfg.URL, err)
 	}
 	b.maxMsg = b.cfg.MaxMessage
@@ -134,9 +137,16 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	b.deliver = deliver
 	b.out = make(chan outMsg, b.cfg.SendQueue)
 	b.in = make(chan *nats.Msg, b.cfg.DeliverQueue)
+	// A Close made while nats.go connected found no connection and
+	// returned; checked under b.mu, which Close takes to look.
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		nc.Close()
+		b.st.up.Store(false)
+		return ErrClosed
+	}
 	b.nc = nc
-	b.mu.Unlock()
 	b.wg.Add(3)
 	go b.sendLoop()
 	go b.deliverLoop()
@@ -275,7 +285,10 @@ func (b *Bridge) Close() error {
 		return nil
 	}
 	close(b.done)
-	if b.nc == nil {
+	b.mu.Lock()
+	started := b.nc != nil // else Start closes what it makes (it sees closed)
+	b.mu.Unlock()
+	if !started {
 		return nil
 	}
 	deadline := time.Now().Add(b.cfg.CloseTimeout)

@@ -191,3 +191,41 @@ func TestCloseBoundedOnStuckWrite(t *testing.T) {
 		t.Errorf("after Close: %+v", st)
 	}
 }
+
+// gateDialer's first Dial tells dialing and waits for open.
+type gateDialer struct {
+	dialing, open chan struct{}
+	once          sync.Once
+}
+
+func (d *gateDialer) Dial(network, address string) (net.Conn, error) {
+	d.once.Do(func() {
+		close(d.dialing)
+		<-d.open
+	})
+	return net.DialTimeout(network, address, 5*time.Second)
+}
+
+// TestCloseDuringStart: a Close made while Start connects found no
+// connection yet and returned; Start then went on to connect and start its
+// goroutines on a closed bridge, and nothing ever closed that connection
+// (a server-side client and nats.go's goroutines for good). Start now
+// checks again once connected and closes what it made.
+func TestCloseDuringStart(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "solo", nil, false)
+	d := &gateDialer{dialing: make(chan struct{}), open: make(chan struct{})}
+	b := New(Config{URL: srv.ClientURL(), Options: []nats.Option{nats.SetCustomDialer(d)}})
+	started := make(chan error, 1)
+	go func() { started <- b.Start(func(string, frame.Opcode, []byte) error { return nil }) }()
+	<-d.dialing
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(d.open)
+	if err := <-started; !errors.Is(err, ErrClosed) {
+		t.Errorf("Start racing Close = %v, want ErrClosed", err)
+		b.nc.Close() // for the leak check
+	}
+	waitUntil(t, "no client left on the server", func() bool { return srv.NumClients() == 0 })
+}
