@@ -52,7 +52,10 @@ type Config struct {
 	// cuts the connection (closes the socket it dialed under nats.go, so
 	// that a write stuck on a server that stopped reading fails at once
 	// rather than after nats.go's FlusherTimeout, a minute by default) and
-	// returns ErrCloseTimeout. Default: 2 s.
+	// returns ErrCloseTimeout. Default: 2 s. (A connection that cannot be
+	// cut that way, from nats.InProcessServer or a CustomDialer whose
+	// connections' Close does not end a blocked Write, leaves Close waiting
+	// for nats.go.)
 	CloseTimeout time.Duration
 	// OnError, if not nil, is told of errors that no call returns: a failed
 	// upstream subscription, NATS asynchronous errors (slow consumer,
