@@ -116,6 +116,7 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	}
 	o, err := natsOptions(b.cfg.URL, append(opts, b.cfg.Options...))
 	if err != nil {
+		b.starting.Store(false)
 		return fmt.Errorf("natsbridge: options: %w", err)
 	}
 	// Behind whatever dialer the options chose, so that Close can cut the
