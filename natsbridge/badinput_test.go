@@ -66,11 +66,12 @@ func TestDeliverPanic(t *testing.T) {
 	srv := startServer(t, "solo", nil, false)
 	b := New(Config{URL: srv.ClientURL()})
 	var calls atomic.Int64
-	if err := b.Start(func(topic string, op frame.Opcode, payload []byte) {
+	if err := b.Start(func(topic string, op frame.Opcode, payload []byte) error {
 		calls.Add(1)
 		if string(payload) == "boom" {
 			panic("hub bug")
 		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestInterestIsState(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "solo", nil, false)
 	b := New(Config{URL: srv.ClientURL()})
-	if err := b.Start(func(string, frame.Opcode, []byte) {}); err != nil {
+	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()

@@ -27,10 +27,11 @@ func TestSlowDeliver(t *testing.T) {
 	b := New(Config{URL: srv.ClientURL(), DeliverQueue: 4})
 	release := make(chan struct{})
 	var delivered, entered atomic.Int64
-	if err := b.Start(func(string, frame.Opcode, []byte) {
+	if err := b.Start(func(string, frame.Opcode, []byte) error {
 		entered.Add(1)
 		<-release
 		delivered.Add(1)
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +75,11 @@ func TestCloseWhileBusy(t *testing.T) {
 	ph := newLocalHub(t, peer)
 	b := New(Config{URL: srv.ClientURL()})
 	var closed, late atomic.Bool
-	if err := b.Start(func(string, frame.Opcode, []byte) {
+	if err := b.Start(func(string, frame.Opcode, []byte) error {
 		if closed.Load() {
 			late.Store(true)
 		}
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,7 @@ func TestCloseWhileBusy(t *testing.T) {
 func BenchmarkPublish(b *testing.B) {
 	srv := startServer(b, "bench", nil, false)
 	br := New(Config{URL: srv.ClientURL(), SendQueue: 1 << 16})
-	if err := br.Start(func(string, frame.Opcode, []byte) {}); err != nil {
+	if err := br.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
 		b.Fatal(err)
 	}
 	defer br.Close()

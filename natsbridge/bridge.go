@@ -24,6 +24,9 @@ var (
 	ErrOpcode     = errors.New("natsbridge: only text and binary messages are bridged")
 	ErrTooLarge   = errors.New("natsbridge: message larger than MaxMessage")
 	ErrQueueFull  = errors.New("natsbridge: send queue full")
+	// ErrCloseTimeout: Close cut the connection after Config.CloseTimeout;
+	// publishes still queued or unflushed then were lost.
+	ErrCloseTimeout = errors.New("natsbridge: close timed out, connection cut")
 )
 
 // Bridge is a pubsub.Bridge over one NATS connection. Create it with New.
@@ -31,14 +34,17 @@ type Bridge struct {
 	cfg     Config
 	prefix  string // cfg.Prefix + "."
 	maxMsg  int
-	deliver func(topic string, op frame.Opcode, payload []byte)
+	deliver func(topic string, op frame.Opcode, payload []byte) error
 
 	nc     *nats.Conn
+	dial   *cutDialer     // made nc's sockets; Close cuts them (dial.go)
 	out    chan outMsg    // publishes for the sender goroutine
 	in     chan *nats.Msg // messages from every upstream subscription
 	done   chan struct{}  // closed by Close
 	wg     sync.WaitGroup
 	closed atomic.Bool
+	// starting is set by the first Start (and cleared if it fails).
+	starting atomic.Bool
 
 	// The Hub's interest and the NATS subscriptions (interest.go).
 	mu   sync.RWMutex
@@ -81,15 +87,15 @@ func New(cfg Config) *Bridge {
 }
 
 // Start connects to NATS and starts the goroutines that send and deliver.
-func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byte)) error {
+func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byte) error) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	if b.nc != nil {
-		return ErrStarted
-	}
 	if !validSubject(b.cfg.Prefix, false) {
 		return fmt.Errorf("%w: prefix %q", ErrTopic, b.cfg.Prefix)
+	}
+	if !b.starting.CompareAndSwap(false, true) {
+		return ErrStarted
 	}
 	opts := []nats.Option{
 		nats.Name(b.cfg.Name),
@@ -108,10 +114,21 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 		nats.ReconnectHandler(b.onReconnect),
 		nats.ErrorHandler(b.onAsyncError),
 	}
+	o, err := natsOptions(b.cfg.URL, append(opts, b.cfg.Options...))
+	if err != nil {
+		b.starting.Store(false)
+		return fmt.Errorf("natsbridge: options: %w", err)
+	}
+	// Behind whatever dialer the options chose, so that Close can cut the
+	// socket of a stuck write (Config.CloseTimeout). A connection made by
+	// nats.InProcessServer is not dialed, and Close cannot cut it.
+	b.dial = newCutDialer(&o)
+	o.CustomDialer = b.dial
 	b.st.up.Store(true) // before any handler can say otherwise
-	nc, err := nats.Connect(b.cfg.URL, append(opts, b.cfg.Options...)...)
+	nc, err := o.Connect()
 	if err != nil {
 		b.st.up.Store(false)
+		b.starting.Store(false) // Start may be tried again
 		return fmt.Errorf("natsbridge: connect %s: %w", b.cfg.URL, err)
 	}
 	b.maxMsg = b.cfg.MaxMessage
@@ -121,9 +138,16 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 	b.deliver = deliver
 	b.out = make(chan outMsg, b.cfg.SendQueue)
 	b.in = make(chan *nats.Msg, b.cfg.DeliverQueue)
+	// A Close made while nats.go connected found no connection and
+	// returned; checked under b.mu, which Close takes to look.
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		nc.Close()
+		b.st.up.Store(false)
+		return ErrClosed
+	}
 	b.nc = nc
-	b.mu.Unlock()
 	b.wg.Add(3)
 	go b.sendLoop()
 	go b.deliverLoop()
@@ -216,7 +240,9 @@ func (b *Bridge) send(m outMsg) {
 // subject returns prefix.topic from a cache owned by the sender goroutine,
 // so that a topic published again costs no allocation. The cache is
 // emptied when it reaches maxSubjects, which bounds it whatever topics
-// come.
+// come. Its key is the topic's part of the subject it made, not topic:
+// a topic is often cut out of a client's message, and a key that shares
+// its bytes would keep the whole message.
 func (b *Bridge) subject(topic string) string {
 	if s, ok := b.subjects[topic]; ok {
 		return s
@@ -225,7 +251,7 @@ func (b *Bridge) subject(topic string) string {
 		clear(b.subjects)
 	}
 	s := b.prefix + topic
-	b.subjects[topic] = s
+	b.subjects[s[len(b.prefix):]] = s
 	return s
 }
 
@@ -248,31 +274,70 @@ func (b *Bridge) putBuf(p *[]byte) {
 	}
 }
 
-// Close stops the bridge: publishes already queued are sent and flushed
-// (for up to a second), the NATS connection is closed, and deliver is not
-// called after Close returns. Close is idempotent.
+// Close stops the bridge: publishes already queued are sent and flushed,
+// the NATS connection is closed, and deliver is not called after Close
+// returns. All that gets Config.CloseTimeout: past it Close cuts the
+// connection's socket, which ends a write stuck on a server that stopped
+// reading (nats.go would wait its FlusherTimeout, a minute by default),
+// waits for its goroutines and nats.go's to end, and returns
+// ErrCloseTimeout. Close is idempotent.
 func (b *Bridge) Close() error {
 	if b.closed.Swap(true) {
 		return nil
 	}
 	close(b.done)
-	if b.nc == nil {
+	b.mu.Lock()
+	started := b.nc != nil // else Start closes what it makes (it sees closed)
+	b.mu.Unlock()
+	if !started {
 		return nil
 	}
+	deadline := time.Now().Add(b.cfg.CloseTimeout)
+	done := make(chan error, 1)
+	go func() { done <- b.shutdown(deadline) }()
+	timer := time.NewTimer(b.cfg.CloseTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+	}
+	// Every nats.go call shutdown waits in fails once the socket is gone,
+	// and the dialer refuses the reconnect nats.go then tries.
+	b.dial.cutNow()
+	<-done
+	b.st.up.Store(false)
+	return ErrCloseTimeout
+}
+
+// shutdown is Close's work, on a goroutine of its own so that Close can
+// cut the connection when it takes too long; the flush gets what is left
+// of the time to deadline.
+func (b *Bridge) shutdown(deadline time.Time) error {
 	b.wg.Wait()
 	b.mu.Lock()
+	subs := make([]*nats.Subscription, 0, len(b.subs))
 	for subject, u := range b.subs {
 		if u.sub != nil {
-			b.dropUpstream(u.sub)
+			subs = append(subs, u.sub)
 		}
 		delete(b.subs, subject)
 	}
 	clear(b.todo)
 	b.wild = wildTree{}
 	b.mu.Unlock()
+	// Outside b.mu: Unsubscribe waits for nats.go's lock, and Stats must
+	// not wait with it.
+	for _, sub := range subs {
+		b.dropUpstream(sub)
+	}
 	var err error
 	if b.nc.IsConnected() {
-		err = b.nc.FlushTimeout(time.Second)
+		if left := time.Until(deadline); left > 0 {
+			err = b.nc.FlushTimeout(left)
+		} else {
+			err = ErrCloseTimeout
+		}
 	}
 	b.nc.Close()
 	b.st.up.Store(false)

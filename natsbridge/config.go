@@ -47,6 +47,16 @@ type Config struct {
 	// while disconnected, sent after it reconnects; past it a publish is
 	// dropped and counted (Stats.SendDropped). Default: 8 MiB.
 	ReconnectBuffer int
+	// CloseTimeout bounds Close: it waits this long for the publishes
+	// already queued to be handed to nats.go and flushed to the server, then
+	// cuts the connection (closes the socket it dialed under nats.go, so
+	// that a write stuck on a server that stopped reading fails at once
+	// rather than after nats.go's FlusherTimeout, a minute by default) and
+	// returns ErrCloseTimeout. Default: 2 s. (A connection that cannot be
+	// cut that way, from nats.InProcessServer or a CustomDialer whose
+	// connections' Close does not end a blocked Write, leaves Close waiting
+	// for nats.go.)
+	CloseTimeout time.Duration
 	// OnError, if not nil, is told of errors that no call returns: a failed
 	// upstream subscription, NATS asynchronous errors (slow consumer,
 	// permissions), a disconnect's cause. It must not block.
@@ -82,6 +92,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxReconnects == 0 {
 		c.MaxReconnects = -1
+	}
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = 2 * time.Second
 	}
 	if c.ReconnectBuffer <= 0 {
 		c.ReconnectBuffer = 8 << 20

@@ -45,7 +45,9 @@
 // one byte over its payload. What arrives is checked as an attacker's bytes:
 // larger than MaxMessage (Stats.Oversized), an unknown or missing type byte,
 // or text that is not UTF-8 (Stats.Malformed) is dropped and counted; the
-// server's max_payload bounds what nats.go reads at all.
+// server's max_payload bounds what nats.go reads at all. What passes and the
+// Hub then refuses (a topic over its own limits, a subject with a wildcard
+// token, which a plain client may publish to) is counted in Stats.Refused.
 //
 // # Bounds
 //
@@ -54,6 +56,9 @@
 // it to nats.go; a full queue refuses with ErrQueueFull. Messages from NATS
 // wait in one channel of Config.DeliverQueue for one delivering goroutine;
 // when deliver falls behind, nats.go drops the surplus (Stats.SlowConsumer).
+// Close takes at most Config.CloseTimeout (and the moment it takes to end
+// the goroutines): past it, it cuts the connection, since nats.go would wait
+// a minute on a write to a server that stopped reading.
 //
 // # Gaps
 //

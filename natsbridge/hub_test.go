@@ -68,12 +68,12 @@ func (h *localHub) unsubscribe(r *recorder) {
 }
 
 func (h *localHub) publish(topic string, op frame.Opcode, payload []byte) error {
-	h.fanOut(topic, op, payload)
+	_ = h.fanOut(topic, op, payload)
 	return h.b.Publish(topic, op, payload)
 }
 
 // fanOut gives a message to every local subscriber whose pattern matches.
-func (h *localHub) fanOut(topic string, op frame.Opcode, payload []byte) {
+func (h *localHub) fanOut(topic string, op frame.Opcode, payload []byte) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for r, pattern := range h.subs {
@@ -81,6 +81,7 @@ func (h *localHub) fanOut(topic string, op frame.Opcode, payload []byte) {
 			r.feed(op, payload)
 		}
 	}
+	return nil
 }
 
 // recorder is one local subscriber: it counts what it gets, by payload.

@@ -205,7 +205,6 @@ func (b *Bridge) receive(m *nats.Msg) {
 		return
 	}
 	topic := m.Subject[len(b.prefix):]
-	b.st.delivered.Add(1)
 	defer func() {
 		// Recover at the edge: a panicking deliver (a Hub bug) must not
 		// take the process down; the message is lost and counted.
@@ -213,7 +212,15 @@ func (b *Bridge) receive(m *nats.Msg) {
 			b.st.deliverPanics.Add(1)
 		}
 	}()
-	b.deliver(topic, op, payload)
+	// Counted after deliver has answered: the Hub may refuse what passed
+	// the checks above (its topic limits can be narrower than a subject's,
+	// and anyone on NATS can publish to "weir.a.*"), and that is not a
+	// delivery. Not reported to OnError: a peer could flood it.
+	if b.deliver(topic, op, payload) != nil {
+		b.st.refused.Add(1)
+		return
+	}
+	b.st.delivered.Add(1)
 }
 
 // owns reports whether m, which arrived through the upstream subscription

@@ -118,7 +118,7 @@ func TestOverlapCopies(t *testing.T) {
 	b := New(Config{URL: srv.ClientURL()})
 	var mu sync.Mutex
 	got := 0
-	if err := b.Start(func(string, frame.Opcode, []byte) { mu.Lock(); got++; mu.Unlock() }); err != nil {
+	if err := b.Start(func(string, frame.Opcode, []byte) error { mu.Lock(); got++; mu.Unlock(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()

@@ -60,7 +60,7 @@ func TestInterestDoesNotWaitOnNATS(t *testing.T) {
 	srv := startServer(t, "solo", nil, false)
 	d := &stallDialer{release: make(chan struct{})}
 	b := New(Config{URL: srv.ClientURL(), Options: []nats.Option{nats.SetCustomDialer(d)}})
-	if err := b.Start(func(string, frame.Opcode, []byte) {}); err != nil {
+	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	released := false

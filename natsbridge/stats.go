@@ -17,8 +17,11 @@ type Stats struct {
 	// SendDropped publishes were refused or lost before NATS had them: too
 	// large, send queue full, reconnect buffer full, connection closed.
 	SendDropped uint64
-	// Delivered messages from other nodes were passed to deliver.
-	Delivered uint64
+	// Delivered messages from other nodes were passed to deliver and taken
+	// by the Hub; Refused ones were passed to deliver and refused by it (a
+	// topic over the Hub's limits or a pattern, the Hub closing: see
+	// pubsub.Bridge), and are not delivered to anyone.
+	Delivered, Refused uint64
 	// Oversized (above MaxMessage) and Malformed (not an envelope this
 	// bridge writes, or text that is not UTF-8) messages from NATS were
 	// dropped.
@@ -29,7 +32,8 @@ type Stats struct {
 	// Overlap counts the extra copies dropped because overlapping patterns
 	// each brought the same publish (see Bridge.Interest); not a loss.
 	Overlap uint64
-	// DeliverPanics counts messages whose deliver call panicked.
+	// DeliverPanics counts messages whose deliver call panicked (neither
+	// Delivered nor Refused).
 	DeliverPanics uint64
 	// InterestErrors counts Interest calls that could not subscribe.
 	InterestErrors uint64
@@ -48,7 +52,8 @@ type Stats struct {
 
 type counters struct {
 	sent, sentDisconnected, sendDropped        atomic.Uint64
-	delivered, oversized, malformed, overlap   atomic.Uint64
+	delivered, refused, oversized, malformed   atomic.Uint64
+	overlap                                    atomic.Uint64
 	deliverPanics, interestErrors, slowGone    atomic.Uint64
 	disconnects, reconnects, disconnectedNanos atomic.Uint64
 
@@ -64,6 +69,7 @@ func (b *Bridge) Stats() Stats {
 		SentDisconnected: b.st.sentDisconnected.Load(),
 		SendDropped:      b.st.sendDropped.Load(),
 		Delivered:        b.st.delivered.Load(),
+		Refused:          b.st.refused.Load(),
 		Oversized:        b.st.oversized.Load(),
 		Malformed:        b.st.malformed.Load(),
 		SlowConsumer:     b.st.slowGone.Load(),

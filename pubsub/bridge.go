@@ -16,8 +16,13 @@ import "github.com/weir-ws/weir/frame"
 type Bridge interface {
 	// Start is called once, before any other method; deliver fans a message
 	// from another node out to this node's local subscribers of topic. It is
-	// safe from any goroutine and does not keep payload after it returns.
-	Start(deliver func(topic string, op frame.Opcode, payload []byte)) error
+	// safe from any goroutine and does not keep payload after it returns. It
+	// returns nil when the Hub took the message (whether or not anyone here
+	// receives it), else why it refused it: the checks a local publish gets
+	// (ErrInvalidTopic, ErrWildcardPublish, ErrOpcode, ErrInvalidUTF8; the
+	// Hub's limits may be narrower than the bridge's) or ErrHubClosed. A
+	// bridge counts a refused message as such, never as delivered.
+	Start(deliver func(topic string, op frame.Opcode, payload []byte) error) error
 	// Publish sends a publish made on this node to the other nodes. It must
 	// not block on the network for long: a bridge queues and reports loss in
 	// its own counters rather than stall the publisher. The Hub calls it

@@ -169,7 +169,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 // fakeBridge records what a Hub tells it.
 type fakeBridge struct {
 	mu        sync.Mutex
-	deliver   func(string, frame.Opcode, []byte)
+	deliver   func(string, frame.Opcode, []byte) error
 	interest  map[string]bool
 	calls     []string
 	published []string
@@ -178,7 +178,7 @@ type fakeBridge struct {
 
 func newFakeBridge() *fakeBridge { return &fakeBridge{interest: make(map[string]bool)} }
 
-func (b *fakeBridge) Start(d func(string, frame.Opcode, []byte)) error {
+func (b *fakeBridge) Start(d func(string, frame.Opcode, []byte) error) error {
 	b.deliver = d
 	return nil
 }

@@ -16,7 +16,6 @@ type Hub struct {
 	conns  sync.Map // *engine.Conn -> *connState
 	nconns atomic.Int64
 	closed atomic.Bool
-	onEnd  func(*engine.Conn) // the AfterClose hook, made once
 
 	// Interest sent to the bridge, reconciled under imu (interest.go).
 	imu  sync.Mutex
@@ -29,11 +28,27 @@ type Hub struct {
 // subscribes against its unsubscribes and its close: subs and the index
 // change together under mu (taken before any index lock), except in drop,
 // whose removals follow closed, after which nothing is added.
+//
+// The connection's close hook holds its connState, not the Hub: the engine
+// keeps a hook until the connection closes and has no way to take one back,
+// so drop clears hub, and a hook that outlives its Hub (Hub.Close) neither
+// keeps the Hub, its indexes and its bridge reachable nor touches them.
 type connState struct {
 	c      *engine.Conn
 	mu     sync.Mutex
 	closed bool
+	hub    *Hub // nil once dropped
 	subs   map[string]*subSet
+}
+
+// ended is the connection's AfterClose hook.
+func (cs *connState) ended(*engine.Conn) {
+	cs.mu.Lock()
+	h := cs.hub
+	cs.mu.Unlock()
+	if h != nil {
+		h.drop(cs, true)
+	}
 }
 
 // New makes a Hub and starts cfg.Bridge, if any (nil cfg: defaults).
@@ -41,7 +56,6 @@ func New(cfg *Config) (*Hub, error) {
 	h := &Hub{cfg: cfg.withDefaults(), told: make(map[string]struct{})}
 	h.exact.init()
 	h.wild.init()
-	h.onEnd = h.connEnded
 	if b := h.cfg.Bridge; b != nil {
 		if err := b.Start(h.fromBridge); err != nil {
 			return nil, err
@@ -106,7 +120,7 @@ func (h *Hub) Subscribe(c *engine.Conn, name string) error {
 	} else {
 		s, first = h.exact.add(name, cs)
 	}
-	cs.subs[name] = s
+	cs.subs[s.name] = s // the set's copy of name (newSet)
 	cs.mu.Unlock()
 	if h.closed.Load() {
 		// Close ran meanwhile and may have missed this subscription.
@@ -114,7 +128,7 @@ func (h *Hub) Subscribe(c *engine.Conn, name string) error {
 		return ErrHubClosed
 	}
 	if first {
-		h.reconcile(name, wild)
+		h.reconcile(s.name, wild)
 	}
 	return nil
 }
@@ -124,25 +138,18 @@ func (h *Hub) state(c *engine.Conn) (*connState, error) {
 	if v, ok := h.conns.Load(c); ok {
 		return v.(*connState), nil
 	}
-	cs := &connState{c: c, subs: make(map[string]*subSet)}
+	cs := &connState{c: c, hub: h, subs: make(map[string]*subSet)}
 	if v, loaded := h.conns.LoadOrStore(c, cs); loaded {
 		return v.(*connState), nil
 	}
 	h.nconns.Add(1)
-	if !c.AfterClose(h.onEnd) {
+	if !c.AfterClose(cs.ended) {
 		// Closed already: its hooks ran. A Subscribe that found cs meanwhile
 		// may have added to it; drop undoes that too.
 		h.drop(cs, true)
 		return nil, ErrConnClosed
 	}
 	return cs, nil
-}
-
-// connEnded is the AfterClose hook.
-func (h *Hub) connEnded(c *engine.Conn) {
-	if v, ok := h.conns.Load(c); ok {
-		h.drop(v.(*connState), true)
-	}
 }
 
 // drop ends cs: no more subscriptions, and those it had are removed.
@@ -153,6 +160,7 @@ func (h *Hub) drop(cs *connState, interest bool) {
 		return
 	}
 	cs.closed = true
+	cs.hub = nil // releases the Hub from c's close hook
 	subs := cs.subs
 	cs.subs = nil
 	cs.mu.Unlock()
@@ -193,7 +201,7 @@ func (h *Hub) Unsubscribe(c *engine.Conn, name string) bool {
 	}
 	cs.mu.Unlock()
 	if last {
-		h.reconcile(name, s.wild)
+		h.reconcile(s.name, s.wild)
 	}
 	return ok
 }

@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -23,8 +24,12 @@ type subSet struct {
 	snap atomic.Pointer[[]*engine.Conn]
 }
 
+// newSet copies name: the index keeps it (as the set's, its shard's or
+// pattern tree's key and the connection's) for as long as it has
+// subscribers, and a name from a client is often a substring of the message
+// that carried it, which it would keep whole.
 func newSet(name string, wild bool) *subSet {
-	return &subSet{name: name, wild: wild, live: make(map[*connState]struct{})}
+	return &subSet{name: strings.Clone(name), wild: wild, live: make(map[*connState]struct{})}
 }
 
 // list returns the set's connections. guard is the lock under which live
@@ -105,7 +110,7 @@ func (x *exactIndex) add(name string, cs *connState) (*subSet, bool) {
 	s := sh.m[name]
 	if s == nil {
 		s = newSet(name, false)
-		sh.m[name] = s
+		sh.m[s.name] = s
 		x.n.Add(1)
 	}
 	return s, s.add(cs)
@@ -155,8 +160,8 @@ func (w *wildIndex) add(name string, cs *connState) (*subSet, bool) {
 	s := w.byName[name]
 	if s == nil {
 		s = newSet(name, true)
-		w.byName[name] = s
-		w.insert(name, s)
+		w.byName[s.name] = s
+		w.insert(s.name, s)
 		w.n.Add(1)
 	}
 	return s, s.add(cs)

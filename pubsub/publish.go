@@ -82,13 +82,15 @@ func (h *Hub) toBridge(topic string, op frame.Opcode, payload []byte) error {
 
 // fromBridge is the deliver func given to Bridge.Start: a publish from another
 // node, fanned out here and not sent back. Its bytes come off the network, so
-// they get the same checks as a local publish; what fails them is dropped.
-func (h *Hub) fromBridge(topic string, op frame.Opcode, payload []byte) {
-	if h.checkPublish(topic, op, payload) != nil {
-		return
+// they get the same checks as a local publish; what fails them is dropped,
+// and the error tells the bridge so (Bridge.Start).
+func (h *Hub) fromBridge(topic string, op frame.Opcode, payload []byte) error {
+	if err := h.checkPublish(topic, op, payload); err != nil {
+		return err
 	}
 	h.remote.Add(1)
 	h.deliver(topic, nil, op, payload)
+	return nil
 }
 
 // Receivers returns the number of connections a publish to topic would reach
