@@ -102,11 +102,12 @@ func (b traceBridge) Publish(topic string, op frame.Opcode, p []byte) error {
 	return err
 }
 
-func (b traceBridge) Start(deliver func(topic string, op frame.Opcode, p []byte)) error {
-	return b.Bridge.Start(func(topic string, op frame.Opcode, p []byte) {
+func (b traceBridge) Start(deliver func(topic string, op frame.Opcode, p []byte) error) error {
+	return b.Bridge.Start(func(topic string, op frame.Opcode, p []byte) error {
 		b.t.ev("d", p)
-		deliver(topic, op, p)
+		err := deliver(topic, op, p)
 		b.t.ev("dd", p)
+		return err
 	})
 }
 
