@@ -51,8 +51,12 @@ func (h *panicky) maybe(where string) {
 }
 
 func (h *panicky) OnOpen(c *Conn) {
-	h.opened <- c
+	// maybe before the send: a test that arms once it has a connection's
+	// OnOpen from opened must not arm that same OnOpen. Sent first, the
+	// bystander's OnOpen, descheduled between the send and maybe on a busy
+	// machine, took the panic meant for the connection dialled after arming.
 	h.maybe("OnOpen")
+	h.opened <- c
 	if h.in == "OnDrain" && h.armed.Load() && h.drainer.CompareAndSwap(nil, c) {
 		// More than the socket takes at once while the peer does not read
 		// (it waits for wrote), so the rest waits in the buffer and OnDrain
@@ -237,7 +241,8 @@ func TestHandlerPanicClient(t *testing.T) {
 				cl := cliClient(t, h, ccfg)
 				by := cliDial(t, cl, "ws://"+addr+"/", nil)
 				byS := cliRecv(t, srv.opened, "bystander open")
-				cliRecv(t, h.opened, "bystander OnOpen") // before arming: Dial returns first
+				// OnOpen runs after Dial returns; once it has sent, it is past maybe.
+				cliRecv(t, h.opened, "bystander OnOpen")
 
 				h.armed.Store(true)
 				c := cliDial(t, cl, "ws://"+addr+"/", nil)
@@ -258,7 +263,12 @@ func TestHandlerPanicClient(t *testing.T) {
 				if crec := cliRecv(t, h.closed, "client OnClose"); crec.code != frame.StatusInternalError {
 					t.Fatalf("client OnClose %d %v", crec.code, crec.err)
 				}
-				_ = c
+				// That OnClose was the victim's (the state is closed before it
+				// runs): one of another connection's means the panic reached it, or
+				// went to it instead (a test that armed too early).
+				if c.State() != StateClosed {
+					t.Fatalf("the client's first OnClose was not the victim's: victim %v, bystander %v", c.State(), by.State())
+				}
 				// The bystander still works both ways.
 				if err := by.WriteText("ping"); err != nil {
 					t.Fatalf("bystander write: %v (state %v)", err, by.State())
