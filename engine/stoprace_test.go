@@ -176,4 +176,3 @@ func (h *openCloseCounter) OnOpen(*Conn) { h.opened.Add(1) }
 func (h *openCloseCounter) OnClose(*Conn, frame.StatusCode, string, error) {
 	h.closed.Add(1)
 }
-
