@@ -89,12 +89,17 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 }
 
 // Close aborts the client's connections and stops its loops. A Dial running
-// meanwhile returns ErrClientClosed, or a connection that Close ends.
+// meanwhile returns ErrClientClosed, or a connection that Close ends. Like
+// Server.Close it waits for the engine's goroutines, except when called from
+// a Handler callback: then it returns once the stop has begun.
 func (cl *Client) Close() error {
 	cl.e.stopping.Store(true)
-	cl.e.abortAll(cl.e.census.Emptied())
-	cl.e.stop()
-	return nil
+	ch := cl.e.census.Emptied()
+	return waitOrLeave(func() error {
+		cl.e.abortAll(ch)
+		cl.e.stop()
+		return nil
+	})
 }
 
 var (

@@ -116,6 +116,7 @@ func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
 // Shutdown stops accepting, answers handshakes in flight with 503, sends 1001 (going
 // away) to every open connection and waits for them to close until ctx ends, then
 // closes the rest. It returns ctx.Err() if it had to force connections closed.
+// Called from a Handler callback it returns nil at once: see Close.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	e := s.e
@@ -126,6 +127,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range e.conns(StateOpen) {
 		c.Close(frame.StatusGoingAway, "server shutting down")
 	}
+	if onEngineGoroutine() { // from a callback: the wait outlives this call (stopself.go)
+		ctx, cancel := keepDeadline(ctx)
+		go func() { defer cancel(); s.waitShutdown(ctx, ch) }()
+		return nil
+	}
+	return s.waitShutdown(ctx, ch)
+}
+
+// waitShutdown is Shutdown's wait for its connections, then the stop.
+func (s *Server) waitShutdown(ctx context.Context, ch <-chan struct{}) error {
+	e := s.e
 	var err error
 	if e.census.Live.Load() > 0 {
 		select {
@@ -157,12 +169,23 @@ func (e *engine) abortAll(done <-chan struct{}) {
 }
 
 // Close closes every connection at once, without close frames, and stops the server.
+// It returns once the connections are closed and the engine's goroutines have
+// ended, also when another Close or Shutdown is stopping the server.
+//
+// Called from a Handler callback (or a hook the engine runs), Close and
+// Shutdown cannot wait for the goroutine they run on: they stop accepting
+// (Shutdown also tells every connection 1001) and return at once; the rest
+// of the stop runs on a goroutine of theirs and ends once the callback has
+// returned, Shutdown's wait bounded by ctx's deadline (not by its cancel).
 func (s *Server) Close() error {
 	s.e.aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
 	s.stopAccepting()
-	s.e.abortAll(s.e.census.Emptied())
-	s.stop()
-	return nil
+	ch := s.e.census.Emptied()
+	return waitOrLeave(func() error {
+		s.e.abortAll(ch)
+		s.stop()
+		return nil
+	})
 }
 
 func (s *Server) stopAccepting() {
