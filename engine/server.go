@@ -62,7 +62,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 func (s *Server) Listen(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
 	return s.e.listen(s, addr)
@@ -93,7 +93,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Start(ln net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
 	if s.addr == nil {
@@ -187,6 +187,12 @@ func (s *Server) Close() error {
 		return nil
 	})
 }
+
+// stoppedLocked reports, under s.mu, whether a listener added now would
+// never be closed: stopAccepting closes the listeners once, under s.mu,
+// after it sets stopping, and Close or Shutdown set closed only at their
+// end (a Shutdown may wait for seconds in between).
+func (s *Server) stoppedLocked() bool { return s.closed || s.e.stopping.Load() }
 
 func (s *Server) stopAccepting() {
 	s.e.stopping.Store(true)
