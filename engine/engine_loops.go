@@ -104,19 +104,21 @@ func (e *engine) serveListener(s *Server, ln net.Listener) error {
 }
 
 // startServerConn puts an accepted socket on a loop in the handshake state.
-func (e *engine) startServerConn(c *Conn) {
+// It reports false when it ended the connection instead (on a loop only:
+// goroutine mode's are on their own from here).
+func (e *engine) startServerConn(c *Conn) bool {
 	c.state.Store(uint32(StateConnecting))
 	c.read.Get(creator).flags |= rfHandshake
 	if c.goMode() {
 		e.startNetConn(c, nil)
-		return
+		return true
 	}
 	if e.stopping.Load() {
 		// Perhaps counted after Close or Shutdown found no connection left
 		// (a TLS handshake that ended as they stopped), so the loops may be
 		// stopped: dropped here, as startNetConn drops it.
 		e.endStopped(c)
-		return
+		return false
 	}
 	// Arm the deadline before the fd is watched: once it is, a worker may run the
 	// whole handshake (and arm keepalive) before this goroutine goes on.
@@ -127,9 +129,10 @@ func (e *engine) startServerConn(c *Conn) {
 	if err := c.loop.add(c); err != nil {
 		e.cfg.Logger.Warn("weir: poller add", "err", err)
 		c.finish(creator, 1006, "", err)
-		return
+		return false
 	}
 	e.abortIfStopping(c)
+	return true
 }
 
 // abortIfStopping ends a connection registered as Close or Shutdown began

@@ -149,8 +149,10 @@ func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Resul
 		return
 	}
 	c := e.handedConn(h, false) // dial.go
-	e.startServerConn(c)
-	if h.Fresh {
-		c.post(evRead) // the request may have come with the Finished: no edge will report it
+	if e.startServerConn(c) && h.Fresh {
+		// The request may have come with the Finished: no edge will report
+		// it. Not to a connection dropped unplaced (stopping): it has no
+		// loop to run on.
+		c.post(evRead)
 	}
 }
