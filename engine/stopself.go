@@ -10,9 +10,9 @@ import (
 // callback runs on a goroutine that stop waits for (a loop or a pool worker
 // of internal/reactor, a goroutine of internal/spawn: goroutine mode, TLS
 // handshakes). Close, Shutdown and Client.Close called there cannot wait for
-// it: they begin the stop (no new connections, every one told or aborted)
-// and leave the waiting to a goroutine of their own, which finishes the stop
-// once the callback has returned.
+// it: they begin the stop (no new connections; Shutdown's 1001s) and leave
+// the rest (the aborts, the waits) to a goroutine of their own, which
+// finishes the stop once the callback has returned.
 
 // engine goroutines are those with a frame in these packages: their entry
 // points (Reactor.poolWorker, Loop.run, Group.Go's) are there, and a
