@@ -187,9 +187,8 @@ func TestBackpressureBytes(t *testing.T) {
 }
 
 // TestManyPoppers: poppers waiting at once are all woken, by the messages
-// pushed (one each) and by End. Before, the queue's one-slot wake-up woke one
-// waiter per burst: a second message pushed before the first waiter ran, and
-// End, left the others waiting for good.
+// pushed (one each) and by End. Before, End's one wake-up woke one of them
+// and the others waited for good.
 func TestManyPoppers(t *testing.T) {
 	t.Parallel()
 	const n = 4
