@@ -76,6 +76,9 @@ func (o *DialOptions) dialOptions() *dial.Options {
 // and callbacks as server connections, and no goroutine per connection.
 type Client struct {
 	reports // NumConns, Stats, Metrics, BufferedAmount, BufferedInbound (stats.go)
+	// closing is canceled by Close: it ends the dials in flight too
+	closing     context.Context
+	cancelDials context.CancelFunc
 }
 
 // NewClient returns a client whose connections use cfg (nil: defaults) and h as
@@ -85,16 +88,24 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{reports{e}}, nil
+	closing, cancel := context.WithCancel(context.Background())
+	return &Client{reports: reports{e}, closing: closing, cancelDials: cancel}, nil
 }
 
 // Close aborts the client's connections and stops its loops. A Dial running
-// meanwhile returns ErrClientClosed, or a connection that Close ends.
+// meanwhile returns ErrClientClosed (its dial is canceled), or a connection
+// that Close ends. Like Server.Close it waits for the engine's goroutines,
+// except when called from a Handler callback: then it returns once the stop
+// has begun.
 func (cl *Client) Close() error {
 	cl.e.stopping.Store(true)
-	cl.e.abortAll(cl.e.census.Emptied())
-	cl.e.stop()
-	return nil
+	cl.cancelDials()
+	ch := cl.e.census.Emptied()
+	return waitOrLeave(func() error {
+		cl.e.abortAll(ch)
+		cl.e.stop()
+		return nil
+	})
 }
 
 var (
@@ -133,8 +144,14 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 	if cl.e.loopTLS() {
 		do.TLSHandshake = cl.tlsHandshake // dialtls.go
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(cl.closing, cancel)() // Close ends the dial too
 	r, err := dial.Dial(ctx, rawURL, do)
 	if err != nil {
+		if cl.closing.Err() != nil {
+			return nil, nil, ErrClientClosed
+		}
 		return nil, nil, err
 	}
 	c := cl.open(r.Conn, r.Head, &o, r.Negotiated)

@@ -29,7 +29,9 @@ type engine struct {
 	// goroutines of goroutine mode, accept loops and TLS handshakes; stop
 	// closes it, after which it starts none (internal/spawn)
 	goroutines spawn.Group
-	stopping   atomic.Bool // no new connections
+	stopBegun  atomic.Bool   // stop's first call is under way
+	stopped    chan struct{} // closed when it has returned (later calls wait for it)
+	stopping   atomic.Bool   // no new connections
 	next       atomic.Uint32
 	aborting   atomic.Bool   // Close (or Shutdown past its deadline): connections end without a word
 	buffered   atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)

@@ -14,7 +14,7 @@ import (
 // newEngine starts the loops (and the pool) of a server's engine (server) or
 // a client's.
 func newEngine(h Handler, cfg *Config, server bool) (*engine, error) {
-	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}}
+	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}, stopped: make(chan struct{})}
 	e.unplaced.eng = e
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
@@ -221,13 +221,19 @@ func goingAway(c *Conn) (frame.StatusCode, string) {
 	return frame.StatusGoingAway, "server shutting down"
 }
 
+// stop stops the loops and waits for the engine's goroutines, then closes
+// the pollers. A second call, also one made meanwhile, returns when the first
+// has done so.
 func (e *engine) stop() {
-	if e.r != nil {
-		e.r.Stop() // the loops and the workers (a second call does nothing)
-	}
-	if !e.goroutines.Close() { // from now on whoever would start a goroutine ends its connection itself
+	if e.stopBegun.Swap(true) {
+		<-e.stopped
 		return
 	}
+	defer close(e.stopped)
+	if e.r != nil {
+		e.r.Stop() // the loops and the workers
+	}
+	e.goroutines.Close() // from now on whoever would start a goroutine ends its connection itself
 	e.gmu.Lock()
 	if e.gl != nil { // timerLoop makes no other once the group is closed
 		close(e.gl.tick)

@@ -62,7 +62,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 func (s *Server) Listen(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
 	return s.e.listen(s, addr)
@@ -93,7 +93,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Start(ln net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
 	if s.addr == nil {
@@ -116,6 +116,7 @@ func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
 // Shutdown stops accepting, answers handshakes in flight with 503, sends 1001 (going
 // away) to every open connection and waits for them to close until ctx ends, then
 // closes the rest. It returns ctx.Err() if it had to force connections closed.
+// Called from a Handler callback it returns nil at once: see Close.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	e := s.e
@@ -126,6 +127,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range e.conns(StateOpen) {
 		c.Close(frame.StatusGoingAway, "server shutting down")
 	}
+	if onEngineGoroutine() { // from a callback: the wait outlives this call (stopself.go)
+		ctx, cancel := keepDeadline(ctx)
+		go func() { defer cancel(); s.waitShutdown(ctx, ch) }()
+		return nil
+	}
+	return s.waitShutdown(ctx, ch)
+}
+
+// waitShutdown is Shutdown's wait for its connections, then the stop.
+func (s *Server) waitShutdown(ctx context.Context, ch <-chan struct{}) error {
+	e := s.e
 	var err error
 	if e.census.Live.Load() > 0 {
 		select {
@@ -157,13 +169,30 @@ func (e *engine) abortAll(done <-chan struct{}) {
 }
 
 // Close closes every connection at once, without close frames, and stops the server.
+// It returns once the connections are closed and the engine's goroutines have
+// ended, also when another Close or Shutdown is stopping the server.
+//
+// Called from a Handler callback (or a hook the engine runs), Close and
+// Shutdown cannot wait for the goroutine they run on: they stop accepting
+// (Shutdown also tells every connection 1001) and return at once; the rest
+// of the stop runs on a goroutine of theirs and ends once the callback has
+// returned, Shutdown's wait bounded by ctx's deadline (not by its cancel).
 func (s *Server) Close() error {
 	s.e.aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
 	s.stopAccepting()
-	s.e.abortAll(s.e.census.Emptied())
-	s.stop()
-	return nil
+	ch := s.e.census.Emptied()
+	return waitOrLeave(func() error {
+		s.e.abortAll(ch)
+		s.stop()
+		return nil
+	})
 }
+
+// stoppedLocked reports, under s.mu, whether a listener added now would
+// never be closed: stopAccepting closes the listeners once, under s.mu,
+// after it sets stopping, and Close or Shutdown set closed only at their
+// end (a Shutdown may wait for seconds in between).
+func (s *Server) stoppedLocked() bool { return s.closed || s.e.stopping.Load() }
 
 func (s *Server) stopAccepting() {
 	s.e.stopping.Store(true)

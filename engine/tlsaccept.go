@@ -94,7 +94,7 @@ func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
 	if s.addr == nil {

@@ -43,7 +43,7 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.stoppedLocked() {
 		return nil, ErrServerClosed
 	}
 	e := s.e

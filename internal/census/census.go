@@ -44,11 +44,22 @@ func (c *Census) Leave(stopping bool) {
 	c.emu.Unlock()
 }
 
-// Emptied makes a fresh channel that Leave closes when the last connection
-// goes (the engine must be stopping already).
+// Emptied returns a channel that Leave closes when the last connection goes
+// (the engine must be stopping already). Callers that wait at once (Shutdown,
+// then Close during its wait) share one channel: Leave closes only the latest,
+// so a fresh one for each would leave the earlier waiter waiting for good.
+// Once closed, the next call makes a fresh one (a connection may have joined
+// since).
 func (c *Census) Emptied() <-chan struct{} {
 	c.emu.Lock()
 	defer c.emu.Unlock()
+	if c.empty != nil {
+		select {
+		case <-c.empty:
+		default:
+			return c.empty // still open: another waiter's
+		}
+	}
 	c.empty = make(chan struct{})
 	return c.empty
 }

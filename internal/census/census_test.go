@@ -115,6 +115,34 @@ func TestEmptied(t *testing.T) {
 	c.Leave(false) // not stopping: nothing to close, nothing to panic on
 }
 
+// TestEmptiedTwice: two waiters at once (Shutdown, then Close during its
+// wait) are both woken by the last Leave; a call after that gets a fresh
+// channel. Before, the second call replaced the first's channel, which then
+// never closed.
+func TestEmptiedTwice(t *testing.T) {
+	t.Parallel()
+	var c Census
+	c.Join()
+	first, second := c.Emptied(), c.Emptied()
+	c.Leave(true)
+	for i, ch := range []<-chan struct{}{first, second} {
+		select {
+		case <-ch:
+		default:
+			t.Fatalf("waiter %d not woken when the last connection left", i+1)
+		}
+	}
+	c.Join()
+	third := c.Emptied()
+	select {
+	case <-third:
+		t.Fatal("a call after the close got a closed channel with a connection live")
+	default:
+	}
+	c.Leave(true)
+	<-third
+}
+
 // TestAbort: Abort rescans until the connections are gone, returns when
 // done closes, and gives up at its deadline.
 func TestAbort(t *testing.T) {

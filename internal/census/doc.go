@@ -14,10 +14,10 @@
 //     [Census.Totals] walks the live ones, skipping the folded, under the
 //     same lock. A walk allocates nothing.
 //   - [Census.Emptied] gives a channel closed by the Leave that takes Live to
-//     zero while the engine stops; [Census.Abort] aborts the live
-//     connections, rescanning (a connection registered during a scan shows
-//     up in a later one), until that channel closes, none is left, or its
-//     deadline passes.
+//     zero while the engine stops, the same one to every waiter until then;
+//     [Census.Abort] aborts the live connections, rescanning (a connection
+//     registered during a scan shows up in a later one), until that channel
+//     closes, none is left, or its deadline passes.
 //
 // The package knows nothing of sockets or of the connections themselves:
 // their traffic is an opmetrics.Stats, their abort a callback.

@@ -104,6 +104,7 @@ func (q *Queue) Pop(ctx context.Context, r Reader, unopened func() error) (frame
 		err := q.err
 		q.mu.Unlock()
 		if err != nil {
+			q.signal() // End's one wake-up, passed on to the next popper waiting
 			return 0, nil, err
 		}
 		if r.IsPaused() {

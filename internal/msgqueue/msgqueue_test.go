@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,5 +183,66 @@ func TestBackpressureBytes(t *testing.T) {
 	q.Pop(context.Background(), r, none)
 	if r.IsPaused() {
 		t.Fatal("still paused with the queue empty")
+	}
+}
+
+// TestManyPoppers: poppers waiting at once are all woken, by the messages
+// pushed (one each) and by End. Before, End's one wake-up woke one of them
+// and the others waited for good.
+func TestManyPoppers(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	r := &reader{}
+	q := New(0)
+	q.Open()
+	type popped struct {
+		p   string
+		err error
+	}
+	got := make(chan popped, 2*n)
+	var waiting sync.WaitGroup
+	pop := func() {
+		waiting.Done()
+		_, p, err := q.Pop(context.Background(), r, none)
+		got <- popped{string(p), err}
+	}
+	waiting.Add(n)
+	for range n {
+		go pop()
+	}
+	waiting.Wait()
+	time.Sleep(10 * time.Millisecond) // into their wait
+	for i := range n {
+		q.Push(r, frame.OpText, []byte{'a' + byte(i)})
+	}
+	seen := map[string]bool{}
+	for range n {
+		select {
+		case g := <-got:
+			if g.err != nil || seen[g.p] {
+				t.Fatalf("popped %q, %v (seen: %v)", g.p, g.err, seen)
+			}
+			seen[g.p] = true
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%d of %d poppers woken by %d messages", len(seen), n, n)
+		}
+	}
+	waiting.Add(n)
+	for range n {
+		go pop()
+	}
+	waiting.Wait()
+	time.Sleep(10 * time.Millisecond)
+	boom := errors.New("closed")
+	q.End(boom)
+	for i := range n {
+		select {
+		case g := <-got:
+			if g.err != boom {
+				t.Fatalf("after End: %q, %v", g.p, g.err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%d of %d poppers woken by End", i, n)
+		}
 	}
 }
