@@ -81,7 +81,7 @@ func (e *engine) connClosed(w *worker, c *Conn) {
 		delete(e.gconns, c)
 		e.gmu.Unlock()
 	}
-	e.census.Leave(e.stopping.Load())
+	e.census.Leave(&e.stopping) // read after the count goes down (census.Leave)
 }
 
 // opened moves a connection to the open state and tells the handler (worker context).

@@ -27,10 +27,15 @@ func (c *Census) Join() {
 	c.opened.Add(1)
 }
 
+// Flag is the engine's stopping flag (an *atomic.Bool) as Leave reads it.
+type Flag interface{ Load() bool }
+
 // Leave counts a connection gone; if it was the last while the engine stops,
-// the channel Emptied made is closed.
-func (c *Census) Leave(stopping bool) {
-	if c.Live.Add(-1) != 0 || !stopping {
+// the channel Emptied made is closed. stopping is read after the count goes
+// down: read before, a stop that began in between (its flag set, then Live
+// read while still 1) would wait on a channel nobody closes.
+func (c *Census) Leave(stopping Flag) {
+	if c.Live.Add(-1) != 0 || !stopping.Load() {
 		return
 	}
 	c.emu.Lock()

@@ -53,7 +53,7 @@ func TestTotalsCountOnce(t *testing.T) {
 			mu.Lock()
 			delete(live, k)
 			mu.Unlock()
-			c.Leave(false)
+			c.Leave(flag(false))
 		}
 	}()
 	var last uint64
@@ -96,23 +96,23 @@ func TestEmptied(t *testing.T) {
 	var c Census
 	c.Join()
 	c.Join()
-	c.Leave(false)
+	c.Leave(flag(false))
 	c.Join()
 	ch := c.Emptied()
-	c.Leave(true)
+	c.Leave(flag(true))
 	select {
 	case <-ch:
 		t.Fatal("closed with a connection left")
 	default:
 	}
-	c.Leave(true)
+	c.Leave(flag(true))
 	select {
 	case <-ch:
 	default:
 		t.Fatal("not closed when the last connection left")
 	}
 	c.Join()
-	c.Leave(false) // not stopping: nothing to close, nothing to panic on
+	c.Leave(flag(false)) // not stopping: nothing to close, nothing to panic on
 }
 
 // TestEmptiedTwice: two waiters at once (Shutdown, then Close during its
@@ -124,7 +124,7 @@ func TestEmptiedTwice(t *testing.T) {
 	var c Census
 	c.Join()
 	first, second := c.Emptied(), c.Emptied()
-	c.Leave(true)
+	c.Leave(flag(true))
 	for i, ch := range []<-chan struct{}{first, second} {
 		select {
 		case <-ch:
@@ -139,7 +139,7 @@ func TestEmptiedTwice(t *testing.T) {
 		t.Fatal("a call after the close got a closed channel with a connection live")
 	default:
 	}
-	c.Leave(true)
+	c.Leave(flag(true))
 	<-third
 }
 
@@ -156,7 +156,7 @@ func TestAbort(t *testing.T) {
 		scans := 0
 		ok := c.Abort(nil, func() { // one connection ends per scan
 			scans++
-			c.Leave(true)
+			c.Leave(flag(true))
 		}, time.Millisecond, time.Minute)
 		if !ok || scans != 3 {
 			t.Fatalf("Abort = %v after %d scans, want true after 3", ok, scans)
@@ -167,7 +167,7 @@ func TestAbort(t *testing.T) {
 		var c Census
 		c.Join()
 		done := c.Emptied()
-		if !c.Abort(done, func() { c.Leave(true) }, time.Minute, time.Minute) {
+		if !c.Abort(done, func() { c.Leave(flag(true)) }, time.Minute, time.Minute) {
 			t.Fatal("Abort = false after done closed")
 		}
 	})
@@ -186,4 +186,32 @@ func TestAbort(t *testing.T) {
 			t.Fatal("Abort = false with nothing live")
 		}
 	})
+}
+
+// flag is a fixed Flag.
+type flag bool
+
+func (f flag) Load() bool { return bool(f) }
+
+// liveAtLoad is a Flag that records what Live was when Leave read it.
+type liveAtLoad struct {
+	c    *Census
+	live int64
+}
+
+func (f *liveAtLoad) Load() bool { f.live = f.c.Live.Load(); return true }
+
+// TestLeaveReadsStoppingAfter: Leave reads the stopping flag after it has
+// counted the connection gone. Read before (Leave(stopping.Load()) in the
+// engine), a Shutdown that set the flag and then read Live (still 1) in
+// between waited for good on a channel the last Leave did not close.
+func TestLeaveReadsStoppingAfter(t *testing.T) {
+	t.Parallel()
+	var c Census
+	c.Join()
+	f := &liveAtLoad{c: &c, live: -1}
+	c.Leave(f)
+	if f.live != 0 {
+		t.Fatalf("Live was %d when Leave read the flag, want 0 (read after the count)", f.live)
+	}
 }
