@@ -5,6 +5,7 @@ import (
 	"github.com/weir-ws/weir/internal/census"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/spawn"
@@ -34,6 +35,7 @@ type engine struct {
 	stopping   atomic.Bool   // no new connections
 	next       atomic.Uint32
 	aborting   atomic.Bool   // Close (or Shutdown past its deadline): connections end without a word
+	abortFor   time.Duration // how long abortAll waits for the aborted (5 s; tests shorten it)
 	buffered   atomic.Int64  // pooled memory of all connections' queued output (backpressure.go)
 	inbound    wsread.Total  // inbound bytes held between reads (backpressure.go)
 	m          counters      // event counters (metrics.go)

@@ -3,7 +3,9 @@ package engine
 import (
 	"errors"
 	"github.com/weir-ws/weir/internal/assemble"
+	"github.com/weir-ws/weir/internal/closing"
 	"net"
+	"time"
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/reactor"
@@ -14,7 +16,7 @@ import (
 // newEngine starts the loops (and the pool) of a server's engine (server) or
 // a client's.
 func newEngine(h Handler, cfg *Config, server bool) (*engine, error) {
-	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}, stopped: make(chan struct{})}
+	e := &engine{cfg: cfg.defaults(), h: h, gconns: map[*Conn]struct{}{}, stopped: make(chan struct{}), abortFor: 5 * time.Second}
 	e.unplaced.eng = e
 	e.inbound.Max = e.cfg.MaxTotalInbound
 	e.cfg.readLimits.Budget = &e.inbound
@@ -189,6 +191,23 @@ func (e *engine) startOpenConn(c *Conn, head []byte) bool {
 	return true
 }
 
+// finishLeft ends the connections still on the stopped loops: Close or
+// Shutdown gave up waiting for their aborts (abortFor: a handler blocked past
+// it held their loop under DispatchInline), and a stopped loop runs no turn
+// queued for them, so their sockets would stay open and OnClose never come.
+// No loop or worker runs any more: this goroutine owns them, and aborts each
+// as its queued turn would have, OnClose included (on a goroutine of the
+// engine's, so a Close called from it does not wait for itself).
+func (e *engine) finishLeft() {
+	w := newWorker(e.cfg.ReadBufferSize)
+	for i := range e.loops {
+		for _, c := range e.connsOf(i, anyState, nil) {
+			c.closeReq.Store(closing.Abort)
+			c.handle(w, evClose)
+		}
+	}
+}
+
 // endStopped ends, on the goroutine that made it, a connection the stopping
 // engine will not run: an open one is told going-away on its socket right
 // here (a fresh socket takes a close frame at once), a handshake in progress
@@ -232,6 +251,9 @@ func (e *engine) stop() {
 	defer close(e.stopped)
 	if e.r != nil {
 		e.r.Stop() // the loops and the workers
+		if e.census.Live.Load() > 0 {
+			e.goroutines.Go(e.finishLeft) // before Close: a goroutine stop waits for
+		}
 	}
 	e.goroutines.Close() // from now on whoever would start a goroutine ends its connection itself
 	e.gmu.Lock()

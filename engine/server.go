@@ -163,7 +163,7 @@ func (e *engine) abortAll(done <-chan struct{}) {
 			c.Abort()
 		}
 	}
-	if !e.census.Abort(done, abort, 20*time.Millisecond, 5*time.Second) {
+	if !e.census.Abort(done, abort, 20*time.Millisecond, e.abortFor) {
 		e.cfg.Logger.Warn("weir: connections still open after abort", "n", e.census.Live.Load())
 	}
 }

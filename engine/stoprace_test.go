@@ -226,3 +226,57 @@ func TestAdoptedWhileStopping(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseAfterGivingUp: a handler that blocks past the bound Close waits for
+// its aborts (abortFor) holds its loop; Close then stops the loops, and the
+// other connections of that loop, whose abort turns were queued behind the
+// blocked one and never run, are still ended before Close returns: OnClose
+// for each, their sockets closed, none counted live. Before, under
+// DispatchInline, they were left open, live, without OnClose.
+func TestCloseAfterGivingUp(t *testing.T) {
+	t.Parallel()
+	forLoopModes(t, func(t *testing.T, cfg Config) {
+		cfg.Loops = 1
+		h := &blocker{block: make(chan struct{}), blocked: make(chan struct{}, 1)}
+		s, addr := startServer(t, h, cfg, nil)
+		s.e.abortFor = 200 * time.Millisecond
+		a := dialRaw(t, addr)
+		b := dialRaw(t, addr)
+		a.send(true, frame.OpText, []byte("block"))
+		<-h.blocked
+		closed := make(chan struct{})
+		go func() { s.Close(); close(closed) }()
+		time.Sleep(400 * time.Millisecond) // past abortFor: Close gave up, stops the loops
+		close(h.block)
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close did not return")
+		}
+		if n := s.e.census.Live.Load(); n != 0 {
+			t.Fatalf("%d connections live after Close", n)
+		}
+		if o, c := h.opened.Load(), h.closed.Load(); o != 2 || c != 2 {
+			t.Fatalf("%d opened, %d closed when Close returned", o, c)
+		}
+		b.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, b.nc); err != nil {
+			t.Fatalf("the other connection's socket: %v (not closed)", err)
+		}
+	})
+}
+
+// blocker counts opens and closes; a message "block" waits until block is
+// closed (blocked tells it began).
+type blocker struct {
+	openCloseCounter
+	block   chan struct{}
+	blocked chan struct{}
+}
+
+func (h *blocker) OnMessage(c *Conn, op frame.Opcode, p []byte) {
+	if string(p) == "block" {
+		h.blocked <- struct{}{}
+		<-h.block
+	}
+}
