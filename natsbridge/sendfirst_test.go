@@ -4,7 +4,6 @@ package natsbridge
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"runtime"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/pubsub"
 )
@@ -64,30 +62,8 @@ func TestHubPublishReachesNATSBeforeFanout(t *testing.T) {
 	s := startServer(t, "s", nil, false)
 	d := &orderDialer{subject: []byte("PUB weir.room ")}
 	b := New(Config{URL: s.ClientURL(), Options: []nats.Option{nats.SetCustomDialer(d)}})
-	h, err := pubsub.New(&pubsub.Config{Bridge: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	hs := hubSrvHandler{opened: make(chan *engine.Conn, 1)}
-	srv, err := engine.NewServer(hs, &engine.Config{PingInterval: -1}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	if err := srv.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := engine.NewClient(nil, &engine.Config{PingInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cl.Close() })
-	p := &hubPeer{msgs: make(chan string, 64)}
-	if _, _, err := cl.Dial(context.Background(), "ws://"+srv.Addr().String()+"/", &engine.DialOptions{Handler: p}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Subscribe(<-hs.opened, "room"); err != nil {
+	h, sc, msgs := hubWithPeer(t, b, pubsub.Config{})
+	if err := h.Subscribe(sc, "room"); err != nil {
 		t.Fatal(err)
 	}
 	d.hub.Store(h)
@@ -99,7 +75,7 @@ func TestHubPublishReachesNATSBeforeFanout(t *testing.T) {
 			t.Fatalf("Publish = %d, %v", got, err)
 		}
 		select {
-		case <-p.msgs:
+		case <-msgs:
 		case <-time.After(10 * time.Second):
 			t.Fatal("the local subscriber got nothing")
 		}
