@@ -157,6 +157,8 @@ func (b *Bridge) Start(deliver func(topic string, op frame.Opcode, payload []byt
 
 // Publish queues a local publish for the other nodes. It never waits on the
 // network: a full queue refuses with ErrQueueFull (counted in SendDropped).
+// One racing Close may return nil for a message Close then drops (counted in
+// SendDropped too).
 func (b *Bridge) Publish(topic string, op frame.Opcode, payload []byte) error {
 	if b.closed.Load() {
 		return ErrClosed
@@ -184,14 +186,41 @@ func (b *Bridge) Publish(topic string, op frame.Opcode, payload []byte) error {
 	}
 	buf := b.getBuf()
 	*buf = encode((*buf)[:0], op, payload)
+	return b.enqueue(outMsg{topic, buf}, size)
+}
+
+// enqueue puts m (size bytes of SendQueueBytes, taken by the caller) on the
+// send queue, or refuses it when the queue is full. A Publish that found the
+// bridge open may queue after Close began, and after the sender's last drain:
+// then nothing would take m, so it empties the queue itself (the sender may
+// take some first: each message is sent or dropped, counted either way).
+func (b *Bridge) enqueue(m outMsg, size int64) error {
 	select {
-	case b.out <- outMsg{topic, buf}:
+	case b.out <- m:
+		if b.closed.Load() {
+			b.dropQueued()
+		}
 		return nil
 	default:
 		b.queued.Add(-size)
-		b.putBuf(buf)
+		b.putBuf(m.buf)
 		b.st.sendDropped.Add(1)
 		return ErrQueueFull
+	}
+}
+
+// dropQueued empties the send queue once Close has begun, counting what it
+// held as dropped.
+func (b *Bridge) dropQueued() {
+	for {
+		select {
+		case m := <-b.out:
+			b.queued.Add(-int64(len(*m.buf)))
+			b.st.sendDropped.Add(1)
+			b.putBuf(m.buf)
+		default:
+			return
+		}
 	}
 }
 
