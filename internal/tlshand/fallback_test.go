@@ -134,3 +134,34 @@ func TestKeyLogDuplicateRandom(t *testing.T) {
 		t.Fatalf("got %x %x", c, s)
 	}
 }
+
+// TestGoroutineOptionNoKeyLogDemux: with Options.Goroutine nothing is handed
+// off, so the prepared clone keeps the user's KeyLogWriter (none: none)
+// instead of the demultiplexer, which would parse every handshake's secrets
+// and drop them; a user's writer still gets every line.
+func TestGoroutineOptionNoKeyLogDemux(t *testing.T) {
+	t.Parallel()
+	if w := Prepare(serverConfig(t), Options{Goroutine: true}).Config().KeyLogWriter; w != nil {
+		t.Fatalf("KeyLogWriter %T with no user writer, want none", w)
+	}
+	user := serverConfig(t)
+	klog := &lockedBuf{}
+	user.KeyLogWriter = klog
+	p := Prepare(user, Options{Goroutine: true})
+	if w := p.Config().KeyLogWriter; w != klog {
+		t.Fatalf("KeyLogWriter %T, want the user's", w)
+	}
+	a, b := tcpPair(t)
+	pc := tls.Client(b, clientConfig(t))
+	errc := make(chan error, 1)
+	go func() { errc <- pc.Handshake() }()
+	res, err := p.Server(t.Context(), a)
+	if perr := <-errc; perr != nil || !errors.Is(err, ErrGoroutineMode) || res.Conn == nil {
+		t.Fatalf("handshake: ours %v peer %v", err, perr)
+	}
+	klog.mu.Lock()
+	defer klog.mu.Unlock()
+	if !strings.Contains(klog.b.String(), "SERVER_TRAFFIC_SECRET_0 ") {
+		t.Fatal("the user's key log got no traffic secret")
+	}
+}

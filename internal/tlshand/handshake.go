@@ -28,6 +28,8 @@ type Options struct {
 	// connection itself, nothing is captured for a hand-off, and Server,
 	// Client and Listener give the tls.Conn (Server and Client with
 	// ErrGoroutineMode), so the slots, timeouts and counters stay the same.
+	// Such a Prepared has no key log demultiplexer: ServerLate and
+	// ClientConn, which capture for a hand-off, need one prepared without.
 	Goroutine bool
 }
 
@@ -43,10 +45,14 @@ type Prepared struct {
 	opts Options
 }
 
-// Prepare clones cfg once and installs the demultiplexing key log writer.
+// Prepare clones cfg once and installs the demultiplexing key log writer;
+// with opts.Goroutine, which hands nothing off, the clone keeps cfg's own.
 func Prepare(cfg *tls.Config, opts Options) *Prepared {
-	l := &keyLog{user: cfg.KeyLogWriter, m: make(map[[32]byte]*entry)}
 	c := cfg.Clone()
+	if opts.Goroutine {
+		return &Prepared{cfg: c, opts: opts}
+	}
+	l := &keyLog{user: cfg.KeyLogWriter, m: make(map[[32]byte]*entry)}
 	c.KeyLogWriter = l
 	return &Prepared{cfg: c, log: l, opts: opts}
 }
