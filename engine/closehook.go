@@ -26,6 +26,17 @@ var hooksRan = hooks.Ended[*Conn]()
 // referenced until the connection closes.
 func (c *Conn) AfterClose(fn func(*Conn)) bool { return c.hooks.Add(fn) }
 
+// AfterCloseFunc is AfterClose that can be taken back, like
+// context.AfterFunc: ok is AfterClose's report (false: closed already, fn
+// never called, stop does nothing); stop removes fn and reports whether it
+// did, false once the connection has closed (fn ran or runs) or when stop
+// ran before. For a layer that forgets a connection before it closes (a Hub
+// closed while its connections stay open), so the hook and what it holds go.
+func (c *Conn) AfterCloseFunc(fn func(*Conn)) (stop func() bool, ok bool) {
+	key, ok := c.hooks.AddKey(fn)
+	return func() bool { return ok && c.hooks.Remove(key) }, ok
+}
+
 // runCloseHooks calls the hooks added by AfterClose, once (finish).
 func (c *Conn) runCloseHooks(w *worker) {
 	for _, fn := range c.hooks.Take(hooksRan) {

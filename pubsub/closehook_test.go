@@ -80,3 +80,35 @@ func collected[T any](w weak.Pointer[T]) bool {
 	}
 	return false
 }
+
+// TestClosedHubTakesItsHooksBack: Hub.Close takes back the close hook it
+// registered on each connection (engine Conn.AfterCloseFunc), so a
+// connection that outlives the Hub keeps nothing of it, not even the entry
+// the hook held (before, about 100 bytes per connection per closed Hub until
+// the connection closed).
+func TestClosedHubTakesItsHooksBack(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, nil, 1)
+	_, c := dialRaw(t, s, true)
+	entry := func() weak.Pointer[connState] {
+		h, err := New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Subscribe(c, "room"); err != nil {
+			t.Fatal(err)
+		}
+		v, ok := h.conns.Load(c)
+		if !ok {
+			t.Fatal("no entry for the connection")
+		}
+		w := weak.Make(v.(*connState))
+		if err := h.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}()
+	if !collected(entry) {
+		t.Fatal("a closed Hub's entry for an open connection is still reachable (its close hook)")
+	}
+}

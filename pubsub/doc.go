@@ -12,8 +12,8 @@
 //     exist, one walk of the pattern tree along the topic's tokens; it never
 //     looks at the other connections. Publish holds no lock while it writes.
 //   - A connection's subscriptions go away when it closes (engine
-//     Conn.AfterClose), so a Hub never keeps a closed connection, and
-//     after Hub.Close the hooks it left keep nothing of it.
+//     Conn.AfterCloseFunc), so a Hub never keeps a closed connection, and
+//     Hub.Close takes its hooks back: an open connection keeps nothing of it.
 //   - Delivery is local and best effort: in order per connection for the
 //     publishes of one goroutine, at most once; a subscriber over its write
 //     buffer gets the engine's WriteBufferPolicy (error, drop or close) and

@@ -29,15 +29,16 @@ type Hub struct {
 // change together under mu (taken before any index lock), except in drop,
 // whose removals follow closed, after which nothing is added.
 //
-// The connection's close hook holds its connState, not the Hub: the engine
-// keeps a hook until the connection closes and has no way to take one back,
-// so drop clears hub, and a hook that outlives its Hub (Hub.Close) neither
-// keeps the Hub, its indexes and its bridge reachable nor touches them.
+// The connection's close hook holds its connState, not the Hub, and drop
+// clears hub: a hook that runs after Hub.Close (which takes the hooks back,
+// unhook, but may race a close) neither keeps the Hub, its indexes and its
+// bridge reachable nor touches them.
 type connState struct {
 	c      *engine.Conn
 	mu     sync.Mutex
 	closed bool
-	hub    *Hub // nil once dropped
+	hub    *Hub        // nil once dropped
+	unhook func() bool // takes the close hook back (Hub.Close); set under mu
 	subs   map[string]*subSet
 }
 
@@ -75,7 +76,14 @@ func (h *Hub) Close() error {
 		err = b.Close()
 	}
 	h.conns.Range(func(_, v any) bool {
-		h.drop(v.(*connState), false)
+		cs := v.(*connState)
+		h.drop(cs, false)
+		cs.mu.Lock()
+		unhook := cs.unhook
+		cs.mu.Unlock()
+		if unhook != nil { // nil: state has not set it yet, and its hook will find cs dropped
+			unhook() // the connection may live on: it keeps nothing of this Hub
+		}
 		return true
 	})
 	return err
@@ -143,7 +151,11 @@ func (h *Hub) state(c *engine.Conn) (*connState, error) {
 		return v.(*connState), nil
 	}
 	h.nconns.Add(1)
-	if !c.AfterClose(cs.ended) {
+	unhook, ok := c.AfterCloseFunc(cs.ended)
+	cs.mu.Lock()
+	cs.unhook = unhook
+	cs.mu.Unlock()
+	if !ok {
 		// Closed already: its hooks ran. A Subscribe that found cs meanwhile
 		// may have added to it; drop undoes that too.
 		h.drop(cs, true)

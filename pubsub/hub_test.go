@@ -165,7 +165,9 @@ func TestCloseDropsSubscriptions(t *testing.T) {
 }
 
 // TestAfterClose checks the engine hook the Hub relies on: run once, after the
-// state is Closed and before OnClose; refused once the connection is closed.
+// state is Closed and before OnClose; refused once the connection is closed;
+// taken back by AfterCloseFunc's stop before the close (then never run),
+// which reports false after it.
 func TestAfterClose(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, &engine.Config{Logger: slog.New(slog.DiscardHandler)}, 1)
@@ -181,6 +183,14 @@ func TestAfterClose(t *testing.T) {
 			t.Fatal("AfterClose refused on an open connection")
 		}
 	}
+	stopped, ok := c.AfterCloseFunc(func(*engine.Conn) { calls <- 99 }) // never, stopped first
+	if !ok || !stopped() || stopped() {
+		t.Fatalf("AfterCloseFunc: ok %v, or its stop did not report true once, then false", ok)
+	}
+	kept, ok := c.AfterCloseFunc(func(c *engine.Conn) { calls <- c.State() })
+	if !ok {
+		t.Fatal("AfterCloseFunc refused on an open connection")
+	}
 	p.c.Close(frame.StatusNormalClosure, "")
 	var closed *engine.Conn
 	select {
@@ -192,16 +202,22 @@ func TestAfterClose(t *testing.T) {
 		t.Fatal("another connection closed")
 	}
 	// OnClose has run: the hooks ran before it.
-	if len(calls) != 2 {
-		t.Fatalf("%d hook calls before OnClose, want 2", len(calls))
+	if len(calls) != 3 {
+		t.Fatalf("%d hook calls before OnClose, want 3", len(calls))
 	}
-	for range 2 {
+	if kept() {
+		t.Error("AfterCloseFunc's stop reported true after its hook ran")
+	}
+	for range 3 {
 		if st := <-calls; st != engine.StateClosed {
 			t.Errorf("hook ran in state %v", st)
 		}
 	}
 	if c.AfterClose(func(*engine.Conn) { calls <- 0 }) {
 		t.Error("AfterClose accepted on a closed connection")
+	}
+	if stop, ok := c.AfterCloseFunc(func(*engine.Conn) { calls <- 0 }); ok || stop() {
+		t.Error("AfterCloseFunc accepted on a closed connection")
 	}
 	if len(calls) != 0 {
 		t.Error("a hook ran twice or after refusal")

@@ -6,6 +6,9 @@
 //   - Add, from any goroutine, keeps fn and reports true until Take has run;
 //     after that it refuses fn and reports false, so whoever added it knows
 //     it will not run (and can clean up itself).
+//   - AddKey is Add with a key, and Remove(key) takes that fn back before
+//     Take (reporting true); after Take, or for a key gone already, it
+//     reports false: the fn ran, runs or was removed.
 //   - Take, once, marks the list ended and returns the funcs added before,
 //     in order; the caller runs them. A later Take returns nothing.
 //   - A List made by Ended is ended from the start: shared by everything

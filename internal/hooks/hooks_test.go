@@ -1,8 +1,10 @@
 package hooks
 
 import (
+	"runtime"
 	"sync"
 	"testing"
+	"weak"
 )
 
 // Every Add before Take is taken exactly once, in order; every Add after it
@@ -128,4 +130,89 @@ func TestSlot(t *testing.T) {
 	if empty[0].Add(func(int) {}) {
 		t.Fatal("Add after an empty slot's Take accepted")
 	}
+}
+
+// keyed is a List or a Slot as TestRemove drives it.
+type keyed struct {
+	add  func(fn func(int)) (uint64, bool)
+	rm   func(uint64) bool
+	take func() []func(int)
+}
+
+func keyedList() keyed {
+	l := new(List[int])
+	return keyed{l.AddKey, l.Remove, l.Take}
+}
+
+func keyedSlot() keyed {
+	s, ended := new(Slot[int]), Ended[int]()
+	return keyed{s.AddKey, s.Remove, func() []func(int) { return s.Take(ended) }}
+}
+
+// TestRemove: a func added with a key and removed before Take is not taken;
+// Remove reports false after Take, for a key removed already, for 0 and on
+// a Slot nobody added to.
+func TestRemove(t *testing.T) {
+	t.Parallel()
+	if new(Slot[int]).Remove(1) {
+		t.Fatal("Remove on an empty Slot reported true")
+	}
+	for name, mk := range map[string]func() keyed{"list": keyedList, "slot": keyedSlot} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			k := mk()
+			var ran []int
+			k1, ok1 := k.add(func(int) { ran = append(ran, 1) })
+			k2, ok2 := k.add(func(int) { ran = append(ran, 2) })
+			k3, ok3 := k.add(func(int) { ran = append(ran, 3) })
+			if !ok1 || !ok2 || !ok3 || k1 == 0 || k1 == k2 || k2 == k3 {
+				t.Fatalf("AddKey: keys %d %d %d, ok %v %v %v", k1, k2, k3, ok1, ok2, ok3)
+			}
+			if !k.rm(k2) {
+				t.Fatal("Remove of a kept func reported false")
+			}
+			if k.rm(k2) || k.rm(0) {
+				t.Fatal("Remove of a removed key, or of 0, reported true")
+			}
+			for _, fn := range k.take() {
+				fn(0)
+			}
+			if len(ran) != 2 || ran[0] != 1 || ran[1] != 3 {
+				t.Fatalf("ran %v, want [1 3]", ran)
+			}
+			if k.rm(k1) {
+				t.Fatal("Remove after Take reported true")
+			}
+		})
+	}
+}
+
+// TestRemoveReleases: a removed fn is not kept by the list's spare capacity,
+// so what it holds can be collected (a closed pubsub Hub's entry).
+func TestRemoveReleases(t *testing.T) {
+	t.Parallel()
+	var l List[int]
+	key, w := addHolding(&l)
+	if !l.Remove(key) {
+		t.Fatal("Remove reported false")
+	}
+	gone := false
+	for range 20 {
+		runtime.GC()
+		if gone = w.Value() == nil; gone {
+			break
+		}
+	}
+	runtime.KeepAlive(&l) // the list lives on, as a connection's does
+	if !gone {
+		t.Fatal("what a removed fn held is still reachable")
+	}
+}
+
+// addHolding adds a fn that alone holds a fresh object, and returns its key
+// and a weak pointer to the object.
+func addHolding(l *List[int]) (uint64, weak.Pointer[[64]byte]) {
+	held := new([64]byte)
+	key, _ := l.AddKey(func(int) { _ = held[0] })
+	return key, weak.Make(held)
 }
