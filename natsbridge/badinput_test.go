@@ -158,11 +158,7 @@ func TestLocalRefusals(t *testing.T) {
 func TestInterestIsState(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "solo", nil, false)
-	b := New(Config{URL: srv.ClientURL()})
-	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := started(t, Config{URL: srv.ClientURL()})
 	b.Interest("s", true)
 	b.Interest("s", true)
 	// The bridge's interest goroutine subscribes (Interest only records).

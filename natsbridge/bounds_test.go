@@ -143,11 +143,7 @@ func TestCloseWhileBusy(t *testing.T) {
 // buffers sync.Pool misses when a burst outruns the sender.
 func BenchmarkPublish(b *testing.B) {
 	srv := startServer(b, "bench", nil, false)
-	br := New(Config{URL: srv.ClientURL(), SendQueue: 1 << 16})
-	if err := br.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
-		b.Fatal(err)
-	}
-	defer br.Close()
+	br := started(b, Config{URL: srv.ClientURL(), SendQueue: 1 << 16})
 	payload := make([]byte, 128)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(payload)))

@@ -15,10 +15,7 @@ import (
 func TestPublishAfterCloseNotStranded(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "s", nil, false)
-	b := New(Config{URL: s.ClientURL()})
-	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
+	b := started(t, Config{URL: s.ClientURL()})
 	b.Close() // the sender drained the queue and returned
 	before := b.Stats()
 	buf := b.getBuf()

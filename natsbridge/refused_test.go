@@ -109,11 +109,7 @@ func TestHubRefusalsNotDelivered(t *testing.T) {
 func TestSubjectCacheDoesNotPinTopics(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "solo", nil, false)
-	b := New(Config{URL: srv.ClientURL()})
-	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := started(t, Config{URL: srv.ClientURL()})
 	msg := "room.1 " + strings.Repeat("x", 64<<10)
 	w := weak.Make(unsafe.StringData(msg))
 	if err := b.Publish(msg[:len("room.1")], frame.OpText, []byte("hi")); err != nil {

@@ -4,6 +4,7 @@ package natsbridge
 
 import (
 	"fmt"
+	"github.com/weir-ws/weir/frame"
 	"net/url"
 	"strings"
 	"testing"
@@ -147,4 +148,16 @@ func waitInterest(t *testing.T, servers []*server.Server, subject string, want i
 		}
 		return true
 	})
+}
+
+// started returns a Bridge on cfg, started with a deliver that takes
+// everything, and closed when the test ends (Close may come before).
+func started(tb testing.TB, cfg Config) *Bridge {
+	tb.Helper()
+	b := New(cfg)
+	if err := b.Start(func(string, frame.Opcode, []byte) error { return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { b.Close() })
+	return b
 }
