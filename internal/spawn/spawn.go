@@ -28,14 +28,11 @@ func (g *Group) Go(fs ...func()) bool {
 	return true
 }
 
-// Close makes every later Go start nothing. It reports whether it was the
-// first call.
-func (g *Group) Close() bool {
+// Close makes every later Go start nothing.
+func (g *Group) Close() {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	first := !g.closed
 	g.closed = true
-	return first
+	g.mu.Unlock()
 }
 
 // Closed reports whether Close has been called.
