@@ -47,10 +47,13 @@ func (l *List[T]) add(fn func(T), keyed bool) (uint64, bool) {
 // Remove drops the fn AddKey kept under key and reports whether it did:
 // false once Take has run (the fn ran, or runs) or when it is gone already.
 func (l *List[T]) Remove(key uint64) bool {
+	if key == 0 { // Add's, not removable
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i, k := range l.keys {
-		if k == key && key != 0 {
+		if k == key {
 			// slices.Delete zeroes the freed tail: the fn, and what it
 			// holds, go with it.
 			l.fns = slices.Delete(l.fns, i, i+1)
@@ -76,23 +79,19 @@ type Slot[T any] struct{ p atomic.Pointer[List[T]] }
 
 // Add keeps fn in the slot's List, making it first if need be, and reports
 // true; false once Take has run.
-func (s *Slot[T]) Add(fn func(T)) bool {
-	l := s.p.Load()
-	if l == nil {
-		s.p.CompareAndSwap(nil, &List[T]{})
-		l = s.p.Load()
-	}
-	return l.Add(fn)
-}
+func (s *Slot[T]) Add(fn func(T)) bool { return s.list().Add(fn) }
 
 // AddKey is Add that also returns a key for Remove.
-func (s *Slot[T]) AddKey(fn func(T)) (key uint64, ok bool) {
+func (s *Slot[T]) AddKey(fn func(T)) (key uint64, ok bool) { return s.list().AddKey(fn) }
+
+// list returns the slot's List, made on first need.
+func (s *Slot[T]) list() *List[T] {
 	l := s.p.Load()
 	if l == nil {
 		s.p.CompareAndSwap(nil, &List[T]{})
 		l = s.p.Load()
 	}
-	return l.AddKey(fn)
+	return l
 }
 
 // Remove drops the fn AddKey kept under key (List.Remove).
