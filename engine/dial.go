@@ -100,12 +100,8 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 func (cl *Client) Close() error {
 	cl.e.stopping.Store(true)
 	cl.cancelDials()
-	ch := cl.e.census.Emptied()
-	return waitOrLeave(func() error {
-		cl.e.abortAll(ch)
-		cl.e.stop()
-		return nil
-	})
+	cl.e.abortAndStop(cl.e.stop)
+	return nil
 }
 
 var (

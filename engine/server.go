@@ -180,12 +180,8 @@ func (e *engine) abortAll(done <-chan struct{}) {
 func (s *Server) Close() error {
 	s.e.aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
 	s.stopAccepting()
-	ch := s.e.census.Emptied()
-	return waitOrLeave(func() error {
-		s.e.abortAll(ch)
-		s.stop()
-		return nil
-	})
+	s.e.abortAndStop(s.stop)
+	return nil
 }
 
 // stoppedLocked reports, under s.mu, whether a listener added now would

@@ -51,16 +51,21 @@ func onEngineGoroutine() bool {
 	}
 }
 
-// waitOrLeave runs wait, the part of a stop that waits for connections and
-// goroutines, on the caller's goroutine and returns its error, or, on an
-// engine goroutine (see above), starts it on a goroutine of its own and
-// returns nil.
-func waitOrLeave(wait func() error) error {
+// abortAndStop is the waiting part of Server.Close and Client.Close: it
+// aborts every connection (abortAll), then stops (stop: the Server's or the
+// engine's own), on the caller's goroutine or, on an engine goroutine (see
+// above), on a goroutine of its own.
+func (e *engine) abortAndStop(stop func()) {
+	ch := e.census.Emptied()
+	wait := func() {
+		e.abortAll(ch)
+		stop()
+	}
 	if onEngineGoroutine() {
 		go wait()
-		return nil
+		return
 	}
-	return wait()
+	wait()
 }
 
 // keepDeadline is ctx for a wait that outlives the call given ctx: ended by
