@@ -100,8 +100,11 @@ func (c *Conn) opened(w *worker) {
 
 // PauseRead stops reading from the connection (ws pause): the socket is no longer
 // watched for input, so TCP flow control pushes back on the peer. Bytes already read
-// are kept, unparsed, for ResumeRead. Writes go on. PauseRead and ResumeRead may be
-// called from any goroutine, also at once: the last call wins.
+// are kept, unparsed, for ResumeRead. Under GoroutinePerConn a read already
+// blocked when PauseRead is called may still return what arrives before its
+// goroutine runs (one read buffer at most, kept the same way). Writes go on.
+// PauseRead and ResumeRead may be called from any goroutine, also at once: the
+// last call wins.
 func (c *Conn) PauseRead() {
 	if c.paused.Swap(true) {
 		return
