@@ -11,6 +11,8 @@ const (
 	DefaultMinDelay = 500 * time.Millisecond
 	DefaultMaxDelay = 30 * time.Second
 	DefaultJitter   = 0.2
+	// DefaultMinUptime: a connection that ends sooner counts as a failure.
+	DefaultMinUptime = 5 * time.Second
 )
 
 // delay is the wait before redial attempt n (0 for the first redial after a

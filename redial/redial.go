@@ -24,6 +24,12 @@ type Options struct {
 	// Jitter spreads each wait by up to this fraction either way. Default 0.2;
 	// negative: none.
 	Jitter float64
+	// MinUptime is how long a connection must stay open to count as a
+	// success: one that ends sooner counts as a failed dial, and the wait
+	// before the next dial keeps doubling (RFC 6455 §7.2.3), so that a server
+	// that accepts and closes at once is not redialled every MinDelay forever.
+	// Default 5 s; negative: every connection that opens resets the backoff.
+	MinUptime time.Duration
 	// MaxElapsed gives up when no dial has succeeded for this long (Run returns
 	// the last dial error). Default 0: never.
 	MaxElapsed time.Duration
@@ -54,8 +60,8 @@ func Retryable(err error) bool {
 // Run keeps a connection to url open on cl, with h as the handler of every
 // connection, until ctx ends (it returns ctx's error once the last connection
 // has closed) or it gives up (ErrGaveUp wrapping the last dial error). A
-// connection that ends for any reason is redialled after MinDelay; failed dials
-// back off.
+// connection that ends after MinUptime is redialled after MinDelay; failed
+// dials, and connections that end sooner, back off.
 func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o *Options) error {
 	opt := o.withDefaults()
 	var dopt engine.DialOptions
@@ -75,8 +81,9 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 			}
 			return ctx.Err()
 		}
+		early := false
 		if err == nil {
-			failures = 0
+			opened := time.Now()
 			select {
 			case <-w.done:
 			case <-ctx.Done():
@@ -85,6 +92,9 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 				return ctx.Err()
 			}
 			since = time.Now()
+			if early = since.Sub(opened) < opt.MinUptime; !early {
+				failures = 0
+			}
 		} else {
 			if !opt.Retry(err) {
 				return fmt.Errorf("%w: %w", ErrGaveUp, err)
@@ -94,11 +104,11 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 			}
 		}
 		wait := delay(failures, opt.MinDelay, opt.MaxDelay, opt.Jitter, random())
-		if err != nil {
+		if err != nil || early {
 			failures++
-			if opt.OnRetry != nil {
-				opt.OnRetry(err, wait)
-			}
+		}
+		if err != nil && opt.OnRetry != nil {
+			opt.OnRetry(err, wait)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -124,6 +134,9 @@ func (o *Options) withDefaults() Options {
 		opt.MaxDelay = DefaultMaxDelay
 	}
 	opt.MaxDelay = max(opt.MaxDelay, opt.MinDelay)
+	if opt.MinUptime == 0 {
+		opt.MinUptime = DefaultMinUptime
+	}
 	if opt.Jitter == 0 || math.IsNaN(opt.Jitter) { // NaN would pass min and max
 		opt.Jitter = DefaultJitter
 	}

@@ -273,3 +273,47 @@ func TestOptionsNaNJitter(t *testing.T) {
 		t.Fatalf("delay %v", d)
 	}
 }
+
+// stamper closes every connection as it opens and records when each opened.
+type stamper struct {
+	engine.NopHandler
+	opens chan time.Time
+}
+
+func (s *stamper) OnOpen(c *engine.Conn) {
+	s.opens <- time.Now()
+	c.Close(frame.StatusTryAgainLater, "busy")
+}
+
+// A server that accepts every handshake and closes at once must not be
+// redialled every MinDelay forever: a connection that ended before MinUptime
+// counts as a failure, and the waits double (RFC 6455 §7.2.3). Each gap
+// between opens is checked against its lower bound only (a timer never fires
+// early; a loaded machine only widens the gaps).
+func TestRunBacksOffEarlyLoss(t *testing.T) {
+	t.Parallel()
+	const lo, opens = 5 * time.Millisecond, 7
+	srv := &stamper{opens: make(chan time.Time, 64)}
+	url := startServer(t, srv, nil)
+	ctx, cancel := testCtx(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, newClient(t), url, engine.NopHandler{}, &Options{MinDelay: lo, MaxDelay: time.Hour, Jitter: -1})
+	}()
+	var at []time.Time
+	for len(at) < opens {
+		select {
+		case ts := <-srv.opens:
+			at = append(at, ts)
+		case <-ctx.Done():
+			t.Fatalf("only %d connections opened", len(at))
+		}
+	}
+	cancel()
+	<-done
+	for i := 1; i < opens; i++ {
+		if gap, want := at[i].Sub(at[i-1]), lo<<(i-1); gap < want {
+			t.Fatalf("open %d came %v after open %d, want at least %v (the waits do not back off)", i, gap, i-1, want)
+		}
+	}
+}
