@@ -46,6 +46,6 @@
 // Close(code, reason) follows the browser's close(): code 0 means none given
 // (a close frame without a status, or 1000 when a reason is given), otherwise
 // 1000 or 3000-4999 (ErrInvalidAccess), and a reason of at most 123 bytes
-// (ErrSyntax). Closing while CONNECTING abandons the handshake: error and close
+// once invalid UTF-8 is replaced by U+FFFD (ErrSyntax). Closing while CONNECTING abandons the handshake: error and close
 // (1006) follow, as in a browser.
 package w3c

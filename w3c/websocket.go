@@ -170,6 +170,12 @@ func (ws *WebSocket) Close(code int, reason string) error {
 	case code != 0 && code != int(frame.StatusNormalClosure) && (code < 3000 || code > 4999):
 		return ErrInvalidAccess
 	}
+	// The limit is on the reason's UTF-8 bytes (WHATWG close(): reasonBytes),
+	// so on what is sent: a run of invalid bytes becomes U+FFFD, 3 bytes.
+	// Checked on the raw string, a reason could pass here and be refused by
+	// the engine after the state had moved to CLOSING: wedged, its
+	// connection open.
+	reason = strings.ToValidUTF8(reason, "\uFFFD")
 	if len(reason) > frame.MaxCloseReason {
 		return syntaxErr("close reason over %d bytes", frame.MaxCloseReason)
 	}
@@ -183,7 +189,7 @@ func (ws *WebSocket) Close(code int, reason string) error {
 	case Connecting:
 		ws.cancel() // the dial fails; run reports error and close (1006)
 	case Open:
-		return c.Close(frame.StatusCode(code), strings.ToValidUTF8(reason, "\uFFFD"))
+		return c.Close(frame.StatusCode(code), reason)
 	}
 	return nil
 }

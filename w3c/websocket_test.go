@@ -499,3 +499,33 @@ func messageIndex(data any) int {
 	}
 	return -1
 }
+
+// A reason within 123 bytes as given but over it once invalid UTF-8 becomes
+// U+FFFD (3 bytes a run) is a SyntaxError, as the browser checks the reason's
+// UTF-8 bytes (WHATWG: close(), reasonBytes); it used to leave the WebSocket
+// CLOSING with its connection open, the engine refusing the reason, and every
+// later Close a no-op.
+func TestCloseReasonLongAfterConversion(t *testing.T) {
+	t.Parallel()
+	url, _ := startServer(t)
+	r := newRecorder()
+	ws, err := New(url, nil, r.options(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "open", func(r *recorder) bool { return len(r.events) > 0 })
+	reason := strings.Repeat("a\xff", 50) // 100 bytes; 200 as UTF-8
+	if err := ws.Close(1000, reason); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("Close with a reason of %d bytes as UTF-8: %v, want ErrSyntax", len(strings.ToValidUTF8(reason, "\uFFFD")), err)
+	}
+	if st := ws.ReadyState(); st != Open {
+		t.Fatalf("ReadyState %d after a refused Close, want OPEN", st)
+	}
+	if err := ws.Close(1000, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ws)
+	if e := r.closeEv; e.Code != 1000 || !e.WasClean {
+		t.Fatalf("close event %+v", e)
+	}
+}
