@@ -2,9 +2,12 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"net"
 	"testing"
+	"time"
 
+	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -140,5 +143,40 @@ func TestClientAdoptClosed(t *testing.T) {
 	defer b.Close()
 	if _, err := cl.Adopt(a, nil, upgrade.ClientResult{}, nil); !errors.Is(err, ErrClientClosed) {
 		t.Fatalf("Adopt on a closed client: %v, want ErrClientClosed", err)
+	}
+}
+
+// A permessage-deflate answer that breaks RFC 7692 §7.1 (here a parameter
+// the client did not offer) fails the connection Adopt is given, as it fails
+// a Dial: the client must not run it without compression while the server
+// believes it on. ValidateResponse, which Adopt's callers use, checks only
+// the extension's name.
+func TestClientAdoptBadDeflateAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		params []upgrade.ExtensionParam
+	}{
+		{"unknown parameter", []upgrade.ExtensionParam{{Name: "x", Value: "1"}}},
+		{"client_max_window_bits without a value", []upgrade.ExtensionParam{{Name: "client_max_window_bits"}}},
+		{"server_max_window_bits 16", []upgrade.ExtensionParam{{Name: "server_max_window_bits", Value: "16"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := net.Pipe()
+			defer a.Close()
+			res := upgrade.ClientResult{Extensions: []upgrade.ExtensionOffer{{Name: "permessage-deflate", Params: tc.params}}}
+			c, err := cliClient(t, nil, Config{}).Adopt(b, nil, res, &DialOptions{Compression: &deflate.Options{}})
+			if !errors.Is(err, deflate.ErrBadResponse) || c != nil {
+				if c != nil {
+					c.Abort()
+				}
+				t.Fatalf("Adopt: Conn %t, err %v; want deflate.ErrBadResponse and no Conn", c != nil, err)
+			}
+			a.SetReadDeadline(time.Now().Add(cliWait))
+			if _, err := a.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+				t.Fatalf("the server's end reads %v, want io.EOF (the socket closed)", err)
+			}
+		})
 	}
 }

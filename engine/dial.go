@@ -166,7 +166,9 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 // Version and MaskKey apply. A plain TCP or Unix socket moves onto the loops (nc
 // is closed: the engine keeps a duplicate of its fd); anything else, such as a
 // *tls.Conn or a net.Pipe, runs in goroutine mode. It returns ErrClientClosed
-// when the client is closed or closing.
+// when the client is closed or closing, and with Compression, an error
+// wrapping deflate.ErrBadResponse (nc closed) when res's permessage-deflate
+// answer breaks RFC 7692 §7.1 (Compression.Accept).
 func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts *DialOptions) (*Conn, error) {
 	if cl.e.stopping.Load() {
 		return nil, ErrClientClosed
@@ -174,6 +176,16 @@ func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts
 	var o DialOptions
 	if opts != nil {
 		o = *opts
+	}
+	if o.Compression != nil {
+		// RFC 7692 §7.1: an answer the offer does not allow fails the
+		// connection. ValidateResponse checks only the extension's name;
+		// run without compression, the connection would meet the server's
+		// compressed frames with 1002.
+		if _, _, err := o.Compression.Accept(res.Extensions); err != nil {
+			nc.Close()
+			return nil, err
+		}
 	}
 	c := cl.open(nc, head, &o, res)
 	if c == nil {
