@@ -159,6 +159,11 @@ func socksAuth(nc net.Conn, user *url.Userinfo) error {
 	if _, err := io.ReadFull(nc, b[:]); err != nil {
 		return err
 	}
+	if b[0] != 1 {
+		// RFC 1929 §2: VER is 1. Another is not an answer to what was sent,
+		// whatever its STATUS says.
+		return fmt.Errorf("%w: socks5: version %d in the authentication reply", ErrBadReply, b[0])
+	}
 	if b[1] != 0 {
 		return fmt.Errorf("%w: socks5: authentication failed", ErrRefused)
 	}

@@ -35,6 +35,10 @@ func TestSOCKS5(t *testing.T) {
 			user: url.UserPassword("alice", "s3cr:t"), want: socksReq{1, "127.0.0.1", p}},
 		{name: "wrong password", server: socksConf{user: "alice", pass: "s3cr:t"}, target: addr,
 			user: url.UserPassword("alice", "nope"), err: ErrRefused},
+		// RFC 1929 §2: the reply's VER is 1; a reply of another version is
+		// not an answer to the sub-negotiation, whatever its STATUS says.
+		{name: "auth reply of another version", server: socksConf{user: "alice", pass: "s3cr:t", authVer: 5}, target: addr,
+			user: url.UserPassword("alice", "s3cr:t"), err: ErrBadReply},
 		{name: "auth asked, none given", server: socksConf{user: "alice", pass: "x"}, target: addr, err: ErrRefused},
 		{name: "no acceptable method", server: socksConf{noMethod: true}, target: addr, err: ErrRefused},
 		{name: "connection refused by the proxy", server: socksConf{reply: 5}, target: addr,
@@ -50,6 +54,9 @@ func TestSOCKS5(t *testing.T) {
 			}
 			nc, err := Dial(ctx(t), nil, pu, tt.target, nil)
 			if tt.err != nil {
+				if nc != nil {
+					nc.Close() // the serving goroutine ends with it
+				}
 				if !errors.Is(err, tt.err) {
 					t.Fatalf("err = %v, want %v", err, tt.err)
 				}
@@ -90,6 +97,7 @@ type socksConf struct {
 	pass     string
 	noMethod bool // answer 0xff to the method offer
 	reply    byte // REP for CONNECT; 0 connects to the target
+	authVer  byte // VER of the RFC 1929 reply; 0 for 1, the only version
 }
 
 type socksReq struct {
@@ -165,7 +173,11 @@ func (s *socksTest) serve(t *testing.T, nc net.Conn) {
 			nc.Write([]byte{1, 1})
 			return
 		}
-		nc.Write([]byte{1, 0})
+		ver := s.authVer
+		if ver == 0 {
+			ver = 1
+		}
+		nc.Write([]byte{ver, 0})
 	}
 	r := read(4)
 	if r == nil || r[0] != 5 || r[1] != 1 {
