@@ -57,13 +57,16 @@ func Retryable(err error) bool {
 	return true
 }
 
-// Run keeps a connection to url open on cl, with h as the handler of every
-// connection, until ctx ends (it returns ctx's error once the last connection
-// has closed) or it gives up (ErrGaveUp wrapping the last dial error). A
+// Run keeps a connection to url open on cl, with h (nil: engine.NopHandler)
+// as the handler of every connection, until ctx ends (it returns ctx's error
+// once the last connection has closed) or it gives up (ErrGaveUp wrapping the last dial error). A
 // connection that ends after MinUptime is redialled after MinDelay; failed
 // dials, and connections that end sooner, back off.
 func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o *Options) error {
 	opt := o.withDefaults()
+	if h == nil {
+		h = engine.NopHandler{} // a nil Handler panics in every callback
+	}
 	var dopt engine.DialOptions
 	if opt.Dial != nil {
 		dopt = *opt.Dial
@@ -154,6 +157,9 @@ type watch struct {
 }
 
 func (w *watch) OnClose(c *engine.Conn, code frame.StatusCode, reason string, err error) {
+	// Deferred: the engine contains a panic in h's OnClose and only logs it;
+	// Run must still learn that the connection is gone, or it would neither
+	// redial nor, once ctx ended, return.
+	defer close(w.done)
 	w.Handler.OnClose(c, code, reason, err)
-	close(w.done)
 }

@@ -3,6 +3,7 @@ package redial
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"net"
 	"sync"
@@ -315,5 +316,52 @@ func TestRunBacksOffEarlyLoss(t *testing.T) {
 		if gap, want := at[i].Sub(at[i-1]), lo<<(i-1); gap < want {
 			t.Fatalf("open %d came %v after open %d, want at least %v (the waits do not back off)", i, gap, i-1, want)
 		}
+	}
+}
+
+// panicky's OnClose panics; the engine contains and logs it (PanicClose).
+type panicky struct{ engine.NopHandler }
+
+func (panicky) OnClose(*engine.Conn, frame.StatusCode, string, error) { panic("boom") }
+
+// A panic in the handler's OnClose, which the engine only logs, must not stop
+// Run from noticing the loss: it used to skip the signal Run waits on, so Run
+// never redialled and, once ctx ended, never returned. A nil handler is
+// NopHandler's (it used to panic the same way, in every callback).
+func TestRunHandlerPanicsInOnClose(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		h    engine.Handler
+	}{{"OnClose panics", panicky{}}, {"nil handler", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := &stamper{opens: make(chan time.Time, 64)}
+			url := startServer(t, srv, nil)
+			cl, err := engine.NewClient(nil, &engine.Config{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cl.Close() })
+			ctx, cancel := testCtx(t)
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, cl, url, tc.h, &Options{MinDelay: time.Millisecond, MinUptime: -1}) }()
+			for i := range 3 {
+				select {
+				case <-srv.opens:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("no redial after %d connections", i)
+				}
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Run = %v, want context.Canceled", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after ctx ended")
+			}
+		})
 	}
 }
