@@ -46,7 +46,11 @@ func ValidateResponse(req *ClientRequest, resp *Response) (ClientResult, error) 
 	if resp.major != 1 || resp.minor < 1 {
 		return res, ErrMalformedResponse
 	}
-	if !b.anyHasToken(hUpgrade, "websocket") {
+	// RFC 6455 §4.1: the client MUST fail a response whose Upgrade is not
+	// "websocket" (any case), so one field with that value alone: a server
+	// naming another protocol too has not said which one it switched to.
+	// (A request's Upgrade may list several, §4.2.1; that is check.go's.)
+	if b.count[hUpgrade] != 1 || !strings.EqualFold(strings.Trim(b.get(hUpgrade), " \t"), "websocket") {
 		return res, ErrBadUpgrade
 	}
 	if !b.anyHasToken(hConnection, "upgrade") {

@@ -47,6 +47,11 @@ func TestValidateResponse(t *testing.T) {
 		{"list tokens", buildResponse(ok, withField(withField(okFields, "Upgrade: WebSocket"), "Connection: keep-alive, upgrade")...), nil, "", nil},
 		{"HTTP/1.0", buildResponse("HTTP/1.0 101 Switching Protocols", okFields...), ErrMalformedResponse, "", nil},
 		{"no Upgrade", buildResponse(ok, withField(okFields, "Upgrade:-")...), ErrBadUpgrade, "", nil},
+		// RFC 6455 §4.1: the Upgrade value is "websocket" (any case), no other.
+		{"Upgrade h2c, websocket", buildResponse(ok, withField(okFields, "Upgrade: h2c, websocket")...), ErrBadUpgrade, "", nil},
+		{"Upgrade websocket, h2c", buildResponse(ok, withField(okFields, "Upgrade: websocket, h2c")...), ErrBadUpgrade, "", nil},
+		{"Upgrade twice", buildResponse(ok, append(okFields, "Upgrade: h2c")...), ErrBadUpgrade, "", nil},
+		{"Upgrade websocket/13", buildResponse(ok, withField(okFields, "Upgrade: websocket/13")...), ErrBadUpgrade, "", nil},
 		{"no Connection", buildResponse(ok, withField(okFields, "Connection: close")...), ErrBadConnection, "", nil},
 		{"wrong accept", buildResponse(ok, withField(okFields, "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=")...), ErrBadAccept, "", nil},
 		{"missing accept", buildResponse(ok, withField(okFields, "Sec-WebSocket-Accept:-")...), ErrBadAccept, "", nil},
