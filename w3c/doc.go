@@ -33,6 +33,9 @@
 //     the code weir sent when it failed the connection itself), WasClean when
 //     the closing handshake completed. After it, Done is closed.
 //
+// A callback that panics is reported to Options.Logger, as a browser reports
+// a listener's exception, and the events go on.
+//
 // While callbacks are slower than the messages arrive, up to 64 events or 1 MiB
 // of messages wait; beyond that the connection stops reading
 // (engine.Conn.PauseRead) until the callbacks catch up, so the server is slowed

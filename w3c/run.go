@@ -2,6 +2,8 @@ package w3c
 
 import (
 	"context"
+	"log/slog"
+	"runtime/debug"
 
 	"github.com/weir-ws/weir/engine"
 	"github.com/weir-ws/weir/frame"
@@ -116,8 +118,8 @@ func (ws *WebSocket) run(ctx context.Context) {
 	ws.mu.Unlock()
 	if abandoned {
 		c.Abort() // its close event (1006, ErrAborted) ends the loop below
-	} else if f := ws.o.OnOpen; f != nil {
-		f(Event{Target: ws})
+	} else {
+		listen(ws, "open", ws.o.OnOpen, Event{Target: ws})
 	}
 	for {
 		switch ev := ws.pop().(type) {
@@ -131,7 +133,7 @@ func (ws *WebSocket) run(ctx context.Context) {
 			if ev.op == frame.OpText {
 				data = string(ev.data)
 			}
-			ws.o.OnMessage(MessageEvent{Target: ws, Data: data})
+			listen(ws, "message", ws.o.OnMessage, MessageEvent{Target: ws, Data: data})
 		case closeEvent:
 			ws.mu.Lock()
 			ws.state = Closed
@@ -146,15 +148,31 @@ func (ws *WebSocket) run(ctx context.Context) {
 }
 
 func (ws *WebSocket) dispatchError(err error) {
-	if f := ws.o.OnError; f != nil {
-		f(ErrorEvent{Target: ws, Err: err})
-	}
+	listen(ws, "error", ws.o.OnError, ErrorEvent{Target: ws, Err: err})
 }
 
 func (ws *WebSocket) dispatchClose(code int, reason string, clean bool) {
-	if f := ws.o.OnClose; f != nil {
-		f(CloseEvent{Target: ws, Code: code, Reason: reason, WasClean: clean})
+	listen(ws, "close", ws.o.OnClose, CloseEvent{Target: ws, Code: code, Reason: reason, WasClean: clean})
+}
+
+// listen runs one callback (none when f is nil). A panic in it is reported
+// and goes no further (WHATWG: an exception in an event listener is
+// reported, and dispatch goes on), so that a bad listener neither kills the
+// process nor leaves the connection without its close event.
+func listen[E any](ws *WebSocket, name string, f func(E), ev E) {
+	if f == nil {
+		return
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			log := ws.o.Logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Error("w3c: a callback panicked", "event", name, "url", ws.url, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	f(ev)
 }
 
 // queuedBytes is the size of the messages queued (under mu).

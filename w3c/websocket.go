@@ -3,6 +3,7 @@ package w3c
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,7 +32,12 @@ type Options struct {
 	// Client dials the connection (nil: engine.Dial's shared client).
 	Client *engine.Client
 
-	// The callbacks (see the package documentation for when and where they run).
+	// Logger reports a callback's panic (nil: slog.Default()).
+	Logger *slog.Logger
+
+	// The callbacks (see the package documentation for when and where they
+	// run). A callback that panics is reported to Logger with its stack, as
+	// a browser reports a listener's exception, and the WebSocket goes on.
 	OnOpen    func(Event)
 	OnMessage func(MessageEvent)
 	OnError   func(ErrorEvent)

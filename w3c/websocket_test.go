@@ -17,9 +17,9 @@ import (
 	"github.com/weir-ws/weir/upgrade"
 )
 
-// A real weir server on 127.0.0.1:0 that echoes, and obeys "close CODE REASON"
-// and "pause" (stop reading, to let the client's buffer fill) / a resume once
-// resume is closed.
+// A real weir server on 127.0.0.1:0 that echoes, and obeys "close CODE
+// REASON", "abort" (drop the connection) and "pause" (stop reading, to let the
+// client's buffer fill) / a resume once resume is closed.
 type testServer struct {
 	engine.NopHandler
 	resume chan struct{}
@@ -52,6 +52,8 @@ func (s *testServer) OnMessage(c *engine.Conn, op frame.Opcode, p []byte) {
 				}
 			}
 		}()
+	case op == frame.OpText && msg == "abort": // gone without a close frame
+		c.Abort()
 	case op == frame.OpText && msg == "pause":
 		c.PauseRead()
 		go func() {
