@@ -79,6 +79,14 @@ func (c *Conn) handle(w *worker, ev uint32) (more bool) {
 			return false
 		}
 	}
+	if ev&evHangUp != 0 && c.writeCut() {
+		// A write was cut mid-frame (ErrBudgetCut): the socket is healthy,
+		// so reading to EOF would not end the connection, and the peer is
+		// inside a frame that nothing may follow (no close frame either:
+		// RFC 6455 §5.2). End it now, before the close request below.
+		c.onIOError(w, ErrBudgetCut)
+		return false
+	}
 	if ev&evClose != 0 {
 		closer.OnRequest(c.closing(), w) // a local close request (close.go)
 	}

@@ -42,6 +42,14 @@ func (s *connSink) Failed(err error) error {
 	return &IOError{Err: err}
 }
 
+// writeCut reports whether a write was cut mid-frame (wswrite.Writer.Cut):
+// its evHangUp ends the connection (sched.go).
+func (c *Conn) writeCut() bool {
+	c.write.mu.Lock()
+	defer c.write.mu.Unlock()
+	return c.write.w.Cut()
+}
+
 func (s *connSink) Queued()                 {} // flushed on the writable edge
 func (s *connSink) Inflight() int           { return 0 }
 func (s *connSink) Retry()                  { (*Conn)(s).post(evWrite) }

@@ -167,7 +167,9 @@ func (w *Writer) Prepared(s Sink, pm *prepared.Message) error {
 // messages held behind an unfinished fragmented message, which can no longer
 // go out (nothing follows a close, RFC 6455 §5.5.1): they are owed ErrClosed.
 func (w *Writer) Close(s Sink, p []byte) (sent bool, dropped []outq.HeldDone) {
-	if w.flags&(fSentClose|fClosed) != 0 {
+	// After a failed write no close frame can go out: the socket is gone, or
+	// (ErrBudgetCut) it ends in the middle of a frame (RFC 6455 §5.2).
+	if w.flags&(fSentClose|fClosed|fWriteErr) != 0 {
 		return false, nil
 	}
 	env := s.Env()

@@ -11,6 +11,12 @@ import (
 // something is queued) into the queue. The header goes to the Sink by value, so
 // that the array it is built in stays on the stack.
 func (w *Writer) writeRaw(s Sink, lim *Limits, hb *[frameBuf]byte, hn int, p []byte) error {
+	if w.flags&(fClosed|fWriteErr) != 0 {
+		// Every byte for the socket passes here: none after it closed or a
+		// write failed (after a cut the peer is inside a frame's payload,
+		// and any later frame would be read as part of it).
+		return ErrClosed
+	}
 	if w.pongs != nil && w.out.Len() == int(w.corked) {
 		// Owed pongs go first: behind corked bytes (written before them, as
 		// good as sent), ahead of this write, as without corking.
@@ -68,7 +74,7 @@ func (w *Writer) tried(s Sink, lim *Limits, hdr, p []byte, n int, err error) err
 			return nil // a control frame, none of it on the wire: left out (emitControl)
 		}
 		w.unreserve(lim)
-		w.flags |= fWriteErr
+		w.flags |= fWriteErr | fCut
 		return s.Failed(ErrBudgetCut)
 	}
 	if n < len(hdr) {

@@ -98,6 +98,7 @@ const (
 	fCorkOK                        // writes may cork: the engine runs a batch (cork.go)
 	fCorked                        // the queue's first bytes are corked, for the batch end
 	fListed                        // the batch end will send them (CorkOff said so once)
+	fCut                           // a write was cut mid-frame (ErrBudgetCut): the socket is healthy
 )
 
 // frameBuf is the size of the array a header or a whole control frame is
@@ -176,6 +177,11 @@ func (w *Writer) WriteErr() bool { return w.flags&fWriteErr != 0 }
 // MarkWriteErr records a failed write (goroutine mode's writer).
 func (w *Writer) MarkWriteErr() { w.flags |= fWriteErr }
 
+// Cut reports whether a write was cut mid-frame (ErrBudgetCut). Unlike a
+// socket error, nothing on the socket ends the connection then (it reads and
+// writes on): the owner must end it itself.
+func (w *Writer) Cut() bool { return w.flags&fCut != 0 }
+
 // SetCompression turns compression of outgoing messages on or off.
 func (w *Writer) SetCompression(on bool) {
 	if on {
@@ -207,9 +213,11 @@ func (w *Writer) Pending(s Sink) int {
 }
 
 // Writable reports whether a frame with opcode op may still be written: nothing
-// after the socket closed, and nothing but the close after our close.
+// after the socket closed or a write failed (the connection is going away; after
+// a cut, half a frame is on the wire and nothing may follow it), and nothing but
+// the close after our close.
 func (w *Writer) Writable(op frame.Opcode) error {
-	if w.flags&fClosed != 0 || (w.flags&fSentClose != 0 && op != frame.OpClose) {
+	if w.flags&(fClosed|fWriteErr) != 0 || (w.flags&fSentClose != 0 && op != frame.OpClose) {
 		return ErrClosed
 	}
 	return nil
