@@ -81,7 +81,7 @@ func TestNothingAfterBudgetCut(t *testing.T) {
 				t.Errorf("%s after the cut: %v, want ErrClosed", w.name, err)
 			}
 		}
-		c.Close(frame.StatusNormalClosure, "") // no close frame behind half a frame
+		c.Close(frame.StatusNormalClosure, "")         // no close frame behind half a frame
 		rc.send(true, frame.OpPing, []byte("answer?")) // nor a pong (read once the turn ends)
 		if more := readIdle(t, rc.nc, 300*time.Millisecond); len(more) > 0 {
 			i := bytes.IndexFunc(more, func(r rune) bool { return r != 'x' })
