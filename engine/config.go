@@ -34,7 +34,9 @@ const (
 	// WriteBufferError returns ErrWriteBufferFull and sends nothing.
 	WriteBufferError WriteBufferPolicy = iota
 	// WriteBufferDrop drops the message silently (the write returns ErrMessageDropped,
-	// which a fan-out loop may ignore).
+	// which a fan-out loop may ignore). A continuation frame of a message begun with
+	// WriteFrame cannot be dropped without corrupting the message at the peer: it
+	// closes the connection as WriteBufferClose does.
 	WriteBufferDrop
 	// WriteBufferClose closes the connection with 1008 (policy violation) and returns
 	// ErrSlowConsumer.

@@ -58,7 +58,10 @@ var ErrFragmentOrder = wswrite.ErrFragmentOrder
 // close) go out at once, between fragments, as RFC 6455 §5.4 allows. A close sent
 // before the last frame drops the queued messages (their WriteMessageFunc
 // callbacks get ErrClosed). WriteFrame(OpClose) counts as the close: later writes
-// get ErrClosed and the peer's answer is awaited as after Close.
+// get ErrClosed and the peer's answer is awaited as after Close. Each frame meets
+// MaxWriteBuffer on its own; under WriteBufferDrop a continuation frame that does
+// not fit closes the connection (ErrSlowConsumer), since the peer would take the
+// message without it for whole.
 func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error {
 	if op.IsReserved() || (op.IsControl() && !fin) {
 		return ErrBadOpcode // reserved opcodes and fragmented control frames (§5.5)

@@ -21,6 +21,14 @@ func (w *Writer) Frame(s Sink, fin bool, op frame.Opcode, rsv uint8, p []byte) (
 	}
 	hold := open && op != frame.OpContinuation // a whole message, behind the fragments
 	if err := w.admit(s, &env, headerSize(&env, len(p))+len(p), hold); err != nil {
+		if err == ErrDropped && op == frame.OpContinuation {
+			// A frame of a message already begun cannot be dropped as a
+			// message is: the peer would assemble the message without it
+			// and deliver it as whole (RFC 6455 §5.4 gives it no way to
+			// tell). The connection closes instead, as under PolicyClose,
+			// which ends the message unfinished.
+			err = ErrSlowConsumer
+		}
 		return nil, err
 	}
 	err := w.emit(s, &env, fin, op, rsv, p, hold)

@@ -34,7 +34,7 @@ type Policy uint8
 
 const (
 	PolicyRefuse Policy = iota // ErrFull, nothing sent
-	PolicyDrop                 // ErrDropped, nothing sent
+	PolicyDrop                 // ErrDropped, nothing sent (a continuation frame: as PolicyClose)
 	PolicyClose                // ErrSlowConsumer: the caller closes the connection
 )
 
