@@ -55,6 +55,10 @@ func (s *connSink) Inflight() int           { return 0 }
 func (s *connSink) Retry()                  { (*Conn)(s).post(evWrite) }
 func (s *connSink) FrameOut(h frame.Header) { s.eng().cfg.Trace.FrameOut((*Conn)(s), h) }
 
+// Committed: a TLS connection's record layer sealed what the socket did not
+// take (tlsloop.Conn.Covering).
+func (s *connSink) Committed() bool { return s.tls != nil && s.tls.Covering() }
+
 func (s *connSink) Env() wswrite.Env {
 	return wswrite.Env{Limits: &s.eng().cfg.writeLimits, Deflate: s.compression(), Client: s.client()}
 }

@@ -67,6 +67,11 @@ func (t *Conn) keep(b []byte) {
 // backlogged reports whether sealed bytes wait for the socket (write side).
 func (t *Conn) backlogged() bool { return t.bl != nil && t.bl.buf != nil }
 
+// Covering reports whether plaintext that Write2 did not count as taken is
+// sealed already (write side): it is committed, and the caller must queue it
+// and hand it back (to be skipped, never sealed twice), not leave it out.
+func (t *Conn) Covering() bool { return t.bl != nil && t.bl.covers > 0 }
+
 // smallKeep is the smallest pooled size taken to keep bytes.
 const smallKeep = 64
 

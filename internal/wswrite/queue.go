@@ -70,12 +70,20 @@ func (w *Writer) tried(s Sink, lim *Limits, hdr, p []byte, n int, err error) err
 	// may be on the wire, so it can neither be refused nor followed by a
 	// close frame. It takes a full budget and a full socket at once.
 	if lim.MaxTotal >= 0 && w.flags&(fAdmitted|fControl) != 0 && !w.reserve(lim, pages(w.out.Growth(total-n))) {
-		if w.flags&fAdmitted == 0 && n == 0 {
+		switch {
+		case w.flags&fAdmitted != 0 || n > 0:
+			w.unreserve(lim)
+			w.flags |= fWriteErr | fCut
+			return s.Failed(ErrBudgetCut)
+		case !s.Committed():
 			return nil // a control frame, none of it on the wire: left out (emitControl)
 		}
-		w.unreserve(lim)
-		w.flags |= fWriteErr | fCut
-		return s.Failed(ErrBudgetCut)
+		// A control frame sealed into a TLS record the socket did not
+		// take: committed (the record layer skips its bytes when they are
+		// handed back, so leaving it out would cost the next frame its
+		// first bytes). It is queued, its growth counted as it happens
+		// (one small buffer: behind it, control frames are left out
+		// before they reach the socket).
 	}
 	if n < len(hdr) {
 		w.enqueue(s, lim, hdr[n:])

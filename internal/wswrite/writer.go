@@ -71,6 +71,11 @@ type Sink interface {
 	Inflight() int
 	// FrameOut reports a frame going out (only with Limits.Trace).
 	FrameOut(h frame.Header)
+	// Committed reports whether bytes the last Write2 did not count as
+	// taken are committed all the same (a TLS record layer sealed them and
+	// will skip them when they are handed back): they must be queued, never
+	// left out.
+	Committed() bool
 	// Env is what the Writer needs to know about the connection.
 	Env() Env
 }

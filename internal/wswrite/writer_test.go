@@ -45,6 +45,7 @@ func (s *sink) Queued()                { s.queued++ }
 func (s *sink) Retry()                 { s.retries++ }
 func (s *sink) Inflight() int          { return 0 }
 func (s *sink) FrameOut(frame.Header)  {}
+func (s *sink) Committed() bool        { return false }
 func (s *sink) Env() Env {
 	if s.shared != nil {
 		return Env{Limits: s.shared, Client: s.client}
