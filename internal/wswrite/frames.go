@@ -236,7 +236,8 @@ func (w *Writer) emitControl(s Sink, env *Env, op frame.Opcode, rsv uint8, p []b
 	// connection whose closing handshake cannot complete (CloseTimeout ends it).
 	// On an empty queue it goes to the socket as always (a healthy peer's
 	// keepalive does not depend on the budget), and writeRaw leaves it out if
-	// the socket took none of it and the budget cannot hold it.
+	// the socket took none of it, the Sink did not commit it (a TLS record
+	// sealed is committed: Sink.Committed) and the budget cannot hold it.
 	lim := env.Limits
 	if lim.MaxTotal < 0 || w.flags&fReserving != 0 {
 		return w.controlFrame(s, env, op, rsv, p)
