@@ -258,7 +258,15 @@ func (w *Writer) Admit(s Sink, env *Env, n int) error {
 func (w *Writer) admit(s Sink, env *Env, n int, hold bool) error {
 	lim := env.Limits
 	q := w.Pending(s) - int(w.corked) // corked bytes are as good as sent (cork.go)
-	if q > 0 && q+n > lim.MaxBuffer {
+	ahead := q
+	if x := w.extras; x != nil && !hold {
+		// The held messages wait behind this write (a frame of the
+		// fragmented message they wait for): they cannot leave before it,
+		// so it is not held to the cap for them, or it would be refused for
+		// good and they would never leave either.
+		ahead -= x.held.Len()
+	}
+	if ahead > 0 && q+n > lim.MaxBuffer {
 		return refusal(lim)
 	}
 	g := int64(0)
