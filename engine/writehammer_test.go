@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +43,10 @@ func TestWriteHammer(t *testing.T) {
 		{name: "no takeover frag", deflate: &deflate.Options{Threshold: 64, ServerNoContextTakeover: true},
 			frag: 1500, close: "CloseNow"},
 		{name: "no takeover", deflate: &deflate.Options{Threshold: 64, ServerNoContextTakeover: true}, close: "Close"},
+		{name: "tls", tls: true, close: "Close"},
+		{name: "budget", budget: 256 << 10, close: "CloseNow"},
+		{name: "tls budget takeover", tls: true, budget: 256 << 10, deflate: &deflate.Options{Threshold: 64}, close: "CloseNow"},
+		{name: "tls takeover frag", tls: true, deflate: &deflate.Options{Threshold: 64}, frag: 1500, close: "CloseNow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -53,6 +60,8 @@ type hammerCase struct {
 	deflate *deflate.Options
 	frag    int
 	close   string // "Close" or "CloseNow"
+	tls     bool
+	budget  int64 // MaxTotalBuffered (0: default): writes may be cut (ErrBudgetCut)
 }
 
 const (
@@ -106,7 +115,7 @@ func (l *hammerLog) writeErr(t *testing.T, what string, after bool, err error) {
 	switch {
 	case after && !errors.Is(err, ErrClosed):
 		t.Errorf("%s begun after %s returned: %v, want ErrClosed", what, "the close", err)
-	case err == nil, errors.Is(err, ErrClosed), errors.Is(err, ErrWriteBufferFull):
+	case err == nil, errors.Is(err, ErrClosed), errors.Is(err, ErrWriteBufferFull), errors.Is(err, ErrBudgetCut):
 	default:
 		t.Errorf("%s: %v", what, err)
 	}
@@ -118,15 +127,32 @@ func testWriteHammer(t *testing.T, cfg Config, tc hammerCase) {
 		cfg.Compression = &o
 	}
 	cfg.WriteFragmentSize = tc.frag
+	if tc.budget != 0 {
+		cfg.MaxTotalBuffered = tc.budget
+	}
 	cfg.MaxWriteBuffer = 512 << 10 // the bigger messages queue, and some are refused
 	cfg.CloseTimeout = 5 * time.Second
 	h := newBPHandler()
-	s, addr := startServer(t, h, cfg, nil)
 	var ext []string
 	if tc.deflate != nil {
 		ext = append(ext, "Sec-WebSocket-Extensions: permessage-deflate")
 	}
-	rc, resp := dialRawResp(t, addr, ext...)
+	var s *Server
+	var rc *rawClient
+	var resp *http.Response
+	if tc.tls { // wss: the record layer on the loops, crypto/tls in goroutine mode
+		var addr string
+		s, addr = startTLS(t, h, cfg)
+		nc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, clientTLS(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, resp = handshakeRaw(t, nc, addr, ext...)
+	} else {
+		var addr string
+		s, addr = startServer(t, h, cfg, nil)
+		rc, resp = dialRawResp(t, addr, ext...)
+	}
 	if resp.StatusCode != 101 {
 		t.Fatalf("handshake %d", resp.StatusCode)
 	}
