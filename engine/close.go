@@ -49,8 +49,17 @@ func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
 }
 
 // Abort closes the TCP connection at once without a close frame (ws terminate,
-// watershed destroy). OnClose reports 1006 and ErrAborted.
-func (c *Conn) Abort() { closer.Request(c.closing(), closing.Abort) }
+// watershed destroy). Writes after it get ErrClosed. OnClose reports 1006 and
+// ErrAborted.
+func (c *Conn) Abort() {
+	// The socket is closed in the connection's own context, which may be
+	// busy (its handler runs): the write side stops now, so that nothing
+	// written after Abort returns, a close frame included, reaches the peer.
+	c.write.mu.Lock()
+	c.write.w.Stop(c.sink())
+	c.write.mu.Unlock()
+	closer.Request(c.closing(), closing.Abort)
+}
 
 // sendClose writes our close frame once; it reports whether this call sent it.
 func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {

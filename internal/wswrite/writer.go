@@ -182,6 +182,14 @@ func (w *Writer) WriteErr() bool { return w.flags&fWriteErr != 0 }
 // MarkWriteErr records a failed write (goroutine mode's writer).
 func (w *Writer) MarkWriteErr() { w.flags |= fWriteErr }
 
+// Stop ends the write side at once, as a failed write does (an abort: the
+// socket closes without a close frame): nothing more reaches the socket, and
+// writes get ErrClosed. Corked bytes, as good as sent, go first (Uncork).
+func (w *Writer) Stop(s Sink) {
+	w.Uncork(s)
+	w.flags |= fWriteErr
+}
+
 // Cut reports whether a write was cut mid-frame (ErrBudgetCut). Unlike a
 // socket error, nothing on the socket ends the connection then (it reads and
 // writes on): the owner must end it itself.

@@ -110,3 +110,42 @@ func readIdle(t *testing.T, nc net.Conn, idle time.Duration) []byte {
 		}
 	}
 }
+
+// TestNothingAfterAbort: Abort closes the TCP connection at once without a
+// close frame, and so nothing written after it returns reaches the peer: it
+// gets ErrClosed, as after Close. The connection's turn is kept busy by its
+// handler so the socket stays open meanwhile (it is closed in that turn's
+// context); writes used to go out to the peer then and report success.
+func TestNothingAfterAbort(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, cfg Config) {
+		h := &holdHandler{bpHandler: newBPHandler(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+		_, addr := startServer(t, h, cfg, nil)
+		rc := dialRaw(t, addr)
+		c := h.conn(t)
+		rc.send(true, frame.OpText, []byte("hold the turn"))
+		select {
+		case <-h.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("OnMessage not called")
+		}
+		defer close(h.release)
+		c.Abort()
+		for _, w := range []struct {
+			name string
+			do   func() error
+		}{
+			{"WriteText", func() error { return c.WriteText("after the abort") }},
+			{"WritePrepared", func() error { return c.WritePrepared(NewPreparedMessage(frame.OpText, []byte("prep"))) }},
+			{"Ping", func() error { return c.Ping([]byte("ping")) }},
+		} {
+			if err := w.do(); !errors.Is(err, ErrClosed) {
+				t.Errorf("%s after Abort: %v, want ErrClosed", w.name, err)
+			}
+		}
+		c.Close(frame.StatusNormalClosure, "") // no close frame either
+		if got := readIdle(t, rc.nc, 300*time.Millisecond); len(got) > 0 {
+			t.Errorf("the peer read %d bytes after Abort: %.40q", len(got), got)
+		}
+	})
+}
