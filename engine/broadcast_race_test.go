@@ -10,7 +10,6 @@ import (
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/upgrade"
 )
 
 // TestBroadcastWhileClosing: two goroutines broadcast prepared messages (one
@@ -157,17 +156,7 @@ type bcastReader struct {
 
 func newBcastReader(t *testing.T, rc *rawClient, ext string, slow bool) *bcastReader {
 	r := &bcastReader{t: t, rc: rc, slow: slow, done: make(chan struct{})}
-	if ext != "" {
-		offers, err := upgrade.ParseExtensions(ext)
-		if err != nil || len(offers) != 1 {
-			t.Fatalf("extensions %q: %v", ext, err)
-		}
-		p, err := deflate.ParseParams(offers[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.dc = deflate.NewConn(p, false, nil)
-	}
+	r.dc = peerInflater(t, ext)
 	return r
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/weir-ws/weir/upgrade"
 )
 
 // Small servers for the client tests: silent, a fake handshake answer, an HTTP
@@ -68,31 +65,9 @@ func cliPeerGone(t testing.TB, nc net.Conn) {
 // whose Sec-WebSocket-Protocol is proto, then holds the connection.
 func cliFakeServer(t testing.TB, proto string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer nc.Close()
-				req, err := http.ReadRequest(bufio.NewReader(nc))
-				if err != nil {
-					return
-				}
-				fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-					"Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
-					upgrade.AcceptKey(req.Header.Get("Sec-WebSocket-Key")), proto)
-				io.Copy(io.Discard, nc)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return cliHostileServer(t, "Sec-WebSocket-Protocol: "+proto+"\r\n", func(nc net.Conn, _ *bufio.Reader) {
+		io.Copy(io.Discard, nc)
+	})
 }
 
 // cliProxy is an HTTP CONNECT proxy (RFC 9110 §9.3.6): it reads one CONNECT, dials

@@ -38,18 +38,25 @@ type hammerAcct struct {
 
 func newHammerPeer(t *testing.T, rc *rawClient, resp *http.Response, graceful bool) *hammerPeer {
 	p := &hammerPeer{t: t, rc: rc, graceful: graceful, done: make(chan hammerAcct, 1)}
-	if e := resp.Header.Get("Sec-WebSocket-Extensions"); e != "" {
-		offers, err := upgrade.ParseExtensions(e)
-		if err != nil || len(offers) != 1 {
-			t.Fatalf("extensions %q: %v", e, err)
-		}
-		params, err := deflate.ParseParams(offers[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.dc = deflate.NewConn(params, false, nil)
-	}
+	p.dc = peerInflater(t, resp.Header.Get("Sec-WebSocket-Extensions"))
 	return p
+}
+
+// peerInflater is a raw client's permessage-deflate side for the server's
+// answer ext (nil when ext is empty: no compression).
+func peerInflater(t *testing.T, ext string) *deflate.Conn {
+	if ext == "" {
+		return nil
+	}
+	offers, err := upgrade.ParseExtensions(ext)
+	if err != nil || len(offers) != 1 {
+		t.Fatalf("extensions %q: %v", ext, err)
+	}
+	params, err := deflate.ParseParams(offers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deflate.NewConn(params, false, nil)
 }
 
 // write sends a client frame unless the close was answered.
