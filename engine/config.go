@@ -147,6 +147,8 @@ type Config struct {
 	MaxTotalInbound int64
 	// WriteFragmentSize splits outgoing messages into frames of at most this many
 	// payload bytes. Default 0: never (watershed-class peers cannot reassemble).
+	// A PreparedMessage goes as the one frame it was prepared as, whatever
+	// this says: its bytes are shared by every receiver.
 	WriteFragmentSize int
 
 	// MaxConns caps open connections (a new one over it is closed at once). Default:

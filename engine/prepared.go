@@ -28,7 +28,7 @@ func (pm *PreparedMessage) Payload() []byte { return pm.m.Payload() }
 // as usual, into a pooled buffer. It takes the write path's three steps (write.go):
 // the frame is picked (compressed once per window size, with an empty history),
 // admitted, and only then sent and, under context takeover, recorded in the
-// connection's history.
+// connection's history. It is one frame whatever Config.WriteFragmentSize says.
 func (c *Conn) WritePrepared(pm *PreparedMessage) error { return c.writePrepared(pm.m) }
 
 func (c *Conn) writePrepared(m *prepared.Message) error {
