@@ -511,32 +511,15 @@ func TestClientLocalAddr(t *testing.T) {
 // raw bytes on the wire are the payload XOR the key (RFC 6455 §5.3).
 func TestClientMaskKey(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	frames := make(chan []byte, 1)
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		br := bufio.NewReader(nc)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-			upgrade.AcceptKey(req.Header.Get("Sec-WebSocket-Key")))
+	addr := cliHostileServer(t, "", func(nc net.Conn, br *bufio.Reader) {
 		b := make([]byte, 2+4+5)
 		if _, err := io.ReadFull(br, b); err == nil {
 			frames <- b
 		}
 		io.Copy(io.Discard, br)
-	}()
-	c := cliDial(t, cliClient(t, nil, Config{}), "ws://"+ln.Addr().String()+"/", &DialOptions{
+	})
+	c := cliDial(t, cliClient(t, nil, Config{}), "ws://"+addr+"/", &DialOptions{
 		MaskKey: func() [4]byte { return [4]byte{0xA1, 0xB2, 0xC3, 0xD4} },
 	})
 	if err := c.WriteText("hello"); err != nil {
