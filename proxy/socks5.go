@@ -63,16 +63,17 @@ func connectSOCKS5(nc net.Conn, proxy *url.URL, target string) error {
 	if b[0] != socksVersion {
 		return fmt.Errorf("%w: socks5: version %d in the method reply", ErrBadReply, b[0])
 	}
-	switch b[1] {
-	case socksNoAuth:
-	case socksUserPass:
-		if proxy.User == nil {
-			return fmt.Errorf("%w: socks5 proxy asks for a user name and password", ErrRefused)
-		}
+	// §3: the proxy selects one of the methods offered; user name and
+	// password was offered only with proxy.User, so without it that choice
+	// breaks the protocol (ErrBadReply, as any method not offered), it is no
+	// refusal.
+	switch {
+	case b[1] == socksNoAuth:
+	case b[1] == socksUserPass && proxy.User != nil:
 		if err := socksAuth(nc, proxy.User); err != nil {
 			return err
 		}
-	case socksNoAcceptable:
+	case b[1] == socksNoAcceptable:
 		return fmt.Errorf("%w: socks5: no acceptable authentication method", ErrRefused)
 	default:
 		return fmt.Errorf("%w: socks5: proxy chose method %d, which was not offered", ErrBadReply, b[1])

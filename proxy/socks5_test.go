@@ -41,6 +41,10 @@ func TestSOCKS5(t *testing.T) {
 			user: url.UserPassword("alice", "s3cr:t"), err: ErrBadReply},
 		{name: "auth asked, none given", server: socksConf{user: "alice", pass: "x"}, target: addr, err: ErrRefused},
 		{name: "no acceptable method", server: socksConf{noMethod: true}, target: addr, err: ErrRefused},
+		// RFC 1928 §3: the server selects one of the METHODS offered. Only
+		// "no authentication" was: a choice of user name and password is not
+		// an answer to the offer, not a refusal.
+		{name: "user and password chosen, not offered", server: socksConf{choose: 2}, target: addr, err: ErrBadReply},
 		{name: "connection refused by the proxy", server: socksConf{reply: 5}, target: addr,
 			want: socksReq{1, "127.0.0.1", p}, err: ErrRefused},
 	}
@@ -96,6 +100,7 @@ type socksConf struct {
 	user     string // when set, only user name and password auth with user/pass
 	pass     string
 	noMethod bool // answer 0xff to the method offer
+	choose   byte // when set, the method answered whatever was offered
 	reply    byte // REP for CONNECT; 0 connects to the target
 	authVer  byte // VER of the RFC 1929 reply; 0 for 1, the only version
 }
@@ -156,6 +161,10 @@ func (s *socksTest) serve(t *testing.T, nc net.Conn) {
 	want := byte(0)
 	if s.user != "" {
 		want = 2
+	}
+	if s.choose != 0 {
+		nc.Write([]byte{5, s.choose})
+		return
 	}
 	if s.noMethod || !strings.ContainsRune(string(methods), rune(want)) {
 		nc.Write([]byte{5, 0xff})
