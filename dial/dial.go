@@ -14,7 +14,8 @@ import (
 // Dial connects to a ws, wss, http or https URL (or ws+unix:/path/to.sock:/resource)
 // and runs the opening handshake, following redirects up to o.MaxRedirects. A
 // non-101 answer is a *upgrade.HandshakeError with its status, headers and up
-// to 4 KiB of body. A redirect from a network URL to ws+unix is not followed.
+// to 4 KiB of body. A redirect from a network URL to ws+unix, or from wss
+// (https) to ws (http), is not followed.
 func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 	var opts Options
 	if o != nil {
@@ -39,13 +40,17 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Result, error) {
 			return r, err
 		}
 		loc, lerr := resolve(u, he.Header.Get("Location"))
-		if lerr != nil || loc.Scheme == "ws+unix" && u.Scheme != "ws+unix" {
+		if lerr != nil || loc.Scheme == "ws+unix" && u.Scheme != "ws+unix" || isSecure(u) && !isSecure(loc) {
 			// A server on the network may not send the client to a local
-			// socket: the 3xx is the answer.
+			// socket, nor out of TLS: the caller asked for wss, and past the
+			// handshake its messages, custom fields and subprotocols (where
+			// tokens often ride) would go in clear, which no dropping of
+			// credentials can scrub. RFC 6455 §4.1 leaves following a 3xx to
+			// the client, and browsers follow none. The 3xx is the answer.
 			return nil, err
 		}
-		if origin(loc) != origin(u) || isSecure(u) && !isSecure(loc) {
-			// A change of host, or from wss to ws, drops the credentials (ws).
+		if origin(loc) != origin(u) {
+			// A change of host drops the credentials (ws).
 			opts.Header = dropCredentials(opts.Header)
 			loc.User = nil
 		} else if loc.User == nil {

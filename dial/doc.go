@@ -24,7 +24,8 @@
 //   - A non-101 answer is a *upgrade.HandshakeError with its status, headers
 //     and body. Redirects (301, 302, 303, 307, 308) are followed up to
 //     Options.MaxRedirects; Authorization, Cookie and URL credentials are
-//     dropped when a redirect changes host or leaves TLS.
+//     dropped when a redirect changes host. A redirect that leaves TLS (wss
+//     to ws) or goes from the network to ws+unix is not followed.
 //   - Proxies come from Options.Proxy (default: the environment, as net/http)
 //     and package proxy speaks to them.
 package dial

@@ -43,8 +43,8 @@ type Options struct {
 	// MaxRedirects follows up to this many 3xx answers (default 0: none, as ws).
 	// Authorization, Proxy-Authorization and Cookie (in any case), and URL
 	// user info, are dropped when a redirect changes host (for ws+unix, the
-	// socket) or goes from wss to ws. A redirect from a network URL to
-	// ws+unix is not followed: the 3xx is returned.
+	// socket). A redirect from a network URL to ws+unix, or from wss (https)
+	// to ws (http), is not followed: the 3xx is returned.
 	MaxRedirects int
 	// OnRequest may change the request just before it is written (ws
 	// finishRequest); it runs for every redirect too.

@@ -2,6 +2,8 @@ package dial
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -150,4 +152,46 @@ func listenUnix(t *testing.T) (string, net.Listener) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return sock, ln
+}
+
+// A redirect from wss (or https) to ws (or http) is not followed: the caller
+// asked for TLS, and past the handshake every message, custom header and
+// subprotocol (where bearer tokens often ride, since browsers can set no
+// other field) would cross the network in clear, open to reading and
+// tampering on the new path. Dropping Authorization and Cookie cannot scrub
+// those; browsers follow no WebSocket redirect at all, and RFC 6455 §4.1
+// leaves following them to the client. The 3xx is the answer.
+func TestDialRedirectLeavingTLSRefused(t *testing.T) {
+	t.Parallel()
+	reached := make(chan struct{}, 4)
+	final := startServer(t, func(nc net.Conn) {
+		reached <- struct{}{}
+		req, err := http.ReadRequest(bufio.NewReader(nc))
+		if err != nil {
+			return
+		}
+		io.WriteString(nc, accept(req.Header.Get("Sec-WebSocket-Key")))
+	})
+	// TLS is faked by the hook (the socket as is): what is tested is the
+	// redirect's scheme, not crypto/tls.
+	plainTLS := func(_ context.Context, nc net.Conn, _ *tls.Config) (net.Conn, error) { return nc, nil }
+	for _, loc := range []string{"ws://" + final + "/end", "http://" + final + "/end"} {
+		first := redirector(t, func() string { return loc })
+		for _, scheme := range []string{"wss", "https"} {
+			o := &Options{NoProxy: true, MaxRedirects: 3, TLSHandshake: plainTLS}
+			r, err := Dial(testCtx(t), scheme+"://"+first+"/", o)
+			if err == nil {
+				r.Conn.Close()
+			}
+			var he *upgrade.HandshakeError
+			if !errors.As(err, &he) || he.Status != http.StatusFound {
+				t.Fatalf("%s to %s: err = %v, want the 302, not followed", scheme, loc, err)
+			}
+		}
+	}
+	select {
+	case <-reached:
+		t.Fatal("the client followed a redirect out of TLS")
+	default:
+	}
 }
