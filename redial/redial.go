@@ -31,7 +31,8 @@ type Options struct {
 	// Default 5 s; negative: every connection that opens resets the backoff.
 	MinUptime time.Duration
 	// MaxElapsed gives up when no dial has succeeded for this long (Run returns
-	// the last dial error). Default 0: never.
+	// the last dial error, or how the last connection ended); a connection that
+	// ended before MinUptime counts as a failed dial. Default 0: never.
 	MaxElapsed time.Duration
 	// Retry says whether a failed dial is worth retrying. Default: everything but
 	// a handshake refused with a 4xx status other than 408 and 429 (the server
@@ -72,7 +73,7 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 		dopt = *opt.Dial
 	}
 	failures := 0
-	since := time.Now() // of the last open connection, or of Run
+	since := time.Now() // the end of the last connection that lasted MinUptime, or Run's start
 	for {
 		w := &watch{Handler: h, done: make(chan struct{})}
 		dopt.Handler = w
@@ -94,9 +95,15 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 				<-w.done
 				return ctx.Err()
 			}
-			since = time.Now()
-			if early = since.Sub(opened) < opt.MinUptime; !early {
+			ended := time.Now()
+			if early = ended.Sub(opened) < opt.MinUptime; !early {
 				failures = 0
+				since = ended
+			} else if opt.MaxElapsed > 0 && time.Since(since) >= opt.MaxElapsed {
+				// A connection that ends before MinUptime counts as a failed
+				// dial, for MaxElapsed too: a server that accepts and closes
+				// at once must not keep Run going forever.
+				return fmt.Errorf("%w after %v: connection ended after %v: %w", ErrGaveUp, opt.MaxElapsed, ended.Sub(opened).Round(time.Millisecond), w.cause())
 			}
 		} else {
 			if !opt.Retry(err) {
@@ -150,10 +157,12 @@ func (o *Options) withDefaults() Options {
 	return opt
 }
 
-// watch is the handler of one connection: h's, plus a signal when it ends.
+// watch is the handler of one connection: h's, plus a signal when it ends
+// and how it ended (set before done is closed).
 type watch struct {
 	engine.Handler
 	done chan struct{}
+	end  error
 }
 
 func (w *watch) OnClose(c *engine.Conn, code frame.StatusCode, reason string, err error) {
@@ -161,5 +170,12 @@ func (w *watch) OnClose(c *engine.Conn, code frame.StatusCode, reason string, er
 	// Run must still learn that the connection is gone, or it would neither
 	// redial nor, once ctx ended, return.
 	defer close(w.done)
+	w.end = err
+	if err == nil {
+		w.end = &engine.CloseError{Code: code, Reason: reason}
+	}
 	w.Handler.OnClose(c, code, reason, err)
 }
+
+// cause is how the connection ended (after done).
+func (w *watch) cause() error { return w.end }

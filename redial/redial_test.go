@@ -365,3 +365,45 @@ func TestRunHandlerPanicsInOnClose(t *testing.T) {
 		})
 	}
 }
+
+// A server that accepts every handshake and closes at once never lets a
+// connection last MinUptime: each such connection counts as a failed dial
+// (MinUptime), so MaxElapsed, "no dial has succeeded for this long", runs
+// out on them too. It used to restart at every loss, and Run redialled such
+// a server forever whatever MaxElapsed said. The error wraps how the last
+// connection ended.
+func TestRunGivesUpOnEarlyLosses(t *testing.T) {
+	t.Parallel()
+	srv := &refuser{}
+	url := startServer(t, srv, nil)
+	ctx, cancel := testCtx(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, newClient(t), url, engine.NopHandler{}, &Options{
+			MinDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Jitter: -1,
+			MinUptime: time.Hour, MaxElapsed: 300 * time.Millisecond,
+		})
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cancel()
+		err = <-done
+	}
+	var ce *engine.CloseError
+	if !errors.Is(err, ErrGaveUp) || !errors.As(err, &ce) || ce.Code != frame.StatusTryAgainLater {
+		t.Fatalf("Run = %v after %d connections, want ErrGaveUp wrapping the 1013 close", err, srv.opens.Load())
+	}
+}
+
+// refuser closes every connection as it opens, with 1013, and counts them.
+type refuser struct {
+	engine.NopHandler
+	opens atomic.Int32
+}
+
+func (r *refuser) OnOpen(c *engine.Conn) {
+	r.opens.Add(1)
+	c.Close(frame.StatusTryAgainLater, "busy")
+}
