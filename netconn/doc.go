@@ -18,5 +18,7 @@
 //     deadline only makes later Writes fail.
 //   - One Read at a time; the bytes of a message are held until read, so a
 //     reader with a small buffer sees a message across several Reads.
-//   - Close starts the closing handshake with 1000.
+//   - Close starts the closing handshake with 1000 and, as net.Conn's Close,
+//     unblocks a Read in progress at once: it and every later Read or Write
+//     fail with net.ErrClosed (the peer's close frame is not waited for).
 package netconn

@@ -46,13 +46,24 @@ type netConn struct {
 	dmu      sync.Mutex
 	rdl, wdl time.Time
 	kick     context.CancelCauseFunc // the Read in progress's (under dmu)
+	closed   bool                    // Close was called (under dmu)
 }
 
 func (n *netConn) Read(p []byte) (int, error) {
 	n.rmu.Lock()
 	defer n.rmu.Unlock()
-	for len(n.rest) == 0 {
+	for {
 		n.dmu.Lock()
+		if n.closed {
+			// net.Conn: after Close, Read fails, whatever the peer still
+			// sends before its close frame or was left unread.
+			n.dmu.Unlock()
+			return 0, net.ErrClosed
+		}
+		if len(n.rest) > 0 {
+			n.dmu.Unlock()
+			break
+		}
 		dl := n.rdl
 		if !dl.IsZero() && !time.Now().Before(dl) {
 			n.dmu.Unlock()
@@ -74,7 +85,7 @@ func (n *netConn) Read(p []byte) (int, error) {
 		kick(nil)
 		switch {
 		case err != nil && done && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
-			continue // a deadline passed or changed: look at it again
+			continue // a deadline passed or changed, or Close: look again
 		case err != nil:
 			if code, _ := n.c.CloseStatus(); code == frame.StatusNormalClosure || code == frame.StatusGoingAway || code == frame.StatusNoStatusRcvd {
 				return 0, io.EOF
@@ -90,8 +101,11 @@ func (n *netConn) Read(p []byte) (int, error) {
 
 func (n *netConn) Write(p []byte) (int, error) {
 	n.dmu.Lock()
-	dl := n.wdl
+	dl, closed := n.wdl, n.closed
 	n.dmu.Unlock()
+	if closed {
+		return 0, net.ErrClosed
+	}
 	if !dl.IsZero() && !time.Now().Before(dl) {
 		return 0, timeoutError{}
 	}
@@ -101,7 +115,19 @@ func (n *netConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (n *netConn) Close() error { return n.c.Close(frame.StatusNormalClosure, "") }
+// Close starts the closing handshake and, as net.Conn's Close does, lets a
+// Read in progress go at once with net.ErrClosed: it does not wait for the
+// peer's close frame, which a peer may hold back up to the engine's
+// CloseTimeout. Later Reads and Writes fail with net.ErrClosed.
+func (n *netConn) Close() error {
+	n.dmu.Lock()
+	n.closed = true
+	if n.kick != nil {
+		n.kick(errKicked)
+	}
+	n.dmu.Unlock()
+	return n.c.Close(frame.StatusNormalClosure, "")
+}
 
 func (n *netConn) LocalAddr() net.Addr  { return net.TCPAddrFromAddrPort(n.c.LocalAddr()) }
 func (n *netConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(n.c.RemoteAddr()) }

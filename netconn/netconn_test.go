@@ -130,3 +130,43 @@ func TestDeadlines(t *testing.T) {
 		t.Fatalf("written %q, addresses %v %v", f.written, nc.LocalAddr(), nc.RemoteAddr())
 	}
 }
+
+// Close unblocks a Read in progress, which returns net.ErrClosed (net.Conn:
+// "Any blocked Read or Write operations will be unblocked and return
+// errors"), and a later Read does too, whatever was left unread: the peer
+// need not answer the close frame (the fake never does) for the reader to
+// be let go. It used to wait for the peer's close, up to the engine's
+// CloseTimeout, or here for ever.
+func TestCloseUnblocksRead(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	nc := New(f, frame.OpBinary)
+	f.msgs <- []byte("abcd")
+	if n, err := nc.Read(make([]byte, 2)); n != 2 || err != nil {
+		t.Fatalf("first Read: %d %v", n, err)
+	}
+	if n, err := nc.Read(make([]byte, 2)); n != 2 || err != nil {
+		t.Fatalf("second Read: %d %v", n, err)
+	}
+	errc := make(chan error, 1)
+	go func() { _, err := nc.Read(make([]byte, 8)); errc <- err }()
+	time.Sleep(10 * time.Millisecond) // let the Read block (it may also start after Close)
+	if err := nc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Read blocked across Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not unblock the Read")
+	}
+	f.msgs <- []byte("late")
+	if n, err := nc.Read(make([]byte, 8)); n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Read after Close: %d %v, want net.ErrClosed", n, err)
+	}
+	if n, err := nc.Write([]byte("x")); n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Write after Close: %d %v, want net.ErrClosed", n, err)
+	}
+}
