@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/weir-ws/weir/engine"
@@ -39,6 +41,9 @@ type Options struct {
 	// said no: asking again will not change it) and ErrClientClosed.
 	Retry func(err error) bool
 	// OnRetry, when set, is told each failed dial and the wait before the next.
+	// A refusal with 503 or 429 and a Retry-After field waits at least what
+	// the field asks (RFC 9110 §10.2.3), spread upward by Jitter, and at most
+	// MaxDelay.
 	OnRetry func(err error, wait time.Duration)
 }
 
@@ -114,6 +119,9 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 			}
 		}
 		wait := delay(failures, opt.MinDelay, opt.MaxDelay, opt.Jitter, random())
+		if ra, ok := retryAfter(err, time.Now()); ok {
+			wait = max(wait, spread(ra, opt.MaxDelay, opt.Jitter, random()))
+		}
 		if err != nil || early {
 			failures++
 		}
@@ -128,6 +136,48 @@ func Run(ctx context.Context, cl *engine.Client, url string, h engine.Handler, o
 			return ctx.Err()
 		}
 	}
+}
+
+// retryAfter is the wait a refusal with 503 or 429 asks for in its
+// Retry-After field (RFC 9110 §10.2.3, RFC 6585 §4): delta-seconds or an
+// HTTP-date after now. ok is false for any other error or status, and for a
+// field that is absent, does not parse or names no wait.
+func retryAfter(err error, now time.Time) (time.Duration, bool) {
+	var he *upgrade.HandshakeError
+	if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable && he.Status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	v := strings.TrimSpace(he.Header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		n, err := strconv.ParseUint(v, 10, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) || err == nil && n > math.MaxInt64/uint64(time.Second):
+			return math.MaxInt64, true // capped by the caller
+		case err != nil || n == 0:
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil || !t.After(now) {
+		return 0, false
+	}
+	return t.Sub(now), true
+}
+
+// spread caps d, a wait the server asked for, at hi (a server may not park
+// the client beyond what its caller accepts), then spreads it upward by up
+// to jitter of itself, so that clients told the same moment do not all come
+// back at it, and never earlier than asked; r is uniform in [0, 1).
+func spread(d, hi time.Duration, jitter, r float64) time.Duration {
+	d = min(d, hi)
+	if f := float64(d) * (1 + jitter*r); f < float64(hi) {
+		return time.Duration(f)
+	}
+	return hi
 }
 
 // withDefaults returns a copy of o (nil: the zero Options) with its zero
