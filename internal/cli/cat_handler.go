@@ -30,7 +30,8 @@ func (p *catPrinter) message(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.prompt {
-		io.WriteString(p.out, "\r\x1b[K< "+s+"\n> ")
+		// A terminal: the server's control characters are shown, not obeyed.
+		io.WriteString(p.out, "\r\x1b[K< "+termSafe(s, true)+"\n> ")
 		return
 	}
 	io.WriteString(p.out, s+"\n")

@@ -59,7 +59,9 @@ func Main(args []string, h Hooks) int {
 // errorLine is how a failed command reports err: with the "weir: " prefix,
 // once. The engine's own errors already start with it ("weir: dial ...").
 func errorLine(err error) string {
-	msg := err.Error()
+	// An error may carry a server's bytes (a refusal's body): stderr is
+	// often a terminal, which would obey their control characters.
+	msg := termSafe(err.Error(), false)
 	if strings.HasPrefix(msg, "weir: ") {
 		return msg
 	}
