@@ -162,6 +162,10 @@ func (c *Conn) releaseRead(w *worker) {
 		bufpool.Put(b.unparsed)
 		b.unparsed = nil
 	}
+	if b != nil && b.charged != 0 {
+		c.eng().inbound.Refund(b.charged) // settleKept's
+		b.charged = 0
+	}
 	r.parser.Release(&c.eng().cfg.readLimits) // refunds its buffer to the inbound budget
 	c.tlsReleaseRead()
 	if b != nil && b.message != nil {

@@ -100,6 +100,7 @@ type readSide struct {
 // up (and at releaseRead); the struct holding their headers stays.
 type readExtras struct {
 	unparsed []byte          // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
+	charged  int             // of unparsed's capacity, what the inbound budget holds (settleKept)
 	message  []byte          // pooled: the fragmented message being assembled
 	pending  *upgrade.Handle // while a deferred verify decision is pending
 	failErr  error           // why the connection was failed, reported to OnClose

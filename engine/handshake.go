@@ -29,8 +29,10 @@ func (c *Conn) handshakeInput(w *worker, data []byte) {
 	} else if c.goroutine() == nil {
 		w.req.SetTLS(nil) // the worker's request view served a wss connection before
 	}
+	c.refundKept(w) // Input may parse frames: the kept bytes' charge must not crowd them out
 	opening.Input(c.opening(), w, data)
 	c.adoptKept(w)
+	c.settleKept(w)
 }
 
 // kept is where internal/opening keeps a request cut by a read (openSide.Kept):
@@ -60,14 +62,59 @@ func (c *Conn) adoptKept(w *worker) {
 	bufpool.Put(b)
 }
 
+// settleKept charges the inbound budget (Config.MaxTotalInbound) for the bytes
+// the opening handshake keeps between reads, after each call into opening: a
+// request cut by a read, and what a client sent behind a request whose
+// decision is deferred (up to opening.MaxEarly each, for as long as the
+// decision takes). They are inbound bytes held between reads like a partial
+// frame, and uncounted, 300 clients behind deferred decisions held 10 to 24
+// MiB beside a 1 MiB budget. The charge follows the buffer's capacity; once
+// the handshake is over nothing stays charged (input kept by PauseRead is
+// bounded by one read, as it was). Refused, the connection ends as a TLS
+// record refused before the 101 does (tlsReader.OverBudget): no WebSocket to
+// send 1013 on yet, so without an answer, ErrInboundBudget.
+func (c *Conn) settleKept(w *worker) {
+	r := c.read.Get(w)
+	x := r.extras
+	if x == nil {
+		return
+	}
+	n := 0
+	if r.flags&(rfHandshake|rfVerifyWait) != 0 && !r.close.Finished() {
+		n = cap(x.unparsed)
+	}
+	switch d := n - x.charged; {
+	case d < 0:
+		c.eng().inbound.Refund(-d)
+	case d > 0 && !c.eng().inbound.Charge(d):
+		c.finish(w, frame.StatusTryAgainLater, "", ErrInboundBudget) // releaseRead refunds x.charged
+		return
+	}
+	x.charged = n
+}
+
+// refundKept gives back settleKept's charge before a call into opening that
+// may complete the handshake and parse the kept bytes as frames: a frame cut
+// at their end is charged as the reader keeps it, and the kept bytes, about
+// to go back to the pool, must not count against it meanwhile. settleKept
+// after the call charges again what is still kept.
+func (c *Conn) refundKept(w *worker) {
+	if x := c.read.Get(w).extras; x != nil && x.charged != 0 {
+		c.eng().inbound.Refund(x.charged)
+		x.charged = 0
+	}
+}
+
 // HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
 // (on the goroutine that made it); the connection's worker finishes the handshake.
 func (c *Conn) HandshakeDecided(*upgrade.Handle) { c.post(evDecided) }
 
 // onDecided finishes a deferred handshake (worker context).
 func (c *Conn) onDecided(w *worker) {
+	c.refundKept(w) // as in handshakeInput
 	ok := opening.Decided(c.opening(), w)
 	c.adoptKept(w)
+	c.settleKept(w)
 	if ok && !c.read.Get(w).close.Finished() &&
 		c.goroutine() == nil && c.readReady(w, false) {
 		c.sched.Or(evRead) // input waited in the socket meanwhile

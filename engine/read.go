@@ -156,6 +156,7 @@ func (c *Conn) consume(w *worker, data []byte) {
 		// (to notice a hang-up): kept, within reason, for after it.
 		opening.Early(c.opening(), w, data)
 		c.adoptKept(w)
+		c.settleKept(w)
 		return
 	}
 	if r.flags&rfHandshake != 0 {
