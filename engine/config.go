@@ -140,10 +140,12 @@ type Config struct {
 	// compressed frames being collected, TLS records not yet whole (wss on the
 	// loops: up to 32 KiB each), a handshake request cut by a read and what a
 	// client sent behind a request whose verify decision is deferred (up to 64
-	// KiB each), counted by the capacity of their pooled buffers as they are
-	// taken or grow. A connection whose buffer would take the total past it is
-	// failed with 1013 Try Again Later (ErrInboundBudget; in its handshake it
-	// ends without an answer); the others go on. Frames that arrive whole in one read cost nothing. Default
+	// KiB each); and a compressed message's inflated copy while it is
+	// delivered. They are counted by the capacity of their pooled buffers as
+	// they are taken or grow. A connection whose buffer would take the total
+	// past it is failed with 1013 Try Again Later (ErrInboundBudget; in its
+	// handshake it ends without an answer); the others go on. Uncompressed
+	// frames that arrive whole in one read cost nothing. Default
 	// max(256 MiB, 4×MaxMessageSize), so one message of the largest size always
 	// fits; negative: no cap.
 	MaxTotalInbound int64

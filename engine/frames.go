@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"github.com/weir-ws/weir/bufpool"
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/assemble"
 	"github.com/weir-ws/weir/internal/wsread"
@@ -104,5 +103,5 @@ func (c *Conn) compressedEnd(w *worker, op frame.Opcode, h *frame.Header, payloa
 	} else {
 		c.callOnMessage(w, op, out)
 	}
-	bufpool.Put(out)
+	c.putMsg(out) // charged by assemble.Compressed
 }

@@ -58,15 +58,35 @@ func Inflate(d *deflate.Conn, op frame.Opcode, payload []byte, limit int64, skip
 		bufpool.Put(msg)
 		return nil, err
 	}
+	if cap(msg) > trimAbove && cap(msg) > 2*len(msg) {
+		// The first guess at the output (four times the input) overshoots
+		// what an incompressible message inflates to: 1 MiB held 8 MiB.
+		// The caller holds and charges the capacity, so move it into a
+		// buffer of its size (at most twice it) and give the rest back.
+		b := append(bufpool.Get(len(msg))[:0], msg...)
+		bufpool.Put(msg)
+		msg = b
+	}
 	return msg, nil
 }
+
+// trimAbove is the capacity below which an inflated message is never moved to
+// a smaller buffer: small ones are not worth a copy.
+const trimAbove = 64 << 10
 
 // Compressed takes a frame of a compressed message (payload p, fin on its
 // last): the frames before the last are collected in *msg as Append collects
 // them (a refused growth: wsread.ErrBudget); at the last, the message (p
 // alone when it is one frame) is inflated as Inflate does it, *msg is put
-// back, and the inflated message is returned with ready (the caller gives it
-// back with bufpool.Put). On error nothing is left held.
+// back, and the inflated message is returned with ready, charged to t (the
+// caller gives it back with Put). On error nothing is left held.
+//
+// The inflated copy is charged like an assembled message, for as long as the
+// caller holds it (its OnMessage): uncharged, a peer's 1 KiB bomb held
+// MaxMessageSize while a slow handler ran, one per connection in goroutine
+// mode, so the budget bounded nothing a compressing peer sent. It is charged
+// once inflated (the inflater grows its buffer itself), after *msg is
+// refunded, so that a message never competes with its own compressed frames.
 func Compressed(msg *[]byte, p []byte, fin bool, t *wsread.Total, d *deflate.Conn, op frame.Opcode, limit int64, skipUTF8 bool) (out []byte, ready bool, err error) {
 	if !fin || *msg != nil {
 		// The frames count against the budget like an assembled message;
@@ -84,5 +104,12 @@ func Compressed(msg *[]byte, p []byte, fin bool, t *wsread.Total, d *deflate.Con
 		Put(t, *msg)
 		*msg = nil
 	}
-	return out, err == nil, err
+	if err != nil {
+		return nil, false, err
+	}
+	if !t.Charge(cap(out)) {
+		bufpool.Put(out)
+		return nil, false, wsread.ErrBudget
+	}
+	return out, true, nil
 }

@@ -3,6 +3,7 @@ package assemble
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/weir-ws/weir/deflate"
@@ -79,6 +80,8 @@ func TestInflate(t *testing.T) {
 	}
 	text := bytes.Repeat([]byte("héllo "), 1000)
 	bad := append(bytes.Repeat([]byte("a"), 100), 0xff)
+	noise := make([]byte, 1<<20)
+	rand.NewChaCha8([32]byte{1}).Read(noise)
 	for _, tc := range []struct {
 		name  string
 		op    frame.Opcode
@@ -92,6 +95,7 @@ func TestInflate(t *testing.T) {
 		{"bad text", frame.OpText, bad, 1 << 20, false, wsread.ErrTextNotUTF8},
 		{"bad text skipped", frame.OpText, bad, 1 << 20, true, nil},
 		{"over the limit", frame.OpBinary, text, 100, false, nil},
+		{"incompressible", frame.OpBinary, noise, 16 << 20, false, nil},
 	} {
 		msg, err := Inflate(d, tc.op, compress(tc.p), tc.limit, tc.skip)
 		switch {
@@ -103,6 +107,10 @@ func TestInflate(t *testing.T) {
 			t.Errorf("%s: err %v, want %v", tc.name, err, tc.err)
 		case err == nil && !bytes.Equal(msg, tc.p):
 			t.Errorf("%s: inflated %d bytes, want %d", tc.name, len(msg), len(tc.p))
+		case err == nil && cap(msg) > max(64<<10, 2*len(msg)):
+			// The caller charges the capacity to the inbound budget: it
+			// was 8 MiB for 1 MiB of noise (four times the input, rounded up).
+			t.Errorf("%s: %d bytes inflated into a buffer of %d", tc.name, len(msg), cap(msg))
 		}
 	}
 }
@@ -117,8 +125,9 @@ func frameCode(err error) frame.StatusCode {
 
 // TestCompressed: a compressed message in one frame or many inflates to what
 // was compressed; the collected frames are charged while held and refunded
-// once inflated (or on an inflation error); a collection over the budget is
-// ErrBudget with nothing left held.
+// once inflated (or on an inflation error), the inflated message charged in
+// their place until Put; a collection, or an inflated message, over the
+// budget is ErrBudget with nothing left held.
 func TestCompressed(t *testing.T) {
 	t.Parallel()
 	d := deflate.NewConn(deflate.Params{}, true, &deflate.Options{})
@@ -139,6 +148,7 @@ func TestCompressed(t *testing.T) {
 		{"three frames", 3, 0, 1 << 20, nil},
 		{"many frames", 17, 1 << 20, 1 << 20, nil},
 		{"over the budget", 5, 16, 1 << 20, wsread.ErrBudget},
+		{"inflated over the budget", 1, int64(len(text)) - 1, 1 << 20, wsread.ErrBudget},
 		{"bomb", 3, 0, 100, nil}, // 1009, checked below
 	} {
 		tot := &wsread.Total{Max: tc.max}
@@ -156,8 +166,15 @@ func TestCompressed(t *testing.T) {
 				t.Fatalf("%s: charged %d, holding %d", tc.name, tot.Load(), cap(msg))
 			}
 		}
-		if msg != nil || tot.Load() != 0 {
-			t.Fatalf("%s: left %d bytes held, %d charged", tc.name, cap(msg), tot.Load())
+		if ready {
+			if tot.Load() != int64(cap(out)) {
+				t.Fatalf("%s: inflated message holding %d, charged %d", tc.name, cap(out), tot.Load())
+			}
+		} else if tot.Load() != 0 {
+			t.Fatalf("%s: %d charged with no message ready", tc.name, tot.Load())
+		}
+		if msg != nil {
+			t.Fatalf("%s: left %d bytes of frames held", tc.name, cap(msg))
 		}
 		switch {
 		case tc.limit < int64(len(text)):
@@ -168,6 +185,12 @@ func TestCompressed(t *testing.T) {
 			t.Errorf("%s: err %v ready %v, want %v", tc.name, err, ready, tc.err)
 		case ready && !bytes.Equal(out, text):
 			t.Errorf("%s: inflated %d bytes, want %d", tc.name, len(out), len(text))
+		}
+		if ready {
+			Put(tot, out)
+			if tot.Load() != 0 {
+				t.Errorf("%s: %d charged after Put", tc.name, tot.Load())
+			}
 		}
 	}
 }
