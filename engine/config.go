@@ -145,9 +145,11 @@ type Config struct {
 	// they are taken or grow. A connection whose buffer would take the total
 	// past it is failed with 1013 Try Again Later (ErrInboundBudget; in its
 	// handshake it ends without an answer); the others go on. Uncompressed
-	// frames that arrive whole in one read cost nothing. Default
-	// max(256 MiB, 4×MaxMessageSize), so one message of the largest size always
-	// fits; negative: no cap.
+	// frames that arrive whole in one read cost nothing. An eighth of it (at
+	// most 8 MiB) is kept for growths of 64 KiB or less, so that peers holding
+	// large partial messages cannot make every frame cut by a read fail. Default
+	// max(256 MiB, 4×MaxMessageSize + 8 MiB), so one message of the largest
+	// size always fits; negative: no cap.
 	MaxTotalInbound int64
 	// WriteFragmentSize splits outgoing messages into frames of at most this many
 	// payload bytes. Default 0: never (watershed-class peers cannot reassemble).

@@ -38,7 +38,10 @@ func Fill(procs int, f Fields) {
 	positive(f.MaxWriteBuffer, 4<<20)
 	zero(f.WriteHighWater, min(64<<10, *f.MaxWriteBuffer))
 	zero(f.MaxTotalBuffered, 512<<20)
-	zero(f.MaxTotalInbound, max(256<<20, 4*min(*f.MaxMessageSize, math.MaxInt64/4)))
+	// Four messages of the largest size (a reader's and an assembly buffer
+	// can each round up to twice it) beside wsread.Total's reserve for small
+	// growths (at most 8 MiB), which large ones cannot take.
+	zero(f.MaxTotalInbound, max(256<<20, 4*min(*f.MaxMessageSize, (math.MaxInt64-8<<20)/4)+8<<20))
 	positive(f.MaxTLSHandshakes, max(64, 16*procs))
 	positive(f.Backlog, 1024)
 }

@@ -64,7 +64,7 @@ func TestFill(t *testing.T) {
 		{"derived from the message size", 2, values{MaxMessageSize: 1 << 30}, func(v *values) {
 			v.MaxMessageSize, v.MaxFrameSize = 1<<30, 1<<30
 			v.MaxFragments = (1 << 30) / FragmentBytes
-			v.MaxTotalInbound = 4 << 30
+			v.MaxTotalInbound = 4<<30 + 8<<20
 		}},
 		{"small messages keep the floors", 2, values{MaxMessageSize: 1024}, func(v *values) {
 			v.MaxMessageSize, v.MaxFrameSize, v.MaxFragments, v.MaxTotalInbound = 1024, 1024, 16384, 256<<20
@@ -72,7 +72,7 @@ func TestFill(t *testing.T) {
 		{"no overflow", 2, values{MaxMessageSize: math.MaxInt64}, func(v *values) {
 			v.MaxMessageSize, v.MaxFrameSize = math.MaxInt64, math.MaxInt64
 			v.MaxFragments = math.MaxInt32
-			v.MaxTotalInbound = 4 * (math.MaxInt64 / 4)
+			v.MaxTotalInbound = 4*((math.MaxInt64-8<<20)/4) + 8<<20
 		}},
 		{"high water from a small buffer", 2, values{MaxWriteBuffer: 1000}, func(v *values) {
 			v.MaxWriteBuffer, v.WriteHighWater = 1000, 1000

@@ -47,22 +47,48 @@ func (r *Reader) put(lim *Limits) {
 // Total is a Budget shared by many Readers (and by whatever else the caller
 // counts against it): a count with a maximum. Max <= 0: counted, never refused.
 // Set Max before the Total is shared.
+//
+// The last part of Max (Reserve) is kept for small growths, of SmallGrowth
+// bytes or fewer: a frame of ordinary size cut by a read, the first steps of
+// any buffer. Buffers grow by doubling, so the large growths are those of
+// large partial messages; without the reserve, peers holding a few of them
+// (16 half-sent 16 MiB frames fill the default budget) made every frame cut
+// by a read on every other connection fail with 1013. With it they can hold
+// Max less the reserve, and the small growths of everyone else share the
+// rest; the count still never passes Max.
 type Total struct {
 	n   atomic.Int64
 	Max int64
 }
 
-// Charge takes n more bytes unless the count would pass Max. A compare-and-swap
-// loop, so that the count never passes it even for a moment (it runs only when
-// a buffer is taken or grows).
+// SmallGrowth is the largest growth that may use the reserve: a buffer of up
+// to twice it (a read buffer's worth and more) grows in such steps.
+const SmallGrowth = 64 << 10
+
+// maxReserve caps the reserve: it is sized for many small buffers at once,
+// not in proportion to large budgets.
+const maxReserve = 8 << 20
+
+// Reserve is the part of Max that only growths of SmallGrowth bytes or fewer
+// may take: an eighth of it, at most 8 MiB.
+func (t *Total) Reserve() int64 { return min(t.Max/8, maxReserve) }
+
+// Charge takes n more bytes unless the count would pass Max, or, for a growth
+// of more than SmallGrowth, Max less the Reserve. A compare-and-swap loop, so
+// that the count never passes it even for a moment (it runs only when a
+// buffer is taken or grows).
 func (t *Total) Charge(n int) bool {
 	if t.Max <= 0 {
 		t.n.Add(int64(n))
 		return true
 	}
+	limit := t.Max
+	if n > SmallGrowth {
+		limit -= t.Reserve()
+	}
 	for {
 		cur := t.n.Load()
-		if cur+int64(n) > t.Max {
+		if cur+int64(n) > limit {
 			return false
 		}
 		if t.n.CompareAndSwap(cur, cur+int64(n)) {

@@ -107,6 +107,11 @@ func TestTotal(t *testing.T) {
 	}{
 		{"unbounded", 0, []int{1 << 40, 5}, []bool{true, true}},
 		{"bounded", 100, []int{60, 50, 40, 1}, []bool{true, false, true, false}},
+		// 1 MiB: a reserve of 128 KiB that growths over 64 KiB cannot take.
+		{"reserve", 1 << 20, []int{896<<10 + 1, 896 << 10, SmallGrowth + 1, SmallGrowth, SmallGrowth, 1},
+			[]bool{false, true, false, true, true, false}},
+		{"reserve capped", 1 << 30, []int{1<<30 - 8<<20 + 1, 1<<30 - 8<<20, 8 << 20},
+			[]bool{false, true, false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
