@@ -25,7 +25,14 @@ var ErrNoQueue = errors.New("weir: connection has a handler; ReadMessage needs o
 // close status as a *CloseError (or the error of an abnormal end).
 type queue = msgqueue.Handler[*Conn]
 
-func newQueue(max int) *queue { return msgqueue.NewHandler[*Conn](max, closeError) }
+// newQueue makes a connection's queue, its messages charged to b (the
+// engine's inbound budget, Config.MaxTotalInbound) until ReadMessage takes
+// them; one the budget refuses closes the connection with 1013.
+func newQueue(max int, b msgqueue.Budget) *queue {
+	return msgqueue.NewHandler[*Conn](max, b, closeError, refusedQueue)
+}
+
+func refusedQueue(c *Conn) { c.CloseNow(frame.StatusTryAgainLater, "") }
 
 func closeError(code frame.StatusCode, reason string) error {
 	return &CloseError{Code: code, Reason: reason}
@@ -54,7 +61,7 @@ func (c *Conn) serverQueue() *queue {
 	if q := a.queue.Load(); q != nil {
 		return q
 	}
-	a.queue.CompareAndSwap(nil, newQueue(c.eng().cfg.ReadQueue))
+	a.queue.CompareAndSwap(nil, newQueue(c.eng().cfg.ReadQueue, &c.eng().inbound))
 	return a.queue.Load()
 }
 

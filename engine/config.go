@@ -211,7 +211,10 @@ type Config struct {
 	// ReadQueue caps the messages queued for Conn.ReadMessage on the connections
 	// of a server made without a Handler before reading pauses (for clients see
 	// DialOptions.ReadQueue). Default 64. Reading also pauses once the
-	// queued messages hold 1 MiB, however few they are.
+	// queued messages hold 1 MiB, however few they are. Queued messages count
+	// against MaxTotalInbound until ReadMessage takes them (or the
+	// connection closes); one that does not fit closes the connection with
+	// 1013.
 	ReadQueue int
 
 	// Trace, when set, sees every frame each way (see Trace). Default nil: no

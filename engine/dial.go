@@ -247,7 +247,7 @@ func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.Cli
 		c.rareSet().handler = o.Handler
 	}
 	if c.handler() == nil {
-		c.rareSet().handler = newQueue(o.ReadQueue)
+		c.rareSet().handler = newQueue(o.ReadQueue, &e.inbound)
 	}
 	if !e.startOpenConn(c, head) {
 		return nil

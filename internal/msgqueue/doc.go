@@ -9,7 +9,9 @@
 //     woken, and a Pop that leaves fewer than Max/2+1 messages and under
 //     MaxBytes/2 resumes it, so a slow reader pushes back through TCP instead
 //     of growing memory. Each message is a copy, owned by
-//     whoever pops it.
+//     whoever pops it. Across queues, a Budget (NewBudget) is charged for
+//     the copies from Push until Pop or End; a copy it refuses is not
+//     queued (Push reports false; a Handler calls its refused func).
 //   - Pop blocks until a message, the end (the error given to End) or ctx's
 //     end; when ctx ends first no message is taken.
 //   - Safe for one pusher (the connection's worker) and any number of

@@ -11,17 +11,26 @@ type Handler[C Reader] struct {
 	// closed makes the error Pop returns once the connection closed with
 	// code and reason (the engine's *CloseError).
 	closed func(code frame.StatusCode, reason string) error
+	// refused ends a connection whose message the budget refused.
+	refused func(c C)
 }
 
-// NewHandler returns a Handler over New(max) whose queue ends, when the
-// connection closes, with closed's error for its close status, or with
+// NewHandler returns a Handler over NewBudget(max, b) whose queue ends, when
+// the connection closes, with closed's error for its close status, or with
 // the error that cut a connection that ended without a close frame (1006).
-func NewHandler[C Reader](max int, closed func(code frame.StatusCode, reason string) error) *Handler[C] {
-	return &Handler[C]{Queue: New(max), closed: closed}
+// A message the budget refuses is not queued: refused is called to end the
+// connection (the engine closes it with 1013).
+func NewHandler[C Reader](max int, b Budget, closed func(code frame.StatusCode, reason string) error, refused func(c C)) *Handler[C] {
+	return &Handler[C]{Queue: NewBudget(max, b), closed: closed, refused: refused}
 }
 
-func (h *Handler[C]) OnOpen(C)                                 { h.Open() }
-func (h *Handler[C]) OnMessage(c C, op frame.Opcode, p []byte) { h.Push(c, op, p) }
+func (h *Handler[C]) OnOpen(C) { h.Open() }
+
+func (h *Handler[C]) OnMessage(c C, op frame.Opcode, p []byte) {
+	if !h.Push(c, op, p) {
+		h.refused(c)
+	}
+}
 func (h *Handler[C]) OnFrame(C, frame.Header, []byte)          {}
 func (h *Handler[C]) OnPing(C, []byte) bool                    { return true }
 func (h *Handler[C]) OnPong(C, []byte)                         {}

@@ -29,15 +29,25 @@ type msg struct {
 	data []byte
 }
 
+// Budget counts the bytes queues hold across connections (the engine's
+// inbound budget, a wsread.Total): Charge refuses what would pass its
+// maximum.
+type Budget interface {
+	Charge(n int) bool
+	Refund(n int)
+}
+
 // Queue holds a connection's messages until they are popped.
 type Queue struct {
-	mu     sync.Mutex
-	msgs   []msg
-	max    int
-	bytes  int // held by msgs
-	err    error
-	notify chan struct{}
-	opened atomic.Bool // Open came, so End will
+	mu      sync.Mutex
+	msgs    []msg
+	max     int
+	bytes   int    // held by msgs
+	budget  Budget // charged for msgs' capacity until they are popped; nil once ended
+	charged int    // what msgs hold of it
+	err     error
+	notify  chan struct{}
+	opened  atomic.Bool // Open came, so End will
 }
 
 // New returns a queue that pauses reading at max messages (<= 0: DefaultMax).
@@ -46,6 +56,17 @@ func New(max int) *Queue {
 		max = DefaultMax
 	}
 	return &Queue{max: max, notify: make(chan struct{}, 1)}
+}
+
+// NewBudget is New with the queued copies charged to b (nil: none) from Push
+// until Pop takes them or End: a queue holds up to MaxBytes and one message
+// of any size before reading pauses, which across connections is bounded
+// only by a budget (a compressed message of MaxMessageSize is a few KiB on
+// the wire).
+func NewBudget(max int, b Budget) *Queue {
+	q := New(max)
+	q.budget = b
+	return q
 }
 
 func (q *Queue) signal() {
@@ -60,10 +81,19 @@ func (q *Queue) Open() { q.opened.Store(true) }
 
 // Push queues a copy of p and pauses r once the queue is full: Max messages,
 // or MaxBytes. The pause comes
-// before the signal, so a reader it wakes sees it (Pop).
-func (q *Queue) Push(r Reader, op frame.Opcode, p []byte) {
+// before the signal, so a reader it wakes sees it (Pop). It reports false,
+// queueing nothing, when the budget refuses the copy.
+func (q *Queue) Push(r Reader, op frame.Opcode, p []byte) bool {
+	c := append([]byte(nil), p...)
 	q.mu.Lock()
-	q.msgs = append(q.msgs, msg{op, append([]byte(nil), p...)})
+	if q.budget != nil {
+		if !q.budget.Charge(cap(c)) {
+			q.mu.Unlock()
+			return false
+		}
+		q.charged += cap(c)
+	}
+	q.msgs = append(q.msgs, msg{op, c})
 	q.bytes += len(p)
 	full := len(q.msgs) >= q.max || q.bytes >= MaxBytes
 	q.mu.Unlock()
@@ -71,12 +101,19 @@ func (q *Queue) Push(r Reader, op frame.Opcode, p []byte) {
 		r.PauseRead()
 	}
 	q.signal()
+	return true
 }
 
-// End makes Pop return err once the queued messages are taken.
+// End makes Pop return err once the queued messages are taken. What they
+// hold leaves the budget now: the program may never take them, and the
+// connection that could add more is gone.
 func (q *Queue) End(err error) {
 	q.mu.Lock()
 	q.err = err
+	if q.budget != nil {
+		q.budget.Refund(q.charged)
+		q.budget, q.charged = nil, 0
+	}
 	q.mu.Unlock()
 	q.signal()
 }
@@ -94,6 +131,10 @@ func (q *Queue) Pop(ctx context.Context, r Reader, unopened func() error) (frame
 			q.msgs[0] = msg{}
 			q.msgs = q.msgs[1:]
 			q.bytes -= len(m.data)
+			if q.budget != nil {
+				q.budget.Refund(cap(m.data)) // the caller's from now on
+				q.charged -= cap(m.data)
+			}
 			resume := len(q.msgs) < q.max/2+1 && q.bytes < MaxBytes/2 && r.IsPaused()
 			q.mu.Unlock()
 			if resume {

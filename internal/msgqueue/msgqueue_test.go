@@ -136,7 +136,7 @@ func TestHandler(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := NewHandler[*reader](2, closed)
+			h := NewHandler[*reader](2, nil, closed, func(*reader) {})
 			r := &reader{}
 			h.OnOpen(r)
 			h.OnMessage(r, frame.OpText, []byte("a"))
@@ -243,6 +243,57 @@ func TestManyPoppers(t *testing.T) {
 			}
 		case <-time.After(2 * time.Second):
 			t.Fatalf("%d of %d poppers woken by End", i, n)
+		}
+	}
+}
+
+// budget is a Budget with a maximum that counts what it holds.
+type budget struct{ n, max int }
+
+func (b *budget) Charge(n int) bool {
+	if b.n+n > b.max {
+		return false
+	}
+	b.n += n
+	return true
+}
+
+func (b *budget) Refund(n int) {
+	if b.n -= n; b.n < 0 {
+		panic("refunded more than charged")
+	}
+}
+
+// TestBudget: queued copies are charged until popped (the caller's then) or
+// until End (the program may never take them); a copy the budget refuses is
+// not queued and the Handler calls refused.
+func TestBudget(t *testing.T) {
+	t.Parallel()
+	b := &budget{max: 100}
+	r := &reader{}
+	var refusedN int
+	h := NewHandler[*reader](0, b, func(frame.StatusCode, string) error { return io.EOF }, func(*reader) { refusedN++ })
+	h.OnOpen(r)
+	h.OnMessage(r, frame.OpBinary, make([]byte, 60))
+	if b.n < 60 || refusedN != 0 {
+		t.Fatalf("after 60 bytes: charged %d, refused %d", b.n, refusedN)
+	}
+	h.OnMessage(r, frame.OpBinary, make([]byte, 60))
+	if refusedN != 1 || h.Len() != 1 {
+		t.Fatalf("past the budget: refused %d, queued %d", refusedN, h.Len())
+	}
+	if _, p, err := h.Pop(context.Background(), r, none); err != nil || len(p) != 60 || b.n != 0 {
+		t.Fatalf("Pop: %d bytes, %v; charged %d after", len(p), err, b.n)
+	}
+	h.OnMessage(r, frame.OpBinary, make([]byte, 30))
+	h.OnMessage(r, frame.OpBinary, make([]byte, 30))
+	h.OnClose(r, frame.StatusNormalClosure, "", nil)
+	if b.n != 0 {
+		t.Fatalf("charged %d after End", b.n)
+	}
+	for range 2 {
+		if _, p, err := h.Pop(context.Background(), r, none); err != nil || len(p) != 30 || b.n != 0 {
+			t.Fatalf("Pop after End: %d bytes, %v; charged %d", len(p), err, b.n)
 		}
 	}
 }
