@@ -31,10 +31,10 @@ func (h *Handler[C]) OnMessage(c C, op frame.Opcode, p []byte) {
 		h.refused(c)
 	}
 }
-func (h *Handler[C]) OnFrame(C, frame.Header, []byte)          {}
-func (h *Handler[C]) OnPing(C, []byte) bool                    { return true }
-func (h *Handler[C]) OnPong(C, []byte)                         {}
-func (h *Handler[C]) OnDrain(C)                                {}
+func (h *Handler[C]) OnFrame(C, frame.Header, []byte) {}
+func (h *Handler[C]) OnPing(C, []byte) bool           { return true }
+func (h *Handler[C]) OnPong(C, []byte)                {}
+func (h *Handler[C]) OnDrain(C)                       {}
 
 // OnClose ends the queue: Pop returns the close status once the messages
 // queued before it are taken, or the error of an abnormal end.
