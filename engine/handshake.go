@@ -67,8 +67,8 @@ func (c *Conn) adoptKept(w *worker) {
 // request cut by a read, and what a client sent behind a request whose
 // decision is deferred (up to opening.MaxEarly each, for as long as the
 // decision takes). They are inbound bytes held between reads like a partial
-// frame, and uncounted, 300 clients behind deferred decisions held 10 to 24
-// MiB beside a 1 MiB budget. The charge follows the buffer's capacity; once
+// frame; uncounted, 300 clients behind deferred decisions held 10 to 24 MiB
+// beside a 1 MiB budget. The charge follows the buffer's capacity; once
 // the handshake is over nothing stays charged (input kept by PauseRead is
 // bounded by one read, as it was). Refused, the connection ends as a TLS
 // record refused before the 101 does (tlsReader.OverBudget): no WebSocket to
