@@ -142,7 +142,12 @@ func getInflater() *inflater {
 // A block with BFINAL set ends the DEFLATE stream but not the message: §7.2.1
 // has the next block follow the padding with the same LZ77 window, so
 // inflation restarts there, the output so far added to the history.
-func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
+//
+// With a budget b (nil: none), each growth of dst's capacity is charged to it
+// before the bytes are copied: refused, inflation stops with ErrBudget. The
+// caller, which charged dst's own capacity, is then charged exactly the
+// capacity of the returned slice, whatever the outcome.
+func inflateMessage(dst, msg, history []byte, limit int64, b Budget) ([]byte, error) {
 	f := getInflater()
 	// A bytes.Reader over one contiguous copy gives flate its fastest input
 	// path and exact positions; the copy is the compressed size only.
@@ -171,7 +176,12 @@ func inflateMessage(dst, msg, history []byte, limit int64) ([]byte, error) {
 			// output that fits dst exactly costs no allocation.
 			var n int
 			if n, rerr = f.r.Read(f.probe[:]); n > 0 {
-				dst = append(growOut(dst, start, len(msg), limit), f.probe[0])
+				grown, ok := growOut(dst, start, len(msg), limit, b)
+				if !ok {
+					err = ErrBudget
+					break
+				}
+				dst = append(grown, f.probe[0])
 			}
 		}
 		if limit > 0 && int64(len(dst)-start) > limit {
@@ -235,13 +245,29 @@ func restartHistory(f *inflater, history, out []byte) {
 
 // growOut makes room for more output: at first about four times the
 // compressed size, then as much again as was produced, never more than the
-// limit allows.
-func growOut(dst []byte, start, compressed int, limit int64) []byte {
+// limit allows. Under a budget b (nil: none) it only doubles, so that what is
+// charged follows what is produced rather than a guess, and the new buffer's
+// extra capacity is charged first; refused, dst is returned as it was with
+// false.
+func growOut(dst []byte, start, compressed int, limit int64, b Budget) ([]byte, bool) {
 	n := max(len(dst)-start, 4*compressed, minOutChunk)
+	if b != nil {
+		n = max(len(dst)-start, minOutChunk)
+	}
 	if limit > 0 {
 		if left := limit + 1 - int64(len(dst)-start); int64(n) > left {
 			n = int(left)
 		}
 	}
-	return bufpool.Grow(dst, n)
+	if b == nil {
+		return bufpool.Grow(dst, n), true
+	}
+	nb := bufpool.Get(len(dst) + n)[:len(dst)]
+	if !b.Charge(cap(nb) - cap(dst)) {
+		bufpool.Put(nb)
+		return dst, false
+	}
+	copy(nb, dst)
+	bufpool.Put(dst)
+	return nb, true
 }

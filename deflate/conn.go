@@ -141,12 +141,22 @@ func (c *Conn) Advance(msg []byte) {
 //
 // dst follows the rules of Compress. On error the connection must be failed.
 func (c *Conn) Decompress(dst, msg []byte, limit int64) ([]byte, error) {
+	return c.DecompressBudget(dst, msg, limit, nil)
+}
+
+// DecompressBudget is Decompress with the output's memory charged to b as it
+// grows (nil: none), before each growth: a budget refusal stops inflating at
+// once with ErrBudget (1013), so concurrent inflations together never hold
+// more than b allows, however far their bombs would inflate. The caller
+// charges dst's own capacity before the call; afterwards, success or error,
+// b holds exactly the capacity of the returned slice for it.
+func (c *Conn) DecompressBudget(dst, msg []byte, limit int64, b Budget) ([]byte, error) {
 	var history []byte
 	if c.in.takeover {
 		history = c.in.history
 	}
 	start := len(dst)
-	out, err := inflateMessage(dst, msg, history, limit)
+	out, err := inflateMessage(dst, msg, history, limit, b)
 	if err == nil && c.in.takeover {
 		c.in.history = slide(c.in.history, out[start:], int(c.in.limit))
 	}
@@ -169,5 +179,5 @@ func Compress(dst, msg []byte, windowBits int, opts *Options) ([]byte, error) {
 // an empty history, under the rules of Conn.Decompress. It suits a connection
 // whose peer does not take over context, and tests.
 func Decompress(dst, msg []byte, limit int64) ([]byte, error) {
-	return inflateMessage(dst, msg, nil, limit)
+	return inflateMessage(dst, msg, nil, limit, nil)
 }

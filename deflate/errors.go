@@ -20,7 +20,19 @@ var (
 	// payload is inconsistent with its message type), as Node's ws and
 	// Autobahn's reference server send for zlib's Z_DATA_ERROR.
 	ErrCorrupt = &frame.ProtocolError{Code: frame.StatusInvalidFramePayloadData, Reason: "invalid compressed data"}
+	// ErrBudget: DecompressBudget's Budget refused to let the output grow:
+	// the process is short of memory for inbound data, not the message over
+	// a limit. Code 1013 (Try Again Later).
+	ErrBudget = &frame.ProtocolError{Code: frame.StatusTryAgainLater, Reason: "inflated message over the inbound budget"}
 )
+
+// Budget is what DecompressBudget charges for its output as it grows (an
+// engine's inbound budget): Charge refuses what would pass its maximum,
+// Refund gives back what was charged.
+type Budget interface {
+	Charge(n int) bool
+	Refund(n int)
+}
 
 // Negotiation errors, returned by ParseParams and Options.Accept. The server
 // never returns them: it declines the offer instead (RFC 7692 §5).

@@ -97,7 +97,7 @@ func TestInflate(t *testing.T) {
 		{"over the limit", frame.OpBinary, text, 100, false, nil},
 		{"incompressible", frame.OpBinary, noise, 16 << 20, false, nil},
 	} {
-		msg, err := Inflate(d, tc.op, compress(tc.p), tc.limit, tc.skip)
+		msg, err := Inflate(d, tc.op, compress(tc.p), tc.limit, tc.skip, nil)
 		switch {
 		case tc.limit < int64(len(tc.p)):
 			if frameCode(err) != frame.StatusMessageTooBig {
