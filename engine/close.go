@@ -199,7 +199,10 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 		c.setStatus(code, reason)
 	}
 	code, reason = c.write.closeCode, c.closeReason()
-	dones := c.write.w.AllDones(&c.eng().cfg.writeLimits) // held messages' too: ErrClosed
+	// Before the socket closes: what is out gets nil (corked bytes just
+	// uncorked, output the writer wrote), the rest ErrClosed, held messages'
+	// too, but for what goroutine mode's writer may still write (endDones).
+	outs, dones := c.endDones()
 	if r.flags&rfOpened != 0 {
 		c.eng().m.Close(code, r.close.PeerFirst()) // internal/opmetrics
 	}
@@ -214,6 +217,9 @@ func (c *Conn) finish(w *worker, code frame.StatusCode, reason string, err error
 		close(a.done)
 	}
 	c.runCloseHooks(w)
+	for _, d := range outs {
+		c.callDone(w, d.Fn, nil)
+	}
 	for _, d := range dones {
 		c.callDone(w, d.Fn, ErrClosed)
 	}

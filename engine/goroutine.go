@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/internal/closing"
+	"github.com/weir-ws/weir/internal/outq"
 	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/wswrite"
 	"github.com/weir-ws/weir/upgrade"
@@ -70,7 +71,9 @@ func (e *engine) startNetConn(c *Conn, head []byte) bool {
 	}
 	// Both or neither: stop waits for what the group started before it
 	// closed, and a connection it refuses is ours to end.
+	c.goroutine().WillWrite(true) // before the reader, which may finish it, starts
 	if !e.goroutines.Go(func() { c.readLoop(head) }, func() { c.goroutine().WriteLoop((*netWriter)(c)) }) {
+		c.goroutine().WillWrite(false)
 		e.endStopped(c)
 		return false
 	}
@@ -165,13 +168,33 @@ func (nw *netWriter) Written(buf []byte, err error) {
 }
 
 // After: write completions, OnDrain, the queued flag run in the reader; a
-// failed write closes once finish marks the connection closed.
+// failed write closes once finish marks the connection closed. Once it has,
+// the writer calls the completions of what it writes itself: finish left
+// them to it (endDones), as the socket may yet take those bytes whole.
 func (nw *netWriter) After(err error) {
+	c := (*Conn)(nw)
+	c.write.mu.Lock()
+	var dones []outq.Done
+	if c.write.w.Closed() {
+		dones = c.write.w.TakeDones(c.sink()) // a failed write's whole messages too
+	}
+	c.write.mu.Unlock()
+	c.callDones(dones, nil)
 	if err != nil {
-		(*Conn)(nw).post(evHangUp)
+		c.post(evHangUp)
 		return
 	}
-	(*Conn)(nw).post(evWrite)
+	c.post(evWrite)
+}
+
+// Ended: the writer stopped after the connection closed; what finish left
+// to it and did not go out whole never will.
+func (nw *netWriter) Ended() {
+	c := (*Conn)(nw)
+	c.write.mu.Lock()
+	dones := c.write.w.AllDones(&c.eng().cfg.writeLimits)
+	c.write.mu.Unlock()
+	c.callDones(dones, ErrClosed)
 }
 
 // netSink is a goroutine-mode connection seen by its Writer (wswrite.Sink,
@@ -196,8 +219,29 @@ func (s netSink) Env() wswrite.Env {
 // (a close frame, a rejection), within CloseTimeout.
 func (c *Conn) closeNet() {
 	idle := c.outLen() == 0 && c.write.w.PongLen() == 0
-	now := c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
-	c.goroutine().Close((*netWriter)(c), idle, now, c.eng().cfg.CloseTimeout)
+	c.goroutine().Close((*netWriter)(c), idle, c.closesNetNow(), c.eng().cfg.CloseTimeout)
+}
+
+// closesNetNow: closeNet closes the socket at once, dropping what is queued
+// (under write.mu).
+func (c *Conn) closesNetNow() bool {
+	return c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
+}
+
+// endDones splits the completions owed as the connection ends (finish, under
+// write.mu): out, whose bytes the socket took, and never, whose bytes will
+// not go out. Goroutine mode's writer may still write what it holds and,
+// unless closeNet drops it, what is queued (the whole message or not): their
+// completions stay for it to call (After, Ended).
+func (c *Conn) endDones() (out, never []outq.Done) {
+	left := 0
+	if g := c.goroutine(); g != nil && g.Writes() {
+		left = g.Inflight()
+		if !c.closesNetNow() {
+			left += c.outLen()
+		}
+	}
+	return c.write.w.EndDones(c.sink(), &c.eng().cfg.writeLimits, left)
 }
 
 // acceptLoop accepts from a listener whose fd cannot be watched (goroutine mode).

@@ -32,10 +32,12 @@ func (c *Conn) WriteText(s string) error {
 func (c *Conn) WriteBinary(p []byte) error { return c.writeMessage(frame.OpBinary, p, nil) }
 
 // WriteMessageFunc sends a message and calls done once the socket has taken all of it,
-// or with ErrClosed if the connection ends first (ws's send callback). done may run
-// before WriteMessageFunc returns (when the socket took everything at once) or later
-// from a worker; it must not block. When WriteMessageFunc itself returns an error
-// (the message was refused), done is not called.
+// or with ErrClosed if it never does: nil means the message went to the socket whole
+// (ws's send callback). done may run before WriteMessageFunc returns (when the socket
+// took everything at once) or later from a worker; under GoroutinePerConn, whose
+// writer goes on writing what was queued after the connection ends, possibly after
+// OnClose, from the writer's goroutine. It must not block. When WriteMessageFunc
+// itself returns an error (the message was refused), done is not called.
 func (c *Conn) WriteMessageFunc(op frame.Opcode, p []byte, done func(error)) error {
 	return c.writeMessage(op, p, done)
 }

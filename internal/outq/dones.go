@@ -34,6 +34,22 @@ func (d *Dones) Take(flushed int64) []Done {
 	return out
 }
 
+// TakeAfter removes and returns the completions whose bytes end past offset
+// (a connection's end: bytes that will not go out).
+func (d *Dones) TakeAfter(offset int64) []Done {
+	i := len(d.list)
+	for i > 0 && d.list[i-1].End > offset {
+		i--
+	}
+	if i == len(d.list) {
+		return nil
+	}
+	out := append([]Done(nil), d.list[i:]...)
+	clear(d.list[i:])
+	d.list = d.list[:i]
+	return out
+}
+
 // All removes and returns every completion (the connection is over).
 func (d *Dones) All() []Done {
 	out := d.list

@@ -25,6 +25,9 @@ type Output interface {
 	// After tells the connection a write ended, with its error (nil: it went
 	// out whole).
 	After(err error)
+	// Ended tells the connection that the writer has stopped for good (the
+	// connection closed): nothing more of its output goes out.
+	Ended()
 }
 
 // writeChunk is the most WriteLoop hands net.Conn.Write at once, so that Wrote
@@ -41,20 +44,30 @@ func (s *Socket) WriteLoop(o Output) {
 		for {
 			buf, closed := s.take(o)
 			if closed {
+				o.Ended()
 				return
 			}
 			if buf == nil {
 				break
 			}
-			_, err := s.write(o, buf)
+			n, err := s.write(o, buf)
 			o.Lock()
+			s.inflight = len(buf) - n // what a failed write left: never out
 			o.Written(buf, err)
-			s.inflight = 0
 			o.Unlock()
 			o.After(err)
 		}
 	}
 }
+
+// WillWrite records whether a writer goroutine runs WriteLoop for the
+// socket: set before it starts (and cleared if it never does), so that the
+// connection knows, when it ends, that a writer may still write what it
+// took or what is queued, and call Output.Ended after.
+func (s *Socket) WillWrite(yes bool) { s.writes = yes }
+
+// Writes reports what WillWrite recorded.
+func (s *Socket) Writes() bool { return s.writes }
 
 // take takes o's queue whole, or reports o closed (and closes the socket).
 func (s *Socket) take(o Output) (buf []byte, closed bool) {
@@ -96,7 +109,9 @@ func (s *Socket) Kick() {
 	}
 }
 
-// Inflight is what the writer is writing now (under o's lock).
+// Inflight is what the writer is writing now (under o's lock): once a write
+// failed, what it left of its buffer, which never goes out. Bytes that the
+// queue and Inflight do not hold went out.
 func (s *Socket) Inflight() int { return s.inflight }
 
 // Close closes the socket of a connection that o marks closed (under o's
@@ -126,6 +141,7 @@ func (s *Socket) Flush(o Output, timeout time.Duration) {
 	n, err := s.nc.Write(buf)
 	o.Wrote(n)
 	o.Lock()
+	s.inflight = len(buf) - n // as WriteLoop's
 	o.Written(buf, err)
 	o.Unlock()
 }

@@ -22,6 +22,7 @@ type fakeOutput struct {
 	wrote    int          // the sum of Wrote's reports
 	err      error        // Written's
 	after    []error      // After's, in order
+	ended    int          // Ended's calls
 	t        *testing.T
 }
 
@@ -67,6 +68,12 @@ func (o *fakeOutput) After(err error) {
 	o.mu.Unlock()
 }
 
+func (o *fakeOutput) Ended() {
+	o.mu.Lock() // never called with the lock held: this would deadlock
+	o.ended++
+	o.mu.Unlock()
+}
+
 func (o *fakeOutput) push(p []byte, closed bool) {
 	o.mu.Lock()
 	o.queue = append(o.queue, p)
@@ -81,8 +88,8 @@ func (o *fakeOutput) get(f func() bool) bool {
 }
 
 // WriteLoop writes what Take hands it each time Kick says there is some, tells
-// After of each write, and once Output is closed releases it and closes the
-// socket after the last bytes.
+// After of each write, and once Output is closed releases it, closes the
+// socket after the last bytes and tells Ended, once.
 func TestWriteLoop(t *testing.T) {
 	t.Parallel()
 	a, b := net.Pipe()
@@ -103,8 +110,8 @@ func TestWriteLoop(t *testing.T) {
 	if p := <-got; string(p) != "one two three" { // ReadAll ended: the writer closed a
 		t.Fatalf("peer got %q", p)
 	}
-	if !o.released || len(o.after) != 3 || o.written.String() != "one two three" {
-		t.Fatalf("released %v, After %v, Written %q", o.released, o.after, o.written.String())
+	if !o.released || len(o.after) != 3 || o.written.String() != "one two three" || o.ended != 1 {
+		t.Fatalf("released %v, After %v, Written %q, Ended %d times", o.released, o.after, o.written.String(), o.ended)
 	}
 	if s.Inflight() != 0 {
 		t.Fatalf("Inflight %d after the writes", s.Inflight())

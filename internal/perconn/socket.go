@@ -15,6 +15,7 @@ type Socket struct {
 	wake     chan struct{} // a token when events are posted (for a Reader holding input back)
 	wch      chan struct{} // a token when output is queued (for the writer)
 	inflight int           // bytes the writer is writing now (under the Output's lock)
+	writes   bool          // a writer goroutine runs WriteLoop (WillWrite)
 }
 
 // New returns the Socket of nc.

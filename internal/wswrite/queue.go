@@ -203,6 +203,27 @@ func (w *Writer) AllDones(lim *Limits) []outq.Done {
 	return x.dones.All()
 }
 
+// EndDones splits the completions still owed when the connection ends
+// (finish): out, whose bytes the socket took (the caller calls them with
+// nil), and never, whose bytes will not go out (ErrClosed): the held
+// messages', and those past the first left bytes of what is pending. The
+// completions of those left bytes stay for a writer that may still write
+// them after the end (goroutine mode's: TakeDones as it writes, AllDones
+// when it stops). With left 0 it is TakeDones, then AllDones.
+func (w *Writer) EndDones(s Sink, lim *Limits, left int) (out, never []outq.Done) {
+	x := w.extras
+	if x == nil {
+		return nil, nil
+	}
+	out = w.TakeDones(s)
+	pending := int64(w.out.Len() + s.Inflight())
+	never = x.dones.TakeAfter(x.appended - pending + int64(left))
+	for _, d := range w.dropHeld(lim) {
+		never = append(never, outq.Done{End: outq.Never, Fn: d.Fn})
+	}
+	return out, never
+}
+
 // writeOut writes as much of the queue as the socket takes.
 func (w *Writer) writeOut(s Sink, lim *Limits) {
 	q := &w.out
