@@ -1,0 +1,498 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/frame"
+)
+
+// TestFDReuseNoCrossTalk: one connection's end never reaches another that
+// got its fd number. Each round opens a victim, hammers it from many
+// goroutines with every method (writes of every kind, pings, PingRTT,
+// pause and resume, compression switch, addresses, TLS state, stats,
+// closes) and with WritePreparedMany and Broadcast over it (the io_uring
+// batches capture fd numbers), ends it one way (the peer's reset or FIN,
+// CloseNow, Abort, Close), and opens bystanders while the hammers go on;
+// a goroutine keeps calling the methods of every victim ended so far until
+// the test ends. The kernel hands the victims' fd numbers to bystanders
+// (counted on the loops). Each bystander's raw peer checks every byte: only
+// its own messages in order, the echoes of its own, no ping, nothing after
+// or instead; it is never closed, paused or cut, and gets every message its
+// writer wrote. Every OnClose runs exactly once, every WriteMessageFunc
+// callback once. Plain and wss, permessage-deflate on every other
+// connection, in every mode.
+func TestFDReuseNoCrossTalk(t *testing.T) {
+	t.Parallel()
+	for _, wss := range []bool{false, true} {
+		name := "ws"
+		if wss {
+			name = "wss"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			forModes(t, func(t *testing.T, cfg Config) { testFDReuse(t, cfg, wss) })
+		})
+	}
+}
+
+type reuseHandler struct {
+	NopHandler
+	opened chan *Conn
+	mu     sync.Mutex
+	closes map[*Conn]int
+}
+
+func (h *reuseHandler) OnOpen(c *Conn) { h.opened <- c }
+
+func (h *reuseHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) { c.WriteMessage(op, p) }
+
+func (h *reuseHandler) OnClose(c *Conn, _ frame.StatusCode, _ string, _ error) {
+	h.mu.Lock()
+	h.closes[c]++
+	h.mu.Unlock()
+}
+
+func (h *reuseHandler) closed(c *Conn) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closes[c]
+}
+
+// reuseWait polls cond until it holds or 20 s pass.
+func reuseWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20 s: %s", what)
+		}
+	}
+}
+
+var reuseEnds = []string{"peer reset", "peer FIN", "CloseNow", "Abort", "Close"}
+
+func testFDReuse(t *testing.T, cfg Config, wss bool) {
+	rounds := 2 * len(reuseEnds)
+	if wss || cfg.Dispatch == DispatchInline { // the slowest under -race
+		rounds = len(reuseEnds)
+	}
+	cfg.MaxWriteBuffer = 64 << 20 // a bystander's writes are never refused
+	cfg.PingInterval = -1         // no ping but the victims' own
+	cfg.CloseTimeout = 2 * time.Second
+	cfg.Compression = &deflate.Options{Threshold: 32}
+	h := &reuseHandler{opened: make(chan *Conn, 4), closes: map[*Conn]int{}}
+	var s *Server
+	var addr string
+	if wss {
+		s, addr = startTLS(t, h, cfg)
+	} else {
+		s, addr = startServer(t, h, cfg, nil)
+	}
+	// dial connects a raw peer and returns it with the server's Conn. With
+	// a reserved socket (plain, on the loops) the server accepts before this
+	// side takes a number: it gets the lowest free one.
+	dial := func(what string, deflate bool, r *reservedSocket) (*rawClient, string, *Conn) {
+		var ext []string
+		if deflate {
+			ext = append(ext, "Sec-WebSocket-Extensions: permessage-deflate")
+		}
+		var nc net.Conn
+		var err error
+		if r != nil {
+			before := s.NumConns()
+			if err = r.connect(addr); err == nil {
+				reuseWait(t, "the accept of "+what, func() bool { return s.NumConns() > before })
+				nc, err = r.wrap()
+			}
+		} else if wss {
+			nc, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, clientTLS(t))
+		} else {
+			nc, err = net.DialTimeout("tcp", addr, 5*time.Second)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		nc.SetDeadline(time.Now().Add(20 * time.Second))
+		req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n"
+		for _, e := range ext {
+			req += e + "\r\n"
+		}
+		if _, err := io.WriteString(nc, req+"\r\n"); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		br := bufio.NewReader(nc)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != 101 {
+			t.Fatalf("%s (%s): handshake: %v %v", what, nc.LocalAddr(), resp, err)
+		}
+		rc := &rawClient{t: t, nc: nc, br: br}
+		rc.nc.SetDeadline(time.Time{})
+		select {
+		case c := <-h.opened:
+			return rc, resp.Header.Get("Sec-WebSocket-Extensions"), c
+		case <-time.After(10 * time.Second):
+			t.Fatal("no OnOpen")
+		}
+		return nil, "", nil
+	}
+
+	var (
+		vmu       sync.Mutex
+		victims   []*Conn
+		victimFDs = map[int]bool{}
+	)
+	allVictims := func() []*Conn {
+		vmu.Lock()
+		defer vmu.Unlock()
+		return append([]*Conn(nil), victims...)
+	}
+	isVictim := func(c *Conn) bool {
+		vmu.Lock()
+		defer vmu.Unlock()
+		for _, v := range victims {
+			if v == c {
+				return true
+			}
+		}
+		return false
+	}
+	var doneCalls, doneWant atomic.Int64
+	pm := NewPreparedMessage(frame.OpBinary, []byte("VICTIM prepared"))
+	hit := func(c *Conn, k int) { // one call of every kind, by k
+		switch k % 16 {
+		case 0:
+			c.WriteMessage(frame.OpBinary, []byte("VICTIM message "+strings.Repeat("v", k%3000)))
+		case 1:
+			c.WriteText("VICTIM text")
+		case 2:
+			if c.WriteMessageFunc(frame.OpBinary, []byte("VICTIM func"), func(error) { doneCalls.Add(1) }) == nil {
+				doneWant.Add(1)
+			}
+		case 3:
+			if c.WriteFrame(false, frame.OpBinary, 0, []byte("VICTIM frag")) == nil {
+				c.WriteFrame(true, frame.OpContinuation, 0, []byte("VICTIM end"))
+			}
+		case 4:
+			c.WritePrepared(pm)
+		case 5:
+			c.Ping([]byte("VICTIM ping"))
+			c.Pong([]byte("VICTIM pong"))
+		case 6:
+			c.PauseRead()
+		case 7:
+			c.ResumeRead()
+		case 8:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+			c.PingRTT(ctx)
+			cancel()
+		case 9:
+			c.EnableWriteCompression(k%2 == 0)
+		case 10:
+			c.LocalAddr()
+			c.TLSConnectionState()
+			c.Stats()
+			c.BufferedAmount()
+			c.CloseStatus()
+		case 11:
+			WritePreparedMany(append(allVictims(), c, c), pm)
+		case 12:
+			s.Broadcast(pm, isVictim)
+		case 13:
+			c.Close(frame.StatusNormalClosure, "VICTIM")
+		case 14:
+			c.CloseNow(frame.StatusGoingAway, "VICTIM")
+		default:
+			c.Abort()
+		}
+	}
+	stopAll := make(chan struct{})
+	var stale sync.WaitGroup
+	stale.Go(func() { // every victim ended so far, until the end
+		for k := 0; ; k++ {
+			select {
+			case <-stopAll:
+				return
+			default:
+			}
+			vs := allVictims()
+			for i, v := range vs {
+				if h.closed(v) > 0 && (k+i)%16 < 13 { // no closes: they end it again, for nothing
+					hit(v, k+i)
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+
+	var bys []*bystander
+	reused := 0
+	for round := range rounds {
+		end := reuseEnds[round%len(reuseEnds)]
+		vrc, _, v := dial(fmt.Sprintf("victim %d", round), round%2 == 0, nil)
+		go func() { // the victim's peer reads what comes, to its end, and answers a close
+			for {
+				h, _, err := vrc.readFrame()
+				if err != nil {
+					return
+				}
+				if h.Opcode == frame.OpClose {
+					vrc.nc.Write(frameBytes(true, frame.OpClose, 0, nil, true))
+				}
+			}
+		}()
+		vmu.Lock()
+		victims = append(victims, v)
+		if fd := v.fd.Num(); fd >= 0 {
+			victimFDs[fd] = true
+		}
+		vmu.Unlock()
+		stop := make(chan struct{})
+		var hammers sync.WaitGroup
+		for g := range 4 {
+			hammers.Go(func() {
+				for k := g; ; k += 4 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if k%16 < 13 || h.closed(v) > 0 { // closes only once it ended some other way
+						hit(v, k)
+					}
+					time.Sleep(200 * time.Microsecond) // under -race on two cores, as busy as the loops can bear
+				}
+			})
+		}
+		var reserved [2]*reservedSocket
+		if !wss && !cfg.GoroutinePerConn {
+			for i := range reserved {
+				if r, ok := reserveSocket(); ok {
+					reserved[i] = r
+					t.Cleanup(r.close)
+				}
+			}
+		}
+		reuseWait(t, "the victim's hammers wrote", func() bool { return v.Stats().MessagesOut > 10 })
+		switch end {
+		case "peer reset":
+			nc := vrc.nc
+			if tc, ok := nc.(*tls.Conn); ok {
+				nc = tc.NetConn()
+			}
+			nc.(*net.TCPConn).SetLinger(0)
+			vrc.nc.Close()
+		case "peer FIN":
+			if cw, ok := vrc.nc.(interface{ CloseWrite() error }); ok {
+				cw.CloseWrite()
+			}
+		case "CloseNow":
+			v.CloseNow(frame.StatusGoingAway, "")
+		case "Abort":
+			v.Abort()
+		case "Close":
+			v.Close(frame.StatusNormalClosure, "")
+		}
+		reuseWait(t, "the victim's OnClose ("+end+")", func() bool { return h.closed(v) > 0 })
+		// Bystanders while the hammers go on: the kernel gives them freed numbers.
+		for b := range 2 {
+			rc, ext, c := dial(fmt.Sprintf("bystander %d", len(bys)), (round+b)%2 == 1, reserved[b])
+			if fd := c.fd.Num(); fd >= 0 {
+				vmu.Lock()
+				if victimFDs[fd] {
+					reused++
+				}
+				vmu.Unlock()
+			}
+			by := newBystander(t, len(bys), rc, ext, c)
+			bys = append(bys, by)
+			by.start()
+		}
+		for _, by := range bys[len(bys)-2:] {
+			reuseWait(t, "a bystander's traffic", func() bool { return by.got.Load() > 20 && by.echoes.Load() > 3 })
+		}
+		close(stop)
+		hammers.Wait()
+		vrc.nc.Close()
+	}
+	close(stopAll)
+	stale.Wait()
+	for _, by := range bys {
+		by.end(t)
+	}
+	for _, by := range bys {
+		by.check(t, h)
+	}
+	for i, v := range allVictims() {
+		if n := h.closed(v); n != 1 {
+			t.Errorf("victim %d: OnClose ran %d times", i, n)
+		}
+	}
+	reuseWait(t, "every WriteMessageFunc callback", func() bool { return doneCalls.Load() >= doneWant.Load() })
+	time.Sleep(10 * time.Millisecond) // one more would be a second call of some callback
+	if doneCalls.Load() != doneWant.Load() {
+		t.Errorf("%d WriteMessageFunc callbacks for %d writes", doneCalls.Load(), doneWant.Load())
+	}
+	if !cfg.GoroutinePerConn {
+		t.Logf("%d of %d bystanders got a victim's fd number", reused, len(bys))
+	}
+}
+
+// bystander is a connection that must see nothing of the victims: its
+// server side writes numbered messages, its peer sends numbered messages the
+// server echoes, and the peer checks every frame.
+type bystander struct {
+	t        *testing.T
+	id       int
+	rc       *rawClient
+	ext      string
+	c        *Conn
+	stop     chan struct{}
+	stopOnce sync.Once
+	wrote    atomic.Int64 // messages the server side took
+	sent     atomic.Int64 // the peer's messages
+	got      atomic.Int64 // the server's messages the peer read
+	echoes   atomic.Int64 // echoes the peer read
+	ending   atomic.Bool  // a close frame or EOF is expected from now on
+	wg       sync.WaitGroup
+	read     chan struct{}
+}
+
+func newBystander(t *testing.T, id int, rc *rawClient, ext string, c *Conn) *bystander {
+	return &bystander{t: t, id: id, rc: rc, ext: ext, c: c, stop: make(chan struct{}), read: make(chan struct{})}
+}
+
+func (b *bystander) msg(kind byte, k int64) []byte {
+	return fmt.Appendf(nil, "%c%d:%d:%s", kind, b.id, k, strings.Repeat("x", int(k%7)*100))
+}
+
+// quit stops the bystander for good: its writers, and its reader by the
+// socket (a test that failed; end stops it otherwise).
+func (b *bystander) quit() {
+	b.stopOnce.Do(func() { close(b.stop) })
+	b.ending.Store(true)
+	b.rc.nc.Close()
+	b.wg.Wait()
+	<-b.read
+}
+
+func (b *bystander) start() {
+	b.t.Cleanup(b.quit)
+	b.wg.Go(func() { // the server side's messages
+		for k := int64(0); ; k++ {
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+			if err := b.c.WriteMessage(frame.OpBinary, b.msg('B', k)); err != nil {
+				b.t.Errorf("bystander %d: write %d: %v", b.id, k, err)
+				return
+			}
+			b.wrote.Add(1)
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
+	b.wg.Go(func() { // the peer's messages, echoed
+		for k := int64(0); ; k++ {
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+			if _, err := b.rc.nc.Write(frameBytes(true, frame.OpBinary, 0, b.msg('E', k), true)); err != nil {
+				b.t.Errorf("bystander %d: peer write: %v", b.id, err)
+				return
+			}
+			b.sent.Add(1)
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	go b.readAll()
+}
+
+func (b *bystander) readAll() {
+	defer close(b.read)
+	dc := peerInflater(b.t, b.ext)
+	for {
+		h, p, err := b.rc.readFrame()
+		if err != nil {
+			if !b.ending.Load() {
+				b.t.Errorf("bystander %d: read: %v", b.id, err)
+			}
+			return
+		}
+		if h.Opcode == frame.OpClose {
+			if !b.ending.Load() {
+				b.t.Errorf("bystander %d: a close frame %q", b.id, p)
+			}
+			return
+		}
+		if h.Opcode != frame.OpBinary || !h.Fin {
+			b.t.Errorf("bystander %d: frame %+v %.40q", b.id, h, p)
+			return
+		}
+		if h.Rsv != 0 {
+			if dc == nil || h.Rsv != frame.Rsv1 {
+				b.t.Errorf("bystander %d: frame %+v", b.id, h)
+				return
+			}
+			if p, err = dc.Decompress(nil, p, 0); err != nil {
+				b.t.Errorf("bystander %d: inflate: %v", b.id, err)
+				return
+			}
+		}
+		var want []byte
+		switch {
+		case len(p) > 0 && p[0] == 'B':
+			want = b.msg('B', b.got.Load())
+			b.got.Add(1)
+		case len(p) > 0 && p[0] == 'E':
+			want = b.msg('E', b.echoes.Load())
+			b.echoes.Add(1)
+		}
+		if want == nil || string(p) != string(want) {
+			b.t.Errorf("bystander %d: got %.60q, want %.60q", b.id, p, want)
+			return
+		}
+	}
+}
+
+// end stops the bystander's writers and waits for all of it to arrive.
+func (b *bystander) end(t *testing.T) {
+	b.stopOnce.Do(func() { close(b.stop) })
+	b.wg.Wait()
+	reuseWait(t, fmt.Sprintf("bystander %d's messages and echoes", b.id), func() bool {
+		return b.got.Load() == b.wrote.Load() && b.echoes.Load() == b.sent.Load()
+	})
+	b.ending.Store(true)
+	b.c.Close(frame.StatusNormalClosure, "")
+	select {
+	case <-b.read:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("bystander %d: no close frame", b.id)
+	}
+	b.rc.nc.Write(frameBytes(true, frame.OpClose, 0, []byte{0x03, 0xe8}, true))
+}
+
+func (b *bystander) check(t *testing.T, h *reuseHandler) {
+	reuseWait(t, fmt.Sprintf("bystander %d's OnClose", b.id), func() bool { return h.closed(b.c) > 0 })
+	if n := h.closed(b.c); n != 1 {
+		t.Errorf("bystander %d: OnClose ran %d times", b.id, n)
+	}
+	if code, _ := b.c.CloseStatus(); code != frame.StatusNormalClosure {
+		t.Errorf("bystander %d: closed with %d", b.id, code)
+	}
+}
