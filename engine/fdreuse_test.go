@@ -24,7 +24,8 @@ import (
 // pause and resume, compression switch, addresses, TLS state, stats,
 // closes) and with WritePreparedMany and Broadcast over it (the io_uring
 // batches capture fd numbers), ends it one way (the peer's reset or FIN,
-// CloseNow, Abort, Close), and opens bystanders while the hammers go on;
+// CloseNow, Abort, Close, or Close of the victims' Server: the bystanders
+// have a Server of their own), and opens bystanders while the hammers go on;
 // a goroutine keeps calling the methods of every victim ended so far until
 // the test ends. The kernel hands the victims' fd numbers to bystanders
 // (counted on the loops). Each bystander's raw peer checks every byte: only
@@ -80,7 +81,7 @@ func reuseWait(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var reuseEnds = []string{"peer reset", "peer FIN", "CloseNow", "Abort", "Close"}
+var reuseEnds = []string{"peer reset", "peer FIN", "CloseNow", "Abort", "Close", "Server.Close"}
 
 func testFDReuse(t *testing.T, cfg Config, wss bool) {
 	rounds := 2 * len(reuseEnds)
@@ -92,17 +93,27 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 	cfg.CloseTimeout = 2 * time.Second
 	cfg.Compression = &deflate.Options{Threshold: 32}
 	h := &reuseHandler{opened: make(chan *Conn, 4), closes: map[*Conn]int{}}
-	var s *Server
-	var addr string
-	if wss {
-		s, addr = startTLS(t, h, cfg)
-	} else {
-		s, addr = startServer(t, h, cfg, nil)
+	start := func() (*Server, string) {
+		if wss {
+			return startTLS(t, h, cfg)
+		}
+		return startServer(t, h, cfg, nil)
 	}
+	s, addr := start() // the bystanders'
+	// The victims' server, another one after each Server.Close: the
+	// handler is the same, the fd numbers the process's.
+	var vsrv atomic.Pointer[Server]
+	var vaddr string
+	newVictimServer := func() {
+		vs, a := start()
+		vsrv.Store(vs)
+		vaddr = a
+	}
+	newVictimServer()
 	// dial connects a raw peer and returns it with the server's Conn. With
 	// a reserved socket (plain, on the loops) the server accepts before this
 	// side takes a number: it gets the lowest free one.
-	dial := func(what string, deflate bool, r *reservedSocket) (*rawClient, string, *Conn) {
+	dial := func(what string, srv *Server, addr string, deflate bool, r *reservedSocket) (*rawClient, string, *Conn) {
 		var ext []string
 		if deflate {
 			ext = append(ext, "Sec-WebSocket-Extensions: permessage-deflate")
@@ -110,9 +121,9 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 		var nc net.Conn
 		var err error
 		if r != nil {
-			before := s.NumConns()
+			before := srv.NumConns()
 			if err = r.connect(addr); err == nil {
-				reuseWait(t, "the accept of "+what, func() bool { return s.NumConns() > before })
+				reuseWait(t, "the accept of "+what, func() bool { return srv.NumConns() > before })
 				nc, err = r.wrap()
 			}
 		} else if wss {
@@ -209,7 +220,8 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 		case 11:
 			WritePreparedMany(append(allVictims(), c, c), pm)
 		case 12:
-			s.Broadcast(pm, isVictim)
+			s.Broadcast(pm, isVictim) // the bystanders' server: none is
+			vsrv.Load().Broadcast(pm, nil)
 		case 13:
 			c.Close(frame.StatusNormalClosure, "VICTIM")
 		case 14:
@@ -241,7 +253,7 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 	reused := 0
 	for round := range rounds {
 		end := reuseEnds[round%len(reuseEnds)]
-		vrc, _, v := dial(fmt.Sprintf("victim %d", round), round%2 == 0, nil)
+		vrc, _, v := dial(fmt.Sprintf("victim %d", round), vsrv.Load(), vaddr, round%2 == 0, nil)
 		go func() { // the victim's peer reads what comes, to its end, and answers a close
 			for {
 				h, _, err := vrc.readFrame()
@@ -304,11 +316,13 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 			v.Abort()
 		case "Close":
 			v.Close(frame.StatusNormalClosure, "")
+		case "Server.Close":
+			vsrv.Load().Close()
 		}
 		reuseWait(t, "the victim's OnClose ("+end+")", func() bool { return h.closed(v) > 0 })
 		// Bystanders while the hammers go on: the kernel gives them freed numbers.
 		for b := range 2 {
-			rc, ext, c := dial(fmt.Sprintf("bystander %d", len(bys)), (round+b)%2 == 1, reserved[b])
+			rc, ext, c := dial(fmt.Sprintf("bystander %d", len(bys)), s, addr, (round+b)%2 == 1, reserved[b])
 			if fd := c.fd.Num(); fd >= 0 {
 				vmu.Lock()
 				if victimFDs[fd] {
@@ -326,6 +340,9 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 		close(stop)
 		hammers.Wait()
 		vrc.nc.Close()
+		if end == "Server.Close" {
+			newVictimServer()
+		}
 	}
 	close(stopAll)
 	stale.Wait()
