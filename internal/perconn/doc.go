@@ -18,8 +18,13 @@
 //   - WriteLoop takes the connection's queue whole (Output.Take, under the
 //     Output's lock: the connection's write lock) and writes it with the lock
 //     released, so a peer that stops reading blocks only that goroutine;
-//     Inflight, under the lock, is what it is writing meanwhile. Kick, from
-//     any goroutine (usually under the write lock), tells it output is queued.
+//     Inflight, under the lock, is what it is writing meanwhile, and after a
+//     failed write what that write left (never out: bytes that neither the
+//     queue nor Inflight holds went out). Kick, from any goroutine (usually
+//     under the write lock), tells it output is queued. WillWrite records,
+//     before the writer goroutine starts, that one runs: the connection may
+//     then leave it the completions of what it writes after the end, and
+//     Output.Ended, once it stops, says that nothing more goes out.
 //   - The socket is closed once: by Close (under the write lock, the Output
 //     closed) at once when told to or when nothing is queued or in flight,
 //     else by WriteLoop once the queue is out, within Close's write
