@@ -144,6 +144,12 @@ func TestClientAdoptClosed(t *testing.T) {
 	if _, err := cl.Adopt(a, nil, upgrade.ClientResult{}, nil); !errors.Is(err, ErrClientClosed) {
 		t.Fatalf("Adopt on a closed client: %v, want ErrClientClosed", err)
 	}
+	// nc is closed, as when Adopt finds the client closing a moment later:
+	// the caller cannot tell the two apart, and must not hold its socket.
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := b.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the peer of the net.Conn Adopt refused reads %v, want EOF", err)
+	}
 }
 
 // A permessage-deflate answer that breaks RFC 7692 §7.1 (here a parameter

@@ -166,11 +166,12 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 // Version and MaskKey apply. A plain TCP or Unix socket moves onto the loops (nc
 // is closed: the engine keeps a duplicate of its fd); anything else, such as a
 // *tls.Conn or a net.Pipe, runs in goroutine mode. It returns ErrClientClosed
-// when the client is closed or closing, and with Compression, an error
+// (nc closed) when the client is closed or closing, and with Compression, an error
 // wrapping deflate.ErrBadResponse (nc closed) when res's permessage-deflate
 // answer breaks RFC 7692 §7.1 (Compression.Accept).
 func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts *DialOptions) (*Conn, error) {
 	if cl.e.stopping.Load() {
+		nc.Close() // as open closes it when Close comes a moment later
 		return nil, ErrClientClosed
 	}
 	var o DialOptions
