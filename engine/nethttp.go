@@ -55,7 +55,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Adopt runs a connection whose server handshake is already done (by
 // upgrade.Upgrader.Upgrade, or by anything else) on the engine. head holds bytes read
 // past the handshake; res, when not nil, gives the negotiated facts. TCP and Unix
-// sockets move onto the loops; other net.Conns run in goroutine mode.
+// sockets move onto the loops (nc is closed: the engine keeps a duplicate of its
+// fd, so the caller's later Close changes nothing); other net.Conns run in
+// goroutine mode on nc itself. Either way nc is the engine's from then on: adopted
+// twice, the second Conn gets a closed socket on the loops and the same net.Conn
+// as the first in goroutine mode (TestAdoptOddCloses).
 //
 // Over Config.MaxConns or MaxConnsPerIP the connection is refused as it must be
 // after a 101: a close frame with 1013 (try again later) goes out and the
