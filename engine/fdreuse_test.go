@@ -33,24 +33,25 @@ import (
 // or instead; it is never closed, paused or cut, and gets every message its
 // writer wrote. Every OnClose runs exactly once, every WriteMessageFunc
 // callback once. Plain and wss, permessage-deflate on every other
-// connection, in every mode.
+// connection, in every mode; and with victims that are a Client's
+// connections (ws), ended by the server's side (Abort, CloseNow), by their
+// own methods and by the Client's Close.
 func TestFDReuseNoCrossTalk(t *testing.T) {
 	t.Parallel()
-	for _, wss := range []bool{false, true} {
-		name := "ws"
-		if wss {
-			name = "wss"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, v := range []struct {
+		name        string
+		wss, client bool
+	}{{"ws", false, false}, {"wss", true, false}, {"client", false, true}} {
+		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
-			forModes(t, func(t *testing.T, cfg Config) { testFDReuse(t, cfg, wss) })
+			forModes(t, func(t *testing.T, cfg Config) { testFDReuse(t, cfg, v.wss, v.client) })
 		})
 	}
 }
 
 var reuseEnds = []string{"peer reset", "peer FIN", "CloseNow", "Abort", "Close", "Server.Close"}
 
-func testFDReuse(t *testing.T, cfg Config, wss bool) {
+func testFDReuse(t *testing.T, cfg Config, wss, client bool) {
 	rounds := 2 * len(reuseEnds)
 	if wss || cfg.Dispatch == DispatchInline { // the slowest under -race
 		rounds = len(reuseEnds)
@@ -77,6 +78,12 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 		vaddr = a
 	}
 	newVictimServer()
+	// The Client whose connections are the victims (client), another one
+	// after each Client.Close.
+	var cl *Client
+	if client {
+		cl = cliClient(t, h, cfg)
+	}
 	// dial connects a raw peer and returns it with the server's Conn. With
 	// a reserved socket (plain, on the loops) the server accepts before this
 	// side takes a number: it gets the lowest free one.
@@ -220,8 +227,29 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 	reused := 0
 	for round := range rounds {
 		end := reuseEnds[round%len(reuseEnds)]
-		vrc, _, v := dial(fmt.Sprintf("victim %d", round), vsrv.Load(), vaddr, round%2 == 0, nil)
+		var vrc *rawClient
+		var v, vpeer *Conn // vpeer: a client victim's server side
+		if client {
+			o := &DialOptions{}
+			if round%2 == 0 {
+				o.Compression = &deflate.Options{Threshold: 32}
+			}
+			var err error
+			if v, _, err = cl.Dial(cliCtx(t), "ws://"+vaddr+"/ws", o); err != nil {
+				t.Fatalf("victim %d: %v", round, err)
+			}
+			for range 2 { // both sides' OnOpen, in either order
+				if c := cliRecv(t, h.opened, "OnOpen"); c != v {
+					vpeer = c
+				}
+			}
+		} else {
+			vrc, _, v = dial(fmt.Sprintf("victim %d", round), vsrv.Load(), vaddr, round%2 == 0, nil)
+		}
 		go func() { // the victim's peer reads what comes, to its end, and answers a close
+			if vrc == nil {
+				return // the server's side echoes
+			}
 			for {
 				h, _, err := vrc.readFrame()
 				if err != nil {
@@ -265,8 +293,20 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 			}
 		}
 		reuseWait(t, "the victim's hammers wrote", func() bool { return v.Stats().MessagesOut > 10 })
+		switch {
+		case client && end == "peer reset":
+			vpeer.Abort()
+		case client && end == "peer FIN":
+			vpeer.CloseNow(frame.StatusGoingAway, "")
+		case client && end == "Server.Close":
+			cl.Close()
+			cl = cliClient(t, h, cfg)
+		}
 		switch end {
 		case "peer reset":
+			if client {
+				break
+			}
 			nc := vrc.nc
 			if tc, ok := nc.(*tls.Conn); ok {
 				nc = tc.NetConn()
@@ -274,6 +314,9 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 			nc.(*net.TCPConn).SetLinger(0)
 			vrc.nc.Close()
 		case "peer FIN":
+			if client {
+				break
+			}
 			if cw, ok := vrc.nc.(interface{ CloseWrite() error }); ok {
 				cw.CloseWrite()
 			}
@@ -284,7 +327,9 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 		case "Close":
 			v.Close(frame.StatusNormalClosure, "")
 		case "Server.Close":
-			vsrv.Load().Close()
+			if !client {
+				vsrv.Load().Close()
+			}
 		}
 		reuseWait(t, "the victim's OnClose ("+end+")", func() bool { return h.closed(v) > 0 })
 		// Bystanders while the hammers go on: the kernel gives them freed numbers.
@@ -306,7 +351,9 @@ func testFDReuse(t *testing.T, cfg Config, wss bool) {
 		}
 		close(stop)
 		hammers.Wait()
-		vrc.nc.Close()
+		if vrc != nil {
+			vrc.nc.Close()
+		}
 		if end == "Server.Close" {
 			newVictimServer()
 		}
