@@ -163,8 +163,18 @@ type Config struct {
 	// MaxConnsPerIP caps the connections from one remote IP address, handshakes in
 	// progress included, TLS handshakes too (a new one over it is closed at once;
 	// through ServeHTTP it gets 503). Behind the Upgrader's TrustedProxies it counts the client IP
-	// the handshake resolves instead of the proxy (internal/admit). Default: no cap.
+	// the handshake resolves instead of the proxy (internal/admit). An IPv6
+	// address counts under its prefix of IPv6PrefixLen bits; an IPv4-mapped
+	// IPv6 address (::ffff:a.b.c.d) as the IPv4 address. Default: no cap.
 	MaxConnsPerIP int
+	// IPv6PrefixLen is the prefix by which MaxConnsPerIP counts IPv6 clients:
+	// every address of one prefix of this many bits counts as one. A home line
+	// or a host is given a /64 at least (RFC 6177 §3: a /56 to a /48 per
+	// site), so counting whole addresses would let one holder open 2^64
+	// "different" ones past the cap; 56 or 48 count a whole site as one.
+	// Default 64 (zero, or any value outside 1-128); 128 counts every address
+	// alone.
+	IPv6PrefixLen int
 	// TCPKeepAlive sets the kernel's TCP keepalive on accepted, adopted and
 	// dialled TCP sockets (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT;
 	// zero or negative fields keep the socket's current value). Default: Enable

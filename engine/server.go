@@ -52,7 +52,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{reports: reports{e}, upg: u, done: make(chan struct{})}
-	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP), u)
+	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP, e.cfg.IPv6PrefixLen), u)
 	e.srv = s
 	return s, nil
 }

@@ -20,9 +20,13 @@ var (
 // gate makes a Gate with MaxConns max, MaxConnsPerIP perIP and proxy as the
 // one trusted proxy; n is its connection count.
 func gate(max, perIP int) (*Gate, *atomic.Int64) {
+	return gateBits(max, perIP, 0)
+}
+
+func gateBits(max, perIP, bits int) (*Gate, *atomic.Int64) {
 	n := new(atomic.Int64)
 	u := &upgrade.Upgrader{TrustedProxies: []netip.Prefix{netip.PrefixFrom(proxy, 32)}}
-	return New(max, n, iplimit.New(perIP), u), n
+	return New(max, n, iplimit.New(perIP, bits), u), n
 }
 
 // Accept: MaxConns against the count, the per-IP cap per address, a trusted
@@ -156,4 +160,11 @@ func TestClientIP(t *testing.T) {
 	if g.PerIP().Count(ipA) != 0 || g.PerIP().Count(ipB) != 0 {
 		t.Fatalf("after Release: %v counts %d, %v counts %d", ipA, g.PerIP().Count(ipA), ipB, g.PerIP().Count(ipB))
 	}
+}
+
+// gateV6 is gate with MaxConnsPerIP perIP and IPv6 addresses counted by
+// their first bits bits (0: the default).
+func gateV6(perIP, bits int) *Gate {
+	g, _ := gateBits(0, perIP, bits)
+	return g
 }

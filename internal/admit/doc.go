@@ -9,7 +9,8 @@
 //   - an upgraded connection handed to Adopt gets close 1013 (try again
 //     later) and is closed (Gate.Adopt says whether it has room).
 //
-// A connection counts from then until it ends, under its TCP peer's address,
+// A connection counts from then until it ends, under its TCP peer's address
+// (an IPv6 one under its prefix, Config.IPv6PrefixLen: internal/iplimit),
 // except when the Upgrader trusts that peer as a proxy (TrustedProxies): such
 // a peer carries many clients, so it is not counted at accept (no header has
 // arrived then), and the connection counts under the client IP its handshake

@@ -8,31 +8,49 @@ import (
 // Counter counts connections per IP address against a cap; see the package
 // documentation. Its methods are safe for concurrent use.
 type Counter struct {
-	max int
-	mu  sync.Mutex
-	n   map[netip.Addr]int
+	max  int
+	bits int // an IPv6 address counts under its first bits bits (1-128)
+	mu   sync.Mutex
+	n    map[netip.Addr]int
 }
 
-// New returns a Counter with cap max, or nil (admit everything) for max <= 0.
-func New(max int) *Counter {
+// DefaultV6Bits is the IPv6 prefix length New takes for v6bits outside
+// 1-128: a /64, the smallest block a home line or a host is given (RFC 6177
+// §3 suggests a /56 to a /48 per site), so that one holder of a /64 cannot
+// open 2^64 "different" addresses past the cap.
+const DefaultV6Bits = 64
+
+// New returns a Counter with cap max that counts an IPv6 address under its
+// first v6bits bits (outside 1-128: DefaultV6Bits; 128: every address
+// alone), or nil (admit everything) for max <= 0.
+func New(max, v6bits int) *Counter {
 	if max <= 0 {
 		return nil
 	}
-	return &Counter{max: max, n: make(map[netip.Addr]int)}
+	if v6bits < 1 || v6bits > 128 {
+		v6bits = DefaultV6Bits
+	}
+	return &Counter{max: max, bits: v6bits, n: make(map[netip.Addr]int)}
 }
 
 // Key is the address a connection from a counts under: IPv4-mapped IPv6
-// addresses are the IPv4 ones, zones dropped. ok is false for an invalid
+// addresses are the IPv4 ones, an IPv6 address is its prefix's first
+// address (the Counter's length), zones dropped. ok is false for an invalid
 // address (a peer with no IP), which is not counted.
-func Key(a netip.Addr) (k netip.Addr, ok bool) {
+func (l *Counter) Key(a netip.Addr) (k netip.Addr, ok bool) {
 	if !a.IsValid() {
 		return a, false
 	}
-	return a.Unmap().WithZone(""), true
+	a = a.Unmap().WithZone("")
+	if a.Is6() && l.bits < 128 {
+		p, _ := a.Prefix(l.bits) // cannot fail: a valid IPv6 address, 1 <= bits < 128
+		a = p.Addr()
+	}
+	return a, true
 }
 
-func key(a netip.Addr) netip.Addr {
-	k, _ := Key(a)
+func (l *Counter) key(a netip.Addr) netip.Addr {
+	k, _ := l.Key(a)
 	return k
 }
 
@@ -42,7 +60,7 @@ func (l *Counter) Enter(a netip.Addr) bool {
 	if l == nil {
 		return true
 	}
-	k, ok := Key(a)
+	k, ok := l.Key(a)
 	if !ok {
 		return true
 	}
@@ -67,7 +85,7 @@ func (l *Counter) Leave(a netip.Addr) {
 	if l == nil {
 		return
 	}
-	k, ok := Key(a)
+	k, ok := l.Key(a)
 	if !ok {
 		return
 	}
@@ -88,7 +106,7 @@ func (l *Counter) Move(from, to netip.Addr) bool {
 	if l == nil {
 		return true
 	}
-	if key(from) == key(to) {
+	if l.key(from) == l.key(to) {
 		return true
 	}
 	l.Leave(from)
@@ -102,10 +120,11 @@ func (l *Counter) Count(a netip.Addr) int {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.n[key(a)]
+	return l.n[l.key(a)]
 }
 
-// Len is the number of addresses with connections counted.
+// Len is the number of keys (IPv4 addresses, IPv6 prefixes) with
+// connections counted.
 func (l *Counter) Len() int {
 	if l == nil {
 		return 0

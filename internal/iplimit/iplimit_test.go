@@ -37,7 +37,7 @@ func TestCounter(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := New(2)
+			l := New(2, 0)
 			for i, a := range tc.enter {
 				if got := l.Enter(a); got != tc.want[i] {
 					t.Fatalf("Enter %d (%v) = %v, want %v", i, a, got, tc.want[i])
@@ -76,7 +76,7 @@ func TestAdmitMove(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := New(2)
+			l := New(2, 0)
 			if got := tc.run(l); got != tc.want {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
@@ -87,11 +87,68 @@ func TestAdmitMove(t *testing.T) {
 	}
 }
 
+// TestV6Prefix: IPv6 addresses count under their prefix (a /64 by default),
+// so a thousand addresses of one /64 are one key at the cap; addresses of a
+// thousand /64s are a thousand keys; 128 counts each address alone; lengths
+// outside 1-128 are the default.
+func TestV6Prefix(t *testing.T) {
+	t.Parallel()
+	const n = 1000
+	in64 := func(i int) netip.Addr { // 2001:db8:0:1:x:x:x:x
+		b := netip.MustParseAddr("2001:db8:0:1::").As16()
+		b[8], b[11], b[14], b[15] = byte(i*7), byte(i>>3), byte(i>>8), byte(i)
+		return netip.AddrFrom16(b)
+	}
+	apart := func(i int) netip.Addr { // 2001:db8:x:x::1
+		b := netip.MustParseAddr("2001:db8::1").As16()
+		b[4], b[5], b[6], b[7] = byte(i>>8), byte(i), byte(i>>8), byte(i)
+		return netip.AddrFrom16(b)
+	}
+	tests := []struct {
+		name     string
+		bits     int
+		addr     func(int) netip.Addr
+		admitted int // of n, cap 2
+		keys     int
+	}{
+		{"one /64", 0, in64, 2, 1},
+		{"one /64, 64 given", 64, in64, 2, 1},
+		{"one /64 at 128", 128, in64, n, n},
+		{"one /64 at 72", 72, in64, 2 * 256, 256}, // byte 8 (i*7) takes all 256 values
+		{"/64s apart", 0, apart, n, n},
+		{"/64s apart at 48", 48, apart, n, n},
+		{"/64s apart at 32", 32, apart, 2, 1},
+		{"out of range is 64", 129, in64, 2, 1},
+		{"negative is 64", -1, in64, 2, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := New(2, tc.bits)
+			var admitted []netip.Addr
+			for i := range n {
+				if a := tc.addr(i); l.Admit(a) {
+					admitted = append(admitted, a)
+				}
+			}
+			if len(admitted) != tc.admitted || l.Len() != tc.keys {
+				t.Fatalf("admitted %d of %d under %d keys, want %d under %d", len(admitted), n, l.Len(), tc.admitted, tc.keys)
+			}
+			for _, a := range admitted {
+				l.Leave(a)
+			}
+			if l.Len() != 0 {
+				t.Fatalf("%d keys left after every Leave", l.Len())
+			}
+		})
+	}
+}
+
 // TestNil: without the cap there is nothing: no map, no lock, every call a
 // nil check.
 func TestNil(t *testing.T) {
 	t.Parallel()
-	none := New(0)
+	none := New(0, 0)
 	if none != nil || !none.Enter(v4) || !none.Admit(v4) || !none.Move(v4, v4b) || none.Count(v4) != 0 || none.Len() != 0 {
 		t.Fatal("a zero cap made a counter")
 	}
@@ -101,13 +158,18 @@ func TestNil(t *testing.T) {
 // TestZeroAllocs: counting allocates nothing once an address has been seen,
 // and nothing at all without the cap. (Not parallel: AllocsPerRun.)
 func TestZeroAllocs(t *testing.T) {
-	warm := New(2)
+	warm := New(2, 0)
+	v6 := netip.MustParseAddr("2001:db8::1%eth0")
 	warm.Enter(v4)
 	warm.Leave(v4)
+	warm.Enter(v6)
+	warm.Leave(v6)
 	for _, l := range []*Counter{nil, warm} {
 		if n := testing.AllocsPerRun(100, func() {
 			l.Enter(v4)
+			l.Enter(v6)
 			l.Leave(v4)
+			l.Leave(v6)
 		}); n != 0 {
 			t.Fatalf("Enter+Leave allocates %v times (cap %v)", n, l != nil)
 		}
@@ -120,7 +182,7 @@ func BenchmarkCounter(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		l    *Counter
-	}{{"off", New(0)}, {"on", New(1 << 20)}} {
+	}{{"off", New(0, 0)}, {"on", New(1<<20, 0)}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
