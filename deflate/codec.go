@@ -20,6 +20,13 @@ const syncTail = "\x00\x00\xff\xff"
 // the inflater stop with io.EOF exactly at the end of the message, which tells
 // a complete message from a truncated one without knowing the inflater's
 // internal state.
+//
+// The restored syncTail is LEN and NLEN of a stored block whose header bits
+// the sender left in the payload's last octet (§7.2.1 step 3). A payload of
+// zero octets, or one that still ends in syncTail, has no such header, and
+// the four octets read as a stored block with LEN 0xff00 and a wrong NLEN
+// (RFC 1951 §3.2.4): ErrCorrupt, as zlib finds when the stream goes on. The
+// empty message is the single octet 0x00 (§7.2.3.6).
 const inflateTail = syncTail + "\x01\x00\x00\xff\xff"
 
 // klauspost's fast levels (1 to 6) write a message under 128 bytes as one

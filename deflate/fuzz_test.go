@@ -20,6 +20,9 @@ func FuzzDecompress(f *testing.F) {
 	for _, seed := range [][]byte{
 		rfcHello, rfcHelloTakeover, rfcHelloStored, rfcHelloFinal, rfcHelloTwoBlocks, rfcEmpty, {},
 		{0x07, 0x00}, {0x01, 0x00, 0x00, 0xff, 0xff}, append(append([]byte{}, rfcHelloFinal[:7]...), rfcHello...),
+		// Not compressed messages (RFC 7692 §7.2.2, RFC 1951 §3.2.4): the sync
+		// tail left on, and the tail alone.
+		append(append([]byte{}, rfcHello...), syncTail...), []byte(syncTail),
 	} {
 		f.Add(seed)
 	}

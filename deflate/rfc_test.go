@@ -125,3 +125,62 @@ func TestRFCExamplesEncode(t *testing.T) {
 		t.Fatalf("reference decoder with the window: %v", err)
 	}
 }
+
+// TestEmptyPayloadAndUnstrippedTail: two payloads that look valid at a glance
+// and are not. RFC 7692 §7.2.2 has the receiver append 0x00 0x00 0xff 0xff
+// and inflate; a message starts on a byte boundary (the stream is aligned
+// after the previous message's sync flush), so those four octets alone are
+// not an empty stored block: 0x00 is a block header (BFINAL 0, BTYPE 00) and
+// its padding, 0x00 0xff is LEN = 0xff00, and NLEN is not its complement or
+// is missing (RFC 1951 §3.2.4). An empty stored block at a byte boundary is
+// five octets, 00 00 00 ff ff; §7.2.1's algorithm always leaves its header
+// octet in the payload, which is why the empty message is 0x00 (§7.2.3.6),
+// never zero octets. zlib agrees: inflating an empty payload or an unstripped
+// tail and then any further message of the stream fails with "invalid stored
+// block lengths" (Python's websockets and Firefox refuse such messages), so
+// weir answers them with 1007 rather than leave a poisoned stream. The valid
+// forms beside them decode in every mode.
+func TestEmptyPayloadAndUnstrippedTail(t *testing.T) {
+	t.Parallel()
+	unstripped := append(append([]byte{}, rfcHello...), syncTail...)
+	for _, tt := range []struct {
+		name    string
+		payload []byte
+		want    string
+		err     error
+	}{
+		{"empty payload", []byte{}, "", ErrCorrupt},
+		{"sync tail left on", unstripped, "", ErrCorrupt},
+		{"sync tail alone", []byte(syncTail), "", ErrCorrupt},
+		{"7.2.3.6 empty message", rfcEmpty, "", nil},
+		{"empty stored block, then 7.2.3.6", []byte{0x00, 0x00, 0x00, 0xff, 0xff, 0x00}, "", nil},
+		{"7.2.3.1 with its tail, then 7.2.3.6", append(append([]byte{}, unstripped...), 0x00), "Hello", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Decompress(nil, tt.payload, 1<<20)
+			if !errors.Is(err, tt.err) || err == nil && string(got) != tt.want {
+				t.Fatalf("Decompress(% x) = %q, %v; want %q, %v", tt.payload, got, err, tt.want, tt.err)
+			}
+			if _, _, rerr := refInflate(nil, tt.payload, 1<<20); (rerr == nil) != (tt.err == nil) {
+				t.Fatalf("reference decoder: %v; want error %v", rerr, tt.err)
+			}
+			// With context takeover, the valid ones leave the stream usable:
+			// "Hello" then a back reference to it.
+			for _, p := range []Params{{}, {ClientNoContextTakeover: true}} {
+				c := NewConn(p, true, nil)
+				_, _ = c.Decompress(nil, rfcHello, 1<<10)
+				got, err := c.Decompress(nil, tt.payload, 1<<10)
+				if !errors.Is(err, tt.err) || err == nil && string(got) != tt.want {
+					t.Fatalf("%+v: after Hello: %q, %v", p, got, err)
+				}
+				if err == nil && !p.ClientNoContextTakeover {
+					if got, err := c.Decompress(nil, rfcHelloTakeover, 1<<10); err != nil || string(got) != "Hello" {
+						t.Fatalf("takeover after it: %q, %v", got, err)
+					}
+				}
+				c.Release()
+			}
+		})
+	}
+}
