@@ -50,7 +50,9 @@ func ValidateResponse(req *ClientRequest, resp *Response) (ClientResult, error) 
 	// "websocket" (any case), so one field with that value alone: a server
 	// naming another protocol too has not said which one it switched to.
 	// (A request's Upgrade may list several, §4.2.1; that is check.go's.)
-	if b.count[hUpgrade] != 1 || !strings.EqualFold(strings.Trim(b.get(hUpgrade), " \t"), "websocket") {
+	// Upgrade is a list (RFC 9110 §7.8), whose empty elements a recipient
+	// ignores (§5.6.1): ", websocket" names websocket alone.
+	if b.count[hUpgrade] != 1 || !soleToken(b.get(hUpgrade), "websocket") {
 		return res, ErrBadUpgrade
 	}
 	if !b.anyHasToken(hConnection, "upgrade") {

@@ -60,14 +60,39 @@ func ParseExtensions(s string) ([]ExtensionOffer, error) {
 // extScanner walks a Sec-WebSocket-Extensions value element by element without
 // storing anything, so callers decide what to keep.
 type extScanner struct {
-	s   string
-	i   int
-	bad bool
+	s     string
+	i     int
+	empty int // empty list elements seen
+	bad   bool
 }
 
-// name reads the extension token that starts an element.
+// skipEmpty moves past OWS and the empty list elements before the next
+// element. RFC 9110 §5.6.1 has a recipient ignore a reasonable number of
+// them; past maxEmptyListElements the value is malformed.
+func (sc *extScanner) skipEmpty() {
+	for {
+		sc.i = skipOWS(sc.s, sc.i)
+		if sc.i >= len(sc.s) || sc.s[sc.i] != ',' {
+			return
+		}
+		sc.emptyElement()
+		sc.i++
+	}
+}
+
+func (sc *extScanner) emptyElement() {
+	if sc.empty++; sc.empty > maxEmptyListElements {
+		sc.bad = true
+	}
+}
+
+// name reads the extension token that starts an element, after any empty
+// elements; a value with no element at all is malformed (1#extension).
 func (sc *extScanner) name() string {
-	sc.i = skipOWS(sc.s, sc.i)
+	sc.skipEmpty()
+	if sc.bad {
+		return ""
+	}
 	n, j := scanToken(sc.s, sc.i)
 	if n == "" {
 		sc.bad = true
@@ -109,8 +134,9 @@ func (sc *extScanner) param() (name, value string, ok bool) {
 	return name, value, true
 }
 
-// more consumes the ',' after an element: true if another element follows,
-// false at the end of the value (or on an error).
+// more consumes the ',' after an element and the empty elements after it:
+// true if another element follows, false at the end of the value (or on an
+// error).
 func (sc *extScanner) more() bool {
 	if sc.bad || sc.i >= len(sc.s) {
 		return false
@@ -120,7 +146,11 @@ func (sc *extScanner) more() bool {
 		return false
 	}
 	sc.i++
-	return true
+	sc.skipEmpty()
+	if !sc.bad && sc.i >= len(sc.s) {
+		sc.emptyElement() // the value ends with an empty element
+	}
+	return !sc.bad && sc.i < len(sc.s)
 }
 
 // appendExtensions parses v onto offers/params without allocating unless a

@@ -20,8 +20,11 @@ func TestParseExtensions(t *testing.T) {
 		{"\tfoo\t,\tbar\t", []ExtensionOffer{{Name: "foo"}, {Name: "bar"}}, true},
 		{"", nil, false},
 		{",", nil, false},
-		{"a,", nil, false},
-		{"a,,b", nil, false},
+		// RFC 9110 §5.6.1: empty list elements are ignored, within a bound.
+		{"a,", []ExtensionOffer{{Name: "a"}}, true},
+		{"a,,b", []ExtensionOffer{{Name: "a"}, {Name: "b"}}, true},
+		{" , a ,\t, b ,", []ExtensionOffer{{Name: "a"}, {Name: "b"}}, true},
+		{" , ,", nil, false},
 		{"a;", nil, false},
 		{"a; =1", nil, false},
 		{"a; x=", nil, false},

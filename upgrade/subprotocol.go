@@ -3,9 +3,11 @@ package upgrade
 import "strings"
 
 // appendSubprotocols parses one Sec-WebSocket-Protocol value: a comma-separated
-// list of tokens, each non-empty and unique (RFC 6455 §4.1 step 10, §11.3.4).
-// The strings alias v.
+// list of tokens, each unique (RFC 6455 §4.1 step 10, §11.3.4). Empty
+// elements are ignored up to maxEmptyListElements (RFC 9110 §5.6.1), but the
+// list is 1#token: a value with no token is malformed. The strings alias v.
 func appendSubprotocols(dst []string, v string) ([]string, bool) {
+	empty, n := 0, 0
 	for {
 		i := strings.IndexByte(v, ',')
 		elem := v
@@ -13,6 +15,17 @@ func appendSubprotocols(dst []string, v string) ([]string, bool) {
 			elem = v[:i]
 		}
 		elem = trimOWS(elem)
+		if elem == "" {
+			if empty++; empty > maxEmptyListElements {
+				return dst, false
+			}
+			if i < 0 {
+				return dst, n > 0
+			}
+			v = v[i+1:]
+			continue
+		}
+		n++
 		if !isToken(elem) {
 			return dst, false
 		}

@@ -108,17 +108,55 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// hasToken reports whether the comma-separated list (RFC 7230 §7) contains tok,
-// compared case-insensitively.
+// maxEmptyListElements is how many empty elements one list-valued field may
+// hold. RFC 9110 §5.6.1: a recipient MUST parse and ignore "a reasonable
+// number of empty list elements" (what senders joining lists leave, as in
+// ", a" or "a, , b"); past the bound the value is refused as malformed, so a
+// field of commas costs one pass and gets the field's 400.
+const maxEmptyListElements = 16
+
+// hasToken reports whether the comma-separated list (RFC 9110 §5.6.1)
+// contains tok, compared case-insensitively; empty elements are ignored, and
+// more than maxEmptyListElements of them make it false.
 func hasToken(list, tok string) bool {
-	for list != "" {
-		var elem string
-		elem, list = cutByte(list, ',')
-		if equalFold(trimOWS(elem), tok) {
+	empty := 0
+	for {
+		elem, rest, more := strings.Cut(list, ",")
+		if elem = trimOWS(elem); elem == "" {
+			if empty++; empty > maxEmptyListElements {
+				return false
+			}
+		} else if equalFold(elem, tok) {
 			return true
 		}
+		if !more {
+			return false
+		}
+		list = rest
 	}
-	return false
+}
+
+// soleToken reports whether the comma-separated list holds tok (any case) as
+// its one non-empty element, empty elements ignored within the bound of
+// hasToken (RFC 9110 §5.6.1).
+func soleToken(list, tok string) bool {
+	empty, found := 0, false
+	for {
+		elem, rest, more := strings.Cut(list, ",")
+		if elem = trimOWS(elem); elem == "" {
+			if empty++; empty > maxEmptyListElements {
+				return false
+			}
+		} else if found || !equalFold(elem, tok) {
+			return false
+		} else {
+			found = true
+		}
+		if !more {
+			return found
+		}
+		list = rest
+	}
 }
 
 // cutByte splits s around the first c; rest is "" when c is absent.
