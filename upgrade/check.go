@@ -14,6 +14,8 @@ func (r *Request) check() *CheckError {
 	if r.major != 1 || r.minor < 1 {
 		return ErrBadProto
 	}
+	// RFC 9112 §3.2: an HTTP/1.1 request without exactly one valid Host is
+	// 400, even when an absolute-form target (§3.2.2) names the host.
 	if b.count[hHost] != 1 || !validHost(b.get(hHost)) {
 		return ErrBadHost
 	}

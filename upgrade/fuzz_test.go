@@ -40,11 +40,21 @@ func refHasToken(values []string, tok string) bool {
 }
 
 // refList splits list headers into trimmed elements.
+//
+// Empty elements are left out (RFC 9110 §5.6.1), but each value must hold one
+// non-empty element at least (the handshake's lists are 1#element): a value
+// without one comes out as a single "" that no token check passes.
 func refList(values []string) []string {
 	var out []string
 	for _, v := range values {
+		n := len(out)
 		for _, e := range strings.Split(v, ",") {
-			out = append(out, refTrim(e))
+			if e = refTrim(e); e != "" {
+				out = append(out, e)
+			}
+		}
+		if len(out) == n {
+			out = append(out, "")
 		}
 	}
 	return out
@@ -193,6 +203,13 @@ func FuzzUpgrade(f *testing.F) {
 	f.Add([]byte("POST / HTTP/1.0\r\nHost: x\r\n\r\n"))
 	f.Add([]byte("GET / HTTP/1.1\nHost: x\n\n"))
 	f.Add([]byte("\x16\x03\x01"))
+	// Absolute-form targets (RFC 9112 §3.2.2) and empty list elements (RFC
+	// 9110 §5.6.1).
+	f.Add([]byte(buildRequest("GET http://server.example.com/chat?x=1 HTTP/1.1", validFields...)))
+	f.Add([]byte(buildRequest("GET HTTPS://[::1]:8443 HTTP/1.1", append(validFields, "Origin: https://[::1]:8443")...)))
+	f.Add([]byte(buildRequest("GET ws://server.example.com/ HTTP/1.1", validFields...)))
+	f.Add([]byte(buildRequest("GET /chat HTTP/1.1", append(withField(validFields, "Upgrade: ,websocket"),
+		"Sec-WebSocket-Protocol: chat, , superchat", "Sec-WebSocket-Extensions: , permessage-deflate,")...)))
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		u := fuzzUpgrader()
@@ -244,7 +261,20 @@ func FuzzUpgrade(f *testing.F) {
 		if herr != nil {
 			t.Fatalf("scanner accepted a block net/http refuses: %v\n%q", herr, data[:n])
 		}
-		if hr.Method != req.Method() || hr.RequestURI != req.Resource() || hr.URL.Path != req.Path() || hr.URL.RawQuery != req.RawQuery() {
+		// An absolute-form target (RFC 9112 §3.2.2): the resource name is
+		// what follows scheme://authority, "/" for an empty path.
+		resource, path := hr.RequestURI, hr.URL.Path
+		if req.AbsoluteForm() {
+			_, rest, _ := strings.Cut(hr.RequestURI, "://")
+			resource = strings.TrimPrefix(rest, hr.URL.Host)
+			if resource == "" || resource[0] == '?' {
+				resource = "/" + resource
+			}
+			if path == "" {
+				path = "/"
+			}
+		}
+		if hr.Method != req.Method() || resource != req.Resource() || path != req.Path() || hr.URL.RawQuery != req.RawQuery() {
 			t.Fatalf("view differs from net/http: %q %q %q", req.Method(), req.Resource(), req.Path())
 		}
 		out, res := u.Handshake(req, testPeer, nil, nil)
@@ -416,6 +446,8 @@ func FuzzParseRequestPrefixes(f *testing.F) {
 	f.Add([]byte("GET /"+strings.Repeat("a", 3000)+" HTTP/1.1\r\n\r\n"), uint16(1000), uint16(2000), uint16(1000))
 	f.Add([]byte("GET / HTTP/1.1\r\nX: "+strings.Repeat("a", 1500)+"\r\n\r\n"), uint16(1000), uint16(2000), uint16(1000))
 	f.Add([]byte(chromeRequest), uint16(0), uint16(0), uint16(40))
+	f.Add([]byte("GET http://server.example.com:80/"+strings.Repeat("a", 1500)+"?q HTTP/1.1\r\nHost: x\r\n\r\n"), uint16(3000), uint16(1000), uint16(12))
+	f.Add([]byte("GET https://user@h/ HTTP/1.1\r\nHost: x\r\n\r\n"), uint16(0), uint16(0), uint16(20))
 	f.Fuzz(func(t *testing.T, data []byte, block, line, cut uint16) {
 		lim := &Limits{MaxHeaderBytes: int(block), MaxLineBytes: int(line), MaxHeaders: 8}
 		wantN, want := ParseRequest(data, NewRequest(), lim)

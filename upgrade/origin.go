@@ -22,7 +22,7 @@ func (u *Upgrader) originAllowed(r *Request) bool {
 	if !ok {
 		return false // "null", userinfo, a bad scheme or host: never matched
 	}
-	if sameOrigin(scheme, host, r.hb.get(hHost)) {
+	if sameOrigin(scheme, host, r.host()) {
 		return true
 	}
 	if u == nil {

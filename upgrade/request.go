@@ -24,7 +24,9 @@ import (
 // modified. Do not copy a Request by value.
 type Request struct {
 	hb                    block
-	method, target        span
+	method, target        span // target: path and query (resource)
+	authority             span // of an absolute-form target (absolute)
+	absolute              bool
 	major, minor          uint8
 	parsed                bool
 	version               int // 13 or 8 once checked
@@ -64,7 +66,7 @@ func NewRequest() *Request {
 
 func (r *Request) reset() {
 	r.hb.reset()
-	r.method, r.target = span{}, span{}
+	r.method, r.target, r.authority, r.absolute = span{}, span{}, span{}, false
 	r.major, r.minor, r.parsed, r.version = 0, 0, false, 0
 	clear(r.protos)
 	r.protos = r.protos[:0]
@@ -118,8 +120,22 @@ func (r *Request) Method() string { r.own(); return r.hb.str(r.method) }
 // Proto returns the HTTP version from the request line.
 func (r *Request) Proto() (major, minor int) { return int(r.major), int(r.minor) }
 
-// Resource returns the request-target as sent: the escaped path and the query.
-func (r *Request) Resource() string { r.own(); return r.hb.str(r.target) }
+// Resource returns the resource name (RFC 6455 §3) as sent: the escaped path
+// and the query. Of an absolute-form request-target (RFC 9112 §3.2.2,
+// "GET http://host/chat HTTP/1.1") it is the path and query, "/" standing for
+// an empty path; the authority is [Request.Host].
+func (r *Request) Resource() string {
+	r.own()
+	t := r.hb.str(r.target)
+	if r.absolute && (t == "" || t[0] == '?') {
+		return "/" + t
+	}
+	return t
+}
+
+// AbsoluteForm reports whether the request-target was an absolute URI
+// (RFC 9112 §3.2.2) rather than a path.
+func (r *Request) AbsoluteForm() bool { return r.absolute }
 
 // Path returns the unescaped path (like url.URL.Path).
 func (r *Request) Path() string { r.own(); return r.path() }
@@ -127,6 +143,9 @@ func (r *Request) Path() string { r.own(); return r.path() }
 // path is Path without the copy (views for the handshake's own checks).
 func (r *Request) path() string {
 	p, _ := cutByte(r.hb.str(r.target), '?')
+	if p == "" {
+		return "/" // an absolute-form target with an empty path (RFC 6455 §3)
+	}
 	if strings.IndexByte(p, '%') < 0 {
 		return p
 	}
@@ -188,8 +207,17 @@ func unescapeQuery(s string) string {
 	return s
 }
 
-// Host returns the Host header, port included when the client sent one.
-func (r *Request) Host() string { r.own(); return r.hb.get(hHost) }
+// Host returns the Host header, port included when the client sent one. For
+// an absolute-form request-target it is the target's authority instead: RFC
+// 9112 §3.2.2 has a server ignore the Host field then and use the target's.
+func (r *Request) Host() string { r.own(); return r.host() }
+
+func (r *Request) host() string {
+	if r.absolute {
+		return r.hb.str(r.authority)
+	}
+	return r.hb.get(hHost)
+}
 
 // Version returns the Sec-WebSocket-Version the client asked for (13 or 8 once
 // the checks passed, 0 before).

@@ -1,6 +1,9 @@
 package upgrade
 
-import "bytes"
+import (
+	"bytes"
+	"net/netip"
+)
 
 // httpVersion matches "HTTP/" DIGIT "." DIGIT (RFC 7230 §2.6) against a prefix
 // when !complete, so a partial first line is checked as far as it goes.
@@ -24,15 +27,25 @@ func httpVersion(v []byte, complete bool) (major, minor uint8, err error) {
 	return major, minor, nil
 }
 
-// requestLine checks method SP request-target SP HTTP-version (RFC 7230 §3.1.1).
-// Only origin-form targets are accepted (RFC 6455 §4.1 sends a resource name);
-// path escapes must be well formed and '#' and non-ASCII bytes are refused.
-// With !complete it checks a prefix and reports only what is already wrong.
-func requestLine(line []byte, complete bool) (method, target span, major, minor uint8, err error) {
+// reqLine is a scanned request line.
+type reqLine struct {
+	method, target span // target: the path and query (all of it in origin-form)
+	authority      span // of an absolute-form target
+	absolute       bool
+	major, minor   uint8
+}
+
+// requestLine checks method SP request-target SP HTTP-version (RFC 9112 §3).
+// The target is origin-form, or absolute-form with an http or https URI
+// (RFC 9112 §3.2.2: a server MUST accept it; RFC 6455 §4.2.1 allows "an
+// absolute HTTP/HTTPS URI containing the /resource name/"). Path escapes must
+// be well formed and '#' and non-ASCII bytes are refused. With !complete it
+// checks a prefix and reports only what is already wrong.
+func requestLine(line []byte, complete bool) (rl reqLine, err error) {
 	i := 0
 	for i < len(line) && line[i] != ' ' {
 		if class[line[i]]&cTchar == 0 {
-			return method, target, 0, 0, ErrMalformed
+			return rl, ErrMalformed
 		}
 		i++
 	}
@@ -43,30 +56,42 @@ func requestLine(line []byte, complete bool) (method, target span, major, minor 
 		return
 	}
 	if i == 0 {
-		return method, target, 0, 0, ErrMalformed
+		return rl, ErrMalformed
 	}
-	method = span{0, uint32(i)}
+	rl.method = span{0, uint32(i)}
 	i++
+	if i < len(line) && line[i] != '/' {
+		var p int
+		var partial bool
+		if rl.authority, p, partial, err = absolutePrefix(line, i); err != nil || partial {
+			if partial && complete {
+				err = ErrMalformed
+			}
+			return
+		}
+		rl.absolute = true
+		i = p
+	}
 	j, query := i, false
 	for ; j < len(line) && line[j] != ' '; j++ {
 		c := line[j]
 		switch {
-		case j == i && c != '/':
-			return method, target, 0, 0, ErrMalformed
+		case j == i && c != '/' && !(rl.absolute && c == '?'):
+			return rl, ErrMalformed
 		case class[c]&cTarget == 0:
-			return method, target, 0, 0, ErrMalformed
+			return rl, ErrMalformed
 		case c == '?':
 			query = true
 		case c == '%' && !query:
 			for k := 1; k <= 2; k++ {
 				if j+k >= len(line) {
 					if complete {
-						return method, target, 0, 0, ErrMalformed
+						return rl, ErrMalformed
 					}
 					return
 				}
 				if class[line[j+k]]&cHex == 0 {
-					return method, target, 0, 0, ErrMalformed
+					return rl, ErrMalformed
 				}
 			}
 			j += 2
@@ -78,12 +103,78 @@ func requestLine(line []byte, complete bool) (method, target span, major, minor 
 		}
 		return
 	}
-	if j == i {
-		return method, target, 0, 0, ErrMalformed
+	if j == i && !rl.absolute {
+		return rl, ErrMalformed // no target: two spaces
 	}
-	target = span{uint32(i), uint32(j)}
-	major, minor, err = httpVersion(line[j+1:], complete)
+	rl.target = span{uint32(i), uint32(j)}
+	rl.major, rl.minor, err = httpVersion(line[j+1:], complete)
 	return
+}
+
+// absolutePrefix matches the start of an absolute-form target at line[i:]:
+// "http://" or "https://" (the scheme in any case, RFC 3986 §3.1) and a
+// non-empty authority of Host bytes (RFC 9110 §4.2.1: an http URI with an
+// empty host is invalid). Userinfo is refused (RFC 9110 §4.2.4: a recipient
+// SHOULD treat it as an error), as is every other scheme: ws and wss URIs
+// name the connection the client opens, not the target of the HTTP request
+// (RFC 6455 §4.1 sends their resource name). p is where the path or query
+// starts; partial says line ended before it (the prefix so far is good).
+func absolutePrefix(line []byte, i int) (auth span, p int, partial bool, err error) {
+	const pat = "https://"
+	for k := 0; k < len(pat); k++ {
+		if i == len(line) {
+			return auth, 0, true, nil
+		}
+		if c := lower(line[i]); c != pat[k] {
+			if k == 4 && c == ':' {
+				continue // "http:": the same byte goes on against pat[5]
+			}
+			return auth, 0, false, ErrMalformed
+		}
+		i++
+	}
+	a := i
+	for ; i < len(line) && line[i] != '/' && line[i] != '?' && line[i] != ' '; i++ {
+		if class[line[i]]&cHost == 0 || line[i] == '%' {
+			return auth, 0, false, ErrMalformed // '@' (userinfo) and '#' among them
+		}
+	}
+	if i == len(line) {
+		return auth, 0, true, nil
+	}
+	if !validAuthority(line[a:i]) {
+		return auth, 0, false, ErrMalformed
+	}
+	return span{uint32(a), uint32(i)}, i, false, nil
+}
+
+// validAuthority checks host [":" port] of an absolute-form target (RFC 3986
+// §3.2.2, §3.2.3): an IPv6 literal in brackets or a non-empty reg-name or
+// IPv4 address (unreserved and sub-delims; no percent-encoding, which no
+// WebSocket host needs), then digits for the port, possibly none.
+func validAuthority(a []byte) bool {
+	host, port := a, []byte(nil)
+	if i := bytes.LastIndexByte(a, ':'); i >= 0 && bytes.IndexByte(a[i:], ']') < 0 {
+		host, port = a[:i], a[i+1:]
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if len(host) >= 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		ip, err := netip.ParseAddr(bstr(host[1 : len(host)-1]))
+		return err == nil && ip.Is6() && ip.Zone() == ""
+	}
+	if len(host) == 0 {
+		return false
+	}
+	for _, c := range host {
+		if c == ':' || c == '[' || c == ']' {
+			return false
+		}
+	}
+	return true // the bytes passed cHost without '%' in absolutePrefix
 }
 
 // firstLine finds the first line of buf: its length without CRLF and the offset
@@ -127,7 +218,7 @@ func ParseRequest(buf []byte, req *Request, lim *Limits) (int, error) {
 		// line is checked first, so that a request ends the same however the
 		// reads cut it: a bad byte before the limit is 400, not 414.
 		if pl, _, _ := firstLine(buf[:maxLine-1], maxLine, err); pl > 0 {
-			if _, _, _, _, perr := requestLine(buf[:pl], false); perr != nil {
+			if _, perr := requestLine(buf[:pl], false); perr != nil {
 				return 0, perr
 			}
 		}
@@ -136,7 +227,7 @@ func ParseRequest(buf []byte, req *Request, lim *Limits) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	method, target, major, minor, err := requestLine(buf[:ll], next != 0)
+	rl, err := requestLine(buf[:ll], next != 0)
 	if err != nil {
 		return 0, err
 	}
@@ -158,7 +249,8 @@ func ParseRequest(buf []byte, req *Request, lim *Limits) (int, error) {
 		req.reset()
 		return 0, err
 	}
-	req.method, req.target, req.major, req.minor = method, target, major, minor
+	req.method, req.target, req.major, req.minor = rl.method, rl.target, rl.major, rl.minor
+	req.authority, req.absolute = rl.authority, rl.absolute
 	req.parsed = true
 	return end, nil
 }
