@@ -39,7 +39,11 @@ func (c *Conn) Close(code frame.StatusCode, reason string) error {
 
 // CloseNow sends a close frame with code and reason, as far as the socket takes it
 // without blocking, and closes the TCP connection at once (WebSocket-Node drop; use
-// frame.StatusProtocolError for its default).
+// frame.StatusProtocolError for its default). Output still queued for the peer is
+// dropped, in every mode (its WriteMessageFunc completions get ErrClosed): a close
+// frame behind it does not go out. In goroutine mode, where a writer goroutine does
+// the writing, a close frame with nothing queued ahead of it is left to that writer
+// (within CloseTimeout).
 func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
 	if err := closing.Check(code, reason); err != nil {
 		return err
@@ -69,9 +73,13 @@ func (c *Conn) sendClose(code frame.StatusCode, reason string) bool {
 		p, _ = frame.AppendClose(p, code, reason)
 	}
 	c.write.mu.Lock()
+	behind := c.goMode() && (c.outLen() > 0 || c.sink().Inflight() > 0)
 	// Behind the pongs owed; messages held behind an unfinished fragmented
 	// message can no longer go out (nothing follows a close, RFC 6455 §5.5.1).
 	sent, dropped := c.write.w.Close(c.sink(), p)
+	if sent && behind {
+		c.write.flags |= wfCloseBehind // closesNetNow
+	}
 	if sent {
 		// Under write.mu: a writer refused because the close frame is queued
 		// must find the connection closing, not open (RFC 6455 §7.1.3: the

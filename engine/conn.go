@@ -227,8 +227,9 @@ const (
 
 // write.flags (under write.mu).
 const (
-	wfShutOwed   uint16 = 1 << iota // half-close once the queued output is out (shutdownWrite)
-	wfFinishOwed                    // the close handshake is done: finish once output is out
+	wfShutOwed    uint16 = 1 << iota // half-close once the queued output is out (shutdownWrite)
+	wfFinishOwed                     // the close handshake is done: finish once output is out
+	wfCloseBehind                    // goroutine mode: our close frame was queued behind other output
 )
 
 // Kept holds what the verify hook chose to keep from the handshake request.

@@ -15,15 +15,18 @@ import (
 // (its documentation: "once the socket has taken all of it, or with
 // ErrClosed if the connection ends first"), however the connection ends
 // while messages wait for a peer that does not read: CloseNow, the peer's
-// close frame, Close past CloseTimeout. The peer reads to EOF, once every
+// close frame, Close past CloseTimeout, Abort. The peer reads to EOF, once every
 // callback has run (but for the peer's close, which the loops read only once
 // the output drains), and checks which messages came whole.
 // Goroutine mode's writer goes on writing what was queued after the
 // connection ended (closeNet), so a callback that said ErrClosed there was
-// a lie: the peer got the message.
+// a lie: the peer got the message. After CloseNow or Abort the socket
+// closes at once (closesNetNow) and the queue is dropped; its bytes were
+// still counted as out, so the messages of the writer's cut write said nil,
+// whole or not.
 func TestDoneTellsTheTruth(t *testing.T) {
 	t.Parallel()
-	for _, how := range []string{"CloseNow", "peer close", "Close timeout"} {
+	for _, how := range []string{"CloseNow", "peer close", "Close timeout", "Abort"} {
 		for _, wss := range []bool{false, true} {
 			name := how
 			if wss {
@@ -40,7 +43,9 @@ func TestDoneTellsTheTruth(t *testing.T) {
 func testDoneTruth(t *testing.T, cfg Config, how string, wss bool) {
 	const msgs, size = 24, 512 << 10
 	cfg.MaxWriteBuffer = 64 << 20
-	cfg.CloseTimeout = time.Second
+	if cfg.CloseTimeout == 0 {
+		cfg.CloseTimeout = time.Second
+	}
 	cfg.PingInterval = -1
 	h := &openedHandler{opened: make(chan *Conn, 1)}
 	var rc *rawClient
@@ -72,6 +77,8 @@ func testDoneTruth(t *testing.T, cfg Config, how string, wss bool) {
 	switch how {
 	case "CloseNow":
 		c.CloseNow(frame.StatusGoingAway, "")
+	case "Abort":
+		c.Abort()
 	case "peer close":
 		rc.write(frameBytes(true, frame.OpClose, 0, []byte{0x03, 0xe8}, true))
 	case "Close timeout":

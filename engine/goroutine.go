@@ -223,9 +223,24 @@ func (c *Conn) closeNet() {
 }
 
 // closesNetNow: closeNet closes the socket at once, dropping what is queued
-// (under write.mu).
+// (under write.mu): for an abort, after a write error, and for CloseNow (and
+// the slow consumer's close, which is CloseNow's) when the close frame went
+// in behind other output. CloseNow promises the close frame only as far as
+// the socket takes it without blocking, as on the loops, where what is
+// queued is dropped when the socket closes; the writer would otherwise write
+// the whole backlog to a peer that may not read, for up to CloseTimeout. A
+// close frame queued alone is left to the writer, which has nothing ahead of
+// it.
 func (c *Conn) closesNetNow() bool {
-	return c.closeReq.Load() == closing.Abort || c.write.w.WriteErr()
+	switch c.closeReq.Load() {
+	case closing.Abort:
+		return true
+	case closing.Now, closing.Slow:
+		if c.write.flags&wfCloseBehind != 0 {
+			return true
+		}
+	}
+	return c.write.w.WriteErr()
 }
 
 // endDones splits the completions owed as the connection ends (finish, under

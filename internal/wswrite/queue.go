@@ -300,6 +300,13 @@ func Written(lim *Limits, buf []byte) {
 
 // Release returns the write side's pooled buffers (the connection is over).
 func (w *Writer) Release(lim *Limits) {
+	if x := w.extras; x != nil {
+		// The queue's bytes never go out: off the count, so that a writer
+		// still writing what it took (goroutine mode, after a close at
+		// once) counts only its own bytes as out (TakeDones). Their dones
+		// were taken before (EndDones).
+		x.appended -= int64(w.out.Len())
+	}
 	w.out.Release()
 	w.corked = 0
 	if w.pongs != nil {
