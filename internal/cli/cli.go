@@ -40,7 +40,7 @@ func Main(args []string, h Hooks) int {
 	case "bench":
 		err = bench(args[1:])
 	case "version", "-version", "--version":
-		err = version(args[1:])
+		return versionMain(args[1:], os.Stdout, os.Stderr)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0

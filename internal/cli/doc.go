@@ -8,8 +8,9 @@
 //	weir bench [flags] URL   the load generator (echo, rate, fan-out, idle and storm)
 //	weir version             the module version and VCS revision built
 //
-// Contract: Main returns the exit status for the binary to pass on (a
-// command's flag errors and -h exit with 2 as package flag does). serve's
+// Contract: Main returns the exit status for the binary to pass on: 0, 1
+// when the command failed, 2 for a usage error (a bad flag or argument, as
+// package flag does); -h prints the command's usage and exits 0. serve's
 // chat keeps its rooms on a pubsub.Hub (serve_chat.go states the protocol);
 // with a bridge from Hooks the rooms span every node of the cluster.
 package cli

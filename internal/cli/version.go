@@ -1,22 +1,41 @@
 package cli
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 )
 
-// version is "weir version": what was built, from the build information the Go
+// versionMain is "weir version": what was built, from the build information the Go
 // toolchain embeds. A binary installed with `go install ...@v1.2.3` has that
 // module version; one built in a checkout has a pseudo-version or "(devel)",
 // and the VCS revision says which commit.
-func version(args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("version: unexpected argument %q", args[0])
+//
+// It returns the exit status: like the other commands, -h prints the usage
+// and exits 0, and a flag or an argument is a usage error (2).
+func versionMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: weir version\n\nPrints the module version and the VCS revision built.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, errorLine(fmt.Errorf("version: unexpected argument %q", fs.Arg(0))))
+		fs.Usage()
+		return 2
 	}
 	info, _ := debug.ReadBuildInfo()
-	fmt.Println(versionString(info))
-	return nil
+	fmt.Fprintln(stdout, versionString(info))
+	return 0
 }
 
 // versionString renders info as one line:

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/weir-ws/weir/engine"
@@ -54,6 +56,39 @@ func TestErrorLine(t *testing.T) {
 	for _, tt := range tests {
 		if got := errorLine(tt.err); got != tt.want {
 			t.Errorf("errorLine(%q) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestVersionArgs: `weir version -h` is help like every other command's -h
+// (usage on stderr, exit 0), and an argument is a usage error (exit 2, as
+// Main's contract says), not a failed command (1).
+func TestVersionArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args       []string
+		want       int
+		wantOut    string // in stdout
+		wantErrOut string // in stderr
+	}{
+		{nil, 0, "weir ", ""},
+		{[]string{"-h"}, 0, "", "usage: weir version"},
+		{[]string{"--help"}, 0, "", "usage: weir version"},
+		{[]string{"x"}, 2, "", "usage: weir version"},
+		{[]string{"-bogus"}, 2, "", "usage: weir version"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		got := versionMain(tt.args, &stdout, &stderr)
+		if got != tt.want {
+			t.Errorf("weir version %q: exit %d, want %d", tt.args, got, tt.want)
+		}
+		if !strings.Contains(stdout.String(), tt.wantOut) || !strings.Contains(stderr.String(), tt.wantErrOut) {
+			t.Errorf("weir version %q: stdout %q, stderr %q; want %q in stdout, %q in stderr",
+				tt.args, stdout.String(), stderr.String(), tt.wantOut, tt.wantErrOut)
+		}
+		if tt.want != 0 && stdout.Len() != 0 {
+			t.Errorf("weir version %q: printed a version on a usage error: %q", tt.args, stdout.String())
 		}
 	}
 }
