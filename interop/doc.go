@@ -10,10 +10,13 @@
 //	go test -count=1 .                    # matrix + bad-peer suite
 //	go test -count=1 . -args -update-doc  # and rewrite ../docs/conformance.md
 //
-// (`make interop` at the repository root does the last line.) The doc is written
-// only after a complete run (no -run filter). Without CI=true a peer that is not
-// installed is skipped and its cells read "not run"; with CI=true a missing peer
-// fails the run.
+// At the repository root, `make docs` does the last line; `make interop` runs
+// the suite with -args -check-doc instead, which fails when the committed
+// ../docs/conformance.md says other than the run found, and writes nothing.
+// The doc is written only after a complete run (no -run filter) in which
+// every peer ran. Without CI=true a peer that is not installed is skipped,
+// with one line naming what to install, and -check-doc leaves its cells out;
+// with CI=true a missing peer fails the run.
 //
 // # The matrix
 //
