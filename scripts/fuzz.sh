@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz target of a module briefly: scripts/fuzz.sh [module-dir]
-# (the repository's root module by default; make natsbridge passes natsbridge).
+# (the repository's root module by default; make fuzz-natsbridge passes natsbridge).
 #
 # Targets are found in the packages' test files (a `func FuzzX(` at the start of a
 # line), so a new Fuzz function is picked up without editing this file.
@@ -24,7 +24,7 @@
 #   FUZZEXECS=N      executions per target (default 50000)
 #   FUZZTIME=30s     a duration for every target instead (longer local runs; subject
 #                    to the upstream race above on Go < 1.27)
-#   GOFLAGS          passed through (make natsbridge sets -tags=fuzzonly)
+#   GOFLAGS          passed through (make fuzz-natsbridge sets -tags=fuzzonly)
 set -euo pipefail
 GO=${GO:-go}
 FUZZEXECS=${FUZZEXECS:-50000}
