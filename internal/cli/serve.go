@@ -55,43 +55,67 @@ const natsBuild = "github.com/weir-ws/weir/natsbridge/cmd/weir"
 var errNoNATS = errors.New("serve: this build has no NATS; build " + natsBuild +
 	" (make run-cluster starts a NATS server and two nodes)")
 
-// serve runs the demo server until SIGINT or SIGTERM, then shuts it down
-// gracefully (1001 to every WebSocket, in-flight HTTP requests finished).
-func serve(args []string, h Hooks) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+// serveFlags are serve's flags, parsed.
+type serveFlags struct {
+	addr               *string
+	maxMsg, maxFrame   *int64
+	loops, workers     *int
+	inline, gpc, reuse *bool
+	ping               *time.Duration
+	maxConns           *int
+	anyOrigin          *bool
+	compress           *bool
+	tls                serveTLSFlags
+	metrics            *bool
+	noNATS             *string // -nats in a build without NATS; nil when Hooks add it
+}
+
+// newServeFlags is serve's flag set, Hooks' flags included. A test parses the
+// docs' `weir serve` command lines with it.
+func newServeFlags(h Hooks, eh flag.ErrorHandling) (*flag.FlagSet, *serveFlags) {
+	fs := flag.NewFlagSet("serve", eh)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
 	}
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0 picks one)")
-	maxMsg := fs.Int64("max-message", 16<<20, "largest message accepted, bytes (over it: close 1009)")
-	maxFrame := fs.Int64("max-frame", 0, "largest frame accepted, bytes (0: same as -max-message)")
-	loops := fs.Int("loops", 0, "event loops (0: GOMAXPROCS)")
-	workers := fs.Int("workers", 0, "worker goroutines (0: 4×GOMAXPROCS)")
-	inline := fs.Bool("inline", false, "run callbacks on the event loops instead of the worker pool")
-	gpc := fs.Bool("goroutine-per-conn", false, "one goroutine per connection instead of the event loops")
-	reuse := fs.Bool("reuseport", false, "one SO_REUSEPORT listener and accept goroutine per loop, so the kernel\nspreads new connections across them (Linux, macOS, FreeBSD)")
-	ping := fs.Duration("ping-interval", 20*time.Second, "keepalive ping after this long without input (negative: off)")
-	maxConns := fs.Int("max-conns", 0, "WebSocket connection cap (0: none)")
-	anyOrigin := fs.Bool("any-origin", false, "accept cross-origin handshakes (the page itself is same-origin)")
-	compress := fs.Bool("compress", false, "accept permessage-deflate offers (RFC 7692) with the default options")
-	tlsf := addServeTLSFlags(fs) // serve_tls.go
-	withMetrics := fs.Bool("metrics", false, "serve the engine's metrics at /metrics, Prometheus text format (docs/metrics.md)")
+	f := &serveFlags{
+		addr:      fs.String("addr", "127.0.0.1:8080", "listen address (port 0 picks one)"),
+		maxMsg:    fs.Int64("max-message", 16<<20, "largest message accepted, bytes (over it: close 1009)"),
+		maxFrame:  fs.Int64("max-frame", 0, "largest frame accepted, bytes (0: same as -max-message)"),
+		loops:     fs.Int("loops", 0, "event loops (0: GOMAXPROCS)"),
+		workers:   fs.Int("workers", 0, "worker goroutines (0: 4×GOMAXPROCS)"),
+		inline:    fs.Bool("inline", false, "run callbacks on the event loops instead of the worker pool"),
+		gpc:       fs.Bool("goroutine-per-conn", false, "one goroutine per connection instead of the event loops"),
+		reuse:     fs.Bool("reuseport", false, "one SO_REUSEPORT listener and accept goroutine per loop, so the kernel\nspreads new connections across them (Linux, macOS, FreeBSD)"),
+		ping:      fs.Duration("ping-interval", 20*time.Second, "keepalive ping after this long without input (negative: off)"),
+		maxConns:  fs.Int("max-conns", 0, "WebSocket connection cap (0: none)"),
+		anyOrigin: fs.Bool("any-origin", false, "accept cross-origin handshakes (the page itself is same-origin)"),
+		compress:  fs.Bool("compress", false, "accept permessage-deflate offers (RFC 7692) with the default options"),
+		tls:       addServeTLSFlags(fs), // serve_tls.go
+		metrics:   fs.Bool("metrics", false, "serve the engine's metrics at /metrics, Prometheus text format (docs/metrics.md)"),
+	}
 	if h.ServeFlags != nil {
 		h.ServeFlags(fs)
 	}
-	var noNATS *string
 	if fs.Lookup("nats") == nil {
-		noNATS = fs.String("nats", "", "join a cluster over NATS: not in this build (see "+natsBuild+")")
+		f.noNATS = fs.String("nats", "", "join a cluster over NATS: not in this build (see "+natsBuild+")")
 	}
+	return fs, f
+}
+
+// serve runs the demo server until SIGINT or SIGTERM, then shuts it down
+// gracefully (1001 to every WebSocket, in-flight HTTP requests finished).
+func serve(args []string, h Hooks) error {
+	fs, f := newServeFlags(h, flag.ExitOnError)
 	fs.Parse(args)
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	if noNATS != nil && *noNATS != "" {
+	if f.noNATS != nil && *f.noNATS != "" {
 		return errNoNATS
 	}
+	tlsf := f.tls
 	tlsCfg, err := tlsf.config()
 	if err != nil {
 		return err
@@ -106,17 +130,17 @@ func serve(args []string, h Hooks) error {
 	}
 
 	cfg := &engine.Config{
-		Loops: *loops, Workers: *workers, MaxMessageSize: *maxMsg, MaxFrameSize: *maxFrame,
-		GoroutinePerConn: *gpc, PingInterval: *ping, MaxConns: *maxConns,
+		Loops: *f.loops, Workers: *f.workers, MaxMessageSize: *f.maxMsg, MaxFrameSize: *f.maxFrame,
+		GoroutinePerConn: *f.gpc, PingInterval: *f.ping, MaxConns: *f.maxConns,
 	}
-	if *inline {
+	if *f.inline {
 		cfg.Dispatch = engine.DispatchInline
 	}
-	if *compress {
+	if *f.compress {
 		cfg.Compression = &deflate.Options{}
 	}
-	d, err := startDemo(demoOptions{Addr: *addr, Config: cfg, AnyOrigin: *anyOrigin, ReusePort: *reuse,
-		Metrics: *withMetrics, Bridge: bridge, TLSAddr: *tlsf.addr, TLS: tlsCfg})
+	d, err := startDemo(demoOptions{Addr: *f.addr, Config: cfg, AnyOrigin: *f.anyOrigin, ReusePort: *f.reuse,
+		Metrics: *f.metrics, Bridge: bridge, TLSAddr: *tlsf.addr, TLS: tlsCfg})
 	if err != nil {
 		return err
 	}
