@@ -1,6 +1,7 @@
 // Command docsnippets checks that every Go snippet in README.md and docs/*.md
-// compiles and runs as written, so that a reader can paste it. Run it from the
-// module root (make docs-check, part of make test):
+// compiles and runs as written, so that a reader can paste it, and that every
+// `make TARGET` they (and bench/README.md) show names a target of the
+// Makefile. Run it from the module root (make docs-check, part of make test):
 //
 //   - A snippet that is a whole program (it has `package main`) is built and
 //     vetted as it stands, imports and all.
@@ -75,6 +76,13 @@ func run() error {
 			failed = append(failed, err.Error())
 		}
 	}
+	// Every make target the docs name exists (bench/README.md too).
+	mfailed, mn, err := checkMakeTargets("Makefile", append(files, "bench/README.md"))
+	if err != nil {
+		return err
+	}
+	failed = append(failed, mfailed...)
+	fmt.Printf("docsnippets: %d make invocations, targets checked against the Makefile\n", mn)
 	fmt.Printf("docsnippets: %d Go snippets in README.md and docs/:", len(snippets))
 	for _, k := range []string{"quoted from examples", "programs, built and vetted", "another library's, not checked"} {
 		fmt.Printf(" %d %s;", counts[k], k)
