@@ -11,7 +11,7 @@
 //
 // Nothing here runs per message. A scrape calls Source.Metrics once (a walk
 // over the connections under the engine's stats lock, plus a few dozen atomic
-// loads; see engine.Metrics) and formats 62 series (the histogram as one). The engine keeps the
+// loads; see engine.Metrics) and formats 64 series (the histogram as one). The engine keeps the
 // counters whether or not anything publishes them.
 //
 // # Contract
