@@ -15,39 +15,49 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 )
+
+// commands are wsbench's commands, each with its arguments after the name.
+var commands = map[string]func([]string){
+	"run":       runRun,
+	"gen":       runGen,
+	"report":    runReport,
+	"ratio":     runRatio,
+	"chop":      runChop,
+	"pubsub":    runPubsub,
+	"psgen":     runPsGen,
+	"tlsreport": runTLSReport,
+	"tlsstorm":  runTLSStorm,
+	"psreport":  runPsReport,
+}
+
+// usage names every command, sorted; `wsbench CMD -h` lists a command's flags.
+func usage() string {
+	names := slices.Sorted(maps.Keys(commands))
+	return "usage: wsbench " + strings.Join(names, "|") + " [flags]   (wsbench CMD -h: its flags; bench/README.md)"
+}
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: wsbench run|report|gen [flags]")
+		fmt.Fprintln(os.Stderr, usage())
 		os.Exit(2)
 	}
 	switch os.Args[1] {
-	case "run":
-		runRun(os.Args[2:])
-	case "gen":
-		runGen(os.Args[2:])
-	case "report":
-		runReport(os.Args[2:])
-	case "ratio":
-		runRatio(os.Args[2:])
-	case "chop":
-		runChop(os.Args[2:])
-	case "pubsub":
-		runPubsub(os.Args[2:])
-	case "psgen":
-		runPsGen(os.Args[2:])
-	case "tlsreport":
-		runTLSReport(os.Args[2:])
-	case "tlsstorm":
-		runTLSStorm(os.Args[2:])
-	case "psreport":
-		runPsReport(os.Args[2:])
-	default:
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(os.Stderr, usage())
+		return
+	}
+	run, ok := commands[os.Args[1]]
+	if !ok {
 		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
+		fmt.Fprintln(os.Stderr, usage())
 		os.Exit(2)
 	}
+	run(os.Args[2:])
 }
 
 func fatal(err error) {
