@@ -1,7 +1,8 @@
 // Command docsnippets checks that every Go snippet in README.md and docs/*.md
 // compiles and runs as written, so that a reader can paste it, and that every
 // `make TARGET` they (and bench/README.md) show names a target of the
-// Makefile. Run it from the module root (make docs-check, part of make test):
+// Makefile, and every TestX, BenchmarkX, FuzzX and ExampleX they name is
+// declared in a _test.go. Run it from the module root (make docs-check, part of make test):
 //
 //   - A snippet that is a whole program (it has `package main`) is built and
 //     vetted as it stands, imports and all.
@@ -83,6 +84,13 @@ func run() error {
 	}
 	failed = append(failed, mfailed...)
 	fmt.Printf("docsnippets: %d make invocations, targets checked against the Makefile\n", mn)
+	// Every test, benchmark, fuzz target and example they name exists.
+	tfailed, tn, err := checkTestNames(".", append(files, "bench/README.md"))
+	if err != nil {
+		return err
+	}
+	failed = append(failed, tfailed...)
+	fmt.Printf("docsnippets: %d test, benchmark, fuzz and example names, each declared in a _test.go\n", tn)
 	fmt.Printf("docsnippets: %d Go snippets in README.md and docs/:", len(snippets))
 	for _, k := range []string{"quoted from examples", "programs, built and vetted", "another library's, not checked"} {
 		fmt.Printf(" %d %s;", counts[k], k)

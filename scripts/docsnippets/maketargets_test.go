@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,25 @@ func TestCheckMakeTargets(t *testing.T) {
 	must(err)
 	if n != 5 || len(failed) != 3 {
 		t.Errorf("checked %d, failed %q; want 5 checked, 3 failed (X, GO, gone)", n, failed)
+	}
+}
+
+func TestCheckTestNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "pkg"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "pkg", "x_test.go"), []byte("package pkg\n\nfunc TestThere(t *testing.T) {}\nfunc BenchmarkHeap(b *testing.B) {}\n"), 0o644))
+	doc := filepath.Join(dir, "doc.md")
+	must(os.WriteFile(doc, []byte("`TestThere` and BenchmarkHeap/deflate; TestGone.\nTesting is not a name.\n"), 0o644))
+	failed, n, err := checkTestNames(dir, []string{doc})
+	must(err)
+	if n != 3 || len(failed) != 1 || !strings.Contains(failed[0], "TestGone") {
+		t.Errorf("named %d, failed %q; want 3 named, TestGone failed", n, failed)
 	}
 }
