@@ -120,7 +120,9 @@ docs: interop/node_modules
 
 ## docs-check: every Go snippet in README.md and docs/*.md builds and runs as
 ## written: whole programs are vetted, the rest must be quoted from an
-## example*_test.go (whose output go test checks). See scripts/docsnippets.
+## example*_test.go (whose output go test checks). Every `make TARGET` the
+## docs show is a target here, and every test, benchmark, fuzz target and
+## example they name is declared. See scripts/docsnippets.
 docs-check:
 	GO=$(GO) $(GO) run ./scripts/docsnippets
 
