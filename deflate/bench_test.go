@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/weir-ws/weir/bufpool"
 )
 
 // benchMessages are distinct JSON-like messages sharing keys and vocabulary,
@@ -79,6 +81,63 @@ func BenchmarkDecompress(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// countBudget is a Budget without a cap that counts what it holds.
+type countBudget struct{ n int }
+
+func (b *countBudget) Charge(n int) bool { b.n += n; return true }
+func (b *countBudget) Refund(n int)      { b.n -= n }
+
+// BenchmarkDecompressGrow inflates 1 MiB of JSON-like text into a pooled
+// buffer given back after, so the output's growth is part of the cost, as
+// assemble.Inflate starts and grows it: "budget" as it does now
+// (DecompressBudget from four times the input, at most 64 KiB, doubling, each
+// growth charged first), "unbudgeted" as it did before the inbound budget
+// covered inflation (Decompress from four times the input, then steps of as
+// much again as was produced).
+func BenchmarkDecompressGrow(b *testing.B) {
+	const size = 1 << 20
+	msg := jsonText(size, size)
+	z, err := Compress(nil, msg, MaxWindowBits, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	z = append([]byte(nil), z...)
+	for _, budget := range []bool{false, true} {
+		name := "1MiB/unbudgeted"
+		if budget {
+			name = "1MiB/budget"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := NewConn(Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, true, nil)
+			defer c.Release()
+			var bud countBudget
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				var out []byte
+				var err error
+				if budget {
+					dst := bufpool.Get(min(4*len(z), 64<<10))[:0]
+					bud.Charge(cap(dst))
+					out, err = c.DecompressBudget(dst, z, 16<<20, &bud)
+					bud.Refund(cap(out))
+				} else {
+					dst := bufpool.Get(max(4*len(z), 4096))[:0]
+					out, err = c.Decompress(dst, z, 16<<20)
+				}
+				if err != nil || len(out) != size {
+					b.Fatalf("%d bytes, %v", len(out), err)
+				}
+				bufpool.Put(out)
+			}
+			if bud.n != 0 {
+				b.Fatalf("budget holds %d after every buffer was given back", bud.n)
+			}
+			b.ReportMetric(float64(len(z)), "in-B")
+		})
 	}
 }
 
