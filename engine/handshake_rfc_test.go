@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -21,21 +20,7 @@ func rawHandshake(t *testing.T, addr, line string, fields ...string) (*rawClient
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	req := line + "\r\n"
-	for _, f := range fields {
-		req += f + "\r\n"
-	}
-	if _, err := io.WriteString(nc, req+"\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rawClient{t: t, nc: nc, br: br}, resp
+	return sendRequest(t, nc, line, fields...)
 }
 
 // TestHandshakeRFCLenient: requests the RFCs call valid get 101 from a

@@ -136,15 +136,22 @@ func dialRawResp(t testing.TB, addr string, extra ...string) (*rawClient, *http.
 // and reads the response.
 func handshakeRaw(t testing.TB, nc net.Conn, addr string, extra ...string) (*rawClient, *http.Response) {
 	t.Helper()
+	fields := append([]string{"Host: " + addr, "Upgrade: websocket", "Connection: Upgrade",
+		"Sec-WebSocket-Key: " + testKey, "Sec-WebSocket-Version: 13"}, extra...)
+	return sendRequest(t, nc, "GET /ws HTTP/1.1", fields...)
+}
+
+// sendRequest writes request line and fields as they are on nc and reads the
+// answer.
+func sendRequest(t testing.TB, nc net.Conn, line string, fields ...string) (*rawClient, *http.Response) {
+	t.Helper()
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n"
-	for _, e := range extra {
-		req += e + "\r\n"
+	req := line + "\r\n"
+	for _, f := range fields {
+		req += f + "\r\n"
 	}
-	req += "\r\n"
-	if _, err := io.WriteString(nc, req); err != nil {
+	if _, err := io.WriteString(nc, req+"\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(nc)
