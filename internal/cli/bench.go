@@ -43,7 +43,8 @@ host:port. Scenarios (-scenario):
 Each dial is bounded by -dial-timeout and the connect phase by
 -connect-timeout. The exit status is 1 when the run's errors (failed dials,
 connections lost, failed writes, wrong echoes) exceed -max-errors, and always
-when no connection came up (storm: no handshake succeeded).
+when no connection came up (storm: no handshake succeeded) or, but for idle,
+no message was measured (no echo, no fan-out delivery).
 
 The connections run on weir's client (no goroutine per connection), in this
 process or, past about 18000 per process (or the open-file limit), in child
@@ -195,8 +196,9 @@ func runBenchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return rep.verdict(cfg.maxErrors)
 }
 
-// verdict fails a run that had no connection up (storm: no handshake), or more
-// errors than -max-errors allows.
+// verdict fails a run that had no connection up (storm: no handshake), that
+// measured no message (but idle), or that had more errors than -max-errors
+// allows.
 func (r *benchReport) verdict(budget errorBudget) error {
 	base := uint64(r.Conns)
 	switch {
@@ -206,6 +208,10 @@ func (r *benchReport) verdict(budget errorBudget) error {
 		base = r.Handshakes + r.Errors
 	case r.Up == 0:
 		return fmt.Errorf("%w: no connection came up (%d of %d failed)", errBenchFailed, r.Failed, r.Conns)
+	case r.Scenario != "idle" && r.Msgs == 0:
+		// Up, yet nothing measured: a server that does not echo or broadcast,
+		// or one too slow for the window. No figure stands for the run.
+		return fmt.Errorf("%w: no message measured (%d sent)", errBenchFailed, r.Sent)
 	}
 	if allowed := budget.allowed(base); r.Errors > allowed {
 		return fmt.Errorf("%w: %d errors, over -max-errors %s (%d)", errBenchFailed, r.Errors, &budget, allowed)

@@ -225,12 +225,20 @@ func TestBenchVerdict(t *testing.T) {
 		budget errorBudget
 		fail   bool
 	}{
-		{"clean", benchReport{Scenario: "echo", Conns: 100, Up: 100}, pct(1), false},
-		{"1 of 100 at 1%", benchReport{Scenario: "echo", Conns: 100, Up: 99, Errors: 1}, pct(1), false},
-		{"2 of 100 at 1%", benchReport{Scenario: "echo", Conns: 100, Up: 98, Errors: 2}, pct(1), true},
+		{"clean", benchReport{Scenario: "echo", Conns: 100, Up: 100, Msgs: 5000}, pct(1), false},
+		{"1 of 100 at 1%", benchReport{Scenario: "echo", Conns: 100, Up: 99, Errors: 1, Msgs: 5000}, pct(1), false},
+		{"2 of 100 at 1%", benchReport{Scenario: "echo", Conns: 100, Up: 98, Errors: 2, Msgs: 5000}, pct(1), true},
 		{"none up, budget 100%", benchReport{Scenario: "idle", Conns: 10, Failed: 10, Errors: 10}, pct(100), true},
-		{"count", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Errors: 3}, errorBudget{n: 3}, false},
-		{"over count", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Errors: 4}, errorBudget{n: 3}, true},
+		{"idle measures no messages", benchReport{Scenario: "idle", Conns: 10, Up: 10}, pct(0), false},
+		{"count", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Errors: 3, Msgs: 90, Sent: 9}, errorBudget{n: 3}, false},
+		{"over count", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Errors: 4, Msgs: 90, Sent: 9}, errorBudget{n: 3}, true},
+		// A run whose connections came up but that measured no message (a
+		// server that does not echo or broadcast, or one too slow for the
+		// window) has no figures to report: it fails, as a storm without a
+		// handshake does, whatever -max-errors allows.
+		{"echo without an echo", benchReport{Scenario: "echo", Conns: 10, Up: 10}, pct(100), true},
+		{"open loop without an echo", benchReport{Scenario: "echo", Conns: 10, Up: 10, Rate: 100, Sent: 500}, pct(100), true},
+		{"fanout without a delivery", benchReport{Scenario: "fanout", Conns: 10, Up: 10, Publishers: 2, Sent: 40}, pct(100), true},
 		{"storm without a handshake", benchReport{Scenario: "storm", Errors: 5}, pct(100), true},
 		{"storm 1 error in 200", benchReport{Scenario: "storm", Handshakes: 199, Errors: 1}, pct(1), false},
 		{"storm 3 errors in 200", benchReport{Scenario: "storm", Handshakes: 197, Errors: 3}, pct(1), true},
