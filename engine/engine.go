@@ -1,11 +1,14 @@
 package engine
 
 import (
-	"github.com/weir-ws/weir/internal/admit"
-	"github.com/weir-ws/weir/internal/census"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/census"
+	"github.com/weir-ws/weir/upgrade"
 
 	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/spawn"
@@ -24,8 +27,8 @@ type engine struct {
 	// unplaced is the loop of a connection not yet placed on one: only its
 	// eng is set (identity.placed).
 	unplaced loop
-	srv      *Server
-	gate     *admit.Gate // the Server's caps (limits.go); nil on a client's: counts nothing
+	upg      *upgrade.Upgrader // a Server's; nil on a client's
+	gate     *admit.Gate       // the Server's caps (limits.go); nil on a client's: counts nothing
 
 	// goroutines of goroutine mode, accept loops and TLS handshakes; stop
 	// closes it, after which it starts none (internal/spawn)
@@ -163,5 +166,67 @@ func (c *Conn) resumeNow(w *worker) {
 	}
 	if !c.goMode() && c.readReady(w, r.flags&rfHangUp != 0) {
 		c.sched.Or(evRead) // the rest after this turn, in run's loop
+	}
+}
+
+// conns iterates over the connections in state st (anyState: all).
+func (e *engine) conns(st State) iter.Seq[*Conn] {
+	return func(yield func(*Conn) bool) {
+		var list []*Conn
+		for i := range len(e.loops) + 1 {
+			list = e.connsOf(i, st, list)
+		}
+		for _, c := range list {
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// connsOf appends to dst the connections of loop i (i == len(e.loops): the
+// goroutine-mode ones) in state st (anyState: all), taken under that table's
+// lock (conns, and Broadcast's snapshot of each loop).
+func (e *engine) connsOf(i int, st State, dst []*Conn) []*Conn {
+	e.eachOf(i, func(c *Conn) {
+		if st == anyState || c.State() == st {
+			dst = append(dst, c)
+		}
+	})
+	return dst
+}
+
+// eachOf calls f for each connection of loop i (i == len(e.loops): the
+// goroutine-mode ones) under that table's lock: f must not block or take a
+// lock that is held while a table's is wanted (a write lock; the census's is fine).
+func (e *engine) eachOf(i int, f func(*Conn)) {
+	if i == len(e.loops) {
+		e.gmu.Lock()
+		for c := range e.gconns {
+			f(c)
+		}
+		e.gmu.Unlock()
+		return
+	}
+	e.loops[i].Each(f)
+}
+
+// anyState matches every state in conns.
+const anyState = ^State(0)
+
+// abortAll closes every remaining connection without a close frame and waits (a
+// bounded time) for the workers to finish them, so that stopping the loops leaves
+// no connection open. stopping is set already, and done (census.Emptied) is
+// closed by the last connection to go. A connection being registered during a
+// scan shows up in a later one (or ends itself, seeing stopping).
+func (e *engine) abortAll(done <-chan struct{}) {
+	e.aborting.Store(true)
+	abort := func() {
+		for c := range e.conns(anyState) {
+			c.Abort()
+		}
+	}
+	if !e.census.Abort(done, abort, 20*time.Millisecond, e.abortFor) {
+		e.cfg.Logger.Warn("weir: connections still open after abort", "n", e.census.Live.Load())
 	}
 }

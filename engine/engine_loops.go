@@ -2,10 +2,11 @@ package engine
 
 import (
 	"errors"
-	"github.com/weir-ws/weir/internal/assemble"
-	"github.com/weir-ws/weir/internal/closing"
 	"net"
 	"time"
+
+	"github.com/weir-ws/weir/internal/assemble"
+	"github.com/weir-ws/weir/internal/closing"
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/reactor"
@@ -43,9 +44,16 @@ func newEngine(h Handler, cfg *Config, server bool) (*engine, error) {
 	return e, nil
 }
 
+// listening is what a Server listens on, under its mutex.
+type listening struct {
+	addr      net.Addr
+	listeners []*listener
+	netLns    []net.Listener // served in goroutine mode
+}
+
 // listen opens the server's listening sockets on addr: one on the first loop, or
 // one per loop with ReusePort.
-func (e *engine) listen(s *Server, addr string) error {
+func (e *engine) listen(s *listening, addr string) error {
 	if e.cfg.GoroutinePerConn {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -78,7 +86,7 @@ func (e *engine) listen(s *Server, addr string) error {
 	return nil
 }
 
-func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
+func (e *engine) watchListener(s *listening, ln *listener, l *loop) error {
 	ln.loop = l
 	if err := l.Listen(ln.FD(), ln.accept); err != nil {
 		ln.close()
@@ -90,7 +98,7 @@ func (e *engine) watchListener(s *Server, ln *listener, l *loop) error {
 
 // serveListener serves ln: on a loop when its fd can be taken, otherwise with an
 // accept goroutine and goroutine-mode connections.
-func (e *engine) serveListener(s *Server, ln net.Listener) error {
+func (e *engine) serveListener(s *listening, ln net.Listener) error {
 	if !e.cfg.GoroutinePerConn {
 		if sl, ok := sock.FromListener(ln); ok {
 			s.netLns = append(s.netLns, ln)

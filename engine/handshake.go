@@ -160,7 +160,7 @@ func (c *Conn) opening() *openSide { return (*openSide)(c) }
 
 func (s *openSide) Kept(w *worker) *[]byte                        { return (*Conn)(s).kept(w) }
 func (s *openSide) Scratch(w *worker) (*upgrade.Request, *[]byte) { return w.req, &w.rsp }
-func (s *openSide) Upgrader() *upgrade.Upgrader                   { return s.eng().srv.upg }
+func (s *openSide) Upgrader() *upgrade.Upgrader                   { return s.eng().upg }
 func (s *openSide) Remote() netip.AddrPort                        { return s.remote() }
 func (s *openSide) Notifier() upgrade.Notifier                    { return (*Conn)(s) }
 func (s *openSide) Aborting() bool                                { return s.eng().aborting.Load() }

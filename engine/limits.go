@@ -47,8 +47,8 @@ func (e *engine) releaseConn(w *worker, c *Conn) {
 // adoptRoom counts an upgraded connection c for Adopt and reports whether the
 // caps leave it room (admit.Gate.Adopt). held is the address ServeHTTP counted
 // before upgrading (invalid for a direct Adopt).
-func (s *Server) adoptRoom(c *Conn, held netip.Addr) bool {
-	room, seat := s.e.gate.Adopt(held, c.remote().Addr())
+func (e *engine) adoptRoom(c *Conn, held netip.Addr) bool {
+	room, seat := e.gate.Adopt(held, c.remote().Addr())
 	if seat != (admit.Seat{}) {
 		c.read.Get(creator).extra().seat = seat // not published yet
 	}

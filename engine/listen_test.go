@@ -16,7 +16,7 @@ func TestReusePort(t *testing.T) {
 	h := newEcho()
 	s, addr := startServer(t, h, Config{Loops: 3, ReusePort: true}, nil)
 	s.mu.Lock()
-	n := len(s.listeners)
+	n := len(s.lis.listeners)
 	s.mu.Unlock()
 	if n != 3 {
 		t.Fatalf("%d listeners for 3 loops", n)

@@ -87,7 +87,7 @@ func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, 
 	e := s.e
 	c := e.newConn(-1, false)
 	c.setRemote(addrPort(nc.RemoteAddr()))
-	if !s.adoptRoom(c, held) && !e.stopping.Load() {
+	if !s.e.adoptRoom(c, held) && !e.stopping.Load() {
 		if refused != nil {
 			refused()
 		}

@@ -44,14 +44,6 @@ func (c *Conn) writePrepared(m *prepared.Message) error {
 	return c.afterWrite(err)
 }
 
-// Broadcast sends pm to every open connection for which filter (nil: all) returns
-// true, and returns how many took it. Each loop's connections are written by their
-// own goroutine, so a broadcast uses every core, in batches (WritePreparedMany);
-// a slow consumer gets the WriteBufferPolicy, never a block.
-func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
-	return s.e.broadcast(pm, filter)
-}
-
 // connLists recycles Broadcast's snapshots of the connection tables, so a
 // broadcast allocates nothing per connection (nor per empty fd-table slot) in
 // steady state.

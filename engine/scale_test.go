@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/weir-ws/weir/deflate"
-	"github.com/weir-ws/weir/frame"
 	"io"
 	"net"
 	"os"
@@ -17,6 +15,9 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/weir-ws/weir/deflate"
+	"github.com/weir-ws/weir/frame"
 )
 
 // Scale: 10,000 open, idle connections cost the server no goroutine each and a few

@@ -5,7 +5,6 @@ import (
 	"iter"
 	"net"
 	"sync"
-	"time"
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
@@ -22,13 +21,11 @@ type Server struct {
 	reports // NumConns, Stats, Metrics, BufferedAmount, BufferedInbound (stats.go)
 	upg     *upgrade.Upgrader
 
-	mu        sync.Mutex
-	listeners []*listener
-	addr      net.Addr
-	done      chan struct{}
-	closed    bool
-	netLns    []net.Listener // served in goroutine mode
-	tls       *tlshand.Slots // ListenTLS's handshake slots (tlsaccept.go); nil before
+	mu     sync.Mutex
+	lis    listening // what it listens on
+	done   chan struct{}
+	closed bool
+	tls    *tlshand.Slots // ListenTLS's handshake slots (tlsaccept.go); nil before
 }
 
 // NewServer returns a server that calls h for every connection. A nil h queues
@@ -53,7 +50,7 @@ func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
 	}
 	s := &Server{reports: reports{e}, upg: u, done: make(chan struct{})}
 	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP, e.cfg.IPv6PrefixLen), u)
-	e.srv = s
+	e.upg = u
 	return s, nil
 }
 
@@ -65,7 +62,7 @@ func (s *Server) Listen(addr string) error {
 	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
-	return s.e.listen(s, addr)
+	return s.e.listen(&s.lis, addr)
 }
 
 // ListenAndServe is Listen, then waits until the server is shut down; it returns
@@ -96,17 +93,17 @@ func (s *Server) Start(ln net.Listener) error {
 	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
-	if s.addr == nil {
-		s.addr = ln.Addr()
+	if s.lis.addr == nil {
+		s.lis.addr = ln.Addr()
 	}
-	return s.e.serveListener(s, ln)
+	return s.e.serveListener(&s.lis, ln)
 }
 
 // Addr is the address of the first listening socket, nil before Listen or Serve.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addr
+	return s.lis.addr
 }
 
 // Conns iterates over the connections that are open (ws clients). It holds no lock
@@ -151,23 +148,6 @@ func (s *Server) waitShutdown(ctx context.Context, ch <-chan struct{}) error {
 	return err
 }
 
-// abortAll closes every remaining connection without a close frame and waits (a
-// bounded time) for the workers to finish them, so that stopping the loops leaves
-// no connection open. stopping is set already, and done (census.Emptied) is
-// closed by the last connection to go. A connection being registered during a
-// scan shows up in a later one (or ends itself, seeing stopping).
-func (e *engine) abortAll(done <-chan struct{}) {
-	e.aborting.Store(true)
-	abort := func() {
-		for c := range e.conns(anyState) {
-			c.Abort()
-		}
-	}
-	if !e.census.Abort(done, abort, 20*time.Millisecond, e.abortFor) {
-		e.cfg.Logger.Warn("weir: connections still open after abort", "n", e.census.Live.Load())
-	}
-}
-
 // Close closes every connection at once, without close frames, and stops the server.
 // It returns once the connections are closed and the engine's goroutines have
 // ended, also when another Close or Shutdown is stopping the server.
@@ -193,13 +173,13 @@ func (s *Server) stoppedLocked() bool { return s.closed || s.e.stopping.Load() }
 func (s *Server) stopAccepting() {
 	s.e.stopping.Store(true)
 	s.mu.Lock()
-	for _, ln := range s.listeners {
+	for _, ln := range s.lis.listeners {
 		ln.close()
 	}
-	for _, ln := range s.netLns {
+	for _, ln := range s.lis.netLns {
 		ln.Close()
 	}
-	s.listeners, s.netLns = nil, nil
+	s.lis.listeners, s.lis.netLns = nil, nil
 	s.tls.Stop() // cut the TLS handshakes in flight
 	s.mu.Unlock()
 }
@@ -214,47 +194,10 @@ func (s *Server) stop() {
 	s.e.stop()
 }
 
-// conns iterates over the connections in state st (anyState: all).
-func (e *engine) conns(st State) iter.Seq[*Conn] {
-	return func(yield func(*Conn) bool) {
-		var list []*Conn
-		for i := range len(e.loops) + 1 {
-			list = e.connsOf(i, st, list)
-		}
-		for _, c := range list {
-			if !yield(c) {
-				return
-			}
-		}
-	}
+// Broadcast sends pm to every open connection for which filter (nil: all) returns
+// true, and returns how many took it. Each loop's connections are written by their
+// own goroutine, so a broadcast uses every core, in batches (WritePreparedMany);
+// a slow consumer gets the WriteBufferPolicy, never a block.
+func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
+	return s.e.broadcast(pm, filter)
 }
-
-// connsOf appends to dst the connections of loop i (i == len(e.loops): the
-// goroutine-mode ones) in state st (anyState: all), taken under that table's
-// lock (conns, and Broadcast's snapshot of each loop).
-func (e *engine) connsOf(i int, st State, dst []*Conn) []*Conn {
-	e.eachOf(i, func(c *Conn) {
-		if st == anyState || c.State() == st {
-			dst = append(dst, c)
-		}
-	})
-	return dst
-}
-
-// eachOf calls f for each connection of loop i (i == len(e.loops): the
-// goroutine-mode ones) under that table's lock: f must not block or take a
-// lock that is held while a table's is wanted (a write lock; the census's is fine).
-func (e *engine) eachOf(i int, f func(*Conn)) {
-	if i == len(e.loops) {
-		e.gmu.Lock()
-		for c := range e.gconns {
-			f(c)
-		}
-		e.gmu.Unlock()
-		return
-	}
-	e.loops[i].Each(f)
-}
-
-// anyState matches every state in conns.
-const anyState = ^State(0)

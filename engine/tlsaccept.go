@@ -97,8 +97,8 @@ func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
 	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
-	if s.addr == nil {
-		s.addr = ln.Addr()
+	if s.lis.addr == nil {
+		s.lis.addr = ln.Addr()
 	}
 	e := s.e
 	// One clone of cfg per listener, so that session tickets work across
@@ -129,7 +129,7 @@ func (s *Server) tlsSlots(ln net.Listener) *tlshand.Slots {
 	if s.tls == nil {
 		s.tls = tlshand.NewSlots(s.e.cfg.MaxTLSHandshakes)
 	}
-	s.netLns = append(s.netLns, ln)
+	s.lis.netLns = append(s.lis.netLns, ln)
 	return s.tls
 }
 
