@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // Backpressure by default (backpressure.go): reading stops above WriteHighWater,
@@ -57,7 +58,7 @@ func TestBackpressureNeverReadingEchoClients(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond)
 		total := s.BufferedAmount()
 		var sum int
-		for c := range s.e.conns(StateOpen) {
+		for c := range s.e.Conns(wsconn.StateOpen) {
 			sum += c.BufferedAmount()
 		}
 		// Each client: its high-water mark plus the echoes of one read turn.
@@ -143,7 +144,7 @@ func TestBackpressureBroadcastBudget(t *testing.T) {
 		// each loop's from its own goroutine), each judged against the total
 		// before the others' buffers grow: a queue's growth per loop (here at
 		// most a quarter of the budget) may pass it.
-		loops := int64(s.e.cfg.Loops)
+		loops := int64(s.e.Cfg.Loops)
 		if limit := int64(budget+clients*2*(size+16)) + loops*budget/4; peak > limit {
 			t.Errorf("buffered output peaked at %d bytes, budget %d (+ one message per client and a queue's growth per loop: %d)", peak, budget, limit)
 		}

@@ -6,11 +6,15 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/internal/defaults"
+	"github.com/weir-ws/weir/internal/guard"
 	"github.com/weir-ws/weir/internal/keepalive"
+	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
+
+	"github.com/weir-ws/weir/deflate"
 )
 
 // Dispatch says where callbacks run.
@@ -238,20 +242,11 @@ type Config struct {
 	// WriteMessageFunc done callback does (guard.go). Default PanicClose: logged
 	// with its stack, that connection closed with 1011, the rest go on.
 	PanicPolicy PanicPolicy
-
-	// readLimits are the limits above as the read side takes them, made by defaults.
-	readLimits wsread.Limits
-	// writeLimits are the write policy as the write side takes it, made by
-	// defaults (its Total is set by newEngine).
-	writeLimits wswrite.Limits
-	// keepalive is PingInterval, PongTimeout and IdleTimeout as the
-	// keepalive checks take them (timer.go), made by defaults.
-	keepalive keepalive.Policy
 }
 
-// defaults returns a copy of c with every zero field filled in (the values:
-// internal/defaults) and the limits the read and write sides take made from it.
-func (c *Config) defaults() Config {
+// filled is a copy of c with every zero field filled in (the values:
+// internal/defaults); nil is all defaults.
+func (c *Config) filled() Config {
 	var d Config
 	if c != nil {
 		d = *c
@@ -268,23 +263,58 @@ func (c *Config) defaults() Config {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	d.readLimits = wsread.Limits{
+	return d
+}
+
+// machine is what the connection machine reads of d (filled): its settings,
+// and the limits its read and write sides and its keepalive checks take.
+func (d *Config) machine() *wsconn.Config {
+	k := &wsconn.Config{
+		Loops: d.Loops, Workers: d.Workers, Inline: d.Dispatch == DispatchInline,
+		GoroutinePerConn: d.GoroutinePerConn,
+		ReadBufferSize:   d.ReadBufferSize, ReadQueue: d.ReadQueue,
+		DisableAssembly: d.DisableAssembly, DisableAutoPong: d.DisableAutoPong,
+		WriteHighWater: d.WriteHighWater, MaxTotalInbound: d.MaxTotalInbound,
+		HandshakeTimeout: d.HandshakeTimeout, CloseTimeout: d.CloseTimeout, TimerResolution: d.TimerResolution,
+		TCP:         sock.TCPOptions{KeepAlive: d.TCPKeepAlive, UserTimeout: d.TCPUserTimeout},
+		Compression: d.Compression, Trace: d.Trace.core(), Logger: d.Logger, PanicPolicy: d.PanicPolicy,
+	}
+	k.ReadLimits = wsread.Limits{
 		MaxFrameSize:   d.MaxFrameSize,
 		MaxMessageSize: d.MaxMessageSize,
 		MaxFragments:   int64(max(d.MaxFragments, 0)), // 0: no cap
 		SkipUTF8:       d.SkipUTF8Validation,
-		Headers:        d.Trace != nil && d.Trace.FrameIn != nil,
+		Headers:        k.Trace != nil && k.Trace.FrameIn != nil,
 	}
-	d.keepalive = keepalive.Policy{Ping: d.PingInterval, Pong: d.PongTimeout, Idle: d.IdleTimeout}
-	d.writeLimits = wswrite.Limits{
+	k.Keepalive = keepalive.Policy{Ping: d.PingInterval, Pong: d.PongTimeout, Idle: d.IdleTimeout}
+	k.WriteLimits = wswrite.Limits{
 		MaxBuffer:     d.MaxWriteBuffer,
 		MaxTotal:      defaults.QueueShare(d.MaxTotalBuffered),
 		Policy:        [...]wswrite.Policy{WriteBufferError: wswrite.PolicyRefuse, WriteBufferDrop: wswrite.PolicyDrop, WriteBufferClose: wswrite.PolicyClose}[d.WriteBufferPolicy],
 		DrainLowWater: d.DrainLowWater,
 		HighWater:     d.WriteHighWater,
 		FragmentSize:  d.WriteFragmentSize,
-		Trace:         d.Trace != nil && d.Trace.FrameOut != nil,
+		Trace:         k.Trace != nil && k.Trace.FrameOut != nil,
 		Compression:   d.Compression,
 	}
-	return d
+	return k
 }
+
+// PanicPolicy says what a panic in a Handler callback, a handshake hook or a
+// WriteMessageFunc done callback does.
+type PanicPolicy = guard.Policy
+
+const (
+	// PanicClose recovers the panic, logs it with its stack (Config.Logger) and
+	// closes that connection with 1011 (a handshake hook's panic: 500); other
+	// connections and the process go on.
+	PanicClose = guard.Close
+	// PanicPropagate lets the panic go on unrecovered, ending the process
+	// (for those who prefer a crash and a core to a wounded server).
+	PanicPropagate = guard.Propagate
+)
+
+// PanicError is what OnClose receives after a callback of the connection
+// panicked under PanicClose: Callback, Value and Stack; it unwraps to
+// ErrHandlerPanic, so CloseStatus(err) is 1011.
+type PanicError = guard.Error

@@ -1,332 +1,164 @@
 package engine
 
 import (
+	"context"
+	"crypto/tls"
 	"net/netip"
-	"sync"
-	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/frame"
-	"github.com/weir-ws/weir/internal/admit"
-	"github.com/weir-ws/weir/internal/closing"
-	"github.com/weir-ws/weir/internal/hooks"
 	"github.com/weir-ws/weir/internal/opmetrics"
-	"github.com/weir-ws/weir/internal/owned"
-	"github.com/weir-ws/weir/internal/reactor"
-	"github.com/weir-ws/weir/internal/rtt"
-	"github.com/weir-ws/weir/internal/wheel"
-	"github.com/weir-ws/weir/internal/wsread"
-	"github.com/weir-ws/weir/internal/wswrite"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/upgrade"
 )
-
-// State is where a connection is in its life (ws readyState).
-type State uint32
-
-const (
-	StateConnecting State = iota // the opening handshake is under way
-	StateOpen                    // messages flow both ways
-	StateClosing                 // a close frame was sent or received; waiting for the rest
-	StateClosed                  // the TCP connection is gone
-)
-
-func (s State) String() string {
-	if s > StateClosed {
-		return "unknown"
-	}
-	return [...]string{"connecting", "open", "closing", "closed"}[s]
-}
-
-// Stats are a connection's traffic counters, each way (see
-// opmetrics.Stats for what they count).
-type Stats = opmetrics.Stats
 
 // Conn is one WebSocket connection, server or client side. Its methods are safe from
 // any goroutine. An open, idle Conn on the event loops holds no goroutine and no
 // buffer: it is this struct, found by fd in its loop's table.
 //
-// Its state is in parts, each with one owner (docs/architecture.md):
-//
-//   - identity: what the connection is, set before it is published (before its fd
-//     is watched or its goroutines start; the negotiated facts before its state
-//     becomes open) and only read afterwards;
-//   - read: the read side, reached only with a *worker in hand (internal/owned):
-//     the key of the context that holds the running bit (sched.go), which is a
-//     worker, an inline loop, or goroutine mode's reader goroutine;
-//   - write: the write side and the close status, under write.mu (the close
-//     reason, made only for a non-empty one, in the sharedExtras);
-//   - timers: the timing wheel's links (under the wheel's lock) and the deadlines
-//     the owner of the running bit arms (keyed by *worker like the read side);
-//   - the atomics below, for what goroutines tell each other.
-//
-// It is 352 bytes, a size class (TestConnSize): every idle connection is one.
-type Conn struct {
-	identity
-	read  owned.By[readSide, *worker] // read.Get(w): only the running bit's holder has a w
-	write writeSide
-	timers
+// It is the connection machine's Conn (internal/wsconn, docs/architecture.md)
+// under the public API: each method below is one call into it.
+type Conn struct{ c wsconn.Conn }
 
-	// sched serialises all work on the connection: the running bit plus pending
-	// events (internal/reactor, sched.go).
-	sched    reactor.Sched
-	state    atomic.Uint32
-	closeReq atomic.Uint32 // a closing request (closing.Graceful, ...), from any goroutine
-	paused   atomic.Bool   // PauseRead: input is not watched
-	user     atomic.Pointer[any]
-	extras   atomic.Pointer[sharedExtras] // made on first need, by any goroutine
-	stats    connStats
-	// AfterClose funcs (closehook.go).
-	hooks hooks.Slot[*Conn]
-}
+// pub is the machine's c as the engine's Conn: the same memory (a Conn is
+// exactly its one field), so a handler sees the pointer the application keeps.
+func pub(c *wsconn.Conn) *Conn { return (*Conn)(unsafe.Pointer(c)) }
 
-// readSide is the read path's state. Only the context that holds the running
-// bit (a worker, an inline loop, or goroutine mode's reader) touches it: Conn
-// keeps it in an owned.By keyed by *worker, so code with no worker in hand
-// (a Conn method called from any goroutine) cannot name it.
-type readSide struct {
-	parser wsread.Reader // partial frames, message state (read.go); every call passes &eng.cfg.readLimits
-	flags  uint16        // rf* bits
-	close  closing.Read  // the close machine's: the peer's close frame, input dropped, finished
-	extras *readExtras   // what few connections need, made on first need and kept
-}
-
-// readExtras are what few connections' read sides need: the pooled buffers
-// that outlive a read (a handshake cut by a read, a stash, a fragmented
-// message), a pending asynchronous handshake, the reason a connection failed,
-// the client IP it is counted under. Nil until a connection first needs one
-// of them, then kept for the connection's life, so that it is made once,
-// never per message, and an idle connection that never needed it does not
-// carry it (TestConnSize). The buffers go back to the pool as they are used
-// up (and at releaseRead); the struct holding their headers stays.
-type readExtras struct {
-	unparsed []byte          // pooled: handshake bytes, or input kept unparsed (rfStash, rfVerifyWait)
-	charged  int             // of unparsed's capacity, what the inbound budget holds (settleKept)
-	message  []byte          // pooled: the fragmented message being assembled
-	pending  *upgrade.Handle // while a deferred verify decision is pending
-	failErr  error           // why the connection was failed, reported to OnClose
-	seat     admit.Seat      // the client IP it counts under, behind a trusted proxy (limits.go)
-}
-
-// extra returns r's extras, making them on first need.
-func (r *readSide) extra() *readExtras {
-	if r.extras == nil {
-		r.extras = &readExtras{}
-	}
-	return r.extras
-}
-
-// assembling reports whether a fragmented message is being assembled.
-func (r *readSide) assembling() bool { return r.extras != nil && r.extras.message != nil }
-
-// failErr is why the connection was failed, or nil.
-func (r *readSide) failErr() error {
-	if r.extras == nil {
-		return nil
-	}
-	return r.extras.failErr
-}
-
-// pendingHandle is the deferred verify decision the handshake waits for.
-func (r *readSide) pendingHandle() (*upgrade.Handle, bool) {
-	if r.extras == nil || r.extras.pending == nil {
-		return nil, false
-	}
-	return r.extras.pending, true
-}
-
-// writeSide is the write path's state (a wswrite.Writer: its fields are that
-// package's, reached only through its methods) and the close status, all under
-// mu.
-type writeSide struct {
-	mu        sync.Mutex
-	w         wswrite.Writer   // queue, pongs, held messages, completions (writeside.go)
-	flags     uint16           // wf* bits: what the close path still owes
-	closeCode frame.StatusCode // the close status, once closing (CloseStatus)
-	// folded: counted into the engine's totals. Under the census's lock, not mu:
-	// it sits here only because the padding after closeCode is free.
-	folded bool
-	// The close status's reason is in the sharedExtras (closeReason), made
-	// only for a non-empty one: most connections close without a reason, and
-	// the Conn stays in its size class (TestConnSize).
-}
-
-// closeReason is the close status's reason (under write.mu).
-func (c *Conn) closeReason() string {
-	if a := c.extras.Load(); a != nil {
-		return a.closeReason
-	}
-	return ""
-}
-
-// setStatus sets the close status (under write.mu). A reason makes the
-// sharedExtras if need be, once per connection, as it closes.
-func (c *Conn) setStatus(code frame.StatusCode, reason string) {
-	c.write.closeCode = code
-	if reason != "" {
-		c.sharedExtras().closeReason = reason
-	} else if a := c.extras.Load(); a != nil {
-		a.closeReason = ""
-	}
-}
-
-// timers is the connection's place in its loop's timing wheel and what it waits
-// for there.
-type timers struct {
-	tnode    wheel.Node[Conn]             // the loop's wheel entry, under the wheel's lock (internal/wheel)
-	due      owned.By[deadlines, *worker] // what the running bit's holder arms: due.Get(w)
-	lastRead atomic.Int64                 // tick of the last input (the loop and the running bit's owner)
-}
-
-// deadlines are the ticks the context holding the running bit waits for
-// (timer.go), kept like the read side: only a worker reaches them.
-type deadlines struct {
-	ping int64 // tick an unanswered keepalive ping was sent, 0 when none (internal/keepalive)
-	// until is the tick of the handshake or close deadline while connecting
-	// or closing. While open, which has neither, the same word is the
-	// keepalive's output mark (outMark): a word less per connection, which
-	// keeps the Conn in its size class (TestConnSize).
-	until int64
-}
-
-// outMark is an open connection's keepalive output mark: outTaken when its
-// unanswered ping went out (internal/keepalive), kept in the until word.
-func (d *deadlines) outMark() *int64 { return &d.until }
-
-// sharedExtras holds what few connections need and any goroutine may set up
-// first: the ReadMessage queue of a connection made without a Handler, the
-// PingRTT calls waiting for their pongs, and the close status's reason.
-type sharedExtras struct {
-	queue atomic.Pointer[queue]
-	rtt   rtt.Set
-	done  chan struct{} // closed by finish, once the connection is closed
-	// closeReason is the close status's reason, "" for none: under write.mu
-	// like the code (setStatus; writeSide.closeCode).
-	closeReason string
-}
-
-// sharedExtras returns c's sharedExtras, making them on first need (any goroutine).
-func (c *Conn) sharedExtras() *sharedExtras {
-	if a := c.extras.Load(); a != nil {
-		return a
-	}
-	c.extras.CompareAndSwap(nil, &sharedExtras{done: make(chan struct{})})
-	return c.extras.Load()
-}
-
-type connStats struct {
-	bytesIn, bytesOut, msgsIn, msgsOut, framesIn atomic.Uint64 // frames out: the Writer's
-}
-
-// read.flags (owner of the running bit).
-const (
-	rfOpened     uint16 = 1 << iota // OnOpen was called, so OnClose is owed
-	rfHandshake                     // handshake bytes accumulate in read.extras.unparsed
-	rfVerifyWait                    // an asynchronous verify decision is pending
-	rfStash                         // read.extras.unparsed holds bytes kept by PauseRead
+// A Conn is exactly as large as the machine's (pub relies on it): either
+// array length below would be negative, a compile error, otherwise.
+var (
+	_ [unsafe.Sizeof(Conn{}) - unsafe.Sizeof(wsconn.Conn{})]struct{}
+	_ [unsafe.Sizeof(wsconn.Conn{}) - unsafe.Sizeof(Conn{})]struct{}
 )
 
-// write.flags (under write.mu).
-const (
-	wfShutOwed    uint16 = 1 << iota // half-close once the queued output is out (shutdownWrite)
-	wfFinishOwed                     // the close handshake is done: finish once output is out
-	wfCloseBehind                    // goroutine mode: our close frame was queued behind other output
-)
+// ReadMessage returns the next message of a connection dialled without a Handler
+// or served by a server made without one, blocking until one arrives, the
+// connection closes (a *CloseError, or the error that ended it) or ctx ends. The
+// returned slice is the caller's. Taking messages resumes reading that a full
+// queue (or PauseRead) stopped.
+// When ctx ends first, no message is taken (package netconn relies on it).
+func (c *Conn) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
+	return c.c.ReadMessage(ctx)
+}
 
-// Kept holds what the verify hook chose to keep from the handshake request.
-type Kept struct {
-	Path   string
-	Query  string
-	Header map[string][]string
+// Close starts the closing handshake (RFC 6455 §7.1.2): it sends a close frame with
+// code and reason (at most 123 bytes), then waits up to Config.CloseTimeout for the
+// peer's close frame before closing the TCP connection. Code 0 sends a close frame
+// with no status. Calling it again, or while closing, does nothing.
+func (c *Conn) Close(code frame.StatusCode, reason string) error {
+	return c.c.Close(code, reason)
+}
+
+// CloseNow sends a close frame with code and reason, as far as the socket takes it
+// without blocking, and closes the TCP connection at once (WebSocket-Node drop; use
+// frame.StatusProtocolError for its default). Output still queued for the peer is
+// dropped, in every mode (its WriteMessageFunc completions get ErrClosed): a close
+// frame behind it does not go out. In goroutine mode, where a writer goroutine does
+// the writing, a close frame with nothing queued ahead of it is left to that writer
+// (within CloseTimeout).
+func (c *Conn) CloseNow(code frame.StatusCode, reason string) error {
+	return c.c.CloseNow(code, reason)
+}
+
+// Abort closes the TCP connection at once without a close frame (ws terminate,
+// watershed destroy). Writes after it get ErrClosed. OnClose reports 1006 and
+// ErrAborted.
+func (c *Conn) Abort() {
+	c.c.Abort()
+}
+
+// AfterClose registers fn to be called once, after the connection is closed
+// (its state is StateClosed, its socket released) and before Handler.OnClose,
+// so an OnClose that publishes "left" no longer reaches it. It reports false,
+// and never calls fn, when the connection has closed already. Safe from any
+// goroutine; fn runs on the goroutine that closes the connection and must not
+// block. A panic in fn is logged (Config.Logger) unless PanicPolicy is
+// PanicPropagate, and the other hooks and OnClose still run. fn stays
+// referenced until the connection closes.
+func (c *Conn) AfterClose(fn func(*Conn)) bool {
+	return c.c.AfterClose(func(k *wsconn.Conn) { fn(pub(k)) })
+}
+
+// AfterCloseFunc is AfterClose that can be taken back, like
+// context.AfterFunc: ok is AfterClose's report (false: closed already, fn
+// never called, stop does nothing); stop removes fn and reports whether it
+// did, false once the connection has closed (fn ran or runs) or when stop
+// ran before. For a layer that forgets a connection before it closes (a Hub
+// closed while its connections stay open), so the hook and what it holds go.
+func (c *Conn) AfterCloseFunc(fn func(*Conn)) (stop func() bool, ok bool) {
+	return c.c.AfterCloseFunc(func(k *wsconn.Conn) { fn(pub(k)) })
 }
 
 // State reports where the connection is in its life.
-func (c *Conn) State() State { return State(c.state.Load()) }
+func (c *Conn) State() State {
+	return State(c.c.State())
+}
 
 // RemoteAddr is the TCP peer (never taken from X-Forwarded-For).
-func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote() }
+func (c *Conn) RemoteAddr() netip.AddrPort {
+	return c.c.RemoteAddr()
+}
 
 // LocalAddr is the local end of the TCP connection (asked of the socket, so the
 // connection does not carry it).
 func (c *Conn) LocalAddr() netip.AddrPort {
-	if c.goMode() {
-		return addrPort(c.goroutine().NetConn().LocalAddr())
-	}
-	c.write.mu.Lock()
-	defer c.write.mu.Unlock()
-	if c.write.w.Closed() {
-		return netip.AddrPort{}
-	}
-	return c.fd.LocalAddr()
+	return c.c.LocalAddr()
 }
 
 // Subprotocol is the negotiated subprotocol, "" for none.
 func (c *Conn) Subprotocol() string {
-	if c.rare == nil {
-		return ""
-	}
-	return c.rare.subprotocol
+	return c.c.Subprotocol()
 }
 
 // Version is the WebSocket protocol version of the handshake: 13, or 8.
-func (c *Conn) Version() int { return int(c.version) }
+func (c *Conn) Version() int {
+	return c.c.Version()
+}
 
 // IsClient reports whether this end dialled the connection.
-func (c *Conn) IsClient() bool { return c.client() }
+func (c *Conn) IsClient() bool {
+	return c.c.IsClient()
+}
 
 // Request returns what the verify hook kept from the handshake request, or nil.
 // The facts never change once set (before OnOpen, published by the state's
 // store like the rest of the identity), so any goroutine may call it.
 func (c *Conn) Request() *Kept {
-	if c.rare == nil {
-		return nil
-	}
-	return c.rare.kept
+	return (*Kept)(c.c.Request())
 }
 
 // SetUserData attaches a value to the connection; UserData returns it.
-func (c *Conn) SetUserData(v any) { c.user.Store(&v) }
+func (c *Conn) SetUserData(v any) {
+	c.c.SetUserData(v)
+}
 
 // UserData returns the value set by SetUserData or by the verify hook, or nil.
 func (c *Conn) UserData() any {
-	if p := c.user.Load(); p != nil {
-		return *p
-	}
-	return nil
+	return c.c.UserData()
 }
 
 // CloseStatus returns the close code and reason once the connection is closing or
 // closed (0 and "" before), so they stay readable after OnClose.
 func (c *Conn) CloseStatus() (frame.StatusCode, string) {
-	c.write.mu.Lock()
-	defer c.write.mu.Unlock()
-	return c.write.closeCode, c.closeReason()
+	return c.c.CloseStatus()
 }
 
 // Stats returns the connection's traffic counters.
 func (c *Conn) Stats() Stats {
-	s := &c.stats
-	return Stats{
-		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
-		MessagesIn: s.msgsIn.Load(), MessagesOut: s.msgsOut.Load(),
-		FramesIn: s.framesIn.Load(), FramesOut: c.write.w.FramesOut(),
-	}
+	return c.c.Stats()
 }
 
 // BufferedAmount is the number of bytes written by the application but not yet
 // taken by the socket (ws bufferedAmount).
 func (c *Conn) BufferedAmount() int {
-	c.write.mu.Lock()
-	n := c.pending() + c.write.w.PongLen()
-	c.write.mu.Unlock()
-	return n
+	return c.c.BufferedAmount()
 }
 
 // Compression reports the negotiated permessage-deflate parameters, if any.
 func (c *Conn) Compression() (deflate.Params, bool) {
-	if c.compression() == nil {
-		return deflate.Params{}, false
-	}
-	return c.compression().Params(), true
+	return c.c.Compression()
 }
 
 // EnableWriteCompression turns compression of this connection's outgoing messages
@@ -334,7 +166,153 @@ func (c *Conn) Compression() (deflate.Params, bool) {
 // that are already compressed or that mix secrets with attacker-controlled data
 // (CRIME/BREACH). Messages under the Options.Threshold are never compressed.
 func (c *Conn) EnableWriteCompression(on bool) {
-	c.write.mu.Lock()
-	c.write.w.SetCompression(on)
-	c.write.mu.Unlock()
+	c.c.EnableWriteCompression(on)
+}
+
+// PauseRead stops reading from the connection (ws pause): the socket is no longer
+// watched for input, so TCP flow control pushes back on the peer. Bytes already read
+// are kept, unparsed, for ResumeRead. Under GoroutinePerConn a read already
+// blocked when PauseRead is called may still return what arrives before its
+// goroutine runs (one read buffer at most, kept the same way). Writes go on.
+// PauseRead and ResumeRead may be called from any goroutine, also at once: the
+// last call wins.
+func (c *Conn) PauseRead() {
+	c.c.PauseRead()
+}
+
+// ResumeRead undoes PauseRead.
+func (c *Conn) ResumeRead() {
+	c.c.ResumeRead()
+}
+
+// IsPaused reports whether reading is paused.
+func (c *Conn) IsPaused() bool {
+	return c.c.IsPaused()
+}
+
+// HandshakeDecided implements upgrade.Notifier: a deferred verify decision arrived
+// (on the goroutine that made it); the connection's worker finishes the handshake.
+func (c *Conn) HandshakeDecided(h *upgrade.Handle) {
+	c.c.HandshakeDecided(h)
+}
+
+// WritePrepared sends a prepared message. On a client connection the frame is masked
+// as usual, into a pooled buffer. It takes the write path's three steps (write.go):
+// the frame is picked (compressed once per window size, with an empty history),
+// admitted, and only then sent and, under context takeover, recorded in the
+// connection's history. It is one frame whatever Config.WriteFragmentSize says.
+func (c *Conn) WritePrepared(pm *PreparedMessage) error {
+	return c.c.WritePrepared(pm.m)
+}
+
+// PingRTT sends a ping with a payload unique to this call and returns the time
+// until the peer's pong carries it back: a round trip through the peer's network
+// stack and WebSocket implementation (ws's RTT recipe, built in). Other pongs
+// still go to Handler.OnPong; this one does not. It returns ctx's error when ctx
+// ends first, ErrNotOpen before the handshake is done, ErrClosed when the
+// connection is already closing, and a *CloseError with the close status when it
+// closes while waiting. Safe from any goroutine; several calls may wait at once.
+// The calls waiting on a connection are an rtt.Set in its sharedExtras: a
+// connection that never used PingRTT pays one atomic load per pong.
+func (c *Conn) PingRTT(ctx context.Context) (time.Duration, error) {
+	return c.c.PingRTT(ctx)
+}
+
+// TLSConnectionState returns the TLS state of a connection that runs over TLS (a
+// server connection from a tls.Listener or from net/http over HTTPS, a client
+// dialled with wss): version, cipher suite, ALPN, and the peer's certificates, such
+// as a client certificate asked for with tls.Config.ClientAuth. ok is false for a
+// plain connection. Hooks that run during the handshake see the same through
+// upgrade.Request.TLS.
+func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
+	if r := c.c.TLS; r != nil {
+		return r.ConnectionState(), true // wss on the loops: the record layer's
+	}
+	if g := c.c.Goroutine(); g != nil { // goroutine mode: its net.Conn's, if TLS
+		if t := wsconn.TLSConnOf(g.NetConn()); t != nil {
+			return t.ConnectionState(), true
+		}
+	}
+	return tls.ConnectionState{}, false
+}
+
+// WriteMessage sends one message: OpText (the caller vouches for UTF-8) or OpBinary.
+func (c *Conn) WriteMessage(op frame.Opcode, p []byte) error {
+	return c.c.WriteMessage(op, p)
+}
+
+// WriteText sends s as a text message without copying it to a []byte.
+func (c *Conn) WriteText(s string) error {
+	return c.c.WriteText(s)
+}
+
+// WriteBinary sends p as a binary message.
+func (c *Conn) WriteBinary(p []byte) error {
+	return c.c.WriteBinary(p)
+}
+
+// WriteMessageFunc sends a message and calls done once the socket has taken all of it,
+// or with ErrClosed if it never does: nil means the message went to the socket whole
+// (ws's send callback). done may run before WriteMessageFunc returns (when the socket
+// took everything at once) or later from a worker; under GoroutinePerConn, whose
+// writer goes on writing what was queued after the connection ends, possibly after
+// OnClose, from the writer's goroutine. It must not block. When WriteMessageFunc
+// itself returns an error (the message was refused), done is not called.
+func (c *Conn) WriteMessageFunc(op frame.Opcode, p []byte, done func(error)) error {
+	return c.c.WriteMessageFunc(op, p, done)
+}
+
+// WriteFrame sends one raw frame, for manual fragmentation and streaming
+// (WebSocket-Node sendFrame, ws send with fin: false): a first frame with OpText or
+// OpBinary and fin false, OpContinuation frames after it, the last with fin true.
+// rsv sets RSV bits (frame.Rsv1...); the peer fails the connection unless an
+// extension defines them.
+//
+// While such a fragmented message is in progress, whole messages written from
+// any goroutine (WriteMessage, WritePrepared, Broadcast, WriteFrame with fin and
+// a data opcode) are queued behind it, as ws queues them, and go out after its
+// last frame; they count against the outbound cap. Control frames (pings, pongs,
+// close) go out at once, between fragments, as RFC 6455 §5.4 allows. A close sent
+// before the last frame drops the queued messages (their WriteMessageFunc
+// callbacks get ErrClosed). WriteFrame(OpClose) counts as the close: later writes
+// get ErrClosed and the peer's answer is awaited as after Close. Each frame meets
+// MaxWriteBuffer on its own; under WriteBufferDrop a continuation frame that does
+// not fit closes the connection (ErrSlowConsumer), since the peer would take the
+// message without it for whole.
+func (c *Conn) WriteFrame(fin bool, op frame.Opcode, rsv uint8, p []byte) error {
+	return c.c.WriteFrame(fin, op, rsv, p)
+}
+
+// Ping sends a ping with at most 125 bytes of payload.
+func (c *Conn) Ping(p []byte) error {
+	return c.c.Ping(p)
+}
+
+// Pong sends an unsolicited pong with at most 125 bytes of payload.
+func (c *Conn) Pong(p []byte) error {
+	return c.c.Pong(p)
+}
+
+// State is where a connection is in its life (ws readyState).
+type State uint32
+
+// The states, in order: a connection goes through them once each.
+const (
+	StateConnecting State = iota // the opening handshake is under way
+	StateOpen                    // messages flow both ways
+	StateClosing                 // a close frame was sent or received; waiting for the rest
+	StateClosed                  // the TCP connection is gone
+)
+
+func (s State) String() string { return wsconn.State(s).String() }
+
+// Stats are a connection's traffic counters, each way (see
+// opmetrics.Stats for what they count).
+type Stats = opmetrics.Stats
+
+// Kept holds what the verify hook chose to keep from the handshake request.
+type Kept struct {
+	Path   string
+	Query  string
+	Header map[string][]string
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/reactor"
 	"github.com/weir-ws/weir/internal/uring"
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // corkHandler answers every message with two writes from its turn (the echo,
@@ -303,7 +304,7 @@ func TestCorkBlockedHandler(t *testing.T) {
 		}
 		s, addr := startServer(t, h, Config{Workers: 2, PingInterval: -1, Loops: 1}, nil)
 		if !onLoop {
-			s.e.loops[0].Turns().SetSlowUntil(math.MaxInt64) // every turn in the pool
+			s.e.Loops[0].Turns().SetSlowUntil(math.MaxInt64) // every turn in the pool
 		}
 		rcs := make([]*rawClient, n)
 		for i := range rcs {
@@ -402,8 +403,8 @@ func TestClientDoesNotCork(t *testing.T) {
 		if _, _, err := c.ReadMessage(cliCtx(t)); err != nil {
 			t.Fatal(err)
 		}
-		corker := func(e *engine) bool {
-			for _, l := range e.loops {
+		corker := func(e *wsconn.Engine) bool {
+			for _, l := range e.Loops {
 				// An inline loop's worker is set before the loop runs; a
 				// pool loop's runner publishes its corker (reactor.Loop.Corking).
 				if l.Corking() {

@@ -12,8 +12,8 @@ import (
 	"github.com/weir-ws/weir/deflate"
 	"github.com/weir-ws/weir/dial"
 	"github.com/weir-ws/weir/internal/handoff"
-	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/sockopt"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/proxy"
 	"github.com/weir-ws/weir/upgrade"
 )
@@ -84,7 +84,8 @@ type Client struct {
 // NewClient returns a client whose connections use cfg (nil: defaults) and h as
 // the default handler (nil: blocking reads with ReadMessage).
 func NewClient(h Handler, cfg *Config) (*Client, error) {
-	e, err := newEngine(h, cfg, false)
+	d := cfg.filled()
+	e, err := wsconn.NewEngine(coreHandler(h), d.machine(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +99,9 @@ func NewClient(h Handler, cfg *Config) (*Client, error) {
 // except when called from a Handler callback: then it returns once the stop
 // has begun.
 func (cl *Client) Close() error {
-	cl.e.stopping.Store(true)
+	cl.e.Stopping.Store(true)
 	cl.cancelDials()
-	cl.e.abortAndStop(cl.e.stop)
+	abortAndStop(cl.e, cl.e.Stop)
 	return nil
 }
 
@@ -133,11 +134,11 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 	if opts != nil {
 		o = *opts
 	}
-	if cl.e.stopping.Load() {
+	if cl.e.Stopping.Load() {
 		return nil, nil, ErrClientClosed
 	}
 	do := o.dialOptions()
-	if cl.e.loopTLS() {
+	if loopTLS(cl.e) {
 		do.TLSHandshake = cl.tlsHandshake // dialtls.go
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -170,7 +171,7 @@ func (cl *Client) Dial(ctx context.Context, rawURL string, opts *DialOptions) (*
 // wrapping deflate.ErrBadResponse (nc closed) when res's permessage-deflate
 // answer breaks RFC 7692 §7.1 (Compression.Accept).
 func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts *DialOptions) (*Conn, error) {
-	if cl.e.stopping.Load() {
+	if cl.e.Stopping.Load() {
 		nc.Close() // as open closes it when Close comes a moment later
 		return nil, ErrClientClosed
 	}
@@ -195,63 +196,32 @@ func (cl *Client) Adopt(nc net.Conn, head []byte, res upgrade.ClientResult, opts
 	return c, nil
 }
 
-// handoffSockets is the engine as internal/handoff takes sockets.
-type handoffSockets engine
-
-func (s *handoffSockets) Tune(nc net.Conn)             { (*engine)(s).tuneNet(nc) }
-func (s *handoffSockets) Take(nc net.Conn) (int, bool) { return (*engine)(s).takeFD(nc) }
-
-// handedConn makes the Conn of a handed-off connection (internal/handoff).
-func (e *engine) handedConn(h handoff.Conn, client bool) *Conn {
-	c := e.newConn(-1, client)
-	e.place(c, h)
-	return c
-}
-
-// place puts c on the socket of a handed-off connection: a loop's fd, with
-// its record layer for wss, or goroutine mode on its net.Conn.
-func (e *engine) place(c *Conn, h handoff.Conn) {
-	switch h.TLS {
-	case handoff.TLSLoop:
-		e.m.tls.Loop.Add(1)
-	case handoff.TLSGoroutine:
-		e.m.tls.Goroutine.Add(1)
-	}
-	if h.FD >= 0 {
-		c.fd.Own(h.FD)
-	} else {
-		c.setGoroutine(perconn.New(h.Net))
-	}
-	c.tls = h.Record
-	c.setRemote(h.Remote)
-}
-
 // open starts a dialled, upgraded connection on the client's engine, or returns nil
 // when Close came first (the connection was told going-away and closed).
 func (cl *Client) open(nc net.Conn, head []byte, o *DialOptions, res upgrade.ClientResult) *Conn {
 	e := cl.e
-	h, head := handoff.Client(nc, head, (*handoffSockets)(e))
-	c := e.handedConn(h, true)
+	h, head := handoff.Client(nc, head, (*sockets)(e))
+	c := handedConn(e, h, true)
 	if res.Subprotocol != "" {
-		c.rareSet().subprotocol = res.Subprotocol
+		c.RareSet().Subprotocol = res.Subprotocol
 	}
 	if o.Compression != nil {
 		if p, ok, _ := o.Compression.Accept(res.Extensions); ok {
-			c.rareSet().compression = deflate.NewConn(p, false, o.Compression)
+			c.RareSet().Compression = deflate.NewConn(p, false, o.Compression)
 		}
 	}
 	if o.Version == 8 {
-		c.version = 8
+		c.WSVersion = 8
 	}
-	c.write.w.SetMaskKey(o.MaskKey)
+	c.WriteSide.W.SetMaskKey(o.MaskKey)
 	if o.Handler != nil {
-		c.rareSet().handler = o.Handler
+		c.RareSet().Handler = handler{o.Handler}
 	}
-	if c.handler() == nil {
-		c.rareSet().handler = newQueue(o.ReadQueue, &e.inbound)
+	if c.Handler() == nil {
+		c.RareSet().Handler = wsconn.NewQueue(o.ReadQueue, &e.Inbound)
 	}
-	if !e.startOpenConn(c, head) {
+	if !e.StartOpenConn(c, head) {
 		return nil
 	}
-	return c
+	return pub(c)
 }

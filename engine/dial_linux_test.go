@@ -41,10 +41,10 @@ func bindNoPortOpt(t *testing.T, c *Conn) int {
 		}
 		return v
 	}
-	if c.goroutine() == nil {
-		return get(c.fd.Int())
+	if c.c.Goroutine() == nil {
+		return get(c.c.FD.Int())
 	}
-	rc, err := c.goroutine().NetConn().(*net.TCPConn).SyscallConn()
+	rc, err := c.c.Goroutine().NetConn().(*net.TCPConn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,11 +28,7 @@ func (cl *Client) tlsHandshake(ctx context.Context, nc net.Conn, cfg *tls.Config
 	return cc, nil
 }
 
-// loopTLS reports whether wss connections can move onto the loops: there
-// are loops, and goroutine mode is not asked for everything.
-func (e *engine) loopTLS() bool { return !e.cfg.GoroutinePerConn && len(e.loops) > 0 }
-
 // TLSMetrics returns the counters of the client's wss connections: Loop and
 // Goroutine count the hand-offs of Dial (a failed TLS handshake is Dial's
 // error, not counted).
-func (cl *Client) TLSMetrics() TLSMetrics { return cl.e.m.tls.Snapshot() }
+func (cl *Client) TLSMetrics() TLSMetrics { return cl.e.Counters.TLS.Snapshot() }

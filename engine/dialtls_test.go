@@ -13,7 +13,7 @@ import (
 )
 
 // onLoops reports whether c runs on the loops with the record layer.
-func onLoops(c *Conn) bool { return c.tls != nil && c.goroutine() == nil }
+func onLoops(c *Conn) bool { return c.c.TLS != nil && c.c.Goroutine() == nil }
 
 // httpTLSServer serves h through net/http's TLS server and the engine's
 // ServeHTTP (goroutine mode: crypto/tls on both the handshake and records).
@@ -106,7 +106,7 @@ func TestDialTLS12GoroutineMode(t *testing.T) {
 	t.Cleanup(func() { hs.Close(); s.Close() })
 	cl := cliClient(t, nil, Config{})
 	c := cliDial(t, cl, "wss://"+hs.Listener.Addr().String()+"/", &DialOptions{TLSConfig: clientTLS(t)})
-	if onLoops(c) || c.goroutine() == nil {
+	if onLoops(c) || c.c.Goroutine() == nil {
 		t.Fatal("TLS 1.2 client not in goroutine mode")
 	}
 	if st, ok := c.TLSConnectionState(); !ok || st.Version != tls.VersionTLS12 {

@@ -1,6 +1,8 @@
 // Package engine is weir's WebSocket server and client: event loops over raw
 // sockets, a bounded worker pool, timers on a wheel, and the connection (Conn) with
-// its read, write and close paths.
+// its read, write and close paths. This package is the API, the Server (listening,
+// accepting, TLS, net/http) and the Client (Dial); the connection machine under it
+// is internal/wsconn (docs/architecture.md).
 //
 // # Data flow
 //

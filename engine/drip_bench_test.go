@@ -67,7 +67,7 @@ func benchDrip(b *testing.B, drippers int, forced bool) {
 	}
 	s, addr := startServer(b, bnEcho{}, cfg, nil)
 	if forced {
-		for _, l := range s.e.loops {
+		for _, l := range s.e.Loops {
 			l.Turns().SetSlowUntil(math.MaxInt64)
 		}
 	}

@@ -1,16 +1,26 @@
 package engine
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
 	"github.com/weir-ws/weir/internal/closing"
+	"github.com/weir-ws/weir/internal/guard"
 	"github.com/weir-ws/weir/internal/tlsloop"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/internal/wsread"
 	"github.com/weir-ws/weir/internal/wswrite"
 )
+
+// ErrNoQueue: ReadMessage on a connection that has a Handler of its own.
+var ErrNoQueue = wsconn.ErrNoQueue
+
+// ErrAborted is reported to OnClose after Abort.
+var ErrAborted = closing.ErrAborted
+
+// IOError wraps a socket error that ended a connection: a struct{ Err error }
+// whose Error and Unwrap are Err's (errors.As finds it, errors.Is sees
+// through it).
+type IOError = wsconn.IOError
 
 // ErrNoTLSExporter is what ExportKeyingMaterial returns on the
 // TLSConnectionState of a connection whose exporter was let go
@@ -19,31 +29,14 @@ var ErrNoTLSExporter = tlsloop.ErrNoExporter
 
 // CloseError is the close status of a connection: the code and reason the peer sent,
 // or the ones weir sent when it failed the connection. Reads that fail because the
-// connection is closed return it; use errors.As, or CloseStatus.
-type CloseError struct {
-	Code   frame.StatusCode
-	Reason string
-}
-
-func (e *CloseError) Error() string {
-	if e.Reason == "" {
-		return fmt.Sprintf("weir: connection closed: %d %s", uint16(e.Code), e.Code)
-	}
-	return fmt.Sprintf("weir: connection closed: %d %s: %q", uint16(e.Code), e.Code, e.Reason)
-}
+// connection is closed return it; use errors.As, or CloseStatus. It is a
+// struct{ Code frame.StatusCode; Reason string } whose Error says both.
+type CloseError = wsconn.CloseError
 
 // CloseStatus returns the close code carried by err (a *CloseError or a
 // *frame.ProtocolError anywhere in its chain), or 0 when there is none.
 func CloseStatus(err error) frame.StatusCode {
-	var ce *CloseError
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	var pe *frame.ProtocolError
-	if errors.As(err, &pe) {
-		return pe.Code
-	}
-	return 0
+	return wsconn.CloseStatus(err)
 }
 
 // Protocol violations the engine detects beyond the header parser's own. Each is a
@@ -81,15 +74,15 @@ var (
 	// ErrClosed: the connection is closing or closed; nothing more can be written.
 	ErrClosed = wswrite.ErrClosed
 	// ErrAbnormalClosure: the TCP connection ended without a close frame (reported as 1006).
-	ErrAbnormalClosure = errors.New("weir: connection ended without a close frame")
+	ErrAbnormalClosure = wsconn.ErrAbnormalClosure
 	// ErrPeerTimeout: keepalive pinged and nothing arrived within the grace period.
-	ErrPeerTimeout = errors.New("weir: peer did not respond to keepalive")
+	ErrPeerTimeout = wsconn.ErrPeerTimeout
 	// ErrIdleTimeout: nothing arrived within the idle timeout.
-	ErrIdleTimeout = errors.New("weir: idle timeout")
+	ErrIdleTimeout = wsconn.ErrIdleTimeout
 	// ErrCloseTimeout: the peer did not answer our close frame within the close timeout.
-	ErrCloseTimeout = errors.New("weir: close handshake timed out")
+	ErrCloseTimeout = wsconn.ErrCloseTimeout
 	// ErrHandshakeTimeout: the opening handshake did not finish within the handshake timeout.
-	ErrHandshakeTimeout = errors.New("weir: handshake timed out")
+	ErrHandshakeTimeout = wsconn.ErrHandshakeTimeout
 	// ErrWriteBufferFull: the per-connection outbound cap was reached (policy WriteBufferError).
 	ErrWriteBufferFull = wswrite.ErrFull
 	// ErrMessageDropped: the message was dropped because the outbound cap was reached
@@ -104,15 +97,35 @@ var (
 	// it costs nothing when the socket takes it whole).
 	ErrBudgetCut = wswrite.ErrBudgetCut
 	// ErrControlTooLong: Ping, Pong or a control frame payload over 125 bytes.
-	ErrControlTooLong = errors.New("weir: control frame payload over 125 bytes")
+	ErrControlTooLong = wsconn.ErrControlTooLong
 	// ErrInvalidCloseCode: Close with a code that may not be sent on the wire.
 	ErrInvalidCloseCode = closing.ErrInvalidCode
 	// ErrServerClosed: Serve or ListenAndServe after Shutdown or Close.
-	ErrServerClosed = errors.New("weir: server closed")
+	ErrServerClosed = wsconn.ErrServerClosed
 	// ErrClientClosed: Dial on a Client that is closed or closing.
-	ErrClientClosed = errors.New("weir: client closed")
+	ErrClientClosed = wsconn.ErrClientClosed
 	// ErrNotOpen: the operation needs an open connection.
-	ErrNotOpen = errors.New("weir: connection not open")
+	ErrNotOpen = wsconn.ErrNotOpen
 	// ErrTooManyConns: the server's connection cap was reached.
 	ErrTooManyConns = admit.ErrTooMany
 )
+
+// ErrHandlerPanic is the protocol-level error behind every *PanicError: its
+// Code, 1011, is the close status sent (errors.Is(err, ErrHandlerPanic)).
+var ErrHandlerPanic = guard.ErrPanic
+
+// TLSError is a TLS record error that ended a connection on the loops (a
+// record that failed authentication, plaintext after the handshake, a record
+// over the size limit, ...): the connection sent the alert (RFC 8446 §6.2)
+// and closed. It is a struct{ Err error }: Err tells which (Error and Unwrap
+// are Err's).
+type TLSError = wsconn.TLSError
+
+// ErrFragmentOrder: WriteFrame with OpContinuation while no fragmented message is in
+// progress, or with a new fragmented data frame while one is (RFC 6455 §5.4: the
+// fragments of one message are never interleaved with another's).
+var ErrFragmentOrder = wswrite.ErrFragmentOrder
+
+// ErrBadOpcode: WriteMessage with an opcode that is not OpText or OpBinary, or
+// WriteFrame with a reserved opcode or a fragmented control frame.
+var ErrBadOpcode = wsconn.ErrBadOpcode

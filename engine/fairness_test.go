@@ -45,7 +45,7 @@ func TestFloodersDoNotStarveFreshInput(t *testing.T) {
 	s, addr := startServer(t, h, Config{Loops: 1, Workers: 1, MaxMessageSize: 1 << 20}, nil)
 	// Every event goes to the pool, as on a busy machine, where the loop's
 	// turns are slow and it hands everything over (internal/reactor takeover.go).
-	s.e.loops[0].Turns().SetSlowUntil(math.MaxInt64)
+	s.e.Loops[0].Turns().SetSlowUntil(math.MaxInt64)
 	probe := dialRaw(t, addr)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFloodHelperProcess$")
 	cmd.Env = append(os.Environ(), "WEIR_FLOOD_ADDR="+addr)

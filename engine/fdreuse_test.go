@@ -262,7 +262,7 @@ func testFDReuse(t *testing.T, cfg Config, wss, client bool) {
 		}()
 		vmu.Lock()
 		victims = append(victims, v)
-		if fd := v.fd.Num(); fd >= 0 {
+		if fd := v.c.FD.Num(); fd >= 0 {
 			victimFDs[fd] = true
 		}
 		vmu.Unlock()
@@ -335,7 +335,7 @@ func testFDReuse(t *testing.T, cfg Config, wss, client bool) {
 		// Bystanders while the hammers go on: the kernel gives them freed numbers.
 		for b := range 2 {
 			rc, ext, c := dial(fmt.Sprintf("bystander %d", len(bys)), s, addr, (round+b)%2 == 1, reserved[b])
-			if fd := c.fd.Num(); fd >= 0 {
+			if fd := c.c.FD.Num(); fd >= 0 {
 				vmu.Lock()
 				if victimFDs[fd] {
 					reused++

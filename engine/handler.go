@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/weir-ws/weir/frame"
+import (
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsconn"
+)
 
 // Handler receives a connection's events. Embed NopHandler and override what you
 // need. For one connection the calls never overlap and arrive in order; a payload
@@ -39,3 +42,28 @@ func (NopHandler) OnPing(*Conn, []byte) bool                      { return true 
 func (NopHandler) OnPong(*Conn, []byte)                           {}
 func (NopHandler) OnDrain(*Conn)                                  {}
 func (NopHandler) OnClose(*Conn, frame.StatusCode, string, error) {}
+
+// handler is a Handler as the connection machine calls it: each call passes
+// the machine's Conn on as the engine's, the same connection (pub).
+type handler struct{ h Handler }
+
+func (a handler) OnOpen(c *wsconn.Conn) { a.h.OnOpen(pub(c)) }
+func (a handler) OnMessage(c *wsconn.Conn, op frame.Opcode, p []byte) {
+	a.h.OnMessage(pub(c), op, p)
+}
+func (a handler) OnFrame(c *wsconn.Conn, h frame.Header, p []byte) { a.h.OnFrame(pub(c), h, p) }
+func (a handler) OnPing(c *wsconn.Conn, p []byte) bool             { return a.h.OnPing(pub(c), p) }
+func (a handler) OnPong(c *wsconn.Conn, p []byte)                  { a.h.OnPong(pub(c), p) }
+func (a handler) OnDrain(c *wsconn.Conn)                           { a.h.OnDrain(pub(c)) }
+func (a handler) OnClose(c *wsconn.Conn, code frame.StatusCode, reason string, err error) {
+	a.h.OnClose(pub(c), code, reason, err)
+}
+
+// coreHandler is h for the machine: nil stays nil (each caller picks its
+// default).
+func coreHandler(h Handler) wsconn.Handler {
+	if h == nil {
+		return nil
+	}
+	return handler{h}
+}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // heavyHandler pauses each connection on open (so that the test can let input
@@ -26,7 +27,7 @@ func (h *heavyHandler) OnOpen(c *Conn) {
 }
 
 func (h *heavyHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
-	h.msgs <- c.sched.Load()&stHeavy != 0
+	h.msgs <- c.c.Sched.Load()&wsconn.StHeavy != 0
 }
 
 // TestReadTurnMakesHeavy: a turn that starts with more input waiting than a
@@ -40,7 +41,7 @@ func TestReadTurnMakesHeavy(t *testing.T) {
 	const frames, size = 8, 32 << 10
 	h := &heavyHandler{open: make(chan *Conn, 1), msgs: make(chan bool, frames+2)}
 	s, addr := startServer(t, h, Config{Loops: 1, Workers: 1}, nil)
-	s.e.loops[0].Turns().SetSlowUntil(math.MaxInt64) // every turn in the pool
+	s.e.Loops[0].Turns().SetSlowUntil(math.MaxInt64) // every turn in the pool
 	rc := dialRaw(t, addr)
 	var c *Conn
 	select {
@@ -53,7 +54,7 @@ func TestReadTurnMakesHeavy(t *testing.T) {
 	// Wait until more than a light turn's read is in the server's socket.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n, err := unix.IoctlGetInt(c.fd.Int(), unix.SIOCINQ)
+		n, err := unix.IoctlGetInt(c.c.FD.Int(), unix.SIOCINQ)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,11 +20,15 @@ func TestMain(m *testing.M) {
 		if defaultClient != nil {
 			defaultClient.Close()
 		}
-	}, enginePkg)
+	}, enginePkg, machinePkg)
 }
 
 // enginePkg marks a stack frame (or a "created by" line) in package engine.
 const enginePkg = "github.com/weir-ws/weir/engine."
+
+// machinePkg marks one in the connection machine (goroutine mode's reader and
+// writer, the timer loop, the stop's goroutines start there).
+const machinePkg = "github.com/weir-ws/weir/internal/wsconn."
 
 // TestLeakCheckSeesGoroutines checks the checker: a goroutine started here is found
 // until it ends.

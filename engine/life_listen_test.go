@@ -45,7 +45,7 @@ func TestListenWhileStopping(t *testing.T) {
 				defer cancel()
 				returned := make(chan struct{})
 				go func() { s.Shutdown(ctx); close(returned) }()
-				for !s.e.stopping.Load() {
+				for !s.e.Stopping.Load() {
 					time.Sleep(time.Millisecond)
 				}
 				ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -39,7 +39,7 @@ func TestShutdownWaitEndedByClose(t *testing.T) {
 				rc.readMessage() // open on the server
 				waiting := make(chan error, 1)
 				go func() { waiting <- s.Shutdown(context.Background()) }()
-				for !s.e.stopping.Load() {
+				for !s.e.Stopping.Load() {
 					time.Sleep(time.Millisecond)
 				}
 				time.Sleep(20 * time.Millisecond) // into its wait

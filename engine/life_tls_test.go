@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/internal/tlshand"
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // TestTLSStartAfterStop: a ListenTLS connection whose handshake finishes
@@ -60,8 +61,8 @@ func TestTLSStartAfterStop(t *testing.T) {
 			res.Leftover = []byte{23, 3, 3, 0, 0} // a record read past the handshake (never opened: the connection is dropped)
 		}
 		s.Close()
-		s.e.startTLS(nc, addrPort(nc.RemoteAddr()), res, false)
-		if live := s.e.census.Live.Load(); live != 0 {
+		startHandshaken(s.e, nc, wsconn.AddrPort(nc.RemoteAddr()), res, false, false)
+		if live := s.e.Census.Live.Load(); live != 0 {
 			t.Fatalf("%d connections live after the start", live)
 		}
 		pc.SetReadDeadline(time.Now().Add(5 * time.Second))

@@ -105,7 +105,7 @@ func TestMaxConnsPerIPv6Prefix(t *testing.T) {
 					t.Fatalf("connection %d from ::1: upgraded %v, want %v", i+1, got, want)
 				}
 			}
-			if n := s.e.gate.PerIP().Count(sibling); n != perIP {
+			if n := s.e.Gate.PerIP().Count(sibling); n != perIP {
 				t.Fatalf("::1's /64 counts %d connections (seen from ::2), want %d", n, perIP)
 			}
 		})
@@ -121,7 +121,7 @@ func TestMaxConnsPerIPv6Prefix(t *testing.T) {
 					t.Fatalf("connection %d from ::1: upgraded %v, want %v", i+1, got, want)
 				}
 			}
-			if a, b := s.e.gate.PerIP().Count(netip.MustParseAddr("::1")), s.e.gate.PerIP().Count(sibling); a != perIP || b != 0 {
+			if a, b := s.e.Gate.PerIP().Count(netip.MustParseAddr("::1")), s.e.Gate.PerIP().Count(sibling); a != perIP || b != 0 {
 				t.Fatalf("::1 counts %d, ::2 %d, want %d and 0", a, b, perIP)
 			}
 		})

@@ -76,7 +76,7 @@ func TestMaxConnsPerIPBehindProxy(t *testing.T) {
 					nc.Close()
 				}
 				deadline := time.Now().Add(10 * time.Second)
-				for s.e.gate.PerIP().Count(netip.MustParseAddr("203.0.113.1"))+s.e.gate.PerIP().Count(netip.MustParseAddr("127.0.0.1")) != 0 {
+				for s.e.Gate.PerIP().Count(netip.MustParseAddr("203.0.113.1"))+s.e.Gate.PerIP().Count(netip.MustParseAddr("127.0.0.1")) != 0 {
 					if time.Now().After(deadline) {
 						t.Fatal("per-IP counts never went back to zero")
 					}

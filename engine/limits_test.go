@@ -27,7 +27,7 @@ func TestNoIPLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.e.gate.PerIP() != nil {
+	if s.e.Gate.PerIP() != nil {
 		t.Fatal("Server without MaxConnsPerIP has a per-IP counter")
 	}
 }
@@ -201,8 +201,8 @@ func TestConnCaps(t *testing.T) {
 						t.Fatal(err)
 					}
 					t.Cleanup(func() { s.Close() })
-					if (s.e.gate.PerIP() != nil) != lim.wantPerIP {
-						t.Fatalf("per-IP counter %v", s.e.gate.PerIP())
+					if (s.e.Gate.PerIP() != nil) != lim.wantPerIP {
+						t.Fatalf("per-IP counter %v", s.e.Gate.PerIP())
 					}
 					open := entry.start(t, s)
 					ip := netip.MustParseAddr("127.0.0.1")
@@ -216,8 +216,8 @@ func TestConnCaps(t *testing.T) {
 						t.Fatal("a third connection was let in")
 					}
 					waitFor(t, func() bool { return s.NumConns() == 2 })
-					if lim.wantPerIP && s.e.gate.PerIP().Count(ip) != 2 {
-						t.Fatalf("per-IP count %d after a refusal, want 2", s.e.gate.PerIP().Count(ip))
+					if lim.wantPerIP && s.e.Gate.PerIP().Count(ip) != 2 {
+						t.Fatalf("per-IP count %d after a refusal, want 2", s.e.Gate.PerIP().Count(ip))
 					}
 					if c3 := open(t, other); (c3 != nil) != lim.otherFits {
 						t.Fatalf("from another address: open %v, want %v", c3 != nil, lim.otherFits)
@@ -233,9 +233,9 @@ func TestConnCaps(t *testing.T) {
 					}
 					closeClient(c2)
 					closeClient(c4)
-					waitFor(t, func() bool { return s.NumConns() == 0 && s.e.gate.PerIP().Count(ip) == 0 })
-					if s.e.gate.PerIP() != nil {
-						n := s.e.gate.PerIP().Len()
+					waitFor(t, func() bool { return s.NumConns() == 0 && s.e.Gate.PerIP().Count(ip) == 0 })
+					if s.e.Gate.PerIP() != nil {
+						n := s.e.Gate.PerIP().Len()
 						if n != 0 {
 							t.Fatalf("per-IP map keeps %d addresses", n)
 						}
@@ -284,12 +284,12 @@ func TestAdoptRemoteAddrMoved(t *testing.T) {
 		local := netip.MustParseAddr("127.0.0.1")
 		// The Conn is counted (NumConns) before adopt moves the address's
 		// count: wait for the move, not for the Conn.
-		waitFor(t, func() bool { return s.NumConns() == 1 && s.e.gate.PerIP().Count(local) == 1 })
-		if a, b := s.e.gate.PerIP().Count(fake), s.e.gate.PerIP().Count(local); a != 0 || b != 1 {
+		waitFor(t, func() bool { return s.NumConns() == 1 && s.e.Gate.PerIP().Count(local) == 1 })
+		if a, b := s.e.Gate.PerIP().Count(fake), s.e.Gate.PerIP().Count(local); a != 0 || b != 1 {
 			t.Fatalf("counts: rewritten address %d, TCP peer %d", a, b)
 		}
 		closeClient(rc)
-		waitFor(t, func() bool { return s.NumConns() == 0 && s.e.gate.PerIP().Count(local) == 0 })
+		waitFor(t, func() bool { return s.NumConns() == 0 && s.e.Gate.PerIP().Count(local) == 0 })
 	})
 }
 

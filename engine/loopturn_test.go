@@ -54,7 +54,7 @@ func TestPoolRunsLoneReadOnLoop(t *testing.T) {
 	// fails them all.
 	const tries = 10
 	for range tries {
-		s.e.loops[0].Turns().SetSlowUntil(0)
+		s.e.Loops[0].Turns().SetSlowUntil(0)
 		rc.send(true, frame.OpText, []byte("hello"))
 		if _, p := rc.readMessage(); string(p) != "hello" {
 			t.Fatalf("echo %q", p)
@@ -81,7 +81,7 @@ func TestPoolBlockedHandlerDoesNotStallLoop(t *testing.T) {
 	// blocked on a worker until the test ends), a few times.
 	for try := 1; ; try++ {
 		a := dialRaw(t, addr)
-		s.e.loops[0].Turns().SetSlowUntil(0)
+		s.e.Loops[0].Turns().SetSlowUntil(0)
 		a.send(true, frame.OpText, []byte("block"))
 		if <-h.held {
 			break
@@ -116,7 +116,7 @@ func TestTakeoverLogRateLimited(t *testing.T) {
 	var logs syncBuf
 	s, _ := startServer(t, NopHandler{}, Config{Loops: 1, Logger: logTo(&logs)}, nil)
 	for range 50 {
-		s.e.tookOver()
+		s.e.TookOver()
 	}
 	if n := s.Metrics().LoopTakeovers; n != 50 {
 		t.Fatalf("LoopTakeovers = %d, want 50", n)

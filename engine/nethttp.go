@@ -2,6 +2,7 @@ package engine
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"github.com/weir-ws/weir/internal/handoff"
 	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/tlshand"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -29,20 +31,20 @@ import (
 // deferred verify decision not made by then is answered 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := s.upg.ClientIPHTTP(r) // the TCP peer, or the client behind a trusted proxy
-	if he := s.e.gate.HTTP(ip); he != nil {
-		s.e.countRefused(he)
+	if he := s.e.Gate.HTTP(ip); he != nil {
+		s.e.CountRefused(he)
 		s.upg.RefuseHTTP(w, r, he)
 		return
 	}
 	nc, head, res, err := s.upg.Upgrade(w, r)
 	if err != nil {
 		if handshakeRefusal(err) {
-			s.e.countRefused(err)
+			s.e.CountRefused(err)
 		}
-		s.e.gate.PerIP().Leave(ip)
+		s.e.Gate.PerIP().Leave(ip)
 		return // the Upgrader wrote the rejection
 	}
-	s.e.m.Accept()
+	s.e.Counters.Accept()
 	if tc, ok := nc.(*tls.Conn); ok {
 		if lc, ok := tc.NetConn().(*tlshand.LateConn); ok { // served on a TLSListener
 			s.adoptLate(tc, lc, head, &res, ip) // tlshttp.go
@@ -74,7 +76,7 @@ func (s *Server) Adopt(nc net.Conn, head []byte, res *upgrade.Result) *Conn {
 // (held; invalid for none).
 func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip.Addr) *Conn {
 	return s.adoptHanded(nc, held, res, head, nil, func(head []byte) (handoff.Conn, []byte) {
-		return handoff.Plain(nc, (*handoffSockets)(s.e)), head // a loop on its fd, or goroutine mode
+		return handoff.Plain(nc, (*sockets)(s.e)), head // a loop on its fd, or goroutine mode
 	})
 }
 
@@ -85,21 +87,28 @@ func (s *Server) adopt(nc net.Conn, head []byte, res *upgrade.Result, held netip
 func (s *Server) adoptHanded(nc net.Conn, held netip.Addr, res *upgrade.Result, head []byte,
 	refused func(), hand func(head []byte) (handoff.Conn, []byte)) *Conn {
 	e := s.e
-	c := e.newConn(-1, false)
-	c.setRemote(addrPort(nc.RemoteAddr()))
-	if !s.e.adoptRoom(c, held) && !e.stopping.Load() {
+	c := e.NewConn(-1, false)
+	c.SetRemote(wsconn.AddrPort(nc.RemoteAddr()))
+	if !s.e.AdoptRoom(c, held) && !e.Stopping.Load() {
 		if refused != nil {
 			refused()
 		}
-		c.setGoroutine(perconn.New(nc))
-		e.refuseOpen(c)
-		return c
+		c.SetGoroutine(perconn.New(nc))
+		e.RefuseOpen(c)
+		return pub(c)
 	}
 	h, head := hand(head)
-	e.place(c, h)
+	place(e, c, h)
 	if res != nil {
-		c.takeResult(res) // handshake.go
+		c.TakeResult(res) // handshake.go
 	}
-	e.startOpenConn(c, head)
-	return c
+	e.StartOpenConn(c, head)
+	return pub(c)
+}
+
+// handshakeRefusal reports whether err from upgrade.Upgrader.Upgrade is a
+// refusal that was answered (a *HandshakeError), not a connection lost.
+func handshakeRefusal(err error) bool {
+	var he *upgrade.HandshakeError
+	return errors.As(err, &he)
 }

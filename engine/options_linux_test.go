@@ -24,17 +24,17 @@ func sockNoDelay(t *testing.T, c *Conn) int {
 		}
 		return v
 	}
-	if c.goroutine() == nil {
-		c.write.mu.Lock()
-		defer c.write.mu.Unlock()
-		if c.write.w.Closed() {
+	if c.c.Goroutine() == nil {
+		c.c.WriteSide.Mu.Lock()
+		defer c.c.WriteSide.Mu.Unlock()
+		if c.c.WriteSide.W.Closed() {
 			t.Fatal("the connection is closed")
 		}
-		return get(c.fd.Int())
+		return get(c.c.FD.Int())
 	}
-	sc, ok := c.goroutine().NetConn().(syscall.Conn)
+	sc, ok := c.c.Goroutine().NetConn().(syscall.Conn)
 	if !ok {
-		t.Fatalf("goroutine-mode conn %T has no fd", c.goroutine().NetConn())
+		t.Fatalf("goroutine-mode conn %T has no fd", c.c.Goroutine().NetConn())
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // A PauseRead or ResumeRead that reaches the connection's owner in the same turn
@@ -23,12 +24,12 @@ func TestPauseAfterFinishInSameTurn(t *testing.T) {
 			c := cliDial(t, cl, "ws://"+addr+"/", nil)
 			// Take the running bit as a worker would, so that the close request
 			// and the pause are handled in one turn.
-			for c.sched.Or(evRunning)&evRunning != 0 {
+			for c.c.Sched.Or(wsconn.EvRunning)&wsconn.EvRunning != 0 {
 				time.Sleep(time.Millisecond)
 			}
 			c.Abort()
 			c.PauseRead()
-			c.eng().r.Run(newWorker(cfg.defaults().ReadBufferSize), c)
+			c.c.Eng().Reactor.Run(wsconn.NewWorker(cfg.filled().ReadBufferSize), &c.c)
 			for deadline := time.Now().Add(10 * time.Second); c.State() != StateClosed; {
 				if time.Now().After(deadline) {
 					t.Fatal("the aborted connection never closed")

@@ -11,7 +11,7 @@ import (
 )
 
 // serverFD is the number of the socket under a server connection on a loop.
-func serverFD(c *Conn) int { return c.fd.Num() }
+func serverFD(c *Conn) int { return c.c.FD.Num() }
 
 // TestPauseAfterCloseSparesFdReuser: PauseRead and ResumeRead on a connection that
 // has closed must not touch its old fd number, which the next accepted connection

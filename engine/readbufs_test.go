@@ -13,11 +13,11 @@ import (
 type bufsHandler struct{ NopHandler }
 
 func (bufsHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
-	b := c.read.Get(nil).extras
+	b := c.c.ReadSide.Get(nil).Extras
 	switch {
 	case b == nil:
 		c.WriteMessage(frame.OpText, []byte("none"))
-	case b.message == nil && b.unparsed == nil:
+	case b.Message == nil && b.Unparsed == nil:
 		c.WriteMessage(frame.OpText, []byte("made, empty"))
 	default:
 		c.WriteMessage(frame.OpText, []byte("made, holding"))

@@ -8,9 +8,12 @@ import (
 
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/admit"
+	"github.com/weir-ws/weir/internal/fanout"
 	"github.com/weir-ws/weir/internal/iplimit"
 	"github.com/weir-ws/weir/internal/opening"
+	"github.com/weir-ws/weir/internal/prepared"
 	"github.com/weir-ws/weir/internal/tlshand"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -18,7 +21,8 @@ import (
 // ListenAndServe, Serve) with the handshake done on the loops, or from net/http
 // (ServeHTTP) with the upgraded socket then moved onto the loops.
 type Server struct {
-	reports // NumConns, Stats, Metrics, BufferedAmount, BufferedInbound (stats.go)
+	reports        // NumConns, Stats, Metrics, BufferedAmount, BufferedInbound (stats.go)
+	cfg     Config // filled: what hosting reads (listening, the caps, TLS)
 	upg     *upgrade.Upgrader
 
 	mu     sync.Mutex
@@ -36,21 +40,23 @@ type Server struct {
 // configures the handshake (nil: upgrade's defaults: any path, the origin must
 // match the host, no subprotocol, no extension).
 func NewServer(h Handler, cfg *Config, u *upgrade.Upgrader) (*Server, error) {
-	if h == nil {
-		h = queueHandler{} // blocking.go
+	var ch wsconn.Handler = wsconn.QueueHandler{} // ReadMessage's (internal/wsconn blocking.go)
+	if h != nil {
+		ch = handler{h}
 	}
-	e, err := newEngine(h, cfg, true)
+	d := cfg.filled()
+	e, err := wsconn.NewEngine(ch, d.machine(), true)
 	if err != nil {
 		return nil, err
 	}
 	// permessage-deflate and ServeHTTP's bound, on a copy of u (internal/opening)
-	if u, err = opening.Upgrader(u, e.cfg.Compression, e.cfg.HandshakeTimeout); err != nil {
-		e.stop()
+	if u, err = opening.Upgrader(u, e.Cfg.Compression, e.Cfg.HandshakeTimeout); err != nil {
+		e.Stop()
 		return nil, err
 	}
-	s := &Server{reports: reports{e}, upg: u, done: make(chan struct{})}
-	e.gate = admit.New(e.cfg.MaxConns, &e.census.Live, iplimit.New(e.cfg.MaxConnsPerIP, e.cfg.IPv6PrefixLen), u)
-	e.upg = u
+	s := &Server{reports: reports{e}, cfg: d, upg: u, done: make(chan struct{})}
+	e.Gate = admit.New(d.MaxConns, &e.Census.Live, iplimit.New(d.MaxConnsPerIP, d.IPv6PrefixLen), u)
+	e.Upgrader = u
 	return s, nil
 }
 
@@ -62,7 +68,7 @@ func (s *Server) Listen(addr string) error {
 	if s.stoppedLocked() {
 		return ErrServerClosed
 	}
-	return s.e.listen(&s.lis, addr)
+	return s.listen(addr)
 }
 
 // ListenAndServe is Listen, then waits until the server is shut down; it returns
@@ -96,7 +102,7 @@ func (s *Server) Start(ln net.Listener) error {
 	if s.lis.addr == nil {
 		s.lis.addr = ln.Addr()
 	}
-	return s.e.serveListener(&s.lis, ln)
+	return serveListener(s.e, &s.lis, ln)
 }
 
 // Addr is the address of the first listening socket, nil before Listen or Serve.
@@ -108,7 +114,15 @@ func (s *Server) Addr() net.Addr {
 
 // Conns iterates over the connections that are open (ws clients). It holds no lock
 // while yielding.
-func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
+func (s *Server) Conns() iter.Seq[*Conn] {
+	return func(yield func(*Conn) bool) {
+		for c := range s.e.Conns(wsconn.StateOpen) {
+			if !yield(pub(c)) {
+				return
+			}
+		}
+	}
+}
 
 // Shutdown stops accepting, answers handshakes in flight with 503, sends 1001 (going
 // away) to every open connection and waits for them to close until ctx ends, then
@@ -117,11 +131,11 @@ func (s *Server) Conns() iter.Seq[*Conn] { return s.e.conns(StateOpen) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	e := s.e
-	ch := e.census.Emptied()
-	for c := range e.conns(StateConnecting) {
-		c.rejectBusy()
+	ch := e.Census.Emptied()
+	for c := range e.Conns(wsconn.StateConnecting) {
+		c.RejectBusy()
 	}
-	for c := range e.conns(StateOpen) {
+	for c := range e.Conns(wsconn.StateOpen) {
 		c.Close(frame.StatusGoingAway, "server shutting down")
 	}
 	if onEngineGoroutine() { // from a callback: the wait outlives this call (stopself.go)
@@ -136,12 +150,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) waitShutdown(ctx context.Context, ch <-chan struct{}) error {
 	e := s.e
 	var err error
-	if e.census.Live.Load() > 0 {
+	if e.Census.Live.Load() > 0 {
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			err = ctx.Err()
-			e.abortAll(ch)
+			abortAll(e, ch)
 		}
 	}
 	s.stop()
@@ -158,9 +172,9 @@ func (s *Server) waitShutdown(ctx context.Context, ch <-chan struct{}) error {
 // of the stop runs on a goroutine of theirs and ends once the callback has
 // returned, Shutdown's wait bounded by ctx's deadline (not by its cancel).
 func (s *Server) Close() error {
-	s.e.aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
+	s.e.Aborting.Store(true) // before stopping: a connection registered now is aborted, not answered 503
 	s.stopAccepting()
-	s.e.abortAndStop(s.stop)
+	abortAndStop(s.e, s.stop)
 	return nil
 }
 
@@ -168,13 +182,13 @@ func (s *Server) Close() error {
 // never be closed: stopAccepting closes the listeners once, under s.mu,
 // after it sets stopping, and Close or Shutdown set closed only at their
 // end (a Shutdown may wait for seconds in between).
-func (s *Server) stoppedLocked() bool { return s.closed || s.e.stopping.Load() }
+func (s *Server) stoppedLocked() bool { return s.closed || s.e.Stopping.Load() }
 
 func (s *Server) stopAccepting() {
-	s.e.stopping.Store(true)
+	s.e.Stopping.Store(true)
 	s.mu.Lock()
 	for _, ln := range s.lis.listeners {
-		ln.close()
+		ln.Shut()
 	}
 	for _, ln := range s.lis.netLns {
 		ln.Close()
@@ -191,7 +205,7 @@ func (s *Server) stop() {
 		close(s.done)
 	}
 	s.mu.Unlock()
-	s.e.stop()
+	s.e.Stop()
 }
 
 // Broadcast sends pm to every open connection for which filter (nil: all) returns
@@ -199,5 +213,27 @@ func (s *Server) stop() {
 // own goroutine, so a broadcast uses every core, in batches (WritePreparedMany);
 // a slow consumer gets the WriteBufferPolicy, never a block.
 func (s *Server) Broadcast(pm *PreparedMessage, filter func(*Conn) bool) int {
-	return s.e.broadcast(pm, filter)
+	return broadcast(s.e, pm.m, filter)
+}
+
+// connLists recycles Broadcast's snapshots of the connection tables, so a
+// broadcast allocates nothing per connection (nor per empty fd-table slot) in
+// steady state.
+var connLists fanout.Lists[*wsconn.Conn]
+
+// broadcast writes pm to each loop's connections on a goroutine of its own
+// and to goroutine mode's on the caller's (internal/fanout), in batches
+// (WritePreparedMany).
+func broadcast(e *wsconn.Engine, pm *prepared.Message, filter func(*Conn) bool) int {
+	return fanout.Run(&connLists, len(e.Loops)+1, func(i int, dst []*wsconn.Conn) []*wsconn.Conn {
+		return e.ConnsOf(i, wsconn.AnyState, dst)
+	}, func(conns []*wsconn.Conn) int {
+		keep := conns[:0] // the open ones filter lets through, sent to as a batch
+		for _, c := range conns {
+			if c.State() == wsconn.StateOpen && (filter == nil || filter(pub(c))) {
+				keep = append(keep, c)
+			}
+		}
+		return wsconn.WritePreparedMany(keep, pm)
+	})
 }

@@ -331,7 +331,7 @@ func TestServerReadQueueConfig(t *testing.T) {
 				}
 				time.Sleep(time.Millisecond)
 			}
-			held := c.serverQueue().Len()
+			held := c.c.ServerQueue().Len()
 			if held != 2 {
 				return fmt.Errorf("paused holding %d messages, want 2", held)
 			}

@@ -409,7 +409,7 @@ func TestBusyAfterOpen(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("no OnOpen")
 		}
-		c.rejectBusy()
+		c.c.RejectBusy()
 		if reason := rc.expectClose(frame.StatusGoingAway); reason != "server shutting down" {
 			t.Errorf("reason %q", reason)
 		}

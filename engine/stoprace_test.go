@@ -13,6 +13,7 @@ import (
 	"github.com/weir-ws/weir/frame"
 	"github.com/weir-ws/weir/internal/perconn"
 	"github.com/weir-ws/weir/internal/sock"
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // TestStartAfterStop: a connection that starts once stop has begun (a TLS
@@ -62,8 +63,8 @@ func TestStartAfterStop(t *testing.T) {
 			// A goroutine stop waits for (as it waits for a TLS handshake's)
 			// starts the connection once stop has closed the group, which
 			// it does after stopping the loops.
-			e.goroutine(func() {
-				for !e.goroutines.Closed() {
+			e.Goroutine(func() {
+				for !e.Goroutines.Closed() {
 					time.Sleep(time.Millisecond)
 				}
 				c := startAfter(t, e, nc, tc.goroutine, tc.open)
@@ -73,7 +74,7 @@ func TestStartAfterStop(t *testing.T) {
 			closed := make(chan struct{})
 			go func() { s.Close(); close(closed) }()
 			c := <-started
-			st, live := c.State(), e.census.Live.Load()
+			st, live := c.State(), e.Census.Live.Load()
 			close(release)
 			<-closed
 			if st != StateClosed {
@@ -102,28 +103,28 @@ func TestStartAfterStop(t *testing.T) {
 // open, the way an accept or an upgrade would; in the handshake state as a
 // TLS connection whose request may have come with its handshake (startTLS),
 // read at once.
-func startAfter(t *testing.T, e *engine, nc net.Conn, goroutine, open bool) *Conn {
-	var c *Conn
+func startAfter(t *testing.T, e *wsconn.Engine, nc net.Conn, goroutine, open bool) *Conn {
+	var c *wsconn.Conn
 	if goroutine {
-		c = e.newConn(-1, false)
-		c.setGoroutine(perconn.New(nc))
+		c = e.NewConn(-1, false)
+		c.SetGoroutine(perconn.New(nc))
 	} else {
 		fd, ok := sock.TakeConn(nc) // the engine owns the fd from here
 		if !ok {
 			t.Error("cannot take the socket")
 		}
 		nc.Close()
-		c = e.newConn(int32(fd), false)
+		c = e.NewConn(int32(fd), false)
 	}
-	c.setRemote(addrPort(nc.RemoteAddr()))
+	c.SetRemote(wsconn.AddrPort(nc.RemoteAddr()))
 	if open {
-		e.startOpenConn(c, nil)
+		e.StartOpenConn(c, nil)
 	} else {
-		if e.startServerConn(c) {
-			c.post(evRead)
+		if e.StartServerConn(c) {
+			c.Post(wsconn.EvRead)
 		}
 	}
-	return c
+	return pub(c)
 }
 
 // TestCloseRacesGoroutineConns: Close of a Server (ServeHTTP) and of a Client
@@ -239,7 +240,7 @@ func TestCloseAfterGivingUp(t *testing.T) {
 		cfg.Loops = 1
 		h := &blocker{block: make(chan struct{}), blocked: make(chan struct{}, 1)}
 		s, addr := startServer(t, h, cfg, nil)
-		s.e.abortFor = 200 * time.Millisecond
+		s.e.AbortFor = 200 * time.Millisecond
 		a := dialRaw(t, addr)
 		b := dialRaw(t, addr)
 		a.send(true, frame.OpText, []byte("block"))
@@ -253,7 +254,7 @@ func TestCloseAfterGivingUp(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("Close did not return")
 		}
-		if n := s.e.census.Live.Load(); n != 0 {
+		if n := s.e.Census.Live.Load(); n != 0 {
 			t.Fatalf("%d connections live after Close", n)
 		}
 		if o, c := h.opened.Load(), h.closed.Load(); o != 2 || c != 2 {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"runtime"
 	"strings"
+	"time"
+
+	"github.com/weir-ws/weir/internal/wsconn"
 )
 
 // Stopping from the inside: a Handler callback, a handshake hook or a done
@@ -55,10 +58,10 @@ func onEngineGoroutine() bool {
 // aborts every connection (abortAll), then stops (stop: the Server's or the
 // engine's own), on the caller's goroutine or, on an engine goroutine (see
 // above), on a goroutine of its own.
-func (e *engine) abortAndStop(stop func()) {
-	ch := e.census.Emptied()
+func abortAndStop(e *wsconn.Engine, stop func()) {
+	ch := e.Census.Emptied()
 	wait := func() {
-		e.abortAll(ch)
+		abortAll(e, ch)
 		stop()
 	}
 	if onEngineGoroutine() {
@@ -77,4 +80,21 @@ func keepDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 		return ctx, func() {}
 	}
 	return context.WithDeadline(ctx, d)
+}
+
+// abortAll closes every remaining connection without a close frame and waits (a
+// bounded time) for the workers to finish them, so that stopping the loops leaves
+// no connection open. stopping is set already, and done (census.Emptied) is
+// closed by the last connection to go. A connection being registered during a
+// scan shows up in a later one (or ends itself, seeing stopping).
+func abortAll(e *wsconn.Engine, done <-chan struct{}) {
+	e.Aborting.Store(true)
+	abort := func() {
+		for c := range e.Conns(wsconn.AnyState) {
+			c.Abort()
+		}
+	}
+	if !e.Census.Abort(done, abort, 20*time.Millisecond, e.AbortFor) {
+		e.Cfg.Logger.Warn("weir: connections still open after abort", "n", e.Census.Live.Load())
+	}
 }

@@ -32,11 +32,11 @@ func withTCPFD(t testing.TB, nc net.Conn, f func(fd int)) {
 // in goroutine mode.
 func connTCPOpts(t testing.TB, c *Conn) tcpOpts {
 	t.Helper()
-	if c.goroutine() == nil {
-		return socktest.ReadTCPOpts(t, c.fd.Int())
+	if c.c.Goroutine() == nil {
+		return socktest.ReadTCPOpts(t, c.c.FD.Int())
 	}
 	var o tcpOpts
-	withTCPFD(t, c.goroutine().NetConn(), func(fd int) { o = socktest.ReadTCPOpts(t, fd) })
+	withTCPFD(t, c.c.Goroutine().NetConn(), func(fd int) { o = socktest.ReadTCPOpts(t, fd) })
 	return o
 }
 
@@ -132,7 +132,7 @@ func TestTCPOptionsApplied(t *testing.T) {
 			url, tlsCfg := tc.serve(t, s)
 			c := cliDial(t, cliClient(t, nil, ccfg), url, &DialOptions{TLSConfig: tlsCfg})
 			sc := cliRecv(t, h.opened, "server OnOpen")
-			if onLoops := sc.goroutine() == nil; onLoops != tc.serverOnLoops {
+			if onLoops := sc.c.Goroutine() == nil; onLoops != tc.serverOnLoops {
 				t.Fatalf("server connection on the loops: %v, want %v", onLoops, tc.serverOnLoops)
 			}
 			if got := connTCPOpts(t, sc); got != want {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -171,7 +172,7 @@ func TestRequestTLSUnset(t *testing.T) {
 	if r.TLS() != nil {
 		t.Fatal("TLS() of a fresh request is not nil")
 	}
-	r.SetTLS(tlsConnOf(&net.TCPConn{}))
+	r.SetTLS(wsconn.TLSConnOf(&net.TCPConn{}))
 	if r.TLS() != nil {
 		t.Fatal("TLS() after SetTLS of a plain conn is not nil")
 	}

@@ -6,10 +6,8 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/weir-ws/weir/internal/handoff"
 	"github.com/weir-ws/weir/internal/opmetrics"
 	"github.com/weir-ws/weir/internal/tlshand"
-	"github.com/weir-ws/weir/internal/tlsloop"
 )
 
 // wss on the loops, the way in: ListenTLS accepts on a goroutine of its own,
@@ -33,7 +31,7 @@ type TLSMetrics = opmetrics.TLS
 // TLSMetrics returns the counters of the server's TLS listeners, and counts
 // in Goroutine the *tls.Conns ServeHTTP and Adopt run in goroutine mode
 // (from an http.Server's own TLS listener).
-func (s *Server) TLSMetrics() TLSMetrics { return s.e.m.tls.Snapshot() }
+func (s *Server) TLSMetrics() TLSMetrics { return s.e.Counters.TLS.Snapshot() }
 
 // ListenTLS is Listen with TLS: wss on the loops. cfg is used as
 // crypto/tls uses it (certificates, GetCertificate, ALPN, client
@@ -105,14 +103,16 @@ func (s *Server) StartTLS(ln net.Listener, cfg *tls.Config) error {
 	// its connections. Without loops (GoroutinePerConn) every connection
 	// stays in goroutine mode, its handshake bounded and counted the same.
 	a := &tlshand.Acceptor{
-		Prepared: tlshand.Prepare(cfg, tlshand.Options{Goroutine: !e.loopTLS()}), Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout,
-		Accept: func() (net.Conn, netip.AddrPort, bool) { return e.acceptAdmitted(ln) }, // goroutine.go
-		Go:     e.goroutine,
-		Busy:   func(r netip.AddrPort) { e.m.tls.Busy.Add(1); e.gate.Leave(r.Addr()) },
-		Failed: func(r netip.AddrPort) { e.m.tls.Failed.Add(1); e.gate.Leave(r.Addr()) },
-		Done:   e.startTLS,
+		Prepared: tlshand.Prepare(cfg, tlshand.Options{Goroutine: !loopTLS(e)}), Slots: s.tlsSlots(ln), Timeout: e.Cfg.HandshakeTimeout,
+		Accept: func() (net.Conn, netip.AddrPort, bool) { return acceptAdmitted(e, ln) }, // goroutine.go
+		Go:     e.Goroutine,
+		Busy:   func(r netip.AddrPort) { e.Counters.TLS.Busy.Add(1); e.Gate.Leave(r.Addr()) },
+		Failed: func(r netip.AddrPort) { e.Counters.TLS.Failed.Add(1); e.Gate.Leave(r.Addr()) },
+		Done: func(nc net.Conn, remote netip.AddrPort, res *tlshand.Result, goroutine bool) {
+			startHandshaken(e, nc, remote, res, goroutine, s.cfg.TLSDropExporter)
+		},
 	}
-	if !e.goroutine(a.Serve) {
+	if !e.Goroutine(a.Serve) {
 		ln.Close()
 		return ErrServerClosed
 	}
@@ -127,29 +127,8 @@ var ErrNoTLSConfig = errors.New("weir: wss needs a tls.Config")
 // s.mu).
 func (s *Server) tlsSlots(ln net.Listener) *tlshand.Slots {
 	if s.tls == nil {
-		s.tls = tlshand.NewSlots(s.e.cfg.MaxTLSHandshakes)
+		s.tls = tlshand.NewSlots(s.cfg.MaxTLSHandshakes)
 	}
 	s.lis.netLns = append(s.lis.netLns, ln)
 	return s.tls
-}
-
-// startTLS starts a connection whose TLS handshake is done
-// (tlshand.Acceptor.Done): on a loop with its record layer, or in goroutine
-// mode with its tls.Conn (internal/handoff).
-func (e *engine) startTLS(nc net.Conn, remote netip.AddrPort, res *tlshand.Result, goroutine bool) {
-	if e.cfg.TLSDropExporter && !goroutine {
-		// Only the loop's record layer keeps res.State; goroutine mode's
-		// tls.Conn keeps its own, exporter included.
-		tlsloop.DropExporter(&res.State)
-	}
-	h, ok := handoff.Server(nc, remote, res, goroutine, (*handoffSockets)(e))
-	if !ok {
-		e.m.tls.Failed.Add(1)
-		e.gate.Leave(remote.Addr())
-		return
-	}
-	c := e.handedConn(h, false) // dial.go
-	if e.startServerConn(c) && h.Fresh {
-		c.post(evRead) // the request may have come with the Finished: no edge will report it
-	}
 }

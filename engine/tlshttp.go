@@ -47,12 +47,12 @@ func (s *Server) TLSListener(ln net.Listener, cfg *tls.Config) (net.Listener, er
 		return nil, ErrServerClosed
 	}
 	e := s.e
-	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{Goroutine: !e.loopTLS()}), tlshand.ListenerConfig{
-		Slots: s.tlsSlots(ln), Timeout: e.cfg.HandshakeTimeout, Go: e.goroutine,
-		Admit:  func(r netip.AddrPort) bool { return !e.stopping.Load() && e.gate.Handshaking(r.Addr()) },
-		Leave:  func(r netip.AddrPort) { e.gate.Leave(r.Addr()) },
-		Busy:   func() { e.m.tls.Busy.Add(1) },
-		Failed: func() { e.m.tls.Failed.Add(1) },
+	return tlshand.NewListener(ln, tlshand.Prepare(cfg, tlshand.Options{Goroutine: !loopTLS(e)}), tlshand.ListenerConfig{
+		Slots: s.tlsSlots(ln), Timeout: e.Cfg.HandshakeTimeout, Go: e.Goroutine,
+		Admit:  func(r netip.AddrPort) bool { return !e.Stopping.Load() && e.Gate.Handshaking(r.Addr()) },
+		Leave:  func(r netip.AddrPort) { e.Gate.Leave(r.Addr()) },
+		Busy:   func() { e.Counters.TLS.Busy.Add(1) },
+		Failed: func() { e.Counters.TLS.Failed.Add(1) },
 	}), nil
 }
 
@@ -62,10 +62,10 @@ func (s *Server) adoptLate(tc *tls.Conn, lc *tlshand.LateConn, head []byte, res 
 	e := s.e
 	return s.adoptHanded(tc, held, res, head, lc.Fallback, func(head []byte) (handoff.Conn, []byte) {
 		raw := lc.Raw()
-		if e.cfg.HandshakeTimeout > 0 { // a record crypto/tls had begun is read whole
-			raw.SetReadDeadline(time.Now().Add(e.cfg.HandshakeTimeout))
+		if e.Cfg.HandshakeTimeout > 0 { // a record crypto/tls had begun is read whole
+			raw.SetReadDeadline(time.Now().Add(e.Cfg.HandshakeTimeout))
 		}
-		h, head := handoff.Late(tc, lc, head, (*handoffSockets)(e), e.cfg.TLSDropExporter)
+		h, head := handoff.Late(tc, lc, head, (*sockets)(e), s.cfg.TLSDropExporter)
 		if h.TLS != handoff.TLSLoop {
 			raw.SetReadDeadline(time.Time{})
 		}

@@ -34,7 +34,7 @@ type lateHandler struct {
 
 func (h *lateHandler) OnOpen(c *Conn) {
 	st, ok := c.TLSConnectionState()
-	h.opened <- lateOpen{loop: c.tls != nil && c.goroutine() == nil && c.fd.Int() >= 0,
+	h.opened <- lateOpen{loop: c.c.TLS != nil && c.c.Goroutine() == nil && c.c.FD.Int() >= 0,
 		stateOK: ok && st.HandshakeComplete, version: st.Version, server: st.ServerName}
 }
 

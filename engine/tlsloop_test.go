@@ -29,7 +29,7 @@ func (h *modeHandler) OnOpen(c *Conn) {
 		panic("no TLS state")
 	}
 	select {
-	case h.mode <- c.tls != nil && c.goroutine() == nil:
+	case h.mode <- c.c.TLS != nil && c.c.Goroutine() == nil:
 	default:
 	}
 }

@@ -65,9 +65,9 @@ func TestTLSPerIPHandshakes(t *testing.T) {
 			nc.Close()
 		}
 		lo := netip.MustParseAddr("127.0.0.1")
-		for start := time.Now(); s.e.gate.PerIP().Count(lo) != 0; time.Sleep(5 * time.Millisecond) {
+		for start := time.Now(); s.e.Gate.PerIP().Count(lo) != 0; time.Sleep(5 * time.Millisecond) {
 			if time.Since(start) > 10*time.Second {
-				t.Fatalf("127.0.0.1 still counts %d after its connections closed", s.e.gate.PerIP().Count(lo))
+				t.Fatalf("127.0.0.1 still counts %d after its connections closed", s.e.Gate.PerIP().Count(lo))
 			}
 		}
 	})
@@ -112,21 +112,21 @@ func TestTLSListenerPerIPLife(t *testing.T) {
 		}
 		conns = append(conns, held{tc, br})
 	}
-	if n := ls.s.e.gate.PerIP().Count(lo); n != 0 {
+	if n := ls.s.e.Gate.PerIP().Count(lo); n != 0 {
 		t.Fatalf("three handshaken HTTPS connections count %d under MaxConnsPerIP, want 0", n)
 	}
 	if code := upgrade(conns[0].tc, conns[0].br); code != http.StatusSwitchingProtocols {
 		t.Fatalf("first upgrade: %d", code)
 	}
 	ls.h.open(t)
-	if n := ls.s.e.gate.PerIP().Count(lo); n != 1 {
+	if n := ls.s.e.Gate.PerIP().Count(lo); n != 1 {
 		t.Fatalf("an open wss connection counts %d, want 1", n)
 	}
 	if code := upgrade(conns[1].tc, conns[1].br); code != http.StatusServiceUnavailable {
 		t.Fatalf("second upgrade from the address at its cap: %d, want 503", code)
 	}
 	conns[0].tc.Close()
-	for start := time.Now(); ls.s.e.gate.PerIP().Count(lo) != 0; time.Sleep(5 * time.Millisecond) {
+	for start := time.Now(); ls.s.e.Gate.PerIP().Count(lo) != 0; time.Sleep(5 * time.Millisecond) {
 		if time.Since(start) > 10*time.Second {
 			t.Fatal("the closed wss connection still counts")
 		}

@@ -38,7 +38,7 @@ type stateHandler struct {
 func (h *stateHandler) OnOpen(c *Conn) {
 	st, _ := c.TLSConnectionState()
 	s := seeState(st)
-	s.loop = c.tls != nil && c.goroutine() == nil
+	s.loop = c.c.TLS != nil && c.c.Goroutine() == nil
 	h.opened <- s
 }
 
@@ -79,7 +79,7 @@ func TestTLSLoopStateSurvives(t *testing.T) {
 		t.Fatal("client: no TLS state")
 	}
 	client := seeState(cst)
-	client.loop = c.tls != nil && c.goroutine() == nil
+	client.loop = c.c.TLS != nil && c.c.Goroutine() == nil
 	server := cliRecv(t, h.opened, "OnOpen")
 	hook := cliRecv(t, hooked, "verify")
 	if !server.loop || !client.loop {

@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/weir-ws/weir/frame"
+import (
+	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsconn"
+)
 
 // Trace observes the frames of every connection of a Server or Client
 // (Config.Trace), for debug logs, per-opcode metrics or tracing spans: the
@@ -24,4 +27,20 @@ type Trace struct {
 	// the connection's write lock: it must not write to the connection. Masked
 	// and Mask are set on a client's frames.
 	FrameOut func(c *Conn, h frame.Header)
+}
+
+// core is t over the machine's Conn: each callback sees the same connection as
+// engine's Conn (nil stays nil, and so does a nil field: no call per frame).
+func (t *Trace) core() *wsconn.Trace {
+	if t == nil {
+		return nil
+	}
+	k := &wsconn.Trace{}
+	if in := t.FrameIn; in != nil {
+		k.FrameIn = func(c *wsconn.Conn, h frame.Header) { in(pub(c), h) }
+	}
+	if out := t.FrameOut; out != nil {
+		k.FrameOut = func(c *wsconn.Conn, h frame.Header) { out(pub(c), h) }
+	}
+	return k
 }
