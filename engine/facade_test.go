@@ -125,9 +125,9 @@ func (h *seenHandler) OnMessage(c *Conn, op frame.Opcode, p []byte) {
 }
 
 func (h *seenHandler) OnFrame(c *Conn, _ frame.Header, _ []byte) { h.s.add("OnFrame", c) }
-func (h *seenHandler) OnPing(c *Conn, _ []byte) bool            { h.s.add("OnPing", c); return true }
-func (h *seenHandler) OnPong(c *Conn, _ []byte)                 { h.s.add("OnPong", c) }
-func (h *seenHandler) OnDrain(c *Conn)                          { h.s.add("OnDrain", c) }
+func (h *seenHandler) OnPing(c *Conn, _ []byte) bool             { h.s.add("OnPing", c); return true }
+func (h *seenHandler) OnPong(c *Conn, _ []byte)                  { h.s.add("OnPong", c) }
+func (h *seenHandler) OnDrain(c *Conn)                           { h.s.add("OnDrain", c) }
 func (h *seenHandler) OnClose(c *Conn, _ frame.StatusCode, _ string, _ error) {
 	h.s.add("OnClose", c)
 }
