@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +22,12 @@ func TestMain(m *testing.M) {
 		if defaultClient != nil {
 			defaultClient.Close()
 		}
-	}, enginePkg, machinePkg)
+	}, leakPkgs...)
 }
+
+// leakPkgs are the packages whose goroutines must all have ended: the
+// engine's and the machine's (TestLeakCheckSeesMachine).
+var leakPkgs = []string{enginePkg, machinePkg}
 
 // enginePkg marks a stack frame (or a "created by" line) in package engine.
 const enginePkg = "github.com/weir-ws/weir/engine."
@@ -69,4 +75,45 @@ func TestLeakCheckSeesGoroutines(t *testing.T) {
 func leakProbe(started, stop chan struct{}) {
 	close(started)
 	<-stop
+}
+
+// TestLeakCheckSeesMachine: the goroutines a goroutine-mode connection runs
+// on (its reader, its writer, the engine's timer loop), which start in the
+// machine (internal/wsconn) and have no frame in package engine, are among
+// those TestMain's check finds while they live.
+func TestLeakCheckSeesMachine(t *testing.T) {
+	t.Parallel()
+	_, addr := startServer(t, newEcho(), Config{GoroutinePerConn: true}, nil)
+	c := cliDial(t, cliClient(t, nil, Config{GoroutinePerConn: true}), "ws://"+addr+"/", nil)
+	defer c.Abort()
+	cliEchoOnce(t, c)
+	checked := leakcheck.Stacks(leakPkgs...)
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	found := map[string]int{}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		for _, f := range []string{"perconn.(*Socket).ReadLoop", "perconn.(*Socket).WriteLoop", "perconn.Tick"} {
+			if !strings.Contains(g, f) {
+				continue
+			}
+			found[f]++
+			id, _, _ := strings.Cut(g, "[")
+			if !slices.ContainsFunc(checked, func(s string) bool { return strings.HasPrefix(s, id+"[") }) {
+				t.Errorf("the leak check does not see %s:\n%s", f, g)
+			}
+		}
+	}
+	// Two connections (the server's and the client's), two timer loops.
+	for _, f := range []string{"perconn.(*Socket).ReadLoop", "perconn.(*Socket).WriteLoop", "perconn.Tick"} {
+		if found[f] < 2 {
+			t.Errorf("%d goroutines in %s, want 2 at least: the test does not cover them", found[f], f)
+		}
+	}
 }
