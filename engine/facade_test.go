@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/weir-ws/weir/frame"
+	"github.com/weir-ws/weir/internal/wsconn"
 	"github.com/weir-ws/weir/upgrade"
 )
 
@@ -331,4 +332,26 @@ func keys[V any](m map[string]V) string {
 	}
 	slices.Sort(k)
 	return strings.Join(k, ", ")
+}
+
+// TestStatesAreTheMachines: Conn.State converts the machine's state by
+// value, so each engine State must be the machine's of the same name, and
+// say the same (an unknown one included).
+func TestStatesAreTheMachines(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		engine State
+		inner  wsconn.State
+		text   string
+	}{
+		{StateConnecting, wsconn.StateConnecting, "connecting"},
+		{StateOpen, wsconn.StateOpen, "open"},
+		{StateClosing, wsconn.StateClosing, "closing"},
+		{StateClosed, wsconn.StateClosed, "closed"},
+		{StateClosed + 1, wsconn.StateClosed + 1, "unknown"},
+	} {
+		if uint32(c.engine) != uint32(c.inner) || c.engine.String() != c.text || c.inner.String() != c.text {
+			t.Errorf("engine %d %q, machine %d %q, want %q", c.engine, c.engine, c.inner, c.inner, c.text)
+		}
+	}
 }
